@@ -1,0 +1,69 @@
+# The two commands a newcomer needs:
+#   make run    install what is missing, build, start mcud on the example roster
+#   make test   install what is missing, build, run the whole suite (ctest)
+# Others: make deps | build | test-asan | test-tsan | fuzz | bench | clean
+
+BUILD     ?= build
+JOBS      ?= $(shell nproc)
+CONFIG    ?= conf/examples/cantho.yaml
+CTEST_ARGS ?=
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Debian 12 packages: build, libraries, and the real peers the tests use.
+DEPS_BUILD := build-essential cmake pkg-config clang libclang-rt-14-dev
+DEPS_LIBS  := libyaml-dev libavcodec-dev libavformat-dev libavutil-dev \
+	libswscale-dev libswresample-dev libsrtp2-dev libnice-dev libssl-dev \
+	libsofia-sip-ua-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev \
+	libcmocka-dev libfreetype-dev fonts-dejavu-core tzdata
+DEPS_PEERS := ffmpeg sip-tester curl python3 iproute2
+DEPS       := $(DEPS_BUILD) $(DEPS_LIBS) $(DEPS_PEERS)
+
+.PHONY: all deps build run test test-asan test-tsan fuzz bench clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(DEPS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "make deps: installing:" $$missing; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+$(BUILD)/Makefile: CMakeLists.txt
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+build: deps $(BUILD)/Makefile
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	@mkdir -p run
+	$(BUILD)/mcu/mcud -c $(CONFIG) --run-dir run
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+test-asan: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMCU_SANITIZE=address,undefined >/dev/null
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+
+test-tsan: deps
+	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DMCU_SANITIZE=thread >/dev/null
+	cmake --build build-tsan -j $(JOBS)
+	cd build-tsan && ctest --output-on-failure -L unit -j $(JOBS) $(CTEST_ARGS)
+
+fuzz: deps
+	CC=clang cmake -S . -B build-fuzz -DMCU_FUZZ=ON >/dev/null
+	cmake --build build-fuzz -j $(JOBS)
+	bash tests/fuzz/run-all.sh build-fuzz $${FUZZ_SECONDS:-600}
+
+bench: build
+	@for b in $(BUILD)/bench/*/bench_*; do [ -x $$b ] && $$b; done; true
+
+clean:
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz
