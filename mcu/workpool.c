@@ -1,0 +1,323 @@
+/*
+ * One mutex guards the whole pool: the plain job ring, the list of serial
+ * queues that have work ready, and every serial queue's own ring. Jobs are
+ * short (a decode, a compose, an encode) and queue operations are a few
+ * instructions, so one lock costs less than the bookkeeping of several.
+ *
+ * A serial queue with pending work sits on the ready list at most once.
+ * A worker takes the serial queue off the list, runs exactly one of its
+ * jobs, and puts it back at the tail if more remain: serial queues are
+ * served round-robin with each other and with plain jobs, and a busy stream
+ * cannot starve the rest. Ready serial queues are served before plain jobs
+ * because they carry the ordered media work.
+ */
+#define MCU_LOG_MODULE "workpool"
+#include "mcu/workpool.h"
+#include "conf/log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+struct job {
+	mcu_job_h *fn;
+	void *arg;
+};
+
+struct mcu_serial {
+	struct mcu_workpool *pool;
+	struct job *jobs; /* pool->lock */
+	size_t cap, head, count; /* pool->lock */
+	bool scheduled; /* on the ready list or running; pool->lock */
+	bool running;   /* pool->lock */
+	bool closing;   /* pool->lock */
+	struct mcu_serial *next; /* ready list link; pool->lock */
+};
+
+struct mcu_workpool {
+	pthread_mutex_t lock;
+	pthread_cond_t work;  /* signalled when work arrives or on stop */
+	pthread_cond_t idle;  /* broadcast when a serial job finishes */
+	struct job *jobs;     /* lock */
+	size_t cap, head, count; /* lock */
+	struct mcu_serial *ready_head, *ready_tail; /* lock */
+	bool stopping; /* lock */
+	uint64_t dropped; /* lock */
+	pthread_t *threads;
+	unsigned n_threads;
+};
+
+static void ready_push(struct mcu_workpool *pool, struct mcu_serial *s)
+{
+	s->next = NULL;
+	if (pool->ready_tail)
+		pool->ready_tail->next = s;
+	else
+		pool->ready_head = s;
+	pool->ready_tail = s;
+	pthread_cond_signal(&pool->work);
+}
+
+static struct mcu_serial *ready_pop(struct mcu_workpool *pool)
+{
+	struct mcu_serial *s = pool->ready_head;
+	if (!s)
+		return NULL;
+	pool->ready_head = s->next;
+	if (!pool->ready_head)
+		pool->ready_tail = NULL;
+	s->next = NULL;
+	return s;
+}
+
+static void ready_remove(struct mcu_workpool *pool, struct mcu_serial *s)
+{
+	struct mcu_serial *prev = NULL;
+	for (struct mcu_serial *it = pool->ready_head; it; it = it->next) {
+		if (it != s) {
+			prev = it;
+			continue;
+		}
+		if (prev)
+			prev->next = s->next;
+		else
+			pool->ready_head = s->next;
+		if (pool->ready_tail == s)
+			pool->ready_tail = prev;
+		s->next = NULL;
+		return;
+	}
+}
+
+/* Runs one job of serial queue `s`, taken off the ready list; lock held. */
+static void run_serial_job(struct mcu_workpool *pool, struct mcu_serial *s)
+{
+	struct job j = s->jobs[s->head];
+	s->head = (s->head + 1) % s->cap;
+	s->count--;
+	s->running = true;
+	pthread_mutex_unlock(&pool->lock);
+	j.fn(j.arg);
+	pthread_mutex_lock(&pool->lock);
+	s->running = false;
+	if (s->count > 0 && !s->closing)
+		ready_push(pool, s);
+	else
+		s->scheduled = false;
+	pthread_cond_broadcast(&pool->idle);
+}
+
+static void *worker_main(void *arg)
+{
+	struct mcu_workpool *pool = arg;
+	pthread_mutex_lock(&pool->lock);
+	for (;;) {
+		struct mcu_serial *s = ready_pop(pool);
+		if (s) {
+			run_serial_job(pool, s);
+			continue;
+		}
+		if (pool->count > 0) {
+			struct job j = pool->jobs[pool->head];
+			pool->head = (pool->head + 1) % pool->cap;
+			pool->count--;
+			pthread_mutex_unlock(&pool->lock);
+			j.fn(j.arg);
+			pthread_mutex_lock(&pool->lock);
+			continue;
+		}
+		if (pool->stopping)
+			break;
+		pthread_cond_wait(&pool->work, &pool->lock);
+	}
+	pthread_mutex_unlock(&pool->lock);
+	return NULL;
+}
+
+int mcu_workpool_alloc(struct mcu_workpool **poolp, unsigned threads,
+                       size_t capacity)
+{
+	struct mcu_workpool *pool;
+	int err;
+
+	if (!poolp || capacity == 0)
+		return EINVAL;
+	if (threads == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = n > 0 ? (unsigned)n : 1;
+	}
+	pool = calloc(1, sizeof(*pool));
+	if (!pool)
+		return ENOMEM;
+	pool->cap = capacity;
+	pool->jobs = calloc(capacity, sizeof(*pool->jobs));
+	pool->threads = calloc(threads, sizeof(*pool->threads));
+	if (!pool->jobs || !pool->threads) {
+		err = ENOMEM;
+		goto out;
+	}
+	err = pthread_mutex_init(&pool->lock, NULL);
+	if (err)
+		goto out;
+	err = pthread_cond_init(&pool->work, NULL);
+	if (!err)
+		err = pthread_cond_init(&pool->idle, NULL);
+	if (err) {
+		pthread_mutex_destroy(&pool->lock);
+		goto out;
+	}
+	for (unsigned i = 0; i < threads; i++) {
+		err = pthread_create(&pool->threads[i], NULL, worker_main, pool);
+		if (err) {
+			mcu_log_error("cannot start worker %u: errno %d", i, err);
+			pool->n_threads = i;
+			mcu_workpool_free(pool);
+			return err;
+		}
+	}
+	pool->n_threads = threads;
+	*poolp = pool;
+	return 0;
+out:
+	free(pool->jobs);
+	free(pool->threads);
+	free(pool);
+	return err;
+}
+
+struct mcu_workpool *mcu_workpool_free(struct mcu_workpool *pool)
+{
+	if (!pool)
+		return NULL;
+	pthread_mutex_lock(&pool->lock);
+	pool->stopping = true;
+	pthread_cond_broadcast(&pool->work);
+	pthread_mutex_unlock(&pool->lock);
+	for (unsigned i = 0; i < pool->n_threads; i++) {
+		int err = pthread_join(pool->threads[i], NULL);
+		if (err)
+			mcu_log_error("cannot join worker %u: errno %d", i, err);
+	}
+	pthread_cond_destroy(&pool->idle);
+	pthread_cond_destroy(&pool->work);
+	pthread_mutex_destroy(&pool->lock);
+	free(pool->jobs);
+	free(pool->threads);
+	free(pool);
+	return NULL;
+}
+
+int mcu_workpool_submit(struct mcu_workpool *pool, mcu_job_h *fn, void *arg)
+{
+	int err = 0;
+	if (!pool || !fn)
+		return EINVAL;
+	pthread_mutex_lock(&pool->lock);
+	if (pool->stopping) {
+		err = ESHUTDOWN;
+	} else if (pool->count == pool->cap) {
+		pool->dropped++;
+		err = ENOBUFS;
+	} else {
+		pool->jobs[(pool->head + pool->count) % pool->cap] =
+			(struct job){fn, arg};
+		pool->count++;
+		pthread_cond_signal(&pool->work);
+	}
+	pthread_mutex_unlock(&pool->lock);
+	return err;
+}
+
+unsigned mcu_workpool_threads(const struct mcu_workpool *pool)
+{
+	return pool ? pool->n_threads : 0;
+}
+
+uint64_t mcu_workpool_dropped(const struct mcu_workpool *pool)
+{
+	uint64_t n;
+	struct mcu_workpool *p = (struct mcu_workpool *)pool;
+	if (!p)
+		return 0;
+	pthread_mutex_lock(&p->lock);
+	n = p->dropped;
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}
+
+int mcu_serial_alloc(struct mcu_serial **serialp, struct mcu_workpool *pool,
+                     size_t capacity)
+{
+	struct mcu_serial *s;
+	if (!serialp || !pool || capacity == 0)
+		return EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return ENOMEM;
+	s->jobs = calloc(capacity, sizeof(*s->jobs));
+	if (!s->jobs) {
+		free(s);
+		return ENOMEM;
+	}
+	s->pool = pool;
+	s->cap = capacity;
+	*serialp = s;
+	return 0;
+}
+
+struct mcu_serial *mcu_serial_free(struct mcu_serial *s)
+{
+	struct mcu_workpool *pool;
+	if (!s)
+		return NULL;
+	pool = s->pool;
+	pthread_mutex_lock(&pool->lock);
+	s->closing = true;
+	s->count = 0;
+	if (s->scheduled && !s->running) {
+		ready_remove(pool, s);
+		s->scheduled = false;
+	}
+	while (s->running)
+		pthread_cond_wait(&pool->idle, &pool->lock);
+	pthread_mutex_unlock(&pool->lock);
+	free(s->jobs);
+	free(s);
+	return NULL;
+}
+
+int mcu_serial_submit(struct mcu_serial *s, mcu_job_h *fn, void *arg)
+{
+	struct mcu_workpool *pool;
+	int err = 0;
+	if (!s || !fn)
+		return EINVAL;
+	pool = s->pool;
+	pthread_mutex_lock(&pool->lock);
+	if (pool->stopping || s->closing) {
+		err = ESHUTDOWN;
+	} else if (s->count == s->cap) {
+		pool->dropped++;
+		err = ENOBUFS;
+	} else {
+		s->jobs[(s->head + s->count) % s->cap] = (struct job){fn, arg};
+		s->count++;
+		if (!s->scheduled) {
+			s->scheduled = true;
+			ready_push(pool, s);
+		}
+	}
+	pthread_mutex_unlock(&pool->lock);
+	return err;
+}
+
+size_t mcu_serial_pending(struct mcu_serial *s)
+{
+	size_t n;
+	pthread_mutex_lock(&s->pool->lock);
+	n = s->count;
+	pthread_mutex_unlock(&s->pool->lock);
+	return n;
+}

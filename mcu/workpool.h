@@ -1,0 +1,66 @@
+/*
+ * workpool: the media worker pool of design.md ("Threads"). A fixed set of
+ * worker threads runs jobs from one bounded queue. Work that must keep its
+ * order (one stream's decode jobs, one meeting's ticks) goes through a
+ * serial queue: its jobs run one at a time, in order, on whichever worker is
+ * free, so there is no thread per stream and no stream waits behind another
+ * stream's work.
+ *
+ * Every queue is bounded. mcu_workpool_submit() never blocks: when the
+ * queue is full it returns ENOBUFS and the caller drops (and, for video,
+ * asks for a key frame), as style.md point 9 asks.
+ *
+ * Owner: the daemon (mcu/daemon.c) creates one pool; the media engine
+ * submits to it from any thread.
+ */
+#ifndef MCU_WORKPOOL_H
+#define MCU_WORKPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct mcu_workpool;
+struct mcu_serial;
+
+/* A job: runs on a worker thread, must not block on I/O. */
+typedef void(mcu_job_h)(void *arg);
+
+/*
+ * Create a pool with `threads` workers (0: one per core) and room for
+ * `capacity` queued jobs. Sets *poolp on success; returns 0 or an errno.
+ */
+int mcu_workpool_alloc(struct mcu_workpool **poolp, unsigned threads,
+                       size_t capacity);
+
+/* Run every queued job, join the workers and free the pool; returns NULL. */
+struct mcu_workpool *mcu_workpool_free(struct mcu_workpool *pool);
+
+/* Queue fn(arg). Returns 0, ENOBUFS when full, ESHUTDOWN when stopping. */
+int mcu_workpool_submit(struct mcu_workpool *pool, mcu_job_h *fn, void *arg);
+
+unsigned mcu_workpool_threads(const struct mcu_workpool *pool);
+
+/* Jobs refused because the queue was full, since start. */
+uint64_t mcu_workpool_dropped(const struct mcu_workpool *pool);
+
+/*
+ * A serial queue on `pool` holding at most `capacity` pending jobs. Its jobs
+ * run in submission order, never two at once. Returns 0 or an errno.
+ */
+int mcu_serial_alloc(struct mcu_serial **serialp, struct mcu_workpool *pool,
+                     size_t capacity);
+
+/*
+ * Wait until the serial queue's running job (if any) is done, drop what is
+ * still pending, and free it. Must not be called from one of its own jobs.
+ * Returns NULL.
+ */
+struct mcu_serial *mcu_serial_free(struct mcu_serial *serial);
+
+/* Queue fn(arg) on the serial queue; 0, ENOBUFS or ESHUTDOWN. */
+int mcu_serial_submit(struct mcu_serial *serial, mcu_job_h *fn, void *arg);
+
+/* Pending (not yet started) jobs of the serial queue. */
+size_t mcu_serial_pending(struct mcu_serial *serial);
+
+#endif

@@ -1,0 +1,141 @@
+/* test-libs: mcu_core mcu_conf */
+#include "tests/unit/testutil.h"
+#include "mcu/workpool.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+static atomic_int counter;
+
+static void count_job(void *arg)
+{
+	(void)arg;
+	atomic_fetch_add(&counter, 1);
+}
+
+static void all_jobs_run(void **state)
+{
+	struct mcu_workpool *pool = NULL;
+	(void)state;
+	atomic_store(&counter, 0);
+	assert_int_equal(mcu_workpool_alloc(&pool, 2, 1000), 0);
+	for (int i = 0; i < 500; i++)
+		assert_int_equal(mcu_workpool_submit(pool, count_job, NULL), 0);
+	pool = mcu_workpool_free(pool); /* runs what is queued */
+	assert_null(pool);
+	assert_int_equal(atomic_load(&counter), 500);
+}
+
+struct order {
+	pthread_mutex_t lock;
+	int seen[200];
+	int n;
+	atomic_int running; /* must never exceed 1 */
+	atomic_int overlap;
+};
+
+struct order_job {
+	struct order *o;
+	int value;
+};
+
+static void order_fn(void *arg)
+{
+	struct order_job *j = arg;
+	if (atomic_fetch_add(&j->o->running, 1) != 0)
+		atomic_store(&j->o->overlap, 1);
+	usleep(100);
+	pthread_mutex_lock(&j->o->lock);
+	j->o->seen[j->o->n++] = j->value;
+	pthread_mutex_unlock(&j->o->lock);
+	atomic_fetch_sub(&j->o->running, 1);
+}
+
+static void serial_keeps_order_and_exclusion(void **state)
+{
+	struct mcu_workpool *pool = NULL;
+	struct mcu_serial *a = NULL, *b = NULL;
+	struct order oa = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	struct order ob = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	struct order_job ja[100], jb[100];
+	(void)state;
+
+	assert_int_equal(mcu_workpool_alloc(&pool, 4, 64), 0);
+	assert_int_equal(mcu_serial_alloc(&a, pool, 100), 0);
+	assert_int_equal(mcu_serial_alloc(&b, pool, 100), 0);
+	for (int i = 0; i < 100; i++) {
+		ja[i] = (struct order_job){&oa, i};
+		jb[i] = (struct order_job){&ob, i};
+		assert_int_equal(mcu_serial_submit(a, order_fn, &ja[i]), 0);
+		assert_int_equal(mcu_serial_submit(b, order_fn, &jb[i]), 0);
+	}
+	while (mcu_serial_pending(a) || mcu_serial_pending(b))
+		usleep(1000);
+	a = mcu_serial_free(a);
+	b = mcu_serial_free(b);
+	pool = mcu_workpool_free(pool);
+	assert_int_equal(oa.n, 100);
+	assert_int_equal(ob.n, 100);
+	for (int i = 0; i < 100; i++) {
+		assert_int_equal(oa.seen[i], i);
+		assert_int_equal(ob.seen[i], i);
+	}
+	assert_int_equal(atomic_load(&oa.overlap), 0);
+	assert_int_equal(atomic_load(&ob.overlap), 0);
+}
+
+static pthread_mutex_t gate = PTHREAD_MUTEX_INITIALIZER;
+
+static void blocked_job(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&gate);
+	pthread_mutex_unlock(&gate);
+}
+
+static void full_queue_refuses(void **state)
+{
+	struct mcu_workpool *pool = NULL;
+	struct mcu_serial *s = NULL;
+	int refused = 0;
+	(void)state;
+
+	pthread_mutex_lock(&gate);
+	assert_int_equal(mcu_workpool_alloc(&pool, 1, 4), 0);
+	for (int i = 0; i < 20; i++)
+		refused += mcu_workpool_submit(pool, blocked_job, NULL) ==
+		           ENOBUFS;
+	/* One job may already run; at most 4 more wait. */
+	assert_true(refused >= 15);
+	assert_true(mcu_workpool_dropped(pool) >= 15);
+
+	assert_int_equal(mcu_serial_alloc(&s, pool, 2), 0);
+	assert_int_equal(mcu_serial_submit(s, blocked_job, NULL), 0);
+	assert_int_equal(mcu_serial_submit(s, blocked_job, NULL), 0);
+	assert_int_equal(mcu_serial_submit(s, blocked_job, NULL), ENOBUFS);
+	pthread_mutex_unlock(&gate);
+	s = mcu_serial_free(s);
+	pool = mcu_workpool_free(pool);
+}
+
+static void bad_arguments(void **state)
+{
+	struct mcu_workpool *pool = NULL;
+	(void)state;
+	assert_int_equal(mcu_workpool_alloc(&pool, 1, 0), EINVAL);
+	assert_null(pool);
+	assert_int_equal(mcu_workpool_submit(NULL, count_job, NULL), EINVAL);
+	assert_null(mcu_workpool_free(NULL));
+	assert_null(mcu_serial_free(NULL));
+}
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(all_jobs_run),
+	cmocka_unit_test(serial_keeps_order_and_exclusion),
+	cmocka_unit_test(full_queue_refuses),
+	cmocka_unit_test(bad_arguments),
+};
+MCU_TEST_MAIN(tests, NULL, NULL)
