@@ -1,0 +1,303 @@
+/*
+ * Speaker choice with hysteresis: each tick the loudest voice-active slot
+ * is the candidate. A candidate replaces the current speaker only after it
+ * has been the candidate without a break for the hold time; a tick with
+ * another candidate (or none) restarts the count. So a cough does not move
+ * the speaker tile, and two people talking over each other do not make it
+ * flap faster than once per hold time. The same tracker runs twice: over
+ * the branches (the open-mode floor speaker shown next to the host) and
+ * over everyone (the `speaker` layout).
+ */
+#define MCU_LOG_MODULE "floor"
+#include "mcu/floor.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct tracker {
+	long current;
+	long candidate;
+	int64_t since_ms;
+};
+
+struct mcu_floor {
+	enum mcu_floor_mode mode;
+	size_t n;
+	long host;
+	long holder;  /* chaired / lecture */
+	long *queue;
+	size_t queued;
+	int64_t hold_ms;
+	struct tracker branch; /* open mode floor speaker (no host) */
+	struct tracker all;    /* loudest overall */
+};
+
+static void tracker_init(struct tracker *t)
+{
+	t->current = MCU_FLOOR_NONE;
+	t->candidate = MCU_FLOOR_NONE;
+	t->since_ms = 0;
+}
+
+int mcu_floor_alloc(struct mcu_floor **floorp, enum mcu_floor_mode mode,
+                    size_t n_slots, long host)
+{
+	struct mcu_floor *f;
+	if (!floorp || n_slots == 0 ||
+	    (host != MCU_FLOOR_NONE && (host < 0 || (size_t)host >= n_slots)))
+		return EINVAL;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return ENOMEM;
+	f->queue = calloc(n_slots, sizeof(*f->queue));
+	if (!f->queue) {
+		free(f);
+		return ENOMEM;
+	}
+	f->mode = mode;
+	f->n = n_slots;
+	f->host = host;
+	f->holder = MCU_FLOOR_NONE;
+	f->hold_ms = MCU_FLOOR_HOLD_MS;
+	tracker_init(&f->branch);
+	tracker_init(&f->all);
+	*floorp = f;
+	return 0;
+}
+
+struct mcu_floor *mcu_floor_free(struct mcu_floor *f)
+{
+	if (f) {
+		free(f->queue);
+		free(f);
+	}
+	return NULL;
+}
+
+void mcu_floor_set_mode(struct mcu_floor *f, enum mcu_floor_mode mode)
+{
+	if (f->mode == mode)
+		return;
+	f->mode = mode;
+	if (mode == MCU_FLOOR_OPEN) {
+		f->holder = MCU_FLOOR_NONE;
+		f->queued = 0;
+	}
+	tracker_init(&f->branch);
+}
+
+enum mcu_floor_mode mcu_floor_mode(const struct mcu_floor *f)
+{
+	return f->mode;
+}
+
+void mcu_floor_set_hold_ms(struct mcu_floor *f, int64_t hold_ms)
+{
+	f->hold_ms = hold_ms < 0 ? 0 : hold_ms;
+}
+
+static bool valid_branch(const struct mcu_floor *f, long slot)
+{
+	return slot >= 0 && (size_t)slot < f->n && slot != f->host;
+}
+
+static long queue_find(const struct mcu_floor *f, long slot)
+{
+	for (size_t i = 0; i < f->queued; i++)
+		if (f->queue[i] == slot)
+			return (long)i;
+	return -1;
+}
+
+static void queue_remove_at(struct mcu_floor *f, size_t at)
+{
+	memmove(&f->queue[at], &f->queue[at + 1],
+	        (f->queued - at - 1) * sizeof(*f->queue));
+	f->queued--;
+}
+
+int mcu_floor_request(struct mcu_floor *f, long slot)
+{
+	if (!valid_branch(f, slot))
+		return EINVAL;
+	if (f->mode == MCU_FLOOR_OPEN)
+		return EPERM;
+	if (f->holder == slot || queue_find(f, slot) >= 0)
+		return EALREADY;
+	f->queue[f->queued++] = slot;
+	return 0;
+}
+
+int mcu_floor_withdraw(struct mcu_floor *f, long slot)
+{
+	long at = queue_find(f, slot);
+	if (at >= 0) {
+		queue_remove_at(f, (size_t)at);
+		return 0;
+	}
+	if (f->holder == slot && slot != MCU_FLOOR_NONE) {
+		f->holder = MCU_FLOOR_NONE;
+		return 0;
+	}
+	return ENOENT;
+}
+
+int mcu_floor_grant(struct mcu_floor *f, long slot)
+{
+	long at;
+	if (f->mode == MCU_FLOOR_OPEN)
+		return EPERM;
+	if (slot == MCU_FLOOR_NONE) {
+		if (f->queued == 0)
+			return ENOENT;
+		slot = f->queue[0];
+	}
+	if (!valid_branch(f, slot))
+		return EINVAL;
+	at = queue_find(f, slot);
+	if (at >= 0)
+		queue_remove_at(f, (size_t)at);
+	f->holder = slot;
+	return 0;
+}
+
+int mcu_floor_revoke(struct mcu_floor *f)
+{
+	if (f->holder == MCU_FLOOR_NONE)
+		return ENOENT;
+	f->holder = MCU_FLOOR_NONE;
+	return 0;
+}
+
+void mcu_floor_leave(struct mcu_floor *f, long slot)
+{
+	long at = queue_find(f, slot);
+	if (at >= 0)
+		queue_remove_at(f, (size_t)at);
+	if (f->holder == slot)
+		f->holder = MCU_FLOOR_NONE;
+	if (f->branch.current == slot)
+		tracker_init(&f->branch);
+	if (f->all.current == slot)
+		tracker_init(&f->all);
+}
+
+long mcu_floor_holder(const struct mcu_floor *f)
+{
+	return f->mode == MCU_FLOOR_OPEN ? f->branch.current : f->holder;
+}
+
+long mcu_floor_speaker(const struct mcu_floor *f)
+{
+	if (f->mode != MCU_FLOOR_OPEN)
+		return f->holder != MCU_FLOOR_NONE ? f->holder : f->host;
+	return f->all.current;
+}
+
+size_t mcu_floor_queue(const struct mcu_floor *f, long *out, size_t max)
+{
+	for (size_t i = 0; i < f->queued && i < max; i++)
+		out[i] = f->queue[i];
+	return f->queued;
+}
+
+enum mcu_floor_role mcu_floor_role(const struct mcu_floor *f, long slot)
+{
+	if (slot == f->host)
+		return MCU_FLOOR_ROLE_HOST;
+	if (slot == mcu_floor_holder(f))
+		return MCU_FLOOR_ROLE_HOLDER;
+	if (queue_find(f, slot) >= 0)
+		return MCU_FLOOR_ROLE_REQUESTED;
+	return MCU_FLOOR_ROLE_NONE;
+}
+
+const char *mcu_floor_role_name(enum mcu_floor_role role)
+{
+	switch (role) {
+	case MCU_FLOOR_ROLE_REQUESTED:
+		return "requested";
+	case MCU_FLOOR_ROLE_HOLDER:
+		return "holder";
+	case MCU_FLOOR_ROLE_HOST:
+		return "host";
+	case MCU_FLOOR_ROLE_NONE:
+		break;
+	}
+	return "none";
+}
+
+/* Loudest voice-active present slot, optionally without the host. */
+static long loudest(const struct mcu_floor *f, const bool *voice,
+                    const double *level, const bool *present,
+                    bool with_host)
+{
+	long best = MCU_FLOOR_NONE;
+	for (size_t i = 0; i < f->n; i++) {
+		if (!present[i] || !voice[i])
+			continue;
+		if (!with_host && (long)i == f->host)
+			continue;
+		if (best == MCU_FLOOR_NONE || level[i] > level[best])
+			best = (long)i;
+	}
+	return best;
+}
+
+/* Returns true when the tracker's current speaker changed. */
+static bool track(struct tracker *t, long cand, int64_t now_ms,
+                  int64_t hold_ms)
+{
+	if (cand != t->candidate) {
+		t->candidate = cand;
+		t->since_ms = now_ms;
+	}
+	if (cand == MCU_FLOOR_NONE || cand == t->current)
+		return false;
+	if (now_ms - t->since_ms < hold_ms)
+		return false;
+	t->current = cand;
+	return true;
+}
+
+bool mcu_floor_update(struct mcu_floor *f, int64_t now_ms,
+                      const bool *voice, const double *level,
+                      const bool *present, bool *audible)
+{
+	bool changed = false;
+
+	/* A speaker who left or was muted stops being the speaker. */
+	if (f->branch.current != MCU_FLOOR_NONE &&
+	    !present[f->branch.current]) {
+		tracker_init(&f->branch);
+		changed = true;
+	}
+	if (f->all.current != MCU_FLOOR_NONE && !present[f->all.current]) {
+		tracker_init(&f->all);
+		changed = true;
+	}
+	changed |= track(&f->all, loudest(f, voice, level, present, true),
+	                 now_ms, f->hold_ms);
+	if (f->mode == MCU_FLOOR_OPEN)
+		changed |= track(&f->branch,
+		                 loudest(f, voice, level, present, false),
+		                 now_ms, f->hold_ms);
+
+	for (size_t i = 0; i < f->n; i++) {
+		bool host = (long)i == f->host;
+		switch (f->mode) {
+		case MCU_FLOOR_OPEN:
+			audible[i] = present[i] && voice[i];
+			break;
+		case MCU_FLOOR_CHAIRED:
+			audible[i] = present[i] &&
+			             (host || (long)i == f->holder);
+			break;
+		case MCU_FLOOR_LECTURE:
+			audible[i] = present[i] && host;
+			break;
+		}
+	}
+	return changed;
+}

@@ -1,0 +1,138 @@
+/* test-libs: mcu_core mcu_conf */
+#include "tests/unit/testutil.h"
+#include "mcu/floor.h"
+
+#include <errno.h>
+
+#define N 4 /* slot 0 host, 1..3 branches */
+
+static void chaired_queue_grant_revoke(void **state)
+{
+	struct mcu_floor *f = NULL;
+	bool voice[N] = {true, true, true, true}, present[N] = {1, 1, 1, 1};
+	double level[N] = {-20, -10, -15, -30};
+	bool audible[N];
+	long q[N];
+	(void)state;
+	assert_int_equal(mcu_floor_alloc(&f, MCU_FLOOR_CHAIRED, N, 0), 0);
+
+	mcu_floor_update(f, 0, voice, level, present, audible);
+	assert_true(audible[0]);
+	assert_false(audible[1] || audible[2] || audible[3]);
+
+	assert_int_equal(mcu_floor_request(f, 2), 0);
+	assert_int_equal(mcu_floor_request(f, 1), 0);
+	assert_int_equal(mcu_floor_request(f, 2), EALREADY);
+	assert_int_equal(mcu_floor_request(f, 0), EINVAL); /* the host */
+	assert_int_equal(mcu_floor_queue(f, q, N), 2);
+	assert_int_equal(q[0], 2);
+	assert_int_equal(q[1], 1);
+	assert_int_equal(mcu_floor_role(f, 1), MCU_FLOOR_ROLE_REQUESTED);
+	assert_string_equal(mcu_floor_role_name(mcu_floor_role(f, 0)), "host");
+
+	/* Next in queue: slot 2. */
+	assert_int_equal(mcu_floor_grant(f, MCU_FLOOR_NONE), 0);
+	assert_int_equal(mcu_floor_holder(f), 2);
+	assert_int_equal(mcu_floor_queue(f, q, N), 1);
+	mcu_floor_update(f, 20, voice, level, present, audible);
+	assert_true(audible[0] && audible[2]);
+	assert_false(audible[1] || audible[3]);
+
+	/* Granting another moves the floor; the first goes back to none. */
+	assert_int_equal(mcu_floor_grant(f, 1), 0);
+	assert_int_equal(mcu_floor_role(f, 2), MCU_FLOOR_ROLE_NONE);
+	assert_int_equal(mcu_floor_queue(f, q, N), 0);
+	assert_int_equal(mcu_floor_revoke(f), 0);
+	assert_int_equal(mcu_floor_revoke(f), ENOENT);
+	assert_int_equal(mcu_floor_grant(f, MCU_FLOOR_NONE), ENOENT);
+	mcu_floor_update(f, 40, voice, level, present, audible);
+	assert_false(audible[1] || audible[2] || audible[3]);
+
+	/* A holder that leaves loses the floor. */
+	assert_int_equal(mcu_floor_grant(f, 3), 0);
+	mcu_floor_leave(f, 3);
+	assert_int_equal(mcu_floor_holder(f), MCU_FLOOR_NONE);
+	f = mcu_floor_free(f);
+}
+
+static void lecture_only_host(void **state)
+{
+	struct mcu_floor *f = NULL;
+	bool voice[N] = {true, true, true, true}, present[N] = {1, 1, 1, 1};
+	double level[N] = {-40, -5, -5, -5};
+	bool audible[N];
+	(void)state;
+	assert_int_equal(mcu_floor_alloc(&f, MCU_FLOOR_LECTURE, N, 0), 0);
+	assert_int_equal(mcu_floor_request(f, 3), 0); /* may still ask */
+	for (int t = 0; t < 5000; t += 20)
+		mcu_floor_update(f, t, voice, level, present, audible);
+	assert_true(audible[0]);
+	assert_false(audible[1] || audible[2] || audible[3]);
+	f = mcu_floor_free(f);
+}
+
+static void open_speaker_after_hold(void **state)
+{
+	struct mcu_floor *f = NULL;
+	bool voice[N] = {false, true, false, false}, present[N] = {1, 1, 1, 1};
+	double level[N] = {-60, -20, -60, -60};
+	bool audible[N];
+	(void)state;
+	assert_int_equal(mcu_floor_alloc(&f, MCU_FLOOR_OPEN, N, 0), 0);
+	assert_int_equal(mcu_floor_request(f, 1), EPERM);
+	int t;
+	for (t = 0; t < 1480; t += 20) {
+		mcu_floor_update(f, t, voice, level, present, audible);
+		assert_int_equal(mcu_floor_holder(f), MCU_FLOOR_NONE);
+	}
+	assert_true(audible[1]);
+	assert_false(audible[2]); /* gated: no voice */
+	for (; t <= 1520; t += 20)
+		mcu_floor_update(f, t, voice, level, present, audible);
+	assert_int_equal(mcu_floor_holder(f), 1);
+
+	/* Slot 3 gets louder: it takes over only after the hold time. */
+	voice[3] = true;
+	level[3] = -10;
+	int start = t;
+	for (; t < start + 1400; t += 20) {
+		mcu_floor_update(f, t, voice, level, present, audible);
+		assert_int_equal(mcu_floor_holder(f), 1);
+	}
+	/* A short interruption restarts the count. */
+	voice[3] = false;
+	mcu_floor_update(f, t, voice, level, present, audible);
+	t += 20;
+	voice[3] = true;
+	start = t;
+	for (; t < start + 1480; t += 20) {
+		mcu_floor_update(f, t, voice, level, present, audible);
+		assert_int_equal(mcu_floor_holder(f), 1);
+	}
+	for (; t < start + 1600; t += 20)
+		mcu_floor_update(f, t, voice, level, present, audible);
+	assert_int_equal(mcu_floor_holder(f), 3);
+	assert_int_equal(mcu_floor_speaker(f), 3);
+
+	/* The host is never the branch floor speaker, but can be the
+	 * overall speaker. */
+	voice[0] = true;
+	level[0] = 0;
+	for (int k = 0; k < 100; k++, t += 20)
+		mcu_floor_update(f, t, voice, level, present, audible);
+	assert_int_equal(mcu_floor_holder(f), 3);
+	assert_int_equal(mcu_floor_speaker(f), 0);
+
+	/* Muted / gone: the speaker is dropped at once. */
+	present[3] = false;
+	assert_true(mcu_floor_update(f, t, voice, level, present, audible));
+	assert_int_not_equal(mcu_floor_holder(f), 3);
+	f = mcu_floor_free(f);
+}
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(chaired_queue_grant_revoke),
+	cmocka_unit_test(lecture_only_host),
+	cmocka_unit_test(open_speaker_after_hold),
+};
+MCU_TEST_MAIN(tests, NULL, NULL)
