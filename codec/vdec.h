@@ -1,0 +1,78 @@
+/*
+ * vdec: one video decoder for one source stream (H.264 Annex-B access units
+ * or VP8 frames, as the RTP depacketizer delivers them), hiding the
+ * AVCodecContext. Slice threads only (frame threads add a frame of delay per
+ * thread) and low-delay output: one access unit in, its picture out.
+ *
+ * The decoder tracks whether the caller must ask the sender for a key frame
+ * (PLI/FIR): until the first key frame has been decoded, and after any
+ * decoding error until the next key frame. Pictures before the first key
+ * frame are dropped; after a later error, concealed pictures still come out
+ * (a damaged picture beats a frozen one) while the key frame is on its way.
+ *
+ * One decoder is used by one thread at a time (the stream's serial job
+ * queue); the struct has no lock.
+ */
+#ifndef MCU_CODEC_VDEC_H
+#define MCU_CODEC_VDEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libavutil/frame.h>
+
+#include "codec/media.h"
+
+struct mcu_vdec;
+
+struct mcu_vdec_stats {
+	uint64_t packets;   /* access units given to decode() */
+	uint64_t frames;    /* pictures handed to the caller */
+	uint64_t keyframes; /* key frames decoded */
+	uint64_t errors;    /* decoding errors (packet or picture) */
+	uint64_t dropped;   /* pictures dropped before the first key frame */
+	int width, height;  /* of the last picture, 0 before any */
+};
+
+/*
+ * Called for each decoded picture. The frame is borrowed for the call:
+ * take a reference (av_frame_ref / av_frame_clone) to keep it; no pixels
+ * are copied. frame->pts is the pts given to decode().
+ */
+typedef void(mcu_vdec_frame_h)(const AVFrame *frame, void *arg);
+
+/*
+ * threads: slice threads, 0 means 1 (the engine runs many decoders).
+ * Returns 0, EINVAL, ENOENT (codec not in this FFmpeg) or ENOMEM.
+ */
+int mcu_vdec_alloc(struct mcu_vdec **decp, enum mcu_vcodec codec,
+                   int threads);
+struct mcu_vdec *mcu_vdec_free(struct mcu_vdec *dec);
+
+/*
+ * Decode one complete access unit (data, len bytes; not modified, copied
+ * into a padded packet). frameh is called for each picture, before return.
+ * Returns 0 if the data was consumed, EBADMSG if the decoder reported an
+ * error (the caller should check mcu_vdec_need_keyframe()), EINVAL, ENOMEM.
+ */
+int mcu_vdec_decode(struct mcu_vdec *dec, const uint8_t *data, size_t len,
+                    int64_t pts, mcu_vdec_frame_h *frameh, void *arg);
+
+/* True while a key frame is needed (see above). */
+bool mcu_vdec_need_keyframe(const struct mcu_vdec *dec);
+
+/*
+ * Forget references and state, e.g. when a source becomes visible again
+ * after it was not decoded for a while; a key frame is needed afterwards.
+ */
+void mcu_vdec_reset(struct mcu_vdec *dec);
+
+void mcu_vdec_stats(const struct mcu_vdec *dec, struct mcu_vdec_stats *st);
+
+/* True if an access unit starts a key frame (H.264 IDR, VP8 key frame);
+ * reads only within len. */
+bool mcu_vdec_is_keyframe(enum mcu_vcodec codec, const uint8_t *data,
+                          size_t len);
+
+#endif
