@@ -1,0 +1,237 @@
+/*
+ * The clock thread keeps the ticks in a small array and sleeps until the
+ * earliest deadline (clock_nanosleep with TIMER_ABSTIME, so sleeping never
+ * accumulates drift). At a deadline it submits the tick's run to its own
+ * serial queue unless the previous run is still pending or running; then
+ * it advances the deadline by whole periods past "now", so a stall of
+ * the machine produces skipped ticks, not a burst of catch-up ticks.
+ *
+ * Adding or removing a tick wakes the clock through a condition variable
+ * (pthread_cond_timedwait on CLOCK_MONOTONIC stands in for the sleep).
+ */
+#define MCU_LOG_MODULE "ticker"
+#include "mcu/ticker.h"
+#include "conf/log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct mcu_tick {
+	struct mcu_ticker *ticker;
+	struct mcu_serial *serial;
+	int64_t period_ns;
+	int64_t deadline_ns; /* ticker->lock */
+	mcu_tick_h *fn;
+	void *arg;
+	bool busy;           /* a run is queued or running; ticker->lock */
+	int64_t run_deadline_ns; /* deadline of the queued run; ticker->lock */
+	struct mcu_tick_stats stats; /* ticker->lock */
+};
+
+struct mcu_ticker {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;    /* wakes the clock (CLOCK_MONOTONIC) */
+	struct mcu_workpool *pool;
+	struct mcu_tick **ticks; /* lock */
+	size_t n, cap;           /* lock */
+	bool stop;               /* lock */
+	pthread_t thread;
+};
+
+int64_t mcu_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t mcu_now_ms(void)
+{
+	return mcu_now_ns() / 1000000;
+}
+
+static void run_tick(void *arg)
+{
+	struct mcu_tick *t = arg;
+	struct mcu_ticker *tk = t->ticker;
+	int64_t now = mcu_now_ns();
+	int64_t deadline;
+
+	pthread_mutex_lock(&tk->lock);
+	deadline = t->run_deadline_ns;
+	t->stats.fired++;
+	t->stats.last_late_ns = now - deadline;
+	if (now - deadline > t->stats.max_late_ns)
+		t->stats.max_late_ns = now - deadline;
+	pthread_mutex_unlock(&tk->lock);
+
+	t->fn(deadline, now, t->arg);
+
+	pthread_mutex_lock(&tk->lock);
+	t->busy = false;
+	pthread_mutex_unlock(&tk->lock);
+}
+
+/* Fire what is due; returns the next deadline. Lock held. */
+static int64_t fire_due(struct mcu_ticker *tk, int64_t now)
+{
+	int64_t next = INT64_MAX;
+	for (size_t i = 0; i < tk->n; i++) {
+		struct mcu_tick *t = tk->ticks[i];
+		if (t->deadline_ns <= now) {
+			if (t->busy) {
+				t->stats.skipped++;
+			} else {
+				t->busy = true;
+				t->run_deadline_ns = t->deadline_ns;
+				if (mcu_serial_submit(t->serial, run_tick, t)) {
+					t->busy = false;
+					t->stats.skipped++;
+				}
+			}
+			int64_t behind = (now - t->deadline_ns) / t->period_ns;
+			t->deadline_ns += (behind + 1) * t->period_ns;
+		}
+		if (t->deadline_ns < next)
+			next = t->deadline_ns;
+	}
+	return next;
+}
+
+static void *clock_main(void *arg)
+{
+	struct mcu_ticker *tk = arg;
+	pthread_mutex_lock(&tk->lock);
+	while (!tk->stop) {
+		int64_t next = fire_due(tk, mcu_now_ns());
+		if (next == INT64_MAX) {
+			pthread_cond_wait(&tk->cond, &tk->lock);
+			continue;
+		}
+		struct timespec ts = {
+			.tv_sec = next / 1000000000,
+			.tv_nsec = next % 1000000000,
+		};
+		pthread_cond_timedwait(&tk->cond, &tk->lock, &ts);
+	}
+	pthread_mutex_unlock(&tk->lock);
+	return NULL;
+}
+
+int mcu_ticker_alloc(struct mcu_ticker **tickerp, struct mcu_workpool *pool)
+{
+	struct mcu_ticker *tk;
+	pthread_condattr_t attr;
+	int err;
+
+	if (!tickerp || !pool)
+		return EINVAL;
+	tk = calloc(1, sizeof(*tk));
+	if (!tk)
+		return ENOMEM;
+	tk->pool = pool;
+	pthread_mutex_init(&tk->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	err = pthread_cond_init(&tk->cond, &attr);
+	pthread_condattr_destroy(&attr);
+	if (!err)
+		err = pthread_create(&tk->thread, NULL, clock_main, tk);
+	if (err) {
+		mcu_log_error("cannot start the media clock: errno %d", err);
+		pthread_mutex_destroy(&tk->lock);
+		free(tk);
+		return err;
+	}
+	*tickerp = tk;
+	return 0;
+}
+
+struct mcu_ticker *mcu_ticker_free(struct mcu_ticker *tk)
+{
+	if (!tk)
+		return NULL;
+	pthread_mutex_lock(&tk->lock);
+	tk->stop = true;
+	pthread_cond_signal(&tk->cond);
+	pthread_mutex_unlock(&tk->lock);
+	pthread_join(tk->thread, NULL);
+	if (tk->n)
+		mcu_log_error("ticker freed with %zu ticks registered", tk->n);
+	pthread_cond_destroy(&tk->cond);
+	pthread_mutex_destroy(&tk->lock);
+	free(tk->ticks);
+	free(tk);
+	return NULL;
+}
+
+int mcu_ticker_add(struct mcu_ticker *tk, struct mcu_tick **tickp,
+                   int64_t period_ns, mcu_tick_h *fn, void *arg)
+{
+	struct mcu_tick *t;
+	int err;
+
+	if (!tk || !tickp || period_ns <= 0 || !fn)
+		return EINVAL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return ENOMEM;
+	err = mcu_serial_alloc(&t->serial, tk->pool, 2);
+	if (err) {
+		free(t);
+		return err;
+	}
+	t->ticker = tk;
+	t->period_ns = period_ns;
+	t->fn = fn;
+	t->arg = arg;
+	t->deadline_ns = mcu_now_ns() + period_ns;
+
+	pthread_mutex_lock(&tk->lock);
+	if (tk->n == tk->cap) {
+		size_t cap = tk->cap ? tk->cap * 2 : 16;
+		struct mcu_tick **nt = realloc(tk->ticks, cap * sizeof(*nt));
+		if (!nt) {
+			pthread_mutex_unlock(&tk->lock);
+			mcu_serial_free(t->serial);
+			free(t);
+			return ENOMEM;
+		}
+		tk->ticks = nt;
+		tk->cap = cap;
+	}
+	tk->ticks[tk->n++] = t;
+	pthread_cond_signal(&tk->cond);
+	pthread_mutex_unlock(&tk->lock);
+	*tickp = t;
+	return 0;
+}
+
+struct mcu_tick *mcu_ticker_remove(struct mcu_ticker *tk, struct mcu_tick *t)
+{
+	if (!tk || !t)
+		return NULL;
+	pthread_mutex_lock(&tk->lock);
+	for (size_t i = 0; i < tk->n; i++) {
+		if (tk->ticks[i] == t) {
+			tk->ticks[i] = tk->ticks[--tk->n];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&tk->lock);
+	/* Waits for a running job and drops a queued one. */
+	mcu_serial_free(t->serial);
+	free(t);
+	return NULL;
+}
+
+void mcu_tick_stats(struct mcu_ticker *tk, const struct mcu_tick *t,
+                    struct mcu_tick_stats *out)
+{
+	pthread_mutex_lock(&tk->lock);
+	*out = t->stats;
+	pthread_mutex_unlock(&tk->lock);
+}

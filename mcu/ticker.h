@@ -1,0 +1,63 @@
+/*
+ * ticker: the media clock of design.md ("Threads"): one thread that fires
+ * every registered tick (a meeting's 20 ms audio tick, its 1/fps video
+ * tick) at absolute CLOCK_MONOTONIC deadlines with clock_nanosleep, and
+ * hands the work to the tick's serial queue on the worker pool. The clock
+ * never runs a tick itself and never waits for one: a tick whose previous
+ * run has not finished is skipped and counted as late, so a slow meeting
+ * loses frames instead of delaying every other meeting.
+ *
+ * Lateness (how long after its deadline a tick started running) is
+ * recorded per tick for the statistics.
+ */
+#ifndef MCU_TICKER_H
+#define MCU_TICKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mcu/workpool.h"
+
+struct mcu_ticker;
+struct mcu_tick;
+
+/*
+ * The tick's work: runs on a worker, in order with the tick's earlier
+ * runs. `deadline_ns` is the monotonic time it was due, `now_ns` when it
+ * started.
+ */
+typedef void(mcu_tick_h)(int64_t deadline_ns, int64_t now_ns, void *arg);
+
+struct mcu_tick_stats {
+	uint64_t fired;    /* runs started */
+	uint64_t skipped;  /* deadlines missed because the last run was busy */
+	int64_t last_late_ns;
+	int64_t max_late_ns;
+};
+
+int mcu_ticker_alloc(struct mcu_ticker **tickerp, struct mcu_workpool *pool);
+/* Stops the clock thread; every tick must have been removed. */
+struct mcu_ticker *mcu_ticker_free(struct mcu_ticker *ticker);
+
+/*
+ * Register fn(arg) every `period_ns`, first at now + period. Sets *tickp.
+ * 0, EINVAL, ENOMEM.
+ */
+int mcu_ticker_add(struct mcu_ticker *ticker, struct mcu_tick **tickp,
+                   int64_t period_ns, mcu_tick_h *fn, void *arg);
+
+/*
+ * Unregister and wait until a running call has returned; after it fn is
+ * never called again. Not from the tick's own function. Returns NULL.
+ */
+struct mcu_tick *mcu_ticker_remove(struct mcu_ticker *ticker,
+                                   struct mcu_tick *tick);
+
+void mcu_tick_stats(struct mcu_ticker *ticker, const struct mcu_tick *tick,
+                    struct mcu_tick_stats *out);
+
+/* Monotonic clock in nanoseconds / milliseconds. */
+int64_t mcu_now_ns(void);
+int64_t mcu_now_ms(void);
+
+#endif
