@@ -140,7 +140,7 @@ struct mcu_conf_group {
 };
 
 struct mcu_conf_layout_choice {
-	char *host;     /* layout name for the host, default "grid-3x3"... */
+	char *host;     /* layout name for the host, default "tour-4x4" */
 	char *branches; /* layout name for branches, default "host+floor" */
 	unsigned tour_seconds; /* default 10 */
 	bool self_view;        /* default false */
@@ -208,6 +208,9 @@ struct mcu_conf {
 	size_t n_groups;
 	struct mcu_conf_meeting *meetings;
 	size_t n_meetings;
+
+	/* endpoint indices sorted by id (for mcu_conf_endpoint_index()) */
+	size_t *endpoint_by_id;
 };
 
 enum mcu_conf_severity {
@@ -229,6 +232,7 @@ struct mcu_conf_report {
 	size_t n_errors;
 	size_t n_warnings;
 	bool unreadable; /* the file could not be read or parsed at all */
+	size_t n_suppressed; /* findings counted but not kept (over 1000) */
 };
 
 /*
@@ -267,5 +271,18 @@ const char *mcu_conf_floor_name(enum mcu_floor_mode mode);
  * respect to other threads calling localtime_r(): call at start-up only.
  */
 int mcu_conf_apply_timezone(const char *tz);
+
+/* True for a layout name of roster-format.md ("host", "grid-3x3", ...). */
+bool mcu_conf_layout_valid(const char *name);
+
+/*
+ * Whether `next` may replace `cur` on reload (SIGHUP): false when a key that
+ * needs a restart differs (mcu.timezone, mcu.sip.listen, mcu.api.listen);
+ * *keyp then names it. mcu_conf_load() has already made next's time zone
+ * the process zone: a daemon that refuses the reload must call
+ * mcu_conf_apply_timezone(cur->timezone) again.
+ */
+bool mcu_conf_reload_allowed(const struct mcu_conf *cur,
+                             const struct mcu_conf *next, const char **keyp);
 
 #endif
