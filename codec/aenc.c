@@ -128,6 +128,12 @@ struct mcu_aenc *mcu_aenc_free(struct mcu_aenc *enc)
 {
 	if (!enc)
 		return NULL;
+	/* Drain (libopus holds its look-ahead) so closing is quiet. */
+	if (enc->ctx && enc->pkt && avcodec_is_open(enc->ctx) &&
+	    avcodec_send_frame(enc->ctx, NULL) >= 0) {
+		while (avcodec_receive_packet(enc->ctx, enc->pkt) >= 0)
+			av_packet_unref(enc->pkt);
+	}
 	avcodec_free_context(&enc->ctx);
 	av_packet_free(&enc->pkt);
 	mcu_aresample_free(enc->rs);
