@@ -205,6 +205,12 @@ bool mcu_vdec_need_keyframe(const struct mcu_vdec *dec)
 	return !dec || dec->need_key;
 }
 
+void mcu_vdec_mark_loss(struct mcu_vdec *dec)
+{
+	if (dec)
+		dec->need_key = true;
+}
+
 void mcu_vdec_reset(struct mcu_vdec *dec)
 {
 	if (!dec)

@@ -6,7 +6,10 @@
  *
  * The decoder tracks whether the caller must ask the sender for a key frame
  * (PLI/FIR): until the first key frame has been decoded, and after any
- * decoding error until the next key frame. Pictures before the first key
+ * decoding error or reported loss until the next key frame. A whole lost
+ * picture is invisible to FFmpeg's decoders (neither H.264 nor VP8 flags
+ * the next one), so the caller, who sees the RTP sequence gap, reports it
+ * with mcu_vdec_mark_loss(). Pictures before the first key
  * frame are dropped; after a later error, concealed pictures still come out
  * (a damaged picture beats a frozen one) while the key frame is on its way.
  *
@@ -61,6 +64,12 @@ int mcu_vdec_decode(struct mcu_vdec *dec, const uint8_t *data, size_t len,
 
 /* True while a key frame is needed (see above). */
 bool mcu_vdec_need_keyframe(const struct mcu_vdec *dec);
+
+/*
+ * The caller lost data of this stream (RTP sequence gap the jitter buffer
+ * could not repair): a key frame is needed; decoding goes on concealed.
+ */
+void mcu_vdec_mark_loss(struct mcu_vdec *dec);
 
 /*
  * Forget references and state, e.g. when a source becomes visible again

@@ -456,7 +456,7 @@ static void vp8_vdec_garbage(void **state)
 }
 
 /* Joining mid-stream: P-frames give nothing and ask for a key frame; a
- * lost packet afterwards asks again. */
+ * reported loss afterwards asks again while pictures keep coming. */
 static void h264_vdec_waits_for_idr(void **state)
 {
 	struct mcu_venc *enc = make_venc(MCU_VCODEC_H264, 800000, 0);
@@ -466,8 +466,8 @@ static void h264_vdec_waits_for_idr(void **state)
 	struct mcu_vdec_stats st;
 	AVFrame *pic = new_yuv(W, H);
 
-	for (int i = 0; i < 10; i++) {
-		if (i == 5)
+	for (int i = 0; i < 14; i++) {
+		if (i == 5 || i == 12)
 			mcu_venc_request_keyframe(enc);
 		draw_picture(pic, i, 0);
 		assert_int_equal(mcu_venc_encode(enc, pic, on_packet, &pc), 0);
@@ -487,8 +487,29 @@ static void h264_vdec_waits_for_idr(void **state)
 		assert_false(mcu_vdec_need_keyframe(dec));
 	}
 	assert_int_equal(vc.frames, 5);
+	/* Picture 10 lost: 11 still decodes (concealed) but a key frame is
+	 * needed until 12, the IDR. */
+	mcu_vdec_mark_loss(dec);
+	assert_true(mcu_vdec_need_keyframe(dec));
+	assert_int_equal(mcu_vdec_decode(dec, pc.pkts[11]->data,
+	                                 (size_t)pc.pkts[11]->size, 11,
+	                                 on_frame, &vc),
+	                 0);
+	assert_int_equal(vc.frames, 6);
+	assert_true(mcu_vdec_need_keyframe(dec));
+	for (int i = 12; i < 14; i++) {
+		assert_int_equal(mcu_vdec_decode(dec, pc.pkts[i]->data,
+		                                 (size_t)pc.pkts[i]->size, i,
+		                                 on_frame, &vc),
+		                 0);
+		assert_false(mcu_vdec_need_keyframe(dec));
+	}
 	mcu_vdec_stats(dec, &st);
-	assert_int_equal(st.keyframes, 1);
+	assert_int_equal(st.keyframes, 2);
+	assert_int_equal(st.frames, 8);
+	/* P-slices without SPS/PPS are errors, not pictures. */
+	assert_int_equal(st.dropped, 0);
+	assert_true(st.errors >= 3);
 	pcollect_clear(&pc);
 	av_frame_free(&vc.last);
 	av_frame_free(&pic);
