@@ -68,8 +68,8 @@ int mcu_adec_alloc(struct mcu_adec **decp, enum mcu_acodec codec)
 		err = ENOMEM;
 		goto out;
 	}
-	err = mcu_aresample_alloc(&dec->rs, MCU_AUDIO_RATE, AV_SAMPLE_FMT_S16,
-	                          1);
+	err =
+	    mcu_aresample_alloc(&dec->rs, MCU_AUDIO_RATE, AV_SAMPLE_FMT_S16, 1);
 	if (err)
 		goto out;
 	dec->ctx->sample_rate = mcu_acodec_sample_rate(codec);
@@ -150,10 +150,9 @@ int mcu_adec_decode(struct mcu_adec *dec, const uint8_t *data, size_t len,
 			break;
 		if (ret < 0) {
 			dec->st.errors++;
-			mcu_log_ratelimited(MCU_LOG_DEBUG, 2000,
-			                    "%s decode: %s",
-			                    mcu_acodec_name(dec->codec),
-			                    av_err2str(ret));
+			mcu_log_ratelimited(
+			    MCU_LOG_DEBUG, 2000, "%s decode: %s",
+			    mcu_acodec_name(dec->codec), av_err2str(ret));
 			err = EBADMSG;
 			break;
 		}

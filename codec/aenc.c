@@ -18,9 +18,9 @@ struct mcu_aenc {
 	AVPacket *pkt;
 	struct mcu_aresample *rs;
 	struct mcu_aenc_config cfg;
-	int chunk;      /* codec samples per packet */
+	int chunk; /* codec samples per packet */
 	int rtp_clock;
-	int64_t pts;    /* codec samples sent */
+	int64_t pts; /* codec samples sent */
 	struct mcu_aenc_stats st;
 };
 
@@ -105,13 +105,13 @@ int mcu_aenc_alloc(struct mcu_aenc **encp, const struct mcu_aenc_config *cfg)
 		goto out;
 	}
 	if (av_dict_count(opts)) {
-		const AVDictionaryEntry *e = av_dict_get(opts, "", NULL,
-		                                         AV_DICT_IGNORE_SUFFIX);
+		const AVDictionaryEntry *e =
+		    av_dict_get(opts, "", NULL, AV_DICT_IGNORE_SUFFIX);
 		mcu_log_warn("%s ignored option %s", name, e ? e->key : "?");
 	}
 	/* PCM encoders take any size (frame_size 0): use 20 ms. */
-	enc->chunk = ctx->frame_size > 0 ? ctx->frame_size
-	                                 : ctx->sample_rate / 50;
+	enc->chunk =
+	    ctx->frame_size > 0 ? ctx->frame_size : ctx->sample_rate / 50;
 	err = mcu_aresample_alloc(&enc->rs, ctx->sample_rate, ctx->sample_fmt,
 	                          channels);
 out:
@@ -149,8 +149,7 @@ uint32_t mcu_aenc_rtp_ts_inc(const struct mcu_aenc *enc)
 	                            enc->ctx->sample_rate);
 }
 
-static int receive_all(struct mcu_aenc *enc, mcu_aenc_packet_h *pkth,
-                       void *arg)
+static int receive_all(struct mcu_aenc *enc, mcu_aenc_packet_h *pkth, void *arg)
 {
 	AVPacket *pkt = enc->pkt;
 	int ret;
@@ -160,10 +159,9 @@ static int receive_all(struct mcu_aenc *enc, mcu_aenc_packet_h *pkth,
 		if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
 			return 0;
 		if (ret < 0) {
-			mcu_log_ratelimited(MCU_LOG_ERROR, 5000,
-			                    "%s receive_packet: %s",
-			                    mcu_acodec_name(enc->cfg.codec),
-			                    av_err2str(ret));
+			mcu_log_ratelimited(
+			    MCU_LOG_ERROR, 5000, "%s receive_packet: %s",
+			    mcu_acodec_name(enc->cfg.codec), av_err2str(ret));
 			return ret == AVERROR(ENOMEM) ? ENOMEM : EIO;
 		}
 		int64_t dur = pkt->duration > 0 ? pkt->duration : enc->chunk;
@@ -198,10 +196,9 @@ int mcu_aenc_encode(struct mcu_aenc *enc, const AVFrame *frame,
 		ret = avcodec_send_frame(enc->ctx, f);
 		av_frame_free(&f);
 		if (ret < 0) {
-			mcu_log_ratelimited(MCU_LOG_ERROR, 5000,
-			                    "%s send_frame: %s",
-			                    mcu_acodec_name(enc->cfg.codec),
-			                    av_err2str(ret));
+			mcu_log_ratelimited(
+			    MCU_LOG_ERROR, 5000, "%s send_frame: %s",
+			    mcu_acodec_name(enc->cfg.codec), av_err2str(ret));
 			return ret == AVERROR(ENOMEM) ? ENOMEM : EIO;
 		}
 		err = receive_all(enc, pkth, arg);

@@ -32,7 +32,8 @@ int mcu_aresample_alloc(struct mcu_aresample **rsp, int rate,
 	struct mcu_aresample *rs;
 
 	if (!rsp || rate < 8000 || rate > 192000 || channels < 1 ||
-	    channels > 2 || fmt <= AV_SAMPLE_FMT_NONE || fmt >= AV_SAMPLE_FMT_NB)
+	    channels > 2 || fmt <= AV_SAMPLE_FMT_NONE ||
+	    fmt >= AV_SAMPLE_FMT_NB)
 		return EINVAL;
 	rs = calloc(1, sizeof(*rs));
 	if (!rs)
@@ -114,7 +115,8 @@ int mcu_aresample_push_raw(struct mcu_aresample *rs, void *const *data,
 		mcu_log_ratelimited(MCU_LOG_WARN, 5000,
 		                    "audio FIFO full, dropping %d samples",
 		                    nb_samples - (room > 0 ? room : 0));
-		av_audio_fifo_drain(rs->fifo, nb_samples - (room > 0 ? room : 0));
+		av_audio_fifo_drain(rs->fifo,
+		                    nb_samples - (room > 0 ? room : 0));
 	}
 	if (av_audio_fifo_write(rs->fifo, (void **)data, nb_samples) <
 	    nb_samples)
@@ -143,7 +145,7 @@ int mcu_aresample_push(struct mcu_aresample *rs, const AVFrame *in)
 		rs->conv->sample_rate = rs->rate;
 		rs->conv->nb_samples = out_max;
 		if (av_channel_layout_copy(&rs->conv->ch_layout, &rs->layout) <
-		            0 ||
+		        0 ||
 		    av_frame_get_buffer(rs->conv, 0) < 0) {
 			av_frame_unref(rs->conv);
 			return ENOMEM;
@@ -164,8 +166,7 @@ int mcu_aresample_available(const struct mcu_aresample *rs)
 	return rs ? av_audio_fifo_size(rs->fifo) : 0;
 }
 
-int mcu_aresample_pull(struct mcu_aresample *rs, int nb_samples,
-                       AVFrame **outp)
+int mcu_aresample_pull(struct mcu_aresample *rs, int nb_samples, AVFrame **outp)
 {
 	AVFrame *f;
 
@@ -182,7 +183,7 @@ int mcu_aresample_pull(struct mcu_aresample *rs, int nb_samples,
 	if (av_channel_layout_copy(&f->ch_layout, &rs->layout) < 0 ||
 	    av_frame_get_buffer(f, 0) < 0 ||
 	    av_audio_fifo_read(rs->fifo, (void **)f->data, nb_samples) !=
-	            nb_samples) {
+	        nb_samples) {
 		av_frame_free(&f);
 		return ENOMEM;
 	}

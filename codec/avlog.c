@@ -72,8 +72,8 @@ static void emit(enum mcu_log_level level)
 {
 	unsigned dropped;
 
-	while (tls_len > 0 && (tls_line[tls_len - 1] == '\n' ||
-	                       tls_line[tls_len - 1] == '\r'))
+	while (tls_len > 0 &&
+	       (tls_line[tls_len - 1] == '\n' || tls_line[tls_len - 1] == '\r'))
 		tls_line[--tls_len] = '\0';
 	if (tls_len == 0)
 		return;

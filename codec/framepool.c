@@ -91,8 +91,7 @@ int mcu_framepool_get(struct mcu_framepool *fp, AVFrame **framep)
 	f->width = fp->width;
 	f->height = fp->height;
 	base = f->buf[0]->data;
-	base += (MCU_FRAMEPOOL_ALIGN -
-	         (uintptr_t)base % MCU_FRAMEPOOL_ALIGN) %
+	base += (MCU_FRAMEPOOL_ALIGN - (uintptr_t)base % MCU_FRAMEPOOL_ALIGN) %
 	        MCU_FRAMEPOOL_ALIGN;
 	for (int i = 0; i < 3; i++) {
 		f->data[i] = base + fp->offset[i];
@@ -102,8 +101,7 @@ int mcu_framepool_get(struct mcu_framepool *fp, AVFrame **framep)
 	return 0;
 }
 
-void mcu_framepool_size(const struct mcu_framepool *fp, int *width,
-                        int *height)
+void mcu_framepool_size(const struct mcu_framepool *fp, int *width, int *height)
 {
 	if (width)
 		*width = fp ? fp->width : 0;

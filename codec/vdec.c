@@ -16,8 +16,8 @@ struct mcu_vdec {
 	AVPacket *pkt;
 	AVFrame *frame;
 	enum mcu_vcodec codec;
-	bool seen_key;  /* a key frame has been decoded since reset */
-	bool need_key;  /* error since the last key frame, or none yet */
+	bool seen_key; /* a key frame has been decoded since reset */
+	bool need_key; /* error since the last key frame, or none yet */
 	struct mcu_vdec_stats st;
 };
 
@@ -43,8 +43,7 @@ bool mcu_vdec_is_keyframe(enum mcu_vcodec codec, const uint8_t *data,
 	return false;
 }
 
-int mcu_vdec_alloc(struct mcu_vdec **decp, enum mcu_vcodec codec,
-                   int threads)
+int mcu_vdec_alloc(struct mcu_vdec **decp, enum mcu_vcodec codec, int threads)
 {
 	struct mcu_vdec *dec;
 	const AVCodec *c;
@@ -136,8 +135,8 @@ static int receive_all(struct mcu_vdec *dec, bool pkt_key,
 			break;
 		}
 		AVFrame *f = dec->frame;
-		bool bad = f->decode_error_flags ||
-		           (f->flags & AV_FRAME_FLAG_CORRUPT);
+		bool bad =
+		    f->decode_error_flags || (f->flags & AV_FRAME_FLAG_CORRUPT);
 		if (bad) {
 			note_error(dec, "picture", 0);
 			err = EBADMSG;

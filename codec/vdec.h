@@ -49,8 +49,7 @@ typedef void(mcu_vdec_frame_h)(const AVFrame *frame, void *arg);
  * threads: slice threads, 0 means 1 (the engine runs many decoders).
  * Returns 0, EINVAL, ENOENT (codec not in this FFmpeg) or ENOMEM.
  */
-int mcu_vdec_alloc(struct mcu_vdec **decp, enum mcu_vcodec codec,
-                   int threads);
+int mcu_vdec_alloc(struct mcu_vdec **decp, enum mcu_vcodec codec, int threads);
 struct mcu_vdec *mcu_vdec_free(struct mcu_vdec *dec);
 
 /*

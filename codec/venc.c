@@ -49,8 +49,8 @@ static int check_config(const struct mcu_venc_config *c)
 		return EINVAL;
 	if (c->fps < 1 || c->fps > 120 || c->bitrate < 32000 ||
 	    c->bitrate > 20000000 || c->keyint < 0 || c->threads < 0 ||
-	    c->threads > 16 || (c->cpu_used && (c->cpu_used < 4 ||
-	                                        c->cpu_used > 16)))
+	    c->threads > 16 ||
+	    (c->cpu_used && (c->cpu_used < 4 || c->cpu_used > 16)))
 		return EINVAL;
 	return 0;
 }
@@ -152,8 +152,8 @@ int mcu_venc_alloc(struct mcu_venc **encp, const struct mcu_venc_config *cfg)
 		goto out;
 	}
 	if (av_dict_count(opts)) {
-		const AVDictionaryEntry *e = av_dict_get(opts, "", NULL,
-		                                         AV_DICT_IGNORE_SUFFIX);
+		const AVDictionaryEntry *e =
+		    av_dict_get(opts, "", NULL, AV_DICT_IGNORE_SUFFIX);
 		mcu_log_warn("%s ignored option %s", name, e ? e->key : "?");
 	}
 	err = 0;
@@ -184,8 +184,7 @@ void mcu_venc_request_keyframe(struct mcu_venc *enc)
 		atomic_store(&enc->key_request, true);
 }
 
-static int receive_all(struct mcu_venc *enc, mcu_venc_packet_h *pkth,
-                       void *arg)
+static int receive_all(struct mcu_venc *enc, mcu_venc_packet_h *pkth, void *arg)
 {
 	AVPacket *pkt = enc->pkt;
 	int ret;
@@ -195,10 +194,9 @@ static int receive_all(struct mcu_venc *enc, mcu_venc_packet_h *pkth,
 		if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF)
 			return 0;
 		if (ret < 0) {
-			mcu_log_ratelimited(MCU_LOG_ERROR, 5000,
-			                    "%s receive_packet: %s",
-			                    mcu_vcodec_name(enc->cfg.codec),
-			                    av_err2str(ret));
+			mcu_log_ratelimited(
+			    MCU_LOG_ERROR, 5000, "%s receive_packet: %s",
+			    mcu_vcodec_name(enc->cfg.codec), av_err2str(ret));
 			return ret == AVERROR(ENOMEM) ? ENOMEM : EIO;
 		}
 		bool key = pkt->flags & AV_PKT_FLAG_KEY;

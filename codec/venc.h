@@ -31,13 +31,13 @@ struct mcu_venc;
 
 struct mcu_venc_config {
 	enum mcu_vcodec codec;
-	int width, height; /* even, 16..4096 */
-	int fps;           /* nominal frame rate, 1..120 */
-	int bitrate;       /* target bit/s, 32000..20000000 */
-	int keyint;        /* pictures between key frames; 0: 10 s worth */
+	int width, height;  /* even, 16..4096 */
+	int fps;            /* nominal frame rate, 1..120 */
+	int bitrate;        /* target bit/s, 32000..20000000 */
+	int keyint;         /* pictures between key frames; 0: 10 s worth */
 	const char *preset; /* x264 preset; NULL: "veryfast" */
-	int cpu_used;      /* VP8 speed 4..16; 0: 8 */
-	int threads;       /* slice threads; 0: 1 */
+	int cpu_used;       /* VP8 speed 4..16; 0: 8 */
+	int threads;        /* slice threads; 0: 1 */
 };
 
 struct mcu_venc_stats {

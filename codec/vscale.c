@@ -92,8 +92,8 @@ static bool is_yuv420p(const AVFrame *f)
 	       f->format == AV_PIX_FMT_YUVJ420P;
 }
 
-int mcu_vscale_fill(AVFrame *dst, const struct mcu_vscale_rect *rect,
-                    uint8_t y, uint8_t u, uint8_t v)
+int mcu_vscale_fill(AVFrame *dst, const struct mcu_vscale_rect *rect, uint8_t y,
+                    uint8_t u, uint8_t v)
 {
 	struct mcu_vscale_rect r;
 
@@ -103,7 +103,7 @@ int mcu_vscale_fill(AVFrame *dst, const struct mcu_vscale_rect *rect,
 		return 0;
 	for (int row = 0; row < r.h; row++)
 		memset(dst->data[0] + (size_t)(r.y + row) * dst->linesize[0] +
-		               r.x,
+		           r.x,
 		       y, (size_t)r.w);
 	for (int row = 0; row < r.h / 2; row++) {
 		size_t off1 = (size_t)(r.y / 2 + row) * dst->linesize[1];
@@ -210,8 +210,8 @@ static struct SwsContext *get_ctx(struct mcu_vscale *sc, int sw, int sh,
 	                             SWS_BILINEAR, NULL, NULL, NULL);
 	if (!victim->ctx)
 		return NULL;
-	sws_setColorspaceDetails(victim->ctx, coef, srange, coef, 0, 0,
-	                         1 << 16, 1 << 16);
+	sws_setColorspaceDetails(victim->ctx, coef, srange, coef, 0, 0, 1 << 16,
+	                         1 << 16);
 	victim->sw = sw;
 	victim->sh = sh;
 	victim->sfmt = sfmt;
@@ -228,10 +228,10 @@ static void fill_bars(AVFrame *dst, const struct mcu_vscale_rect *o,
                       const struct mcu_vscale_rect *i)
 {
 	struct mcu_vscale_rect bars[4] = {
-		{o->x, o->y, o->w, i->y - o->y},
-		{o->x, i->y + i->h, o->w, o->y + o->h - (i->y + i->h)},
-		{o->x, i->y, i->x - o->x, i->h},
-		{i->x + i->w, i->y, o->x + o->w - (i->x + i->w), i->h},
+	    {o->x, o->y, o->w, i->y - o->y},
+	    {o->x, i->y + i->h, o->w, o->y + o->h - (i->y + i->h)},
+	    {o->x, i->y, i->x - o->x, i->h},
+	    {i->x + i->w, i->y, o->x + o->w - (i->x + i->w), i->h},
 	};
 	for (int k = 0; k < 4; k++)
 		if (bars[k].w > 0 && bars[k].h > 0)
@@ -250,9 +250,8 @@ int mcu_vscale_draw(struct mcu_vscale *sc, AVFrame *dst,
 	int dls[4] = {0};
 	int err = 0, ret;
 
-	if (!sc || !dst || !rect || !src || !is_yuv420p(dst) ||
-	    !dst->data[0] || !src->data[0] || src->width < 1 ||
-	    src->height < 1)
+	if (!sc || !dst || !rect || !src || !is_yuv420p(dst) || !dst->data[0] ||
+	    !src->data[0] || src->width < 1 || src->height < 1)
 		return EINVAL;
 	if (!clip_rect(dst, rect, &r))
 		return EINVAL;
@@ -269,13 +268,11 @@ int mcu_vscale_draw(struct mcu_vscale *sc, AVFrame *dst,
 		sc->tmp->crop_top = (size_t)s.y;
 		sc->tmp->crop_right = (size_t)(src->width - s.x - s.w);
 		sc->tmp->crop_bottom = (size_t)(src->height - s.y - s.h);
-		ret = av_frame_apply_cropping(sc->tmp,
-		                              AV_FRAME_CROP_UNALIGNED);
+		ret = av_frame_apply_cropping(sc->tmp, AV_FRAME_CROP_UNALIGNED);
 		if (ret < 0) {
-			mcu_log_ratelimited(MCU_LOG_WARN, 5000,
-			                    "crop of %s failed: %s",
-			                    av_get_pix_fmt_name(src->format),
-			                    av_err2str(ret));
+			mcu_log_ratelimited(
+			    MCU_LOG_WARN, 5000, "crop of %s failed: %s",
+			    av_get_pix_fmt_name(src->format), av_err2str(ret));
 			err = mcu_averror(ret);
 			goto out;
 		}
@@ -283,8 +280,8 @@ int mcu_vscale_draw(struct mcu_vscale *sc, AVFrame *dst,
 	sfmt = unjpeg(src->format, &full);
 	if (src->color_range == AVCOL_RANGE_JPEG)
 		full = true;
-	ctx = get_ctx(sc, sc->tmp->width, sc->tmp->height, sfmt, full, d.w,
-	              d.h);
+	ctx =
+	    get_ctx(sc, sc->tmp->width, sc->tmp->height, sfmt, full, d.w, d.h);
 	if (!ctx) {
 		mcu_log_ratelimited(MCU_LOG_WARN, 5000,
 		                    "no scaler for %s %dx%d -> %dx%d",

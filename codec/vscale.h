@@ -57,8 +57,8 @@ void mcu_vscale_geometry(int src_w, int src_h,
                          struct mcu_vscale_rect *dst_out);
 
 /* Paint rect of a YUV420P frame with one colour. 0 or EINVAL. */
-int mcu_vscale_fill(AVFrame *dst, const struct mcu_vscale_rect *rect,
-                    uint8_t y, uint8_t u, uint8_t v);
+int mcu_vscale_fill(AVFrame *dst, const struct mcu_vscale_rect *rect, uint8_t y,
+                    uint8_t u, uint8_t v);
 
 /* SwsContexts created so far (cache misses), for tests and metrics. */
 unsigned mcu_vscale_contexts_created(const struct mcu_vscale *sc);

@@ -25,8 +25,8 @@
 #include "codec/venc.h"
 #include "codec/vscale.h"
 
-#define W 640
-#define H 360
+#define W    640
+#define H    360
 #define BG_Y 100
 #define BG_U 80
 #define BG_V 180
@@ -54,9 +54,8 @@ static AVFrame *new_yuv(int w, int h)
 static void fill(AVFrame *f, int y, int u, int v)
 {
 	struct mcu_vscale_rect r = {0, 0, f->width, f->height};
-	assert_int_equal(mcu_vscale_fill(f, &r, (uint8_t)y, (uint8_t)u,
-	                                 (uint8_t)v),
-	                 0);
+	assert_int_equal(
+	    mcu_vscale_fill(f, &r, (uint8_t)y, (uint8_t)u, (uint8_t)v), 0);
 }
 
 static int square_x(int n)
@@ -78,7 +77,7 @@ static void draw_picture(AVFrame *f, int n, int noise)
 		for (int y = 0; y < f->height; y++)
 			for (int x = 0; x < f->width; x++)
 				f->data[0][y * f->linesize[0] + x] +=
-				        (uint8_t)(lcg(&seed) % (unsigned)noise);
+				    (uint8_t)(lcg(&seed) % (unsigned)noise);
 	}
 }
 
@@ -89,7 +88,8 @@ static double block_mean(const AVFrame *f, int plane, int x, int y, int w,
 	double sum = 0;
 	for (int j = 0; j < h; j++)
 		for (int i = 0; i < w; i++)
-			sum += f->data[plane][(y + j) * f->linesize[plane] + x + i];
+			sum += f->data[plane]
+			              [(y + j) * f->linesize[plane] + x + i];
 	return sum / (w * h);
 }
 
@@ -134,14 +134,14 @@ static struct mcu_venc *make_venc(enum mcu_vcodec codec, int bitrate,
 {
 	struct mcu_venc *enc = NULL;
 	struct mcu_venc_config cfg = {
-		.codec = codec,
-		.width = W,
-		.height = H,
-		.fps = 30,
-		.bitrate = bitrate,
-		.keyint = keyint,
-		.preset = "ultrafast",
-		.cpu_used = 8,
+	    .codec = codec,
+	    .width = W,
+	    .height = H,
+	    .fps = 30,
+	    .bitrate = bitrate,
+	    .keyint = keyint,
+	    .preset = "ultrafast",
+	    .cpu_used = 8,
 	};
 	assert_int_equal(mcu_venc_alloc(&enc, &cfg), 0);
 	assert_non_null(enc);
@@ -174,7 +174,8 @@ static void roundtrip(enum mcu_vcodec codec)
 		assert_int_equal(pc.pkts[i]->pts, 3000 * i);
 		assert_int_equal(mcu_vdec_decode(dec, pc.pkts[i]->data,
 		                                 (size_t)pc.pkts[i]->size,
-		                                 pc.pkts[i]->pts, on_frame, &vc),
+		                                 pc.pkts[i]->pts, on_frame,
+		                                 &vc),
 		                 0);
 		/* Low delay: each access unit gives its picture now. */
 		assert_int_equal(vc.frames, i + 1);
@@ -603,7 +604,8 @@ static void audio_roundtrip(enum mcu_acodec codec, uint32_t want_inc)
 	c->want_inc = want_inc;
 	for (int i = 0; i < frames; i++) {
 		AVFrame *f = sine_frame(i);
-		assert_int_equal(mcu_aenc_encode(enc, f, on_audio_packet, c), 0);
+		assert_int_equal(mcu_aenc_encode(enc, f, on_audio_packet, c),
+		                 0);
 		av_frame_free(&f);
 	}
 	/* One packet per 20 ms; the resampler's delay may hold one back. */
@@ -681,13 +683,13 @@ static void plc(enum mcu_acodec codec)
 	assert_int_equal(mcu_adec_alloc(&c->dec, codec), 0);
 	c->want_inc = mcu_aenc_rtp_ts_inc(enc);
 	/* Nothing decoded yet: one frame of silence. */
-	assert_int_equal(mcu_adec_decode_missing(c->dec, on_audio_frame, c),
-	                 0);
+	assert_int_equal(mcu_adec_decode_missing(c->dec, on_audio_frame, c), 0);
 	assert_int_equal(c->frames, 1);
 	assert_true(frame_energy(c->pcm, MCU_AUDIO_FRAME) == 0);
 	for (int i = 0; i < 10; i++) {
 		AVFrame *f = sine_frame(i);
-		assert_int_equal(mcu_aenc_encode(enc, f, on_audio_packet, c), 0);
+		assert_int_equal(mcu_aenc_encode(enc, f, on_audio_packet, c),
+		                 0);
 		av_frame_free(&f);
 	}
 	/* Each loss gives exactly one frame; it fades to silence. */
@@ -695,7 +697,7 @@ static void plc(enum mcu_acodec codec)
 	for (int k = 0; k < 7; k++) {
 		int before = c->frames, at = c->n;
 		assert_int_equal(
-		        mcu_adec_decode_missing(c->dec, on_audio_frame, c), 0);
+		    mcu_adec_decode_missing(c->dec, on_audio_frame, c), 0);
 		assert_int_equal(c->frames, before + 1);
 		double e = frame_energy(c->pcm + at, MCU_AUDIO_FRAME);
 		if (k == 1)
@@ -729,8 +731,7 @@ static void plc_g722(void **state)
 static void adec_garbage(void **state)
 {
 	static const enum mcu_acodec codecs[] = {
-		MCU_ACODEC_OPUS, MCU_ACODEC_PCMU, MCU_ACODEC_PCMA,
-		MCU_ACODEC_G722};
+	    MCU_ACODEC_OPUS, MCU_ACODEC_PCMU, MCU_ACODEC_PCMA, MCU_ACODEC_G722};
 	uint8_t buf[1500];
 	uint32_t seed = 99;
 
@@ -745,8 +746,8 @@ static void adec_garbage(void **state)
 			size_t len = 1 + lcg(&seed) % sizeof(buf);
 			for (size_t i = 0; i < len; i++)
 				buf[i] = (uint8_t)lcg(&seed);
-			int err = mcu_adec_decode(dec, buf, len,
-			                          on_audio_frame, c);
+			int err =
+			    mcu_adec_decode(dec, buf, len, on_audio_frame, c);
 			assert_true(err == 0 || err == EBADMSG);
 		}
 		mcu_adec_free(dec);
@@ -761,13 +762,11 @@ static void aenc_rejects_bad_input(void **state)
 	assert_int_equal(mcu_aenc_alloc(&enc, &cfg), EINVAL);
 	cfg = (struct mcu_aenc_config){.codec = 0};
 	assert_int_equal(mcu_aenc_alloc(&enc, &cfg), EINVAL);
-	cfg = (struct mcu_aenc_config){.codec = MCU_ACODEC_OPUS,
-	                               .bitrate = 1};
+	cfg = (struct mcu_aenc_config){.codec = MCU_ACODEC_OPUS, .bitrate = 1};
 	assert_int_equal(mcu_aenc_alloc(&enc, &cfg), EINVAL);
 	assert_null(enc);
-	cfg = (struct mcu_aenc_config){.codec = MCU_ACODEC_OPUS,
-	                               .channels = 2,
-	                               .bitrate = 64000};
+	cfg = (struct mcu_aenc_config){
+	    .codec = MCU_ACODEC_OPUS, .channels = 2, .bitrate = 64000};
 	assert_int_equal(mcu_aenc_alloc(&enc, &cfg), 0);
 	AVFrame *f = sine_frame(0);
 	f->sample_rate = 44100;
@@ -820,8 +819,8 @@ static void vscale_geometry(void **state)
 	assert_rect(&s, 0, 0, 1280, 720);
 }
 
-static void expect_pixel(const AVFrame *f, int x, int y, int ey, int eu,
-                         int ev, int tol)
+static void expect_pixel(const AVFrame *f, int x, int y, int ey, int eu, int ev,
+                         int tol)
 {
 	int py = f->data[0][y * f->linesize[0] + x];
 	int pu = f->data[1][(y / 2) * f->linesize[1] + x / 2];
@@ -840,9 +839,8 @@ static void vscale_letterbox(void **state)
 	assert_int_equal(mcu_vscale_alloc(&sc), 0);
 	fill(src, 150, 60, 200);
 	fill(dst, 50, 50, 50);
-	assert_int_equal(mcu_vscale_draw(sc, dst, &right, src,
-	                                 MCU_VSCALE_LETTERBOX),
-	                 0);
+	assert_int_equal(
+	    mcu_vscale_draw(sc, dst, &right, src, MCU_VSCALE_LETTERBOX), 0);
 	/* Left half untouched, bars black, picture 480 wide at 640+80. */
 	expect_pixel(dst, 0, 0, 50, 50, 50, 0);
 	expect_pixel(dst, 639, 359, 50, 50, 50, 0);
@@ -863,7 +861,8 @@ static void vscale_crop(void **state)
 	struct mcu_vscale *sc = NULL;
 	AVFrame *src = new_yuv(320, 240), *dst = new_yuv(640, 360);
 	struct mcu_vscale_rect all = {0, 0, 640, 360};
-	struct mcu_vscale_rect top = {0, 0, 320, 30}, bottom = {0, 210, 320, 30};
+	struct mcu_vscale_rect top = {0, 0, 320, 30},
+	                       bottom = {0, 210, 320, 30};
 
 	assert_int_equal(mcu_vscale_alloc(&sc), 0);
 	/* The 30 rows that a crop to 16:9 cuts are bright, the rest dark. */
@@ -878,9 +877,8 @@ static void vscale_crop(void **state)
 			expect_pixel(dst, x, y, 60, 100, 160, 2);
 	expect_pixel(dst, 639, 359, 60, 100, 160, 2);
 	/* Stretch keeps the bright rows. */
-	assert_int_equal(mcu_vscale_draw(sc, dst, &all, src,
-	                                 MCU_VSCALE_STRETCH),
-	                 0);
+	assert_int_equal(
+	    mcu_vscale_draw(sc, dst, &all, src, MCU_VSCALE_STRETCH), 0);
 	expect_pixel(dst, 320, 4, 235, 20, 20, 3);
 	expect_pixel(dst, 320, 180, 60, 100, 160, 2);
 	av_frame_free(&src);
@@ -897,9 +895,8 @@ static void vscale_cache(void **state)
 	assert_int_equal(mcu_vscale_alloc(&sc), 0);
 	fill(src, 150, 60, 200);
 	for (int i = 0; i < 5; i++)
-		assert_int_equal(mcu_vscale_draw(sc, dst, &a, src,
-		                                 MCU_VSCALE_STRETCH),
-		                 0);
+		assert_int_equal(
+		    mcu_vscale_draw(sc, dst, &a, src, MCU_VSCALE_STRETCH), 0);
 	assert_int_equal(mcu_vscale_contexts_created(sc), 1);
 	assert_int_equal(mcu_vscale_draw(sc, dst, &b, src, MCU_VSCALE_STRETCH),
 	                 0);
@@ -910,9 +907,8 @@ static void vscale_cache(void **state)
 	/* More sizes than the cache holds: still correct, LRU evicts. */
 	for (int i = 0; i < MCU_VSCALE_CACHE + 2; i++) {
 		struct mcu_vscale_rect r = {0, 0, 64 + 16 * i, 64};
-		assert_int_equal(mcu_vscale_draw(sc, dst, &r, src,
-		                                 MCU_VSCALE_STRETCH),
-		                 0);
+		assert_int_equal(
+		    mcu_vscale_draw(sc, dst, &r, src, MCU_VSCALE_STRETCH), 0);
 	}
 	assert_int_equal(mcu_vscale_contexts_created(sc),
 	                 2 + MCU_VSCALE_CACHE + 2);
@@ -924,9 +920,9 @@ static void vscale_cache(void **state)
 	expect_pixel(dst, 100, 100, 235, 128, 128, 2);
 	/* Bad arguments. */
 	struct mcu_vscale_rect outside = {700, 0, 100, 100};
-	assert_int_equal(mcu_vscale_draw(sc, dst, &outside, src,
-	                                 MCU_VSCALE_STRETCH),
-	                 EINVAL);
+	assert_int_equal(
+	    mcu_vscale_draw(sc, dst, &outside, src, MCU_VSCALE_STRETCH),
+	    EINVAL);
 	dst->format = AV_PIX_FMT_RGB24;
 	assert_int_equal(mcu_vscale_draw(sc, dst, &a, src, MCU_VSCALE_STRETCH),
 	                 EINVAL);
@@ -993,7 +989,8 @@ static void avlog_ratelimit(void **state)
 	for (int i = 0; i < 200; i++)
 		av_log(NULL, AV_LOG_ERROR, "error while decoding MB %d\n", i);
 	/* At most a burst got through (maybe two windows). */
-	assert_true(mcu_avlog_suppressed() - before >= 200 - 2 * MCU_AVLOG_BURST);
+	assert_true(mcu_avlog_suppressed() - before >=
+	            200 - 2 * MCU_AVLOG_BURST);
 	/* Debug lines below the threshold are not even counted. */
 	before = mcu_avlog_suppressed();
 	for (int i = 0; i < 50; i++)
@@ -1018,33 +1015,33 @@ static void averror_mapping(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-	cmocka_unit_test(h264_roundtrip),
-	cmocka_unit_test(vp8_roundtrip),
-	cmocka_unit_test(h264_keyframe_on_demand),
-	cmocka_unit_test(vp8_keyframe_on_demand),
-	cmocka_unit_test(h264_sps_pps_inband),
-	cmocka_unit_test(h264_bitrate),
-	cmocka_unit_test(vp8_bitrate),
-	cmocka_unit_test(venc_rejects_bad_input),
-	cmocka_unit_test(h264_vdec_garbage),
-	cmocka_unit_test(vp8_vdec_garbage),
-	cmocka_unit_test(h264_vdec_waits_for_idr),
-	cmocka_unit_test(audio_opus),
-	cmocka_unit_test(audio_pcmu),
-	cmocka_unit_test(audio_pcma),
-	cmocka_unit_test(audio_g722),
-	cmocka_unit_test(plc_opus),
-	cmocka_unit_test(plc_pcmu),
-	cmocka_unit_test(plc_g722),
-	cmocka_unit_test(adec_garbage),
-	cmocka_unit_test(aenc_rejects_bad_input),
-	cmocka_unit_test(vscale_geometry),
-	cmocka_unit_test(vscale_letterbox),
-	cmocka_unit_test(vscale_crop),
-	cmocka_unit_test(vscale_cache),
-	cmocka_unit_test(framepool_reuse),
-	cmocka_unit_test(avlog_ratelimit),
-	cmocka_unit_test(averror_mapping),
+    cmocka_unit_test(h264_roundtrip),
+    cmocka_unit_test(vp8_roundtrip),
+    cmocka_unit_test(h264_keyframe_on_demand),
+    cmocka_unit_test(vp8_keyframe_on_demand),
+    cmocka_unit_test(h264_sps_pps_inband),
+    cmocka_unit_test(h264_bitrate),
+    cmocka_unit_test(vp8_bitrate),
+    cmocka_unit_test(venc_rejects_bad_input),
+    cmocka_unit_test(h264_vdec_garbage),
+    cmocka_unit_test(vp8_vdec_garbage),
+    cmocka_unit_test(h264_vdec_waits_for_idr),
+    cmocka_unit_test(audio_opus),
+    cmocka_unit_test(audio_pcmu),
+    cmocka_unit_test(audio_pcma),
+    cmocka_unit_test(audio_g722),
+    cmocka_unit_test(plc_opus),
+    cmocka_unit_test(plc_pcmu),
+    cmocka_unit_test(plc_g722),
+    cmocka_unit_test(adec_garbage),
+    cmocka_unit_test(aenc_rejects_bad_input),
+    cmocka_unit_test(vscale_geometry),
+    cmocka_unit_test(vscale_letterbox),
+    cmocka_unit_test(vscale_crop),
+    cmocka_unit_test(vscale_cache),
+    cmocka_unit_test(framepool_reuse),
+    cmocka_unit_test(avlog_ratelimit),
+    cmocka_unit_test(averror_mapping),
 };
 
 MCU_TEST_MAIN(tests, NULL, NULL)
