@@ -83,6 +83,12 @@ static int setup_swr(struct mcu_aresample *rs, const AVFrame *in)
 	ret = swr_alloc_set_opts2(&rs->swr, &rs->layout, rs->fmt, rs->rate,
 	                          &in_layout, in->format, in->sample_rate, 0,
 	                          NULL);
+	if (ret >= 0 && in->ch_layout.nb_channels == 1 && rs->channels == 2) {
+		/* A mono mix sent as stereo: both sides at full level (swr's
+		 * default matrix would take 3 dB off each). */
+		static const double dup[2] = {1.0, 1.0};
+		ret = swr_set_matrix(rs->swr, dup, 1);
+	}
 	if (ret >= 0)
 		ret = swr_init(rs->swr);
 	if (ret < 0) {

@@ -275,6 +275,16 @@ static int nal_types(const AVPacket *p, int *types, int max)
 	return n;
 }
 
+/* The bytes after the first SPS NAL header (needs 2 of them). */
+static const uint8_t *sps_payload(const AVPacket *p)
+{
+	for (int i = 0; i + 5 < p->size; i++)
+		if (p->data[i] == 0 && p->data[i + 1] == 0 &&
+		    p->data[i + 2] == 1 && (p->data[i + 3] & 0x1f) == 7)
+			return p->data + i + 4;
+	return NULL;
+}
+
 static void h264_sps_pps_inband(void **state)
 {
 	struct mcu_venc *enc = make_venc(MCU_VCODEC_H264, 800000, 10);
@@ -298,8 +308,15 @@ static void h264_sps_pps_inband(void **state)
 		assert_int_equal(pc.pkts[i]->data[1], 0);
 		assert_true(n > 0);
 		for (int k = 0; k < n; k++) {
-			if (t[k] == 7)
+			if (t[k] == 7) {
+				const uint8_t *p = sps_payload(pc.pkts[i]);
+				/* profile_idc 66 with constraint_set1:
+				 * constrained baseline. */
+				assert_non_null(p);
+				assert_int_equal(p[0], 66);
+				assert_true(p[1] & 0x40);
 				sps = true;
+			}
 			if (t[k] == 8)
 				pps = true;
 			if (t[k] == 5) {
@@ -590,9 +607,13 @@ static void on_audio_packet(const AVPacket *pkt, uint32_t inc, void *arg)
 	                 0);
 }
 
-static void audio_roundtrip(enum mcu_acodec codec, uint32_t want_inc)
+static void audio_roundtrip_ch(enum mcu_acodec codec, uint32_t want_inc,
+                               int channels)
 {
-	struct mcu_aenc_config cfg = {.codec = codec};
+	/* Stereo Opus needs more than the 32 kbit/s default for a clean tone */
+	struct mcu_aenc_config cfg = {.codec = codec,
+	                              .channels = channels,
+	                              .bitrate = channels == 2 ? 64000 : 0};
 	struct mcu_aenc *enc = NULL;
 	struct acollect *c = calloc(1, sizeof(*c));
 	const int frames = 50;
@@ -640,6 +661,17 @@ static void audio_roundtrip(enum mcu_acodec codec, uint32_t want_inc)
 	enc = mcu_aenc_free(enc);
 	assert_null(enc);
 	free(c);
+}
+
+static void audio_roundtrip(enum mcu_acodec codec, uint32_t want_inc)
+{
+	audio_roundtrip_ch(codec, want_inc, 1);
+}
+
+static void audio_opus_stereo(void **state)
+{
+	/* The mono mix sent as stereo comes back mono at the same level. */
+	audio_roundtrip_ch(MCU_ACODEC_OPUS, 960, 2);
 }
 
 static void audio_opus(void **state)
@@ -1027,6 +1059,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(vp8_vdec_garbage),
     cmocka_unit_test(h264_vdec_waits_for_idr),
     cmocka_unit_test(audio_opus),
+    cmocka_unit_test(audio_opus_stereo),
     cmocka_unit_test(audio_pcmu),
     cmocka_unit_test(audio_pcma),
     cmocka_unit_test(audio_g722),
