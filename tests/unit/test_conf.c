@@ -1,0 +1,1079 @@
+/* test-libs: mcu_conf */
+/*
+ * Roster loader: the example roster, every rule broken and kept, types with
+ * their positions, defaults, group expansion, static RTP legs and hostile
+ * input (each refused quickly with one error).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conf/config.h"
+#include "tests/unit/testutil.h"
+
+#define CONTACTS                                                               \
+	"contacts: {leader: {name: L, phone: '1'}, technician: {name: T, "     \
+	"phone: '2'}, support: {name: S, phone: '3'}}"
+
+/* Five endpoints with contacts; a commune pair under district b. */
+#define BASE_EPS                                                               \
+	"endpoints:\n"                                                         \
+	"  - {id: a, name: A, tier: city, sip: 'sip:a@10.0.0.1', " CONTACTS    \
+	"}\n"                                                                  \
+	"  - {id: b, name: B, tier: district, " CONTACTS "}\n"                 \
+	"  - {id: c, name: C, tier: commune, parent: b, " CONTACTS "}\n"       \
+	"  - {id: d, name: D, tier: commune, parent: b, " CONTACTS "}\n"       \
+	"  - {id: e, name: E, tier: district, " CONTACTS "}\n"
+
+#define GOOD_MEETING                                                           \
+	"  - id: m1\n"                                                         \
+	"    host: a\n"                                                        \
+	"    branches: [b]\n"                                                  \
+	"    start: 2026-12-07T08:00\n"                                        \
+	"    end: 2026-12-07T10:00\n"                                          \
+	"    announced: 2026-12-01\n"                                          \
+	"    test_run: {start: 2026-12-04T14:00, end: 2026-12-04T15:00}\n"
+
+struct loaded {
+	struct mcu_conf *conf;
+	struct mcu_conf_report report;
+	int err;
+};
+
+static void load(struct loaded *l, const char *yaml)
+{
+	memset(l, 0, sizeof(*l));
+	l->err = mcu_conf_load_buffer("t.yaml", yaml, strlen(yaml), &l->conf,
+	                              &l->report);
+	if (getenv("MCU_TEST_VERBOSE"))
+		mcu_conf_report_print(&l->report, stderr);
+}
+
+static void unload(struct loaded *l)
+{
+	l->conf = mcu_conf_free(l->conf);
+	mcu_conf_report_clear(&l->report);
+}
+
+/* The first finding of `sev` whose message contains `needle`. */
+static const struct mcu_conf_finding *
+finding(const struct loaded *l, enum mcu_conf_severity sev, const char *needle)
+{
+	for (size_t i = 0; i < l->report.n_findings; i++) {
+		const struct mcu_conf_finding *f = &l->report.findings[i];
+		if (f->severity == sev && strstr(f->message, needle))
+			return f;
+	}
+	return NULL;
+}
+
+static void assert_pos(const struct mcu_conf_finding *f, int line, int col)
+{
+	assert_non_null(f);
+	assert_int_equal(f->pos.line, line);
+	assert_int_equal(f->pos.column, col);
+}
+
+/* A roster of BASE_EPS with a holidays line and the given meetings. */
+static void load_meetings(struct loaded *l, const char *holidays,
+                          const char *meetings)
+{
+	char buf[8192];
+	snprintf(buf, sizeof(buf),
+	         "mcu: {timezone: Asia/Ho_Chi_Minh, holidays: [%s]}\n" BASE_EPS
+	         "groups:\n  communes-b: {parent: b}\n  pair: [e, c]\n"
+	         "meetings:\n%s",
+	         holidays, meetings);
+	load(l, buf);
+}
+
+static void assert_clean(const struct loaded *l)
+{
+	if (l->report.n_findings)
+		mcu_conf_report_print(&l->report, stderr);
+	assert_int_equal(l->err, 0);
+	assert_int_equal(l->report.n_errors, 0);
+	assert_int_equal(l->report.n_warnings, 0);
+	assert_non_null(l->conf);
+}
+
+/* Copies `tmpl` with its first "%s" replaced by a, the second by b. */
+static void fill(char *buf, size_t len, const char *tmpl, const char *a,
+                 const char *b)
+{
+	const char *subs[2] = {a, b};
+	size_t k = 0, used = 0;
+	for (const char *p = tmpl; *p && used + 1 < len; p++) {
+		if (p[0] == '%' && p[1] == 's' && k < 2) {
+			for (const char *q = subs[k++]; q && *q && used + 1 < len;
+			     q++)
+				buf[used++] = *q;
+			p++;
+			continue;
+		}
+		buf[used++] = *p;
+	}
+	buf[used] = '\0';
+}
+
+/* ---- the example ------------------------------------------------------ */
+
+static void example_cantho(void **state)
+{
+	struct loaded l = {0};
+	size_t tiers[MCU_TIER_COUNT] = {0};
+	l.err = mcu_conf_load(mcu_test_src("conf/examples/cantho.yaml"),
+	                      &l.conf, &l.report);
+	assert_clean(&l);
+	const struct mcu_conf *c = l.conf;
+	assert_true(c->n_endpoints >= 95);
+	for (size_t i = 0; i < c->n_endpoints; i++) {
+		const struct mcu_conf_endpoint *ep = &c->endpoints[i];
+		tiers[ep->tier]++;
+		if (ep->tier == MCU_TIER_COMMUNE) {
+			assert_true(ep->parent_index >= 0);
+			assert_int_equal(c->endpoints[ep->parent_index].tier,
+			                 MCU_TIER_DISTRICT);
+		}
+	}
+	assert_true(tiers[MCU_TIER_CITY] >= 20);
+	assert_int_equal(tiers[MCU_TIER_DISTRICT], 9);
+	assert_int_equal(tiers[MCU_TIER_COMMUNE], 85);
+	assert_string_equal(c->timezone, "Asia/Ho_Chi_Minh");
+	assert_int_equal(c->n_meetings, 3);
+	long g = mcu_conf_meeting_index(c, "giao-ban-2026-12-07");
+	assert_true(g >= 0);
+	assert_int_equal(c->meetings[g].n_branches, 9);
+	assert_string_equal(c->meetings[g].layout.host, "tour-3x3");
+	long f = mcu_conf_meeting_index(c, "phong-chong-lu-2026-12-09");
+	assert_true(f >= 0);
+	assert_int_equal(c->meetings[f].n_branches, 85);
+	assert_true(c->meetings[f].emergency);
+	long n = mcu_conf_meeting_index(c, "hop-ninh-kieu-2026-12-10");
+	assert_true(n >= 0);
+	assert_int_equal(c->meetings[n].n_branches, 13);
+	assert_int_equal(c->meetings[n].dial, MCU_DIAL_IN);
+	assert_int_equal(c->meetings[n].floor, MCU_FLOOR_OPEN);
+	unload(&l);
+}
+
+static void example_endpoint_fields(void **state)
+{
+	struct loaded l = {0};
+	l.err = mcu_conf_load(mcu_test_src("conf/examples/cantho.yaml"),
+	                      &l.conf, &l.report);
+	assert_int_equal(l.err, 0);
+	long i = mcu_conf_endpoint_index(l.conf, "ubnd-tp");
+	assert_true(i >= 0);
+	const struct mcu_conf_endpoint *ep = &l.conf->endpoints[i];
+	assert_string_equal(ep->sip_user, "ubnd-tp");
+	assert_string_equal(ep->sip_host, "127.0.0.1");
+	assert_int_equal(ep->sip_port, 0);
+	assert_int_equal(ep->n_allow, 1); /* default: the numeric sip host */
+	assert_int_equal(ep->allow[0].family, AF_INET);
+	assert_int_equal(ep->allow[0].prefix, 32);
+	assert_true(ep->has_leader && ep->has_technician && ep->has_support);
+	assert_non_null(strstr(ep->leader.email, "@cantho.gov.vn.example"));
+	assert_int_equal(mcu_conf_endpoint_index(l.conf, "nope"), -1);
+	assert_int_equal(l.conf->n_sip_listen, 2);
+	assert_int_equal(l.conf->sip_listen[1].proto, MCU_SIP_TCP);
+	assert_int_equal(l.conf->api_listen.port, 8080);
+	assert_null(l.conf->api_token_file);
+	assert_true(l.conf->n_holidays >= 5);
+	unload(&l);
+}
+
+/* ---- files of tests/data/conf ---------------------------------------- */
+
+static void data_minimal_valid(void **state)
+{
+	struct loaded l = {0};
+	l.err = mcu_conf_load(mcu_test_src("tests/data/conf/minimal.yaml"),
+	                      &l.conf, &l.report);
+	assert_clean(&l);
+	const struct mcu_conf_endpoint *a = &l.conf->endpoints[0];
+	assert_int_equal(a->sip_port, 5070);
+	const struct mcu_conf_endpoint *b = &l.conf->endpoints[1];
+	assert_string_equal(b->sip_host, "branch-b.example");
+	assert_int_equal(b->n_allow, 0); /* a name: no default allow */
+	unload(&l);
+}
+
+static void data_broken_files(void **state)
+{
+	static const struct {
+		const char *file, *needle;
+		int line, column;
+	} cases[] = {
+		{"notice-short.yaml", "only 2 working day(s)", 12, 16},
+		{"overlap.yaml", "overlap in time and share endpoint 'b'", 8, 46},
+		{"unknown-refs.yaml", "unknown host 'ghost'", 6, 20},
+		{"unknown-refs.yaml", "unknown parent 'nowhere'", 4, 45},
+		{"unknown-refs.yaml", "unknown branch 'phantom'", 7, 37},
+		{"unknown-refs.yaml", "host 'a' is also listed", 7, 34},
+		{"bad-types.yaml", "expected a whole number, got 'thirty'", 5, 10},
+		{"bad-types.yaml", "'2026-13-01' is not a date", 6, 14},
+		{"bad-types.yaml", "unknown value 'maybe'", 7, 15},
+		{"bad-types.yaml", "unknown value 'town'", 10, 28},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct loaded l = {0};
+		char rel[128];
+		snprintf(rel, sizeof(rel), "tests/data/conf/%s", cases[i].file);
+		l.err = mcu_conf_load(mcu_test_src(rel), &l.conf, &l.report);
+		assert_int_equal(l.err, EINVAL);
+		assert_null(l.conf);
+		assert_false(l.report.unreadable);
+		const struct mcu_conf_finding *f =
+			finding(&l, MCU_CONF_ERROR, cases[i].needle);
+		if (!f)
+			mcu_conf_report_print(&l.report, stderr);
+		assert_pos(f, cases[i].line, cases[i].column);
+		unload(&l);
+	}
+}
+
+static void data_unknown_key_warning(void **state)
+{
+	struct loaded l = {0};
+	l.err = mcu_conf_load(mcu_test_src("tests/data/conf/bad-types.yaml"),
+	                      &l.conf, &l.report);
+	assert_pos(finding(&l, MCU_CONF_WARNING, "unknown key 'colour'"), 8, 3);
+	unload(&l);
+}
+
+static void data_static_rtp(void **state)
+{
+	struct loaded l = {0};
+	l.err = mcu_conf_load(mcu_test_src("tests/data/conf/static-rtp.yaml"),
+	                      &l.conf, &l.report);
+	assert_clean(&l);
+	const struct mcu_conf_static_rtp *r = &l.conf->endpoints[0].rtp;
+	assert_true(r->present);
+	assert_string_equal(r->remote.host, "127.0.0.1");
+	assert_int_equal(r->remote.port, 40000);
+	assert_string_equal(r->local.host, "::1");
+	assert_int_equal(r->local.port, 30000);
+	assert_int_equal(r->local.addr.ss_family, AF_INET6);
+	assert_true(r->video.present);
+	assert_string_equal(r->video.codec, "h264");
+	assert_int_equal(r->video.payload_type, 96);
+	assert_string_equal(r->audio.codec, "opus");
+	assert_int_equal(r->audio.payload_type, 111);
+	const struct mcu_conf_static_rtp *a = &l.conf->endpoints[1].rtp;
+	assert_false(a->video.present);
+	assert_true(a->audio.present);
+	assert_int_equal(a->audio.payload_type, 8);
+	assert_null(l.conf->endpoints[1].sip);
+	unload(&l);
+}
+
+static void static_rtp_bad(void **state)
+{
+	struct loaded l;
+	load(&l, "endpoints:\n"
+	         "  - id: x\n"
+	         "    name: X\n"
+	         "    tier: extended\n"
+	         "    rtp: {remote: 'host:1', local: 127.0.0.1:30000,\n"
+	         "          video: {codec: h265, payload_type: 96},\n"
+	         "          audio: {codec: opus, payload_type: 200}}\n");
+	assert_int_equal(l.err, EINVAL);
+	assert_pos(finding(&l, MCU_CONF_ERROR, "'host:1' is not a numeric"), 5,
+	           19);
+	assert_pos(finding(&l, MCU_CONF_ERROR, "unknown value 'h265'"), 6, 26);
+	assert_pos(finding(&l, MCU_CONF_ERROR, "200 is out of range"), 7, 46);
+	unload(&l);
+}
+
+/* ---- rules -------------------------------------------------------------- */
+
+static void rule_all_kept(void **state)
+{
+	struct loaded l;
+	load_meetings(&l, "", GOOD_MEETING);
+	assert_clean(&l);
+	const struct mcu_conf_meeting *m = &l.conf->meetings[0];
+	struct tm tm;
+	localtime_r(&m->start, &tm);
+	assert_int_equal(tm.tm_hour, 8);
+	assert_int_equal(tm.tm_wday, 1);
+	assert_int_equal(m->start, 1796605200); /* 2026-12-07 01:00Z */
+	assert_int_equal(m->end - m->start, 7200);
+	unload(&l);
+}
+
+static void rule_notice_weekend(void **state)
+{
+	struct loaded l;
+	/* Thu 3rd for Mon 7th: Thu, Fri = 2 working days. */
+	load_meetings(&l, "",
+	              "  - {id: m, host: a, branches: [b], start: "
+	              "2026-12-07T08:00, end: 2026-12-07T09:00, announced: "
+	              "2026-12-03, test_run: {start: 2026-12-04T08:00, end: "
+	              "2026-12-04T09:00}}\n");
+	assert_int_equal(l.err, EINVAL);
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "only 2 working day(s)"));
+	unload(&l);
+	/* Wed 2nd: exactly 3. */
+	load_meetings(&l, "",
+	              "  - {id: m, host: a, branches: [b], start: "
+	              "2026-12-07T08:00, end: 2026-12-07T09:00, announced: "
+	              "2026-12-02, test_run: {start: 2026-12-04T08:00, end: "
+	              "2026-12-04T09:00}}\n");
+	assert_clean(&l);
+	unload(&l);
+}
+
+static void rule_notice_holiday(void **state)
+{
+	struct loaded l;
+	const char *m = "  - {id: m, host: a, branches: [b], start: "
+	                "2026-12-28T08:00, end: 2026-12-28T09:00, announced: "
+	                "2026-12-23, test_run: {start: 2026-12-25T08:00, end: "
+	                "2026-12-25T09:00}}\n";
+	/* Wed 23, Thu 24, Fri 25: three working days ... */
+	load_meetings(&l, "2026-12-31", m);
+	assert_clean(&l);
+	unload(&l);
+	/* ... but only two when the 24th is a holiday. */
+	load_meetings(&l, "2026-12-24", m);
+	assert_int_equal(l.err, EINVAL);
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "only 2 working day(s)"));
+	unload(&l);
+}
+
+static void rule_emergency_hour(void **state)
+{
+	struct loaded l;
+	const char *fmt = "  - {id: m, host: a, branches: [b], start: "
+	                  "2026-12-09T14:30, end: 2026-12-09T15:00, emergency: "
+	                  "%s, announced: '%s'}\n";
+	char buf[512];
+	fill(buf, sizeof(buf), fmt, "true", "2026-12-09T13:30");
+	load_meetings(&l, "", buf);
+	assert_clean(&l); /* no test run asked of an emergency meeting */
+	unload(&l);
+	fill(buf, sizeof(buf), fmt, "true", "2026-12-09T13:31");
+	load_meetings(&l, "", buf);
+	assert_int_equal(l.err, EINVAL);
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "announced 59 minutes"));
+	unload(&l);
+	fill(buf, sizeof(buf), fmt, "false", "2026-12-09T13:30");
+	load_meetings(&l, "", buf);
+	assert_int_equal(l.err, EINVAL);
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "only 0 working day(s)"));
+	unload(&l);
+	/* offsets: 06:30Z is 13:30 in Ho Chi Minh City */
+	fill(buf, sizeof(buf), fmt, "true", "2026-12-09T06:30:00Z");
+	load_meetings(&l, "", buf);
+	assert_clean(&l);
+	unload(&l);
+}
+
+static void rule_overlap(void **state)
+{
+	struct loaded l;
+	/* c comes in through the group communes-b and through pair */
+	load_meetings(&l, "",
+	              "  - {id: m1, host: a, branches: [communes-b], start: "
+	              "2026-12-07T08:00, end: 2026-12-07T10:00, announced: "
+	              "2026-12-01}\n"
+	              "  - {id: m2, host: b, branches: [pair], start: "
+	              "2026-12-07T09:59, end: 2026-12-07T11:00, announced: "
+	              "2026-12-01}\n");
+	assert_int_equal(l.err, EINVAL);
+	assert_non_null(finding(&l, MCU_CONF_ERROR,
+	                        "meetings 'm1' and 'm2' overlap in time and "
+	                        "share endpoint 'c'"));
+	unload(&l);
+	/* back to back is fine */
+	load_meetings(&l, "",
+	              "  - {id: m1, host: a, branches: [communes-b], start: "
+	              "2026-12-07T08:00, end: 2026-12-07T10:00, announced: "
+	              "2026-12-01}\n"
+	              "  - {id: m2, host: b, branches: [pair], start: "
+	              "2026-12-07T10:00, end: 2026-12-07T11:00, announced: "
+	              "2026-12-01}\n");
+	assert_int_equal(l.err, 0);
+	assert_int_equal(l.report.n_errors, 0);
+	unload(&l);
+}
+
+static void rule_end_before_start(void **state)
+{
+	struct loaded l;
+	load_meetings(&l, "",
+	              "  - id: m\n    host: a\n    start: 2026-12-07T08:00\n"
+	              "    end: 2026-12-07T08:00\n");
+	assert_int_equal(l.err, EINVAL);
+	/* BASE is 10 lines, "meetings:" line 11, the end: value line 15 */
+	assert_pos(finding(&l, MCU_CONF_ERROR, "end is not after start"), 15,
+	           10);
+	unload(&l);
+}
+
+static void rule_unknown_refs(void **state)
+{
+	struct loaded l;
+	load_meetings(&l, "",
+	              "  - {id: m, host: zz, branches: [b, 'tier:town', "
+	              "nogroup], start: 2026-12-07T08:00, end: "
+	              "2026-12-07T09:00}\n");
+	assert_int_equal(l.err, EINVAL);
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "unknown host 'zz'"));
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "unknown tier in branch"));
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "unknown branch 'nogroup'"));
+	unload(&l);
+}
+
+static void rule_host_among_branches(void **state)
+{
+	struct loaded l;
+	load_meetings(&l, "",
+	              "  - {id: m, host: b, branches: [c, b], start: "
+	              "2026-12-07T08:00, end: 2026-12-07T09:00}\n");
+	assert_int_equal(l.err, EINVAL);
+	/* line 12, column of the second branch */
+	assert_pos(finding(&l, MCU_CONF_ERROR, "host 'b' is also listed"), 12,
+	           36);
+	unload(&l);
+	/* through all / tier: it is left out silently */
+	load_meetings(&l, "",
+	              "  - {id: m, host: b, branches: [all, 'tier:district'], "
+	              "start: 2026-12-07T08:00, end: 2026-12-07T09:00, "
+	              "announced: 2026-12-01, test_run: {start: "
+	              "2026-12-04T08:00, end: 2026-12-04T09:00}}\n");
+	assert_clean(&l);
+	const struct mcu_conf_meeting *m = &l.conf->meetings[0];
+	assert_int_equal(m->n_branches, 4);
+	assert_int_equal(m->host_index, 1);
+	size_t want[] = {0, 2, 3, 4};
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(m->branches[i], want[i]);
+	unload(&l);
+}
+
+static void rule_duplicate_ids(void **state)
+{
+	struct loaded l;
+	load(&l, "endpoints:\n"
+	     "  - {id: a, name: A, tier: city}\n"
+	     "  - {id: a, name: A2, tier: city}\n"
+	     "meetings:\n"
+	     "  - {id: m, host: a, start: 2026-12-07T08:00, end: "
+	     "2026-12-07T09:00}\n"
+	     "  - {id: m, host: a, start: 2026-12-08T08:00, end: "
+	     "2026-12-08T09:00}\n");
+	assert_int_equal(l.err, EINVAL);
+	assert_pos(finding(&l, MCU_CONF_ERROR, "duplicate endpoint id 'a' "
+	                   "(first at line 2)"), 3, 10);
+	assert_pos(finding(&l, MCU_CONF_ERROR, "duplicate meeting id 'm'"), 6,
+	           5);
+	unload(&l);
+}
+
+static void rule_test_run_window(void **state)
+{
+	struct loaded l;
+	const char *fmt = "  - {id: m, host: a, branches: [b], start: "
+	                  "2026-12-07T08:00, end: 2026-12-07T09:00, announced: "
+	                  "2026-11-25%s}\n";
+	char buf[512];
+	/* Wed 2nd: Wed, Thu, Fri = 3 working days before: too early */
+	fill(buf, sizeof(buf), fmt,
+	         ", test_run: {start: 2026-12-02T08:00, end: "
+	         "2026-12-02T09:00}", NULL);
+	load_meetings(&l, "", buf);
+	assert_int_equal(l.err, 0);
+	assert_non_null(finding(&l, MCU_CONF_WARNING, "test run on 2026-12-02 "
+	                        "is 3 working day(s)"));
+	unload(&l);
+	/* Thu 3rd: 2 working days: fine */
+	fill(buf, sizeof(buf), fmt,
+	         ", test_run: {start: 2026-12-03T08:00, end: "
+	         "2026-12-03T09:00}", NULL);
+	load_meetings(&l, "", buf);
+	assert_clean(&l);
+	unload(&l);
+	/* Sunday the 6th: 0 working days before */
+	fill(buf, sizeof(buf), fmt,
+	         ", test_run: {start: 2026-12-06T08:00, end: "
+	         "2026-12-06T09:00}", NULL);
+	load_meetings(&l, "", buf);
+	assert_non_null(finding(&l, MCU_CONF_WARNING, "is 0 working day(s)"));
+	unload(&l);
+	/* none at all */
+	fill(buf, sizeof(buf), fmt, "", NULL);
+	load_meetings(&l, "", buf);
+	assert_int_equal(l.err, 0);
+	assert_non_null(finding(&l, MCU_CONF_WARNING, "no test run planned"));
+	unload(&l);
+}
+
+static void rule_requested(void **state)
+{
+	struct loaded l;
+	const char *fmt = "  - {id: m, host: a, branches: [b], start: "
+	                  "2026-12-07T08:00, end: 2026-12-07T09:00, announced: "
+	                  "2026-12-01, test_run: {start: 2026-12-04T08:00, end: "
+	                  "2026-12-04T09:00}, %s}\n";
+	char buf[512];
+	fill(buf, sizeof(buf), fmt, "record: true, requested: 2026-12-04", NULL);
+	load_meetings(&l, "", buf);
+	assert_clean(&l);
+	unload(&l);
+	fill(buf, sizeof(buf), fmt,
+	         "content: [/x.mp4], requested: 2026-12-05T10:00", NULL);
+	load_meetings(&l, "", buf);
+	assert_int_equal(l.err, 0);
+	assert_non_null(finding(&l, MCU_CONF_WARNING, "content requested "
+	                        "2026-12-05, less than 1 working day"));
+	unload(&l);
+	fill(buf, sizeof(buf), fmt, "record: true", NULL);
+	load_meetings(&l, "", buf);
+	assert_non_null(finding(&l, MCU_CONF_WARNING, "recording asked for "
+	                        "without a 'requested' date"));
+	unload(&l);
+}
+
+static void rule_contacts(void **state)
+{
+	struct loaded l;
+	load(&l, "endpoints:\n"
+	     "  - id: a\n"
+	     "    name: A\n"
+	     "    tier: city\n"
+	     "    contacts:\n"
+	     "      leader: {name: L, phone: '1'}\n"
+	     "      technician: {name: T}\n"
+	     "  - {id: b, name: B, tier: city, " CONTACTS "}\n");
+	assert_int_equal(l.err, 0);
+	assert_int_equal(l.report.n_warnings, 1);
+	assert_pos(finding(&l, MCU_CONF_WARNING, "endpoint 'a': contacts "
+	                   "incomplete"), 6, 7);
+	assert_non_null(finding(&l, MCU_CONF_WARNING, "missing: technician "
+	                        "support"));
+	unload(&l);
+}
+
+static void rule_no_announced(void **state)
+{
+	struct loaded l;
+	load_meetings(&l, "",
+	              "  - {id: m, host: a, branches: [b], start: "
+	              "2026-12-07T08:00, end: 2026-12-07T09:00, test_run: "
+	              "{start: 2026-12-04T08:00, end: 2026-12-04T09:00}}\n");
+	assert_int_equal(l.err, 0);
+	assert_non_null(finding(&l, MCU_CONF_WARNING, "no 'announced' date"));
+	unload(&l);
+}
+
+static void rule_number_clash(void **state)
+{
+	struct loaded l;
+	load_meetings(&l, "",
+	              "  - {id: m1, host: a, number: 77, start: "
+	              "2026-12-07T08:00, end: 2026-12-07T10:00, announced: "
+	              "2026-12-01}\n"
+	              "  - {id: m2, host: e, number: 77, start: "
+	              "2026-12-07T09:00, end: 2026-12-07T11:00, announced: "
+	              "2026-12-01}\n");
+	assert_int_equal(l.err, EINVAL);
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "conference number 77"));
+	unload(&l);
+}
+
+/* ---- types, syntax, defaults ------------------------------------------- */
+
+static void type_errors_positions(void **state)
+{
+	struct loaded l;
+	load(&l, "mcu:\n"
+	     "  media: {fps: 0, keyframe_interval_s: 'x'}\n"
+	     "  api: {listen: localhost:80}\n"
+	     "  sip: {listen: ['sctp:1.2.3.4:5060']}\n"
+	     "endpoints:\n"
+	     "  - {id: Bad_Id, name: X, tier: city}\n"
+	     "  - {id: ok, name: [1], tier: city, bandwidth_kbps: lots}\n"
+	     "meetings:\n"
+	     "  - {id: m, host: ok, start: 2026-12-07, end: tomorrow, "
+	     "emergency: maybe, layout: {host: grid-6x6}}\n");
+	assert_int_equal(l.err, EINVAL);
+	assert_pos(finding(&l, MCU_CONF_ERROR, "0 is out of range (1..60)"), 2,
+	           16);
+	assert_pos(finding(&l, MCU_CONF_ERROR, "got 'x'"), 2, 40);
+	assert_pos(finding(&l, MCU_CONF_ERROR, "'localhost:80' is not"), 3, 17);
+	assert_pos(finding(&l, MCU_CONF_ERROR, "'sctp:1.2.3.4:5060'"), 4, 18);
+	assert_pos(finding(&l, MCU_CONF_ERROR, "'Bad_Id' is not a valid id"), 6,
+	           10);
+	assert_pos(finding(&l, MCU_CONF_ERROR, "expected a string, got a list"),
+	           7, 20);
+	assert_pos(finding(&l, MCU_CONF_ERROR, "got 'lots'"), 7, 53);
+	assert_pos(finding(&l, MCU_CONF_ERROR, "'2026-12-07' is not a date-time"),
+	           9, 30);
+	assert_pos(finding(&l, MCU_CONF_ERROR, "'tomorrow'"), 9, 47);
+	assert_pos(finding(&l, MCU_CONF_ERROR, "expected true or false"), 9, 68);
+	assert_pos(finding(&l, MCU_CONF_ERROR, "unknown layout 'grid-6x6'"), 9,
+	           90);
+	unload(&l);
+}
+
+static void yaml_syntax_error(void **state)
+{
+	struct loaded l;
+	load(&l, "mcu:\n  name: x\n  fps: [1, 2\nendpoints: []\n");
+	assert_true(l.err != 0);
+	assert_true(l.report.unreadable);
+	assert_int_equal(l.report.n_errors, 1);
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "YAML syntax error"));
+	assert_int_equal(l.report.findings[0].pos.line, 4);
+	unload(&l);
+	load(&l, "a: b\n c: d\n");
+	assert_true(l.report.unreadable);
+	assert_pos(finding(&l, MCU_CONF_ERROR, "YAML syntax error"), 2, 3);
+	unload(&l);
+}
+
+static void duplicate_key(void **state)
+{
+	struct loaded l;
+	load(&l, "mcu:\n  name: a\n  name: b\n");
+	assert_int_equal(l.err, EINVAL);
+	assert_pos(finding(&l, MCU_CONF_ERROR, "duplicate key 'name' (first at "
+	                   "line 2)"), 3, 3);
+	unload(&l);
+}
+
+static void defaults(void **state)
+{
+	struct loaded l;
+	load(&l, "endpoints:\n"
+	     "  - {id: a, name: A, tier: city, " CONTACTS "}\n"
+	     "  - {id: b, name: B, tier: city, " CONTACTS "}\n"
+	     "meetings:\n"
+	     "  - {id: m, host: a, branches: b, start: 2026-12-07T08:00, end: "
+	     "2026-12-07T09:00, announced: 2026-12-01, test_run: {start: "
+	     "2026-12-04T08:00, end: 2026-12-04T09:00}}\n");
+	assert_clean(&l);
+	const struct mcu_conf *c = l.conf;
+	assert_string_equal(c->timezone, "Asia/Ho_Chi_Minh");
+	assert_int_equal(c->n_sip_listen, 2);
+	assert_int_equal(c->sip_listen[0].proto, MCU_SIP_UDP);
+	assert_string_equal(c->sip_listen[0].addr.host, "0.0.0.0");
+	assert_int_equal(c->sip_listen[0].addr.port, 5060);
+	assert_int_equal(c->rtp_port_min, 20000);
+	assert_int_equal(c->rtp_port_max, 29999);
+	assert_int_equal(c->srtp, MCU_SRTP_OPTIONAL);
+	assert_string_equal(c->api_listen.host, "127.0.0.1");
+	assert_int_equal(c->api_listen.port, 8080);
+	assert_int_equal(c->fps, 30);
+	assert_string_equal(c->x264_preset, "veryfast");
+	assert_int_equal(c->keyframe_interval_s, 3);
+	assert_string_equal(c->logbook, "/var/lib/mcud/logbook.db");
+	assert_string_equal(c->recordings, "/var/lib/mcud/recordings");
+	const struct mcu_conf_endpoint *a = &c->endpoints[0];
+	assert_int_equal(a->bandwidth_kbps, 2048);
+	assert_int_equal(a->n_codecs, 6);
+	assert_string_equal(a->codecs[0], "h264");
+	assert_int_equal(a->parent_index, -1);
+	assert_false(a->has_auth);
+	const struct mcu_conf_meeting *m = &c->meetings[0];
+	assert_string_equal(m->title, "m");
+	assert_string_equal(m->layout.host, "tour-4x4");
+	assert_string_equal(m->layout.branches, "host+floor");
+	assert_int_equal(m->layout.tour_seconds, 10);
+	assert_false(m->layout.self_view);
+	assert_int_equal(m->floor, MCU_FLOOR_CHAIRED);
+	assert_int_equal(m->dial, MCU_DIAL_OUT);
+	assert_int_equal(m->number, 0);
+	assert_false(m->record);
+	assert_int_equal(m->n_branches, 1);
+	unload(&l);
+}
+
+static void full_mcu_section(void **state)
+{
+	struct loaded l;
+	load(&l, "mcu:\n"
+	     "  name: X\n"
+	     "  timezone: Asia/Bangkok\n"
+	     "  holidays: [2026-09-02, 2026-01-01, 2026-09-02]\n"
+	     "  sip:\n"
+	     "    listen: ['tls:[::]:5061', 'udp:10.0.0.1:5060']\n"
+	     "    domain: d.example\n"
+	     "    tls: {certificate: /c.pem, key: /k.pem}\n"
+	     "  rtp: {ports: 30000-30999, srtp: required}\n"
+	     "  api: {listen: '[::1]:9000', token_file: /t}\n"
+	     "  media: {fps: 25, x264_preset: ultrafast, "
+	     "keyframe_interval_s: 2}\n"
+	     "  logbook: /l.db\n  recordings: /r\n"
+	     "endpoints:\n"
+	     "  - {id: a, name: A, tier: city, sip: 'sip:u@[2001:db8::1]:5080',"
+	     " allow: [10.1.2.0/24, '2001:db8::/32', 10.9.9.9], codecs: [H264, "
+	     "OPUS], bandwidth_kbps: 512, auth: {user: u, password_file: /p}, "
+	     CONTACTS "}\n");
+	assert_clean(&l);
+	const struct mcu_conf *c = l.conf;
+	assert_string_equal(c->timezone, "Asia/Bangkok");
+	assert_int_equal(c->n_holidays, 2);
+	assert_true(c->holidays[0] < c->holidays[1]);
+	assert_int_equal(c->sip_listen[0].proto, MCU_SIP_TLS);
+	assert_string_equal(c->sip_listen[0].addr.host, "::");
+	assert_int_equal(c->sip_listen[0].addr.port, 5061);
+	assert_string_equal(c->sip_domain, "d.example");
+	assert_string_equal(c->tls_key, "/k.pem");
+	assert_int_equal(c->rtp_port_min, 30000);
+	assert_int_equal(c->srtp, MCU_SRTP_REQUIRED);
+	assert_int_equal(c->api_listen.port, 9000);
+	assert_string_equal(c->api_token_file, "/t");
+	assert_int_equal(c->fps, 25);
+	assert_string_equal(c->x264_preset, "ultrafast");
+	const struct mcu_conf_endpoint *a = &c->endpoints[0];
+	assert_string_equal(a->sip_user, "u");
+	assert_string_equal(a->sip_host, "2001:db8::1");
+	assert_int_equal(a->sip_port, 5080);
+	assert_int_equal(a->n_allow, 3);
+	assert_int_equal(a->allow[0].prefix, 24);
+	assert_int_equal(a->allow[1].family, AF_INET6);
+	assert_int_equal(a->allow[2].prefix, 32);
+	assert_string_equal(a->codecs[1], "opus");
+	assert_true(a->has_auth);
+	assert_string_equal(a->auth_password_file, "/p");
+	unload(&l);
+	mcu_conf_apply_timezone("Asia/Ho_Chi_Minh");
+}
+
+static void timezone_apply(void **state)
+{
+	assert_int_equal(mcu_conf_apply_timezone("Asia/Ho_Chi_Minh"), 0);
+	assert_int_equal(mcu_conf_apply_timezone("Mars/Olympus"), EINVAL);
+	assert_int_equal(mcu_conf_apply_timezone("../../etc/passwd"), EINVAL);
+	assert_int_equal(mcu_conf_apply_timezone(""), EINVAL);
+	struct loaded l;
+	load(&l, "mcu: {timezone: Mars/Olympus}\n");
+	assert_int_equal(l.err, EINVAL);
+	assert_pos(finding(&l, MCU_CONF_ERROR, "unknown time zone"), 1, 17);
+	unload(&l);
+	/* a time without offset is read in the roster's zone */
+	load(&l, "mcu: {timezone: UTC}\n"
+	     "endpoints: [{id: a, name: A, tier: city, " CONTACTS "}]\n"
+	     "meetings: [{id: m, host: a, start: 2026-12-07T08:00, end: "
+	     "2026-12-07T09:00:30+01:00}]\n");
+	assert_int_equal(l.err, 0);
+	assert_int_equal(l.conf->meetings[0].start, 1796630400);
+	assert_int_equal(l.conf->meetings[0].end, 1796630400 + 30);
+	unload(&l);
+	assert_int_equal(mcu_conf_apply_timezone("Asia/Ho_Chi_Minh"), 0);
+}
+
+static void reload_allowed(void **state)
+{
+	struct loaded a, b, c;
+	load(&a, "mcu: {api: {listen: 127.0.0.1:8080}}\nendpoints: []\n");
+	load(&b, "mcu: {api: {listen: 127.0.0.1:8081}}\nendpoints: []\n");
+	load(&c, "mcu: {name: other}\nendpoints: []\n");
+	const char *key = NULL;
+	assert_non_null(a.conf);
+	assert_false(mcu_conf_reload_allowed(a.conf, b.conf, &key));
+	assert_string_equal(key, "mcu.api.listen");
+	assert_true(mcu_conf_reload_allowed(a.conf, c.conf, &key));
+	assert_null(key);
+	free(c.conf->timezone);
+	c.conf->timezone = strdup("UTC");
+	assert_false(mcu_conf_reload_allowed(a.conf, c.conf, &key));
+	assert_string_equal(key, "mcu.timezone");
+	unload(&a);
+	unload(&b);
+	unload(&c);
+}
+
+/* ---- groups ------------------------------------------------------------ */
+
+static void groups_expand(void **state)
+{
+	struct loaded l;
+	load(&l, "endpoints:\n"
+	     "  - {id: a, name: A, tier: city, " CONTACTS "}\n"
+	     "  - {id: b, name: B, tier: district, " CONTACTS "}\n"
+	     "  - {id: c, name: C, tier: commune, parent: b, " CONTACTS "}\n"
+	     "  - {id: d, name: D, tier: district, " CONTACTS "}\n"
+	     "  - {id: e, name: E, tier: commune, parent: d, " CONTACTS "}\n"
+	     "  - {id: f, name: F, tier: commune, parent: b, " CONTACTS "}\n"
+	     "groups:\n"
+	     "  districts: {tier: district}\n"
+	     "  under-b: {parent: b}\n"
+	     "  communes-of-b: {tier: commune, parent: b}\n"
+	     "  picked: [f, a, f]\n"
+	     "meetings:\n"
+	     "  - {id: m1, host: a, branches: [under-b, 'tier:district'], "
+	     "start: 2026-12-07T08:00, end: 2026-12-07T09:00, announced: "
+	     "2026-12-01, test_run: {start: 2026-12-04T08:00, end: "
+	     "2026-12-04T09:00}}\n"
+	     "  - {id: m2, host: c, branches: [picked, districts], start: "
+	     "2026-12-08T08:00, end: 2026-12-08T09:00, announced: 2026-12-01, "
+	     "test_run: {start: 2026-12-07T08:00, end: 2026-12-07T09:00}}\n"
+	     "  - {id: m3, host: e, branches: all, start: 2026-12-09T08:00, "
+	     "end: 2026-12-09T09:00, announced: 2026-12-01, test_run: {start: "
+	     "2026-12-08T08:00, end: 2026-12-08T09:00}}\n");
+	assert_clean(&l);
+	const struct mcu_conf *c = l.conf;
+	assert_int_equal(c->n_groups, 4);
+	assert_int_equal(c->groups[0].n_members, 2); /* b, d */
+	assert_int_equal(c->groups[1].n_members, 2); /* c, f */
+	assert_int_equal(c->groups[2].n_members, 2);
+	assert_int_equal(c->groups[3].n_members, 2); /* a, f in roster order */
+	assert_int_equal(c->groups[3].members[0], 0);
+	assert_int_equal(c->groups[3].members[1], 5);
+	size_t m1[] = {1, 2, 3, 5}, m2[] = {0, 1, 3, 5}, m3[] = {0, 1, 2, 3, 5};
+	assert_int_equal(c->meetings[0].n_branches, 4);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(c->meetings[0].branches[i], m1[i]);
+	assert_int_equal(c->meetings[1].n_branches, 4);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(c->meetings[1].branches[i], m2[i]);
+	assert_int_equal(c->meetings[2].n_branches, 5);
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(c->meetings[2].branches[i], m3[i]);
+	assert_string_equal(c->meetings[2].branch_specs[0], "all");
+	unload(&l);
+}
+
+static void groups_bad(void **state)
+{
+	struct loaded l;
+	load(&l, "endpoints: [{id: a, name: A, tier: city, " CONTACTS "}]\n"
+	     "groups:\n"
+	     "  g1: [a, zz]\n"
+	     "  g2: {parent: qq}\n"
+	     "  all: [a]\n"
+	     "  g4: 12\n");
+	assert_int_equal(l.err, EINVAL);
+	assert_pos(finding(&l, MCU_CONF_ERROR, "group 'g1': unknown endpoint "
+	                   "'zz'"), 3, 11);
+	assert_pos(finding(&l, MCU_CONF_ERROR, "unknown parent 'qq'"), 4, 16);
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "'all' is reserved"));
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "group 'g4'"));
+	unload(&l);
+}
+
+/* ---- hostile input ------------------------------------------------------ */
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Loads `buf` and checks one error, unreadable, in under a second. */
+static void expect_refused(const char *buf, size_t len, const char *needle)
+{
+	struct loaded l;
+	struct mcu_conf *conf = NULL;
+	memset(&l, 0, sizeof(l));
+	double t0 = now_s();
+	l.err = mcu_conf_load_buffer("h.yaml", buf, len, &conf, &l.report);
+	double dt = now_s() - t0;
+	l.conf = conf;
+	if (!finding(&l, MCU_CONF_ERROR, needle))
+		mcu_conf_report_print(&l.report, stderr);
+	assert_true(dt < 1.0);
+	assert_true(l.err != 0);
+	assert_null(conf);
+	assert_true(l.report.unreadable);
+	assert_int_equal(l.report.n_errors, 1);
+	assert_non_null(finding(&l, MCU_CONF_ERROR, needle));
+	unload(&l);
+}
+
+static void hostile_alias_bomb(void **state)
+{
+	const char *bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n"
+	                   "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+	                   "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+	                   "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+	                   "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+	                   "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n";
+	expect_refused(bomb, strlen(bomb), "aliases are not allowed");
+	struct loaded l;
+	load(&l, "mcu: {name: &n x}\nendpoints: []\nx: *n\n");
+	assert_pos(finding(&l, MCU_CONF_ERROR, "aliases are not allowed"), 3, 4);
+	unload(&l);
+}
+
+static void hostile_depth_bomb(void **state)
+{
+	size_t n = 10000;
+	char *buf = malloc(n + 1);
+	assert_non_null(buf);
+	memset(buf, '[', n);
+	buf[n] = '\0';
+	expect_refused(buf, n, "nesting deeper than 32");
+	for (size_t i = 0; i < n; i++)
+		buf[i] = i % 2 ? ' ' : '-';
+	expect_refused(buf, n, "nesting deeper than 32");
+	free(buf);
+}
+
+static void hostile_big_file(void **state)
+{
+	size_t n = 9u << 20;
+	char *buf = malloc(n);
+	assert_non_null(buf);
+	memset(buf, '#', n);
+	expect_refused(buf, n, "larger than the limit");
+	free(buf);
+}
+
+static void hostile_long_scalar(void **state)
+{
+	size_t n = MCU_CONF_MAX_SCALAR + 100;
+	char *buf = malloc(n + 16);
+	assert_non_null(buf);
+	memcpy(buf, "mcu: {name: ", 12);
+	memset(buf + 12, 'x', n);
+	memcpy(buf + 12 + n, "}\n", 3);
+	expect_refused(buf, strlen(buf), "longer than the limit");
+	free(buf);
+}
+
+static void hostile_many_nodes(void **state)
+{
+	size_t items = MCU_CONF_MAX_ITEMS + 10, n = items * 3 + 16;
+	char *buf = malloc(n);
+	assert_non_null(buf);
+	size_t k = 0;
+	buf[k++] = '[';
+	for (size_t i = 0; i < items; i++) {
+		buf[k++] = '1';
+		buf[k++] = ',';
+	}
+	buf[k++] = ']';
+	expect_refused(buf, k, "more than 100000 YAML nodes");
+	free(buf);
+}
+
+static void hostile_binary(void **state)
+{
+	unsigned char bin[4096];
+	unsigned x = 12345;
+	for (size_t i = 0; i < sizeof(bin); i++) {
+		x = x * 1103515245u + 12345u;
+		bin[i] = (unsigned char)((x >> 16) | 0x80); /* never NUL */
+	}
+	expect_refused((const char *)bin, sizeof(bin), "UTF-8");
+	const char nul[] = "mcu:\n  name: a\0b\n";
+	struct loaded l;
+	memset(&l, 0, sizeof(l));
+	expect_refused(nul, sizeof(nul) - 1, "NUL byte");
+	l.err = mcu_conf_load_buffer("n", nul, sizeof(nul) - 1, &l.conf,
+	                             &l.report);
+	assert_pos(finding(&l, MCU_CONF_ERROR, "NUL byte"), 2, 10);
+	unload(&l);
+	const char esc[] = "mcu: {name: \"a\\0b\"}\n";
+	expect_refused(esc, sizeof(esc) - 1, "NUL character");
+	const char bad_utf8[] = "mcu: {name: \"caf\xc3\x28\"}\n";
+	expect_refused(bad_utf8, sizeof(bad_utf8) - 1, "UTF-8");
+}
+
+static void hostile_misc(void **state)
+{
+	struct loaded l;
+	load(&l, "");
+	assert_int_equal(l.err, EINVAL);
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "no YAML document"));
+	unload(&l);
+	load(&l, "- just\n- a list\n");
+	assert_int_equal(l.err, EINVAL);
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "must be a mapping"));
+	unload(&l);
+	expect_refused("a: 1\n---\nb: 2\n", 14, "more than one YAML document");
+	l.err = mcu_conf_load("/nonexistent/roster.yaml", &l.conf, &l.report);
+	assert_int_equal(l.err, ENOENT);
+	assert_true(l.report.unreadable);
+	unload(&l);
+}
+
+static void report_print_format(void **state)
+{
+	struct loaded l;
+	char *text = NULL;
+	size_t len = 0;
+	load(&l, "mcu:\n  fps: 1\n");
+	FILE *f = open_memstream(&text, &len);
+	assert_non_null(f);
+	mcu_conf_report_print(&l.report, f);
+	fclose(f);
+	assert_non_null(strstr(text, "t.yaml:2:3: warning: mcu: unknown key "
+	                             "'fps' (ignored)\n"));
+	assert_non_null(strstr(text, "t.yaml:1:1: warning: roster: no endpoints"));
+	free(text);
+	unload(&l);
+}
+
+static void layout_names(void **state)
+{
+	const char *ok[] = {"host",     "host+floor", "speaker", "grid-2x2",
+	                    "grid-5x5", "tour-3x3",   "1+5",     "1+7",
+	                    "1+12",     "content"};
+	const char *bad[] = {"grid-1x1", "grid-6x6", "grid-2x3", "tour-",
+	                     "Host",     "",         "1+6",      "grid-2x22"};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		assert_true(mcu_conf_layout_valid(ok[i]));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(mcu_conf_layout_valid(bad[i]));
+	assert_false(mcu_conf_layout_valid(NULL));
+	assert_string_equal(mcu_conf_tier_name(MCU_TIER_COMMUNE), "commune");
+	assert_string_equal(mcu_conf_floor_name(MCU_FLOOR_LECTURE), "lecture");
+}
+
+static int setup_tz(void **state)
+{
+	return mcu_conf_apply_timezone("Asia/Ho_Chi_Minh");
+}
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(example_cantho),
+	cmocka_unit_test(example_endpoint_fields),
+	cmocka_unit_test(data_minimal_valid),
+	cmocka_unit_test(data_broken_files),
+	cmocka_unit_test(data_unknown_key_warning),
+	cmocka_unit_test(data_static_rtp),
+	cmocka_unit_test(static_rtp_bad),
+	cmocka_unit_test(rule_all_kept),
+	cmocka_unit_test(rule_notice_weekend),
+	cmocka_unit_test(rule_notice_holiday),
+	cmocka_unit_test(rule_emergency_hour),
+	cmocka_unit_test(rule_overlap),
+	cmocka_unit_test(rule_end_before_start),
+	cmocka_unit_test(rule_unknown_refs),
+	cmocka_unit_test(rule_host_among_branches),
+	cmocka_unit_test(rule_duplicate_ids),
+	cmocka_unit_test(rule_test_run_window),
+	cmocka_unit_test(rule_requested),
+	cmocka_unit_test(rule_contacts),
+	cmocka_unit_test(rule_no_announced),
+	cmocka_unit_test(rule_number_clash),
+	cmocka_unit_test(type_errors_positions),
+	cmocka_unit_test(yaml_syntax_error),
+	cmocka_unit_test(duplicate_key),
+	cmocka_unit_test(defaults),
+	cmocka_unit_test(full_mcu_section),
+	cmocka_unit_test(timezone_apply),
+	cmocka_unit_test(reload_allowed),
+	cmocka_unit_test(groups_expand),
+	cmocka_unit_test(groups_bad),
+	cmocka_unit_test(hostile_alias_bomb),
+	cmocka_unit_test(hostile_depth_bomb),
+	cmocka_unit_test(hostile_big_file),
+	cmocka_unit_test(hostile_long_scalar),
+	cmocka_unit_test(hostile_many_nodes),
+	cmocka_unit_test(hostile_binary),
+	cmocka_unit_test(hostile_misc),
+	cmocka_unit_test(report_print_format),
+	cmocka_unit_test(layout_names),
+};
+
+MCU_TEST_MAIN(tests, setup_tz, NULL)
