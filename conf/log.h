@@ -65,7 +65,8 @@ extern volatile int mcu_log_threshold;
 void mcu_log_write(enum mcu_log_level level, const char *module,
                    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void mcu_log_vwrite(enum mcu_log_level level, const char *module,
-                    const char *fmt, va_list ap);
+                    const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 /* Parse "error|warn|info|debug|trace"; returns 0 or EINVAL. */
 int mcu_log_parse_level(const char *name, enum mcu_log_level *out);
