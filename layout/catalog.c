@@ -20,20 +20,19 @@ struct span {
 
 /* 1+5: a 2x2 main in a 3x3 grid, small tiles right and below. */
 static const struct span one_plus_5[] = {
-	{0, 0, 2, 2}, {2, 0, 1, 1}, {2, 1, 1, 1},
-	{0, 2, 1, 1}, {1, 2, 1, 1}, {2, 2, 1, 1},
+    {0, 0, 2, 2}, {2, 0, 1, 1}, {2, 1, 1, 1},
+    {0, 2, 1, 1}, {1, 2, 1, 1}, {2, 2, 1, 1},
 };
 /* 1+7: a 3x3 main in a 4x4 grid, small tiles right and below. */
 static const struct span one_plus_7[] = {
-	{0, 0, 3, 3}, {3, 0, 1, 1}, {3, 1, 1, 1}, {3, 2, 1, 1},
-	{0, 3, 1, 1}, {1, 3, 1, 1}, {2, 3, 1, 1}, {3, 3, 1, 1},
+    {0, 0, 3, 3}, {3, 0, 1, 1}, {3, 1, 1, 1}, {3, 2, 1, 1},
+    {0, 3, 1, 1}, {1, 3, 1, 1}, {2, 3, 1, 1}, {3, 3, 1, 1},
 };
 /* 1+12: a 2x2 main in the middle of a 4x4 grid, twelve small around it. */
 static const struct span one_plus_12[] = {
-	{1, 1, 2, 2},
-	{0, 0, 1, 1}, {1, 0, 1, 1}, {2, 0, 1, 1}, {3, 0, 1, 1},
-	{0, 1, 1, 1}, {3, 1, 1, 1}, {0, 2, 1, 1}, {3, 2, 1, 1},
-	{0, 3, 1, 1}, {1, 3, 1, 1}, {2, 3, 1, 1}, {3, 3, 1, 1},
+    {1, 1, 2, 2}, {0, 0, 1, 1}, {1, 0, 1, 1}, {2, 0, 1, 1}, {3, 0, 1, 1},
+    {0, 1, 1, 1}, {3, 1, 1, 1}, {0, 2, 1, 1}, {3, 2, 1, 1}, {0, 3, 1, 1},
+    {1, 3, 1, 1}, {2, 3, 1, 1}, {3, 3, 1, 1},
 };
 
 int mcu_layout_valid(const struct mcu_layout *l)
@@ -62,9 +61,11 @@ int mcu_layout_parse(const char *name, struct mcu_layout *out)
 		const char *name;
 		enum mcu_layout_kind kind;
 	} fixed[] = {
-		{"host", MCU_LAYOUT_HOST},       {"host+floor", MCU_LAYOUT_HOST_FLOOR},
-		{"speaker", MCU_LAYOUT_SPEAKER}, {"content", MCU_LAYOUT_CONTENT},
-		{"2x1", MCU_LAYOUT_SIDE},
+	    {"host", MCU_LAYOUT_HOST},
+	    {"host+floor", MCU_LAYOUT_HOST_FLOOR},
+	    {"speaker", MCU_LAYOUT_SPEAKER},
+	    {"content", MCU_LAYOUT_CONTENT},
+	    {"2x1", MCU_LAYOUT_SIDE},
 	};
 	struct mcu_layout l = {0};
 
@@ -77,7 +78,8 @@ int mcu_layout_parse(const char *name, struct mcu_layout *out)
 			return 0;
 		}
 	}
-	if ((strncmp(name, "grid-", 5) == 0 || strncmp(name, "tour-", 5) == 0) &&
+	if ((strncmp(name, "grid-", 5) == 0 ||
+	     strncmp(name, "tour-", 5) == 0) &&
 	    strlen(name) == 8 && name[5] >= '2' && name[5] <= '5' &&
 	    name[6] == 'x' && name[7] == name[5]) {
 		l.kind = name[0] == 'g' ? MCU_LAYOUT_GRID : MCU_LAYOUT_TOUR;
@@ -102,19 +104,32 @@ int mcu_layout_name(const struct mcu_layout *l, char *buf, size_t size)
 	if (!mcu_layout_valid(l) || !buf)
 		return EINVAL;
 	switch (l->kind) {
-	case MCU_LAYOUT_HOST: r = snprintf(buf, size, "host"); break;
-	case MCU_LAYOUT_HOST_FLOOR: r = snprintf(buf, size, "host+floor"); break;
-	case MCU_LAYOUT_SPEAKER: r = snprintf(buf, size, "speaker"); break;
-	case MCU_LAYOUT_CONTENT: r = snprintf(buf, size, "content"); break;
-	case MCU_LAYOUT_SIDE: r = snprintf(buf, size, "2x1"); break;
+	case MCU_LAYOUT_HOST:
+		r = snprintf(buf, size, "host");
+		break;
+	case MCU_LAYOUT_HOST_FLOOR:
+		r = snprintf(buf, size, "host+floor");
+		break;
+	case MCU_LAYOUT_SPEAKER:
+		r = snprintf(buf, size, "speaker");
+		break;
+	case MCU_LAYOUT_CONTENT:
+		r = snprintf(buf, size, "content");
+		break;
+	case MCU_LAYOUT_SIDE:
+		r = snprintf(buf, size, "2x1");
+		break;
 	case MCU_LAYOUT_GRID:
 	case MCU_LAYOUT_TOUR:
 		r = snprintf(buf, size, "%s-%dx%d",
 		             l->kind == MCU_LAYOUT_GRID ? "grid" : "tour", l->n,
 		             l->n);
 		break;
-	case MCU_LAYOUT_ONE_PLUS: r = snprintf(buf, size, "1+%d", l->n); break;
-	default: return EINVAL;
+	case MCU_LAYOUT_ONE_PLUS:
+		r = snprintf(buf, size, "1+%d", l->n);
+		break;
+	default:
+		return EINVAL;
 	}
 	return r < 0 || (size_t)r >= size ? ENOSPC : 0;
 }
@@ -125,13 +140,17 @@ int mcu_layout_tile_count(const struct mcu_layout *l)
 		return 0;
 	switch (l->kind) {
 	case MCU_LAYOUT_HOST:
-	case MCU_LAYOUT_SPEAKER: return 1;
+	case MCU_LAYOUT_SPEAKER:
+		return 1;
 	case MCU_LAYOUT_HOST_FLOOR:
 	case MCU_LAYOUT_CONTENT:
-	case MCU_LAYOUT_SIDE: return 2;
+	case MCU_LAYOUT_SIDE:
+		return 2;
 	case MCU_LAYOUT_GRID:
-	case MCU_LAYOUT_TOUR: return l->n * l->n;
-	case MCU_LAYOUT_ONE_PLUS: return 1 + l->n;
+	case MCU_LAYOUT_TOUR:
+		return l->n * l->n;
+	case MCU_LAYOUT_ONE_PLUS:
+		return 1 + l->n;
 	}
 	return 0;
 }
@@ -145,12 +164,16 @@ const char *mcu_layout_geometry_class(const struct mcu_layout *l)
 		return NULL;
 	switch (l->kind) {
 	case MCU_LAYOUT_HOST:
-	case MCU_LAYOUT_SPEAKER: return "1x1";
+	case MCU_LAYOUT_SPEAKER:
+		return "1x1";
 	case MCU_LAYOUT_HOST_FLOOR:
-	case MCU_LAYOUT_CONTENT: return "pip";
-	case MCU_LAYOUT_SIDE: return "2x1";
+	case MCU_LAYOUT_CONTENT:
+		return "pip";
+	case MCU_LAYOUT_SIDE:
+		return "2x1";
 	case MCU_LAYOUT_GRID:
-	case MCU_LAYOUT_TOUR: return grid[l->n - 2];
+	case MCU_LAYOUT_TOUR:
+		return grid[l->n - 2];
 	case MCU_LAYOUT_ONE_PLUS:
 		return l->n == 5 ? "1+5" : l->n == 7 ? "1+7" : "1+12";
 	}
@@ -200,8 +223,8 @@ static void grid(int w, int h, int n, struct mcu_tile *tiles)
 
 	for (int r = 0; r < n; r++)
 		for (int c = 0; c < n; c++)
-			sp[k++] = (struct span){(unsigned char)c, (unsigned char)r,
-			                        1, 1};
+			sp[k++] = (struct span){(unsigned char)c,
+			                        (unsigned char)r, 1, 1};
 	cells(w, h, n, n, sp, k, tiles);
 }
 
@@ -213,8 +236,9 @@ static void pip(int w, int h, struct mcu_tile *tiles)
 	if (m < 2)
 		m = 2;
 	tiles[0] = (struct mcu_tile){0, 0, w, h, MCU_TILE_MAIN, 0, 0};
-	tiles[1] = (struct mcu_tile){w - m - pw, h - m - ph, pw, ph,
-	                             MCU_TILE_SMALL, 1, MCU_TILE_OVERLAY};
+	tiles[1] = (struct mcu_tile){
+	    w - m - pw, h - m - ph,      pw, ph, MCU_TILE_SMALL,
+	    1,          MCU_TILE_OVERLAY};
 }
 
 static void side(int w, int h, struct mcu_tile *tiles)
@@ -232,8 +256,8 @@ static void side(int w, int h, struct mcu_tile *tiles)
 	int y = even_floor((h - th) / 2);
 
 	tiles[0] = (struct mcu_tile){inset, y, tw, th, MCU_TILE_SMALL, 0, 0};
-	tiles[1] = (struct mcu_tile){half + inset, y, tw, th, MCU_TILE_SMALL, 1,
-	                             0};
+	tiles[1] =
+	    (struct mcu_tile){half + inset, y, tw, th, MCU_TILE_SMALL, 1, 0};
 }
 
 int mcu_layout_tiles(const struct mcu_layout *l, int w, int h,
@@ -253,10 +277,16 @@ int mcu_layout_tiles(const struct mcu_layout *l, int w, int h,
 		tiles[0] = (struct mcu_tile){0, 0, w, h, MCU_TILE_MAIN, 0, 0};
 		break;
 	case MCU_LAYOUT_HOST_FLOOR:
-	case MCU_LAYOUT_CONTENT: pip(w, h, tiles); break;
-	case MCU_LAYOUT_SIDE: side(w, h, tiles); break;
+	case MCU_LAYOUT_CONTENT:
+		pip(w, h, tiles);
+		break;
+	case MCU_LAYOUT_SIDE:
+		side(w, h, tiles);
+		break;
 	case MCU_LAYOUT_GRID:
-	case MCU_LAYOUT_TOUR: grid(w, h, l->n, tiles); break;
+	case MCU_LAYOUT_TOUR:
+		grid(w, h, l->n, tiles);
+		break;
 	case MCU_LAYOUT_ONE_PLUS:
 		if (l->n == 5)
 			cells(w, h, 3, 3, one_plus_5, 6, tiles);

@@ -10,10 +10,10 @@
  * Geometry rules: every coordinate and size is even (YUV 4:2:0); a grid is a
  * set of cells on even boundaries, each tile inset by 2 px (4 px between two
  * tiles, 2 px at the canvas edge; twice that when both sides are at least
- * 2160; none when cells are smaller than 12 px); tiles never overlap, except the picture-in-picture
- * tile of host+floor and content, which is flagged MCU_TILE_OVERLAY and is
- * drawn over the main tile. Tiles are listed in drawing order; tile 0 is the
- * main tile of layouts that have one.
+ * 2160; none when cells are smaller than 12 px); tiles never overlap, except
+ * the picture-in-picture tile of host+floor and content, which is flagged
+ * MCU_TILE_OVERLAY and is drawn over the main tile. Tiles are listed in drawing
+ * order; tile 0 is the main tile of layouts that have one.
  *
  * host+floor (and content) use picture-in-picture: the main source covers the
  * whole canvas and the second one sits in a one-third by one-third tile at the

@@ -32,23 +32,23 @@
 #define MCU_LOG_MODULE "compose"
 #include "conf/log.h"
 
-#define MAX_POOLS 8
-#define MAX_SWS 32
+#define MAX_POOLS   8
+#define MAX_SWS     32
 #define MAX_SRC_DIM 16384
-#define ALIGN32(x) (((x) + 31) & ~31)
+#define ALIGN32(x)  (((x) + 31) & ~31)
 
 /* BT.601 limited-range colours (Y, Cb, Cr). */
 struct yuv {
 	uint8_t y, u, v;
 };
 static const struct yuv black = {16, 128, 128};
-static const struct yuv card_bg = {53, 132, 126};   /* rgb(40,44,52) */
+static const struct yuv card_bg = {53, 132, 126}; /* rgb(40,44,52) */
 static const struct yuv yellow = {210, 16, 146};
 static const struct yuv green = {145, 54, 34};
 static const struct yuv white = {235, 128, 128};
-#define TEXT_Y 235       /* label text */
-#define STATE_Y 190      /* card state text */
-#define BAND_ALPHA 160   /* band darkening, of 256 */
+#define TEXT_Y     235 /* label text */
+#define STATE_Y    190 /* card state text */
+#define BAND_ALPHA 160 /* band darkening, of 256 */
 
 struct scaled {
 	/* key */
@@ -96,11 +96,16 @@ struct mcu_compose {
 const char *mcu_compose_card_text(enum mcu_card card)
 {
 	switch (card) {
-	case MCU_CARD_NO_VIDEO: return "Chưa có hình";
-	case MCU_CARD_VIDEO_MUTED: return "Tắt hình";
-	case MCU_CARD_DISCONNECTED: return "Mất kết nối";
-	case MCU_CARD_CONNECTING: return "Đang kết nối";
-	case MCU_CARD_EMPTY: break;
+	case MCU_CARD_NO_VIDEO:
+		return "Chưa có hình";
+	case MCU_CARD_VIDEO_MUTED:
+		return "Tắt hình";
+	case MCU_CARD_DISCONNECTED:
+		return "Mất kết nối";
+	case MCU_CARD_CONNECTING:
+		return "Đang kết nối";
+	case MCU_CARD_EMPTY:
+		break;
 	}
 	return "";
 }
@@ -116,7 +121,8 @@ int mcu_compose_alloc(struct mcu_compose **cp,
 		return EINVAL;
 	if (!params)
 		params = &def;
-	if (params->fit != MCU_COMPOSE_LETTERBOX && params->fit != MCU_COMPOSE_CROP)
+	if (params->fit != MCU_COMPOSE_LETTERBOX &&
+	    params->fit != MCU_COMPOSE_CROP)
 		return EINVAL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -203,7 +209,8 @@ int mcu_compose_canvas(struct mcu_compose *c, int w, int h, AVFrame **out)
 		return EINVAL;
 	canvas_layout(w, h, ls, &size);
 	for (int i = 0; i < MAX_POOLS; i++) {
-		if (c->pools[i].pool && c->pools[i].w == w && c->pools[i].h == h) {
+		if (c->pools[i].pool && c->pools[i].w == w &&
+		    c->pools[i].h == h) {
 			p = &c->pools[i];
 			break;
 		}
@@ -245,8 +252,8 @@ int mcu_compose_canvas(struct mcu_compose *c, int w, int h, AVFrame **out)
 
 /* ---- pixel helpers (all coordinates even, inside the frame) ---- */
 
-static void fill_rect(uint8_t *const d[3], const int ls[3], int x, int y,
-                      int w, int h, struct yuv col)
+static void fill_rect(uint8_t *const d[3], const int ls[3], int x, int y, int w,
+                      int h, struct yuv col)
 {
 	if (w <= 0 || h <= 0)
 		return;
@@ -292,7 +299,8 @@ static void frame_darken(AVFrame *f, int x, int y, int w, int h, int a)
 	for (int pl = 1; pl < 3; pl++) {
 		for (int r = 0; r < h / 2; r++) {
 			uint8_t *p = f->data[pl] +
-			             (size_t)(y / 2 + r) * f->linesize[pl] + x / 2;
+			             (size_t)(y / 2 + r) * f->linesize[pl] +
+			             x / 2;
 			for (int i = 0; i < w / 2; i++)
 				p[i] = (uint8_t)((p[i] * k + 128 * a) >> 8);
 		}
@@ -314,12 +322,17 @@ static void frame_blend_label(AVFrame *f, const struct mcu_label *lab, int x,
 		uint8_t *p = f->data[0] + (size_t)(y + r) * f->linesize[0] + x;
 		for (int i = 0; i < w; i++)
 			if (a[i])
-				p[i] = (uint8_t)(p[i] + (((luma - p[i]) * (a[i] + (a[i] >> 7))) >> 8));
+				p[i] =
+				    (uint8_t)(p[i] + (((luma - p[i]) *
+				                       (a[i] + (a[i] >> 7))) >>
+				                      8));
 	}
 	for (int r = 0; r < h / 2; r++) {
 		const uint8_t *a = lab->alpha_c + (size_t)r * (lab->w / 2);
-		uint8_t *u = f->data[1] + (size_t)(y / 2 + r) * f->linesize[1] + x / 2;
-		uint8_t *v = f->data[2] + (size_t)(y / 2 + r) * f->linesize[2] + x / 2;
+		uint8_t *u =
+		    f->data[1] + (size_t)(y / 2 + r) * f->linesize[1] + x / 2;
+		uint8_t *v =
+		    f->data[2] + (size_t)(y / 2 + r) * f->linesize[2] + x / 2;
 		for (int i = 0; i < w / 2; i++) {
 			if (!a[i])
 				continue;
@@ -340,8 +353,9 @@ static int source_ok(const AVFrame *s)
 	    s->height > MAX_SRC_DIM || !s->data[0])
 		return 0;
 	d = av_pix_fmt_desc_get((enum AVPixelFormat)s->format);
-	if (!d || (d->flags & (AV_PIX_FMT_FLAG_HWACCEL | AV_PIX_FMT_FLAG_BITSTREAM |
-	                       AV_PIX_FMT_FLAG_PAL)))
+	if (!d ||
+	    (d->flags & (AV_PIX_FMT_FLAG_HWACCEL | AV_PIX_FMT_FLAG_BITSTREAM |
+	                 AV_PIX_FMT_FLAG_PAL)))
 		return 0;
 	int planes = av_pix_fmt_count_planes((enum AVPixelFormat)s->format);
 	if (planes < 1 || planes > 4)
@@ -383,16 +397,18 @@ static void place(const AVFrame *s, int tw, int th, int fit,
                   struct placement *pl)
 {
 	const AVPixFmtDescriptor *d =
-	        av_pix_fmt_desc_get((enum AVPixelFormat)s->format);
+	    av_pix_fmt_desc_get((enum AVPixelFormat)s->format);
 	int64_t num, den;
 
 	display_ratio(s, &num, &den);
 	*pl = (struct placement){0, 0, tw, th, 0, 0, s->width, s->height};
 	if (fit == MCU_COMPOSE_LETTERBOX) {
 		if (num * th > (int64_t)tw * den) /* wider than the tile */
-			pl->dh = even_clamp(((int64_t)tw * den + num / 2) / num, th);
+			pl->dh =
+			    even_clamp(((int64_t)tw * den + num / 2) / num, th);
 		else
-			pl->dw = even_clamp(((int64_t)th * num + den / 2) / den, tw);
+			pl->dw =
+			    even_clamp(((int64_t)th * num + den / 2) / den, tw);
 		pl->dx = ((tw - pl->dw) / 2) & ~1;
 		pl->dy = ((th - pl->dh) / 2) & ~1;
 		return;
@@ -406,7 +422,8 @@ static void place(const AVFrame *s, int tw, int th, int fit,
 		pl->cw = (int)cw;
 		pl->cx = ((s->width - pl->cw) / 2) / ax * ax;
 	} else {
-		int64_t ch = (int64_t)s->height * th * num / ((int64_t)tw * den);
+		int64_t ch =
+		    (int64_t)s->height * th * num / ((int64_t)tw * den);
 		if (ch < 1)
 			ch = 1;
 		pl->ch = (int)(ch > s->height ? s->height : ch);
@@ -435,15 +452,15 @@ static struct SwsContext *get_sws(struct mcu_compose *c, int sw, int sh,
 	}
 	sws_freeContext(e->ctx);
 	*e = (struct swsent){sw, sh, fmt, dw, dh, NULL, 0, ++c->clock};
-	e->ctx = sws_getContext(sw, sh, (enum AVPixelFormat)fmt, dw, dh,
-	                        AV_PIX_FMT_YUV420P, c->sws_flags, NULL, NULL,
-	                        NULL);
+	e->ctx =
+	    sws_getContext(sw, sh, (enum AVPixelFormat)fmt, dw, dh,
+	                   AV_PIX_FMT_YUV420P, c->sws_flags, NULL, NULL, NULL);
 	if (!e->ctx) {
 		e->failed = 1;
-		mcu_log_ratelimited(MCU_LOG_WARN, 5000,
-		                    "no swscale context for %dx%d %s -> %dx%d", sw,
-		                    sh, av_get_pix_fmt_name((enum AVPixelFormat)fmt),
-		                    dw, dh);
+		mcu_log_ratelimited(
+		    MCU_LOG_WARN, 5000,
+		    "no swscale context for %dx%d %s -> %dx%d", sw, sh,
+		    av_get_pix_fmt_name((enum AVPixelFormat)fmt), dw, dh);
 	}
 	return e->ctx;
 }
@@ -478,22 +495,24 @@ static int scale_into(struct mcu_compose *c, const AVFrame *s, int tw, int th,
 	const uint8_t *src[4] = {0};
 	int sls[4] = {0};
 	const AVPixFmtDescriptor *d =
-	        av_pix_fmt_desc_get((enum AVPixelFormat)s->format);
+	    av_pix_fmt_desc_get((enum AVPixelFormat)s->format);
 	int steps[4];
 
 	place(s, tw, th, c->fit, &pl);
 	av_image_fill_max_pixsteps(steps, NULL, d);
 	for (int i = 0; i < 4 && s->data[i]; i++) {
-		int chroma = (i == 1 || i == 2) && !(d->flags & AV_PIX_FMT_FLAG_RGB);
+		int chroma =
+		    (i == 1 || i == 2) && !(d->flags & AV_PIX_FMT_FLAG_RGB);
 		int sx = chroma ? d->log2_chroma_w : 0;
 		int sy = chroma ? d->log2_chroma_h : 0;
-		src[i] = s->data[i] + (ptrdiff_t)(pl.cy >> sy) * s->linesize[i] +
+		src[i] = s->data[i] +
+		         (ptrdiff_t)(pl.cy >> sy) * s->linesize[i] +
 		         (ptrdiff_t)(pl.cx >> sx) * steps[i];
 		sls[i] = s->linesize[i];
 	}
 
-	struct SwsContext *sws = get_sws(c, pl.cw, pl.ch, s->format, pl.dw,
-	                                 pl.dh);
+	struct SwsContext *sws =
+	    get_sws(c, pl.cw, pl.ch, s->format, pl.dw, pl.dh);
 	if (!sws)
 		return EINVAL;
 
@@ -514,7 +533,8 @@ static int scale_into(struct mcu_compose *c, const AVFrame *s, int tw, int th,
 	e->plane[2] = e->plane[1] + (size_t)ls1 * (pl.dh / 2);
 	int r = sws_scale(sws, src, sls, 0, pl.ch, e->plane, e->ls);
 	if (r <= 0) {
-		mcu_log_ratelimited(MCU_LOG_WARN, 5000, "sws_scale failed: %d", r);
+		mcu_log_ratelimited(MCU_LOG_WARN, 5000, "sws_scale failed: %d",
+		                    r);
 		return EINVAL;
 	}
 	e->dw = pl.dw;
@@ -575,8 +595,8 @@ static void blit_scaled(AVFrame *f, const struct mcu_tile *t,
 		       e->plane[0] + (size_t)r * e->ls[0], (size_t)e->dw);
 	for (int p = 1; p < 3; p++)
 		for (int r = 0; r < e->dh / 2; r++)
-			memcpy(f->data[p] + (size_t)(y / 2 + r) * f->linesize[p] +
-			               x / 2,
+			memcpy(f->data[p] +
+			           (size_t)(y / 2 + r) * f->linesize[p] + x / 2,
 			       e->plane[p] + (size_t)r * e->ls[p],
 			       (size_t)e->dw / 2);
 	/* letterbox bars */
@@ -602,7 +622,8 @@ static const struct mcu_label *fit_label(struct mcu_compose *c,
 	if (!text || !*text || mcu_label_get(c->labels, text, px, &lab))
 		return NULL;
 	if (lab->w > maxw && px > 10) {
-		int px2 = clampi((int)((int64_t)px * maxw / lab->w) & ~1, 10, px);
+		int px2 =
+		    clampi((int)((int64_t)px * maxw / lab->w) & ~1, 10, px);
 		const struct mcu_label *l2;
 		if (px2 < px && !mcu_label_get(c->labels, text, px2, &l2))
 			return l2;
@@ -614,16 +635,14 @@ static void draw_card(struct mcu_compose *c, AVFrame *f,
                       const struct mcu_tile *t,
                       const struct mcu_compose_tile *in)
 {
-	frame_fill(f, t->x, t->y, t->w, t->h, in->card == MCU_CARD_EMPTY &&
-	                                              !in->label
-	                                              ? black
-	                                              : card_bg);
+	frame_fill(f, t->x, t->y, t->w, t->h,
+	           in->card == MCU_CARD_EMPTY ? black : card_bg);
 	if (in->card == MCU_CARD_EMPTY || t->h < 24 || t->w < 24)
 		return;
 
 	int px = clampi((t->h / 9) & ~1, 10, 48);
-	const char *state = in->card_text ? in->card_text
-	                                  : mcu_compose_card_text(in->card);
+	const char *state =
+	    in->card_text ? in->card_text : mcu_compose_card_text(in->card);
 	/* blended before the state text is looked up, which may evict it */
 	const struct mcu_label *name = fit_label(c, in->label, px, t->w - 8);
 	int name_h = name ? name->h : 0, name_w = name ? name->w : 0;
@@ -731,18 +750,22 @@ int mcu_compose_draw(struct mcu_compose *c, AVFrame *canvas,
 		if (t->flags & MCU_TILE_OVERLAY)
 			frame_border(canvas, t->x, t->y, t->w, t->h, 2, black);
 		if (in[i].flags & MCU_COMPOSE_HIGHLIGHT)
-			frame_border(canvas, t->x, t->y, t->w, t->h, bt, yellow);
-		if ((in[i].flags & MCU_COMPOSE_FLOOR) && t->w >= 24 && t->h >= 24) {
+			frame_border(canvas, t->x, t->y, t->w, t->h, bt,
+			             yellow);
+		if ((in[i].flags & MCU_COMPOSE_FLOOR) && t->w >= 24 &&
+		    t->h >= 24) {
 			int s = clampi((t->h / 10) & ~1, 8, 40);
 			int x = t->x + bt + 4, y = t->y + bt + 4;
 			if (x + s <= t->x + t->w && y + s <= t->y + t->h) {
 				frame_fill(canvas, x, y, s, s, green);
-				frame_fill(canvas, x + (s / 4 & ~1), y + (s / 4 & ~1),
-				           s - 2 * (s / 4 & ~1), s - 2 * (s / 4 & ~1),
-				           white);
-				frame_fill(canvas, x + (s / 3 & ~1), y + (s / 3 & ~1),
-				           s - 2 * (s / 3 & ~1), s - 2 * (s / 3 & ~1),
-				           green);
+				frame_fill(canvas, x + (s / 4 & ~1),
+				           y + (s / 4 & ~1),
+				           s - 2 * (s / 4 & ~1),
+				           s - 2 * (s / 4 & ~1), white);
+				frame_fill(canvas, x + (s / 3 & ~1),
+				           y + (s / 3 & ~1),
+				           s - 2 * (s / 3 & ~1),
+				           s - 2 * (s / 3 & ~1), green);
 			}
 		}
 	}

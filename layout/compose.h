@@ -15,7 +15,9 @@
  *     same size copies it instead of scaling again. Entries are keyed by the
  *     source picture's identity (its buffer and pts), size and format, the
  *     tile size and the fit mode, and hold a reference on the source buffer
- *     so the identity cannot be recycled while valid. mcu_compose_tick()
+ *     so the identity cannot be recycled while valid (a frame that is not
+ *     reference-counted is matched by data pointer and pts only: the caller
+ *     keeps it unchanged for the tick). mcu_compose_tick()
  *     starts a new tick: every entry becomes stale and its reference is
  *     dropped (pixel buffers are kept for reuse);
  *   - the label cache (layout/label): each (name, size) is rasterised once;
@@ -42,9 +44,9 @@ enum mcu_compose_fit {
 
 /* What a tile without a picture shows. */
 enum mcu_card {
-	MCU_CARD_EMPTY = 0,    /* nobody: plain dark tile, no text */
-	MCU_CARD_NO_VIDEO,     /* "Chưa có hình": connected, no picture yet */
-	MCU_CARD_VIDEO_MUTED,  /* "Tắt hình" */
+	MCU_CARD_EMPTY = 0,   /* nobody: black tile, no text */
+	MCU_CARD_NO_VIDEO,    /* "Chưa có hình": connected, no picture yet */
+	MCU_CARD_VIDEO_MUTED, /* "Tắt hình" */
 	MCU_CARD_DISCONNECTED, /* "Mất kết nối" */
 	MCU_CARD_CONNECTING,   /* "Đang kết nối" */
 };
@@ -72,10 +74,10 @@ struct mcu_compose_tile {
 };
 
 struct mcu_compose_stats {
-	uint64_t cache_hits;    /* tiles copied from the scaled-tile cache */
-	uint64_t cache_misses;  /* tiles scaled */
-	uint64_t scale_errors;  /* sources that could not be scaled (card
-	                           drawn instead) */
+	uint64_t cache_hits;      /* tiles copied from the scaled-tile cache */
+	uint64_t cache_misses;    /* tiles scaled */
+	uint64_t scale_errors;    /* sources that could not be scaled (card
+	                             drawn instead) */
 	uint64_t labels_rendered; /* texts rasterised (label cache misses) */
 	uint64_t labels_hits;     /* texts taken from the label cache */
 };

@@ -141,7 +141,8 @@ int mcu_label_cache_alloc(struct mcu_label_cache **cp, const char *font_path,
 		goto out;
 	}
 	if (FT_Select_Charmap(c->face, FT_ENCODING_UNICODE)) {
-		mcu_log_error("font %s has no Unicode character map", font_path);
+		mcu_log_error("font %s has no Unicode character map",
+		              font_path);
 		err = ENOENT;
 		goto out;
 	}
@@ -209,7 +210,8 @@ static void measure(FT_Face face, const uint32_t *cps, size_t n, int *xmin,
 		}
 		FT_Glyph_Metrics *m = &face->glyph->metrics;
 		long l = (long)((pen + m->horiBearingX) >> 6) - 1;
-		long r = (long)((pen + m->horiBearingX + m->width + 63) >> 6) + 1;
+		long r =
+		    (long)((pen + m->horiBearingX + m->width + 63) >> 6) + 1;
 
 		if (l < *xmin)
 			*xmin = (int)l;
@@ -302,8 +304,9 @@ static int render(struct mcu_label_cache *c, const char *text, int px,
 		const uint8_t *r1 = r0 + w;
 		for (int x = 0; x < w / 2; x++)
 			ac[(size_t)y * (w / 2) + x] =
-			        (uint8_t)((r0[2 * x] + r0[2 * x + 1] + r1[2 * x] +
-			                   r1[2 * x + 1] + 2) >> 2);
+			    (uint8_t)((r0[2 * x] + r0[2 * x + 1] + r1[2 * x] +
+			               r1[2 * x + 1] + 2) >>
+			              2);
 	}
 	e->lab.w = w;
 	e->lab.h = h;

@@ -33,9 +33,9 @@ struct mcu_label {
 };
 
 struct mcu_label_stats {
-	uint64_t hits;       /* lookups answered from the cache */
-	uint64_t rendered;   /* texts rasterised */
-	uint64_t evicted;    /* entries dropped to make room */
+	uint64_t hits;     /* lookups answered from the cache */
+	uint64_t rendered; /* texts rasterised */
+	uint64_t evicted;  /* entries dropped to make room */
 };
 
 /*

@@ -92,8 +92,8 @@ static void fill_roster(const struct mcu_view_input *in, struct mcu_view *v,
 }
 
 static uint32_t first_eligible(const struct mcu_view_input *in,
-                               const struct mcu_view *v, uint32_t a,
-                               uint32_t b, uint32_t c)
+                               const struct mcu_view *v, uint32_t a, uint32_t b,
+                               uint32_t c)
 {
 	uint32_t cand[3] = {a, b, c};
 
@@ -154,8 +154,8 @@ static void two_tiles(const struct mcu_view_input *in, struct mcu_view *v,
                       enum mcu_layout_kind kind, uint32_t main_id,
                       uint32_t small_id)
 {
-	int m = eligible(in, main_id) || (kind == MCU_LAYOUT_CONTENT &&
-	                                  main_id != 0);
+	int m = eligible(in, main_id) ||
+	        (kind == MCU_LAYOUT_CONTENT && main_id != 0);
 	int s = eligible(in, small_id) && small_id != main_id;
 
 	if (m && s) {
@@ -164,12 +164,14 @@ static void two_tiles(const struct mcu_view_input *in, struct mcu_view *v,
 		v->tile[0] = main_id;
 		v->tile[1] = small_id;
 	} else if (m) {
-		set_single(v, main_id == in->host ? MCU_LAYOUT_HOST
-		                                   : MCU_LAYOUT_SPEAKER,
+		set_single(v,
+		           main_id == in->host ? MCU_LAYOUT_HOST
+		                               : MCU_LAYOUT_SPEAKER,
 		           main_id);
 	} else if (s) {
-		set_single(v, small_id == in->host ? MCU_LAYOUT_HOST
-		                                    : MCU_LAYOUT_SPEAKER,
+		set_single(v,
+		           small_id == in->host ? MCU_LAYOUT_HOST
+		                                : MCU_LAYOUT_SPEAKER,
 		           small_id);
 	} else {
 		set_single(v, MCU_LAYOUT_HOST, 0);
@@ -200,14 +202,14 @@ int mcu_view_compute(const struct mcu_view_input *in, struct mcu_view *out)
 
 	switch (in->layout.kind) {
 	case MCU_LAYOUT_HOST:
-		v.tile[0] = eligible(in, in->host)
-		                    ? in->host
-		                    : first_eligible(in, &v, in->floor,
-		                                     in->speaker, 0);
+		v.tile[0] =
+		    eligible(in, in->host)
+		        ? in->host
+		        : first_eligible(in, &v, in->floor, in->speaker, 0);
 		break;
 	case MCU_LAYOUT_SPEAKER:
-		v.tile[0] = first_eligible(in, &v, in->speaker, in->floor,
-		                           in->host);
+		v.tile[0] =
+		    first_eligible(in, &v, in->speaker, in->floor, in->host);
 		break;
 	case MCU_LAYOUT_HOST_FLOOR:
 		two_tiles(in, &v, MCU_LAYOUT_HOST_FLOOR, in->host, in->floor);
@@ -220,8 +222,8 @@ int mcu_view_compute(const struct mcu_view_input *in, struct mcu_view *out)
 		if (!v.tile[0])
 			v.tile[0] = first_eligible(in, &v, in->host, 0, 0);
 		if (!v.tile[1])
-			v.tile[1] = first_eligible(in, &v, in->floor,
-			                           in->speaker, 0);
+			v.tile[1] =
+			    first_eligible(in, &v, in->floor, in->speaker, 0);
 		fill_roster(in, &v, 0);
 		break;
 	case MCU_LAYOUT_ONE_PLUS:
@@ -306,6 +308,6 @@ int mcu_view_same(const struct mcu_view *a, const struct mcu_view *b)
 	    a->ntiles < 1 || a->ntiles > MCU_LAYOUT_MAX_TILES ||
 	    a->highlight != b->highlight || a->floor_mark != b->floor_mark)
 		return 0;
-	return memcmp(a->tile, b->tile, sizeof(a->tile[0]) * (size_t)a->ntiles) ==
-	       0;
+	return memcmp(a->tile, b->tile,
+	              sizeof(a->tile[0]) * (size_t)a->ntiles) == 0;
 }

@@ -59,33 +59,36 @@ struct mcu_view_pin {
 };
 
 struct mcu_view_input {
-	struct mcu_layout layout;  /* the layout asked for */
-	const uint32_t *sources;   /* candidate participant ids, roster order,
-	                              non-zero, unique */
+	struct mcu_layout layout; /* the layout asked for */
+	const uint32_t *sources;  /* candidate participant ids, roster order,
+	                             non-zero, unique */
 	size_t nsources;
-	uint32_t viewer;           /* 0: no viewer (recording, preview) */
-	uint32_t host;             /* 0: none */
-	uint32_t floor;            /* floor holder (open mode: latest other
-	                              speaker); 0: none */
-	uint32_t speaker;          /* active speaker now; 0: none */
-	uint32_t content;          /* content source id; 0: none */
-	int self_view;             /* the viewer may see itself */
+	uint32_t viewer;  /* 0: no viewer (recording, preview) */
+	uint32_t host;    /* 0: none */
+	uint32_t floor;   /* floor holder (open mode: latest other
+	                     speaker); 0: none */
+	uint32_t speaker; /* active speaker now; 0: none */
+	uint32_t content; /* content source id; 0: none */
+	int self_view;    /* the viewer may see itself */
 	const struct mcu_view_pin *pins;
 	size_t npins;
-	unsigned tour_page;        /* any value; taken modulo the page count */
+	unsigned tour_page; /* any value; taken modulo the page count */
 };
 
 struct mcu_view {
-	struct mcu_layout layout;            /* effective layout to draw */
-	int ntiles;                          /* mcu_layout_tile_count(&layout) */
-	uint32_t tile[MCU_LAYOUT_MAX_TILES]; /* source per tile, 0 = empty */
-	int highlight;                       /* active speaker's tile or -1 */
-	int floor_mark;                      /* floor holder's tile (host's
-	                                        view) or -1 */
-	unsigned page, pages;                /* tour page shown / count (1 if
-	                                        not a tour) */
-	uint32_t next[MCU_LAYOUT_MAX_TILES]; /* tour: sources of the next page */
-	int nnext;                           /* 0 when there is one page */
+	/* effective layout to draw (host+floor without a holder: host) */
+	struct mcu_layout layout;
+	/* mcu_layout_tile_count(&layout) */
+	int ntiles;
+	/* source per tile, 0 = empty */
+	uint32_t tile[MCU_LAYOUT_MAX_TILES];
+	/* active speaker's tile, floor holder's tile (host's view), or -1 */
+	int highlight, floor_mark;
+	/* tour page shown and page count (0 and 1 when not a tour) */
+	unsigned page, pages;
+	/* tour: sources of the next page (nnext is 0 with one page) */
+	uint32_t next[MCU_LAYOUT_MAX_TILES];
+	int nnext;
 };
 
 /*

@@ -56,7 +56,8 @@ static AVFrame *solid(int w, int h, enum AVPixelFormat fmt, struct col c)
 		for (int r = 0; r < ch; r++)
 			for (int x = 0; x < cw; x++) {
 				f->data[1][r * f->linesize[1] + 2 * x] = c.u;
-				f->data[1][r * f->linesize[1] + 2 * x + 1] = c.v;
+				f->data[1][r * f->linesize[1] + 2 * x + 1] =
+				    c.v;
 			}
 	} else {
 		fail_msg("unsupported test format");
@@ -369,8 +370,9 @@ static void labels_in_band(void **state)
 				continue;
 			if (!(x < t[0].x + t[0].w && y < t[0].y + t[0].h &&
 			      y > t[0].y + t[0].h * 3 / 4))
-				fail_msg("pixel (%d,%d) changed outside the band",
-				         x, y);
+				fail_msg(
+				    "pixel (%d,%d) changed outside the band", x,
+				    y);
 			in_band++;
 			bright += yb > 200;
 			dark += yb < ya;
@@ -460,7 +462,8 @@ static void scaled_cache(void **state)
 	in[1].frame = other;
 	in[3].frame = NULL;
 	assert_int_equal(mcu_compose_draw(c, canvas, t, in, 2), 0);
-	assert_col(canvas, t[0].x + 100, t[0].y + 100, (struct col){200, 90, 240});
+	assert_col(canvas, t[0].x + 100, t[0].y + 100,
+	           (struct col){200, 90, 240});
 	assert_col(canvas, t[1].x + t[1].w / 2, t[1].y + 100, BLUE);
 	av_frame_free(&other);
 	av_frame_free(&canvas);
@@ -470,14 +473,14 @@ static void scaled_cache(void **state)
 
 static void odd_sizes(void **state)
 {
-	static const int srcs[][2] = {{176, 144}, {1, 1}, {4096, 2160},
-	                              {175, 143}, {2, 1},  {1, 720},
+	static const int srcs[][2] = {{176, 144}, {1, 1},   {4096, 2160},
+	                              {175, 143}, {2, 1},   {1, 720},
 	                              {3, 3},     {1920, 1}};
-	static const int canv[][2] = {{640, 360}, {1280, 720}, {1920, 1080},
-	                              {32, 32}};
+	static const int canv[][2] = {
+	    {640, 360}, {1280, 720}, {1920, 1080}, {32, 32}};
 	static const char *const names[] = {
-		"host",     "host+floor", "grid-2x2", "grid-5x5", "tour-4x4",
-		"1+5",      "1+7",        "1+12",     "content",  "2x1",
+	    "host", "host+floor", "grid-2x2", "grid-5x5", "tour-4x4",
+	    "1+5",  "1+7",        "1+12",     "content",  "2x1",
 	};
 	const size_t nsrc = sizeof(srcs) / sizeof(srcs[0]);
 	AVFrame *f[8];
@@ -490,32 +493,36 @@ static void odd_sizes(void **state)
 	for (size_t i = 0; i < nsrc; i++)
 		f[i] = solid(srcs[i][0], srcs[i][1], AV_PIX_FMT_YUV420P, GREEN);
 	for (size_t ci = 0; ci < 4; ci++) {
-		for (size_t li = 0; li < sizeof(names) / sizeof(names[0]); li++) {
+		for (size_t li = 0; li < sizeof(names) / sizeof(names[0]);
+		     li++) {
 			struct mcu_tile t[MCU_LAYOUT_MAX_TILES];
-			struct mcu_compose_tile in[MCU_LAYOUT_MAX_TILES] = {{0}};
+			struct mcu_compose_tile in[MCU_LAYOUT_MAX_TILES] = {
+			    {0}};
 			AVFrame *canvas;
 			size_t n;
 
 			tiles_of(names[li], canv[ci][0], canv[ci][1], t, &n);
 			for (size_t k = 0; k < n; k++) {
-				in[k].frame = k % 5 == 4 ? NULL : f[(k + li) % nsrc];
+				in[k].frame =
+				    k % 5 == 4 ? NULL : f[(k + li) % nsrc];
 				in[k].label = k % 2 ? "Điểm cầu Ô Môn" : NULL;
 				in[k].card = (enum mcu_card)(k % 5);
 				in[k].flags = (unsigned)(k % 4);
 			}
 			for (int pass = 0; pass < 2; pass++) {
 				struct mcu_compose *x = pass ? cc : c;
-				assert_int_equal(mcu_compose_canvas(x, canv[ci][0],
-				                                    canv[ci][1],
-				                                    &canvas),
-				                 0);
-				assert_int_equal(mcu_compose_draw(x, canvas, t, in, n),
-				                 0);
+				assert_int_equal(
+				    mcu_compose_canvas(x, canv[ci][0],
+				                       canv[ci][1], &canvas),
+				    0);
+				assert_int_equal(
+				    mcu_compose_draw(x, canvas, t, in, n), 0);
 				/* zero tiles: a black canvas */
 				if (li == 0) {
-					assert_int_equal(mcu_compose_draw(x, canvas, t,
-					                                  NULL, 0),
-					                 0);
+					assert_int_equal(
+					    mcu_compose_draw(x, canvas, t, NULL,
+					                     0),
+					    0);
 					assert_col(canvas, canv[ci][0] / 2,
 					           canv[ci][1] / 2, BLACK);
 				}
@@ -612,13 +619,13 @@ static AVFrame *gradient(int w, int h, int hue)
 	for (int y = 0; y < h; y++)
 		for (int x = 0; x < w; x++)
 			f->data[0][y * f->linesize[0] + x] =
-			        (uint8_t)(40 + (x * 150 / w + y * 40 / h));
+			    (uint8_t)(40 + (x * 150 / w + y * 40 / h));
 	for (int y = 0; y < h / 2; y++)
 		for (int x = 0; x < w / 2; x++) {
 			f->data[1][y * f->linesize[1] + x] =
-			        (uint8_t)(128 + ((hue & 1) ? 40 : -30));
+			    (uint8_t)(128 + ((hue & 1) ? 40 : -30));
 			f->data[2][y * f->linesize[2] + x] =
-			        (uint8_t)(128 + ((hue & 2) ? 40 : -30));
+			    (uint8_t)(128 + ((hue & 2) ? 40 : -30));
 		}
 	return f;
 }
@@ -629,8 +636,10 @@ static void sample_png(void **state)
 	struct mcu_tile t[MCU_LAYOUT_MAX_TILES];
 	struct mcu_compose_tile in[16] = {{0}};
 	static const char *const names[] = {
-		"Văn phòng UBND thành phố", "Ủy ban nhân dân phường Tân An",
-		"UBND quận Ninh Kiều",      "Xã Mỹ Khánh — Đ ư ơ ạ",
+	    "Văn phòng UBND thành phố",
+	    "Ủy ban nhân dân phường Tân An",
+	    "UBND quận Ninh Kiều",
+	    "Xã Mỹ Khánh — Đ ư ơ ạ",
 	};
 	AVFrame *src[4], *canvas;
 	size_t n;
@@ -651,7 +660,8 @@ static void sample_png(void **state)
 	assert_int_equal(mcu_compose_canvas(c, 1280, 720, &canvas), 0);
 	assert_int_equal(mcu_compose_draw(c, canvas, t, in, n), 0);
 	/* yellow border on the speaker's tile */
-	assert_col(canvas, t[1].x + t[1].w / 2, t[1].y, (struct col){210, 16, 146});
+	assert_col(canvas, t[1].x + t[1].w / 2, t[1].y,
+	           (struct col){210, 16, 146});
 	write_png(canvas, "compose_sample.png");
 	av_frame_free(&canvas);
 
@@ -680,8 +690,9 @@ static void sample_png(void **state)
 	mcu_compose_free(c);
 }
 
-int main(int argc, char **argv);
 
+/* one case per line: CMake registers them from this list */
+/* clang-format off */
 const struct CMUnitTest tests[] = {
 	cmocka_unit_test(grid_colours),
 	cmocka_unit_test(letterbox_and_crop),
@@ -693,5 +704,6 @@ const struct CMUnitTest tests[] = {
 	cmocka_unit_test(odd_sizes),
 	cmocka_unit_test(sample_png),
 };
+/* clang-format on */
 
 MCU_TEST_MAIN(tests, NULL, NULL)

@@ -13,10 +13,9 @@
 #include "layout/view.h"
 
 static const char *const all_names[] = {
-	"host",     "host+floor", "speaker",  "grid-2x2", "grid-3x3",
-	"grid-4x4", "grid-5x5",   "tour-2x2", "tour-3x3", "tour-4x4",
-	"tour-5x5", "1+5",        "1+7",      "1+12",     "content",
-	"2x1",
+    "host",     "host+floor", "speaker",  "grid-2x2", "grid-3x3", "grid-4x4",
+    "grid-5x5", "tour-2x2",   "tour-3x3", "tour-4x4", "tour-5x5", "1+5",
+    "1+7",      "1+12",       "content",  "2x1",
 };
 #define NNAMES (sizeof(all_names) / sizeof(all_names[0]))
 
@@ -42,8 +41,9 @@ static void parse_names(void **state)
 	assert_int_equal(mcu_layout_tile_count(&l), 13);
 
 	static const char *const bad[] = {
-		"", "grid", "grid-1x1", "grid-6x6", "grid-3x4", "grid-4x4 ",
-		"tour-2x2x", "1+6", "1+", "1+120", "Host", "host+", "2x2",
+	    "",          "grid",      "grid-1x1", "grid-6x6", "grid-3x4",
+	    "grid-4x4 ", "tour-2x2x", "1+6",      "1+",       "1+120",
+	    "Host",      "host+",     "2x2",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(mcu_layout_parse(bad[i], &l), EINVAL);
@@ -70,8 +70,8 @@ static void check_geometry(const char *name, int w, int h)
 	long area = 0;
 
 	assert_int_equal(mcu_layout_parse(name, &l), 0);
-	assert_int_equal(mcu_layout_tiles(&l, w, h, t, MCU_LAYOUT_MAX_TILES, &n),
-	                 0);
+	assert_int_equal(
+	    mcu_layout_tiles(&l, w, h, t, MCU_LAYOUT_MAX_TILES, &n), 0);
 	assert_int_equal((int)n, mcu_layout_tile_count(&l));
 	for (size_t i = 0; i < n; i++) {
 		assert_int_equal(t[i].index, (int)i);
@@ -125,8 +125,8 @@ static void check_geometry(const char *name, int w, int h)
 static void geometry_all(void **state)
 {
 	static const int sizes[][2] = {
-		{1280, 720}, {640, 360}, {1920, 1080}, {352, 288},
-		{32, 32},    {3840, 2160}, {7680, 4320}, {34, 1000},
+	    {1280, 720}, {640, 360},   {1920, 1080}, {352, 288},
+	    {32, 32},    {3840, 2160}, {7680, 4320}, {34, 1000},
 	};
 	(void)state;
 	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
@@ -216,20 +216,21 @@ static void view_never_self(void **state)
 		for (uint32_t viewer = 1; viewer <= 21; viewer++) {
 			for (unsigned page = 0; page < 3; page++) {
 				struct mcu_view_input in =
-				        input(all_names[li], roster, 21, viewer);
+				    input(all_names[li], roster, 21, viewer);
 				struct mcu_view v;
 
 				in.floor = 5;
 				in.speaker = 7;
 				in.tour_page = page;
 				assert_int_equal(mcu_view_compute(&in, &v), 0);
-				assert_int_equal(v.ntiles,
-				                 mcu_layout_tile_count(&v.layout));
+				assert_int_equal(
+				    v.ntiles, mcu_layout_tile_count(&v.layout));
 				assert_int_equal(mcu_view_find(&v, viewer), -1);
 				for (int t = 0; t < v.ntiles; t++)
 					for (int u = 0; u < t; u++)
 						assert_true(!v.tile[t] ||
-						            v.tile[t] != v.tile[u]);
+						            v.tile[t] !=
+						                v.tile[u]);
 			}
 		}
 	}
@@ -363,11 +364,11 @@ static void view_pinned(void **state)
 	setup_roster();
 
 	struct mcu_view_pin pins[] = {
-		{15, 0}, /* 15 on the first tile */
-		{2, 3},  /* the viewer itself: ignored */
-		{7, 40}, /* out of range: ignored */
-		{9, 0},  /* tile already pinned: ignored */
-		{12, 2},
+	    {15, 0}, /* 15 on the first tile */
+	    {2, 3},  /* the viewer itself: ignored */
+	    {7, 40}, /* out of range: ignored */
+	    {9, 0},  /* tile already pinned: ignored */
+	    {12, 2},
 	};
 	struct mcu_view_input in = input("grid-2x2", roster, 21, 2);
 	in.pins = pins;
@@ -560,8 +561,9 @@ static void view_bad_input(void **state)
 	assert_int_equal(v.tile[2], 3);
 }
 
-int main(int argc, char **argv);
 
+/* one case per line: CMake registers them from this list */
+/* clang-format off */
 const struct CMUnitTest tests[] = {
 	cmocka_unit_test(parse_names),
 	cmocka_unit_test(geometry_all),
@@ -575,5 +577,6 @@ const struct CMUnitTest tests[] = {
 	cmocka_unit_test(view_keys),
 	cmocka_unit_test(view_bad_input),
 };
+/* clang-format on */
 
 MCU_TEST_MAIN(tests, NULL, NULL)
