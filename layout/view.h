@@ -15,7 +15,9 @@
  * disconnected) and labels are not in the key: they are the same for every
  * view of a meeting at a given tick, and the engine keys encoders by size.
  *
- * Pure functions on caller-owned memory; safe from any thread.
+ * Pure functions on caller-owned memory; safe from any thread. The cost is
+ * quadratic in nsources (duplicate and membership checks): meant for
+ * meeting-sized lists of a few hundred, computed when something changes.
  *
  * Rules (an id is "eligible" when it is non-zero, listed in sources, and is
  * not the viewer unless self_view is set; content need not be listed):
