@@ -1,0 +1,823 @@
+/* test-libs: mcu_conf mcu_transport */
+/*
+ * The SIP layer against a real peer: sipp (Debian sip-tester) runs the
+ * scenarios of tests/data/sip/ against an mcu_sip on 127.0.0.1, or acts as
+ * the UAS our dial-outs reach. Also the digest/nonce/DTMF helpers and a
+ * TLS OPTIONS with a certificate made by openssl at test time.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/ssl.h>
+
+#include "tests/unit/testutil.h"
+#include "transport/sdp.h"
+#include "transport/sip.h"
+#include "transport/sip_auth.h"
+
+enum policy {
+	P_ANSWER = 0,
+	P_ANSWER_PING,
+	P_REJECT,
+	P_RING,
+	P_AUTH,
+};
+
+#define MAX_EV 64
+
+static struct rec {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	enum policy policy;
+	struct mcu_sip_call *call;   /* last incoming call, a reference */
+	int n_incoming;
+	enum mcu_sip_auth auth[4];
+	char from_user[64], src_addr[64];
+	enum mcu_sip_event_type ev[MAX_EV];
+	int ev_status[MAX_EV];
+	enum mcu_sip_cause ev_cause[MAX_EV];
+	bool ev_sdp[MAX_EV];
+	int n_ev;
+	char answer_sdp[2048];
+	enum mcu_sdp_dir reinv_dir[8];
+	int n_reinv;
+	char digits[16];
+	int n_digits;
+} R = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+
+static void lock(void)
+{
+	assert_int_equal(pthread_mutex_lock(&R.lock), 0);
+}
+
+static void unlock(void)
+{
+	assert_int_equal(pthread_cond_broadcast(&R.cond), 0);
+	assert_int_equal(pthread_mutex_unlock(&R.lock), 0);
+}
+
+/* Our answer to an SDP offer, or 488. */
+static void answer_call(struct mcu_sip_call *call, const char *sdp)
+{
+	struct mcu_sdp_session *s = NULL;
+	struct mcu_sdp_caps caps;
+	mcu_sdp_caps_default(&caps);
+	struct mcu_sdp_local l = {.addr = "127.0.0.1", .audio_port = 40000,
+	                          .video_port = 40002, .sess_id = 7,
+	                          .sess_version = (uint64_t)R.n_reinv + 1};
+	struct mcu_sdp_neg neg;
+	char *answer = NULL;
+	int err = sdp ? mcu_sdp_parse(&s, sdp, strlen(sdp)) : EINVAL;
+	if (!err)
+		err = mcu_sdp_answer(s, &caps, &l, &neg, &answer);
+	if (err)
+		mcu_sip_call_respond(call, mcu_sdp_sip_status(err), NULL, NULL);
+	else
+		mcu_sip_call_respond(call, 200, NULL, answer);
+	free(answer);
+	mcu_sdp_free(s);
+}
+
+static void on_incoming(struct mcu_sip_call *call,
+                        const struct mcu_sip_incoming *in, void *arg)
+{
+	(void)arg;
+	lock();
+	if (R.call)
+		mcu_sip_call_put(R.call);
+	R.call = mcu_sip_call_get(call);
+	if (R.n_incoming < 4)
+		R.auth[R.n_incoming] = in->auth;
+	R.n_incoming++;
+	snprintf(R.from_user, sizeof(R.from_user), "%s", in->from_user);
+	snprintf(R.src_addr, sizeof(R.src_addr), "%s", in->src_addr);
+	enum policy p = R.policy;
+	unlock();
+	switch (p) {
+	case P_ANSWER:
+	case P_ANSWER_PING:
+		answer_call(call, in->sdp);
+		break;
+	case P_REJECT:
+		mcu_sip_call_respond(call, 403,
+		                     "Not a participant of this meeting", NULL);
+		break;
+	case P_RING:
+		mcu_sip_call_respond(call, 180, NULL, NULL);
+		break;
+	case P_AUTH:
+		if (in->auth == MCU_SIP_AUTH_NONE)
+			mcu_sip_call_challenge(call, false);
+		else if (mcu_sip_call_auth_check(call, "alice", "secret") == 0)
+			answer_call(call, in->sdp);
+		else
+			mcu_sip_call_respond(call, 403, "Bad credentials",
+			                     NULL);
+		break;
+	}
+}
+
+static void on_event(struct mcu_sip_call *call, const struct mcu_sip_event *ev,
+                     void *arg)
+{
+	(void)arg;
+	lock();
+	if (R.n_ev < MAX_EV) {
+		R.ev[R.n_ev] = ev->type;
+		R.ev_status[R.n_ev] = ev->status;
+		R.ev_cause[R.n_ev] = ev->cause;
+		R.ev_sdp[R.n_ev] = ev->sdp != NULL;
+		R.n_ev++;
+	}
+	if (ev->type == MCU_SIP_EV_ANSWERED && ev->sdp)
+		snprintf(R.answer_sdp, sizeof(R.answer_sdp), "%s", ev->sdp);
+	bool ping = ev->type == MCU_SIP_EV_CONFIRMED &&
+	            R.policy == P_ANSWER_PING;
+	unlock();
+	if (ping)
+		assert_int_equal(mcu_sip_call_ping(call), 0);
+}
+
+static void on_reinvite(struct mcu_sip_call *call, const char *sdp,
+                        size_t len, void *arg)
+{
+	(void)arg;
+	struct mcu_sdp_session *s = NULL;
+	enum mcu_sdp_dir d = MCU_SDP_DIR_UNSET;
+	if (sdp && mcu_sdp_parse(&s, sdp, len) == 0 && s->n_media)
+		d = mcu_sdp_media_dir(s, &s->media[0]);
+	mcu_sdp_free(s);
+	lock();
+	if (R.n_reinv < 8)
+		R.reinv_dir[R.n_reinv] = d;
+	R.n_reinv++;
+	unlock();
+	answer_call(call, sdp);
+}
+
+static void on_dtmf(struct mcu_sip_call *call, char digit, unsigned dur,
+                    void *arg)
+{
+	(void)call;
+	(void)arg;
+	(void)dur;
+	lock();
+	if (R.n_digits < 15)
+		R.digits[R.n_digits++] = digit;
+	unlock();
+}
+
+static const struct mcu_sip_handlers handlers = {
+	.incoming = on_incoming,
+	.event = on_event,
+	.reinvite = on_reinvite,
+	.dtmf = on_dtmf,
+};
+
+static void reset(enum policy p)
+{
+	lock();
+	if (R.call)
+		mcu_sip_call_put(R.call);
+	R.call = NULL;
+	R.policy = p;
+	R.n_incoming = R.n_ev = R.n_reinv = R.n_digits = 0;
+	memset(R.digits, 0, sizeof(R.digits));
+	R.answer_sdp[0] = '\0';
+	unlock();
+}
+
+/* Index of the first event of a type, waiting up to ms; -1 if none. */
+static int wait_event(enum mcu_sip_event_type type, int ms)
+{
+	struct timespec dl;
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += ms / 1000;
+	dl.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (dl.tv_nsec >= 1000000000) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000;
+	}
+	assert_int_equal(pthread_mutex_lock(&R.lock), 0);
+	int found = -1;
+	for (;;) {
+		for (int i = 0; i < R.n_ev && found < 0; i++)
+			if (R.ev[i] == type)
+				found = i;
+		if (found >= 0)
+			break;
+		int e = pthread_cond_timedwait(&R.cond, &R.lock, &dl);
+		if (e == ETIMEDOUT)
+			break;
+		assert_int_equal(e, 0);
+	}
+	assert_int_equal(pthread_mutex_unlock(&R.lock), 0);
+	return found;
+}
+
+/* A port free for both UDP and TCP on 127.0.0.1. */
+static uint16_t free_port(void)
+{
+	for (int tries = 0; tries < 50; tries++) {
+		int u = socket(AF_INET, SOCK_DGRAM, 0);
+		struct sockaddr_in a = {.sin_family = AF_INET};
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		socklen_t al = sizeof(a);
+		assert_true(u >= 0);
+		assert_int_equal(bind(u, (struct sockaddr *)&a, sizeof(a)), 0);
+		assert_int_equal(getsockname(u, (struct sockaddr *)&a, &al), 0);
+		int t = socket(AF_INET, SOCK_STREAM, 0);
+		int ok = bind(t, (struct sockaddr *)&a, sizeof(a)) == 0;
+		close(t);
+		close(u);
+		if (ok)
+			return ntohs(a.sin_port);
+	}
+	fail_msg("no free port");
+	return 0;
+}
+
+static bool have_sipp(void)
+{
+	return system("command -v sipp >/dev/null 2>&1") == 0;
+}
+
+static struct mcu_sip *start(uint16_t port)
+{
+	struct mcu_sip_listen l[2] = {
+		{MCU_SIP_UDP, "127.0.0.1", port},
+		{MCU_SIP_TCP, "127.0.0.1", port},
+	};
+	struct mcu_sip_config cfg = {.listen = l, .n_listen = 2,
+	                             .domain = "mcu.test"};
+	struct mcu_sip *sip = NULL;
+	assert_int_equal(mcu_sip_alloc(&sip, &cfg, &handlers), 0);
+	return sip;
+}
+
+static pid_t spawn(const char *const *argv)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDWR);
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		if (!getenv("MCU_TEST_VERBOSE"))
+			dup2(devnull, 2);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int reap(pid_t pid)
+{
+	int st = 0;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Run a UAC scenario against port; returns sipp's exit code. */
+static int run_uac(const char *scenario, uint16_t port, const char *au,
+                   const char *ap)
+{
+	char target[64], sf[512];
+	snprintf(target, sizeof(target), "127.0.0.1:%u", port);
+	snprintf(sf, sizeof(sf), "%s", mcu_test_src(scenario));
+	const char *argv[] = {"sipp", target, "-sf", sf, "-m", "1",
+	                      "-i", "127.0.0.1", "-nostdin", "-timeout",
+	                      "20s", "-timeout_error", "-au",
+	                      au ? au : "x", "-ap", ap ? ap : "x", NULL};
+	return reap(spawn(argv));
+}
+
+static void count_event(enum mcu_sip_event_type type, int *n)
+{
+	lock();
+	*n = 0;
+	for (int i = 0; i < R.n_ev; i++)
+		*n += R.ev[i] == type;
+	unlock();
+}
+
+#define NEED_SIPP()                                                            \
+	do {                                                                   \
+		if (!have_sipp())                                              \
+			skip();                                                \
+	} while (0)
+
+static void answer_ack_ping_bye(void **state)
+{
+	(void)state;
+	NEED_SIPP();
+	reset(P_ANSWER_PING);
+	uint16_t port = free_port();
+	struct mcu_sip *sip = start(port);
+	assert_int_equal(run_uac("tests/data/sip/answer.xml", port, NULL, NULL),
+	                 0);
+	int t = wait_event(MCU_SIP_EV_TERMINATED, 3000);
+	assert_true(t >= 0);
+	assert_int_equal(R.ev_cause[t], MCU_SIP_CAUSE_REMOTE_BYE);
+	int a = wait_event(MCU_SIP_EV_ANSWERED, 0);
+	int c = wait_event(MCU_SIP_EV_CONFIRMED, 0);
+	int p = wait_event(MCU_SIP_EV_PING, 0);
+	assert_true(a >= 0 && a < c && c < t && p >= 0);
+	assert_int_equal(R.ev_status[p], 200);
+	assert_string_equal(R.from_user, "ubnd-a");
+	assert_string_equal(R.src_addr, "127.0.0.1");
+	assert_int_equal(R.auth[0], MCU_SIP_AUTH_NONE);
+	int finals = 0;
+	count_event(MCU_SIP_EV_TERMINATED, &finals);
+	assert_int_equal(finals, 1);
+	/* commands on an ended call are accepted and ignored */
+	assert_int_equal(mcu_sip_call_hangup(R.call), 0);
+	sip = mcu_sip_free(sip);
+	reset(P_ANSWER);
+}
+
+static void reject_403(void **state)
+{
+	(void)state;
+	NEED_SIPP();
+	reset(P_REJECT);
+	uint16_t port = free_port();
+	struct mcu_sip *sip = start(port);
+	assert_int_equal(run_uac("tests/data/sip/reject.xml", port, NULL, NULL),
+	                 0);
+	int f = wait_event(MCU_SIP_EV_FAILED, 3000);
+	assert_true(f >= 0);
+	assert_int_equal(R.ev_status[f], 403);
+	assert_true(wait_event(MCU_SIP_EV_ANSWERED, 0) < 0);
+	sip = mcu_sip_free(sip);
+	reset(P_ANSWER);
+}
+
+static void cancel_before_answer(void **state)
+{
+	(void)state;
+	NEED_SIPP();
+	reset(P_RING);
+	uint16_t port = free_port();
+	struct mcu_sip *sip = start(port);
+	assert_int_equal(run_uac("tests/data/sip/cancel.xml", port, NULL, NULL),
+	                 0);
+	assert_true(wait_event(MCU_SIP_EV_CANCELLED, 3000) >= 0);
+	assert_true(wait_event(MCU_SIP_EV_FAILED, 0) < 0);
+	sip = mcu_sip_free(sip);
+	reset(P_ANSWER);
+}
+
+static void digest_auth(void **state)
+{
+	(void)state;
+	NEED_SIPP();
+	reset(P_AUTH);
+	uint16_t port = free_port();
+	struct mcu_sip *sip = start(port);
+	assert_int_equal(run_uac("tests/data/sip/auth_ok.xml", port, "alice",
+	                         "secret"),
+	                 0);
+	assert_true(wait_event(MCU_SIP_EV_TERMINATED, 3000) >= 0);
+	assert_int_equal(R.n_incoming, 2);
+	assert_int_equal(R.auth[0], MCU_SIP_AUTH_NONE);
+	assert_int_equal(R.auth[1], MCU_SIP_AUTH_PRESENT);
+	int f = wait_event(MCU_SIP_EV_FAILED, 0);
+	assert_int_equal(R.ev_status[f], 401); /* the challenged attempt */
+	reset(P_AUTH);
+	assert_int_equal(run_uac("tests/data/sip/auth_bad.xml", port, "alice",
+	                         "wrong"),
+	                 0);
+	int n = 0;
+	assert_true(wait_event(MCU_SIP_EV_FAILED, 3000) >= 0);
+	usleep(200000);
+	count_event(MCU_SIP_EV_FAILED, &n);
+	assert_int_equal(n, 2);
+	assert_int_equal(R.auth[1], MCU_SIP_AUTH_PRESENT);
+	assert_true(wait_event(MCU_SIP_EV_ANSWERED, 0) < 0);
+	sip = mcu_sip_free(sip);
+	reset(P_ANSWER);
+}
+
+static void reinvite_hold_resume(void **state)
+{
+	(void)state;
+	NEED_SIPP();
+	reset(P_ANSWER);
+	uint16_t port = free_port();
+	struct mcu_sip *sip = start(port);
+	assert_int_equal(run_uac("tests/data/sip/hold.xml", port, NULL, NULL),
+	                 0);
+	assert_true(wait_event(MCU_SIP_EV_TERMINATED, 3000) >= 0);
+	assert_int_equal(R.n_reinv, 2);
+	assert_int_equal(R.reinv_dir[0], MCU_SDP_SENDONLY);
+	assert_int_equal(R.reinv_dir[1], MCU_SDP_SENDRECV);
+	int n = 0;
+	count_event(MCU_SIP_EV_CONFIRMED, &n);
+	assert_int_equal(n, 1);
+	sip = mcu_sip_free(sip);
+}
+
+static void info_dtmf(void **state)
+{
+	(void)state;
+	NEED_SIPP();
+	reset(P_ANSWER);
+	uint16_t port = free_port();
+	struct mcu_sip *sip = start(port);
+	assert_int_equal(run_uac("tests/data/sip/info.xml", port, NULL, NULL),
+	                 0);
+	assert_true(wait_event(MCU_SIP_EV_TERMINATED, 3000) >= 0);
+	assert_string_equal(R.digits, "1#");
+	sip = mcu_sip_free(sip);
+}
+
+static void options_200(void **state)
+{
+	(void)state;
+	NEED_SIPP();
+	reset(P_ANSWER);
+	uint16_t port = free_port();
+	struct mcu_sip *sip = start(port);
+	assert_int_equal(run_uac("tests/data/sip/options.xml", port, NULL,
+	                         NULL),
+	                 0);
+	assert_int_equal(R.n_incoming, 0);
+	sip = mcu_sip_free(sip);
+}
+
+static pid_t start_uas(const char *scenario, uint16_t port)
+{
+	char p[16], sf[512];
+	snprintf(p, sizeof(p), "%u", port);
+	const char *argv[16] = {"sipp", "-i", "127.0.0.1", "-p", p, "-m", "1",
+	                        "-nostdin", "-timeout", "20s",
+	                        "-timeout_error"};
+	int n = 11;
+	if (scenario) {
+		snprintf(sf, sizeof(sf), "%s", mcu_test_src(scenario));
+		argv[n++] = "-sf";
+		argv[n++] = sf;
+	} else {
+		argv[n++] = "-sn";
+		argv[n++] = "uas";
+	}
+	argv[n] = NULL;
+	pid_t pid = spawn(argv);
+	usleep(500000); /* let it bind */
+	return pid;
+}
+
+static void dial_out(void **state)
+{
+	(void)state;
+	NEED_SIPP();
+	reset(P_ANSWER);
+	uint16_t port = free_port(), uas = free_port();
+	struct mcu_sip *sip = start(port);
+	pid_t pid = start_uas(NULL, uas);
+	struct mcu_sdp_caps caps;
+	mcu_sdp_caps_default(&caps);
+	struct mcu_sdp_local l = {.addr = "127.0.0.1", .audio_port = 40000,
+	                          .video_port = 40002, .sess_id = 9,
+	                          .sess_version = 1};
+	char *offer = NULL;
+	assert_int_equal(mcu_sdp_offer(&caps, &l, &offer), 0);
+	char uri[64];
+	snprintf(uri, sizeof(uri), "sip:branch@127.0.0.1:%u", uas);
+	struct mcu_sip_call *call = NULL;
+	int marker;
+	assert_int_equal(mcu_sip_dial(sip, &call, uri, "mcu", "MCU Test", offer,
+	                              &marker),
+	                 0);
+	free(offer);
+	assert_ptr_equal(mcu_sip_call_user(call), &marker);
+	assert_true(mcu_sip_call_is_outgoing(call));
+	int a = wait_event(MCU_SIP_EV_ANSWERED, 5000);
+	assert_true(a >= 0);
+	assert_true(R.ev_sdp[a]);
+	assert_true(wait_event(MCU_SIP_EV_CONFIRMED, 3000) >= 0);
+	/* sipp's uas answers PCMU */
+	struct mcu_sdp_session *s = NULL;
+	assert_int_equal(mcu_sdp_parse(&s, R.answer_sdp, strlen(R.answer_sdp)),
+	                 0);
+	struct mcu_sdp_neg neg;
+	assert_int_equal(mcu_sdp_parse_answer(s, &caps, &neg), 0);
+	assert_int_equal(neg.audio.codec, MCU_SDP_PCMU);
+	mcu_sdp_free(s);
+	assert_int_equal(mcu_sip_call_hangup(call), 0);
+	int t = wait_event(MCU_SIP_EV_TERMINATED, 3000);
+	assert_true(t >= 0);
+	assert_int_equal(R.ev_cause[t], MCU_SIP_CAUSE_LOCAL_BYE);
+	assert_int_equal(reap(pid), 0);
+	call = mcu_sip_call_put(call);
+
+	/* a UAS that is busy */
+	reset(P_ANSWER);
+	uas = free_port();
+	pid = start_uas("tests/data/sip/uas_486.xml", uas);
+	snprintf(uri, sizeof(uri), "sip:branch@127.0.0.1:%u", uas);
+	assert_int_equal(mcu_sip_dial(sip, &call, uri, "mcu", NULL, NULL, NULL),
+	                 0);
+	int f = wait_event(MCU_SIP_EV_FAILED, 5000);
+	assert_true(f >= 0);
+	assert_int_equal(R.ev_status[f], 486);
+	assert_int_equal(reap(pid), 0);
+	call = mcu_sip_call_put(call);
+	assert_int_equal(mcu_sip_dial(sip, &call, "http://x", "mcu", NULL,
+	                              NULL, NULL),
+	                 EINVAL);
+	assert_int_equal(mcu_sip_dial(sip, &call, uri, "bad\r\nuser", NULL,
+	                              NULL, NULL),
+	                 EINVAL);
+	sip = mcu_sip_free(sip);
+}
+
+static void send_udp(uint16_t port, const char *msg, char *reply,
+                     size_t size)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(s >= 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	struct timeval tv = {.tv_sec = 1};
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	assert_true(sendto(s, msg, strlen(msg), 0, (struct sockaddr *)&a,
+	                   sizeof(a)) > 0);
+	ssize_t n = recv(s, reply, size - 1, 0);
+	reply[n > 0 ? n : 0] = '\0';
+	close(s);
+}
+
+static void malformed_requests(void **state)
+{
+	(void)state;
+	NEED_SIPP();
+	reset(P_ANSWER);
+	uint16_t port = free_port();
+	struct mcu_sip *sip = start(port);
+	char reply[4096];
+	send_udp(port, "\x01\x02garbage\xff\xfe\r\n\r\n", reply, sizeof(reply));
+	assert_true(reply[0] == '\0' || strncmp(reply, "SIP/2.0 400", 11) == 0);
+	send_udp(port,
+	         "INVITE sip:room@127.0.0.1 SIP/2.0\r\n"
+	         "Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-1\r\n"
+	         "From: <sip:a@127.0.0.1>;tag=1\r\n"
+	         "To: <sip:room@127.0.0.1>\r\n"
+	         "CSeq: 1 INVITE\r\nMax-Forwards: 70\r\n"
+	         "Content-Length: 0\r\n\r\n",
+	         reply, sizeof(reply));
+	assert_true(reply[0] == '\0' || strncmp(reply, "SIP/2.0 400", 11) == 0);
+	send_udp(port,
+	         "INVITE sip:room@127.0.0.1 SIP/2.0\r\n"
+	         "Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-2\r\n"
+	         "From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:room@127.0.0.1>\r\n"
+	         "Call-ID: x@y\r\nCSeq: -1 INVITE\r\n"
+	         "Content-Length: 99999\r\n\r\nv=0",
+	         reply, sizeof(reply));
+	assert_int_equal(R.n_incoming, 0);
+	/* BYE for a dialog that does not exist: 481 */
+	send_udp(port,
+	         "BYE sip:room@127.0.0.1 SIP/2.0\r\n"
+	         "Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-3;rport\r\n"
+	         "From: <sip:a@127.0.0.1>;tag=1\r\n"
+	         "To: <sip:room@127.0.0.1>;tag=2\r\n"
+	         "Call-ID: nosuch@y\r\nCSeq: 2 BYE\r\nMax-Forwards: 70\r\n"
+	         "Content-Length: 0\r\n\r\n",
+	         reply, sizeof(reply));
+	assert_int_equal(strncmp(reply, "SIP/2.0 481", 11), 0);
+	/* and the stack still works */
+	reset(P_ANSWER_PING);
+	assert_int_equal(run_uac("tests/data/sip/answer.xml", port, NULL, NULL),
+	                 0);
+	assert_true(wait_event(MCU_SIP_EV_TERMINATED, 3000) >= 0);
+	sip = mcu_sip_free(sip);
+}
+
+static int tls_options(uint16_t port, char *reply, size_t size)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	assert_non_null(ctx);
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	struct timeval tv = {.tv_sec = 5};
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	assert_int_equal(connect(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	SSL *ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, s);
+	assert_int_equal(SSL_connect(ssl), 1);
+	char msg[1024];
+	int n = snprintf(msg, sizeof(msg),
+	                 "OPTIONS sip:room@127.0.0.1:%u SIP/2.0\r\n"
+	                 "Via: SIP/2.0/TLS 127.0.0.1:1;branch=z9hG4bK-tls1\r\n"
+	                 "From: <sip:probe@127.0.0.1>;tag=9\r\n"
+	                 "To: <sip:room@127.0.0.1>\r\n"
+	                 "Call-ID: tls-1@127.0.0.1\r\nCSeq: 1 OPTIONS\r\n"
+	                 "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+	                 port);
+	assert_int_equal(SSL_write(ssl, msg, n), n);
+	size_t got = 0;
+	while (got < size - 1) {
+		int r = SSL_read(ssl, reply + got, (int)(size - 1 - got));
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+		reply[got] = '\0';
+		if (strstr(reply, "\r\n\r\n"))
+			break;
+	}
+	reply[got] = '\0';
+	SSL_shutdown(ssl);
+	SSL_free(ssl);
+	close(s);
+	SSL_CTX_free(ctx);
+	return 0;
+}
+
+static void tls_listen(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/mcud-test-tls-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char cert[128], key[128], cmd[512];
+	snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+	snprintf(key, sizeof(key), "%s/key.pem", dir);
+	snprintf(cmd, sizeof(cmd),
+	         "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s -out %s "
+	         "-days 1 -subj /CN=127.0.0.1 >/dev/null 2>&1",
+	         key, cert);
+	assert_int_equal(system(cmd), 0);
+	uint16_t port = free_port(), tport = free_port();
+	struct mcu_sip_listen l[2] = {
+		{MCU_SIP_UDP, "127.0.0.1", port},
+		{MCU_SIP_TLS, "127.0.0.1", tport},
+	};
+	struct mcu_sip_config cfg = {.listen = l, .n_listen = 2,
+	                             .domain = "mcu.test",
+	                             .tls_certificate = cert,
+	                             .tls_key = key};
+	struct mcu_sip *sip = NULL;
+	assert_int_equal(mcu_sip_alloc(&sip, &cfg, &handlers), 0);
+	char reply[4096];
+	tls_options(tport, reply, sizeof(reply));
+	assert_int_equal(strncmp(reply, "SIP/2.0 200", 11), 0);
+	sip = mcu_sip_free(sip);
+	unlink(cert);
+	unlink(key);
+	rmdir(dir);
+	/* TLS without key material is a config error */
+	cfg.tls_key = NULL;
+	assert_int_equal(mcu_sip_alloc(&sip, &cfg, &handlers), EINVAL);
+}
+
+static void config_errors(void **state)
+{
+	(void)state;
+	struct mcu_sip *sip = NULL;
+	struct mcu_sip_listen l[2] = {
+		{MCU_SIP_UDP, "127.0.0.1", 5070},
+		{MCU_SIP_TCP, "127.0.0.2", 5071},
+	};
+	struct mcu_sip_config cfg = {.listen = l, .n_listen = 2,
+	                             .domain = "mcu.test"};
+	assert_int_equal(mcu_sip_alloc(&sip, &cfg, &handlers), EINVAL);
+	cfg.n_listen = 0;
+	assert_int_equal(mcu_sip_alloc(&sip, &cfg, &handlers), EINVAL);
+	cfg.n_listen = 1;
+	cfg.domain = "bad domain";
+	assert_int_equal(mcu_sip_alloc(&sip, &cfg, &handlers), EINVAL);
+	assert_null(sip);
+	/* a port already taken */
+	uint16_t port = free_port();
+	sip = start(port);
+	struct mcu_sip_listen l2 = {MCU_SIP_UDP, "127.0.0.1", port};
+	struct mcu_sip_config c2 = {.listen = &l2, .n_listen = 1,
+	                            .domain = "mcu.test"};
+	struct mcu_sip *other = NULL;
+	assert_int_not_equal(mcu_sip_alloc(&other, &c2, &handlers), 0);
+	assert_null(other);
+	sip = mcu_sip_free(sip);
+}
+
+static void digest_helpers(void **state)
+{
+	(void)state;
+	/* RFC 2617 3.5 example */
+	const char *params[] = {
+		"username=\"Mufasa\"", "realm=\"testrealm@host.com\"",
+		"nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\"",
+		"uri=\"/dir/index.html\"", "qop=auth", "nc=00000001",
+		"cnonce=\"0a4f113b\"",
+		"response=\"6629fae49393a05397450978507c4ef1\"",
+		"opaque=\"5ccc069c403ebaf9f0171e9517f40e41\"", NULL};
+	struct mcu_sip_digest d;
+	assert_int_equal(mcu_sip_digest_parse(&d, "Digest", params), 0);
+	assert_string_equal(d.username, "Mufasa");
+	assert_int_equal(mcu_sip_digest_verify(&d, "GET", "Mufasa",
+	                                       "testrealm@host.com",
+	                                       "Circle Of Life"),
+	                 0);
+	assert_int_equal(mcu_sip_digest_verify(&d, "GET", "Mufasa",
+	                                       "testrealm@host.com", "x"),
+	                 EACCES);
+	assert_int_equal(mcu_sip_digest_verify(&d, "GET", "Simba",
+	                                       "testrealm@host.com",
+	                                       "Circle Of Life"),
+	                 EACCES);
+	assert_int_equal(mcu_sip_digest_parse(&d, "Basic", params), EINVAL);
+	const char *dup[] = {"username=a", "username=b", NULL};
+	assert_int_equal(mcu_sip_digest_parse(&d, "Digest", dup), EINVAL);
+	const char *sess[] = {"username=a", "realm=r", "nonce=n", "uri=u",
+	                      "response=\"6629fae49393a05397450978507c4ef1\"",
+	                      "algorithm=MD5-sess", NULL};
+	assert_int_equal(mcu_sip_digest_parse(&d, "Digest", sess), ENOTSUP);
+	const char *unterminated[] = {"username=\"a", NULL};
+	assert_int_equal(mcu_sip_digest_parse(&d, "Digest", unterminated),
+	                 EINVAL);
+
+	uint8_t key[MCU_SIP_NONCE_KEY_LEN] = {1, 2, 3};
+	char nonce[MCU_SIP_NONCE_LEN + 1];
+	assert_int_equal(mcu_sip_nonce_make(key, 1000, nonce, sizeof(nonce)), 0);
+	assert_int_equal(strlen(nonce), MCU_SIP_NONCE_LEN);
+	assert_int_equal(mcu_sip_nonce_check(key, nonce, 1100, 300), 0);
+	assert_int_equal(mcu_sip_nonce_check(key, nonce, 1301, 300), ESTALE);
+	assert_int_equal(mcu_sip_nonce_check(key, nonce, 999, 300), ESTALE);
+	nonce[20] = nonce[20] == 'a' ? 'b' : 'a';
+	assert_int_equal(mcu_sip_nonce_check(key, nonce, 1100, 300), EINVAL);
+	uint8_t other[MCU_SIP_NONCE_KEY_LEN] = {9};
+	assert_int_equal(mcu_sip_nonce_make(other, 1000, nonce, sizeof(nonce)),
+	                 0);
+	assert_int_equal(mcu_sip_nonce_check(key, nonce, 1100, 300), EINVAL);
+	assert_int_equal(mcu_sip_nonce_check(key, "short", 1100, 300), EINVAL);
+}
+
+static void dtmf_bodies(void **state)
+{
+	(void)state;
+	char d = 0;
+	unsigned dur = 0;
+	const char *relay = "Signal=5\r\nDuration=160\r\n";
+	assert_int_equal(mcu_sip_dtmf_parse("application/dtmf-relay", relay,
+	                                    strlen(relay), &d, &dur),
+	                 0);
+	assert_int_equal(d, '5');
+	assert_int_equal(dur, 160);
+	assert_int_equal(mcu_sip_dtmf_parse("Application/DTMF-Relay; x=y",
+	                                    "Signal= 11\n", 11, &d, &dur),
+	                 0);
+	assert_int_equal(d, '#');
+	assert_int_equal(mcu_sip_dtmf_parse("application/dtmf", " * \r\n", 5,
+	                                    &d, &dur),
+	                 0);
+	assert_int_equal(d, '*');
+	assert_int_equal(mcu_sip_dtmf_parse("application/dtmf", "b", 1, &d,
+	                                    &dur),
+	                 0);
+	assert_int_equal(d, 'B');
+	assert_int_equal(mcu_sip_dtmf_parse("application/dtmf", "12", 2, &d,
+	                                    &dur),
+	                 EINVAL);
+	assert_int_equal(mcu_sip_dtmf_parse("application/dtmf-relay",
+	                                    "Duration=100", 12, &d, &dur),
+	                 EINVAL);
+	assert_int_equal(mcu_sip_dtmf_parse("application/dtmf-relay",
+	                                    "Signal=x", 8, &d, &dur),
+	                 EINVAL);
+	assert_int_equal(mcu_sip_dtmf_parse("text/plain", "1", 1, &d, &dur),
+	                 ENOTSUP);
+	assert_int_equal(mcu_sip_dtmf_parse("application/dtmf", NULL, 0, &d,
+	                                    &dur),
+	                 EINVAL);
+}
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(answer_ack_ping_bye),
+	cmocka_unit_test(reject_403),
+	cmocka_unit_test(cancel_before_answer),
+	cmocka_unit_test(digest_auth),
+	cmocka_unit_test(reinvite_hold_resume),
+	cmocka_unit_test(info_dtmf),
+	cmocka_unit_test(options_200),
+	cmocka_unit_test(dial_out),
+	cmocka_unit_test(malformed_requests),
+	cmocka_unit_test(tls_listen),
+	cmocka_unit_test(config_errors),
+	cmocka_unit_test(digest_helpers),
+	cmocka_unit_test(dtmf_bodies),
+};
+
+MCU_TEST_MAIN(tests, NULL, NULL)
