@@ -15,7 +15,8 @@
 #include "conf/calendar.h"
 #include "conf/config.h"
 
-/* Findings kept per report; the rest are only counted. */
+/* Warnings kept per report, and errors kept per report; the rest are
+ * only counted (mcu_conf_report.n_suppressed). */
 #define MCU_CONF_MAX_FINDINGS 1000
 /* Resolved meeting memberships (host + branches) over all meetings. */
 #define MCU_CONF_MAX_MEMBERS (1u << 20)

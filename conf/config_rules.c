@@ -55,7 +55,7 @@ struct rules {
 	struct name_ref *groups; /* sorted by name */
 	size_t n_groups;
 	uint8_t *mark; /* scratch: one flag per endpoint */
-	size_t n_members;
+	size_t n_members; /* resolved group and meeting members so far */
 };
 
 static long ep_find(const struct mcu_conf *conf, const char *id)
@@ -112,6 +112,14 @@ static int take_marked(struct rules *r, size_t **outp, size_t *n_out)
 	size_t n = 0, n_ep = r->ctx->conf->n_endpoints;
 	for (size_t i = 0; i < n_ep; i++)
 		n += r->mark[i] != 0;
+	r->n_members += n;
+	if (r->n_members > MCU_CONF_MAX_MEMBERS) {
+		conf_error(r->ctx, CONF_NO_POS,
+		           "groups and meetings name more than %u members in "
+		           "total: roster refused",
+		           (unsigned)MCU_CONF_MAX_MEMBERS);
+		return E2BIG;
+	}
 	size_t *out = calloc(n ? n : 1, sizeof(*out));
 	if (!out)
 		return ENOMEM;
@@ -269,13 +277,6 @@ static int resolve_meeting(struct rules *r, size_t mi)
 	int err = take_marked(r, &m->branches, &m->n_branches);
 	if (err)
 		return err;
-	r->n_members += m->n_branches + 1;
-	if (r->n_members > MCU_CONF_MAX_MEMBERS) {
-		conf_error(ctx, m->pos, "meetings: more than %u participants "
-		           "over all meetings: roster refused",
-		           (unsigned)MCU_CONF_MAX_MEMBERS);
-		return E2BIG;
-	}
 	if (m->n_branches == 0 && m->host)
 		conf_warn(ctx, mk->branches.line ? mk->branches : m->pos,
 		          "meeting '%s' has no branches", m->id);

@@ -24,7 +24,12 @@ void conf_finding(struct mcu_conf_report *report,
 		report->n_errors++;
 	else
 		report->n_warnings++;
-	if (report->n_findings >= MCU_CONF_MAX_FINDINGS) {
+	/* warnings stop at the cap; errors have a cap of their own, so an
+	 * error is never hidden by a flood of warnings */
+	if ((severity == MCU_CONF_WARNING &&
+	     report->n_findings >= MCU_CONF_MAX_FINDINGS) ||
+	    (severity == MCU_CONF_ERROR &&
+	     report->n_errors > MCU_CONF_MAX_FINDINGS)) {
 		report->n_suppressed++;
 		return;
 	}

@@ -955,6 +955,33 @@ static void hostile_many_nodes(void **state)
 	free(buf);
 }
 
+static void hostile_members(void **state)
+{
+	size_t cap = 1u << 20, k = 0;
+	char *buf = malloc(cap);
+	assert_non_null(buf);
+	k += (size_t)snprintf(buf + k, cap - k, "endpoints:\n");
+	for (int i = 0; i < 1100; i++)
+		k += (size_t)snprintf(buf + k, cap - k,
+		                      "- {id: e%d, name: x, tier: city}\n", i);
+	k += (size_t)snprintf(buf + k, cap - k, "meetings:\n");
+	for (int i = 0; i < 1000; i++)
+		k += (size_t)snprintf(buf + k, cap - k,
+		                      "- {id: m%d, host: e0, branches: all, start: "
+		                      "2026-12-07T08:00, end: 2026-12-07T09:00}\n",
+		                      i);
+	assert_true(k < cap);
+	struct loaded l;
+	double t0 = now_s();
+	load(&l, buf);
+	assert_true(now_s() - t0 < 1.0);
+	assert_int_equal(l.err, EINVAL);
+	assert_null(l.conf);
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "more than 1048576 members"));
+	unload(&l);
+	free(buf);
+}
+
 static void hostile_binary(void **state)
 {
 	unsigned char bin[4096];
@@ -1070,6 +1097,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(hostile_big_file),
 	cmocka_unit_test(hostile_long_scalar),
 	cmocka_unit_test(hostile_many_nodes),
+	cmocka_unit_test(hostile_members),
 	cmocka_unit_test(hostile_binary),
 	cmocka_unit_test(hostile_misc),
 	cmocka_unit_test(report_print_format),
