@@ -463,6 +463,9 @@ bool mcu_conf_reload_allowed(const struct mcu_conf *cur,
 		key = "mcu.sip.listen";
 	else if (!addr_equal(&cur->api_listen, &next->api_listen))
 		key = "mcu.api.listen";
+	else if (cur->rtp_port_min != next->rtp_port_min ||
+	         cur->rtp_port_max != next->rtp_port_max)
+		key = "mcu.rtp.ports";
 	if (keyp)
 		*keyp = key;
 	return key == NULL;

@@ -277,7 +277,8 @@ bool mcu_conf_layout_valid(const char *name);
 
 /*
  * Whether `next` may replace `cur` on reload (SIGHUP): false when a key that
- * needs a restart differs (mcu.timezone, mcu.sip.listen, mcu.api.listen);
+ * needs a restart differs (mcu.timezone, mcu.sip.listen, mcu.api.listen,
+ * mcu.rtp.ports);
  * *keyp then names it. mcu_conf_load() has already made next's time zone
  * the process zone: a daemon that refuses the reload must call
  * mcu_conf_apply_timezone(cur->timezone) again.

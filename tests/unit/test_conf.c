@@ -780,6 +780,10 @@ static void reload_allowed(void **state)
 	assert_string_equal(key, "mcu.api.listen");
 	assert_true(mcu_conf_reload_allowed(a.conf, c.conf, &key));
 	assert_null(key);
+	c.conf->rtp_port_max = 20999;
+	assert_false(mcu_conf_reload_allowed(a.conf, c.conf, &key));
+	assert_string_equal(key, "mcu.rtp.ports");
+	c.conf->rtp_port_max = a.conf->rtp_port_max;
 	free(c.conf->timezone);
 	c.conf->timezone = strdup("UTC");
 	assert_false(mcu_conf_reload_allowed(a.conf, c.conf, &key));
