@@ -133,6 +133,15 @@ struct mcu_sip_call {
 	bool reinvite_in, reinvite_out;
 	int fail_status;
 	char fail_reason[128];
+	/* Reason phrases handed to nua_respond(): nua keeps the pointer (not
+	   a copy) until its stack thread sends the response, so they live
+	   as long as the call. */
+	struct phrase *phrases;
+};
+
+struct phrase {
+	struct phrase *next;
+	char s[];
 };
 
 /* ---- references -------------------------------------------------------- */
@@ -179,6 +188,11 @@ struct mcu_sip_call *mcu_sip_call_get(struct mcu_sip_call *call)
 struct mcu_sip_call *mcu_sip_call_put(struct mcu_sip_call *call)
 {
 	if (call && atomic_fetch_sub(&call->refs, 1) == 1) {
+		while (call->phrases) {
+			struct phrase *p = call->phrases;
+			call->phrases = p->next;
+			free(p);
+		}
 		sip_put(call->sip);
 		free(call);
 	}
@@ -858,10 +872,24 @@ static void do_dial(struct mcu_sip *sip, struct cmd *c)
 	           TAG_IF(c->sdp, SIPTAG_PAYLOAD_STR(c->sdp)), TAG_END());
 }
 
+/* A copy of a reason phrase that lives as long as the call. */
+static const char *keep_phrase(struct mcu_sip_call *call, const char *s)
+{
+	size_t n = strlen(s);
+	struct phrase *p = malloc(sizeof(*p) + n + 1);
+	if (!p)
+		return "";
+	memcpy(p->s, s, n + 1);
+	p->next = call->phrases;
+	call->phrases = p;
+	return p->s;
+}
+
 static void do_respond(struct mcu_sip_call *call, struct cmd *c)
 {
 	int st = c->status;
-	const char *reason = c->reason ? c->reason : sip_status_phrase(st);
+	const char *reason = c->reason ? keep_phrase(call, c->reason)
+	                               : sip_status_phrase(st);
 	if (!reason)
 		reason = "Unknown";
 	if (st >= 300 && !call->answered && !call->reinvite_in) {

@@ -28,6 +28,23 @@
 #include "transport/sip.h"
 #include "transport/sip_auth.h"
 
+/* The external leaks of tests/lsan.supp, for runs without LSAN_OPTIONS. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+	return "leak:tls_init_secondary\n"
+	       "leak:su_pthread_port_thread\n"
+	       "leak:su_epoll_port_create\n";
+}
+
+/* sofia is built without frame pointers: full unwinding lets the
+   suppressions above see the sofia frames. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "fast_unwind_on_malloc=0";
+}
+
 enum policy {
 	P_ANSWER = 0,
 	P_ANSWER_PING,
