@@ -1154,6 +1154,7 @@ static int su_init_err;
 extern su_log_t tport_log[], nta_log[], nua_log[];
 
 /* sofia's own log lines (tport, nta, nua) go through our logger. */
+__attribute__((format(printf, 2, 0)))
 static void sofia_log(void *stream, char const *fmt, va_list ap)
 {
 	char line[512];
