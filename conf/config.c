@@ -334,11 +334,14 @@ void mcu_conf_report_print(const struct mcu_conf_report *report, FILE *out)
 		const struct mcu_conf_finding *f = &report->findings[i];
 		const char *sev =
 			f->severity == MCU_CONF_ERROR ? "error" : "warning";
-		if (f->pos.line > 0)
-			fprintf(out, "%s:%d:%d: %s: %s\n", file, f->pos.line,
-			        f->pos.column, sev, f->message);
-		else
-			fprintf(out, "%s: %s: %s\n", file, sev, f->message);
+		/* A finding about the whole file (size, encoding) points at
+		 * its start, so every line keeps the FILE:LINE:COLUMN form
+		 * that editors and scripts parse. */
+		fprintf(out, "%s:%d:%d: %s: %s\n", file,
+		        f->pos.line > 0 ? f->pos.line : 1,
+		        f->pos.line > 0 && f->pos.column > 0 ? f->pos.column
+		                                             : 1,
+		        sev, f->message);
 	}
 	if (report->n_suppressed)
 		fprintf(out, "%s: note: %zu more findings not shown\n", file,

@@ -98,36 +98,6 @@ static int load_snapshot(struct mcu_daemon *d, struct mcu_snapshot **snapp)
 	return 0;
 }
 
-static bool same_str(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && !strcmp(a, b));
-}
-
-/* What a running daemon cannot change without a restart. */
-static const char *frozen_change(const struct mcu_conf *old,
-                                 const struct mcu_conf *neu)
-{
-	if (!same_str(old->timezone, neu->timezone))
-		return "mcu.timezone";
-	if (old->n_sip_listen != neu->n_sip_listen)
-		return "mcu.sip.listen";
-	for (size_t i = 0; i < old->n_sip_listen; i++) {
-		if (old->sip_listen[i].proto != neu->sip_listen[i].proto ||
-		    old->sip_listen[i].addr.port !=
-		            neu->sip_listen[i].addr.port ||
-		    !same_str(old->sip_listen[i].addr.host,
-		              neu->sip_listen[i].addr.host))
-			return "mcu.sip.listen";
-	}
-	if (old->api_listen.port != neu->api_listen.port ||
-	    !same_str(old->api_listen.host, neu->api_listen.host))
-		return "mcu.api.listen";
-	if (old->rtp_port_min != neu->rtp_port_min ||
-	    old->rtp_port_max != neu->rtp_port_max)
-		return "mcu.rtp.ports";
-	return NULL;
-}
-
 struct mcu_snapshot *mcu_daemon_snapshot(struct mcu_daemon *d)
 {
 	struct mcu_snapshot *s;
@@ -178,14 +148,17 @@ int mcu_daemon_reload(struct mcu_daemon *d)
 	int err;
 
 	mcu_log_info("reloading %s", d->config_path);
+	old = mcu_daemon_snapshot(d);
 	err = load_snapshot(d, &neu);
 	if (err) {
+		/* The loader may have switched the process time zone. */
+		mcu_conf_apply_timezone(old->conf->timezone);
+		mcu_snapshot_put(old);
 		mcu_log_error("reload refused: the running configuration stays");
 		return EINVAL;
 	}
-	old = mcu_daemon_snapshot(d);
-	frozen = frozen_change(old->conf, neu->conf);
-	if (frozen) {
+	if (!mcu_conf_reload_allowed(old->conf, neu->conf, &frozen)) {
+		mcu_conf_apply_timezone(old->conf->timezone);
 		mcu_log_error("reload refused: %s cannot change while running "
 		              "(restart mcud); the running configuration stays",
 		              frozen);
