@@ -2,12 +2,19 @@
  * fuzz_rtcp: compound RTCP parse; every parsed SR/RR/NACK/FIR/REMB/BYE is
  * rebuilt and parsed again and must come back the same.
  */
-#include <assert.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "transport/rtcp.h"
+
+/* Not assert(): it must hold in NDEBUG builds too. */
+#define CHECK(x)                                                               \
+	do {                                                                   \
+		if (!(x))                                                      \
+			abort();                                               \
+	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -44,7 +51,7 @@ static void rebuild(const struct mcu_rtcp_msg *a)
 		uint16_t seqs[MCU_RTCP_MAX_NACK * 17];
 		unsigned n = mcu_rtcp_nack_seqs(a->nack, a->n_nack, seqs,
 		                                MCU_RTCP_MAX_NACK * 17);
-		assert(n <= MCU_RTCP_MAX_NACK * 17);
+		CHECK(n <= MCU_RTCP_MAX_NACK * 17);
 		(void)n;
 		return; /* unordered PIDs need not pack back the same */
 	}
@@ -55,13 +62,13 @@ static void rebuild(const struct mcu_rtcp_msg *a)
 		return;
 	struct mcu_rtcp_iter it;
 	mcu_rtcp_iter_init(&it, buf, off);
-	assert(mcu_rtcp_validate(buf, off) == 0);
-	assert(mcu_rtcp_next(&it, &m2) == 0);
-	assert(m2.type == a->type && m2.ssrc == a->ssrc);
-	assert(m2.n_rb == a->n_rb && m2.n_fir == a->n_fir &&
+	CHECK(mcu_rtcp_validate(buf, off) == 0);
+	CHECK(mcu_rtcp_next(&it, &m2) == 0);
+	CHECK(m2.type == a->type && m2.ssrc == a->ssrc);
+	CHECK(m2.n_rb == a->n_rb && m2.n_fir == a->n_fir &&
 	       m2.n_bye == a->n_bye);
 	for (unsigned i = 0; i < a->n_rb; i++)
-		assert(memcmp(&m2.rb[i], &a->rb[i], sizeof(a->rb[i])) == 0);
+		CHECK(memcmp(&m2.rb[i], &a->rb[i], sizeof(a->rb[i])) == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -72,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mcu_rtcp_validate(data, size);
 	mcu_rtcp_iter_init(&it, data, size);
 	while ((r = mcu_rtcp_next(&it, &m)) != ENOENT) {
-		assert(++guard <= (int)size / 4 + 1);
+		CHECK(++guard <= (int)size / 4 + 1);
 		if (r == 0)
 			rebuild(&m);
 	}

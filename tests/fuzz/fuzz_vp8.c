@@ -4,12 +4,18 @@
  * of frame, bit 1 sequence gap, bit 2 new timestamp); frames that come
  * out are packetized again and must come back the same.
  */
-#include <assert.h>
 #include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "transport/vp8.h"
+
+/* Not assert(): it must hold in NDEBUG builds too. */
+#define CHECK(x)                                                               \
+	do {                                                                   \
+		if (!(x))                                                      \
+			abort();                                               \
+	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,11 +41,11 @@ static void check_desc(const uint8_t *p, size_t len)
 
 	if (mcu_vp8_desc_parse(&d, p, len))
 		return;
-	assert(d.len < len);
+	CHECK(d.len < len);
 	if (mcu_vp8_desc_write(b, sizeof(b) - 1, &d, &n) == 0) {
 		b[n] = 0;
-		assert(mcu_vp8_desc_parse(&d2, b, n + 1) == 0);
-		assert(d2.picid == d.picid && d2.pid == d.pid && d2.s == d.s);
+		CHECK(mcu_vp8_desc_parse(&d2, b, n + 1) == 0);
+		CHECK(d2.picid == d.picid && d2.pid == d.pid && d2.s == d.s);
 	}
 }
 
@@ -56,8 +62,8 @@ static void check_frame(const struct mcu_vp8_frame *fr, size_t mtu)
 	memcpy(copy, fr->data, fr->len);
 	if (mcu_vp8_packetize(copy, fr->len, mtu, &t, repush, &r) == 0 &&
 	    r.last == 0) {
-		assert(r.fr.len == fr->len);
-		assert(memcmp(r.fr.data, copy, fr->len) == 0);
+		CHECK(r.fr.len == fr->len);
+		CHECK(memcmp(r.fr.data, copy, fr->len) == 0);
 	}
 	free(copy);
 	mcu_vp8_depack_free(r.d);
