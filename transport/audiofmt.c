@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
-#define OPUS_MAX_FRAME 1275
+#define OPUS_MAX_FRAME   1275
 #define OPUS_MAX_SAMPLES 5760 /* 120 ms at 48 kHz */
 
 uint32_t mcu_audiofmt_rtp_clock(enum mcu_audiofmt_codec c)
@@ -142,8 +142,8 @@ static int check_opus(const uint8_t *p, size_t len,
 	return 0;
 }
 
-int mcu_audiofmt_check(enum mcu_audiofmt_codec c, const uint8_t *p,
-                       size_t len, struct mcu_audiofmt_info *info)
+int mcu_audiofmt_check(enum mcu_audiofmt_codec c, const uint8_t *p, size_t len,
+                       struct mcu_audiofmt_info *info)
 {
 	if (!info)
 		return EINVAL;
@@ -160,7 +160,8 @@ int mcu_audiofmt_check(enum mcu_audiofmt_codec c, const uint8_t *p,
 		    len > mcu_audiofmt_bytes_for_ms(c, MCU_AUDIOFMT_MAX_PTIME))
 			return EBADMSG;
 		info->ts_advance = (uint32_t)len; /* 8 kHz clock: 1 per byte */
-		info->samples = (unsigned)(c == MCU_AUDIOFMT_G722 ? 2 * len : len);
+		info->samples =
+		    (unsigned)(c == MCU_AUDIOFMT_G722 ? 2 * len : len);
 		return 0;
 	default:
 		return EINVAL;

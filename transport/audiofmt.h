@@ -27,11 +27,11 @@ enum mcu_audiofmt_codec {
 #define MCU_AUDIOFMT_MAX_PTIME 200
 
 struct mcu_audiofmt_info {
-	unsigned samples;   /* per channel, at the codec's sample rate */
+	unsigned samples;    /* per channel, at the codec's sample rate */
 	uint32_t ts_advance; /* RTP timestamp units this payload covers */
 	/* Opus only */
 	unsigned frames;
-	unsigned config;    /* TOC config 0..31 */
+	unsigned config; /* TOC config 0..31 */
 	bool stereo;
 };
 
@@ -45,8 +45,8 @@ uint32_t mcu_audiofmt_sample_rate(enum mcu_audiofmt_codec c);
  * longer than MCU_AUDIOFMT_MAX_PTIME, or an Opus packet breaking RFC 6716
  * rules R1-R7) or EINVAL (unknown codec).
  */
-int mcu_audiofmt_check(enum mcu_audiofmt_codec c, const uint8_t *p,
-                       size_t len, struct mcu_audiofmt_info *info);
+int mcu_audiofmt_check(enum mcu_audiofmt_codec c, const uint8_t *p, size_t len,
+                       struct mcu_audiofmt_info *info);
 
 /* Bytes of G.711/G.722 payload for `ms` milliseconds (0 for Opus). */
 size_t mcu_audiofmt_bytes_for_ms(enum mcu_audiofmt_codec c, unsigned ms);

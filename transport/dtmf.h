@@ -20,7 +20,7 @@
 #define MCU_DTMF_PAYLOAD 4
 
 struct mcu_dtmf_event {
-	uint8_t event;     /* 0..255; 0-15 are keys */
+	uint8_t event; /* 0..255; 0-15 are keys */
 	bool end;
 	uint8_t volume;    /* -dBm0, 0..63 */
 	uint16_t duration; /* timestamp units */
@@ -37,11 +37,11 @@ char mcu_dtmf_key(uint8_t event);
 
 /* Receiver state; zero-initialise (or mcu_dtmf_rx_init). */
 struct mcu_dtmf_rx {
-	bool have;        /* a press is known */
+	bool have; /* a press is known */
 	bool ended;
 	uint8_t event;
-	uint32_t ts;      /* RTP timestamp of the press (its start) */
-	uint32_t seg_ts;  /* timestamp of its latest segment */
+	uint32_t ts;     /* RTP timestamp of the press (its start) */
+	uint32_t seg_ts; /* timestamp of its latest segment */
 	uint16_t duration;
 };
 

@@ -94,17 +94,16 @@ struct mcu_h264_depack {
 	uint8_t *buf;
 	size_t len;
 	size_t cap;
-	bool active;  /* an AU is being collected */
+	bool active; /* an AU is being collected */
 	bool broken;
-	bool in_fu;   /* inside a fragmented NAL */
+	bool in_fu; /* inside a fragmented NAL */
 	uint32_t ts;
 	uint16_t last_seq;
 	struct mcu_h264_info info;
 	struct mcu_h264_depack_stats st;
 };
 
-int mcu_h264_depack_alloc(struct mcu_h264_depack **dp, int mode,
-                          size_t max_au)
+int mcu_h264_depack_alloc(struct mcu_h264_depack **dp, int mode, size_t max_au)
 {
 	struct mcu_h264_depack *d;
 
@@ -156,8 +155,7 @@ static bool append(struct mcu_h264_depack *d, const void *p, size_t n)
 	return true;
 }
 
-static int append_nal(struct mcu_h264_depack *d, const uint8_t *nal,
-                      size_t n)
+static int append_nal(struct mcu_h264_depack *d, const uint8_t *nal, size_t n)
 {
 	note_type(&d->info, nal[0]);
 	if (!append(d, start_code, 4) || !append(d, nal, n))
@@ -171,8 +169,7 @@ static bool single_type(uint8_t hdr)
 	return t >= 1 && t <= 23 && !(hdr & 0x80);
 }
 
-static int parse_stap(struct mcu_h264_depack *d, const uint8_t *p,
-                      size_t len)
+static int parse_stap(struct mcu_h264_depack *d, const uint8_t *p, size_t len)
 {
 	size_t off = 1;
 	unsigned n = 0;
@@ -453,9 +450,9 @@ void mcu_h264_params_update(struct mcu_h264_params *p, const uint8_t *au,
 	}
 }
 
-int mcu_h264_params_prepend(const struct mcu_h264_params *p,
-                            const uint8_t *au, size_t len, uint8_t *out,
-                            size_t out_size, size_t *out_len)
+int mcu_h264_params_prepend(const struct mcu_h264_params *p, const uint8_t *au,
+                            size_t len, uint8_t *out, size_t out_size,
+                            size_t *out_len)
 {
 	struct mcu_h264_info info;
 

@@ -70,7 +70,7 @@ struct mcu_h264_au {
 	size_t len;
 	uint32_t ts;
 	struct mcu_h264_info info;
-	bool keyframe;       /* idr (SPS/PPS may come from earlier AUs) */
+	bool keyframe; /* idr (SPS/PPS may come from earlier AUs) */
 };
 
 struct mcu_h264_depack_stats {
@@ -83,8 +83,7 @@ struct mcu_h264_depack_stats {
  * mode: packetization-mode 0 or 1. max_au: largest access unit accepted
  * (0: MCU_H264_MAX_AU). Returns 0, EINVAL or ENOMEM.
  */
-int mcu_h264_depack_alloc(struct mcu_h264_depack **dp, int mode,
-                          size_t max_au);
+int mcu_h264_depack_alloc(struct mcu_h264_depack **dp, int mode, size_t max_au);
 struct mcu_h264_depack *mcu_h264_depack_free(struct mcu_h264_depack *d);
 
 /*
@@ -108,8 +107,8 @@ void mcu_h264_depack_stats(const struct mcu_h264_depack *d,
 
 /* Receives each payload in order; `last` on the final one (set the RTP
  * marker). A non-zero return stops packetizing and is passed back. */
-typedef int(mcu_h264_payload_h)(const uint8_t *payload, size_t len,
-                                bool last, void *arg);
+typedef int(mcu_h264_payload_h)(const uint8_t *payload, size_t len, bool last,
+                                void *arg);
 
 /*
  * Packetize an Annex-B access unit into payloads of at most max_payload
@@ -119,8 +118,7 @@ typedef int(mcu_h264_payload_h)(const uint8_t *payload, size_t len,
  * unit in the AU), EMSGSIZE, or the handler's error.
  */
 int mcu_h264_packetize(const uint8_t *au, size_t len, size_t max_payload,
-                       int mode, bool stap, mcu_h264_payload_h *h,
-                       void *arg);
+                       int mode, bool stap, mcu_h264_payload_h *h, void *arg);
 
 /* ---- parameter-set cache ---------------------------------------------- */
 
@@ -144,8 +142,8 @@ void mcu_h264_params_update(struct mcu_h264_params *p, const uint8_t *au,
  * change needed: use the AU as it is), ENOENT (nothing cached yet) or
  * ENOSPC.
  */
-int mcu_h264_params_prepend(const struct mcu_h264_params *p,
-                            const uint8_t *au, size_t len, uint8_t *out,
-                            size_t out_size, size_t *out_len);
+int mcu_h264_params_prepend(const struct mcu_h264_params *p, const uint8_t *au,
+                            size_t len, uint8_t *out, size_t out_size,
+                            size_t *out_len);
 
 #endif

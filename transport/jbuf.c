@@ -42,8 +42,8 @@ struct slot {
 	uint32_t len;
 	bool marker;
 	int64_t arrival_us;
-	int64_t miss_us;     /* missing: when the gap was seen */
-	int64_t nack_us;     /* missing: last NACK, 0 = never */
+	int64_t miss_us; /* missing: when the gap was seen */
+	int64_t nack_us; /* missing: last NACK, 0 = never */
 };
 
 struct mcu_jbuf {
@@ -53,8 +53,8 @@ struct mcu_jbuf {
 	struct mcu_rtp_unwrap seq_uw;
 	struct mcu_rtp_unwrap ts_uw;
 	bool started;
-	int64_t head;        /* next ext seq to release */
-	int64_t highest;     /* highest ext seq received */
+	int64_t head;    /* next ext seq to release */
+	int64_t highest; /* highest ext seq received */
 	/* what came just before head (frame boundary detection) */
 	bool released_any;
 	bool last_known;
@@ -72,7 +72,7 @@ struct mcu_jbuf {
 	int64_t win_min_us;
 	int64_t win_start_us;
 	int64_t prev_transit_us;
-	int64_t jitter_us;   /* smoothed |transit delta| */
+	int64_t jitter_us; /* smoothed |transit delta| */
 	int64_t target_us;
 	struct mcu_jbuf_stats st;
 };
@@ -139,12 +139,12 @@ out:
 	return err;
 }
 
-static struct slot *slot_of(struct mcu_jbuf *jb, int64_t ext)
+static struct slot *slot_of(const struct mcu_jbuf *jb, int64_t ext)
 {
 	return &jb->slots[(uint64_t)ext & jb->mask];
 }
 
-static bool present(struct mcu_jbuf *jb, int64_t ext)
+static bool present(const struct mcu_jbuf *jb, int64_t ext)
 {
 	struct slot *s = slot_of(jb, ext);
 	return s->pkt && s->ext == ext;
@@ -259,7 +259,8 @@ static bool make_room(struct mcu_jbuf *jb, int64_t ext)
  * extend the buffer backwards (startup reordering). */
 static int put_old(struct mcu_jbuf *jb, int64_t ext, int64_t now_us)
 {
-	if (jb->released_any || jb->highest - ext >= (int64_t)jb->conf.capacity) {
+	if (jb->released_any ||
+	    jb->highest - ext >= (int64_t)jb->conf.capacity) {
 		jb->st.late++;
 		return ESTALE;
 	}
@@ -270,7 +271,8 @@ static int put_old(struct mcu_jbuf *jb, int64_t ext, int64_t now_us)
 
 static void update_timing(struct mcu_jbuf *jb, int64_t ext_ts, int64_t now_us)
 {
-	int64_t transit = now_us - mcu_rtp_ts_to_us(ext_ts, jb->conf.clock_rate);
+	int64_t transit =
+	    now_us - mcu_rtp_ts_to_us(ext_ts, jb->conf.clock_rate);
 	int64_t lo = (int64_t)jb->conf.min_delay_ms * 1000;
 	int64_t hi = (int64_t)jb->conf.max_delay_ms * 1000;
 
@@ -485,7 +487,8 @@ static int video_step(struct mcu_jbuf *jb, int64_t now_us,
 	case WALK_WAIT:
 		return EAGAIN;
 	case WALK_BROKEN:
-		while (present(jb, jb->head) || !expired(jb, slot_of(jb, jb->head), now_us))
+		while (present(jb, jb->head) ||
+		       !expired(jb, slot_of(jb, jb->head), now_us))
 			discard_head(jb, true);
 		discard_head(jb, false); /* the expired gap itself */
 		want_keyframe(jb);
@@ -533,8 +536,8 @@ static int64_t missing_due_us(const struct mcu_jbuf *jb, const struct slot *nx)
 	if (!jb->ref_valid || jb->ref_ext >= jb->head || nx->ext <= jb->ref_ext)
 		return due_us(jb, nx);
 	int64_t span = nx->ext - jb->ref_ext;
-	int64_t est = jb->ref_ts +
-	              (nx->ext_ts - jb->ref_ts) / span * (jb->head - jb->ref_ext);
+	int64_t est = jb->ref_ts + (nx->ext_ts - jb->ref_ts) / span *
+	                               (jb->head - jb->ref_ext);
 	return mcu_rtp_ts_to_us(est, jb->conf.clock_rate) + jb->base_us +
 	       jb->target_us;
 }
@@ -589,7 +592,7 @@ void mcu_jbuf_stats(const struct mcu_jbuf *jb, struct mcu_jbuf_stats *st)
 	st->depth = 0;
 	if (jb->started)
 		for (int64_t e = jb->head; e <= jb->highest; e++)
-			st->depth += present((struct mcu_jbuf *)jb, e);
+			st->depth += present(jb, e);
 	st->jitter_ms = (double)jb->jitter_us / 1000.0;
 	st->target_ms = (double)jb->target_us / 1000.0;
 }

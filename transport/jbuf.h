@@ -61,8 +61,8 @@ struct mcu_jbuf_conf {
  * payload is. The receiver owns the reference (mcu_pkt_put). */
 struct mcu_jbuf_pkt {
 	struct mcu_pkt *pkt;
-	size_t off;      /* payload offset in pkt->data */
-	size_t len;      /* payload length */
+	size_t off; /* payload offset in pkt->data */
+	size_t len; /* payload length */
 	uint16_t seq;
 	int64_t ext_seq; /* unwrapped sequence number */
 	uint32_t ts;
@@ -80,19 +80,19 @@ struct mcu_jbuf_frame {
 };
 
 struct mcu_jbuf_stats {
-	uint64_t packets;      /* accepted */
+	uint64_t packets; /* accepted */
 	uint64_t duplicates;
-	uint64_t late;         /* arrived after their slot was released */
-	uint64_t lost;         /* given up */
-	uint64_t dropped;      /* overflow, partial or oversized frames */
-	uint64_t recovered;    /* arrived after being NACKed */
-	uint64_t nacks;        /* sequence numbers handed out for NACK */
-	uint64_t frames;       /* video frames / audio packets released */
-	uint64_t concealed;    /* audio: missing packets reported */
+	uint64_t late;      /* arrived after their slot was released */
+	uint64_t lost;      /* given up */
+	uint64_t dropped;   /* overflow, partial or oversized frames */
+	uint64_t recovered; /* arrived after being NACKed */
+	uint64_t nacks;     /* sequence numbers handed out for NACK */
+	uint64_t frames;    /* video frames / audio packets released */
+	uint64_t concealed; /* audio: missing packets reported */
 	uint64_t keyframe_requests;
-	unsigned depth;        /* packets held */
-	double jitter_ms;      /* smoothed transit jitter */
-	double target_ms;      /* current target delay */
+	unsigned depth;   /* packets held */
+	double jitter_ms; /* smoothed transit jitter */
+	double target_ms; /* current target delay */
 };
 
 /* Create a buffer; returns 0, EINVAL (bad conf) or ENOMEM. */

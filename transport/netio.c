@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_EVENTS 64
+#define MAX_EVENTS       64
 #define ROUNDS_PER_EVENT 4 /* recvmmsg calls per ready socket per batch */
 
 struct mcu_netio_sock {
@@ -46,11 +46,11 @@ struct mcu_netio {
 	int ep;
 	int wake_fd;
 	pthread_t thread;
-	bool running;       /* only changed by start/stop */
-	int stop;           /* atomic */
+	bool running; /* only changed by start/stop */
+	int stop;     /* atomic */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	uint64_t epoch;     /* guarded by lock */
+	uint64_t epoch;                /* guarded by lock */
 	struct mcu_netio_sock **socks; /* registered, guarded by lock */
 	unsigned n_socks, cap_socks;
 	struct mcu_netio_sock *graveyard; /* I/O thread only */
@@ -75,8 +75,8 @@ int mcu_netio_bind(int *fdp, const struct sockaddr *addr, socklen_t len)
 	if (!fdp || !addr ||
 	    (addr->sa_family != AF_INET && addr->sa_family != AF_INET6))
 		return EINVAL;
-	int fd = socket(addr->sa_family, SOCK_DGRAM | SOCK_NONBLOCK |
-	                                         SOCK_CLOEXEC, 0);
+	int fd = socket(addr->sa_family,
+	                SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return errno;
 	if (bind(fd, addr, len) != 0) {
@@ -96,8 +96,8 @@ static void set_port(struct sockaddr_storage *ss, uint16_t port)
 		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
 }
 
-static int try_pair(int *a, int *b, struct sockaddr_storage *ss,
-                    socklen_t len, uint16_t port)
+static int try_pair(int *a, int *b, struct sockaddr_storage *ss, socklen_t len,
+                    uint16_t port)
 {
 	set_port(ss, port);
 	if (mcu_netio_bind(a, (struct sockaddr *)ss, len))
@@ -236,8 +236,8 @@ static bool addr_match(const struct sockaddr_storage *want, bool port,
 static unsigned refill(struct mcu_netio *n)
 {
 	for (unsigned i = 0; i < MCU_NETIO_BATCH; i++) {
-		if (!n->pkts[i] && mcu_pkt_alloc(&n->pkts[i],
-		                                 MCU_NETIO_MAX_DGRAM))
+		if (!n->pkts[i] &&
+		    mcu_pkt_alloc(&n->pkts[i], MCU_NETIO_MAX_DGRAM))
 			return i;
 		n->iov[i].iov_base = n->pkts[i]->buf;
 		n->iov[i].iov_len = MCU_NETIO_MAX_DGRAM;
@@ -250,8 +250,8 @@ static unsigned refill(struct mcu_netio *n)
 	return MCU_NETIO_BATCH;
 }
 
-static void deliver(struct mcu_netio *n, struct mcu_netio_sock *s,
-                    unsigned i, int64_t now)
+static void deliver(struct mcu_netio *n, struct mcu_netio_sock *s, unsigned i,
+                    int64_t now)
 {
 	struct mcu_pkt *p = n->pkts[i];
 
@@ -472,9 +472,9 @@ int mcu_netio_sock_fd(const struct mcu_netio_sock *s)
 int mcu_netio_set_remote(struct mcu_netio_sock *s, const struct sockaddr *addr,
                          socklen_t len, bool match_port)
 {
-	if (!s || (addr && (len > sizeof(s->remote) ||
-	                    (addr->sa_family != AF_INET &&
-	                     addr->sa_family != AF_INET6))))
+	if (!s || (addr &&
+	           (len > sizeof(s->remote) || (addr->sa_family != AF_INET &&
+	                                        addr->sa_family != AF_INET6))))
 		return EINVAL;
 	pthread_mutex_lock(&s->flock);
 	s->filter = addr != NULL;
@@ -514,8 +514,8 @@ int mcu_netio_send_batch(int fd, const struct mcu_netio_out *msgs, unsigned n,
 	int err = 0;
 
 	while (done < n) {
-		unsigned k = n - done < MCU_NETIO_BATCH ? n - done
-		                                        : MCU_NETIO_BATCH;
+		unsigned k =
+		    n - done < MCU_NETIO_BATCH ? n - done : MCU_NETIO_BATCH;
 		memset(mm, 0, sizeof(mm[0]) * k);
 		for (unsigned i = 0; i < k; i++) {
 			const struct mcu_netio_out *o = &msgs[done + i];

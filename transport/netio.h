@@ -32,7 +32,7 @@
 #include "transport/pkt.h"
 
 /* Datagrams per recvmmsg call, and the largest one received whole. */
-#define MCU_NETIO_BATCH 32
+#define MCU_NETIO_BATCH     32
 #define MCU_NETIO_MAX_DGRAM 2048
 
 struct mcu_netio;
@@ -43,12 +43,11 @@ struct mcu_netio_sock;
  * taking a reference (mcu_pkt_ref); otherwise the buffer is reused.
  */
 typedef void(mcu_netio_recv_h)(void *arg, struct mcu_netio_sock *sock,
-                               struct mcu_pkt *pkt,
-                               const struct sockaddr *src, socklen_t srclen,
-                               int64_t arrival_us);
+                               struct mcu_pkt *pkt, const struct sockaddr *src,
+                               socklen_t srclen, int64_t arrival_us);
 
 struct mcu_netio_sock_stats {
-	uint64_t packets;   /* delivered to the handler */
+	uint64_t packets; /* delivered to the handler */
 	uint64_t bytes;
 	uint64_t rejected;  /* failed the source filter */
 	uint64_t truncated; /* larger than MCU_NETIO_MAX_DGRAM, dropped */

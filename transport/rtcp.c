@@ -9,8 +9,8 @@
 #include <errno.h>
 #include <string.h>
 
-#define HDR_LEN 4
-#define RB_LEN 24
+#define HDR_LEN         4
+#define RB_LEN          24
 #define NTP_UNIX_OFFSET 2208988800ull
 
 static uint16_t rd16(const uint8_t *p)
@@ -46,7 +46,8 @@ static void parse_rb(struct mcu_rtcp_rb *rb, const uint8_t *p)
 
 	rb->ssrc = rd32(p);
 	rb->fraction = p[4];
-	rb->lost = (lost & 0x800000) ? (int32_t)lost - 0x1000000 : (int32_t)lost;
+	rb->lost =
+	    (lost & 0x800000) ? (int32_t)lost - 0x1000000 : (int32_t)lost;
 	rb->ext_max = rd32(p + 8);
 	rb->jitter = rd32(p + 12);
 	rb->lsr = rd32(p + 16);
@@ -327,8 +328,8 @@ int mcu_rtcp_validate(const uint8_t *buf, size_t len)
 	return 0;
 }
 
-unsigned mcu_rtcp_nack_seqs(const struct mcu_rtcp_nack_item *items,
-                            unsigned n, uint16_t *seqs, unsigned max)
+unsigned mcu_rtcp_nack_seqs(const struct mcu_rtcp_nack_item *items, unsigned n,
+                            uint16_t *seqs, unsigned max)
 {
 	unsigned total = 0;
 
@@ -418,8 +419,8 @@ int mcu_rtcp_write_rr(uint8_t *buf, size_t size, size_t *off, uint32_t ssrc,
 	return 0;
 }
 
-int mcu_rtcp_write_sdes(uint8_t *buf, size_t size, size_t *off,
-                        uint32_t ssrc, const char *cname)
+int mcu_rtcp_write_sdes(uint8_t *buf, size_t size, size_t *off, uint32_t ssrc,
+                        const char *cname)
 {
 	size_t clen = cname ? strnlen(cname, MCU_RTCP_MAX_CNAME + 1) : 0;
 
@@ -427,8 +428,7 @@ int mcu_rtcp_write_sdes(uint8_t *buf, size_t size, size_t *off,
 		return EINVAL;
 	/* ssrc, type, len, text, at least one null, pad to 4 */
 	size_t body = (4 + 2 + clen + 1 + 3) & ~(size_t)3;
-	uint8_t *p = begin(buf, size, off, HDR_LEN + body, 1,
-	                   MCU_RTCP_PT_SDES);
+	uint8_t *p = begin(buf, size, off, HDR_LEN + body, 1, MCU_RTCP_PT_SDES);
 	if (!p)
 		return ENOSPC;
 	memset(p + HDR_LEN, 0, body);
@@ -444,8 +444,8 @@ int mcu_rtcp_write_bye(uint8_t *buf, size_t size, size_t *off,
 {
 	if (n > MCU_RTCP_MAX_BYE || (n && !ssrcs))
 		return EINVAL;
-	uint8_t *p = begin(buf, size, off, HDR_LEN + (size_t)n * 4,
-	                   (uint8_t)n, MCU_RTCP_PT_BYE);
+	uint8_t *p = begin(buf, size, off, HDR_LEN + (size_t)n * 4, (uint8_t)n,
+	                   MCU_RTCP_PT_BYE);
 	if (!p)
 		return ENOSPC;
 	for (unsigned i = 0; i < n; i++)
@@ -479,15 +479,14 @@ static unsigned pack_nack(const uint16_t *seqs, unsigned n, uint8_t *items)
 	return count;
 }
 
-int mcu_rtcp_write_nack(uint8_t *buf, size_t size, size_t *off,
-                        uint32_t sender, uint32_t media,
-                        const uint16_t *seqs, unsigned n)
+int mcu_rtcp_write_nack(uint8_t *buf, size_t size, size_t *off, uint32_t sender,
+                        uint32_t media, const uint16_t *seqs, unsigned n)
 {
 	if (n == 0 || !seqs || n > 0x10000)
 		return EINVAL;
 	unsigned items = pack_nack(seqs, n, NULL);
-	uint8_t *p = begin(buf, size, off, 12 + (size_t)items * 4, 1,
-	                   MCU_RTCP_PT_RTPFB);
+	uint8_t *p =
+	    begin(buf, size, off, 12 + (size_t)items * 4, 1, MCU_RTCP_PT_RTPFB);
 	if (!p)
 		return ENOSPC;
 	wr32(p + 4, sender);
@@ -496,8 +495,8 @@ int mcu_rtcp_write_nack(uint8_t *buf, size_t size, size_t *off,
 	return 0;
 }
 
-int mcu_rtcp_write_pli(uint8_t *buf, size_t size, size_t *off,
-                       uint32_t sender, uint32_t media)
+int mcu_rtcp_write_pli(uint8_t *buf, size_t size, size_t *off, uint32_t sender,
+                       uint32_t media)
 {
 	uint8_t *p = begin(buf, size, off, 12, 1, MCU_RTCP_PT_PSFB);
 	if (!p)
@@ -507,14 +506,13 @@ int mcu_rtcp_write_pli(uint8_t *buf, size_t size, size_t *off,
 	return 0;
 }
 
-int mcu_rtcp_write_fir(uint8_t *buf, size_t size, size_t *off,
-                       uint32_t sender, const struct mcu_rtcp_fir_entry *e,
-                       unsigned n)
+int mcu_rtcp_write_fir(uint8_t *buf, size_t size, size_t *off, uint32_t sender,
+                       const struct mcu_rtcp_fir_entry *e, unsigned n)
 {
 	if (n == 0 || n > MCU_RTCP_MAX_FIR || !e)
 		return EINVAL;
-	uint8_t *p = begin(buf, size, off, 12 + (size_t)n * 8, 4,
-	                   MCU_RTCP_PT_PSFB);
+	uint8_t *p =
+	    begin(buf, size, off, 12 + (size_t)n * 8, 4, MCU_RTCP_PT_PSFB);
 	if (!p)
 		return ENOSPC;
 	wr32(p + 4, sender);
@@ -528,9 +526,8 @@ int mcu_rtcp_write_fir(uint8_t *buf, size_t size, size_t *off,
 	return 0;
 }
 
-int mcu_rtcp_write_remb(uint8_t *buf, size_t size, size_t *off,
-                        uint32_t sender, uint64_t bps, const uint32_t *ssrcs,
-                        unsigned n)
+int mcu_rtcp_write_remb(uint8_t *buf, size_t size, size_t *off, uint32_t sender,
+                        uint64_t bps, const uint32_t *ssrcs, unsigned n)
 {
 	unsigned exp = 0;
 
@@ -539,8 +536,8 @@ int mcu_rtcp_write_remb(uint8_t *buf, size_t size, size_t *off,
 	while (bps >> exp > 0x3ffff)
 		exp++;
 	uint32_t mant = (uint32_t)(bps >> exp);
-	uint8_t *p = begin(buf, size, off, 20 + (size_t)n * 4, 15,
-	                   MCU_RTCP_PT_PSFB);
+	uint8_t *p =
+	    begin(buf, size, off, 20 + (size_t)n * 4, 15, MCU_RTCP_PT_PSFB);
 	if (!p)
 		return ENOSPC;
 	wr32(p + 4, sender);

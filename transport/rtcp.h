@@ -53,17 +53,17 @@ enum mcu_rtcp_type {
 #define MCU_RTCP_MAX_REMB  16
 
 struct mcu_rtcp_rb {
-	uint32_t ssrc;     /* source this block reports on */
-	uint8_t fraction;  /* fraction lost, 8-bit fixed point */
-	int32_t lost;      /* cumulative, 24-bit signed */
-	uint32_t ext_max;  /* extended highest sequence number */
-	uint32_t jitter;   /* timestamp units */
-	uint32_t lsr;      /* middle 32 bits of the last SR's NTP time */
-	uint32_t dlsr;     /* delay since last SR, 1/65536 s */
+	uint32_t ssrc;    /* source this block reports on */
+	uint8_t fraction; /* fraction lost, 8-bit fixed point */
+	int32_t lost;     /* cumulative, 24-bit signed */
+	uint32_t ext_max; /* extended highest sequence number */
+	uint32_t jitter;  /* timestamp units */
+	uint32_t lsr;     /* middle 32 bits of the last SR's NTP time */
+	uint32_t dlsr;    /* delay since last SR, 1/65536 s */
 };
 
 struct mcu_rtcp_sr_info {
-	uint64_t ntp;      /* NTP timestamp, 32.32 fixed point */
+	uint64_t ntp; /* NTP timestamp, 32.32 fixed point */
 	uint32_t rtp_ts;
 	uint32_t packets;
 	uint32_t octets;
@@ -88,22 +88,22 @@ struct mcu_rtcp_sdes_chunk {
 struct mcu_rtcp_msg {
 	enum mcu_rtcp_type type;
 	uint8_t pt;
-	uint8_t count;        /* the header's 5-bit count/FMT field */
-	uint32_t ssrc;        /* sender SSRC: SR, RR, feedback */
-	uint32_t media_ssrc;  /* feedback: the media source asked */
-	bool truncated;       /* more items than the arrays below hold */
-	struct mcu_rtcp_sr_info sr;                 /* SR */
-	unsigned n_rb;                              /* SR, RR */
+	uint8_t count;              /* the header's 5-bit count/FMT field */
+	uint32_t ssrc;              /* sender SSRC: SR, RR, feedback */
+	uint32_t media_ssrc;        /* feedback: the media source asked */
+	bool truncated;             /* more items than the arrays below hold */
+	struct mcu_rtcp_sr_info sr; /* SR */
+	unsigned n_rb;              /* SR, RR */
 	struct mcu_rtcp_rb rb[MCU_RTCP_MAX_RB];
-	unsigned n_sdes;                            /* SDES */
+	unsigned n_sdes; /* SDES */
 	struct mcu_rtcp_sdes_chunk sdes[MCU_RTCP_MAX_SDES];
-	unsigned n_bye;                             /* BYE */
+	unsigned n_bye; /* BYE */
 	uint32_t bye[MCU_RTCP_MAX_BYE];
-	unsigned n_nack;                            /* NACK */
+	unsigned n_nack; /* NACK */
 	struct mcu_rtcp_nack_item nack[MCU_RTCP_MAX_NACK];
-	unsigned n_fir;                             /* FIR */
+	unsigned n_fir; /* FIR */
 	struct mcu_rtcp_fir_entry fir[MCU_RTCP_MAX_FIR];
-	uint64_t remb_bps;                          /* REMB */
+	uint64_t remb_bps; /* REMB */
 	unsigned n_remb;
 	uint32_t remb_ssrc[MCU_RTCP_MAX_REMB];
 };
@@ -138,8 +138,8 @@ int mcu_rtcp_validate(const uint8_t *buf, size_t len);
  * Expand NACK items into the lost sequence numbers, ascending per item.
  * Writes at most `max`; returns how many seqs the items name in total.
  */
-unsigned mcu_rtcp_nack_seqs(const struct mcu_rtcp_nack_item *items,
-                            unsigned n, uint16_t *seqs, unsigned max);
+unsigned mcu_rtcp_nack_seqs(const struct mcu_rtcp_nack_item *items, unsigned n,
+                            uint16_t *seqs, unsigned max);
 
 /*
  * Builders: append one packet at buf[*off], advance *off. Return 0,
@@ -151,8 +151,8 @@ int mcu_rtcp_write_sr(uint8_t *buf, size_t size, size_t *off, uint32_t ssrc,
 int mcu_rtcp_write_rr(uint8_t *buf, size_t size, size_t *off, uint32_t ssrc,
                       const struct mcu_rtcp_rb *rb, unsigned n_rb);
 /* One chunk with a CNAME item (1..255 bytes). */
-int mcu_rtcp_write_sdes(uint8_t *buf, size_t size, size_t *off,
-                        uint32_t ssrc, const char *cname);
+int mcu_rtcp_write_sdes(uint8_t *buf, size_t size, size_t *off, uint32_t ssrc,
+                        const char *cname);
 int mcu_rtcp_write_bye(uint8_t *buf, size_t size, size_t *off,
                        const uint32_t *ssrcs, unsigned n);
 /*
@@ -160,19 +160,16 @@ int mcu_rtcp_write_bye(uint8_t *buf, size_t size, size_t *off,
  * (with wrap): packed into PID+BLP items (a seq up to 16 after the PID
  * shares its item).
  */
-int mcu_rtcp_write_nack(uint8_t *buf, size_t size, size_t *off,
-                        uint32_t sender, uint32_t media,
-                        const uint16_t *seqs, unsigned n);
-int mcu_rtcp_write_pli(uint8_t *buf, size_t size, size_t *off,
-                       uint32_t sender, uint32_t media);
-int mcu_rtcp_write_fir(uint8_t *buf, size_t size, size_t *off,
-                       uint32_t sender, const struct mcu_rtcp_fir_entry *e,
-                       unsigned n);
+int mcu_rtcp_write_nack(uint8_t *buf, size_t size, size_t *off, uint32_t sender,
+                        uint32_t media, const uint16_t *seqs, unsigned n);
+int mcu_rtcp_write_pli(uint8_t *buf, size_t size, size_t *off, uint32_t sender,
+                       uint32_t media);
+int mcu_rtcp_write_fir(uint8_t *buf, size_t size, size_t *off, uint32_t sender,
+                       const struct mcu_rtcp_fir_entry *e, unsigned n);
 /* REMB: bitrate (bits/s, encoded as 6-bit exponent + 18-bit mantissa,
  * rounded down) for the listed media SSRCs. */
-int mcu_rtcp_write_remb(uint8_t *buf, size_t size, size_t *off,
-                        uint32_t sender, uint64_t bps, const uint32_t *ssrcs,
-                        unsigned n);
+int mcu_rtcp_write_remb(uint8_t *buf, size_t size, size_t *off, uint32_t sender,
+                        uint64_t bps, const uint32_t *ssrcs, unsigned n);
 
 /* NTP 32.32 time from microseconds since the Unix epoch. */
 uint64_t mcu_ntp_from_unix_us(int64_t unix_us);

@@ -220,8 +220,7 @@ int64_t mcu_rtp_ts_to_us(int64_t ts, uint32_t clock_rate)
 
 int64_t mcu_rtp_us_to_ts(int64_t us, uint32_t clock_rate)
 {
-	return us / 1000000 * clock_rate +
-	       us % 1000000 * clock_rate / 1000000;
+	return us / 1000000 * clock_rate + us % 1000000 * clock_rate / 1000000;
 }
 
 enum mcu_rtp_demux mcu_rtp_demux(const uint8_t *buf, size_t len)
@@ -309,7 +308,7 @@ static void update_jitter(struct mcu_rtp_rx *rx, uint32_t ts, int64_t now_us)
 
 	if (rx->have_transit) {
 		int32_t d = (int32_t)(transit - (uint32_t)rx->transit);
-		uint64_t ad = d < 0 ? (uint64_t)-(int64_t)d : (uint64_t)d;
+		uint64_t ad = d < 0 ? (uint64_t) - (int64_t)d : (uint64_t)d;
 		/* J += (|D| - J) / 16, kept as J * 16 (A.8) */
 		rx->jitter_q4 = rx->jitter_q4 + ad - ((rx->jitter_q4 + 8) >> 4);
 	}
@@ -361,8 +360,8 @@ void mcu_rtp_rx_stats(const struct mcu_rtp_rx *rx, int64_t now_us,
 	st->lost = (int64_t)st->expected - (int64_t)rx->received;
 	st->ext_max_seq = rx->cycles + rx->max_seq;
 	st->jitter_ts = (uint32_t)(rx->jitter_q4 >> 4);
-	st->jitter_ms = (double)rx->jitter_q4 / 16.0 * 1000.0 /
-	                (double)rx->clock_rate;
+	st->jitter_ms =
+	    (double)rx->jitter_q4 / 16.0 * 1000.0 / (double)rx->clock_rate;
 	if (rx->last_us && now_us - rx->last_us <= 2000000)
 		st->bitrate_bps = rx->bitrate_bps;
 }
@@ -384,8 +383,8 @@ void mcu_rtp_rx_report(struct mcu_rtp_rx *rx, uint8_t *fraction,
 		lost = -0x800000;
 	*cum_lost = (int32_t)lost;
 	*fraction = (exp_int == 0 || lost_int <= 0)
-	                    ? 0
-	                    : (uint8_t)(((uint64_t)lost_int << 8) / exp_int);
+	                ? 0
+	                : (uint8_t)(((uint64_t)lost_int << 8) / exp_int);
 	*ext_max = rx->cycles + rx->max_seq;
 	*jitter = (uint32_t)(rx->jitter_q4 >> 4);
 }

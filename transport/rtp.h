@@ -19,14 +19,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MCU_RTP_VERSION   2
-#define MCU_RTP_HDR_MIN   12
-#define MCU_RTP_MAX_CSRC  15
+#define MCU_RTP_VERSION  2
+#define MCU_RTP_HDR_MIN  12
+#define MCU_RTP_MAX_CSRC 15
 /* Largest header mcu_rtp_write() produces: fixed + CSRC + 4-byte ext
  * header + MCU_RTP_MAX_EXT bytes of extension data. */
-#define MCU_RTP_MAX_EXT   256
-#define MCU_RTP_HDR_MAX   (MCU_RTP_HDR_MIN + 4 * MCU_RTP_MAX_CSRC + 4 + \
-                           MCU_RTP_MAX_EXT)
+#define MCU_RTP_MAX_EXT 256
+#define MCU_RTP_HDR_MAX                                                        \
+	(MCU_RTP_HDR_MIN + 4 * MCU_RTP_MAX_CSRC + 4 + MCU_RTP_MAX_EXT)
 
 /* RFC 8285 extension profiles ("defined by profile" field). */
 #define MCU_RTP_EXT_ONE_BYTE 0xBEDE
@@ -36,8 +36,8 @@ struct mcu_rtp_hdr {
 	bool padding;
 	bool ext;
 	bool marker;
-	uint8_t cc;  /* CSRC count */
-	uint8_t pt;  /* payload type 0..127 */
+	uint8_t cc; /* CSRC count */
+	uint8_t pt; /* payload type 0..127 */
 	uint16_t seq;
 	uint32_t ts;
 	uint32_t ssrc;
@@ -129,7 +129,7 @@ enum mcu_rtp_demux mcu_rtp_demux(const uint8_t *buf, size_t len);
 struct mcu_rtp_rx {
 	uint32_t clock_rate;
 	uint16_t max_seq;
-	uint32_t cycles;     /* shifted count of seq wraps */
+	uint32_t cycles; /* shifted count of seq wraps */
 	uint32_t base_seq;
 	uint32_t bad_seq;
 	uint32_t probation;
@@ -137,10 +137,10 @@ struct mcu_rtp_rx {
 	uint64_t bytes;
 	uint64_t expected_prior;
 	uint64_t received_prior;
-	uint32_t transit;    /* last relative transit, timestamp units */
-	uint64_t jitter_q4;  /* jitter * 16 (RFC 3550 A.8 integer form) */
+	uint32_t transit;   /* last relative transit, timestamp units */
+	uint64_t jitter_q4; /* jitter * 16 (RFC 3550 A.8 integer form) */
 	bool have_transit;
-	bool valid;          /* passed probation */
+	bool valid; /* passed probation */
 	int64_t last_us;
 	int64_t rate_start_us;
 	uint64_t rate_bytes;
@@ -148,14 +148,14 @@ struct mcu_rtp_rx {
 };
 
 struct mcu_rtp_rx_stats {
-	uint64_t packets;       /* received, including duplicates */
-	uint64_t bytes;         /* payload bytes */
-	uint64_t expected;      /* extended highest - base + 1 */
-	int64_t lost;           /* expected - packets (may be < 0) */
-	uint32_t ext_max_seq;   /* cycles + highest seq */
-	uint32_t jitter_ts;     /* interarrival jitter, timestamp units */
+	uint64_t packets;     /* received, including duplicates */
+	uint64_t bytes;       /* payload bytes */
+	uint64_t expected;    /* extended highest - base + 1 */
+	int64_t lost;         /* expected - packets (may be < 0) */
+	uint32_t ext_max_seq; /* cycles + highest seq */
+	uint32_t jitter_ts;   /* interarrival jitter, timestamp units */
 	double jitter_ms;
-	uint64_t bitrate_bps;   /* over the last completed ~1 s window */
+	uint64_t bitrate_bps; /* over the last completed ~1 s window */
 };
 
 /* Start statistics for a source with RTP clock `clock_rate` (Hz). */
@@ -181,7 +181,6 @@ void mcu_rtp_rx_stats(const struct mcu_rtp_rx *rx, int64_t now_us,
  * lost (clamped to 24-bit signed), extended highest seq, jitter.
  */
 void mcu_rtp_rx_report(struct mcu_rtp_rx *rx, uint8_t *fraction,
-                       int32_t *cum_lost, uint32_t *ext_max,
-                       uint32_t *jitter);
+                       int32_t *cum_lost, uint32_t *ext_max, uint32_t *jitter);
 
 #endif

@@ -82,10 +82,11 @@ int mcu_rtp_history_put(struct mcu_rtp_history *h, const uint8_t *hdr,
 	const uint8_t *rtp = hdr_len ? hdr : (body ? body->data + off : NULL);
 	size_t rtp_len = hdr_len ? hdr_len : len;
 
-	if (!h || (hdr_len && (hdr_len < 12 || hdr_len > MCU_RTP_HISTORY_HDR ||
-	                       !hdr)))
+	if (!h || (hdr_len &&
+	           (hdr_len < 12 || hdr_len > MCU_RTP_HISTORY_HDR || !hdr)))
 		return EINVAL;
-	if ((len && !body) || (body && (off > body->len || len > body->len - off)))
+	if ((len && !body) ||
+	    (body && (off > body->len || len > body->len - off)))
 		return EINVAL;
 	if (!rtp || rtp_len < 12 || (rtp[0] >> 6) != 2)
 		return EINVAL;
@@ -109,8 +110,8 @@ int mcu_rtp_history_put(struct mcu_rtp_history *h, const uint8_t *hdr,
 	return 0;
 }
 
-int mcu_rtp_history_get(struct mcu_rtp_history *h, uint16_t seq,
-                        int64_t now_us, uint8_t *buf, size_t size, size_t *len)
+int mcu_rtp_history_get(struct mcu_rtp_history *h, uint16_t seq, int64_t now_us,
+                        uint8_t *buf, size_t size, size_t *len)
 {
 	int err = 0;
 
@@ -125,7 +126,8 @@ int mcu_rtp_history_get(struct mcu_rtp_history *h, uint16_t seq,
 	} else {
 		memcpy(buf, e->hdr, e->hdr_len);
 		if (e->len)
-			memcpy(buf + e->hdr_len, e->body->data + e->off, e->len);
+			memcpy(buf + e->hdr_len, e->body->data + e->off,
+			       e->len);
 		*len = e->hdr_len + e->len;
 	}
 	pthread_mutex_unlock(&h->lock);

@@ -50,8 +50,7 @@ int mcu_rtp_history_put(struct mcu_rtp_history *h, const uint8_t *hdr,
  * (*len set), ENOENT (never sent, overwritten or older than max_age) or
  * ENOSPC.
  */
-int mcu_rtp_history_get(struct mcu_rtp_history *h, uint16_t seq,
-                        int64_t now_us, uint8_t *buf, size_t size,
-                        size_t *len);
+int mcu_rtp_history_get(struct mcu_rtp_history *h, uint16_t seq, int64_t now_us,
+                        uint8_t *buf, size_t size, size_t *len);
 
 #endif

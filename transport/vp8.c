@@ -33,7 +33,8 @@ int mcu_vp8_desc_parse(struct mcu_vp8_desc *d, const uint8_t *p, size_t len)
 			if (d->picid16) {
 				if (len - o < 2)
 					return EBADMSG;
-				d->picid = (uint16_t)((p[o] & 0x7f) << 8 | p[o + 1]);
+				d->picid =
+				    (uint16_t)((p[o] & 0x7f) << 8 | p[o + 1]);
 				o += 2;
 			} else {
 				d->picid = p[o++] & 0x7f;
@@ -59,15 +60,15 @@ int mcu_vp8_desc_parse(struct mcu_vp8_desc *d, const uint8_t *p, size_t len)
 	return 0;
 }
 
-int mcu_vp8_desc_write(uint8_t *buf, size_t size,
-                       const struct mcu_vp8_desc *d, size_t *len)
+int mcu_vp8_desc_write(uint8_t *buf, size_t size, const struct mcu_vp8_desc *d,
+                       size_t *len)
 {
 	uint8_t tmp[MCU_VP8_DESC_MAX];
 	size_t o = 1;
 	bool x = d->has_picid || d->has_tl0 || d->has_tid || d->has_keyidx;
 
-	if (!buf || !d || !len || d->pid > 7 || d->tid > 3 ||
-	    d->keyidx > 31 || d->picid > 0x7fff)
+	if (!buf || !d || !len || d->pid > 7 || d->tid > 3 || d->keyidx > 31 ||
+	    d->picid > 0x7fff)
 		return EINVAL;
 	tmp[0] = (uint8_t)((x ? 0x80 : 0) | (d->n ? 0x20 : 0) |
 	                   (d->s ? 0x10 : 0) | d->pid);

@@ -18,25 +18,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MCU_VP8_MAX_FRAME (4u << 20)
+#define MCU_VP8_MAX_FRAME   (4u << 20)
 #define MCU_VP8_MAX_PAYLOAD 9000
-#define MCU_VP8_DESC_MAX 6
+#define MCU_VP8_DESC_MAX    6
 
 struct mcu_vp8_desc {
-	bool n;           /* non-reference frame */
-	bool s;           /* start of a partition */
-	uint8_t pid;      /* partition index 0..7 */
+	bool n;      /* non-reference frame */
+	bool s;      /* start of a partition */
+	uint8_t pid; /* partition index 0..7 */
 	bool has_picid;
-	bool picid16;     /* 15-bit form (M bit) */
+	bool picid16; /* 15-bit form (M bit) */
 	uint16_t picid;
 	bool has_tl0;
 	uint8_t tl0picidx;
 	bool has_tid;
-	uint8_t tid;      /* 0..3 */
-	bool y;           /* layer sync */
+	uint8_t tid; /* 0..3 */
+	bool y;      /* layer sync */
 	bool has_keyidx;
-	uint8_t keyidx;   /* 0..31 */
-	size_t len;       /* parse: descriptor bytes */
+	uint8_t keyidx; /* 0..31 */
+	size_t len;     /* parse: descriptor bytes */
 };
 
 /* Parse a descriptor; returns 0 or EBADMSG (truncated, nothing after). */
@@ -44,13 +44,13 @@ int mcu_vp8_desc_parse(struct mcu_vp8_desc *d, const uint8_t *p, size_t len);
 
 /* Write a descriptor (picid is written in the 15-bit form when picid16
  * or picid > 127). Sets *len; returns 0, EINVAL or ENOSPC. */
-int mcu_vp8_desc_write(uint8_t *buf, size_t size,
-                       const struct mcu_vp8_desc *d, size_t *len);
+int mcu_vp8_desc_write(uint8_t *buf, size_t size, const struct mcu_vp8_desc *d,
+                       size_t *len);
 
 /* Key-frame facts from the start of a VP8 frame (payload header). */
 struct mcu_vp8_info {
 	bool keyframe;
-	uint16_t width;  /* key frames only */
+	uint16_t width; /* key frames only */
 	uint16_t height;
 };
 

@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (int c = MCU_AUDIOFMT_PCMU; c <= MCU_AUDIOFMT_OPUS; c++)
 			if (mcu_audiofmt_check(c, data + off, len, &info) == 0)
 				CHECK(c != MCU_AUDIOFMT_OPUS ||
-				       info.samples <= 5760);
+				      info.samples <= 5760);
 		off += len;
 	}
 	return 0;

@@ -76,7 +76,8 @@ static void check_au(const struct mcu_h264_au *au, size_t mtu,
 	size_t need = au->len + 2 * MCU_H264_MAX_PARAM + 8, olen;
 	uint8_t *out = malloc(need);
 	if (out)
-		mcu_h264_params_prepend(params, copy, au->len, out, need, &olen);
+		mcu_h264_params_prepend(params, copy, au->len, out, need,
+		                        &olen);
 	free(out);
 	free(copy);
 	mcu_h264_depack_free(r.d);
@@ -101,7 +102,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			len = size - off;
 		seq = (uint16_t)(seq + 1 + ((flags & 2) ? 1 : 0));
 		ts += (flags & 4) ? 3000 : 0;
-		mcu_h264_depack_push(d, data + off, len, seq, ts, flags & 1, &au);
+		mcu_h264_depack_push(d, data + off, len, seq, ts, flags & 1,
+		                     &au);
 		if (au.len)
 			check_au(&au, mtu, &params);
 		off += len;

@@ -36,8 +36,8 @@ static void rebuild(const struct mcu_rtcp_msg *a)
 		                        a->n_rb);
 		break;
 	case MCU_RTCP_FIR:
-		err = mcu_rtcp_write_fir(buf, sizeof(buf), &off, a->ssrc, a->fir,
-		                         a->n_fir);
+		err = mcu_rtcp_write_fir(buf, sizeof(buf), &off, a->ssrc,
+		                         a->fir, a->n_fir);
 		break;
 	case MCU_RTCP_BYE:
 		err = mcu_rtcp_write_bye(buf, sizeof(buf), &off, a->bye,
@@ -66,7 +66,7 @@ static void rebuild(const struct mcu_rtcp_msg *a)
 	CHECK(mcu_rtcp_next(&it, &m2) == 0);
 	CHECK(m2.type == a->type && m2.ssrc == a->ssrc);
 	CHECK(m2.n_rb == a->n_rb && m2.n_fir == a->n_fir &&
-	       m2.n_bye == a->n_bye);
+	      m2.n_bye == a->n_bye);
 	for (unsigned i = 0; i < a->n_rb; i++)
 		CHECK(memcmp(&m2.rb[i], &a->rb[i], sizeof(a->rb[i])) == 0);
 }

@@ -90,7 +90,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_desc(data + off, len);
 		seq = (uint16_t)(seq + 1 + ((flags & 2) ? 1 : 0));
 		ts += (flags & 4) ? 3000 : 0;
-		mcu_vp8_depack_push(d, data + off, len, seq, ts, flags & 1, &fr);
+		mcu_vp8_depack_push(d, data + off, len, seq, ts, flags & 1,
+		                    &fr);
 		if (fr.len)
 			check_frame(&fr, mtu);
 		off += len;

@@ -27,20 +27,20 @@ static void opus_codes(void **state)
 	assert_int_equal(info.samples, 960);
 	assert_int_equal(info.ts_advance, 960);
 	assert_true(info.stereo);
-	assert_int_equal(opus(b, 1), 0); /* DTX: TOC only */
-	assert_int_equal(opus(b, 0), EBADMSG);             /* R1 */
-	assert_int_equal(opus(b, 1 + 1276), EBADMSG);      /* R2 */
+	assert_int_equal(opus(b, 1), 0);              /* DTX: TOC only */
+	assert_int_equal(opus(b, 0), EBADMSG);        /* R1 */
+	assert_int_equal(opus(b, 1 + 1276), EBADMSG); /* R2 */
 	/* code 1: two equal frames, SILK 60 ms (config 3) */
 	b[0] = 3 << 3 | 1;
 	assert_int_equal(opus(b, 11), 0);
 	assert_int_equal(info.samples, 2 * 2880);
-	assert_int_equal(opus(b, 10), EBADMSG);            /* R3 odd */
+	assert_int_equal(opus(b, 10), EBADMSG); /* R3 odd */
 	/* code 2: first frame length 5, second the rest */
 	b[0] = 16 << 3 | 2; /* CELT 2.5 ms */
 	b[1] = 5;
 	assert_int_equal(opus(b, 2 + 5 + 7), 0);
 	assert_int_equal(info.samples, 240);
-	assert_int_equal(opus(b, 2 + 4), EBADMSG);         /* R4 */
+	assert_int_equal(opus(b, 2 + 4), EBADMSG); /* R4 */
 	b[1] = 252; /* two-byte length needs a second byte */
 	assert_int_equal(opus(b, 2), EBADMSG);
 	b[2] = 1; /* 252 + 4 = 256 */
@@ -58,30 +58,30 @@ static void opus_code3(void **state)
 	assert_int_equal(opus(b, 2 + 30), 0);
 	assert_int_equal(info.frames, 3);
 	assert_int_equal(info.samples, 2880);
-	assert_int_equal(opus(b, 2 + 31), EBADMSG);       /* not a multiple */
+	assert_int_equal(opus(b, 2 + 31), EBADMSG); /* not a multiple */
 	b[1] = 0;
-	assert_int_equal(opus(b, 2), EBADMSG);            /* R5: M = 0 */
+	assert_int_equal(opus(b, 2), EBADMSG); /* R5: M = 0 */
 	b[1] = 7;
-	assert_int_equal(opus(b, 2 + 70), EBADMSG);       /* R5: 140 ms */
+	assert_int_equal(opus(b, 2 + 70), EBADMSG); /* R5: 140 ms */
 	assert_int_equal(opus(b, 1), EBADMSG);
 	/* CBR with padding 254 + 10 = 264 bytes */
 	b[1] = 0x40 | 2;
 	b[2] = 255;
 	b[3] = 10;
 	assert_int_equal(opus(b, 4 + 20 + 264), 0);
-	assert_int_equal(opus(b, 4 + 264 - 1), EBADMSG);  /* R6/R7 */
+	assert_int_equal(opus(b, 4 + 264 - 1), EBADMSG); /* R6/R7 */
 	b[2] = 255;
 	b[3] = 255;
-	assert_int_equal(opus(b, 4), EBADMSG);            /* pad runs off */
+	assert_int_equal(opus(b, 4), EBADMSG); /* pad runs off */
 	/* VBR: 3 frames, lengths 4 and 6, last 5 */
 	memset(b + 1, 0, 100);
 	b[1] = 0x80 | 3;
 	b[2] = 4;
 	b[3] = 6;
 	assert_int_equal(opus(b, 4 + 4 + 6 + 5), 0);
-	assert_int_equal(opus(b, 4 + 4 + 5), EBADMSG);    /* sum too big */
+	assert_int_equal(opus(b, 4 + 4 + 5), EBADMSG); /* sum too big */
 	b[2] = 253;
-	assert_int_equal(opus(b, 3), EBADMSG);            /* length cut */
+	assert_int_equal(opus(b, 3), EBADMSG); /* length cut */
 }
 
 static void g711_g722(void **state)
@@ -110,11 +110,12 @@ static void g711_g722(void **state)
 	                 EBADMSG);
 }
 
-int main(int argc, char **argv);
+/* clang-format off */
 const struct CMUnitTest tests[] = {
 	cmocka_unit_test(opus_codes),
 	cmocka_unit_test(opus_code3),
 	cmocka_unit_test(g711_g722),
 };
+/* clang-format on */
 
 MCU_TEST_MAIN(tests, NULL, NULL)

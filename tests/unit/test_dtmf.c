@@ -9,12 +9,12 @@
 #include <errno.h>
 #include <string.h>
 
-static int put(struct mcu_dtmf_rx *rx, uint8_t event, bool end,
-               uint16_t dur, uint32_t ts, char *key)
+static int put(struct mcu_dtmf_rx *rx, uint8_t event, bool end, uint16_t dur,
+               uint32_t ts, char *key)
 {
 	uint8_t b[4];
-	struct mcu_dtmf_event ev = {.event = event, .end = end, .volume = 10,
-	                            .duration = dur};
+	struct mcu_dtmf_event ev = {
+	    .event = event, .end = end, .volume = 10, .duration = dur};
 	assert_int_equal(mcu_dtmf_write(b, sizeof(b), &ev), 0);
 	return mcu_dtmf_rx_put(rx, b, sizeof(b), ts, key);
 }
@@ -81,13 +81,10 @@ static void long_press_segments(void **state)
 	assert_int_equal(put(&rx, 1, false, 0xfff0, 100, &key), 0);
 	assert_int_equal(put(&rx, 1, false, 0xffff, 100, &key), EALREADY);
 	/* next segment starts 0xffff later, same event, no end seen */
-	assert_int_equal(put(&rx, 1, false, 400, 100 + 0xffff, &key),
-	                 EALREADY);
-	assert_int_equal(put(&rx, 1, true, 800, 100 + 0xffff, &key),
-	                 EALREADY);
+	assert_int_equal(put(&rx, 1, false, 400, 100 + 0xffff, &key), EALREADY);
+	assert_int_equal(put(&rx, 1, true, 800, 100 + 0xffff, &key), EALREADY);
 	/* after the end, the same digit at a later timestamp is new */
-	assert_int_equal(put(&rx, 1, false, 160, 100 + 0xffff + 2000, &key),
-	                 0);
+	assert_int_equal(put(&rx, 1, false, 160, 100 + 0xffff + 2000, &key), 0);
 }
 
 static void non_keys_and_junk(void **state)
@@ -95,7 +92,8 @@ static void non_keys_and_junk(void **state)
 	struct mcu_dtmf_rx rx;
 	char key = 'x';
 	mcu_dtmf_rx_init(&rx);
-	assert_int_equal(put(&rx, 16, false, 160, 5, &key), ENOTSUP); /* flash */
+	assert_int_equal(put(&rx, 16, false, 160, 5, &key),
+	                 ENOTSUP); /* flash */
 	assert_int_equal(put(&rx, 16, true, 320, 5, &key), EALREADY);
 	uint8_t b[3] = {1, 0, 0};
 	assert_int_equal(mcu_dtmf_rx_put(&rx, b, 3, 6, &key), EBADMSG);
@@ -106,12 +104,13 @@ static void non_keys_and_junk(void **state)
 	assert_int_equal(key, '2');
 }
 
-int main(int argc, char **argv);
+/* clang-format off */
 const struct CMUnitTest tests[] = {
 	cmocka_unit_test(parse_write),
 	cmocka_unit_test(one_key_per_press),
 	cmocka_unit_test(long_press_segments),
 	cmocka_unit_test(non_keys_and_junk),
 };
+/* clang-format on */
 
 MCU_TEST_MAIN(tests, NULL, NULL)

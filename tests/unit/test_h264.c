@@ -76,7 +76,8 @@ static int feed(struct mcu_h264_depack *d, struct pkts *k, uint16_t seq0,
 		if ((int)i == skip)
 			continue;
 		r = mcu_h264_depack_push(d, k->data[i], k->len[i],
-		                         (uint16_t)(seq0 + i), ts, k->last[i], au);
+		                         (uint16_t)(seq0 + i), ts, k->last[i],
+		                         au);
 		if (!k->last[i])
 			assert_int_equal(au->len, 0);
 	}
@@ -89,8 +90,7 @@ static void roundtrip(const uint8_t *au, size_t len, size_t mtu, bool stap,
 	static struct pkts k;
 	struct mcu_h264_au out;
 	k.n = 0;
-	assert_int_equal(mcu_h264_packetize(au, len, mtu, 1, stap, collect,
-	                                    &k),
+	assert_int_equal(mcu_h264_packetize(au, len, mtu, 1, stap, collect, &k),
 	                 0);
 	if (want_pkts)
 		assert_int_equal(k.n, want_pkts);
@@ -113,9 +113,9 @@ static void small_nals(void **state)
 	uint8_t t[] = {7, 8, 5};
 	size_t s[] = {10, 5, 500};
 	size_t len = make_au(au, t, s, 3);
-	roundtrip(au, len, 1200, true, 1, true);   /* one STAP-A */
-	roundtrip(au, len, 1200, false, 3, true);  /* three single NALs */
-	roundtrip(au, len, 400, true, 3, true);    /* STAP(SPS,PPS)+FU x2 */
+	roundtrip(au, len, 1200, true, 1, true);  /* one STAP-A */
+	roundtrip(au, len, 1200, false, 3, true); /* three single NALs */
+	roundtrip(au, len, 400, true, 3, true);   /* STAP(SPS,PPS)+FU x2 */
 	uint8_t t2[] = {1};
 	size_t s2[] = {900};
 	len = make_au(au, t2, s2, 1);
@@ -136,9 +136,8 @@ static void large_fu(void **state)
 	uint8_t t1[] = {5};
 	size_t s1[] = {5000};
 	len = make_au(au, t1, s1, 1);
-	assert_int_equal(mcu_h264_packetize(au, len, 1200, 1, true, collect,
-	                                    &k),
-	                 0);
+	assert_int_equal(
+	    mcu_h264_packetize(au, len, 1200, 1, true, collect, &k), 0);
 	assert_int_equal(k.n, 5);
 	for (unsigned i = 0; i < k.n; i++) {
 		assert_true(k.len[i] >= 1000 && k.len[i] <= 1200);
@@ -153,29 +152,27 @@ static void stap_input(void **state)
 	/* hand-made STAP-A: SPS(3) PPS(2) then single IDR */
 	uint8_t stap[] = {0x78, 0, 3, 0x67, 0x42, 0x00, 0, 2, 0x68, 0xce};
 	uint8_t idr[] = {0x65, 0x88, 0x84};
-	uint8_t want[] = {0, 0, 0, 1, 0x67, 0x42, 0x00, 0, 0, 0, 1, 0x68, 0xce,
-	                  0, 0, 0, 1, 0x65, 0x88, 0x84};
+	uint8_t want[] = {0, 0,    0,    1, 0x67, 0x42, 0x00, 0,    0,    0,
+	                  1, 0x68, 0xce, 0, 0,    0,    1,    0x65, 0x88, 0x84};
 	struct mcu_h264_au au;
 	struct mcu_h264_depack *d = dep(1);
-	assert_int_equal(mcu_h264_depack_push(d, stap, sizeof(stap), 1, 9,
-	                                      false, &au),
-	                 0);
-	assert_int_equal(mcu_h264_depack_push(d, idr, sizeof(idr), 2, 9, true,
-	                                      &au),
-	                 0);
+	assert_int_equal(
+	    mcu_h264_depack_push(d, stap, sizeof(stap), 1, 9, false, &au), 0);
+	assert_int_equal(
+	    mcu_h264_depack_push(d, idr, sizeof(idr), 2, 9, true, &au), 0);
 	assert_int_equal(au.len, sizeof(want));
 	assert_memory_equal(au.data, want, sizeof(want));
 	assert_true(au.info.sps && au.info.pps && au.info.idr && au.keyframe);
 	/* lying STAP-A size: malformed, AU dropped */
 	uint8_t bad[] = {0x78, 0, 9, 0x67, 0x42};
-	assert_int_equal(mcu_h264_depack_push(d, bad, sizeof(bad), 3, 10, true,
-	                                      &au),
-	                 EBADMSG);
+	assert_int_equal(
+	    mcu_h264_depack_push(d, bad, sizeof(bad), 3, 10, true, &au),
+	    EBADMSG);
 	assert_int_equal(au.len, 0);
 	uint8_t bad0[] = {0x78, 0, 0};
-	assert_int_equal(mcu_h264_depack_push(d, bad0, sizeof(bad0), 4, 11,
-	                                      true, &au),
-	                 EBADMSG);
+	assert_int_equal(
+	    mcu_h264_depack_push(d, bad0, sizeof(bad0), 4, 11, true, &au),
+	    EBADMSG);
 	uint8_t empty[] = {0x78};
 	assert_int_equal(mcu_h264_depack_push(d, empty, 1, 5, 12, true, &au),
 	                 EBADMSG);
@@ -196,9 +193,8 @@ static void missing_fragments(void **state)
 	size_t s[] = {5000};
 	size_t len = make_au(au, t, s, 1);
 	k.n = 0;
-	assert_int_equal(mcu_h264_packetize(au, len, 1200, 1, false, collect,
-	                                    &k),
-	                 0);
+	assert_int_equal(
+	    mcu_h264_packetize(au, len, 1200, 1, false, collect, &k), 0);
 	struct mcu_h264_depack *d = dep(1);
 	/* middle fragment lost: sequence gap */
 	assert_int_equal(feed(d, &k, 100, 1, 2, &out), EPIPE);
@@ -207,11 +203,10 @@ static void missing_fragments(void **state)
 	assert_int_equal(feed(d, &k, 200, 2, 0, &out), EPIPE);
 	/* last fragment lost: the next AU (new timestamp) reveals it */
 	for (unsigned i = 0; i + 1 < k.n; i++)
-		mcu_h264_depack_push(d, k.data[i], k.len[i], (uint16_t)(300 + i),
-		                     3, false, &out);
+		mcu_h264_depack_push(d, k.data[i], k.len[i],
+		                     (uint16_t)(300 + i), 3, false, &out);
 	uint8_t single[] = {0x41, 0x9a};
-	assert_int_equal(mcu_h264_depack_push(d, single, 2, 305, 4, true,
-	                                      &out),
+	assert_int_equal(mcu_h264_depack_push(d, single, 2, 305, 4, true, &out),
 	                 EPIPE);
 	assert_int_equal(out.len, 6); /* the new AU itself came through */
 	/* an intact AU afterwards is fine */
@@ -236,15 +231,13 @@ static void mode0(void **state)
 	size_t s[] = {10, 5, 2000};
 	size_t len = make_au(au, t, s, 3);
 	k.n = 0;
-	assert_int_equal(mcu_h264_packetize(au, len, 1200, 0, true, collect,
-	                                    &k),
-	                 EMSGSIZE);
+	assert_int_equal(
+	    mcu_h264_packetize(au, len, 1200, 0, true, collect, &k), EMSGSIZE);
 	assert_int_equal(k.n, 0); /* nothing emitted */
 	s[2] = 1000;
 	len = make_au(au, t, s, 3);
-	assert_int_equal(mcu_h264_packetize(au, len, 1200, 0, true, collect,
-	                                    &k),
-	                 0);
+	assert_int_equal(
+	    mcu_h264_packetize(au, len, 1200, 0, true, collect, &k), 0);
 	assert_int_equal(k.n, 3); /* single NALs even though stap asked */
 	struct mcu_h264_depack *d = dep(0);
 	struct mcu_h264_au out;
@@ -263,8 +256,8 @@ static void malformed_single(void **state)
 {
 	struct mcu_h264_depack *d = dep(1);
 	struct mcu_h264_au out;
-	uint8_t f[] = {0x85, 1};   /* forbidden bit */
-	uint8_t t0[] = {0x00, 1};  /* type 0 */
+	uint8_t f[] = {0x85, 1};  /* forbidden bit */
+	uint8_t t0[] = {0x00, 1}; /* type 0 */
 	uint8_t stapb[] = {0x79, 0, 1, 0x41};
 	uint8_t fub[] = {0x7d, 0x85, 0, 0, 1};
 	assert_int_equal(mcu_h264_depack_push(d, f, 2, 1, 1, true, &out),
@@ -290,8 +283,8 @@ static void malformed_single(void **state)
 static void annexb(void **state)
 {
 	/* 3- and 4-byte start codes, trailing zeros, empty NAL, leading junk */
-	uint8_t b[] = {9, 0, 0, 1, 0x67, 1, 0, 0, 0, 0, 1, 0x68, 2, 0, 0,
-	               0, 1, 0, 0, 1, 0x65, 0, 0, 3, 1};
+	uint8_t b[] = {9, 0, 0, 1, 0x67, 1, 0, 0,    0, 0, 1, 0x68, 2,
+	               0, 0, 0, 1, 0,    0, 1, 0x65, 0, 0, 3, 1};
 	size_t off = 0, n;
 	const uint8_t *nal;
 	assert_int_equal(mcu_h264_nal_next(b, sizeof(b), &off, &nal, &n), 0);
@@ -311,11 +304,10 @@ static void annexb(void **state)
 	uint8_t none[] = {1, 2, 3, 0, 0};
 	static struct pkts k;
 	k.n = 0;
-	assert_int_equal(mcu_h264_packetize(none, 5, 1200, 1, true, collect, &k),
-	                 ENOENT);
-	assert_int_equal(mcu_h264_packetize(b, sizeof(b), 15, 1, true, collect,
-	                                    &k),
-	                 EINVAL);
+	assert_int_equal(
+	    mcu_h264_packetize(none, 5, 1200, 1, true, collect, &k), ENOENT);
+	assert_int_equal(
+	    mcu_h264_packetize(b, sizeof(b), 15, 1, true, collect, &k), EINVAL);
 }
 
 static void prepend_params(void **state)
@@ -328,24 +320,23 @@ static void prepend_params(void **state)
 	size_t klen = make_au(key, t, s, 3);
 	uint8_t idr_only[] = {0, 0, 0, 1, 0x65, 1, 2, 3};
 	uint8_t delta[] = {0, 0, 0, 1, 0x41, 1, 2, 3};
-	assert_int_equal(mcu_h264_params_prepend(&p, idr_only, 8, out,
-	                                         sizeof(out), &olen),
-	                 ENOENT);
+	assert_int_equal(
+	    mcu_h264_params_prepend(&p, idr_only, 8, out, sizeof(out), &olen),
+	    ENOENT);
 	mcu_h264_params_update(&p, key, klen);
 	assert_int_equal(p.sps_len, 9);
 	assert_int_equal(p.pps_len, 4);
-	assert_int_equal(mcu_h264_params_prepend(&p, key, klen, out,
-	                                         sizeof(out), &olen),
-	                 EALREADY);
-	assert_int_equal(mcu_h264_params_prepend(&p, delta, 8, out,
-	                                         sizeof(out), &olen),
-	                 EALREADY);
-	assert_int_equal(mcu_h264_params_prepend(&p, idr_only, 8, out, 20,
-	                                         &olen),
-	                 ENOSPC);
-	assert_int_equal(mcu_h264_params_prepend(&p, idr_only, 8, out,
-	                                         sizeof(out), &olen),
-	                 0);
+	assert_int_equal(
+	    mcu_h264_params_prepend(&p, key, klen, out, sizeof(out), &olen),
+	    EALREADY);
+	assert_int_equal(
+	    mcu_h264_params_prepend(&p, delta, 8, out, sizeof(out), &olen),
+	    EALREADY);
+	assert_int_equal(
+	    mcu_h264_params_prepend(&p, idr_only, 8, out, 20, &olen), ENOSPC);
+	assert_int_equal(
+	    mcu_h264_params_prepend(&p, idr_only, 8, out, sizeof(out), &olen),
+	    0);
 	assert_int_equal(olen, 8 + 9 + 4 + 8);
 	assert_memory_equal(out, key, 4 + 9 + 4 + 4); /* SPS, PPS first */
 	assert_memory_equal(out + olen - 8, idr_only, 8);
@@ -375,7 +366,7 @@ static void random_roundtrips(void **state)
 	}
 }
 
-int main(int argc, char **argv);
+/* clang-format off */
 const struct CMUnitTest tests[] = {
 	cmocka_unit_test(small_nals),
 	cmocka_unit_test(large_fu),
@@ -387,5 +378,6 @@ const struct CMUnitTest tests[] = {
 	cmocka_unit_test(prepend_params),
 	cmocka_unit_test(random_roundtrips),
 };
+/* clang-format on */
 
 MCU_TEST_MAIN(tests, NULL, NULL)

@@ -16,8 +16,8 @@
 /* Per-output header for a shared payload, as the fan-out makes it. */
 static size_t hdr(uint8_t *b, uint16_t seq, uint32_t ssrc)
 {
-	struct mcu_rtp_hdr h = {.pt = 96, .seq = seq, .ts = 90 * seq,
-	                        .ssrc = ssrc};
+	struct mcu_rtp_hdr h = {
+	    .pt = 96, .seq = seq, .ts = 90 * seq, .ssrc = ssrc};
 	size_t n;
 	assert_int_equal(mcu_rtp_write(b, 64, &h, &n), 0);
 	return n;
@@ -50,9 +50,9 @@ static void nack_served(void **state)
 	uint8_t rtcp[64];
 	size_t off = 0;
 	uint16_t lost[] = {65525, 3};
-	assert_int_equal(mcu_rtcp_write_nack(rtcp, sizeof(rtcp), &off, 1,
-	                                     0xabc, lost, 2),
-	                 0);
+	assert_int_equal(
+	    mcu_rtcp_write_nack(rtcp, sizeof(rtcp), &off, 1, 0xabc, lost, 2),
+	    0);
 	struct mcu_rtcp_iter it;
 	static struct mcu_rtcp_msg m;
 	mcu_rtcp_iter_init(&it, rtcp, off);
@@ -75,19 +75,17 @@ static void nack_served(void **state)
 	assert_int_equal(mcu_rtp_history_get(h, 3, t, out, 100, &n), ENOSPC);
 	/* overwritten: 64 slots, 65520 + 64 replaces 65520 */
 	size_t hl = hdr(sent[0], (uint16_t)(65520 + 64), 0xabc);
-	assert_int_equal(mcu_rtp_history_put(h, sent[0], hl, NULL, 0, 0, t),
-	                 0);
-	assert_int_equal(mcu_rtp_history_get(h, 65520, t, out, sizeof(out),
-	                                     &n),
+	assert_int_equal(mcu_rtp_history_put(h, sent[0], hl, NULL, 0, 0, t), 0);
+	assert_int_equal(mcu_rtp_history_get(h, 65520, t, out, sizeof(out), &n),
 	                 ENOENT);
 	assert_int_equal(mcu_rtp_history_get(h, (uint16_t)(65520 + 64), t, out,
 	                                     sizeof(out), &n),
 	                 0);
 	assert_int_equal(n, hl);
 	/* expired: older than 1 s */
-	assert_int_equal(mcu_rtp_history_get(h, 65530, t + 2000000, out,
-	                                     sizeof(out), &n),
-	                 ENOENT);
+	assert_int_equal(
+	    mcu_rtp_history_get(h, 65530, t + 2000000, out, sizeof(out), &n),
+	    ENOENT);
 	h = mcu_rtp_history_free(h);
 	assert_int_equal(mcu_pkt_refs(payload), 1);
 	payload = mcu_pkt_put(payload);
@@ -169,12 +167,13 @@ static void kf_fir_dedupe(void **state)
 	k = mcu_kfreq_free(k);
 }
 
-int main(int argc, char **argv);
+/* clang-format off */
 const struct CMUnitTest tests[] = {
 	cmocka_unit_test(nack_served),
 	cmocka_unit_test(whole_packet_and_errors),
 	cmocka_unit_test(kf_coalesce),
 	cmocka_unit_test(kf_fir_dedupe),
 };
+/* clang-format on */
 
 MCU_TEST_MAIN(tests, NULL, NULL)

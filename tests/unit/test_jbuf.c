@@ -283,9 +283,8 @@ static void audio_playout_gaps(void **state)
 	/* 20 ms packets, perfectly paced; seq 2 and 5 never arrive */
 	for (uint16_t i = 0; i < 8; i++)
 		if (i != 2 && i != 5)
-			assert_int_equal(put(jb, i, 960u * i, false,
-			                     t0 + i * 20000),
-			                 0);
+			assert_int_equal(
+			    put(jb, i, 960u * i, false, t0 + i * 20000), 0);
 	/* packet 0 plays 40 ms after it arrived */
 	assert_int_equal(mcu_jbuf_get_audio(jb, t0 + 39000, &out), EAGAIN);
 	int seen[8] = {0};
@@ -364,7 +363,7 @@ static void audio_catch_up(void **state)
 	jb = mcu_jbuf_free(jb);
 }
 
-int main(int argc, char **argv);
+/* clang-format off */
 const struct CMUnitTest tests[] = {
 	cmocka_unit_test(conf_checks),
 	cmocka_unit_test(video_reorder),
@@ -379,5 +378,6 @@ const struct CMUnitTest tests[] = {
 	cmocka_unit_test(adaptive_delay),
 	cmocka_unit_test(audio_catch_up),
 };
+/* clang-format on */
 
 MCU_TEST_MAIN(tests, NULL, NULL)

@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 struct peer {
-	unsigned got;      /* atomic */
+	unsigned got; /* atomic */
 	unsigned bad;
-	int reply_fd;      /* echo back when >= 0 */
+	int reply_fd; /* echo back when >= 0 */
 	struct mcu_pkt *kept;
 	bool remove_self;
 	struct mcu_netio *n;
@@ -41,8 +41,7 @@ static void on_recv(void *arg, struct mcu_netio_sock *s, struct mcu_pkt *pkt,
 
 static struct sockaddr_in lo_addr(uint16_t port)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET,
-	                        .sin_port = htons(port)};
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	return a;
 }
@@ -130,9 +129,8 @@ static void exchange(void **state)
 		memset(hdr[i], i, 10);
 		iov[i][0] = (struct iovec){hdr[i], 10};
 		iov[i][1] = (struct iovec){payload, 90};
-		out[i] = (struct mcu_netio_out){iov[i], 2,
-		                                (struct sockaddr *)&to_b,
-		                                sizeof(to_b)};
+		out[i] = (struct mcu_netio_out){
+		    iov[i], 2, (struct sockaddr *)&to_b, sizeof(to_b)};
 	}
 	for (int i = 0; i < 90; i++)
 		payload[i] = (uint8_t)(i == 89 ? 0 : 0x77);
@@ -141,7 +139,8 @@ static void exchange(void **state)
 	unsigned sent = 0;
 	for (int i = 0; i < 100; i++) {
 		payload[89] = (uint8_t)i;
-		assert_int_equal(mcu_netio_send_batch(fa, &out[i], 1, &sent), 0);
+		assert_int_equal(mcu_netio_send_batch(fa, &out[i], 1, &sent),
+		                 0);
 		assert_int_equal(sent, 1);
 	}
 	assert_true(wait_for(&pb.got, 100));
@@ -183,15 +182,17 @@ static void source_filter(void **state)
 	assert_int_equal(mcu_netio_alloc(&n), 0);
 	assert_int_equal(mcu_netio_add(n, fb, on_recv, &pb, &sb), 0);
 	struct sockaddr_in a = lo_addr(pa_port), to_b = lo_addr(pb_port);
-	assert_int_equal(mcu_netio_set_remote(sb, (struct sockaddr *)&a,
-	                                      sizeof(a), true),
-	                 0);
+	assert_int_equal(
+	    mcu_netio_set_remote(sb, (struct sockaddr *)&a, sizeof(a), true),
+	    0);
 	assert_int_equal(mcu_netio_start(n), 0);
 	/* C (another port) is rejected, A is accepted */
-	assert_int_equal(mcu_netio_sendto(fc, msg, 100, (struct sockaddr *)&to_b,
+	assert_int_equal(mcu_netio_sendto(fc, msg, 100,
+	                                  (struct sockaddr *)&to_b,
 	                                  sizeof(to_b)),
 	                 0);
-	assert_int_equal(mcu_netio_sendto(fa, msg, 100, (struct sockaddr *)&to_b,
+	assert_int_equal(mcu_netio_sendto(fa, msg, 100,
+	                                  (struct sockaddr *)&to_b,
 	                                  sizeof(to_b)),
 	                 0);
 	assert_true(wait_for(&pb.got, 1));
@@ -205,9 +206,9 @@ static void source_filter(void **state)
 	assert_int_equal(st.rejected, 1);
 	assert_int_equal(st.packets, 1);
 	/* host-only filter: C passes now */
-	assert_int_equal(mcu_netio_set_remote(sb, (struct sockaddr *)&a,
-	                                      sizeof(a), false),
-	                 0);
+	assert_int_equal(
+	    mcu_netio_set_remote(sb, (struct sockaddr *)&a, sizeof(a), false),
+	    0);
 	mcu_netio_sendto(fc, msg, 100, (struct sockaddr *)&to_b, sizeof(to_b));
 	assert_true(wait_for(&pb.got, 2));
 	/* another host: 127.0.0.2 is loopback too but not the remote */
@@ -272,12 +273,13 @@ static void remove_in_handler(void **state)
 	close(fa);
 }
 
-int main(int argc, char **argv);
+/* clang-format off */
 const struct CMUnitTest tests[] = {
 	cmocka_unit_test(bind_pair),
 	cmocka_unit_test(exchange),
 	cmocka_unit_test(source_filter),
 	cmocka_unit_test(remove_in_handler),
 };
+/* clang-format on */
 
 MCU_TEST_MAIN(tests, NULL, NULL)

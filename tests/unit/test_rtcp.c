@@ -20,9 +20,14 @@ static size_t build_all(uint8_t *b, size_t size)
 	                              .packets = 10,
 	                              .octets = 12345};
 	struct mcu_rtcp_rb rb[2] = {
-		{.ssrc = 11, .fraction = 25, .lost = -5, .ext_max = 70000,
-		 .jitter = 33, .lsr = 0xaabbccdd, .dlsr = 65536},
-		{.ssrc = 12, .lost = 0x7fffff},
+	    {.ssrc = 11,
+	     .fraction = 25,
+	     .lost = -5,
+	     .ext_max = 70000,
+	     .jitter = 33,
+	     .lsr = 0xaabbccdd,
+	     .dlsr = 65536},
+	    {.ssrc = 12, .lost = 0x7fffff},
 	};
 	uint16_t lost[] = {100, 101, 105, 116, 117, 200};
 	struct mcu_rtcp_fir_entry fir[2] = {{.ssrc = 77, .seq = 3},
@@ -32,15 +37,12 @@ static size_t build_all(uint8_t *b, size_t size)
 
 	assert_int_equal(mcu_rtcp_write_sr(b, size, &off, 1, &sr, rb, 2), 0);
 	assert_int_equal(mcu_rtcp_write_rr(b, size, &off, 2, rb, 1), 0);
-	assert_int_equal(mcu_rtcp_write_sdes(b, size, &off, 1, "mcu@city"),
-	                 0);
-	assert_int_equal(mcu_rtcp_write_nack(b, size, &off, 1, 9, lost, 6),
-	                 0);
+	assert_int_equal(mcu_rtcp_write_sdes(b, size, &off, 1, "mcu@city"), 0);
+	assert_int_equal(mcu_rtcp_write_nack(b, size, &off, 1, 9, lost, 6), 0);
 	assert_int_equal(mcu_rtcp_write_pli(b, size, &off, 1, 9), 0);
 	assert_int_equal(mcu_rtcp_write_fir(b, size, &off, 1, fir, 2), 0);
-	assert_int_equal(mcu_rtcp_write_remb(b, size, &off, 1, 1500000,
-	                                     remb_ssrc, 2),
-	                 0);
+	assert_int_equal(
+	    mcu_rtcp_write_remb(b, size, &off, 1, 1500000, remb_ssrc, 2), 0);
 	assert_int_equal(mcu_rtcp_write_bye(b, size, &off, bye, 2), 0);
 	return off;
 }
@@ -91,8 +93,7 @@ static void roundtrip_all(void **state)
 	assert_int_equal(msg.nack[1].pid, 117);
 	assert_int_equal(msg.nack[2].pid, 200);
 	uint16_t seqs[16];
-	assert_int_equal(mcu_rtcp_nack_seqs(msg.nack, msg.n_nack, seqs, 16),
-	                 6);
+	assert_int_equal(mcu_rtcp_nack_seqs(msg.nack, msg.n_nack, seqs, 16), 6);
 	uint16_t want[] = {100, 101, 105, 116, 117, 200};
 	assert_memory_equal(seqs, want, sizeof(want));
 
@@ -252,15 +253,14 @@ static void builder_limits(void **state)
 	assert_int_equal(mcu_rtcp_write_sdes(b, sizeof(b), &off, 1, big),
 	                 EINVAL);
 	off = 60;
-	assert_int_equal(mcu_rtcp_write_pli(b, sizeof(b), &off, 1, 2),
-	                 ENOSPC);
+	assert_int_equal(mcu_rtcp_write_pli(b, sizeof(b), &off, 1, 2), ENOSPC);
 	assert_int_equal(off, 60);
 	off = 0;
 	/* a huge REMB value round-trips to within the 18-bit mantissa */
 	uint32_t s = 1;
-	assert_int_equal(mcu_rtcp_write_remb(b, sizeof(b), &off, 1,
-	                                     123456789012ull, &s, 1),
-	                 0);
+	assert_int_equal(
+	    mcu_rtcp_write_remb(b, sizeof(b), &off, 1, 123456789012ull, &s, 1),
+	    0);
 	struct mcu_rtcp_iter it;
 	mcu_rtcp_iter_init(&it, b, off);
 	assert_int_equal(mcu_rtcp_next(&it, &msg), 0);
@@ -272,8 +272,7 @@ static void builder_limits(void **state)
 	memset(c255, 'c', 255);
 	c255[255] = 0;
 	off = 0;
-	assert_int_equal(mcu_rtcp_write_sdes(sb, sizeof(sb), &off, 5, c255),
-	                 0);
+	assert_int_equal(mcu_rtcp_write_sdes(sb, sizeof(sb), &off, 5, c255), 0);
 	mcu_rtcp_iter_init(&it, sb, off);
 	assert_int_equal(mcu_rtcp_next(&it, &msg), 0);
 	assert_int_equal(strlen(msg.sdes[0].cname), 255);
@@ -284,8 +283,7 @@ static void nack_wrap_pack(void **state)
 	uint8_t b[64];
 	size_t off = 0;
 	uint16_t lost[] = {65534, 65535, 0, 3};
-	assert_int_equal(mcu_rtcp_write_nack(b, sizeof(b), &off, 1, 2, lost,
-	                                     4),
+	assert_int_equal(mcu_rtcp_write_nack(b, sizeof(b), &off, 1, 2, lost, 4),
 	                 0);
 	assert_int_equal(off, 16); /* one item */
 	struct mcu_rtcp_iter it;
@@ -321,7 +319,7 @@ static void ntp_and_rtt(void **state)
 	assert_int_equal(rtt, (21 * 1000000) >> 16);
 }
 
-int main(int argc, char **argv);
+/* clang-format off */
 const struct CMUnitTest tests[] = {
 	cmocka_unit_test(roundtrip_all),
 	cmocka_unit_test(truncated_everywhere),
@@ -330,5 +328,6 @@ const struct CMUnitTest tests[] = {
 	cmocka_unit_test(nack_wrap_pack),
 	cmocka_unit_test(ntp_and_rtt),
 };
+/* clang-format on */
 
 MCU_TEST_MAIN(tests, NULL, NULL)

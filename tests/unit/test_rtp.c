@@ -144,8 +144,8 @@ static void malformed(void **state)
 static void ext_two_byte_and_bad(void **state)
 {
 	uint8_t e2[8] = {5, 3, 1, 2, 3, 0, 9, 0};
-	struct mcu_rtp_hdr h = {.ext = true, .ext_profile = 0x1000,
-	                        .ext_data = e2, .ext_len = 8};
+	struct mcu_rtp_hdr h = {
+	    .ext = true, .ext_profile = 0x1000, .ext_data = e2, .ext_len = 8};
 	const uint8_t *d;
 	size_t dl;
 	assert_int_equal(mcu_rtp_ext_find(&h, 5, &d, &dl), 0);
@@ -157,11 +157,12 @@ static void ext_two_byte_and_bad(void **state)
 	uint8_t bad[4] = {0x1f, 1, 2, 3}; /* id 1, 16 bytes */
 	struct mcu_rtp_hdr hb = {.ext = true,
 	                         .ext_profile = MCU_RTP_EXT_ONE_BYTE,
-	                         .ext_data = bad, .ext_len = 4};
+	                         .ext_data = bad,
+	                         .ext_len = 4};
 	assert_int_equal(mcu_rtp_ext_find(&hb, 1, &d, &dl), EBADMSG);
 	uint8_t bad2[4] = {7, 200, 0, 0};
-	struct mcu_rtp_hdr hc = {.ext = true, .ext_profile = 0x1001,
-	                         .ext_data = bad2, .ext_len = 4};
+	struct mcu_rtp_hdr hc = {
+	    .ext = true, .ext_profile = 0x1001, .ext_data = bad2, .ext_len = 4};
 	assert_int_equal(mcu_rtp_ext_find(&hc, 7, &d, &dl), EBADMSG);
 	hc.ext_profile = 0x1234; /* not RFC 8285 */
 	assert_int_equal(mcu_rtp_ext_find(&hc, 7, &d, &dl), ENOENT);
@@ -217,8 +218,8 @@ static void demux(void **state)
 	assert_int_equal(mcu_rtp_demux(junk, 0), MCU_DEMUX_UNKNOWN);
 }
 
-static void feed(struct mcu_rtp_rx *rx, uint16_t seq, uint32_t ts,
-                 size_t plen, int64_t now_us, int expect)
+static void feed(struct mcu_rtp_rx *rx, uint16_t seq, uint32_t ts, size_t plen,
+                 int64_t now_us, int expect)
 {
 	struct mcu_rtp_hdr h = {.seq = seq, .ts = ts, .payload_len = plen};
 	assert_int_equal(mcu_rtp_rx_update(rx, &h, now_us), expect);
@@ -285,7 +286,6 @@ static void rx_jitter_known(void **state)
 	double want = 80.0 * (1.0 - pow(15.0 / 16.0, n));
 	struct mcu_rtp_rx_stats st;
 	mcu_rtp_rx_stats(&rx, 5000000 + 40 * 20000, &st);
-	print_message("jitter %u want %f\n", st.jitter_ts, want);
 	assert_true(fabs((double)st.jitter_ts - want) <= 1.0);
 	assert_true(fabs(st.jitter_ms - want / 8.0) < 0.2);
 }
@@ -328,7 +328,7 @@ static void pkt_refcount(void **state)
 	assert_null(mcu_pkt_put(NULL));
 }
 
-int main(int argc, char **argv);
+/* clang-format off */
 const struct CMUnitTest tests[] = {
 	cmocka_unit_test(roundtrip),
 	cmocka_unit_test(write_errors),
@@ -341,5 +341,6 @@ const struct CMUnitTest tests[] = {
 	cmocka_unit_test(rx_restart_and_rate),
 	cmocka_unit_test(pkt_refcount),
 };
+/* clang-format on */
 
 MCU_TEST_MAIN(tests, NULL, NULL)

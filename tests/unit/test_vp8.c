@@ -49,25 +49,32 @@ static size_t make_frame(uint8_t *f, size_t len, bool key)
 static void desc_variants(void **state)
 {
 	struct mcu_vp8_desc cases[] = {
-		{.s = true},
-		{.n = true, .pid = 7},
-		{.has_picid = true, .picid = 100},
-		{.has_picid = true, .picid = 100, .picid16 = true},
-		{.has_picid = true, .picid = 0x7fff},
-		{.has_tl0 = true, .tl0picidx = 200},
-		{.has_tid = true, .tid = 2, .y = true},
-		{.has_keyidx = true, .keyidx = 31},
-		{.has_picid = true, .picid = 300, .has_tl0 = true,
-		 .tl0picidx = 9, .has_tid = true, .tid = 3, .has_keyidx = true,
-		 .keyidx = 5, .s = true, .pid = 1},
+	    {.s = true},
+	    {.n = true, .pid = 7},
+	    {.has_picid = true, .picid = 100},
+	    {.has_picid = true, .picid = 100, .picid16 = true},
+	    {.has_picid = true, .picid = 0x7fff},
+	    {.has_tl0 = true, .tl0picidx = 200},
+	    {.has_tid = true, .tid = 2, .y = true},
+	    {.has_keyidx = true, .keyidx = 31},
+	    {.has_picid = true,
+	     .picid = 300,
+	     .has_tl0 = true,
+	     .tl0picidx = 9,
+	     .has_tid = true,
+	     .tid = 3,
+	     .has_keyidx = true,
+	     .keyidx = 5,
+	     .s = true,
+	     .pid = 1},
 	};
 	size_t want_len[] = {1, 1, 3, 4, 4, 3, 3, 3, 6};
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		uint8_t b[16];
 		size_t n;
 		struct mcu_vp8_desc p;
-		assert_int_equal(mcu_vp8_desc_write(b, sizeof(b), &cases[i], &n),
-		                 0);
+		assert_int_equal(
+		    mcu_vp8_desc_write(b, sizeof(b), &cases[i], &n), 0);
 		assert_int_equal(n, want_len[i]);
 		b[n] = 0xaa; /* one payload byte */
 		assert_int_equal(mcu_vp8_desc_parse(&p, b, n + 1), 0);
@@ -83,7 +90,8 @@ static void desc_variants(void **state)
 		assert_int_equal(p.keyidx, cases[i].keyidx);
 		/* every truncation is refused (nothing after the descriptor) */
 		for (size_t cut = 0; cut <= n; cut++)
-			assert_int_equal(mcu_vp8_desc_parse(&p, b, cut), EBADMSG);
+			assert_int_equal(mcu_vp8_desc_parse(&p, b, cut),
+			                 EBADMSG);
 	}
 	struct mcu_vp8_desc bad = {.pid = 8};
 	uint8_t b[8];
@@ -91,8 +99,8 @@ static void desc_variants(void **state)
 	assert_int_equal(mcu_vp8_desc_write(b, sizeof(b), &bad, &n), EINVAL);
 	struct mcu_vp8_desc big = {.has_picid = true, .picid = 0x8000};
 	assert_int_equal(mcu_vp8_desc_write(b, sizeof(b), &big, &n), EINVAL);
-	struct mcu_vp8_desc all = {.has_picid = true, .picid = 300,
-	                           .has_tl0 = true, .has_tid = true};
+	struct mcu_vp8_desc all = {
+	    .has_picid = true, .picid = 300, .has_tl0 = true, .has_tid = true};
 	assert_int_equal(mcu_vp8_desc_write(b, 3, &all, &n), ENOSPC);
 }
 
@@ -123,15 +131,16 @@ static struct mcu_vp8_depack *dep(void)
 	return d;
 }
 
-static int feed(struct mcu_vp8_depack *d, uint16_t seq0, uint32_t ts,
-                int skip, struct mcu_vp8_frame *fr)
+static int feed(struct mcu_vp8_depack *d, uint16_t seq0, uint32_t ts, int skip,
+                struct mcu_vp8_frame *fr)
 {
 	int r = 0;
 	for (unsigned i = 0; i < k.n; i++) {
 		if ((int)i == skip)
 			continue;
 		r = mcu_vp8_depack_push(d, k.data[i], k.len[i],
-		                        (uint16_t)(seq0 + i), ts, k.last[i], fr);
+		                        (uint16_t)(seq0 + i), ts, k.last[i],
+		                        fr);
 	}
 	return r;
 }
@@ -140,29 +149,26 @@ static void roundtrip(void **state)
 {
 	static uint8_t f[60000];
 	struct mcu_vp8_frame fr;
-	struct mcu_vp8_desc t = {.has_picid = true, .picid = 1234,
-	                         .has_tl0 = true, .tl0picidx = 7};
+	struct mcu_vp8_desc t = {
+	    .has_picid = true, .picid = 1234, .has_tl0 = true, .tl0picidx = 7};
 	size_t sizes[] = {10, 1000, 1188, 1189, 5000, 60000};
 	struct mcu_vp8_depack *d = dep();
 	for (unsigned i = 0; i < 6; i++) {
 		size_t len = make_frame(f, sizes[i], i % 2 == 0);
 		k.n = 0;
-		assert_int_equal(mcu_vp8_packetize(f, len, 1200, &t, collect,
-		                                   NULL),
-		                 0);
+		assert_int_equal(
+		    mcu_vp8_packetize(f, len, 1200, &t, collect, NULL), 0);
 		for (unsigned j = 0; j < k.n; j++) {
 			struct mcu_vp8_desc p;
 			assert_true(k.len[j] <= 1200);
-			assert_int_equal(mcu_vp8_desc_parse(&p, k.data[j],
-			                                    k.len[j]),
-			                 0);
+			assert_int_equal(
+			    mcu_vp8_desc_parse(&p, k.data[j], k.len[j]), 0);
 			assert_int_equal(p.s, j == 0);
 			assert_int_equal(p.picid, 1234);
 			assert_int_equal(k.last[j], j + 1 == k.n);
 		}
-		assert_int_equal(feed(d, (uint16_t)(65500 + i * 100), i * 3000,
-		                      -1, &fr),
-		                 0);
+		assert_int_equal(
+		    feed(d, (uint16_t)(65500 + i * 100), i * 3000, -1, &fr), 0);
 		assert_int_equal(fr.len, len);
 		assert_memory_equal(fr.data, f, len);
 		assert_int_equal(fr.info.keyframe, i % 2 == 0);
@@ -189,11 +195,11 @@ static void losses(void **state)
 	assert_int_equal(feed(d, 20, 2, 1, &fr), EPIPE); /* gap */
 	/* last lost: the next timestamp drops it, the next frame is fine */
 	for (unsigned i = 0; i + 1 < k.n; i++)
-		mcu_vp8_depack_push(d, k.data[i], k.len[i], (uint16_t)(30 + i), 3,
-		                    false, &fr);
-	assert_int_equal(mcu_vp8_depack_push(d, k.data[0], k.len[0], 40, 4,
-	                                     false, &fr),
-	                 EPIPE);
+		mcu_vp8_depack_push(d, k.data[i], k.len[i], (uint16_t)(30 + i),
+		                    3, false, &fr);
+	assert_int_equal(
+	    mcu_vp8_depack_push(d, k.data[0], k.len[0], 40, 4, false, &fr),
+	    EPIPE);
 	for (unsigned i = 1; i < k.n; i++)
 		assert_int_equal(mcu_vp8_depack_push(d, k.data[i], k.len[i],
 		                                     (uint16_t)(40 + i), 4,
@@ -212,12 +218,13 @@ static void losses(void **state)
 	d = mcu_vp8_depack_free(d);
 }
 
-int main(int argc, char **argv);
+/* clang-format off */
 const struct CMUnitTest tests[] = {
 	cmocka_unit_test(desc_variants),
 	cmocka_unit_test(frame_info),
 	cmocka_unit_test(roundtrip),
 	cmocka_unit_test(losses),
 };
+/* clang-format on */
 
 MCU_TEST_MAIN(tests, NULL, NULL)
