@@ -10,6 +10,7 @@
  */
 #define MCU_LOG_MODULE "daemon"
 #include "mcu/daemon.h"
+#include "mcu/engine.h"
 #include "mcu/timeline.h"
 #include "conf/log.h"
 
@@ -37,6 +38,7 @@ struct mcu_daemon {
 	struct mcu_snapshot *snap; /* snap_lock */
 
 	struct mcu_workpool *pool;
+	struct mcu_engine *engine;
 
 	int sig_fd;
 	int timer_fd;
@@ -173,6 +175,12 @@ int mcu_daemon_reload(struct mcu_daemon *d)
 		return err;
 	}
 	describe_reload(old->conf, neu->conf);
+	for (size_t i = 0; i < old->conf->n_meetings; i++) {
+		const char *id = old->conf->meetings[i].id;
+		if (mcu_conf_meeting_index(neu->conf, id) < 0 &&
+		    mcu_engine_stop(d->engine, id) == 0)
+			mcu_log_info("meeting %s left the roster: stopped", id);
+	}
 	pthread_mutex_lock(&d->snap_lock);
 	struct mcu_snapshot *prev = d->snap;
 	d->snap = neu;
@@ -199,6 +207,14 @@ static void tick(struct mcu_daemon *d)
 		             mcu_timeline_state_name(st),
 		             conf->endpoints[m->host_index].id, m->n_branches);
 		d->states[i] = st;
+		/* Live and test-run meetings have their media running. */
+		bool want = st == MCU_MEETING_LIVE ||
+		            st == MCU_MEETING_TEST_RUN;
+		bool running = mcu_engine_room(d->engine, m->id) != NULL;
+		if (want && !running)
+			mcu_engine_start(d->engine, snap, i);
+		else if (!want && running)
+			mcu_engine_stop(d->engine, m->id);
 	}
 	mcu_snapshot_put(snap);
 }
@@ -271,6 +287,14 @@ int mcu_daemon_alloc(struct mcu_daemon **daemonp,
 	if (!err)
 		err = mcu_workpool_alloc(&d->pool, opts->workers,
 		                         WORKPOOL_CAPACITY);
+	if (!err) {
+		struct mcu_engine_params ep = {
+			.pool = d->pool,
+			.io_threads = opts->io_threads,
+			.run_dir = d->run_dir,
+		};
+		err = mcu_engine_alloc(&d->engine, &ep);
+	}
 	if (err)
 		goto out;
 	mcu_log_info("%s: %zu endpoints, %zu meetings; %u media workers",
@@ -356,6 +380,7 @@ struct mcu_daemon *mcu_daemon_free(struct mcu_daemon *d)
 {
 	if (!d)
 		return NULL;
+	d->engine = mcu_engine_free(d->engine);
 	d->pool = mcu_workpool_free(d->pool);
 	if (d->sig_fd >= 0)
 		close(d->sig_fd);

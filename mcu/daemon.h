@@ -23,6 +23,7 @@ struct mcu_daemon_opts {
 	const char *config_path; /* required */
 	const char *run_dir;     /* SDP files, pid; NULL: "run" */
 	unsigned workers;        /* media worker threads; 0: one per core */
+	unsigned io_threads;     /* network I/O threads; 0: one per core */
 };
 
 /*

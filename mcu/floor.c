@@ -228,10 +228,17 @@ const char *mcu_floor_role_name(enum mcu_floor_role role)
 	return "none";
 }
 
-/* Loudest voice-active present slot, optionally without the host. */
-static long loudest(const struct mcu_floor *f, const bool *voice,
-                    const double *level, const bool *present,
-                    bool with_host)
+/*
+ * Loudest voice-active present slot, optionally without the host. The
+ * tracker's current candidate keeps its place unless another slot is
+ * louder by STICKY_DB, so two voices of about the same level do not
+ * restart the hold count every tick.
+ */
+#define STICKY_DB 3.0
+
+static long loudest(const struct mcu_floor *f, const struct tracker *t,
+                    const bool *voice, const double *level,
+                    const bool *present, bool with_host)
 {
 	long best = MCU_FLOOR_NONE;
 	for (size_t i = 0; i < f->n; i++) {
@@ -242,6 +249,12 @@ static long loudest(const struct mcu_floor *f, const bool *voice,
 		if (best == MCU_FLOOR_NONE || level[i] > level[best])
 			best = (long)i;
 	}
+	long keep = t->candidate;
+	if (best != MCU_FLOOR_NONE && keep != MCU_FLOOR_NONE && keep != best &&
+	    present[keep] && voice[keep] &&
+	    (with_host || keep != f->host) &&
+	    level[best] - level[keep] < STICKY_DB)
+		return keep;
 	return best;
 }
 
@@ -277,11 +290,13 @@ bool mcu_floor_update(struct mcu_floor *f, int64_t now_ms,
 		tracker_init(&f->all);
 		changed = true;
 	}
-	changed |= track(&f->all, loudest(f, voice, level, present, true),
+	changed |= track(&f->all,
+	                 loudest(f, &f->all, voice, level, present, true),
 	                 now_ms, f->hold_ms);
 	if (f->mode == MCU_FLOOR_OPEN)
 		changed |= track(&f->branch,
-		                 loudest(f, voice, level, present, false),
+		                 loudest(f, &f->branch, voice, level, present,
+		                         false),
 		                 now_ms, f->hold_ms);
 
 	for (size_t i = 0; i < f->n; i++) {

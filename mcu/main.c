@@ -5,6 +5,7 @@
 #define MCU_LOG_MODULE "main"
 #include "conf/config.h"
 #include "conf/log.h"
+#include "codec/avlog.h"
 #include "mcu/daemon.h"
 #include "mcu/i18n.h"
 #include "mcu/timeline.h"
@@ -188,6 +189,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mcud: cannot start: %s\n", strerror(err));
 		return EXIT_ERRORS;
 	}
+	mcu_avlog_install();
 	mcu_log_info("mcud %s starting on %s", MCU_VERSION, opts.config_path);
 	err = mcu_daemon_alloc(&d, &opts);
 	if (!err)

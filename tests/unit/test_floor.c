@@ -130,7 +130,28 @@ static void open_speaker_after_hold(void **state)
 	f = mcu_floor_free(f);
 }
 
+/* Two voices of about the same level: the first stays the candidate and
+ * wins after the hold time instead of the count restarting every tick. */
+static void open_equal_voices_settle(void **state)
+{
+	struct mcu_floor *f = NULL;
+	bool voice[N] = {false, true, true, false}, present[N] = {1, 1, 1, 1};
+	double level[N] = {-60, -20, -20, -60};
+	bool audible[N];
+	(void)state;
+	assert_int_equal(mcu_floor_alloc(&f, MCU_FLOOR_OPEN, N, 0), 0);
+	for (int t = 0; t < 1600; t += 20) {
+		/* jitter of a fraction of a dB, alternating */
+		level[1] = -20 + ((t / 20) % 2 ? 0.3 : -0.3);
+		level[2] = -20 - ((t / 20) % 2 ? 0.3 : -0.3);
+		mcu_floor_update(f, t, voice, level, present, audible);
+	}
+	assert_true(mcu_floor_holder(f) == 1 || mcu_floor_holder(f) == 2);
+	f = mcu_floor_free(f);
+}
+
 static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(open_equal_voices_settle),
 	cmocka_unit_test(chaired_queue_grant_revoke),
 	cmocka_unit_test(lecture_only_host),
 	cmocka_unit_test(open_speaker_after_hold),

@@ -1,0 +1,155 @@
+/*
+ * Rooms are started and stopped by the control loop only, so the room
+ * list needs no lock of its own; I/O threads and ticks never look at it.
+ */
+#define MCU_LOG_MODULE "engine"
+#include "mcu/engine.h"
+#include "conf/log.h"
+#include "mcu/ticker.h"
+#include "transport/netio.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct room_entry {
+	struct mcu_room *room;
+	struct room_entry *next;
+};
+
+struct mcu_engine {
+	struct mcu_workpool *pool;
+	struct mcu_ticker *ticker;
+	struct mcu_netio **netio;
+	unsigned n_netio;
+	atomic_uint next_netio;
+	char *run_dir;
+	struct room_entry *rooms;
+	size_t n_rooms;
+};
+
+static struct mcu_netio *pick_netio(void *arg)
+{
+	struct mcu_engine *e = arg;
+	unsigned i = atomic_fetch_add(&e->next_netio, 1);
+	return e->netio[i % e->n_netio];
+}
+
+int mcu_engine_alloc(struct mcu_engine **enginep,
+                     const struct mcu_engine_params *params)
+{
+	struct mcu_engine *e;
+	unsigned n = params->io_threads;
+	int err;
+
+	if (!enginep || !params->pool)
+		return EINVAL;
+	if (n == 0) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		n = c > 0 ? (unsigned)c : 1;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return ENOMEM;
+	e->pool = params->pool;
+	e->run_dir = strdup(params->run_dir ? params->run_dir : "run");
+	e->netio = calloc(n, sizeof(*e->netio));
+	if (!e->run_dir || !e->netio) {
+		err = ENOMEM;
+		goto fail;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		err = mcu_netio_alloc(&e->netio[i]);
+		if (!err)
+			err = mcu_netio_start(e->netio[i]);
+		if (err)
+			goto fail;
+		e->n_netio = i + 1;
+	}
+	err = mcu_ticker_alloc(&e->ticker, e->pool);
+	if (err)
+		goto fail;
+	mcu_log_info("media engine: %u I/O threads", n);
+	*enginep = e;
+	return 0;
+fail:
+	mcu_log_error("cannot start the media engine: %s", strerror(err));
+	mcu_engine_free(e);
+	return err;
+}
+
+struct mcu_engine *mcu_engine_free(struct mcu_engine *e)
+{
+	if (!e)
+		return NULL;
+	while (e->rooms)
+		mcu_engine_stop(e, mcu_room_id(e->rooms->room));
+	e->ticker = mcu_ticker_free(e->ticker);
+	for (unsigned i = 0; i < e->n_netio; i++)
+		e->netio[i] = mcu_netio_free(e->netio[i]);
+	free(e->netio);
+	free(e->run_dir);
+	free(e);
+	return NULL;
+}
+
+struct mcu_room *mcu_engine_room(struct mcu_engine *e, const char *id)
+{
+	for (struct room_entry *r = e->rooms; r; r = r->next)
+		if (!strcmp(mcu_room_id(r->room), id))
+			return r->room;
+	return NULL;
+}
+
+size_t mcu_engine_rooms(const struct mcu_engine *e)
+{
+	return e->n_rooms;
+}
+
+int mcu_engine_start(struct mcu_engine *e, struct mcu_snapshot *snap,
+                     size_t meeting)
+{
+	struct mcu_room_env env = {
+		.pool = e->pool,
+		.ticker = e->ticker,
+		.pick_netio = pick_netio,
+		.pick_arg = e,
+		.run_dir = e->run_dir,
+	};
+	struct room_entry *r;
+	int err;
+
+	if (meeting >= snap->conf->n_meetings)
+		return EINVAL;
+	if (mcu_engine_room(e, snap->conf->meetings[meeting].id))
+		return EALREADY;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return ENOMEM;
+	err = mcu_room_alloc(&r->room, &env, snap, meeting);
+	if (err) {
+		free(r);
+		return err;
+	}
+	r->next = e->rooms;
+	e->rooms = r;
+	e->n_rooms++;
+	return 0;
+}
+
+int mcu_engine_stop(struct mcu_engine *e, const char *id)
+{
+	for (struct room_entry **pp = &e->rooms; *pp; pp = &(*pp)->next) {
+		struct room_entry *r = *pp;
+		if (strcmp(mcu_room_id(r->room), id))
+			continue;
+		*pp = r->next;
+		e->n_rooms--;
+		mcu_room_free(r->room);
+		free(r);
+		return 0;
+	}
+	return ENOENT;
+}

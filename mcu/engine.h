@@ -1,0 +1,41 @@
+/*
+ * engine: the media engine of the process: the network I/O threads (one
+ * per core by default), the media clock, and the rooms of the meetings
+ * that are live. The daemon's control loop starts and stops rooms as the
+ * schedule says; everything media-related below it belongs to the rooms.
+ */
+#ifndef MCU_ENGINE_H
+#define MCU_ENGINE_H
+
+#include <stddef.h>
+
+#include "mcu/room.h"
+#include "mcu/snapshot.h"
+#include "mcu/workpool.h"
+
+struct mcu_engine;
+
+struct mcu_engine_params {
+	struct mcu_workpool *pool; /* media workers (owned by the caller) */
+	unsigned io_threads;       /* 0: one per core */
+	const char *run_dir;       /* leg SDP files */
+};
+
+int mcu_engine_alloc(struct mcu_engine **enginep,
+                     const struct mcu_engine_params *params);
+/* Stops every room and thread. Returns NULL. */
+struct mcu_engine *mcu_engine_free(struct mcu_engine *engine);
+
+/* Start the room of meeting `meeting` of `snap`; EALREADY if it runs. */
+int mcu_engine_start(struct mcu_engine *engine, struct mcu_snapshot *snap,
+                     size_t meeting);
+/* Stop the room of meeting id; ENOENT if none. */
+int mcu_engine_stop(struct mcu_engine *engine, const char *meeting_id);
+
+/* The running room of a meeting, or NULL (valid on the control thread
+ * until it stops the room). */
+struct mcu_room *mcu_engine_room(struct mcu_engine *engine,
+                                 const char *meeting_id);
+size_t mcu_engine_rooms(const struct mcu_engine *engine);
+
+#endif

@@ -1,0 +1,164 @@
+/*
+ * leg: the media of one participant: its RTP/RTCP sockets, what it sends
+ * us (jitter buffers, depacketizers, the video decoder, the audio
+ * decoder) and what we send it (per-leg SSRC, sequence numbers and
+ * timestamps over packets that an encoder group made once, the NACK
+ * history, RTCP reports).
+ *
+ * Threads: the receive side runs on the network I/O thread that owns the
+ * leg's sockets; video decoding runs on the leg's serial queue on the
+ * worker pool and only while the source is visible; the room's audio tick
+ * pulls audio and its video tick reads the latest picture and sends. The
+ * fields each thread touches are marked in leg.c.
+ *
+ * Owner: mcu/room.c creates one leg per connected participant; it stays
+ * alive until mcu_leg_free(), which waits for the I/O thread and the
+ * decoder to let go of it.
+ */
+#ifndef MCU_LEG_H
+#define MCU_LEG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <libavutil/frame.h>
+
+#include "codec/media.h"
+#include "mcu/workpool.h"
+#include "transport/netio.h"
+#include "transport/pkt.h"
+
+struct mcu_leg;
+
+/* What the leg tells its room (called on the I/O thread; must not block). */
+struct mcu_leg_handlers {
+	void (*dtmf)(void *arg, uint32_t id, char key);
+	void *arg;
+};
+
+struct mcu_leg_params {
+	uint32_t id;       /* participant id, non-zero */
+	const char *label; /* endpoint id, for logs */
+
+	/* Local RTP addresses (RTCP on port + 1 unless rtcp_mux). A port of
+	 * 0 takes a pair from [port_min, port_max]. */
+	struct sockaddr_storage local_video, local_audio;
+	uint16_t port_min, port_max;
+
+	/* Where we send RTP (RTCP on port + 1 unless rtcp_mux). Media is
+	 * accepted only from these hosts (any source port). */
+	struct sockaddr_storage remote_video, remote_audio;
+	bool rtcp_mux;
+
+	bool has_video;
+	enum mcu_vcodec vcodec;
+	uint8_t video_pt;
+	int h264_mode; /* packetization-mode 0 or 1 */
+
+	bool has_audio;
+	enum mcu_acodec acodec;
+	uint8_t audio_pt;
+	uint8_t dtmf_pt; /* telephone-event payload type, 0: none */
+
+	/* What the leg receives from us. */
+	int out_width, out_height;
+	int out_bitrate; /* bit/s */
+};
+
+struct mcu_leg_stats {
+	struct {
+		uint64_t packets, bytes, lost, malformed, rejected;
+		double jitter_ms;
+		uint64_t bitrate_bps;
+		uint64_t frames_decoded, frames_skipped, decode_errors;
+		int width, height;
+		double fps;
+	} vin;
+	struct {
+		uint64_t packets, bytes, lost, malformed, rejected, concealed;
+		double jitter_ms;
+	} ain;
+	struct {
+		uint64_t packets, bytes, keyframes;
+		uint64_t nack_served, nack_missed;
+		double fps;
+		uint64_t bitrate_bps;
+	} vout;
+	struct {
+		uint64_t packets, bytes;
+	} aout;
+	uint64_t nacks_sent, plis_sent, firs_sent;
+	uint64_t plis_received, firs_received, nacks_received;
+	double rtt_ms;         /* from RTCP, -1 when unknown */
+	double remote_loss;    /* fraction our peer reports losing, 0..1 */
+	int64_t last_media_us; /* arrival of the latest RTP packet, 0: none */
+	bool decoding;         /* the source is visible and decoded */
+};
+
+/*
+ * Bind the sockets and start receiving on `netio`; decode jobs go to
+ * `pool`. Returns 0, or an errno (EADDRINUSE for a busy fixed port).
+ */
+int mcu_leg_alloc(struct mcu_leg **legp, const struct mcu_leg_params *p,
+                  struct mcu_netio *netio, struct mcu_workpool *pool,
+                  const struct mcu_leg_handlers *h);
+
+/* Stop receiving, wait for decode jobs, free. Returns NULL. */
+struct mcu_leg *mcu_leg_free(struct mcu_leg *leg);
+
+const struct mcu_leg_params *mcu_leg_params(const struct mcu_leg *leg);
+
+/* Local RTP ports actually bound (video, audio). */
+void mcu_leg_local_ports(const struct mcu_leg *leg, uint16_t *video,
+                         uint16_t *audio);
+
+/*
+ * Decode the source only while some view shows it (design.md "What keeps
+ * it fast" 1). Turning it on asks the sender for a key frame first.
+ */
+void mcu_leg_set_visible(struct mcu_leg *leg, bool visible, int64_t now_us);
+
+/*
+ * The latest decoded picture (a new reference: av_frame_free() it), or
+ * NULL when there is none. `max_age_us` > 0: older pictures count as none.
+ */
+AVFrame *mcu_leg_latest_frame(struct mcu_leg *leg, int64_t now_us,
+                              int64_t max_age_us);
+
+/*
+ * The video tick: release due frames from the jitter buffer (a source
+ * that stopped sending still has its last frame), send NACK/PLI as needed
+ * and RTCP reports at their interval.
+ */
+void mcu_leg_video_poll(struct mcu_leg *leg, int64_t now_us);
+
+/*
+ * The audio tick: the next 20 ms of this leg's sound (48 kHz mono S16,
+ * MCU_AUDIO_FRAME samples) into pcm; false when it has none (no packet,
+ * no audio, or still buffering).
+ */
+bool mcu_leg_audio_pull(struct mcu_leg *leg, int64_t now_us, int16_t *pcm);
+
+/* A receiver asked for a key frame (PLI/FIR) since the last call. */
+bool mcu_leg_take_keyframe_request(struct mcu_leg *leg);
+
+/*
+ * Send one encoded video frame made by an encoder group: `payloads` are
+ * the RTP payloads of the frame in order (shared by every leg of the
+ * group; the leg adds its own header). `pts90k` is the frame's time on
+ * the 90 kHz media clock. Returns 0 or the errno of the send.
+ */
+int mcu_leg_send_video(struct mcu_leg *leg, struct mcu_pkt *const *payloads,
+                       unsigned n, uint32_t pts90k, bool keyframe,
+                       int64_t now_us);
+
+/* Send one audio packet covering `ts_inc` RTP clock units. */
+int mcu_leg_send_audio(struct mcu_leg *leg, struct mcu_pkt *payload,
+                       uint32_t ts_inc, int64_t now_us);
+
+void mcu_leg_stats(struct mcu_leg *leg, int64_t now_us,
+                   struct mcu_leg_stats *st);
+
+#endif

@@ -1,0 +1,509 @@
+/*
+ * A room's structure (which participant has which leg, mutes, the floor,
+ * the layouts) changes only through the functions here, under room->lock.
+ * The ticks copy what they need under the lock and then work without it.
+ * A leg taken out of a slot may still be in use by a tick that copied it
+ * before: detach waits until every tick that was running has finished
+ * (the tick generation counters) before freeing the leg, so no tick ever
+ * holds a freed leg and no reference count is needed on the media path.
+ */
+#define MCU_LOG_MODULE "room"
+#include "mcu/room_internal.h"
+#include "conf/log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static enum mcu_vcodec vcodec_of(const char *name)
+{
+	return name && !strcmp(name, "vp8") ? MCU_VCODEC_VP8 : MCU_VCODEC_H264;
+}
+
+static int acodec_of(const char *name, enum mcu_acodec *out)
+{
+	static const struct {
+		const char *name;
+		enum mcu_acodec codec;
+	} map[] = {
+		{"opus", MCU_ACODEC_OPUS},
+		{"pcmu", MCU_ACODEC_PCMU},
+		{"pcma", MCU_ACODEC_PCMA},
+		{"g722", MCU_ACODEC_G722},
+	};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (name && !strcmp(name, map[i].name)) {
+			*out = map[i].codec;
+			return 0;
+		}
+	}
+	return EINVAL;
+}
+
+/* Output picture by the endpoint's bandwidth (its bitrate tier). */
+static void output_tier(unsigned bandwidth_kbps, int *w, int *h, int *bps)
+{
+	if (bandwidth_kbps >= 2000) {
+		*w = 1280, *h = 720, *bps = 1800000;
+	} else if (bandwidth_kbps >= 700) {
+		*w = 640, *h = 360, *bps = 600000;
+	} else {
+		*w = 320, *h = 180, *bps = 200000;
+	}
+}
+
+const char *mcu_room_id(const struct mcu_room *room)
+{
+	return room->id;
+}
+
+size_t mcu_room_slots(const struct mcu_room *room)
+{
+	return room->n_parts;
+}
+
+long mcu_room_slot(const struct mcu_room *room, const char *endpoint)
+{
+	for (size_t i = 0; i < room->n_parts; i++)
+		if (!strcmp(room->parts[i].eid, endpoint))
+			return (long)i;
+	return -1;
+}
+
+static bool valid_slot(const struct mcu_room *room, long slot)
+{
+	return slot >= 0 && (size_t)slot < room->n_parts;
+}
+
+/* Wait until every tick running now has finished; lock held. */
+static void wait_ticks(struct mcu_room *room)
+{
+	uint64_t v = room->vgen, a = room->agen;
+	bool vr = room->vrunning, ar = room->arunning;
+	while ((vr && room->vgen == v) || (ar && room->agen == a))
+		pthread_cond_wait(&room->tick_done, &room->lock);
+}
+
+static void on_dtmf(void *arg, uint32_t id, char key)
+{
+	struct mcu_room *room = arg;
+	if (id == 0 || id > room->n_parts)
+		return;
+	mcu_log_info("%s: key %c from %s", room->id, key,
+	             room->parts[id - 1].eid);
+}
+
+int mcu_room_attach(struct mcu_room *room, long slot,
+                    const struct mcu_leg_params *params)
+{
+	struct mcu_leg *leg = NULL, *old;
+	struct mcu_leg_handlers h = {.dtmf = on_dtmf, .arg = room};
+	int err;
+
+	if (!valid_slot(room, slot))
+		return EINVAL;
+	/* Replace first: a rebooted terminal calls again from the same
+	 * ports, which the old leg still holds. */
+	mcu_room_detach(room, slot, MCU_PART_DISCONNECTED);
+	err = mcu_leg_alloc(&leg, params,
+	                    room->env.pick_netio(room->env.pick_arg),
+	                    room->env.pool, &h);
+	if (err)
+		return err;
+	pthread_mutex_lock(&room->lock);
+	old = room->parts[slot].leg;
+	room->parts[slot].leg = leg;
+	room->parts[slot].state = MCU_PART_CONNECTED;
+	pthread_mutex_unlock(&room->lock);
+	if (old)
+		mcu_leg_free(old); /* a racing attach: nobody else saw it */
+	mcu_log_info("%s: %s connected", room->id, room->parts[slot].eid);
+	return 0;
+}
+
+void mcu_room_detach(struct mcu_room *room, long slot,
+                     enum mcu_part_state state)
+{
+	struct mcu_leg *leg;
+	if (!valid_slot(room, slot))
+		return;
+	pthread_mutex_lock(&room->lock);
+	leg = room->parts[slot].leg;
+	room->parts[slot].leg = NULL;
+	room->parts[slot].state = state;
+	mcu_floor_leave(room->floor, slot);
+	if (leg)
+		wait_ticks(room);
+	pthread_mutex_unlock(&room->lock);
+	if (leg) {
+		mcu_leg_free(leg);
+		mcu_log_info("%s: %s left", room->id, room->parts[slot].eid);
+	}
+}
+
+void mcu_room_set_state(struct mcu_room *room, long slot,
+                        enum mcu_part_state state)
+{
+	if (!valid_slot(room, slot))
+		return;
+	pthread_mutex_lock(&room->lock);
+	room->parts[slot].state = state;
+	pthread_mutex_unlock(&room->lock);
+}
+
+#define FLOOR_OP(expr)                                                         \
+	do {                                                                   \
+		int err_;                                                      \
+		pthread_mutex_lock(&room->lock);                               \
+		err_ = (expr);                                                 \
+		pthread_mutex_unlock(&room->lock);                             \
+		return err_;                                                   \
+	} while (0)
+
+int mcu_room_floor_request(struct mcu_room *room, long slot)
+{
+	FLOOR_OP(mcu_floor_request(room->floor, slot));
+}
+
+int mcu_room_floor_withdraw(struct mcu_room *room, long slot)
+{
+	FLOOR_OP(mcu_floor_withdraw(room->floor, slot));
+}
+
+int mcu_room_floor_grant(struct mcu_room *room, long slot)
+{
+	FLOOR_OP(mcu_floor_grant(room->floor, slot));
+}
+
+int mcu_room_floor_revoke(struct mcu_room *room)
+{
+	FLOOR_OP(mcu_floor_revoke(room->floor));
+}
+
+int mcu_room_mute(struct mcu_room *room, long slot, int audio, int video)
+{
+	if (!valid_slot(room, slot))
+		return EINVAL;
+	pthread_mutex_lock(&room->lock);
+	if (audio >= 0)
+		room->parts[slot].mute_audio = audio;
+	if (video >= 0)
+		room->parts[slot].mute_video = video;
+	pthread_mutex_unlock(&room->lock);
+	return 0;
+}
+
+int mcu_room_set_layout(struct mcu_room *room, bool host, const char *name)
+{
+	struct mcu_layout l;
+	if (!name || mcu_layout_parse(name, &l))
+		return EINVAL;
+	pthread_mutex_lock(&room->lock);
+	if (host)
+		room->host_layout = l;
+	else
+		room->branch_layout = l;
+	pthread_mutex_unlock(&room->lock);
+	return 0;
+}
+
+void mcu_room_stats(struct mcu_room *room, struct mcu_room_stats *st)
+{
+	struct mcu_tick_stats vt = {0}, at = {0};
+	memset(st, 0, sizeof(*st));
+	if (room->vtick)
+		mcu_tick_stats(room->env.ticker, room->vtick, &vt);
+	if (room->atick)
+		mcu_tick_stats(room->env.ticker, room->atick, &at);
+	pthread_mutex_lock(&room->lock);
+	st->participants = room->n_parts;
+	for (size_t i = 0; i < room->n_parts; i++)
+		st->connected += room->parts[i].leg != NULL;
+	st->encoders = room->stat_encoders;
+	st->views = room->stat_views;
+	st->decoders = room->stat_decoders;
+	st->audio_encoders = room->stat_aencs;
+	st->compose_ms = room->compose_ms;
+	st->encode_ms = room->encode_ms;
+	st->mix_ms = room->mix_ms;
+	pthread_mutex_unlock(&room->lock);
+	st->video_ticks = vt.fired;
+	st->video_ticks_skipped = vt.skipped;
+	st->video_late_ms_max = vt.max_late_ns / 1e6;
+	st->audio_ticks = at.fired;
+	st->audio_ticks_skipped = at.skipped;
+	st->audio_late_ms_max = at.max_late_ns / 1e6;
+}
+
+bool mcu_room_part(struct mcu_room *room, long slot, struct mcu_room_part *out)
+{
+	struct part *p;
+	if (!valid_slot(room, slot))
+		return false;
+	p = &room->parts[slot];
+	memset(out, 0, sizeof(*out));
+	out->endpoint = p->eid;
+	out->name = p->name;
+	out->host = p->host;
+	pthread_mutex_lock(&room->lock);
+	out->state = p->state;
+	out->floor = mcu_floor_role(room->floor, slot);
+	out->muted_audio = p->mute_audio;
+	out->muted_video = p->mute_video;
+	out->level_dbov = room->levels[slot];
+	if (p->leg) {
+		const struct mcu_leg_params *lp = mcu_leg_params(p->leg);
+		out->has_leg = true;
+		mcu_leg_stats(p->leg, mcu_netio_now_us(), &out->leg);
+		out->out_width = lp->out_width;
+		out->out_height = lp->out_height;
+		out->vcodec = lp->has_video ? mcu_vcodec_name(lp->vcodec) : NULL;
+		out->acodec = lp->has_audio ? mcu_acodec_name(lp->acodec) : NULL;
+	}
+	pthread_mutex_unlock(&room->lock);
+	return true;
+}
+
+/* ---- static RTP legs ---------------------------------------------- */
+
+static int static_params(const struct mcu_room *room,
+                         const struct mcu_conf_endpoint *ep, uint32_t id,
+                         struct mcu_leg_params *p)
+{
+	const struct mcu_conf_static_rtp *r = &ep->rtp;
+	memset(p, 0, sizeof(*p));
+	p->id = id;
+	p->label = ep->id;
+	p->local_video = r->local.addr;
+	p->remote_video = r->remote.addr;
+	p->local_audio = r->local.addr;
+	p->remote_audio = r->remote.addr;
+	if (p->local_audio.ss_family == AF_INET) {
+		struct sockaddr_in *la = (struct sockaddr_in *)&p->local_audio;
+		struct sockaddr_in *ra = (struct sockaddr_in *)&p->remote_audio;
+		la->sin_port = htons((uint16_t)(r->local.port + 2));
+		ra->sin_port = htons((uint16_t)(r->remote.port + 2));
+	} else {
+		struct sockaddr_in6 *la = (struct sockaddr_in6 *)&p->local_audio;
+		struct sockaddr_in6 *ra =
+			(struct sockaddr_in6 *)&p->remote_audio;
+		la->sin6_port = htons((uint16_t)(r->local.port + 2));
+		ra->sin6_port = htons((uint16_t)(r->remote.port + 2));
+	}
+	p->has_video = r->video.present;
+	p->vcodec = vcodec_of(r->video.codec);
+	p->video_pt = (uint8_t)r->video.payload_type;
+	p->h264_mode = 1;
+	p->has_audio = r->audio.present &&
+	               acodec_of(r->audio.codec, &p->acodec) == 0;
+	p->audio_pt = (uint8_t)r->audio.payload_type;
+	p->dtmf_pt = 101;
+	output_tier(ep->bandwidth_kbps, &p->out_width, &p->out_height,
+	            &p->out_bitrate);
+	(void)room;
+	return p->has_video || p->has_audio ? 0 : EINVAL;
+}
+
+static const char *rtpmap_of(const struct mcu_leg_params *p, bool video)
+{
+	if (video)
+		return p->vcodec == MCU_VCODEC_VP8 ? "VP8/90000" : "H264/90000";
+	switch (p->acodec) {
+	case MCU_ACODEC_PCMU:
+		return "PCMU/8000";
+	case MCU_ACODEC_PCMA:
+		return "PCMA/8000";
+	case MCU_ACODEC_G722:
+		return "G722/8000";
+	default:
+		return "opus/48000/2";
+	}
+}
+
+/* What the MCU sends this leg, for `ffmpeg -i FILE` / ffplay. */
+static void write_leg_sdp(const struct mcu_room *room,
+                          const struct mcu_conf_endpoint *ep,
+                          const struct mcu_leg_params *p)
+{
+	char dir[512], path[768];
+	const struct mcu_conf_static_rtp *r = &ep->rtp;
+	const char *ipv = r->remote.addr.ss_family == AF_INET6 ? "IP6" : "IP4";
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s/%s", room->env.run_dir, room->id);
+	mkdir(room->env.run_dir, 0755);
+	mkdir(dir, 0755);
+	snprintf(path, sizeof(path), "%s/%s.sdp", dir, ep->id);
+	f = fopen(path, "w");
+	if (!f) {
+		mcu_log_warn("%s: cannot write %s", room->id, path);
+		return;
+	}
+	fprintf(f, "v=0\no=mcud 0 0 IN %s %s\ns=mcud %s to %s\n"
+	        "c=IN %s %s\nt=0 0\n",
+	        ipv, r->remote.host, room->id, ep->id, ipv, r->remote.host);
+	if (p->has_video) {
+		fprintf(f, "m=video %u RTP/AVP %u\na=rtpmap:%u %s\n",
+		        r->remote.port, p->video_pt, p->video_pt,
+		        rtpmap_of(p, true));
+		if (p->vcodec == MCU_VCODEC_H264)
+			fprintf(f, "a=fmtp:%u packetization-mode=1\n",
+			        p->video_pt);
+	}
+	if (p->has_audio)
+		fprintf(f, "m=audio %u RTP/AVP %u\na=rtpmap:%u %s\n",
+		        r->remote.port + 2, p->audio_pt, p->audio_pt,
+		        rtpmap_of(p, false));
+	fclose(f);
+}
+
+static void attach_static_legs(struct mcu_room *room)
+{
+	for (size_t i = 0; i < room->n_parts; i++) {
+		const struct mcu_conf_endpoint *ep =
+			&room->conf->endpoints[room->parts[i].endpoint];
+		struct mcu_leg_params p;
+		if (!ep->rtp.present)
+			continue;
+		if (static_params(room, ep, room->parts[i].id, &p)) {
+			mcu_log_warn("%s: %s: static leg has no usable media",
+			             room->id, ep->id);
+			continue;
+		}
+		write_leg_sdp(room, ep, &p);
+		int err = mcu_room_attach(room, (long)i, &p);
+		if (err)
+			mcu_log_error("%s: %s: static leg failed: %s", room->id,
+			              ep->id, strerror(err));
+	}
+}
+
+/* ---- life --------------------------------------------------------- */
+
+static int alloc_parts(struct mcu_room *room)
+{
+	const struct mcu_conf_meeting *m = room->m;
+	room->n_parts = 1 + m->n_branches;
+	room->parts = calloc(room->n_parts, sizeof(*room->parts));
+	room->levels = calloc(room->n_parts, sizeof(*room->levels));
+	room->voice = calloc(room->n_parts, sizeof(bool));
+	room->present = calloc(room->n_parts, sizeof(bool));
+	room->audible = calloc(room->n_parts, sizeof(bool));
+	room->vt_audio = calloc(room->n_parts, sizeof(*room->vt_audio));
+	if (!room->parts || !room->levels || !room->voice || !room->present ||
+	    !room->audible || !room->vt_audio)
+		return ENOMEM;
+	for (size_t i = 0; i < room->n_parts; i++) {
+		struct part *p = &room->parts[i];
+		p->endpoint = i == 0 ? m->host_index : m->branches[i - 1];
+		p->id = (uint32_t)i + 1; /* views name participants by slot */
+		p->eid = room->conf->endpoints[p->endpoint].id;
+		p->name = room->conf->endpoints[p->endpoint].name;
+		p->host = i == 0;
+		room->levels[i] = MCU_MIXER_SILENCE_DBOV;
+	}
+	room->host_slot = 0;
+	return 0;
+}
+
+static int parse_layouts(struct mcu_room *room)
+{
+	const struct mcu_conf_layout_choice *l = &room->m->layout;
+	if (mcu_layout_parse(l->host ? l->host : "tour-4x4",
+	                     &room->host_layout) ||
+	    mcu_layout_parse(l->branches ? l->branches : "host+floor",
+	                     &room->branch_layout))
+		return EINVAL;
+	room->tour_seconds = l->tour_seconds ? l->tour_seconds : 10;
+	room->self_view = l->self_view;
+	return 0;
+}
+
+int mcu_room_alloc(struct mcu_room **roomp, const struct mcu_room_env *env,
+                   struct mcu_snapshot *snap, size_t meeting)
+{
+	struct mcu_room *room;
+	int err;
+
+	if (!roomp || !env || !snap || meeting >= snap->conf->n_meetings)
+		return EINVAL;
+	room = calloc(1, sizeof(*room));
+	if (!room)
+		return ENOMEM;
+	room->env = *env;
+	room->snap = mcu_snapshot_get(snap);
+	room->conf = snap->conf;
+	room->m = &snap->conf->meetings[meeting];
+	snprintf(room->id, sizeof(room->id), "%s", room->m->id);
+	pthread_mutex_init(&room->lock, NULL);
+	pthread_cond_init(&room->tick_done, NULL);
+	room->fps = room->conf->fps ? (int)room->conf->fps : 30;
+	room->preset = room->conf->x264_preset;
+	room->keyint = room->fps * (int)(room->conf->keyframe_interval_s
+	                                         ? room->conf->keyframe_interval_s
+	                                         : 3);
+
+	err = alloc_parts(room);
+	if (!err)
+		err = parse_layouts(room);
+	if (!err)
+		err = mcu_floor_alloc(&room->floor, room->m->floor,
+		                      room->n_parts, room->host_slot);
+	if (!err)
+		err = mcu_mixer_alloc(&room->mixer, room->n_parts);
+	if (!err)
+		err = mcu_compose_alloc(&room->compose, NULL);
+	if (err)
+		goto fail;
+	attach_static_legs(room);
+	err = mcu_ticker_add(env->ticker, &room->atick, 20000000,
+	                     mcu_room_audio_tick, room);
+	if (!err)
+		err = mcu_ticker_add(env->ticker, &room->vtick,
+		                     1000000000 / room->fps,
+		                     mcu_room_video_tick, room);
+	if (err)
+		goto fail;
+	mcu_log_info("%s: media started: %zu participants, %s floor, host "
+	             "sees %s, branches see %s", room->id, room->n_parts,
+	             mcu_conf_floor_name(room->m->floor),
+	             room->m->layout.host ? room->m->layout.host : "tour-4x4",
+	             room->m->layout.branches ? room->m->layout.branches
+	                                      : "host+floor");
+	*roomp = room;
+	return 0;
+fail:
+	mcu_log_error("%s: cannot start media: %s", room->id, strerror(err));
+	mcu_room_free(room);
+	return err;
+}
+
+struct mcu_room *mcu_room_free(struct mcu_room *room)
+{
+	if (!room)
+		return NULL;
+	room->vtick = mcu_ticker_remove(room->env.ticker, room->vtick);
+	room->atick = mcu_ticker_remove(room->env.ticker, room->atick);
+	for (size_t i = 0; room->parts && i < room->n_parts; i++)
+		room->parts[i].leg = mcu_leg_free(room->parts[i].leg);
+	mcu_room_video_free(room);
+	mcu_room_audio_free(room);
+	room->compose = mcu_compose_free(room->compose);
+	room->mixer = mcu_mixer_free(room->mixer);
+	room->floor = mcu_floor_free(room->floor);
+	free(room->parts);
+	free(room->levels);
+	free(room->voice);
+	free(room->present);
+	free(room->audible);
+	free(room->vt_audio);
+	pthread_cond_destroy(&room->tick_done);
+	pthread_mutex_destroy(&room->lock);
+	mcu_log_info("%s: media stopped", room->id);
+	room->snap = mcu_snapshot_put(room->snap);
+	free(room);
+	return NULL;
+}

@@ -1,0 +1,122 @@
+/*
+ * room: the media of one live meeting (design.md "Data flow"): its
+ * participants (one slot per roster member: the host and each branch),
+ * the video tick that composes each distinct view once and encodes it
+ * once per encoder group, the 20 ms audio tick that mixes once and
+ * encodes the common mix once per codec, the floor and the views.
+ *
+ * The control side (the daemon's control loop, the SIP thread through
+ * the daemon, the API) changes the room's structure through the functions
+ * below; the ticks read it under the room lock and work without it.
+ */
+#ifndef MCU_ROOM_H
+#define MCU_ROOM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mcu/floor.h"
+#include "mcu/leg.h"
+#include "mcu/snapshot.h"
+#include "mcu/ticker.h"
+#include "mcu/workpool.h"
+#include "transport/netio.h"
+
+struct mcu_room;
+
+/* What a room needs from the engine that runs it. */
+struct mcu_room_env {
+	struct mcu_workpool *pool;
+	struct mcu_ticker *ticker;
+	struct mcu_netio *(*pick_netio)(void *arg); /* round-robin I/O thread */
+	void *pick_arg;
+	const char *run_dir; /* leg SDP files go to run_dir/<meeting>/ */
+};
+
+enum mcu_part_state {
+	MCU_PART_DISCONNECTED = 0,
+	MCU_PART_DIALING,
+	MCU_PART_CONNECTED,
+	MCU_PART_ON_HOLD,
+	MCU_PART_FAILED,
+};
+
+struct mcu_room_stats {
+	size_t participants;  /* roster members */
+	size_t connected;
+	size_t encoders;      /* video encoder groups running */
+	size_t views;         /* distinct pictures composed per tick */
+	size_t decoders;      /* sources being decoded */
+	size_t audio_encoders;
+	uint64_t video_ticks, video_ticks_skipped;
+	uint64_t audio_ticks, audio_ticks_skipped;
+	double video_late_ms_max, audio_late_ms_max;
+	double compose_ms, encode_ms, mix_ms; /* mean per tick, last period */
+};
+
+/*
+ * Start the media of meeting `meeting` of `snap` (a reference is kept).
+ * Static RTP endpoints of the roster get their legs at once, and an SDP
+ * describing what the MCU sends them is written to
+ * run_dir/<meeting>/<endpoint>.sdp. Returns 0 or an errno.
+ */
+int mcu_room_alloc(struct mcu_room **roomp, const struct mcu_room_env *env,
+                   struct mcu_snapshot *snap, size_t meeting);
+
+/* Stop the ticks, free every leg. Returns NULL. */
+struct mcu_room *mcu_room_free(struct mcu_room *room);
+
+const char *mcu_room_id(const struct mcu_room *room);
+
+/* Slot of an endpoint id, or -1. */
+long mcu_room_slot(const struct mcu_room *room, const char *endpoint);
+
+/*
+ * Connect slot `slot` with a leg made from `params` (the engine fills
+ * ports and addresses from SDP or the roster). A leg already there is
+ * replaced (an endpoint that rebooted and called again). 0 or an errno.
+ */
+int mcu_room_attach(struct mcu_room *room, long slot,
+                    const struct mcu_leg_params *params);
+
+/* Disconnect slot `slot` (its leg is freed once no tick uses it). */
+void mcu_room_detach(struct mcu_room *room, long slot,
+                     enum mcu_part_state state);
+
+void mcu_room_set_state(struct mcu_room *room, long slot,
+                        enum mcu_part_state state);
+
+/* Floor control from the API or DTMF: 0 or an errno of mcu/floor.h. */
+int mcu_room_floor_request(struct mcu_room *room, long slot);
+int mcu_room_floor_withdraw(struct mcu_room *room, long slot);
+int mcu_room_floor_grant(struct mcu_room *room, long slot);
+int mcu_room_floor_revoke(struct mcu_room *room);
+
+int mcu_room_mute(struct mcu_room *room, long slot, int audio, int video);
+
+/* Change what the host (host=true) or the branches see. EINVAL: name. */
+int mcu_room_set_layout(struct mcu_room *room, bool host, const char *name);
+
+void mcu_room_stats(struct mcu_room *room, struct mcu_room_stats *st);
+
+/* One participant's view of itself for the API. */
+struct mcu_room_part {
+	const char *endpoint; /* roster id */
+	const char *name;
+	bool host;
+	enum mcu_part_state state;
+	enum mcu_floor_role floor;
+	bool muted_audio, muted_video;
+	double level_dbov;
+	bool has_leg;
+	struct mcu_leg_stats leg;
+	int out_width, out_height;
+	const char *vcodec, *acodec;
+};
+
+/* Fill `out` for slot `slot`; false when the slot does not exist. */
+bool mcu_room_part(struct mcu_room *room, long slot, struct mcu_room_part *out);
+size_t mcu_room_slots(const struct mcu_room *room);
+
+#endif

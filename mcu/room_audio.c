@@ -1,0 +1,207 @@
+/*
+ * The audio tick, every 20 ms (design.md "What keeps it fast" 4): pull
+ * and decode 20 ms from every leg, measure levels, let the floor decide
+ * who is audible, mix once, and encode:
+ *
+ *   - the common mix once per codec in use, for everyone not audible
+ *     (one encoder per codec, its packets sent by every such leg);
+ *   - an N-1 mix only for each audible participant, with an encoder of
+ *     its own kept while it stays audible.
+ *
+ * With 115 participants and one speaker that is at most five encodes per
+ * tick (four codecs for the common mix, one N-1), not 115.
+ */
+#define MCU_LOG_MODULE "audio"
+#include "mcu/room_internal.h"
+#include "conf/log.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include <libavutil/channel_layout.h>
+#include <libavutil/samplefmt.h>
+
+struct audio_out {
+	struct mcu_room *room;
+	int64_t now_us;
+	enum mcu_acodec codec; /* common: legs of this codec, not audible */
+	long only;             /* >= 0: just this slot */
+};
+
+static int alloc_pcm_frame(struct mcu_room *room)
+{
+	AVFrame *f = av_frame_alloc();
+	if (!f)
+		return ENOMEM;
+	f->format = AV_SAMPLE_FMT_S16;
+	f->sample_rate = MCU_AUDIO_RATE;
+	f->nb_samples = MCU_AUDIO_FRAME;
+	av_channel_layout_default(&f->ch_layout, 1);
+	if (av_frame_get_buffer(f, 0) < 0) {
+		av_frame_free(&f);
+		return ENOMEM;
+	}
+	room->pcm_frame = f;
+	return 0;
+}
+
+void mcu_room_audio_free(struct mcu_room *room)
+{
+	for (size_t i = 0; i <= MCU_ACODEC_G722; i++)
+		room->common_aenc[i] = mcu_aenc_free(room->common_aenc[i]);
+	for (size_t i = 0; room->parts && i < room->n_parts; i++)
+		room->parts[i].own_aenc = mcu_aenc_free(room->parts[i].own_aenc);
+	av_frame_free(&room->pcm_frame);
+}
+
+static void send_packet(const AVPacket *pkt, uint32_t ts_inc, void *arg)
+{
+	struct audio_out *o = arg;
+	struct mcu_room *room = o->room;
+	struct mcu_pkt *p = NULL;
+
+	if (mcu_pkt_dup(&p, pkt->data, (size_t)pkt->size))
+		return;
+	for (size_t i = 0; i < room->n_parts; i++) {
+		struct mcu_leg *leg = room->vt_audio[i];
+		const struct mcu_leg_params *lp;
+		if (!leg)
+			continue;
+		if (o->only >= 0) {
+			if ((long)i != o->only)
+				continue;
+		} else {
+			lp = mcu_leg_params(leg);
+			if (room->audible[i] || lp->acodec != o->codec)
+				continue;
+		}
+		mcu_leg_send_audio(leg, p, ts_inc, o->now_us);
+	}
+	mcu_pkt_put(p);
+}
+
+static struct mcu_aenc *new_encoder(struct mcu_room *room,
+                                    enum mcu_acodec codec)
+{
+	struct mcu_aenc *enc = NULL;
+	struct mcu_aenc_config cfg = {.codec = codec};
+	if (mcu_aenc_alloc(&enc, &cfg)) {
+		mcu_log_ratelimited(MCU_LOG_ERROR, 5000,
+		                    "%s: cannot start a %s encoder", room->id,
+		                    mcu_acodec_name(codec));
+		return NULL;
+	}
+	return enc;
+}
+
+static void encode_mix(struct mcu_room *room, struct mcu_aenc *enc,
+                       const int16_t *pcm, struct audio_out *o)
+{
+	if (av_frame_make_writable(room->pcm_frame) < 0)
+		return;
+	memcpy(room->pcm_frame->data[0], pcm,
+	       MCU_AUDIO_FRAME * sizeof(int16_t));
+	mcu_aenc_encode(enc, room->pcm_frame, send_packet, o);
+}
+
+/* Encode and send every distinct mix; returns encoders used. */
+static size_t encode_outputs(struct mcu_room *room, int64_t now_us)
+{
+	bool used[MCU_ACODEC_G722 + 1] = {false};
+	size_t encoders = 0;
+
+	for (size_t i = 0; i < room->n_parts; i++) {
+		struct mcu_leg *leg = room->vt_audio[i];
+		struct part *p = &room->parts[i];
+		if (!leg)
+			continue;
+		enum mcu_acodec c = mcu_leg_params(leg)->acodec;
+		if (!room->audible[i]) {
+			used[c] = true;
+			if (p->was_audible)
+				p->own_aenc = mcu_aenc_free(p->own_aenc);
+			p->was_audible = false;
+			continue;
+		}
+		/* An audible participant hears everyone but itself. */
+		if (!p->own_aenc)
+			p->own_aenc = new_encoder(room, c);
+		p->was_audible = true;
+		if (!p->own_aenc)
+			continue;
+		struct audio_out o = {room, now_us, c, (long)i};
+		encode_mix(room, p->own_aenc, mcu_mixer_minus(room->mixer, i),
+		           &o);
+		encoders++;
+	}
+	for (int c = MCU_ACODEC_OPUS; c <= MCU_ACODEC_G722; c++) {
+		if (!used[c]) {
+			room->common_aenc[c] = mcu_aenc_free(room->common_aenc[c]);
+			continue;
+		}
+		if (!room->common_aenc[c])
+			room->common_aenc[c] = new_encoder(room, c);
+		if (!room->common_aenc[c])
+			continue;
+		struct audio_out o = {room, now_us, (enum mcu_acodec)c, -1};
+		encode_mix(room, room->common_aenc[c],
+		           mcu_mixer_common(room->mixer), &o);
+		encoders++;
+	}
+	return encoders;
+}
+
+void mcu_room_audio_tick(int64_t deadline_ns, int64_t now_ns, void *arg)
+{
+	struct mcu_room *room = arg;
+	int64_t now_us = now_ns / 1000;
+	int16_t pcm[MCU_AUDIO_FRAME];
+	struct timespec t0, t1;
+	size_t encoders;
+	(void)deadline_ns;
+
+	if (!room->pcm_frame && alloc_pcm_frame(room))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pthread_mutex_lock(&room->lock);
+	room->arunning = true;
+	for (size_t i = 0; i < room->n_parts; i++) {
+		struct part *p = &room->parts[i];
+		bool on = p->leg && mcu_leg_params(p->leg)->has_audio;
+		room->vt_audio[i] = on ? p->leg : NULL;
+		room->present[i] = on && !p->mute_audio;
+	}
+	pthread_mutex_unlock(&room->lock);
+
+	for (size_t i = 0; i < room->n_parts; i++) {
+		struct mcu_leg *leg = room->vt_audio[i];
+		bool have = leg && mcu_leg_audio_pull(leg, now_us, pcm);
+		mcu_mixer_put(room->mixer, i,
+		              have && room->present[i] ? pcm : NULL);
+		room->voice[i] = mcu_mixer_voice(room->mixer, i);
+	}
+
+	pthread_mutex_lock(&room->lock);
+	for (size_t i = 0; i < room->n_parts; i++)
+		room->levels[i] = mcu_mixer_level(room->mixer, i);
+	mcu_floor_update(room->floor, now_us / 1000, room->voice,
+	                 room->levels, room->present, room->audible);
+	pthread_mutex_unlock(&room->lock);
+
+	mcu_mixer_mix(room->mixer, room->audible);
+	encoders = encode_outputs(room, now_us);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+
+	pthread_mutex_lock(&room->lock);
+	room->stat_aencs = encoders;
+	room->mix_ms = 0.9 * room->mix_ms +
+	               0.1 * ((double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	                      (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	for (size_t i = 0; i < room->n_parts; i++)
+		room->vt_audio[i] = NULL;
+	room->arunning = false;
+	room->agen++;
+	pthread_cond_broadcast(&room->tick_done);
+	pthread_mutex_unlock(&room->lock);
+}

@@ -1,0 +1,120 @@
+/*
+ * Shared between room.c (structure and control), room_video.c (the video
+ * tick) and room_audio.c (the audio tick). Not a public header.
+ */
+#ifndef MCU_ROOM_INTERNAL_H
+#define MCU_ROOM_INTERNAL_H
+
+#include <pthread.h>
+
+#include "codec/aenc.h"
+#include "codec/venc.h"
+#include "layout/catalog.h"
+#include "layout/compose.h"
+#include "layout/view.h"
+#include "mcu/mixer.h"
+#include "mcu/room.h"
+#include "transport/kfreq.h"
+
+struct vgroup;
+
+/* What the video tick copies of a slot under the lock. */
+struct vt_part {
+	struct mcu_leg *leg;
+	enum mcu_part_state state;
+	bool mute_video;
+	bool visible;
+	AVFrame *frame; /* latest picture, this tick */
+};
+
+struct part {
+	size_t endpoint;          /* index into conf->endpoints */
+	uint32_t id;              /* slot + 1: the id views use */
+	const char *eid;          /* roster id */
+	const char *name;         /* roster name (tile label) */
+	bool host;
+	/* room->lock */
+	struct mcu_leg *leg;
+	enum mcu_part_state state;
+	bool mute_audio, mute_video;
+	/* video tick only */
+	struct vgroup *group;
+	/* audio tick only */
+	struct mcu_aenc *own_aenc; /* its N-1 mix while audible */
+	bool was_audible;
+};
+
+/* One encoder group: a distinct picture at one size, codec, bitrate. */
+struct vgroup {
+	uint64_t view_key;
+	int width, height, bitrate;
+	enum mcu_vcodec codec;
+	int h264_mode;
+	struct mcu_venc *enc;
+	struct mcu_view view;  /* this tick's picture */
+	AVFrame *canvas;       /* this tick's composed canvas */
+	struct mcu_kfreq *kf;
+	unsigned idle_ticks;  /* ticks without a member */
+	bool used;            /* has members this tick */
+	struct vgroup *next;
+};
+
+struct tick_timing {
+	double sum_ms[3];  /* compose/encode/mix over the period */
+	unsigned n;
+};
+
+struct mcu_room {
+	struct mcu_room_env env;
+	struct mcu_snapshot *snap;
+	const struct mcu_conf *conf;
+	const struct mcu_conf_meeting *m;
+	char id[128];
+
+	pthread_mutex_t lock;
+	pthread_cond_t tick_done;   /* lock: a tick finished */
+	uint64_t vgen, agen;        /* lock: ticks finished */
+	bool vrunning, arunning;    /* lock */
+	struct part *parts;         /* structure fixed; fields marked above */
+	size_t n_parts;
+	long host_slot;
+	struct mcu_floor *floor;    /* lock */
+	struct mcu_layout host_layout, branch_layout; /* lock */
+	unsigned tour_seconds;
+	bool self_view;
+	int fps;
+	const char *preset;
+	int keyint;
+
+	/* video tick only */
+	struct mcu_compose *compose;
+	struct vt_part *vt;      /* per slot, this tick */
+	uint32_t *ids;           /* slot + 1, roster order */
+	struct vgroup *groups;
+	unsigned tour_page;
+	int64_t tour_changed_us;
+	uint64_t frame_no;
+
+	/* audio tick only */
+	struct mcu_mixer *mixer;
+	struct mcu_leg **vt_audio; /* per slot, this tick */
+	struct mcu_aenc *common_aenc[MCU_ACODEC_G722 + 1];
+	AVFrame *pcm_frame;
+	double *levels;  /* also read by the API under lock */
+	bool *voice, *present, *audible;
+
+	struct mcu_tick *vtick, *atick;
+
+	/* statistics, lock */
+	size_t stat_encoders, stat_views, stat_decoders, stat_aencs;
+	struct tick_timing timing;
+	double compose_ms, encode_ms, mix_ms;
+	int64_t next_report_us;
+};
+
+void mcu_room_video_tick(int64_t deadline_ns, int64_t now_ns, void *arg);
+void mcu_room_audio_tick(int64_t deadline_ns, int64_t now_ns, void *arg);
+void mcu_room_video_free(struct mcu_room *room);
+void mcu_room_audio_free(struct mcu_room *room);
+
+#endif

@@ -1,0 +1,478 @@
+/*
+ * The video tick (design.md "What keeps it fast" 1-3, 5). Once per frame
+ * interval:
+ *
+ *  1. Every connected viewer's picture is worked out (layout/view). Its
+ *     view key, output size, codec, bitrate and packetization mode name
+ *     its encoder group; viewers with the same key share one group. A
+ *     branch never sees itself, so the floor holder is in a group of its
+ *     own; the other 90 branches share one.
+ *  2. The union of what the groups show (plus the next tour page shortly
+ *     before it turns) is the set of visible sources; only those are
+ *     decoded. A source becoming visible asks its sender for a key frame.
+ *  3. Each distinct picture is composed once (groups with the same view
+ *     and size share the canvas; the compositor scales each source once
+ *     per tile size per tick).
+ *  4. Each group encodes once; its packets are made once and every member
+ *     leg sends them with its own header.
+ *
+ * Key frames: receivers' PLI/FIR and members joining a group are
+ * coalesced per group (transport/kfreq) so one IDR serves them all.
+ * A group nobody has used for five seconds is freed.
+ */
+#define MCU_LOG_MODULE "video"
+#include "mcu/room_internal.h"
+#include "conf/log.h"
+#include "transport/h264.h"
+#include "transport/vp8.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_PAYLOADS    1024
+#define MTU_PAYLOAD     1200
+#define GROUP_IDLE_S    5
+#define PREFETCH_US     1500000 /* decode the next tour page this early */
+#define REPORT_US       10000000
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
+	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static struct vgroup *find_group(struct mcu_room *room, uint64_t key,
+                                 const struct mcu_leg_params *lp)
+{
+	struct vgroup *g;
+	for (g = room->groups; g; g = g->next) {
+		if (g->view_key == key && g->width == lp->out_width &&
+		    g->height == lp->out_height &&
+		    g->bitrate == lp->out_bitrate && g->codec == lp->vcodec &&
+		    (g->codec != MCU_VCODEC_H264 ||
+		     g->h264_mode == lp->h264_mode))
+			return g;
+	}
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return NULL;
+	struct mcu_venc_config cfg = {
+		.codec = lp->vcodec,
+		.width = lp->out_width,
+		.height = lp->out_height,
+		.fps = room->fps,
+		.bitrate = lp->out_bitrate,
+		.keyint = room->keyint,
+		.preset = room->preset,
+		.threads = 1,
+	};
+	if (mcu_venc_alloc(&g->enc, &cfg) || mcu_kfreq_alloc(&g->kf, 0)) {
+		mcu_venc_free(g->enc);
+		free(g);
+		mcu_log_ratelimited(MCU_LOG_ERROR, 5000,
+		                    "%s: cannot start a %dx%d encoder", room->id,
+		                    lp->out_width, lp->out_height);
+		return NULL;
+	}
+	g->view_key = key;
+	g->width = lp->out_width;
+	g->height = lp->out_height;
+	g->bitrate = lp->out_bitrate;
+	g->codec = lp->vcodec;
+	g->h264_mode = lp->h264_mode;
+	g->next = room->groups;
+	room->groups = g;
+	mcu_log_debug("%s: new encoder group %dx%d %s %d kbit/s", room->id,
+	              g->width, g->height, mcu_vcodec_name(g->codec),
+	              g->bitrate / 1000);
+	return g;
+}
+
+static struct vgroup *group_free(struct vgroup *g)
+{
+	struct vgroup *next = g->next;
+	mcu_venc_free(g->enc);
+	mcu_kfreq_free(g->kf);
+	av_frame_free(&g->canvas);
+	free(g);
+	return next;
+}
+
+void mcu_room_video_free(struct mcu_room *room)
+{
+	struct vgroup *g = room->groups;
+	while (g)
+		g = group_free(g);
+	room->groups = NULL;
+	if (room->vt) {
+		for (size_t i = 0; i < room->n_parts; i++)
+			av_frame_free(&room->vt[i].frame);
+	}
+	free(room->vt);
+	free(room->ids);
+	room->vt = NULL;
+	room->ids = NULL;
+}
+
+static int ensure_arrays(struct mcu_room *room)
+{
+	if (room->vt)
+		return 0;
+	room->vt = calloc(room->n_parts, sizeof(*room->vt));
+	room->ids = calloc(room->n_parts, sizeof(*room->ids));
+	if (!room->vt || !room->ids)
+		return ENOMEM;
+	for (size_t i = 0; i < room->n_parts; i++)
+		room->ids[i] = room->parts[i].id;
+	return 0;
+}
+
+struct tick_in {
+	struct mcu_layout host_layout, branch_layout;
+	uint32_t floor, speaker;
+	bool prefetch;
+};
+
+/* Step 1: each viewer's view and group. */
+static void assign_groups(struct mcu_room *room, const struct tick_in *in)
+{
+	for (struct vgroup *g = room->groups; g; g = g->next)
+		g->used = false;
+	for (size_t i = 0; i < room->n_parts; i++) {
+		struct part *p = &room->parts[i];
+		struct vt_part *vp = &room->vt[i];
+		struct mcu_view_input vi = {
+			.layout = p->host ? in->host_layout : in->branch_layout,
+			.sources = room->ids,
+			.nsources = room->n_parts,
+			.viewer = p->id,
+			.host = room->parts[room->host_slot].id,
+			.floor = in->floor,
+			.speaker = in->speaker,
+			.self_view = room->self_view,
+			.tour_page = room->tour_page,
+		};
+		struct mcu_view view;
+		const struct mcu_leg_params *lp;
+		struct vgroup *g;
+
+		if (!vp->leg || !mcu_leg_params(vp->leg)->has_video) {
+			p->group = NULL;
+			continue;
+		}
+		lp = mcu_leg_params(vp->leg);
+		if (mcu_view_compute(&vi, &view))
+			continue;
+		g = find_group(room, mcu_view_key(&view), lp);
+		if (!g)
+			continue;
+		if (p->group != g)
+			/* A new stream for this leg: it needs an IDR. */
+			mcu_kfreq_request(g->kf, p->id, 0);
+		p->group = g;
+		if (!g->used) {
+			g->used = true;
+			g->view = view;
+		}
+	}
+}
+
+/* Step 2: decode exactly what some group shows. */
+static size_t mark_visible(struct mcu_room *room, const struct tick_in *in,
+                           int64_t now_us)
+{
+	size_t decoders = 0;
+	for (size_t i = 0; i < room->n_parts; i++)
+		room->vt[i].visible = false;
+	for (struct vgroup *g = room->groups; g; g = g->next) {
+		if (!g->used)
+			continue;
+		for (int t = 0; t < g->view.ntiles; t++)
+			if (g->view.tile[t])
+				room->vt[g->view.tile[t] - 1].visible = true;
+		for (int t = 0; in->prefetch && t < g->view.nnext; t++)
+			if (g->view.next[t])
+				room->vt[g->view.next[t] - 1].visible = true;
+	}
+	for (size_t i = 0; i < room->n_parts; i++) {
+		struct vt_part *vp = &room->vt[i];
+		bool on = vp->visible && !vp->mute_video;
+		if (!vp->leg)
+			continue;
+		mcu_leg_set_visible(vp->leg, on, now_us);
+		if (on && mcu_leg_params(vp->leg)->has_video)
+			decoders++;
+		av_frame_free(&vp->frame);
+		if (on)
+			vp->frame = mcu_leg_latest_frame(vp->leg, now_us, 0);
+	}
+	return decoders;
+}
+
+static void tile_input(const struct mcu_room *room, uint32_t id,
+                       struct mcu_compose_tile *t)
+{
+	const struct vt_part *vp;
+	memset(t, 0, sizeof(*t));
+	if (id == 0 || id > room->n_parts) {
+		t->card = MCU_CARD_EMPTY;
+		return;
+	}
+	vp = &room->vt[id - 1];
+	t->label = room->parts[id - 1].name;
+	if (!vp->leg)
+		t->card = vp->state == MCU_PART_DIALING ? MCU_CARD_CONNECTING
+		                                        : MCU_CARD_DISCONNECTED;
+	else if (vp->mute_video)
+		t->card = MCU_CARD_VIDEO_MUTED;
+	else if (!vp->frame)
+		t->card = MCU_CARD_NO_VIDEO;
+	else
+		t->frame = vp->frame;
+}
+
+/* Step 3: compose g's picture, or share an equal one of this tick. */
+static AVFrame *compose_group(struct mcu_room *room, struct vgroup *g)
+{
+	struct mcu_tile tiles[MCU_LAYOUT_MAX_TILES];
+	struct mcu_compose_tile in[MCU_LAYOUT_MAX_TILES];
+	size_t n = 0;
+
+	for (struct vgroup *o = room->groups; o != g; o = o->next)
+		if (o->used && o->canvas && o->view_key == g->view_key &&
+		    o->width == g->width && o->height == g->height)
+			return av_frame_clone(o->canvas);
+	if (mcu_layout_tiles(&g->view.layout, g->width, g->height, tiles,
+	                     MCU_LAYOUT_MAX_TILES, &n))
+		return NULL;
+	for (size_t t = 0; t < n; t++) {
+		tile_input(room, g->view.tile[t], &in[t]);
+		if ((int)t == g->view.highlight)
+			in[t].flags |= MCU_COMPOSE_HIGHLIGHT;
+		if ((int)t == g->view.floor_mark)
+			in[t].flags |= MCU_COMPOSE_FLOOR;
+	}
+	AVFrame *canvas = NULL;
+	if (mcu_compose_canvas(room->compose, g->width, g->height, &canvas))
+		return NULL;
+	if (mcu_compose_draw(room->compose, canvas, tiles, in, n)) {
+		av_frame_free(&canvas);
+		return NULL;
+	}
+	return canvas;
+}
+
+struct fanout {
+	struct mcu_room *room;
+	struct vgroup *g;
+	struct mcu_pkt *pl[MAX_PAYLOADS];
+	unsigned n;
+	uint32_t pts90k;
+	int64_t now_us;
+};
+
+static int collect_payload(const uint8_t *payload, size_t len, bool last,
+                           void *arg)
+{
+	struct fanout *f = arg;
+	(void)last;
+	if (f->n == MAX_PAYLOADS)
+		return ENOSPC;
+	return mcu_pkt_dup(&f->pl[f->n++], payload, len);
+}
+
+/* Step 4: one encoded frame, packetized once, sent by every member. */
+static void on_encoded(const AVPacket *pkt, bool key, void *arg)
+{
+	struct fanout *f = arg;
+	struct mcu_room *room = f->room;
+	struct vgroup *g = f->g;
+	int err;
+
+	f->n = 0;
+	if (g->codec == MCU_VCODEC_H264) {
+		err = mcu_h264_packetize(pkt->data, (size_t)pkt->size,
+		                         MTU_PAYLOAD, g->h264_mode, false,
+		                         collect_payload, f);
+	} else {
+		struct mcu_vp8_desc tmpl = {.has_picid = true,
+		                            .picid16 = true,
+		                            .picid = (uint16_t)(room->frame_no &
+		                                                0x7fff)};
+		err = mcu_vp8_packetize(pkt->data, (size_t)pkt->size,
+		                        MTU_PAYLOAD, &tmpl, collect_payload, f);
+	}
+	if (!err) {
+		if (key)
+			mcu_kfreq_sent(g->kf, f->now_us);
+		for (size_t i = 0; i < room->n_parts; i++) {
+			struct vt_part *vp = &room->vt[i];
+			if (room->parts[i].group == g && vp->leg)
+				mcu_leg_send_video(vp->leg, f->pl, f->n,
+				                   f->pts90k, key, f->now_us);
+		}
+	} else {
+		mcu_log_ratelimited(MCU_LOG_WARN, 5000,
+		                    "%s: cannot packetize a frame: %s",
+		                    room->id, strerror(err));
+	}
+	for (unsigned i = 0; i < f->n; i++)
+		mcu_pkt_put(f->pl[i]);
+	f->n = 0;
+}
+
+static void take_keyframe_requests(struct mcu_room *room, int64_t now_us)
+{
+	for (size_t i = 0; i < room->n_parts; i++) {
+		struct vt_part *vp = &room->vt[i];
+		struct part *p = &room->parts[i];
+		if (vp->leg && p->group &&
+		    mcu_leg_take_keyframe_request(vp->leg))
+			mcu_kfreq_request(p->group->kf, p->id, now_us);
+	}
+}
+
+static size_t encode_groups(struct mcu_room *room, int64_t deadline_ns,
+                            int64_t now_us, double *compose_ms,
+                            double *encode_ms, size_t *views)
+{
+	static __thread struct fanout f;
+	size_t encoders = 0;
+	f.room = room;
+	f.now_us = now_us;
+	f.pts90k = (uint32_t)(deadline_ns / 100000 * 9);
+	mcu_compose_tick(room->compose);
+	for (struct vgroup *g = room->groups; g; g = g->next) {
+		struct timespec t0;
+		if (!g->used)
+			continue;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		av_frame_free(&g->canvas);
+		g->canvas = compose_group(room, g);
+		*compose_ms += ms_since(&t0);
+		if (!g->canvas)
+			continue;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (mcu_kfreq_due(g->kf, now_us))
+			mcu_venc_request_keyframe(g->enc);
+		g->canvas->pts = (int64_t)room->frame_no;
+		f.g = g;
+		mcu_venc_encode(g->enc, g->canvas, on_encoded, &f);
+		*encode_ms += ms_since(&t0);
+		encoders++;
+	}
+	/* Distinct pictures: canvases not shared with an earlier group. */
+	for (struct vgroup *g = room->groups; g; g = g->next) {
+		bool first = g->used && g->canvas;
+		for (struct vgroup *o = room->groups; first && o != g;
+		     o = o->next)
+			if (o->used && o->canvas && o->view_key == g->view_key &&
+			    o->width == g->width && o->height == g->height)
+				first = false;
+		*views += first;
+	}
+	return encoders;
+}
+
+static void drop_idle_groups(struct mcu_room *room)
+{
+	struct vgroup **pp = &room->groups;
+	while (*pp) {
+		struct vgroup *g = *pp;
+		av_frame_free(&g->canvas);
+		if (g->used) {
+			g->idle_ticks = 0;
+		} else if (++g->idle_ticks > (unsigned)(GROUP_IDLE_S *
+		                                        room->fps)) {
+			*pp = group_free(g);
+			continue;
+		}
+		pp = &g->next;
+	}
+}
+
+static void report(struct mcu_room *room, size_t decoders, int64_t now_us)
+{
+	if (now_us < room->next_report_us)
+		return;
+	room->next_report_us = now_us + REPORT_US;
+	size_t connected = 0;
+	for (size_t i = 0; i < room->n_parts; i++)
+		connected += room->vt[i].leg != NULL;
+	mcu_log_info("%s: %zu/%zu connected, %zu views, %zu video encoders, "
+	             "%zu decoders, %zu audio encoders; per tick compose %.2f "
+	             "ms, encode %.2f ms, mix %.2f ms",
+	             room->id, connected, room->n_parts, room->stat_views,
+	             room->stat_encoders, decoders, room->stat_aencs,
+	             room->compose_ms, room->encode_ms, room->mix_ms);
+}
+
+static void snapshot_in(struct mcu_room *room, struct tick_in *in,
+                        int64_t now_us)
+{
+	long holder, speaker;
+	pthread_mutex_lock(&room->lock);
+	room->vrunning = true;
+	for (size_t i = 0; i < room->n_parts; i++) {
+		room->vt[i].leg = room->parts[i].leg;
+		room->vt[i].state = room->parts[i].state;
+		room->vt[i].mute_video = room->parts[i].mute_video;
+	}
+	in->host_layout = room->host_layout;
+	in->branch_layout = room->branch_layout;
+	holder = mcu_floor_holder(room->floor);
+	speaker = mcu_floor_speaker(room->floor);
+	pthread_mutex_unlock(&room->lock);
+	in->floor = holder >= 0 ? (uint32_t)holder + 1 : 0;
+	in->speaker = speaker >= 0 ? (uint32_t)speaker + 1 : 0;
+
+	int64_t period = (int64_t)room->tour_seconds * 1000000;
+	if (!room->tour_changed_us)
+		room->tour_changed_us = now_us;
+	if (now_us - room->tour_changed_us >= period) {
+		room->tour_page++;
+		room->tour_changed_us = now_us;
+	}
+	in->prefetch = now_us - room->tour_changed_us >= period - PREFETCH_US;
+}
+
+void mcu_room_video_tick(int64_t deadline_ns, int64_t now_ns, void *arg)
+{
+	struct mcu_room *room = arg;
+	int64_t now_us = now_ns / 1000;
+	struct tick_in in;
+	double compose_ms = 0, encode_ms = 0;
+	size_t views = 0, decoders, encoders;
+
+	if (ensure_arrays(room))
+		return;
+	snapshot_in(room, &in, now_us);
+	assign_groups(room, &in);
+	decoders = mark_visible(room, &in, now_us);
+	take_keyframe_requests(room, now_us);
+	encoders = encode_groups(room, deadline_ns, now_us, &compose_ms,
+	                         &encode_ms, &views);
+	drop_idle_groups(room);
+	for (size_t i = 0; i < room->n_parts; i++)
+		if (room->vt[i].leg)
+			mcu_leg_video_poll(room->vt[i].leg, now_us);
+	room->frame_no++;
+
+	pthread_mutex_lock(&room->lock);
+	room->stat_encoders = encoders;
+	room->stat_views = views;
+	room->stat_decoders = decoders;
+	room->compose_ms = 0.9 * room->compose_ms + 0.1 * compose_ms;
+	room->encode_ms = 0.9 * room->encode_ms + 0.1 * encode_ms;
+	report(room, decoders, now_us);
+	for (size_t i = 0; i < room->n_parts; i++)
+		room->vt[i].leg = NULL;
+	room->vrunning = false;
+	room->vgen++;
+	pthread_cond_broadcast(&room->tick_done);
+	pthread_mutex_unlock(&room->lock);
+}
