@@ -86,13 +86,13 @@ struct mcu_logbook {
 	pthread_mutex_t read_lock;
 
 	pthread_mutex_t lock;
-	pthread_cond_t work; /* events queued or stopping; lock */
-	pthread_cond_t done; /* handled advanced; lock */
-	struct ev **ring;    /* lock */
-	size_t cap, head, count; /* lock */
+	pthread_cond_t work;              /* events queued or stopping; lock */
+	pthread_cond_t done;              /* handled advanced; lock */
+	struct ev **ring;                 /* lock */
+	size_t cap, head, count;          /* lock */
 	uint64_t queued_seq, handled_seq; /* lock */
-	bool stopping; /* lock */
-	struct mcu_logbook_stats st; /* lock (depth computed on read) */
+	bool stopping;                    /* lock */
+	struct mcu_logbook_stats st;      /* lock (depth computed on read) */
 	pthread_t writer;
 	bool writer_running;
 };
@@ -201,8 +201,7 @@ static char *pack(char **cur, const char *s)
 
 static struct ev *ev_alloc(enum ev_kind kind, time_t at, const char *meeting,
                            const char *endpoint, const char *text,
-                           const char *detail, size_t n_branches,
-                           size_t extra)
+                           const char *detail, size_t n_branches, size_t extra)
 {
 	size_t size = sizeof(struct ev) + n_branches * sizeof(struct ev_unit) +
 	              slen(meeting) + slen(endpoint) + slen(text) +
@@ -277,8 +276,8 @@ static int push_simple(struct mcu_logbook *lb, enum ev_kind kind, time_t at,
 int mcu_logbook_meeting_started(struct mcu_logbook *lb,
                                 const struct mcu_logbook_start *s, time_t at)
 {
-	size_t extra = slen(s ? s->host.id : NULL) +
-	               slen(s ? s->host.name : NULL);
+	size_t extra =
+	    slen(s ? s->host.id : NULL) + slen(s ? s->host.name : NULL);
 	struct ev *ev;
 	char *cur;
 
@@ -311,8 +310,8 @@ int mcu_logbook_meeting_started(struct mcu_logbook *lb,
 }
 
 int mcu_logbook_meeting_started_conf(struct mcu_logbook *lb,
-                                     const struct mcu_conf *conf,
-                                     size_t index, time_t at)
+                                     const struct mcu_conf *conf, size_t index,
+                                     time_t at)
 {
 	const struct mcu_conf_meeting *m;
 	const struct mcu_conf_endpoint *h;
@@ -338,19 +337,19 @@ int mcu_logbook_meeting_started_conf(struct mcu_logbook *lb,
 			return EINVAL;
 		}
 		b = &conf->endpoints[m->branches[i]];
-		units[i] = (struct mcu_logbook_unit){b->id, b->name,
-		                                     (int)b->tier};
+		units[i] =
+		    (struct mcu_logbook_unit){b->id, b->name, (int)b->tier};
 	}
 	s = (struct mcu_logbook_start){
-		.meeting_id = m->id,
-		.title = m->title,
-		.host = {h->id, h->name, (int)h->tier},
-		.branches = units,
-		.n_branches = m->n_branches,
-		.planned_start = m->start,
-		.planned_end = m->end,
-		.emergency = m->emergency,
-		.ad_hoc = false,
+	    .meeting_id = m->id,
+	    .title = m->title,
+	    .host = {h->id, h->name, (int)h->tier},
+	    .branches = units,
+	    .n_branches = m->n_branches,
+	    .planned_start = m->start,
+	    .planned_end = m->end,
+	    .emergency = m->emergency,
+	    .ad_hoc = false,
 	};
 	err = mcu_logbook_meeting_started(lb, &s, at);
 	free(units);
@@ -393,9 +392,9 @@ int mcu_logbook_incident_raised(struct mcu_logbook *lb, const char *meeting_id,
 	                   kind, detail, 0, false);
 }
 
-int mcu_logbook_incident_cleared(struct mcu_logbook *lb,
-                                 const char *meeting_id, const char *endpoint,
-                                 const char *kind, time_t at)
+int mcu_logbook_incident_cleared(struct mcu_logbook *lb, const char *meeting_id,
+                                 const char *endpoint, const char *kind,
+                                 time_t at)
 {
 	if (!kind)
 		return EINVAL;
@@ -413,9 +412,8 @@ int mcu_logbook_test_result(struct mcu_logbook *lb, const char *meeting_id,
 	                   0, ready);
 }
 
-int mcu_logbook_recording_linked(struct mcu_logbook *lb,
-                                 const char *meeting_id, const char *path,
-                                 time_t at)
+int mcu_logbook_recording_linked(struct mcu_logbook *lb, const char *meeting_id,
+                                 const char *path, time_t at)
 {
 	if (!path)
 		return EINVAL;
@@ -575,11 +573,11 @@ static int find_row(sqlite3 *db, const char *meeting, struct row_ref *r)
 {
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(
-		db,
-		"SELECT id, actual_start IS NOT NULL, actual_end IS NOT NULL "
-		"FROM meetings WHERE meeting_id = ?1 "
-		"ORDER BY actual_end IS NULL DESC, id DESC LIMIT 1",
-		-1, &st, NULL);
+	    db,
+	    "SELECT id, actual_start IS NOT NULL, actual_end IS NOT NULL "
+	    "FROM meetings WHERE meeting_id = ?1 "
+	    "ORDER BY actual_end IS NULL DESC, id DESC LIMIT 1",
+	    -1, &st, NULL);
 	memset(r, 0, sizeof(*r));
 	if (rc != SQLITE_OK)
 		return rc;
@@ -622,55 +620,55 @@ static int ensure_row(sqlite3 *db, const char *meeting, struct row_ref *r)
 /* Migration i brings the schema from version i to i + 1. Never edit a
  * shipped one: append. */
 static const char *const migrations[] = {
-	/* 0 -> 1 */
-	"CREATE TABLE meetings ("
-	" id INTEGER PRIMARY KEY,"
-	" meeting_id TEXT NOT NULL,"
-	" title TEXT,"
-	" host TEXT,"
-	" host_name TEXT,"
-	" host_tier TEXT,"
-	" planned_start INTEGER, planned_end INTEGER,"
-	" actual_start INTEGER, actual_end INTEGER,"
-	" emergency INTEGER NOT NULL DEFAULT 0,"
-	" ad_hoc INTEGER NOT NULL DEFAULT 0,"
-	" recording TEXT,"
-	" state TEXT NOT NULL DEFAULT 'scheduled');"
-	"CREATE INDEX meetings_by_id ON meetings (meeting_id);"
-	"CREATE INDEX meetings_by_start ON meetings (actual_start);"
-	"CREATE TABLE invitees ("
-	" meeting INTEGER NOT NULL REFERENCES meetings (id),"
-	" endpoint TEXT NOT NULL,"
-	" name TEXT, tier TEXT,"
-	" role TEXT NOT NULL,"
-	" PRIMARY KEY (meeting, endpoint));"
-	"CREATE TABLE participation ("
-	" id INTEGER PRIMARY KEY,"
-	" meeting INTEGER NOT NULL REFERENCES meetings (id),"
-	" endpoint TEXT NOT NULL,"
-	" role TEXT NOT NULL,"
-	" joined_at INTEGER NOT NULL,"
-	" left_at INTEGER,"
-	" reason TEXT);"
-	"CREATE INDEX participation_by_meeting"
-	" ON participation (meeting, endpoint);"
-	"CREATE TABLE incidents ("
-	" id INTEGER PRIMARY KEY,"
-	" meeting INTEGER NOT NULL REFERENCES meetings (id),"
-	" endpoint TEXT,"
-	" kind TEXT NOT NULL,"
-	" raised_at INTEGER NOT NULL,"
-	" cleared_at INTEGER,"
-	" detail TEXT);"
-	"CREATE INDEX incidents_by_meeting ON incidents (meeting);"
-	"CREATE TABLE test_runs ("
-	" id INTEGER PRIMARY KEY,"
-	" meeting INTEGER NOT NULL REFERENCES meetings (id),"
-	" endpoint TEXT NOT NULL,"
-	" ready INTEGER NOT NULL,"
-	" reason TEXT,"
-	" checked_at INTEGER NOT NULL);"
-	"CREATE INDEX test_runs_by_meeting ON test_runs (meeting);",
+    /* 0 -> 1 */
+    "CREATE TABLE meetings ("
+    " id INTEGER PRIMARY KEY,"
+    " meeting_id TEXT NOT NULL,"
+    " title TEXT,"
+    " host TEXT,"
+    " host_name TEXT,"
+    " host_tier TEXT,"
+    " planned_start INTEGER, planned_end INTEGER,"
+    " actual_start INTEGER, actual_end INTEGER,"
+    " emergency INTEGER NOT NULL DEFAULT 0,"
+    " ad_hoc INTEGER NOT NULL DEFAULT 0,"
+    " recording TEXT,"
+    " state TEXT NOT NULL DEFAULT 'scheduled');"
+    "CREATE INDEX meetings_by_id ON meetings (meeting_id);"
+    "CREATE INDEX meetings_by_start ON meetings (actual_start);"
+    "CREATE TABLE invitees ("
+    " meeting INTEGER NOT NULL REFERENCES meetings (id),"
+    " endpoint TEXT NOT NULL,"
+    " name TEXT, tier TEXT,"
+    " role TEXT NOT NULL,"
+    " PRIMARY KEY (meeting, endpoint));"
+    "CREATE TABLE participation ("
+    " id INTEGER PRIMARY KEY,"
+    " meeting INTEGER NOT NULL REFERENCES meetings (id),"
+    " endpoint TEXT NOT NULL,"
+    " role TEXT NOT NULL,"
+    " joined_at INTEGER NOT NULL,"
+    " left_at INTEGER,"
+    " reason TEXT);"
+    "CREATE INDEX participation_by_meeting"
+    " ON participation (meeting, endpoint);"
+    "CREATE TABLE incidents ("
+    " id INTEGER PRIMARY KEY,"
+    " meeting INTEGER NOT NULL REFERENCES meetings (id),"
+    " endpoint TEXT,"
+    " kind TEXT NOT NULL,"
+    " raised_at INTEGER NOT NULL,"
+    " cleared_at INTEGER,"
+    " detail TEXT);"
+    "CREATE INDEX incidents_by_meeting ON incidents (meeting);"
+    "CREATE TABLE test_runs ("
+    " id INTEGER PRIMARY KEY,"
+    " meeting INTEGER NOT NULL REFERENCES meetings (id),"
+    " endpoint TEXT NOT NULL,"
+    " ready INTEGER NOT NULL,"
+    " reason TEXT,"
+    " checked_at INTEGER NOT NULL);"
+    "CREATE INDEX test_runs_by_meeting ON test_runs (meeting);",
 };
 
 #define SCHEMA_VERSION ((int64_t)(sizeof(migrations) / sizeof(migrations[0])))
@@ -758,8 +756,7 @@ out:
 	return err;
 }
 
-static int open_db(const char *path, int flags, unsigned busy_ms,
-                   sqlite3 **dbp)
+static int open_db(const char *path, int flags, unsigned busy_ms, sqlite3 **dbp)
 {
 	sqlite3 *db = NULL;
 	int rc = sqlite3_open_v2(path, &db, flags, NULL);
@@ -814,8 +811,8 @@ static int apply_started(sqlite3 *db, const struct ev *ev)
 	if (rc != SQLITE_OK)
 		return rc;
 	static const char ins[] =
-		"INSERT OR REPLACE INTO invitees (meeting, endpoint, name,"
-		" tier, role) VALUES (?1, ?2, ?3, ?4, ?5)";
+	    "INSERT OR REPLACE INTO invitees (meeting, endpoint, name,"
+	    " tier, role) VALUES (?1, ?2, ?3, ?4, ?5)";
 	rc = exec(db, ins, "issss", r.id, ev->host.id, ev->host.name,
 	          tier_text(ev->host.tier), "host");
 	for (size_t i = 0; i < ev->n_branches && rc == SQLITE_OK; i++) {
@@ -868,12 +865,13 @@ static int apply_joined(sqlite3 *db, const struct ev *ev)
 	          " WHERE meeting = ?2 AND endpoint = ?3 AND left_at IS NULL",
 	          "Tis", ev->at, r.id, ev->endpoint);
 	if (rc == SQLITE_OK)
-		rc = exec(db,
-		          "INSERT INTO participation (meeting, endpoint, role,"
-		          " joined_at) VALUES (?1, ?2, ?3, ?4)",
-		          "issT", r.id, ev->endpoint,
-		          mcu_logbook_role_name((enum mcu_logbook_role)ev->role),
-		          ev->at);
+		rc =
+		    exec(db,
+		         "INSERT INTO participation (meeting, endpoint, role,"
+		         " joined_at) VALUES (?1, ?2, ?3, ?4)",
+		         "issT", r.id, ev->endpoint,
+		         mcu_logbook_role_name((enum mcu_logbook_role)ev->role),
+		         ev->at);
 	return rc;
 }
 
@@ -905,8 +903,7 @@ static int apply_incident_raised(sqlite3 *db, const struct ev *ev)
 	return exec(db,
 	            "INSERT INTO incidents (meeting, endpoint, kind,"
 	            " raised_at, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-	            "issTs", r.id, ev->endpoint, ev->text, ev->at,
-	            ev->detail);
+	            "issTs", r.id, ev->endpoint, ev->text, ev->at, ev->detail);
 }
 
 static int apply_incident_cleared(sqlite3 *db, const struct ev *ev)
@@ -981,8 +978,8 @@ static int apply_kind(sqlite3 *db, const struct ev *ev)
 }
 
 static const char *const kind_names[] = {
-	"meeting_started", "meeting_ended",    "joined",      "left",
-	"incident_raised", "incident_cleared", "test_result", "recording_linked",
+    "meeting_started", "meeting_ended",    "joined",      "left",
+    "incident_raised", "incident_cleared", "test_result", "recording_linked",
 };
 
 /* One event, one transaction. Called with db_lock held. */
@@ -998,15 +995,15 @@ static enum apply_result apply(struct mcu_logbook *lb, const struct ev *ev)
 			if (rc == RC_IGNORED)
 				mcu_log_debug("%s for %s: no meeting row to "
 				              "apply it to",
-				              kind_names[ev->kind], ev->meeting);
+				              kind_names[ev->kind],
+				              ev->meeting);
 			return rc == RC_IGNORED ? APPLY_IGNORED : APPLY_OK;
 		}
 		rc = crc;
 	}
-	mcu_log_ratelimited(MCU_LOG_ERROR, 5000,
-	                    "cannot write %s of %s: %s (%d)",
-	                    kind_names[ev->kind], ev->meeting,
-	                    sqlite3_errmsg(db), rc);
+	mcu_log_ratelimited(
+	    MCU_LOG_ERROR, 5000, "cannot write %s of %s: %s (%d)",
+	    kind_names[ev->kind], ev->meeting, sqlite3_errmsg(db), rc);
 	if (!sqlite3_get_autocommit(db))
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	return APPLY_ERROR;
@@ -1215,6 +1212,10 @@ void mcu_logbook_flush(struct mcu_logbook *lb)
 
 void mcu_logbook_stats(struct mcu_logbook *lb, struct mcu_logbook_stats *st)
 {
+	if (!lb) {
+		memset(st, 0, sizeof(*st));
+		return;
+	}
 	pthread_mutex_lock(&lb->lock);
 	*st = lb->st;
 	st->depth = lb->count;
@@ -1251,8 +1252,8 @@ static int recover_one(sqlite3 *db, int64_t id, time_t now, time_t *endp)
 		return rc;
 	end = (time_t)last;
 	if (has_planned) {
-		time_t cap = (time_t)planned_end < now ? (time_t)planned_end
-		                                        : now;
+		time_t cap =
+		    (time_t)planned_end < now ? (time_t)planned_end : now;
 		if (cap > end)
 			end = cap;
 	}
@@ -1328,7 +1329,8 @@ int mcu_logbook_recover(struct mcu_logbook *lb, time_t now)
 			rc = sqlite3_exec(lb->wdb, "COMMIT", NULL, NULL, NULL);
 		if (rc != SQLITE_OK) {
 			mcu_log_error("recover: meeting row %lld: %s",
-			              (long long)ids[i], sqlite3_errmsg(lb->wdb));
+			              (long long)ids[i],
+			              sqlite3_errmsg(lb->wdb));
 			if (!sqlite3_get_autocommit(lb->wdb))
 				sqlite3_exec(lb->wdb, "ROLLBACK", NULL, NULL,
 				             NULL);
@@ -1349,8 +1351,8 @@ int mcu_logbook_recover(struct mcu_logbook *lb, time_t now)
 #define READ_FILTER                                                            \
 	"(?3 IS NULL AND actual_start >= ?1 AND actual_start < ?2)"            \
 	" OR meeting_id = ?3"
-#define CHILD_FILTER " WHERE meeting IN (SELECT id FROM meetings WHERE " \
-	READ_FILTER ")"
+#define CHILD_FILTER                                                           \
+	" WHERE meeting IN (SELECT id FROM meetings WHERE " READ_FILTER ")"
 
 struct row_index {
 	int64_t row;
@@ -1450,13 +1452,13 @@ static int read_meetings(struct reader *rd)
 	struct mcu_logbook_records *out = rd->out;
 	sqlite3_stmt *st;
 	int rc = prep_read(
-		rd,
-		"SELECT id, meeting_id, title, host, host_name, host_tier,"
-		" planned_start, planned_end, actual_start, actual_end,"
-		" emergency, ad_hoc, recording, state FROM meetings WHERE "
-		READ_FILTER
-		" ORDER BY COALESCE(actual_start, planned_start, 0), id",
-		&st);
+	    rd,
+	    "SELECT id, meeting_id, title, host, host_name, host_tier,"
+	    " planned_start, planned_end, actual_start, actual_end,"
+	    " emergency, ad_hoc, recording, state FROM meetings "
+	    "WHERE " READ_FILTER
+	    " ORDER BY COALESCE(actual_start, planned_start, 0), id",
+	    &st);
 	if (rc != SQLITE_OK)
 		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && !rd->oom) {
@@ -1592,8 +1594,7 @@ static void read_test(struct reader *rd, sqlite3_stmt *st,
 typedef void child_reader(struct reader *rd, sqlite3_stmt *st,
                           struct mcu_logbook_record *r);
 
-static int read_children(struct reader *rd, const char *sql,
-                         child_reader *fn)
+static int read_children(struct reader *rd, const char *sql, child_reader *fn)
 {
 	sqlite3_stmt *st;
 	int rc = prep_read(rd, sql, &st);
@@ -1601,7 +1602,7 @@ static int read_children(struct reader *rd, const char *sql,
 		return rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && !rd->oom) {
 		struct mcu_logbook_record *r =
-			record_of(rd, sqlite3_column_int64(st, 0));
+		    record_of(rd, sqlite3_column_int64(st, 0));
 		if (r)
 			fn(rd, st, r);
 	}
@@ -1636,17 +1637,19 @@ int mcu_logbook_read(struct mcu_logbook *lb, time_t from, time_t to,
 		                   " ORDER BY meeting, rowid",
 		                   read_invitee);
 	if (rc == SQLITE_OK && !rd.oom && out->n)
-		rc = read_children(&rd,
-		                   "SELECT meeting, endpoint, role, joined_at,"
-		                   " left_at, reason FROM participation"
-		                   CHILD_FILTER " ORDER BY meeting, joined_at, id",
-		                   read_presence);
+		rc = read_children(
+		    &rd,
+		    "SELECT meeting, endpoint, role, joined_at,"
+		    " left_at, reason FROM participation" CHILD_FILTER
+		    " ORDER BY meeting, joined_at, id",
+		    read_presence);
 	if (rc == SQLITE_OK && !rd.oom && out->n)
-		rc = read_children(&rd,
-		                   "SELECT meeting, endpoint, kind, raised_at,"
-		                   " cleared_at, detail FROM incidents"
-		                   CHILD_FILTER " ORDER BY meeting, raised_at, id",
-		                   read_incident);
+		rc = read_children(
+		    &rd,
+		    "SELECT meeting, endpoint, kind, raised_at,"
+		    " cleared_at, detail FROM incidents" CHILD_FILTER
+		    " ORDER BY meeting, raised_at, id",
+		    read_incident);
 	if (rc == SQLITE_OK && !rd.oom && out->n)
 		rc = read_children(&rd,
 		                   "SELECT meeting, endpoint, ready, reason,"

@@ -35,7 +35,7 @@
 struct mcu_logbook;
 
 struct mcu_logbook_opts {
-	size_t queue_capacity;   /* events; 0: 4096 */
+	size_t queue_capacity;    /* events; 0: 4096 */
 	unsigned busy_timeout_ms; /* 0: 5000 */
 	/* Largest database in pages (PRAGMA max_page_count); 0: no limit.
 	 * Tests use it to make SQLite fail with SQLITE_FULL. */
@@ -68,7 +68,7 @@ struct mcu_logbook_unit {
 struct mcu_logbook_start {
 	const char *meeting_id; /* required */
 	const char *title;
-	struct mcu_logbook_unit host; /* host.id required */
+	struct mcu_logbook_unit host;            /* host.id required */
 	const struct mcu_logbook_unit *branches; /* invited branches */
 	size_t n_branches;
 	time_t planned_start, planned_end; /* 0 when ad hoc */
@@ -113,8 +113,8 @@ int mcu_logbook_meeting_started(struct mcu_logbook *lb,
                                 const struct mcu_logbook_start *s, time_t at);
 /* The same built from roster meeting `index` of `conf` (not ad hoc). */
 int mcu_logbook_meeting_started_conf(struct mcu_logbook *lb,
-                                     const struct mcu_conf *conf,
-                                     size_t index, time_t at);
+                                     const struct mcu_conf *conf, size_t index,
+                                     time_t at);
 int mcu_logbook_meeting_ended(struct mcu_logbook *lb, const char *meeting_id,
                               time_t at);
 int mcu_logbook_joined(struct mcu_logbook *lb, const char *meeting_id,
@@ -129,16 +129,15 @@ int mcu_logbook_incident_raised(struct mcu_logbook *lb, const char *meeting_id,
                                 const char *endpoint, const char *kind,
                                 const char *detail, time_t at);
 /* Clears the latest open incident of `kind` for `endpoint`. */
-int mcu_logbook_incident_cleared(struct mcu_logbook *lb,
-                                 const char *meeting_id, const char *endpoint,
-                                 const char *kind, time_t at);
+int mcu_logbook_incident_cleared(struct mcu_logbook *lb, const char *meeting_id,
+                                 const char *endpoint, const char *kind,
+                                 time_t at);
 /* A test-run check; creates a "scheduled" row for a meeting not started. */
 int mcu_logbook_test_result(struct mcu_logbook *lb, const char *meeting_id,
                             const char *endpoint, bool ready,
                             const char *reason, time_t at);
-int mcu_logbook_recording_linked(struct mcu_logbook *lb,
-                                 const char *meeting_id, const char *path,
-                                 time_t at);
+int mcu_logbook_recording_linked(struct mcu_logbook *lb, const char *meeting_id,
+                                 const char *path, time_t at);
 
 /* ---- reading ---- */
 
@@ -179,7 +178,7 @@ struct mcu_logbook_record {
 	time_t planned_start, planned_end, actual_start, actual_end;
 	bool emergency, ad_hoc;
 	char *recording;
-	char *state; /* "scheduled", "live", "ended" */
+	char *state;                          /* "scheduled", "live", "ended" */
 	struct mcu_logbook_invitee *invitees; /* host first, then branches */
 	size_t n_invitees;
 	struct mcu_logbook_presence *presence; /* by join time */

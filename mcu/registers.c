@@ -118,7 +118,7 @@ static void csv_cell(struct csv *c, const char *s)
 }
 
 static void csv_cellf(struct csv *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void csv_cellf(struct csv *c, const char *fmt, ...)
 {
 	char buf[64];
@@ -272,7 +272,8 @@ static size_t n_joined(const struct mcu_logbook_record *r)
 
 static long duration_s(const struct mcu_logbook_record *r)
 {
-	if (!r->actual_start || !r->actual_end || r->actual_end < r->actual_start)
+	if (!r->actual_start || !r->actual_end ||
+	    r->actual_end < r->actual_start)
 		return -1;
 	return (long)(r->actual_end - r->actual_start);
 }
@@ -313,27 +314,25 @@ enum {
 };
 
 static const struct col meeting_cols[M_COUNT] = {
-	{"meeting_id", "Mã cuộc họp", "Meeting ID"},
-	{"title", "Nội dung cuộc họp", "Title"},
-	{"host", "Mã điểm cầu chủ trì", "Host ID"},
-	{"host_name", "Đơn vị chủ trì", "Host unit"},
-	{"planned_start", "Bắt đầu theo kế hoạch", "Planned start"},
-	{"planned_end", "Kết thúc theo kế hoạch", "Planned end"},
-	{"actual_start", "Bắt đầu thực tế", "Actual start"},
-	{"actual_end", "Kết thúc thực tế", "Actual end"},
-	{"duration_minutes", "Thời lượng (phút)", "Duration (minutes)"},
-	{"branches_planned", "Số điểm cầu nhánh theo kế hoạch",
-	 "Branches planned"},
-	{"branches_joined", "Số điểm cầu nhánh tham dự", "Branches joined"},
-	{"branches_planned_list", "Điểm cầu nhánh theo kế hoạch",
-	 "Planned branches"},
-	{"branches_joined_list", "Điểm cầu nhánh đã tham dự",
-	 "Joined branches"},
-	{"emergency", "Họp khẩn cấp", "Emergency"},
-	{"ad_hoc", "Ngoài lịch", "Ad hoc"},
-	{"recording", "Tệp ghi hình", "Recording file"},
-	{"incidents", "Số sự cố", "Incidents"},
-	{"state", "Trạng thái", "State"},
+    {"meeting_id", "Mã cuộc họp", "Meeting ID"},
+    {"title", "Nội dung cuộc họp", "Title"},
+    {"host", "Mã điểm cầu chủ trì", "Host ID"},
+    {"host_name", "Đơn vị chủ trì", "Host unit"},
+    {"planned_start", "Bắt đầu theo kế hoạch", "Planned start"},
+    {"planned_end", "Kết thúc theo kế hoạch", "Planned end"},
+    {"actual_start", "Bắt đầu thực tế", "Actual start"},
+    {"actual_end", "Kết thúc thực tế", "Actual end"},
+    {"duration_minutes", "Thời lượng (phút)", "Duration (minutes)"},
+    {"branches_planned", "Số điểm cầu nhánh theo kế hoạch", "Branches planned"},
+    {"branches_joined", "Số điểm cầu nhánh tham dự", "Branches joined"},
+    {"branches_planned_list", "Điểm cầu nhánh theo kế hoạch",
+     "Planned branches"},
+    {"branches_joined_list", "Điểm cầu nhánh đã tham dự", "Joined branches"},
+    {"emergency", "Họp khẩn cấp", "Emergency"},
+    {"ad_hoc", "Ngoài lịch", "Ad hoc"},
+    {"recording", "Tệp ghi hình", "Recording file"},
+    {"incidents", "Số sự cố", "Incidents"},
+    {"state", "Trạng thái", "State"},
 };
 
 /* "a; b; c" of the planned (or joined) branches; malloc'd or NULL. */
@@ -397,8 +396,10 @@ static void meeting_csv_row(struct csv *c, const struct mcu_logbook_record *r,
 	csv_cellf(c, "%zu", n_joined(r));
 	csv_cell(c, planned);
 	csv_cell(c, joined_l);
-	csv_cell(c, r->emergency ? tr(lang, "Có", "yes") : tr(lang, "Không", "no"));
-	csv_cell(c, r->ad_hoc ? tr(lang, "Có", "yes") : tr(lang, "Không", "no"));
+	csv_cell(c, r->emergency ? tr(lang, "Có", "yes")
+	                         : tr(lang, "Không", "no"));
+	csv_cell(c,
+	         r->ad_hoc ? tr(lang, "Có", "yes") : tr(lang, "Không", "no"));
 	csv_cell(c, r->recording);
 	csv_cellf(c, "%zu", r->n_incidents);
 	csv_cell(c, state_label(r->state, lang));
@@ -418,12 +419,11 @@ static json_t *presence_json(const struct mcu_logbook_record *r)
 				name = r->invitees[j].name;
 		}
 		json_array_append_new(
-			a, json_pack("{s:o, s:o, s:s, s:o, s:o, s:o}",
-		                     "endpoint", jstr(p->endpoint), "name",
-		                     jstr(name), "role",
-		                     mcu_logbook_role_name(p->role), "joined",
-		                     jtime(p->joined), "left", jtime(p->left),
-		                     "reason", jstr(p->reason)));
+		    a, json_pack("{s:o, s:o, s:s, s:o, s:o, s:o}", "endpoint",
+		                 jstr(p->endpoint), "name", jstr(name), "role",
+		                 mcu_logbook_role_name(p->role), "joined",
+		                 jtime(p->joined), "left", jtime(p->left),
+		                 "reason", jstr(p->reason)));
 	}
 	return a;
 }
@@ -434,11 +434,10 @@ static json_t *incidents_json(const struct mcu_logbook_record *r)
 	for (size_t i = 0; a && i < r->n_incidents; i++) {
 		const struct mcu_logbook_incident *x = &r->incidents[i];
 		json_array_append_new(
-			a, json_pack("{s:o, s:o, s:o, s:o, s:o}", "endpoint",
-		                     jstr(x->endpoint), "kind", jstr(x->kind),
-		                     "raised", jtime(x->raised), "cleared",
-		                     jtime(x->cleared), "detail",
-		                     jstr(x->detail)));
+		    a, json_pack("{s:o, s:o, s:o, s:o, s:o}", "endpoint",
+		                 jstr(x->endpoint), "kind", jstr(x->kind),
+		                 "raised", jtime(x->raised), "cleared",
+		                 jtime(x->cleared), "detail", jstr(x->detail)));
 	}
 	return a;
 }
@@ -449,10 +448,9 @@ static json_t *tests_json(const struct mcu_logbook_record *r)
 	for (size_t i = 0; a && i < r->n_tests; i++) {
 		const struct mcu_logbook_test *x = &r->tests[i];
 		json_array_append_new(
-			a, json_pack("{s:o, s:b, s:o, s:o}", "endpoint",
-		                     jstr(x->endpoint), "ready", x->ready,
-		                     "reason", jstr(x->reason), "checked",
-		                     jtime(x->at)));
+		    a, json_pack("{s:o, s:b, s:o, s:o}", "endpoint",
+		                 jstr(x->endpoint), "ready", x->ready, "reason",
+		                 jstr(x->reason), "checked", jtime(x->at)));
 	}
 	return a;
 }
@@ -464,7 +462,7 @@ static json_t *list_json(const struct mcu_logbook_record *r, bool planned)
 		for (size_t i = 0; a && i < r->n_invitees; i++) {
 			if (r->invitees[i].role != MCU_LOGBOOK_HOST)
 				json_array_append_new(
-					a, jstr(r->invitees[i].endpoint));
+				    a, jstr(r->invitees[i].endpoint));
 		}
 	} else {
 		for (size_t i = 0; a && i < r->n_presence; i++) {
@@ -492,8 +490,7 @@ static json_t *meeting_json(const struct mcu_logbook_record *r, bool detail)
 	json_object_set_new(o, "actual_start", jtime(r->actual_start));
 	json_object_set_new(o, "actual_end", jtime(r->actual_end));
 	json_object_set_new(o, "duration_minutes",
-	                    d >= 0 ? json_integer((d + 30) / 60)
-	                           : json_null());
+	                    d >= 0 ? json_integer((d + 30) / 60) : json_null());
 	json_object_set_new(o, "branches_planned",
 	                    json_pack("{s:I, s:o}", "count",
 	                              (json_int_t)n_planned(r), "list",
@@ -516,9 +513,8 @@ static json_t *meeting_json(const struct mcu_logbook_record *r, bool detail)
 	return o;
 }
 
-int mcu_registers_meetings(const struct mcu_logbook_records *recs,
-                           time_t from, time_t to,
-                           enum mcu_registers_format format,
+int mcu_registers_meetings(const struct mcu_logbook_records *recs, time_t from,
+                           time_t to, enum mcu_registers_format format,
                            enum mcu_lang lang, unsigned flags,
                            struct mcu_registers_doc *out)
 {
@@ -551,10 +547,10 @@ int mcu_registers_meeting_detail(const struct mcu_logbook_records *recs,
 	for (size_t i = 0; a && i < recs->n; i++)
 		json_array_append_new(a, meeting_json(&recs->v[i], true));
 	return json_finish(
-		json_pack("{s:o, s:o}", "meeting_id",
-	                  jstr(recs->n ? recs->v[0].meeting_id : NULL),
-	                  "sessions", a),
-		out);
+	    json_pack("{s:o, s:o}", "meeting_id",
+	              jstr(recs->n ? recs->v[0].meeting_id : NULL), "sessions",
+	              a),
+	    out);
 }
 
 /* ------------------------------------------- half-yearly register */
@@ -764,33 +760,33 @@ static void csv_rate(struct csv *c, size_t attended, size_t invited)
 }
 
 static const struct col host_cols[] = {
-	{"host", "Mã đơn vị chủ trì", "Host ID"},
-	{"host_name", "Đơn vị chủ trì", "Host unit"},
-	{"tier", "Cấp", "Tier"},
-	{"meetings", "Số cuộc họp", "Meetings"},
-	{"hours", "Tổng số giờ", "Total hours"},
-	{"emergency", "Họp khẩn cấp", "Emergency meetings"},
+    {"host", "Mã đơn vị chủ trì", "Host ID"},
+    {"host_name", "Đơn vị chủ trì", "Host unit"},
+    {"tier", "Cấp", "Tier"},
+    {"meetings", "Số cuộc họp", "Meetings"},
+    {"hours", "Tổng số giờ", "Total hours"},
+    {"emergency", "Họp khẩn cấp", "Emergency meetings"},
 };
 
 static const struct col tier_cols[] = {
-	{"tier", "Cấp", "Tier"},
-	{"meetings", "Số cuộc họp", "Meetings"},
-	{"hours", "Tổng số giờ", "Total hours"},
-	{"emergency", "Họp khẩn cấp", "Emergency meetings"},
-	{"invited", "Lượt được mời", "Invitations"},
-	{"attended", "Lượt tham dự", "Attendances"},
-	{"attendance_percent", "Tỷ lệ tham dự (%)", "Attendance rate (%)"},
-	{"incidents", "Sự cố", "Incidents"},
+    {"tier", "Cấp", "Tier"},
+    {"meetings", "Số cuộc họp", "Meetings"},
+    {"hours", "Tổng số giờ", "Total hours"},
+    {"emergency", "Họp khẩn cấp", "Emergency meetings"},
+    {"invited", "Lượt được mời", "Invitations"},
+    {"attended", "Lượt tham dự", "Attendances"},
+    {"attendance_percent", "Tỷ lệ tham dự (%)", "Attendance rate (%)"},
+    {"incidents", "Sự cố", "Incidents"},
 };
 
 static const struct col endpoint_cols[] = {
-	{"endpoint", "Mã điểm cầu", "Endpoint ID"},
-	{"name", "Điểm cầu", "Endpoint"},
-	{"tier", "Cấp", "Tier"},
-	{"invited", "Số lần được mời", "Invited"},
-	{"attended", "Số lần tham dự", "Attended"},
-	{"attendance_percent", "Tỷ lệ tham dự (%)", "Attendance rate (%)"},
-	{"incidents", "Sự cố", "Incidents"},
+    {"endpoint", "Mã điểm cầu", "Endpoint ID"},
+    {"name", "Điểm cầu", "Endpoint"},
+    {"tier", "Cấp", "Tier"},
+    {"invited", "Số lần được mời", "Invited"},
+    {"attended", "Số lần tham dự", "Attended"},
+    {"attendance_percent", "Tỷ lệ tham dự (%)", "Attendance rate (%)"},
+    {"incidents", "Sự cố", "Incidents"},
 };
 
 #define NCOLS(a) (sizeof(a) / sizeof((a)[0]))
@@ -907,8 +903,8 @@ static json_t *hy_json(const struct halfyear *hy, time_t from, time_t to)
 	json_t *hosts = json_array(), *tiers = json_array(),
 	       *eps = json_array();
 	for (size_t i = 0; hosts && i < hy->hosts.n; i++)
-		json_array_append_new(hosts,
-		                      hy_json_agg(&hy->hosts.v[i], true, false));
+		json_array_append_new(
+		    hosts, hy_json_agg(&hy->hosts.v[i], true, false));
 	for (int t = 0; tiers && t < MCU_TIER_COUNT; t++)
 		json_array_append_new(tiers,
 		                      hy_json_agg(&hy->tiers[t], false, false));
@@ -926,9 +922,8 @@ static json_t *hy_json(const struct halfyear *hy, time_t from, time_t to)
 	                 "endpoints", eps, "total", total);
 }
 
-int mcu_registers_halfyear(const struct mcu_logbook_records *recs,
-                           time_t from, time_t to,
-                           enum mcu_registers_format format,
+int mcu_registers_halfyear(const struct mcu_logbook_records *recs, time_t from,
+                           time_t to, enum mcu_registers_format format,
                            enum mcu_lang lang, unsigned flags,
                            enum mcu_registers_section section,
                            struct mcu_registers_doc *out)
@@ -999,33 +994,30 @@ out:
 enum { ROLE_LEADER, ROLE_TECHNICIAN, ROLE_SUPPORT, ROLE_COUNT };
 
 static const struct col contact_cols[] = {
-	{"id", "Mã đơn vị", "Unit ID"},
-	{"name", "Tên đơn vị", "Unit"},
-	{"tier", "Cấp", "Tier"},
-	{"parent", "Đơn vị cấp trên", "Parent unit"},
-	{"leader_name", "Lãnh đạo: họ tên", "Leader: name"},
-	{"leader_title", "Lãnh đạo: chức vụ", "Leader: title"},
-	{"leader_email", "Lãnh đạo: thư điện tử", "Leader: e-mail"},
-	{"leader_phone", "Lãnh đạo: điện thoại", "Leader: phone"},
-	{"technician_name", "Kỹ thuật chính: họ tên", "Technician: name"},
-	{"technician_title", "Kỹ thuật chính: chức vụ", "Technician: title"},
-	{"technician_email", "Kỹ thuật chính: thư điện tử",
-	 "Technician: e-mail"},
-	{"technician_phone", "Kỹ thuật chính: điện thoại",
-	 "Technician: phone"},
-	{"support_name", "Kỹ thuật hỗ trợ: họ tên", "Support technician: name"},
-	{"support_title", "Kỹ thuật hỗ trợ: chức vụ",
-	 "Support technician: title"},
-	{"support_email", "Kỹ thuật hỗ trợ: thư điện tử",
-	 "Support technician: e-mail"},
-	{"support_phone", "Kỹ thuật hỗ trợ: điện thoại",
-	 "Support technician: phone"},
+    {"id", "Mã đơn vị", "Unit ID"},
+    {"name", "Tên đơn vị", "Unit"},
+    {"tier", "Cấp", "Tier"},
+    {"parent", "Đơn vị cấp trên", "Parent unit"},
+    {"leader_name", "Lãnh đạo: họ tên", "Leader: name"},
+    {"leader_title", "Lãnh đạo: chức vụ", "Leader: title"},
+    {"leader_email", "Lãnh đạo: thư điện tử", "Leader: e-mail"},
+    {"leader_phone", "Lãnh đạo: điện thoại", "Leader: phone"},
+    {"technician_name", "Kỹ thuật chính: họ tên", "Technician: name"},
+    {"technician_title", "Kỹ thuật chính: chức vụ", "Technician: title"},
+    {"technician_email", "Kỹ thuật chính: thư điện tử", "Technician: e-mail"},
+    {"technician_phone", "Kỹ thuật chính: điện thoại", "Technician: phone"},
+    {"support_name", "Kỹ thuật hỗ trợ: họ tên", "Support technician: name"},
+    {"support_title", "Kỹ thuật hỗ trợ: chức vụ", "Support technician: title"},
+    {"support_email", "Kỹ thuật hỗ trợ: thư điện tử",
+     "Support technician: e-mail"},
+    {"support_phone", "Kỹ thuật hỗ trợ: điện thoại",
+     "Support technician: phone"},
 };
 
 static const struct col gap_cols[] = {
-	{"id", "Mã đơn vị", "Unit ID"},
-	{"name", "Tên đơn vị", "Unit"},
-	{"missing", "Thông tin còn thiếu", "Missing"},
+    {"id", "Mã đơn vị", "Unit ID"},
+    {"name", "Tên đơn vị", "Unit"},
+    {"missing", "Thông tin còn thiếu", "Missing"},
 };
 
 static const char *const role_keys[ROLE_COUNT] = {"leader", "technician",
@@ -1088,9 +1080,9 @@ int mcu_registers_contacts_gaps(const struct mcu_conf *conf,
 	for (size_t i = 0; i < conf->n_endpoints; i++) {
 		const struct mcu_conf_endpoint *e = &conf->endpoints[i];
 		struct mcu_registers_gap g = {
-			i, contact_gap(contact(e, ROLE_LEADER)),
-			contact_gap(contact(e, ROLE_TECHNICIAN)),
-			contact_gap(contact(e, ROLE_SUPPORT))};
+		    i, contact_gap(contact(e, ROLE_LEADER)),
+		    contact_gap(contact(e, ROLE_TECHNICIAN)),
+		    contact_gap(contact(e, ROLE_SUPPORT))};
 		if (!g.leader && !g.technician && !g.support)
 			continue;
 		if (!v) {
@@ -1143,9 +1135,8 @@ static char *gap_text(const struct mcu_registers_gap *g, enum mcu_lang lang)
 	return c.p;
 }
 
-int mcu_registers_contacts_csv(const struct mcu_conf *conf,
-                               enum mcu_lang lang, unsigned flags,
-                               struct mcu_registers_doc *out)
+int mcu_registers_contacts_csv(const struct mcu_conf *conf, enum mcu_lang lang,
+                               unsigned flags, struct mcu_registers_doc *out)
 {
 	struct csv c;
 	if (!conf || !out)
@@ -1190,7 +1181,7 @@ int mcu_registers_contacts_gaps_csv(const struct mcu_conf *conf,
 	csv_headings(&c, gap_cols, NCOLS(gap_cols), lang);
 	for (size_t i = 0; i < n; i++) {
 		const struct mcu_conf_endpoint *e =
-			&conf->endpoints[gaps[i].endpoint];
+		    &conf->endpoints[gaps[i].endpoint];
 		char *text = gap_text(&gaps[i], lang);
 		if (!text)
 			c.oom = true;
@@ -1213,8 +1204,7 @@ static json_t *contact_json(const struct mcu_conf_contact *k)
 	                 jstr(k->phone));
 }
 
-int mcu_registers_contacts_json(const struct mcu_conf *conf,
-                                enum mcu_lang lang,
+int mcu_registers_contacts_json(const struct mcu_conf *conf, enum mcu_lang lang,
                                 struct mcu_registers_doc *out)
 {
 	struct mcu_registers_gap *gaps = NULL;
@@ -1243,9 +1233,9 @@ int mcu_registers_contacts_json(const struct mcu_conf *conf,
 	inc = json_array();
 	for (size_t i = 0; inc && i < n; i++) {
 		const struct mcu_conf_endpoint *e =
-			&conf->endpoints[gaps[i].endpoint];
+		    &conf->endpoints[gaps[i].endpoint];
 		const unsigned bits[ROLE_COUNT] = {
-			gaps[i].leader, gaps[i].technician, gaps[i].support};
+		    gaps[i].leader, gaps[i].technician, gaps[i].support};
 		char *text = gap_text(&gaps[i], lang);
 		json_t *o = json_pack("{s:o, s:o, s:o}", "id", jstr(e->id),
 		                      "name", jstr(e->name), "text",
@@ -1254,7 +1244,8 @@ int mcu_registers_contacts_json(const struct mcu_conf *conf,
 		for (int r = 0; o && r < ROLE_COUNT; r++) {
 			json_t *w = json_array();
 			if (bits[r] & MCU_REGISTERS_GAP_MISSING)
-				json_array_append_new(w, json_string("missing"));
+				json_array_append_new(w,
+				                      json_string("missing"));
 			if (bits[r] & MCU_REGISTERS_GAP_NO_NAME)
 				json_array_append_new(w, json_string("name"));
 			if (bits[r] & MCU_REGISTERS_GAP_NO_PHONE)
@@ -1264,9 +1255,8 @@ int mcu_registers_contacts_json(const struct mcu_conf *conf,
 		json_array_append_new(inc, o);
 	}
 	free(gaps);
-	return json_finish(json_pack("{s:o, s:o}", "units", units,
-	                             "incomplete", inc),
-	                   out);
+	return json_finish(
+	    json_pack("{s:o, s:o}", "units", units, "incomplete", inc), out);
 }
 
 /* ------------------------------------------------------ API layer */
@@ -1413,8 +1403,8 @@ int mcu_registers_logbook_export(struct mcu_logbook *lb,
 	err = mcu_logbook_read(lb, from, to, NULL, &recs);
 	if (err)
 		return err;
-	err = mcu_registers_meetings(&recs, from, to, p.format, p.lang,
-	                             p.flags, out);
+	err = mcu_registers_meetings(&recs, from, to, p.format, p.lang, p.flags,
+	                             out);
 	mcu_logbook_records_clear(&recs);
 	return err;
 }
@@ -1455,8 +1445,8 @@ int mcu_registers_halfyear_export(struct mcu_logbook *lb,
 	err = mcu_logbook_read(lb, from, to, NULL, &recs);
 	if (err)
 		return err;
-	err = mcu_registers_halfyear(&recs, from, to, p.format, p.lang,
-	                             p.flags, section, out);
+	err = mcu_registers_halfyear(&recs, from, to, p.format, p.lang, p.flags,
+	                             section, out);
 	mcu_logbook_records_clear(&recs);
 	return err;
 }

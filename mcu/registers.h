@@ -60,9 +60,8 @@ enum mcu_registers_section {
 /* ---- formatting ---- */
 
 /* The meeting register of `recs` (CSV or JSON; JSON with participants). */
-int mcu_registers_meetings(const struct mcu_logbook_records *recs,
-                           time_t from, time_t to,
-                           enum mcu_registers_format format,
+int mcu_registers_meetings(const struct mcu_logbook_records *recs, time_t from,
+                           time_t to, enum mcu_registers_format format,
                            enum mcu_lang lang, unsigned flags,
                            struct mcu_registers_doc *out);
 
@@ -72,9 +71,8 @@ int mcu_registers_meeting_detail(const struct mcu_logbook_records *recs,
                                  struct mcu_registers_doc *out);
 
 /* The half-yearly register (Phụ lục I) of the meetings in `recs`. */
-int mcu_registers_halfyear(const struct mcu_logbook_records *recs,
-                           time_t from, time_t to,
-                           enum mcu_registers_format format,
+int mcu_registers_halfyear(const struct mcu_logbook_records *recs, time_t from,
+                           time_t to, enum mcu_registers_format format,
                            enum mcu_lang lang, unsigned flags,
                            enum mcu_registers_section section,
                            struct mcu_registers_doc *out);
@@ -85,27 +83,24 @@ int mcu_registers_halfyear(const struct mcu_logbook_records *recs,
 #define MCU_REGISTERS_GAP_NO_PHONE 0x4u
 
 struct mcu_registers_gap {
-	size_t endpoint; /* index into conf->endpoints */
+	size_t endpoint;                      /* index into conf->endpoints */
 	unsigned leader, technician, support; /* MCU_REGISTERS_GAP_* bits */
 };
 
 /* Units whose contacts are incomplete, in roster order (*gapsp malloc'd,
  * NULL when none). Returns 0 or ENOMEM. */
 int mcu_registers_contacts_gaps(const struct mcu_conf *conf,
-                                struct mcu_registers_gap **gapsp,
-                                size_t *np);
+                                struct mcu_registers_gap **gapsp, size_t *np);
 
 /* The contacts register (Phụ lục II): one row per unit. */
-int mcu_registers_contacts_csv(const struct mcu_conf *conf,
-                               enum mcu_lang lang, unsigned flags,
-                               struct mcu_registers_doc *out);
+int mcu_registers_contacts_csv(const struct mcu_conf *conf, enum mcu_lang lang,
+                               unsigned flags, struct mcu_registers_doc *out);
 /* The incomplete units as CSV: id, name, what is missing (in `lang`). */
 int mcu_registers_contacts_gaps_csv(const struct mcu_conf *conf,
                                     enum mcu_lang lang, unsigned flags,
                                     struct mcu_registers_doc *out);
 /* Both in one JSON document: {"units": [...], "incomplete": [...]}. */
-int mcu_registers_contacts_json(const struct mcu_conf *conf,
-                                enum mcu_lang lang,
+int mcu_registers_contacts_json(const struct mcu_conf *conf, enum mcu_lang lang,
                                 struct mcu_registers_doc *out);
 
 /* ---- for the API layer ---- */

@@ -84,7 +84,8 @@ static void table_parse(struct table *t, const char *s, size_t len)
 		if (s[i] == '"') {
 			for (i++;; i++) {
 				assert_true(i < len); /* unterminated quote */
-				if (s[i] == '"' && i + 1 < len && s[i + 1] == '"')
+				if (s[i] == '"' && i + 1 < len &&
+				    s[i + 1] == '"')
 					field[f++] = s[i++];
 				else if (s[i] == '"')
 					break;
@@ -167,10 +168,10 @@ static struct mcu_logbook *open_lb(const struct mcu_logbook_opts *o)
 }
 
 static const struct mcu_logbook_unit units[] = {
-	{"ubnd-tp", "UBND thành phố", MCU_TIER_CITY},
-	{"q-ninh-kieu", "UBND quận Ninh Kiều", MCU_TIER_DISTRICT},
-	{"q-cai-rang", "UBND quận Cái Răng", MCU_TIER_DISTRICT},
-	{"p-an-hoa", "UBND phường An Hòa", MCU_TIER_COMMUNE},
+    {"ubnd-tp", "UBND thành phố", MCU_TIER_CITY},
+    {"q-ninh-kieu", "UBND quận Ninh Kiều", MCU_TIER_DISTRICT},
+    {"q-cai-rang", "UBND quận Cái Răng", MCU_TIER_DISTRICT},
+    {"p-an-hoa", "UBND phường An Hòa", MCU_TIER_COMMUNE},
 };
 
 static void start(struct mcu_logbook *lb, const char *id, const char *title,
@@ -181,14 +182,14 @@ static void start(struct mcu_logbook *lb, const char *id, const char *title,
 	for (size_t i = 0; i < n; i++)
 		b[i] = units[br[i]];
 	struct mcu_logbook_start s = {
-		.meeting_id = id,
-		.title = title,
-		.host = units[host],
-		.branches = b,
-		.n_branches = n,
-		.planned_start = ps,
-		.planned_end = pe,
-		.emergency = emergency,
+	    .meeting_id = id,
+	    .title = title,
+	    .host = units[host],
+	    .branches = b,
+	    .n_branches = n,
+	    .planned_start = ps,
+	    .planned_end = pe,
+	    .emergency = emergency,
 	};
 	assert_int_equal(mcu_logbook_meeting_started(lb, &s, at), 0);
 }
@@ -203,8 +204,8 @@ static void record_day(struct mcu_logbook *lb)
 	      vn(2026, 12, 7, 10, 0), false, vn(2026, 12, 7, 8, 2));
 	mcu_logbook_joined(lb, "giao-ban-49", "ubnd-tp", MCU_LOGBOOK_HOST,
 	                   vn(2026, 12, 7, 8, 2));
-	mcu_logbook_joined(lb, "giao-ban-49", "q-ninh-kieu",
-	                   MCU_LOGBOOK_BRANCH, vn(2026, 12, 7, 8, 3));
+	mcu_logbook_joined(lb, "giao-ban-49", "q-ninh-kieu", MCU_LOGBOOK_BRANCH,
+	                   vn(2026, 12, 7, 8, 3));
 	mcu_logbook_joined(lb, "giao-ban-49", "q-cai-rang", MCU_LOGBOOK_BRANCH,
 	                   vn(2026, 12, 7, 8, 5));
 	mcu_logbook_incident_raised(lb, "giao-ban-49", "q-cai-rang",
@@ -214,8 +215,8 @@ static void record_day(struct mcu_logbook *lb)
 	                             "poor-audio", vn(2026, 12, 7, 8, 40));
 	mcu_logbook_left(lb, "giao-ban-49", "q-ninh-kieu", "timeout",
 	                 vn(2026, 12, 7, 9, 0));
-	mcu_logbook_joined(lb, "giao-ban-49", "q-ninh-kieu",
-	                   MCU_LOGBOOK_BRANCH, vn(2026, 12, 7, 9, 2));
+	mcu_logbook_joined(lb, "giao-ban-49", "q-ninh-kieu", MCU_LOGBOOK_BRANCH,
+	                   vn(2026, 12, 7, 9, 2));
 	mcu_logbook_recording_linked(lb, "giao-ban-49",
 	                             "/var/lib/mcud/recordings/gb49.mkv",
 	                             vn(2026, 12, 7, 8, 2));
@@ -257,8 +258,9 @@ static void day_csv_round_trip(void **state)
 	                    "UBND thành phố");
 	assert_string_equal(cell(&t, 1, col_of(&t, 0, "Bắt đầu theo kế hoạch")),
 	                    "2026-12-07 08:00");
-	assert_string_equal(cell(&t, 1, col_of(&t, 0, "Kết thúc theo kế hoạch")),
-	                    "2026-12-07 10:00");
+	assert_string_equal(
+	    cell(&t, 1, col_of(&t, 0, "Kết thúc theo kế hoạch")),
+	    "2026-12-07 10:00");
 	assert_string_equal(cell(&t, 1, col_of(&t, 0, "Bắt đầu thực tế")),
 	                    "2026-12-07 08:02");
 	assert_string_equal(cell(&t, 1, col_of(&t, 0, "Kết thúc thực tế")),
@@ -266,16 +268,15 @@ static void day_csv_round_trip(void **state)
 	assert_string_equal(cell(&t, 1, col_of(&t, 0, "Thời lượng (phút)")),
 	                    "123");
 	assert_string_equal(
-		cell(&t, 1, col_of(&t, 0, "Số điểm cầu nhánh theo kế hoạch")),
-		"3");
+	    cell(&t, 1, col_of(&t, 0, "Số điểm cầu nhánh theo kế hoạch")), "3");
 	assert_string_equal(
-		cell(&t, 1, col_of(&t, 0, "Số điểm cầu nhánh tham dự")), "2");
+	    cell(&t, 1, col_of(&t, 0, "Số điểm cầu nhánh tham dự")), "2");
 	assert_string_equal(
-		cell(&t, 1, col_of(&t, 0, "Điểm cầu nhánh theo kế hoạch")),
-		"q-ninh-kieu; q-cai-rang; p-an-hoa");
+	    cell(&t, 1, col_of(&t, 0, "Điểm cầu nhánh theo kế hoạch")),
+	    "q-ninh-kieu; q-cai-rang; p-an-hoa");
 	assert_string_equal(
-		cell(&t, 1, col_of(&t, 0, "Điểm cầu nhánh đã tham dự")),
-		"q-ninh-kieu; q-cai-rang");
+	    cell(&t, 1, col_of(&t, 0, "Điểm cầu nhánh đã tham dự")),
+	    "q-ninh-kieu; q-cai-rang");
 	assert_string_equal(cell(&t, 1, col_of(&t, 0, "Họp khẩn cấp")),
 	                    "Không");
 	assert_string_equal(cell(&t, 1, col_of(&t, 0, "Tệp ghi hình")),
@@ -339,41 +340,40 @@ static void day_json_participants(void **state)
 	m = json_array_get(json_object_get(root, "meetings"), 0);
 	assert_string_equal(json_string_value(json_object_get(m, "title")),
 	                    title49);
-	assert_int_equal(json_integer_value(
-				 json_object_get(m, "duration_minutes")),
-	                 123);
+	assert_int_equal(
+	    json_integer_value(json_object_get(m, "duration_minutes")), 123);
 	assert_int_equal(json_integer_value(json_object_get(
-				 json_object_get(m, "branches_joined"), "count")),
+	                     json_object_get(m, "branches_joined"), "count")),
 	                 2);
 	assert_true(json_is_false(json_object_get(m, "emergency")));
 	p = json_object_get(m, "participants");
 	assert_int_equal(json_array_size(p), 4);
 	/* ordered by join time: host, ninh-kieu, cai-rang, ninh-kieu again */
 	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(p, 1), "endpoint")),
+	                        json_array_get(p, 1), "endpoint")),
 	                    "q-ninh-kieu");
-	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(p, 1), "joined")),
-	                    "2026-12-07T08:03:00+07:00");
-	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(p, 1), "left")),
-	                    "2026-12-07T09:00:00+07:00");
-	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(p, 1), "reason")),
-	                    "timeout");
-	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(p, 3), "joined")),
-	                    "2026-12-07T09:02:00+07:00");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(p, 1), "joined")),
+	    "2026-12-07T08:03:00+07:00");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(p, 1), "left")),
+	    "2026-12-07T09:00:00+07:00");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(p, 1), "reason")),
+	    "timeout");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(p, 3), "joined")),
+	    "2026-12-07T09:02:00+07:00");
 	/* still there at the end: closed by the end of the meeting */
-	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(p, 3), "left")),
-	                    "2026-12-07T10:05:00+07:00");
-	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(p, 3), "reason")),
-	                    "meeting-ended");
-	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(p, 2), "name")),
-	                    "UBND quận Cái Răng");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(p, 3), "left")),
+	    "2026-12-07T10:05:00+07:00");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(p, 3), "reason")),
+	    "meeting-ended");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(p, 2), "name")),
+	    "UBND quận Cái Răng");
 	json_decref(root);
 	mcu_registers_doc_clear(&doc);
 
@@ -497,8 +497,7 @@ static void half_year_register(void **state)
 	h = row_of(&t, 0, "Mã điểm cầu");
 	c = col_of(&t, h, "Tỷ lệ tham dự (%)");
 	r = row_of(&t, h, "q-ninh-kieu");
-	assert_string_equal(cell(&t, r, col_of(&t, h, "Số lần được mời")),
-	                    "3");
+	assert_string_equal(cell(&t, r, col_of(&t, h, "Số lần được mời")), "3");
 	assert_string_equal(cell(&t, r, c), "100.0");
 	assert_string_equal(cell(&t, r, col_of(&t, h, "Sự cố")), "1");
 	assert_string_equal(cell(&t, r, c), "100.0");
@@ -532,8 +531,8 @@ static void half_year_register(void **state)
 	x = json_object_get(root, "total");
 	assert_int_equal(json_integer_value(json_object_get(x, "meetings")), 3);
 	assert_true(json_real_value(json_object_get(x, "hours")) == 4.25);
-	assert_true(json_real_value(json_object_get(
-			    x, "attendance_percent")) == 70.0);
+	assert_true(json_real_value(json_object_get(x, "attendance_percent")) ==
+	            70.0);
 	x = json_array_get(json_object_get(root, "hosts"), 0);
 	assert_string_equal(json_string_value(json_object_get(x, "host")),
 	                    "ubnd-tp");
@@ -674,9 +673,9 @@ static void full_queue_drops_without_blocking(void **state)
 
 	/* another connection holds the write lock: the writer waits */
 	assert_int_equal(sqlite3_open(dbpath, &blocker), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(blocker, "BEGIN IMMEDIATE", NULL, NULL,
-	                              NULL),
-	                 SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(blocker, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+	    SQLITE_OK);
 	start(lb, "q", "Q", 0, NULL, 0, 0, 0, false, 1000);
 	t0 = now_s();
 	do { /* until the writer has taken it and sits in the busy wait */
@@ -687,8 +686,8 @@ static void full_queue_drops_without_blocking(void **state)
 
 	t0 = now_s();
 	for (int i = 0; i < 100; i++) {
-		int err = mcu_logbook_incident_raised(lb, "q", "x", "poor-video",
-		                                      NULL, 1001 + i);
+		int err = mcu_logbook_incident_raised(
+		    lb, "q", "x", "poor-video", NULL, 1001 + i);
 		if (err == 0)
 			ok++;
 		else if (err == EAGAIN)
@@ -733,9 +732,8 @@ static void disk_full_is_counted_and_survived(void **state)
 	assert_int_equal(st.errors, 0);
 
 	for (int i = 0; i < 40; i++)
-		assert_int_equal(mcu_logbook_incident_raised(lb, "f", "x",
-		                                             "poor-video", big,
-		                                             1002 + i),
+		assert_int_equal(mcu_logbook_incident_raised(
+		                     lb, "f", "x", "poor-video", big, 1002 + i),
 		                 0);
 	mcu_logbook_flush(lb);
 	mcu_logbook_stats(lb, &st);
@@ -744,9 +742,8 @@ static void disk_full_is_counted_and_survived(void **state)
 	assert_true(st.written < 42); /* not all */
 
 	/* still accepted and, when no new page is needed, still written */
-	assert_int_equal(mcu_logbook_left(lb, "f", "q-ninh-kieu", "hangup",
-	                                  2000),
-	                 0);
+	assert_int_equal(
+	    mcu_logbook_left(lb, "f", "q-ninh-kieu", "hangup", 2000), 0);
 	mcu_logbook_flush(lb);
 	mcu_logbook_stats(lb, &st2);
 	assert_int_equal(st2.written, st.written + 1);
@@ -843,9 +840,9 @@ static void reopen_keeps_schema_and_rows(void **state)
 	assert_int_equal(sqlite3_column_int(st, 0), 1);
 	assert_int_equal(sqlite3_column_int(st, 1), 1);
 	sqlite3_finalize(st);
-	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st,
-	                                    NULL),
-	                 SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL),
+	    SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
 	sqlite3_finalize(st);
@@ -867,30 +864,30 @@ static void reopen_keeps_schema_and_rows(void **state)
 static void conf_meeting_start(void **state)
 {
 	static const char yaml[] =
-		"mcu: {timezone: Asia/Ho_Chi_Minh}\n"
-		"endpoints:\n"
-		"  - {id: h, name: \"Host H\", tier: city, sip: \"sip:h@10.0.0.1\"}\n"
-		"  - {id: b1, name: \"Branch 1\", tier: district,"
-		" sip: \"sip:b1@10.0.0.2\"}\n"
-		"  - {id: b2, name: \"Branch 2\", tier: commune, parent: b1,"
-		" sip: \"sip:b2@10.0.0.3\"}\n"
-		"meetings:\n"
-		"  - {id: m, title: \"Họp M\", host: h, branches: [b1, b2],"
-		" start: 2026-12-07T08:00, end: 2026-12-07T09:00,"
-		" announced: 2026-12-01, emergency: false}\n";
+	    "mcu: {timezone: Asia/Ho_Chi_Minh}\n"
+	    "endpoints:\n"
+	    "  - {id: h, name: \"Host H\", tier: city, sip: "
+	    "\"sip:h@10.0.0.1\"}\n"
+	    "  - {id: b1, name: \"Branch 1\", tier: district,"
+	    " sip: \"sip:b1@10.0.0.2\"}\n"
+	    "  - {id: b2, name: \"Branch 2\", tier: commune, parent: b1,"
+	    " sip: \"sip:b2@10.0.0.3\"}\n"
+	    "meetings:\n"
+	    "  - {id: m, title: \"Họp M\", host: h, branches: [b1, b2],"
+	    " start: 2026-12-07T08:00, end: 2026-12-07T09:00,"
+	    " announced: 2026-12-01, emergency: false}\n";
 	struct mcu_conf_report rep = {0};
 	struct mcu_conf *conf = NULL;
 	struct mcu_logbook *lb;
 	struct mcu_logbook_records recs;
 	(void)state;
 
-	assert_int_equal(mcu_conf_load_buffer("t.yaml", yaml, strlen(yaml),
-	                                      &conf, &rep),
-	                 0);
+	assert_int_equal(
+	    mcu_conf_load_buffer("t.yaml", yaml, strlen(yaml), &conf, &rep), 0);
 	mcu_conf_report_clear(&rep);
 	lb = open_lb(NULL);
-	assert_int_equal(mcu_logbook_meeting_started_conf(lb, conf, 0,
-	                                                  vn(2026, 12, 7, 8, 0)),
+	assert_int_equal(mcu_logbook_meeting_started_conf(
+	                     lb, conf, 0, vn(2026, 12, 7, 8, 0)),
 	                 0);
 	assert_int_equal(mcu_logbook_meeting_started_conf(lb, conf, 5, 0),
 	                 EINVAL);
