@@ -898,16 +898,18 @@ static enum MHD_Result h_action(struct mcu_api *api, struct MHD_Connection *c,
 	status = api->be.action(api->be.arg, &a, &result, detail,
 	                        sizeof(detail));
 	detail[sizeof(detail) - 1] = '\0';
+	/* a.endpoint, a.layout, a.file point into body: log first */
+	if (status >= 200 && status < 300)
+		mcu_log_info("%s%s%s%s%s: %d", mcu_api_verb_name(a.verb),
+		             a.meeting ? " " : "", a.meeting ? a.meeting : "",
+		             a.endpoint ? " " : "", a.endpoint ? a.endpoint : "",
+		             status);
 	json_decref(body);
 	if (status >= 200 && status < 300) {
 		if (!json_is_object(result)) {
 			json_decref(result);
 			result = json_pack("{s:b}", "ok", 1);
 		}
-		mcu_log_info("%s%s%s%s%s: %d", mcu_api_verb_name(a.verb),
-		             a.meeting ? " " : "", a.meeting ? a.meeting : "",
-		             a.endpoint ? " " : "", a.endpoint ? a.endpoint : "",
-		             status);
 		return send_json(api, c, r, status, result);
 	}
 	json_decref(result);

@@ -726,7 +726,11 @@ static void sse_slow_client_never_blocks(void **state)
 		                 0);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	secs = (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
-	assert_true(secs < 2.0);
+	/* A publisher that waited for the stuck client would wait for the
+	 * server's 60 s connection timeout; typical is well under 1 s. */
+	if (secs > 1.0)
+		fprintf(stderr, "5000 publishes took %.2f s\n", secs);
+	assert_true(secs < 20.0);
 	f = mcu_metrics_find(fx->metrics, MCU_M_API_EVENT_CLIENTS_DROPPED);
 	assert_non_null(f);
 	dropped = mcu_metric_get(f, NULL, 0);
