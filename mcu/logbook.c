@@ -897,7 +897,10 @@ static int apply_left(sqlite3 *db, const struct ev *ev)
 static int apply_incident_raised(sqlite3 *db, const struct ev *ev)
 {
 	struct row_ref r;
-	int rc = ensure_row(db, ev->meeting, &r);
+	/* a late report after the end still belongs to that meeting */
+	int rc = find_row(db, ev->meeting, &r);
+	if (rc == SQLITE_OK && !r.exists)
+		rc = ensure_row(db, ev->meeting, &r);
 	if (rc != SQLITE_OK)
 		return rc;
 	return exec(db,

@@ -779,6 +779,10 @@ static void test_run_before_start_and_odd_events(void **state)
 	start(lb, "t", "T", 0, br, 2, vn(2026, 12, 7, 8, 0),
 	      vn(2026, 12, 7, 9, 0), true, vn(2026, 12, 7, 8, 0));
 	start(lb, "t", "T", 0, br, 2, 0, 0, true, vn(2026, 12, 7, 8, 1));
+	mcu_logbook_meeting_ended(lb, "t", vn(2026, 12, 7, 9, 0));
+	/* reported late: still this meeting's, no new row */
+	mcu_logbook_incident_raised(lb, "t", "p-an-hoa", "connection-lost",
+	                            NULL, vn(2026, 12, 7, 9, 1));
 	mcu_logbook_flush(lb);
 	mcu_logbook_stats(lb, &st);
 	assert_int_equal(st.ignored, 4);
@@ -797,6 +801,8 @@ static void test_run_before_start_and_odd_events(void **state)
 	assert_int_equal(recs.v[0].n_invitees, 3);
 	assert_int_equal(recs.v[0].invitees[0].role, MCU_LOGBOOK_HOST);
 	assert_int_equal(recs.v[0].invitees[2].tier, MCU_TIER_COMMUNE);
+	assert_int_equal(recs.v[0].n_incidents, 1);
+	assert_int_equal(recs.v[0].incidents[0].cleared, 0);
 	mcu_logbook_records_clear(&recs);
 
 	assert_int_equal(mcu_registers_meeting_export(lb, &q, &doc), 0);
@@ -805,7 +811,7 @@ static void test_run_before_start_and_odd_events(void **state)
 	json_t *m = json_array_get(json_object_get(root, "sessions"), 0);
 	assert_int_equal(json_array_size(json_object_get(m, "test_runs")), 2);
 	assert_string_equal(json_string_value(json_object_get(m, "state")),
-	                    "live");
+	                    "ended");
 	json_decref(root);
 	mcu_registers_doc_clear(&doc);
 	mcu_logbook_close(lb);
