@@ -127,7 +127,7 @@ mcud_run() {
 	roster >"$d/roster.yaml"
 	"$MCUD" --check "$d/roster.yaml" >"$d/check.out" 2>&1 ||
 		die "roster refused: $(cat "$d/check.out")"
-	python3 "$HERE/rtpcount.py" "$BASE" "$d/out.h264" $((WARM + T + 30)) \
+	python3 "$HERE/rtpcount.py" "$BASE" "$d/out.h264" $((WARM + T + 600)) \
 		>"$d/recv.json" 2>"$d/recv.err" &
 	rpid=$!
 	PIDS+=("$rpid")
@@ -175,6 +175,8 @@ mcud_run() {
 import json, sys
 r = json.load(open(sys.argv[1]))
 ticks, hz, n = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+if len(r["marks"]) < 2:
+    sys.exit("rtpcount.py ended before the window closed")
 (ta, fa), (tb, fb) = r["marks"][0], r["marks"][1]
 frames = fb - fa
 cpu = ticks / hz
