@@ -171,7 +171,7 @@ mcud_run() {
 	kill -TERM "$rpid"
 	wait "$rpid" 2>/dev/null
 	wait "${spids[@]}" 2>/dev/null
-	python3 - "$d/recv.json" "$((t1 - t0))" "$HZ" "$n" <<'PY' >"$d/result"
+	python3 - "$d/recv.json" "$((t1 - t0))" "$HZ" "$n" <<'PY' >"$d/result" || die "mcud run $n: no frame count"
 import json, sys
 r = json.load(open(sys.argv[1]))
 ticks, hz, n = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
