@@ -10,7 +10,13 @@
  */
 #define MCU_LOG_MODULE "daemon"
 #include "mcu/daemon.h"
+#include "mcu/api.h"
+#include "mcu/api_live.h"
+#include "mcu/api_roster.h"
 #include "mcu/engine.h"
+#include "mcu/logbook.h"
+#include "mcu/metrics.h"
+#include "mcu/registers.h"
 #include "mcu/timeline.h"
 #include "conf/log.h"
 
@@ -30,6 +36,13 @@
 
 #define WORKPOOL_CAPACITY 4096
 
+struct override {
+	char id[128];
+	bool start;      /* started early */
+	bool stop;       /* stopped by an operator */
+	unsigned extend; /* minutes added to the end */
+};
+
 struct mcu_daemon {
 	char *config_path;
 	char *run_dir;
@@ -39,6 +52,17 @@ struct mcu_daemon {
 
 	struct mcu_workpool *pool;
 	struct mcu_engine *engine;
+	struct mcu_metrics *metrics;
+	struct mcu_api_roster *roster;
+	struct mcu_api_live *live;
+	struct mcu_api *api;
+	struct mcu_logbook *logbook; /* NULL when it cannot be opened */
+
+	/* Operators' changes to the roster times (start early, stop,
+	 * extend), by meeting id; read by API threads too. */
+	pthread_mutex_t ovr_lock;
+	struct override *ovr; /* ovr_lock */
+	size_t n_ovr;         /* ovr_lock */
 
 	int sig_fd;
 	int timer_fd;
@@ -175,6 +199,8 @@ int mcu_daemon_reload(struct mcu_daemon *d)
 		return err;
 	}
 	describe_reload(old->conf, neu->conf);
+	if (d->api)
+		mcu_api_set_token_file(d->api, neu->conf->api_token_file);
 	for (size_t i = 0; i < old->conf->n_meetings; i++) {
 		const char *id = old->conf->meetings[i].id;
 		if (mcu_conf_meeting_index(neu->conf, id) < 0 &&
@@ -190,6 +216,149 @@ int mcu_daemon_reload(struct mcu_daemon *d)
 	return 0;
 }
 
+/* ovr_lock held. */
+static struct override *find_override(struct mcu_daemon *d, const char *id,
+                                      bool create)
+{
+	for (size_t i = 0; i < d->n_ovr; i++)
+		if (!strcmp(d->ovr[i].id, id))
+			return &d->ovr[i];
+	if (!create)
+		return NULL;
+	struct override *n = realloc(d->ovr, (d->n_ovr + 1) * sizeof(*n));
+	if (!n)
+		return NULL;
+	d->ovr = n;
+	n = &d->ovr[d->n_ovr++];
+	memset(n, 0, sizeof(*n));
+	snprintf(n->id, sizeof(n->id), "%s", id);
+	return n;
+}
+
+/* A meeting's state: its roster times with the operators' changes. */
+static enum mcu_meeting_state meeting_state(struct mcu_daemon *d,
+                                            const struct mcu_conf_meeting *m,
+                                            time_t now)
+{
+	struct override o;
+	memset(&o, 0, sizeof(o));
+	struct mcu_conf_meeting t = *m;
+	pthread_mutex_lock(&d->ovr_lock);
+	struct override *f = find_override(d, m->id, false);
+	if (f)
+		o = *f;
+	pthread_mutex_unlock(&d->ovr_lock);
+	t.end += (time_t)o.extend * 60;
+	if (o.stop)
+		return MCU_MEETING_ENDED;
+	if (o.start && now < t.end)
+		return MCU_MEETING_LIVE;
+	return mcu_timeline_state(&t, now);
+}
+
+static enum mcu_meeting_state api_state(void *arg, const struct mcu_conf *conf,
+                                        size_t index, time_t now)
+{
+	return meeting_state(arg, &conf->meetings[index], now);
+}
+
+static void wake(struct mcu_daemon *d)
+{
+	uint64_t one = 1;
+	if (write(d->wake_fd, &one, sizeof(one)) < 0)
+		mcu_log_debug("wake: %s", strerror(errno));
+}
+
+/* API: start early, stop, extend (any thread). */
+static int api_meeting_ctl(void *arg, const struct mcu_api_action *a,
+                           char *detail, size_t len)
+{
+	struct mcu_daemon *d = arg;
+	int status = 200;
+	pthread_mutex_lock(&d->ovr_lock);
+	struct override *o = find_override(d, a->meeting, true);
+	if (!o) {
+		status = 500;
+	} else if (a->verb == MCU_API_START) {
+		o->start = true;
+		o->stop = false;
+		snprintf(detail, len, "starting");
+	} else if (a->verb == MCU_API_STOP) {
+		o->stop = true;
+		snprintf(detail, len, "stopping");
+	} else {
+		o->extend += a->minutes;
+		snprintf(detail, len, "extended by %u minutes", a->minutes);
+	}
+	pthread_mutex_unlock(&d->ovr_lock);
+	mcu_log_info("operator: meeting %s: %s", a->meeting,
+	             mcu_api_verb_name(a->verb));
+	wake(d);
+	return status;
+}
+
+static struct mcu_snapshot *api_snapshot(void *arg)
+{
+	return mcu_daemon_snapshot(arg);
+}
+
+/* Reload stays on the control loop: SIGHUP arrives on its signalfd. */
+static int api_reload(void *arg)
+{
+	(void)arg;
+	return kill(getpid(), SIGHUP) == 0 ? EINPROGRESS : errno;
+}
+
+static int api_logbook(void *arg, const char *from, const char *to,
+                       const char *format, struct mcu_api_blob *out,
+                       char *detail, size_t len)
+{
+	struct mcu_daemon *d = arg;
+	struct mcu_registers_query q = {.from = from, .to = to,
+	                                .format = format};
+	struct mcu_registers_doc doc = {0};
+	int err;
+	if (!d->logbook) {
+		snprintf(detail, len, "the logbook is not open");
+		return 503;
+	}
+	err = mcu_registers_logbook_export(d->logbook, &q, &doc);
+	if (err) {
+		snprintf(detail, len, "%s",
+		         doc.error ? doc.error : strerror(err));
+		mcu_registers_doc_clear(&doc);
+		return err == EINVAL ? 400 : 500;
+	}
+	out->data = (uint8_t *)doc.data;
+	out->len = doc.len;
+	out->content_type = doc.content_type;
+	return 200;
+}
+
+static void publish_state(struct mcu_daemon *d, const char *id,
+                          enum mcu_meeting_state from,
+                          enum mcu_meeting_state to)
+{
+	if (d->api)
+		mcu_api_publish(d->api, "state",
+		                json_pack("{s:s,s:s,s:s}", "meeting", id, "from",
+		                          mcu_timeline_state_name(from), "to",
+		                          mcu_timeline_state_name(to)));
+}
+
+static void log_transition(struct mcu_daemon *d, const struct mcu_conf *conf,
+                           size_t i, enum mcu_meeting_state from,
+                           enum mcu_meeting_state to, time_t now)
+{
+	const struct mcu_conf_meeting *m = &conf->meetings[i];
+	if (!d->logbook)
+		return;
+	if (to == MCU_MEETING_LIVE)
+		mcu_logbook_meeting_started_conf(d->logbook, conf, i, now);
+	else if (from == MCU_MEETING_LIVE)
+		mcu_logbook_meeting_ended(d->logbook, m->id, now);
+}
+
 /* The scheduler tick: move each meeting to the state its times give. */
 static void tick(struct mcu_daemon *d)
 {
@@ -199,9 +368,11 @@ static void tick(struct mcu_daemon *d)
 
 	for (size_t i = 0; i < conf->n_meetings && i < d->n_states; i++) {
 		const struct mcu_conf_meeting *m = &conf->meetings[i];
-		enum mcu_meeting_state st = mcu_timeline_state(m, now);
+		enum mcu_meeting_state st = meeting_state(d, m, now);
 		if (st == d->states[i])
 			continue;
+		publish_state(d, m->id, d->states[i], st);
+		log_transition(d, conf, i, d->states[i], st, now);
 		mcu_log_info("meeting %s: %s -> %s (host %s, %zu branches)",
 		             m->id, mcu_timeline_state_name(d->states[i]),
 		             mcu_timeline_state_name(st),
@@ -251,6 +422,70 @@ static int make_run_dir(const char *dir)
 	return errno;
 }
 
+static int start_api(struct mcu_daemon *d)
+{
+	const struct mcu_conf *c = d->snap->conf;
+	struct mcu_api_roster_opts ro = {
+		.arg = d,
+		.snapshot = api_snapshot,
+		.reload = api_reload,
+		.state = api_state,
+	};
+	struct mcu_api_live_opts lo = {
+		.engine = d->engine,
+		.meeting_ctl = api_meeting_ctl,
+		.logbook = api_logbook,
+		.arg = d,
+	};
+	struct mcu_api_backend backend;
+	int err = mcu_metrics_alloc(&d->metrics);
+	if (!err)
+		err = mcu_api_roster_alloc(&d->roster, &ro);
+	if (!err) {
+		lo.roster = d->roster;
+		lo.metrics = d->metrics;
+		err = mcu_api_live_alloc(&d->live, &lo);
+	}
+	if (err)
+		return err;
+	backend = mcu_api_live_backend(d->live);
+	struct mcu_api_opts ao = {
+		.listen = (const struct sockaddr *)&c->api_listen.addr,
+		.listen_len = c->api_listen.addr_len,
+		.token_file = c->api_token_file,
+		.backend = backend,
+		.metrics = d->metrics,
+	};
+	err = mcu_api_alloc(&d->api, &ao);
+	if (err)
+		mcu_log_error("cannot start the operator API on %s:%u: %s",
+		              c->api_listen.host, c->api_listen.port,
+		              strerror(err));
+	else
+		mcu_log_info("operator API on http://%s:%u/ (%s)",
+		             c->api_listen.host, mcu_api_port(d->api),
+		             c->api_token_file ? "token for writes"
+		                               : "read-only: no token file");
+	return err;
+}
+
+static void open_logbook(struct mcu_daemon *d)
+{
+	const char *path = d->snap->conf->logbook;
+	if (!path)
+		return;
+	if (mcu_logbook_open(&d->logbook, path, NULL)) {
+		mcu_log_warn("logbook %s cannot be opened: meetings are not "
+		             "recorded", path);
+		d->logbook = NULL;
+		return;
+	}
+	int n = mcu_logbook_recover(d->logbook, time(NULL));
+	if (n > 0)
+		mcu_log_warn("logbook: %d meetings were left open by a "
+		             "previous run; closed with an incident", n);
+}
+
 int mcu_daemon_alloc(struct mcu_daemon **daemonp,
                      const struct mcu_daemon_opts *opts)
 {
@@ -264,6 +499,7 @@ int mcu_daemon_alloc(struct mcu_daemon **daemonp,
 		return ENOMEM;
 	d->sig_fd = d->timer_fd = d->wake_fd = -1;
 	pthread_mutex_init(&d->snap_lock, NULL);
+	pthread_mutex_init(&d->ovr_lock, NULL);
 	d->config_path = strdup(opts->config_path);
 	d->run_dir = strdup(opts->run_dir ? opts->run_dir : "run");
 	if (!d->config_path || !d->run_dir) {
@@ -295,8 +531,11 @@ int mcu_daemon_alloc(struct mcu_daemon **daemonp,
 		};
 		err = mcu_engine_alloc(&d->engine, &ep);
 	}
+	if (!err)
+		err = start_api(d);
 	if (err)
 		goto out;
+	open_logbook(d);
 	mcu_log_info("%s: %zu endpoints, %zu meetings; %u media workers",
 	             d->snap->conf->name ? d->snap->conf->name : "mcud",
 	             d->snap->conf->n_endpoints, d->snap->conf->n_meetings,
@@ -310,10 +549,8 @@ out:
 
 void mcu_daemon_stop(struct mcu_daemon *d)
 {
-	uint64_t one = 1;
 	atomic_store(&d->stopping, true);
-	if (write(d->wake_fd, &one, sizeof(one)) < 0)
-		mcu_log_debug("wake: %s", strerror(errno));
+	wake(d);
 }
 
 static void drain(int fd, size_t size)
@@ -369,8 +606,11 @@ int mcu_daemon_run(struct mcu_daemon *d)
 			drain(d->timer_fd, sizeof(uint64_t));
 			tick(d);
 		}
-		if (pfd[2].revents & POLLIN)
+		if (pfd[2].revents & POLLIN) {
+			/* An operator changed a meeting: act now. */
 			drain(d->wake_fd, sizeof(uint64_t));
+			tick(d);
+		}
 	}
 	mcu_log_info("control loop stopped");
 	return 0;
@@ -380,8 +620,15 @@ struct mcu_daemon *mcu_daemon_free(struct mcu_daemon *d)
 {
 	if (!d)
 		return NULL;
+	d->api = mcu_api_free(d->api);
+	d->live = mcu_api_live_free(d->live);
+	d->roster = mcu_api_roster_free(d->roster);
 	d->engine = mcu_engine_free(d->engine);
 	d->pool = mcu_workpool_free(d->pool);
+	d->logbook = mcu_logbook_close(d->logbook);
+	d->metrics = mcu_metrics_free(d->metrics);
+	free(d->ovr);
+	pthread_mutex_destroy(&d->ovr_lock);
 	if (d->sig_fd >= 0)
 		close(d->sig_fd);
 	if (d->timer_fd >= 0)

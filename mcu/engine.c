@@ -1,6 +1,8 @@
 /*
- * Rooms are started and stopped by the control loop only, so the room
- * list needs no lock of its own; I/O threads and ticks never look at it.
+ * Rooms are started and stopped by the control loop only, under the write
+ * side of `rooms_lock`; API threads look rooms up under the read side and
+ * use them (every room function is thread-safe) before they let go. I/O
+ * threads and ticks never look at the list.
  */
 #define MCU_LOG_MODULE "engine"
 #include "mcu/engine.h"
@@ -9,6 +11,7 @@
 #include "transport/netio.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +29,8 @@ struct mcu_engine {
 	unsigned n_netio;
 	atomic_uint next_netio;
 	char *run_dir;
-	struct room_entry *rooms;
+	pthread_rwlock_t rooms_lock;
+	struct room_entry *rooms; /* rooms_lock */
 	size_t n_rooms;
 };
 
@@ -54,6 +58,7 @@ int mcu_engine_alloc(struct mcu_engine **enginep,
 	if (!e)
 		return ENOMEM;
 	e->pool = params->pool;
+	pthread_rwlock_init(&e->rooms_lock, NULL);
 	e->run_dir = strdup(params->run_dir ? params->run_dir : "run");
 	e->netio = calloc(n, sizeof(*e->netio));
 	if (!e->run_dir || !e->netio) {
@@ -91,6 +96,7 @@ struct mcu_engine *mcu_engine_free(struct mcu_engine *e)
 		e->netio[i] = mcu_netio_free(e->netio[i]);
 	free(e->netio);
 	free(e->run_dir);
+	pthread_rwlock_destroy(&e->rooms_lock);
 	free(e);
 	return NULL;
 }
@@ -133,23 +139,46 @@ int mcu_engine_start(struct mcu_engine *e, struct mcu_snapshot *snap,
 		free(r);
 		return err;
 	}
+	pthread_rwlock_wrlock(&e->rooms_lock);
 	r->next = e->rooms;
 	e->rooms = r;
 	e->n_rooms++;
+	pthread_rwlock_unlock(&e->rooms_lock);
 	return 0;
 }
 
 int mcu_engine_stop(struct mcu_engine *e, const char *id)
 {
+	struct room_entry *found = NULL;
+	pthread_rwlock_wrlock(&e->rooms_lock);
 	for (struct room_entry **pp = &e->rooms; *pp; pp = &(*pp)->next) {
-		struct room_entry *r = *pp;
-		if (strcmp(mcu_room_id(r->room), id))
+		if (strcmp(mcu_room_id((*pp)->room), id))
 			continue;
-		*pp = r->next;
+		found = *pp;
+		*pp = found->next;
 		e->n_rooms--;
-		mcu_room_free(r->room);
-		free(r);
-		return 0;
+		break;
 	}
-	return ENOENT;
+	pthread_rwlock_unlock(&e->rooms_lock);
+	if (!found)
+		return ENOENT;
+	mcu_room_free(found->room);
+	free(found);
+	return 0;
+}
+
+struct mcu_room *mcu_engine_acquire(struct mcu_engine *e, const char *id)
+{
+	struct mcu_room *room;
+	pthread_rwlock_rdlock(&e->rooms_lock);
+	room = mcu_engine_room(e, id);
+	if (!room)
+		pthread_rwlock_unlock(&e->rooms_lock);
+	return room;
+}
+
+void mcu_engine_release(struct mcu_engine *e, struct mcu_room *room)
+{
+	if (room)
+		pthread_rwlock_unlock(&e->rooms_lock);
 }

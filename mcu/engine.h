@@ -38,4 +38,14 @@ struct mcu_room *mcu_engine_room(struct mcu_engine *engine,
                                  const char *meeting_id);
 size_t mcu_engine_rooms(const struct mcu_engine *engine);
 
+/*
+ * From any other thread (the API): the running room of a meeting, held
+ * so that it cannot be stopped until mcu_engine_release(); NULL when the
+ * meeting has no room (nothing to release then). Do not hold it long:
+ * starting and stopping rooms waits for it.
+ */
+struct mcu_room *mcu_engine_acquire(struct mcu_engine *engine,
+                                    const char *meeting_id);
+void mcu_engine_release(struct mcu_engine *engine, struct mcu_room *room);
+
 #endif

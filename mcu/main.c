@@ -32,6 +32,7 @@ static void usage(FILE *out)
 	      "  -c, --config FILE     roster and settings (YAML)\n"
 	      "      --run-dir DIR     runtime files (leg SDPs); default ./run\n"
 	      "      --workers N       media worker threads (default: cores)\n"
+	      "      --io-threads N    network I/O threads (default: cores)\n"
 	      "      --log-level L     error|warn|info|debug|trace (info)\n"
 	      "      --lang vi|en      language of operator messages (vi)\n"
 	      "  -V, --version         print the version\n"
@@ -101,7 +102,7 @@ static int parse_uint(const char *s, unsigned max, unsigned *out)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_CHECK = 256, OPT_SCHEDULE, OPT_RUN_DIR, OPT_WORKERS,
+	enum { OPT_CHECK = 256, OPT_SCHEDULE, OPT_RUN_DIR, OPT_WORKERS, OPT_IO_THREADS,
 	       OPT_LOG_LEVEL, OPT_LANG };
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'c'},
@@ -109,6 +110,7 @@ int main(int argc, char **argv)
 		{"schedule", required_argument, NULL, OPT_SCHEDULE},
 		{"run-dir", required_argument, NULL, OPT_RUN_DIR},
 		{"workers", required_argument, NULL, OPT_WORKERS},
+		{"io-threads", required_argument, NULL, OPT_IO_THREADS},
 		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 		{"lang", required_argument, NULL, OPT_LANG},
 		{"version", no_argument, NULL, 'V'},
@@ -139,6 +141,12 @@ int main(int argc, char **argv)
 		case OPT_WORKERS:
 			if (parse_uint(optarg, 256, &opts.workers)) {
 				fprintf(stderr, "mcud: --workers: 0..256\n");
+				return EXIT_UNREADABLE;
+			}
+			break;
+		case OPT_IO_THREADS:
+			if (parse_uint(optarg, 64, &opts.io_threads)) {
+				fprintf(stderr, "mcud: --io-threads: 0..64\n");
 				return EXIT_UNREADABLE;
 			}
 			break;

@@ -60,6 +60,11 @@ const char *mcu_room_id(const struct mcu_room *room)
 	return room->id;
 }
 
+struct mcu_snapshot *mcu_room_snapshot(const struct mcu_room *room)
+{
+	return room->snap;
+}
+
 size_t mcu_room_slots(const struct mcu_room *room)
 {
 	return room->n_parts;
@@ -236,6 +241,27 @@ void mcu_room_stats(struct mcu_room *room, struct mcu_room_stats *st)
 	st->audio_ticks = at.fired;
 	st->audio_ticks_skipped = at.skipped;
 	st->audio_late_ms_max = at.max_late_ns / 1e6;
+}
+
+void mcu_room_floor_info(struct mcu_room *room, struct mcu_room_floor *out)
+{
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&room->lock);
+	out->mode = mcu_floor_mode(room->floor);
+	out->holder = mcu_floor_holder(room->floor);
+	out->speaker = mcu_floor_speaker(room->floor);
+	out->queued = mcu_floor_queue(room->floor, out->queue,
+	                              MCU_ROOM_QUEUE_MAX);
+	mcu_layout_name(&room->host_layout, out->host_layout,
+	                sizeof(out->host_layout));
+	mcu_layout_name(&room->branch_layout, out->branch_layout,
+	                sizeof(out->branch_layout));
+	pthread_mutex_unlock(&room->lock);
+}
+
+const char *mcu_room_slot_endpoint(const struct mcu_room *room, long slot)
+{
+	return valid_slot(room, slot) ? room->parts[slot].eid : NULL;
 }
 
 bool mcu_room_part(struct mcu_room *room, long slot, struct mcu_room_part *out)

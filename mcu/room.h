@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "layout/catalog.h"
 #include "mcu/floor.h"
 #include "mcu/leg.h"
 #include "mcu/snapshot.h"
@@ -69,6 +70,9 @@ struct mcu_room *mcu_room_free(struct mcu_room *room);
 
 const char *mcu_room_id(const struct mcu_room *room);
 
+/* The snapshot the room runs on (borrowed: valid while the room is). */
+struct mcu_snapshot *mcu_room_snapshot(const struct mcu_room *room);
+
 /* Slot of an endpoint id, or -1. */
 long mcu_room_slot(const struct mcu_room *room, const char *endpoint);
 
@@ -99,6 +103,23 @@ int mcu_room_mute(struct mcu_room *room, long slot, int audio, int video);
 int mcu_room_set_layout(struct mcu_room *room, bool host, const char *name);
 
 void mcu_room_stats(struct mcu_room *room, struct mcu_room_stats *st);
+
+#define MCU_ROOM_QUEUE_MAX 128
+
+struct mcu_room_floor {
+	enum mcu_floor_mode mode;
+	long holder;  /* slot or MCU_FLOOR_NONE */
+	long speaker; /* slot or MCU_FLOOR_NONE */
+	long queue[MCU_ROOM_QUEUE_MAX];
+	size_t queued; /* may exceed MCU_ROOM_QUEUE_MAX */
+	char host_layout[MCU_LAYOUT_NAME_MAX];
+	char branch_layout[MCU_LAYOUT_NAME_MAX];
+};
+
+void mcu_room_floor_info(struct mcu_room *room, struct mcu_room_floor *out);
+
+/* Roster id of a slot's endpoint (NULL for a bad slot). */
+const char *mcu_room_slot_endpoint(const struct mcu_room *room, long slot);
 
 /* One participant's view of itself for the API. */
 struct mcu_room_part {

@@ -4,7 +4,7 @@
 # and on SIGINT.
 . "$(dirname "$0")/../lib/common.sh"
 
-cp "$SRC/conf/examples/cantho.yaml" "$WORK/roster.yaml"
+local_roster "$SRC/conf/examples/cantho.yaml" "$WORK/roster.yaml"
 "$MCUD" -c "$WORK/roster.yaml" --run-dir "$WORK/run" --workers 2 \
 	>"$WORK/log" 2>&1 &
 pid=$!; PIDS+=("$pid")

@@ -11,12 +11,12 @@ if [ ! -x "$MCUCTL" ] || [ ! -x "$MCUD" ]; then
 	exit 0
 fi
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 head -c 32 /dev/urandom | base64 >"$WORK/api.token"
 chmod 600 "$WORK/api.token"
-sed -e "s|^\(\s*listen:\s*\)127.0.0.1:8080|\1127.0.0.1:$port|" \
-    -e "s|^\(\s*\)# token_file absent.*|\1token_file: $WORK/api.token|" \
-    "$SRC/conf/examples/cantho.yaml" >"$WORK/roster.yaml"
+local_roster "$SRC/conf/examples/cantho.yaml" "$WORK/roster0.yaml"
+port=$API_PORT
+sed -e "s|^\(\s*\)# token_file absent.*|\1token_file: $WORK/api.token|" \
+    "$WORK/roster0.yaml" >"$WORK/roster.yaml"
 grep -q "127.0.0.1:$port" "$WORK/roster.yaml" || { fail "roster copy has the API port"; finish; exit; }
 grep -q "token_file: $WORK/api.token" "$WORK/roster.yaml" || { fail "roster copy has the token file"; finish; exit; }
 
@@ -30,8 +30,9 @@ for ((i = 0; i < 50; i++)); do
 	sleep 0.1
 done
 if [ "$up" = 0 ]; then
-	echo "SKIP: API not wired (nothing answers on 127.0.0.1:$port within 5 s)"
-	exit 0
+	fail "the API answers on 127.0.0.1:$port within 5 s"
+	finish
+	exit
 fi
 
 C=("$MCUCTL" -c "$WORK/roster.yaml")

@@ -39,3 +39,25 @@ finish() {
 	echo "$PASSES passed, $FAILS failed"
 	[ "$FAILS" = 0 ]
 }
+
+free_port() { # a free loopback port (UDP and TCP)
+	python3 -c 'import socket
+while True:
+    t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", p)); print(p); break
+    except OSError:
+        pass'
+}
+
+# local_roster SRC DST: a copy of SRC whose SIP and API listen on free
+# loopback ports (so tests can run side by side); sets SIP_PORT, API_PORT.
+local_roster() {
+	SIP_PORT=$(free_port)
+	API_PORT=$(free_port)
+	sed -e "s|127.0.0.1:5060|127.0.0.1:$SIP_PORT|g" \
+	    -e "s|^\(\s*listen:\s*\)127.0.0.1:8080|\1127.0.0.1:$API_PORT|" \
+	    -e "s|\./run/|$WORK/run/|g" \
+	    "$1" >"$2"
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""Checks on what an endpoint received, without numpy.
+
+  media_check.py colours VIDEO AT_SECONDS   -> JSON {colour: fraction}
+  media_check.py tones WAV FROM TO F1 F2 ... -> JSON {freq: amplitude}
+
+Colours are the ffmpeg names the senders use (red, green, blue, yellow,
+white, magenta, cyan, orange); a pixel counts for the nearest one within
+a distance, else for "other".
+"""
+import json
+import math
+import struct
+import subprocess
+import sys
+import wave
+
+REF = {
+    "red": (255, 0, 0), "green": (0, 128, 0), "blue": (0, 0, 255),
+    "yellow": (255, 255, 0), "white": (255, 255, 255),
+    "magenta": (255, 0, 255), "cyan": (0, 255, 255),
+    "orange": (255, 165, 0), "purple": (128, 0, 128),
+    "gray": (128, 128, 128), "black": (0, 0, 0),
+}
+
+
+def colours(path, at):
+    w, h = 160, 90
+    raw = subprocess.run(
+        ["ffmpeg", "-v", "error", "-ss", str(at), "-i", path, "-frames:v",
+         "1", "-vf", f"scale={w}:{h}:flags=neighbor", "-f", "rawvideo",
+         "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout
+    counts = {}
+    n = len(raw) // 3
+    for i in range(n):
+        p = raw[3 * i:3 * i + 3]
+        best, dist = "other", 90.0 ** 2
+        for name, c in REF.items():
+            d = (p[0] - c[0]) ** 2 + (p[1] - c[1]) ** 2 + (p[2] - c[2]) ** 2
+            if d < dist:
+                best, dist = name, d
+        counts[best] = counts.get(best, 0) + 1
+    return {k: round(v / max(n, 1), 4) for k, v in counts.items()}
+
+
+def tones(path, t0, t1, freqs):
+    wv = wave.open(path)
+    sr, ch = wv.getframerate(), wv.getnchannels()
+    wv.setpos(min(int(t0 * sr), wv.getnframes()))
+    frames = wv.readframes(max(0, int((t1 - t0) * sr)))
+    s = struct.unpack(f"<{len(frames) // 2}h", frames)[::ch]
+    out = {}
+    for f in freqs:
+        w = 2 * math.pi * f / sr
+        c = 2 * math.cos(w)
+        s1 = s2 = 0.0
+        for x in s:
+            s1, s2 = x + c * s1 - s2, s1
+        p = max(0.0, s1 * s1 + s2 * s2 - c * s1 * s2)
+        out[str(f)] = round(2 * math.sqrt(p) / max(len(s), 1), 1)
+    return out
+
+
+def main():
+    if sys.argv[1] == "colours":
+        print(json.dumps(colours(sys.argv[2], float(sys.argv[3]))))
+    elif sys.argv[1] == "tones":
+        print(json.dumps(tones(sys.argv[2], float(sys.argv[3]),
+                               float(sys.argv[4]),
+                               [float(f) for f in sys.argv[5:]])))
+    else:
+        sys.exit("usage: media_check.py colours|tones ...")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Write a test roster: one meeting, live now, whose endpoints are static
+RTP legs on loopback. Times are written in the roster's time zone.
+
+  mkroster.py --base 41000 --legs h264/opus,vp8/g722,... [--floor open]
+              [--host-layout grid-2x2] [--branch-layout host+floor]
+              [--bandwidth 1000] [--sip-port P] [--api-port P] > roster.yaml
+
+Leg i: the MCU listens on base+500+10*i (video; audio +2) and sends to
+base+10*i (video; audio +2). Leg 0 is the host.
+"""
+import argparse
+import datetime
+import zoneinfo
+
+PT = {"h264": 96, "vp8": 97, "opus": 111, "g722": 9, "pcmu": 0, "pcma": 8}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--base", type=int, required=True)
+    ap.add_argument("--legs", required=True,
+                    help="comma list of video/audio codecs, one per leg")
+    ap.add_argument("--floor", default="open")
+    ap.add_argument("--host-layout", default="grid-2x2")
+    ap.add_argument("--branch-layout", default="host+floor")
+    ap.add_argument("--bandwidth", type=int, default=1000)
+    ap.add_argument("--fps", type=int, default=25)
+    ap.add_argument("--preset", default="ultrafast")
+    ap.add_argument("--sip-port", type=int, default=0)
+    ap.add_argument("--api-port", type=int, default=0)
+    ap.add_argument("--tz", default="Asia/Ho_Chi_Minh")
+    ap.add_argument("--token-file", default="")
+    a = ap.parse_args()
+
+    tz = zoneinfo.ZoneInfo(a.tz)
+    now = datetime.datetime.now(tz)
+    fmt = "%Y-%m-%dT%H:%M"
+    start = (now - datetime.timedelta(minutes=5)).strftime(fmt)
+    end = (now + datetime.timedelta(minutes=60)).strftime(fmt)
+    announced = (now - datetime.timedelta(days=14)).strftime("%Y-%m-%d")
+    sip = a.sip_port or a.base + 900
+    api = a.api_port or a.base + 901
+
+    out = [
+        "mcu:",
+        "  name: test",
+        f"  timezone: {a.tz}",
+        f'  sip: {{listen: ["udp:127.0.0.1:{sip}"]}}',
+        f'  api: {{listen: "127.0.0.1:{api}"'
+        + (f', token_file: "{a.token_file}"' if a.token_file else "") + "}",
+        f"  media: {{fps: {a.fps}, x264_preset: {a.preset}}}",
+        "endpoints:",
+    ]
+    legs = a.legs.split(",")
+    for i, spec in enumerate(legs):
+        v, _, au = spec.partition("/")
+        out += [
+            f"  - id: leg{i}",
+            f'    name: "Điểm cầu {i}"',
+            f"    tier: {'city' if i == 0 else 'district'}",
+            f"    bandwidth_kbps: {a.bandwidth}",
+            "    rtp:",
+            f"      remote: 127.0.0.1:{a.base + 10 * i}",
+            f"      local: 127.0.0.1:{a.base + 500 + 10 * i}",
+        ]
+        if v:
+            out.append(f"      video: {{codec: {v}, payload_type: {PT[v]}}}")
+        if au:
+            out.append(f"      audio: {{codec: {au}, payload_type: {PT[au]}}}")
+    branches = ", ".join(f"leg{i}" for i in range(1, len(legs)))
+    out += [
+        "meetings:",
+        "  - id: t",
+        '    title: "Test"',
+        "    host: leg0",
+        f"    branches: [{branches}]",
+        f"    start: {start}",
+        f"    end: {end}",
+        f"    announced: {announced}",
+        f"    floor: {a.floor}",
+        f"    layout: {{host: {a.host_layout}, branches: {a.branch_layout}}}",
+    ]
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
