@@ -74,7 +74,7 @@ le() { python3 -c "import sys; sys.exit(0 if float('$1') <= float('$2') else 1)"
 
 # check_meeting N: the checks of the media issue for N legs (leg 0 host).
 check_meeting() {
-	local n=$1 i j at=5
+	local n=$1 i j at=-1.5
 	for ((i = 0; i < n; i++)); do
 		local f="$WORK/out$i.mkv" own=${COLOURS[$i]} c
 		if [ "$i" = 0 ]; then

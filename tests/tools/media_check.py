@@ -2,6 +2,7 @@
 """Checks on what an endpoint received, without numpy.
 
   media_check.py colours VIDEO AT_SECONDS   -> JSON {colour: fraction}
+                 (AT_SECONDS < 0: that long before the end)
   media_check.py tones WAV FROM TO F1 F2 ... -> JSON {freq: amplitude}
 
 Colours are the ffmpeg names the senders use (red, green, blue, yellow,
@@ -24,10 +25,25 @@ REF = {
 }
 
 
+def video_span(path):
+    """First and last picture times of the first video stream."""
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+         "packet=pts_time", "-of", "csv=p=0", path],
+        capture_output=True, check=True, text=True).stdout.split()
+    t = sorted(float(x) for x in out if x not in ("", "N/A"))
+    return (t[0], t[-1]) if t else (0.0, 0.0)
+
+
 def colours(path, at):
     w, h = 160, 90
+    if at < 0:
+        first, last = video_span(path)
+        at = max(0.0, last + at - first)
     raw = subprocess.run(
-        ["ffmpeg", "-v", "error", "-ss", str(at), "-i", path, "-frames:v",
+        # -ss after -i: seconds from the first picture received, decoded
+        # from there, so where the key frames fall does not matter.
+        ["ffmpeg", "-v", "error", "-i", path, "-ss", str(at), "-frames:v",
          "1", "-vf", f"scale={w}:{h}:flags=neighbor", "-f", "rawvideo",
          "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout
     counts = {}

@@ -25,6 +25,7 @@ def main():
     ap.add_argument("--host-layout", default="grid-2x2")
     ap.add_argument("--branch-layout", default="host+floor")
     ap.add_argument("--bandwidth", type=int, default=1000)
+    ap.add_argument("--tour-seconds", type=int, default=10)
     ap.add_argument("--fps", type=int, default=25)
     ap.add_argument("--preset", default="ultrafast")
     ap.add_argument("--sip-port", type=int, default=0)
@@ -79,7 +80,8 @@ def main():
         f"    end: {end}",
         f"    announced: {announced}",
         f"    floor: {a.floor}",
-        f"    layout: {{host: {a.host_layout}, branches: {a.branch_layout}}}",
+        f"    layout: {{host: {a.host_layout}, branches: {a.branch_layout},"
+        f" tour_seconds: {a.tour_seconds}}}",
     ]
     print("\n".join(out))
 
