@@ -17,6 +17,7 @@
 #include "mcu/logbook.h"
 #include "mcu/metrics.h"
 #include "mcu/registers.h"
+#include "transport/sip.h"
 #include "mcu/timeline.h"
 #include "conf/log.h"
 
@@ -57,6 +58,7 @@ struct mcu_daemon {
 	struct mcu_api_live *live;
 	struct mcu_api *api;
 	struct mcu_logbook *logbook; /* NULL when it cannot be opened */
+	struct mcu_sip *sip;         /* the SIP thread */
 
 	/* Operators' changes to the roster times (start early, stop,
 	 * extend), by meeting id; read by API threads too. */
@@ -469,6 +471,47 @@ static int start_api(struct mcu_daemon *d)
 	return err;
 }
 
+/*
+ * The SIP thread of design.md: the stack listens on mcu.sip.listen and
+ * answers OPTIONS. Admitting calls into meetings comes with the SIP
+ * signalling work (docs/joining.md); until then an INVITE is answered
+ * 480 by the stack.
+ */
+static int start_sip(struct mcu_daemon *d)
+{
+	const struct mcu_conf *c = d->snap->conf;
+	struct mcu_sip_listen *l = calloc(c->n_sip_listen + 1, sizeof(*l));
+	struct mcu_sip_handlers h = {.arg = d};
+	int err;
+	if (!l)
+		return ENOMEM;
+	for (size_t i = 0; i < c->n_sip_listen; i++) {
+		l[i].proto = c->sip_listen[i].proto;
+		l[i].host = c->sip_listen[i].addr.host;
+		l[i].port = c->sip_listen[i].addr.port;
+	}
+	struct mcu_sip_config cfg = {
+		.listen = l,
+		.n_listen = c->n_sip_listen,
+		.domain = c->sip_domain,
+		.tls_certificate = c->tls_certificate,
+		.tls_key = c->tls_key,
+	};
+	err = mcu_sip_alloc(&d->sip, &cfg, &h);
+	if (err)
+		mcu_log_error("cannot start SIP on mcu.sip.listen: %s",
+		              strerror(err));
+	else
+		for (size_t i = 0; i < c->n_sip_listen; i++)
+			mcu_log_info("SIP listens on %s %s:%u",
+			             l[i].proto == MCU_SIP_UDP   ? "udp"
+			             : l[i].proto == MCU_SIP_TCP ? "tcp"
+			                                         : "tls",
+			             l[i].host, l[i].port);
+	free(l);
+	return err;
+}
+
 static void open_logbook(struct mcu_daemon *d)
 {
 	const char *path = d->snap->conf->logbook;
@@ -533,6 +576,8 @@ int mcu_daemon_alloc(struct mcu_daemon **daemonp,
 	}
 	if (!err)
 		err = start_api(d);
+	if (!err)
+		err = start_sip(d);
 	if (err)
 		goto out;
 	open_logbook(d);
@@ -620,6 +665,7 @@ struct mcu_daemon *mcu_daemon_free(struct mcu_daemon *d)
 {
 	if (!d)
 		return NULL;
+	d->sip = mcu_sip_free(d->sip);
 	d->api = mcu_api_free(d->api);
 	d->live = mcu_api_live_free(d->live);
 	d->roster = mcu_api_roster_free(d->roster);
