@@ -490,10 +490,19 @@ static int start_sip(struct mcu_daemon *d)
 		l[i].host = c->sip_listen[i].addr.host;
 		l[i].port = c->sip_listen[i].addr.port;
 	}
+	/* Without mcu.sip.domain the MCU is known by its first address. */
+	char host[256] = "localhost";
+	if (c->sip_domain)
+		snprintf(host, sizeof(host), "%s", c->sip_domain);
+	else if (c->n_sip_listen && strcmp(l[0].host, "0.0.0.0") &&
+	         strcmp(l[0].host, "::"))
+		snprintf(host, sizeof(host), "%s", l[0].host);
+	else
+		gethostname(host, sizeof(host) - 1);
 	struct mcu_sip_config cfg = {
 		.listen = l,
 		.n_listen = c->n_sip_listen,
-		.domain = c->sip_domain,
+		.domain = host,
 		.tls_certificate = c->tls_certificate,
 		.tls_key = c->tls_key,
 	};
