@@ -39,7 +39,9 @@ $(BUILD)/Makefile: CMakeLists.txt
 build: deps $(BUILD)/Makefile
 	cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+# The daemon and the CLI only: a newcomer should not wait for the tests.
+run: deps $(BUILD)/Makefile
+	cmake --build $(BUILD) -j $(JOBS) --target mcud mcuctl
 	@mkdir -p run
 	$(BUILD)/mcu/mcud -c $(CONFIG) --run-dir run
 
