@@ -17,6 +17,7 @@
 #include "mcu/logbook.h"
 #include "mcu/metrics.h"
 #include "mcu/registers.h"
+#include "mcu/sipcalls.h"
 #include "transport/sip.h"
 #include "mcu/timeline.h"
 #include "conf/log.h"
@@ -59,6 +60,7 @@ struct mcu_daemon {
 	struct mcu_api *api;
 	struct mcu_logbook *logbook; /* NULL when it cannot be opened */
 	struct mcu_sip *sip;         /* the SIP thread */
+	struct mcu_sipcalls *calls;  /* dial-in into running meetings */
 
 	/* Operators' changes to the roster times (start early, stop,
 	 * extend), by meeting id; read by API threads too. */
@@ -205,8 +207,11 @@ int mcu_daemon_reload(struct mcu_daemon *d)
 		mcu_api_set_token_file(d->api, neu->conf->api_token_file);
 	for (size_t i = 0; i < old->conf->n_meetings; i++) {
 		const char *id = old->conf->meetings[i].id;
-		if (mcu_conf_meeting_index(neu->conf, id) < 0 &&
-		    mcu_engine_stop(d->engine, id) == 0)
+		if (mcu_conf_meeting_index(neu->conf, id) >= 0)
+			continue;
+		if (d->calls)
+			mcu_sipcalls_room_stopped(d->calls, id);
+		if (mcu_engine_stop(d->engine, id) == 0)
 			mcu_log_info("meeting %s left the roster: stopped", id);
 	}
 	pthread_mutex_lock(&d->snap_lock);
@@ -386,8 +391,11 @@ static void tick(struct mcu_daemon *d)
 		bool running = mcu_engine_room(d->engine, m->id) != NULL;
 		if (want && !running)
 			mcu_engine_start(d->engine, snap, i);
-		else if (!want && running)
+		else if (!want && running) {
+			if (d->calls)
+				mcu_sipcalls_room_stopped(d->calls, m->id);
 			mcu_engine_stop(d->engine, m->id);
+		}
 	}
 	mcu_snapshot_put(snap);
 }
@@ -472,17 +480,26 @@ static int start_api(struct mcu_daemon *d)
 }
 
 /*
- * The SIP thread of design.md: the stack listens on mcu.sip.listen and
- * answers OPTIONS. Admitting calls into meetings comes with the SIP
- * signalling work (docs/joining.md); until then an INVITE is answered
- * 480 by the stack.
+ * The SIP thread of design.md: the stack listens on mcu.sip.listen;
+ * calls into running meetings are admitted by mcu/sipcalls.c
+ * (docs/joining.md).
  */
 static int start_sip(struct mcu_daemon *d)
 {
 	const struct mcu_conf *c = d->snap->conf;
-	struct mcu_sip_listen *l = calloc(c->n_sip_listen + 1, sizeof(*l));
-	struct mcu_sip_handlers h = {.arg = d};
-	int err;
+	struct mcu_sipcalls_opts so = {
+		.engine = d->engine,
+		.arg = d,
+		.snapshot = api_snapshot,
+		.state = api_state,
+	};
+	struct mcu_sip_listen *l;
+	struct mcu_sip_handlers h;
+	int err = mcu_sipcalls_alloc(&d->calls, &so);
+	if (err)
+		return err;
+	h = mcu_sipcalls_handlers(d->calls);
+	l = calloc(c->n_sip_listen + 1, sizeof(*l));
 	if (!l)
 		return ENOMEM;
 	for (size_t i = 0; i < c->n_sip_listen; i++) {
@@ -675,6 +692,7 @@ struct mcu_daemon *mcu_daemon_free(struct mcu_daemon *d)
 	if (!d)
 		return NULL;
 	d->sip = mcu_sip_free(d->sip);
+	d->calls = mcu_sipcalls_free(d->calls);
 	d->api = mcu_api_free(d->api);
 	d->live = mcu_api_live_free(d->live);
 	d->roster = mcu_api_roster_free(d->roster);

@@ -259,6 +259,18 @@ void mcu_room_floor_info(struct mcu_room *room, struct mcu_room_floor *out)
 	pthread_mutex_unlock(&room->lock);
 }
 
+void mcu_room_local_ports(struct mcu_room *room, long slot, uint16_t *video,
+                          uint16_t *audio)
+{
+	*video = *audio = 0;
+	if (!valid_slot(room, slot))
+		return;
+	pthread_mutex_lock(&room->lock);
+	if (room->parts[slot].leg)
+		mcu_leg_local_ports(room->parts[slot].leg, video, audio);
+	pthread_mutex_unlock(&room->lock);
+}
+
 const char *mcu_room_slot_endpoint(const struct mcu_room *room, long slot)
 {
 	return valid_slot(room, slot) ? room->parts[slot].eid : NULL;

@@ -118,6 +118,10 @@ struct mcu_room_floor {
 
 void mcu_room_floor_info(struct mcu_room *room, struct mcu_room_floor *out);
 
+/* Local RTP ports of the slot's leg (0 when it has none). */
+void mcu_room_local_ports(struct mcu_room *room, long slot, uint16_t *video,
+                          uint16_t *audio);
+
 /* Roster id of a slot's endpoint (NULL for a bad slot). */
 const char *mcu_room_slot_endpoint(const struct mcu_room *room, long slot);
 

@@ -32,6 +32,8 @@ def main():
     ap.add_argument("--api-port", type=int, default=0)
     ap.add_argument("--tz", default="Asia/Ho_Chi_Minh")
     ap.add_argument("--token-file", default="")
+    ap.add_argument("--sip-branches", type=int, default=0,
+                    help="also N SIP endpoints sip1.. (sip:sipN@127.0.0.1)")
     a = ap.parse_args()
 
     tz = zoneinfo.ZoneInfo(a.tz)
@@ -69,7 +71,17 @@ def main():
             out.append(f"      video: {{codec: {v}, payload_type: {PT[v]}}}")
         if au:
             out.append(f"      audio: {{codec: {au}, payload_type: {PT[au]}}}")
-    branches = ", ".join(f"leg{i}" for i in range(1, len(legs)))
+    for k in range(1, a.sip_branches + 1):
+        out += [
+            f"  - id: sip{k}",
+            f'    name: "Điểm cầu SIP {k}"',
+            "    tier: commune",
+            f'    sip: "sip:sip{k}@127.0.0.1"',
+            f"    bandwidth_kbps: {a.bandwidth}",
+        ]
+    names = [f"leg{i}" for i in range(1, len(legs))]
+    names += [f"sip{k}" for k in range(1, a.sip_branches + 1)]
+    branches = ", ".join(names)
     out += [
         "meetings:",
         "  - id: t",

@@ -1,0 +1,469 @@
+/*
+ * The SDP answer needs the leg's local ports and the leg needs what the
+ * offer negotiates, so an INVITE is negotiated twice: once to learn the
+ * streams (with placeholder ports), then, after the leg is bound, once
+ * more to write the answer with the ports it got. Both runs are pure and
+ * cheap.
+ *
+ * The address written in the answer is the one the kernel would use to
+ * reach the caller (a connected UDP socket's own address), so a
+ * multi-homed MCU answers on the right network.
+ */
+#define MCU_LOG_MODULE "sipcalls"
+#include "mcu/sipcalls.h"
+#include "conf/log.h"
+#include "mcu/admission.h"
+#include "transport/sdp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct active {
+	struct mcu_sip_call *call; /* a reference */
+	char meeting[128];
+	char endpoint[128];
+	long slot;
+	bool attached; /* its leg is the slot's current leg */
+};
+
+struct mcu_sipcalls {
+	struct mcu_sipcalls_opts o;
+	struct mcu_admission_secrets *secrets; /* SIP thread */
+	pthread_mutex_t lock;
+	struct active *calls; /* lock */
+	size_t n, cap;        /* lock */
+};
+
+int mcu_sipcalls_alloc(struct mcu_sipcalls **scp,
+                       const struct mcu_sipcalls_opts *opts)
+{
+	struct mcu_sipcalls *sc;
+	if (!scp || !opts || !opts->engine || !opts->snapshot)
+		return EINVAL;
+	sc = calloc(1, sizeof(*sc));
+	if (!sc)
+		return ENOMEM;
+	sc->o = *opts;
+	pthread_mutex_init(&sc->lock, NULL);
+	if (mcu_admission_secrets_alloc(&sc->secrets)) {
+		free(sc);
+		return ENOMEM;
+	}
+	*scp = sc;
+	return 0;
+}
+
+struct mcu_sipcalls *mcu_sipcalls_free(struct mcu_sipcalls *sc)
+{
+	if (!sc)
+		return NULL;
+	for (size_t i = 0; i < sc->n; i++)
+		mcu_sip_call_put(sc->calls[i].call);
+	free(sc->calls);
+	mcu_admission_secrets_free(sc->secrets);
+	pthread_mutex_destroy(&sc->lock);
+	free(sc);
+	return NULL;
+}
+
+/* The local address the kernel uses towards `remote`. */
+static int local_addr_for(const char *remote, char *out, size_t size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int family = strchr(remote, ':') ? AF_INET6 : AF_INET;
+	int fd = socket(family, SOCK_DGRAM, 0);
+	int err = 0;
+	memset(&ss, 0, sizeof(ss));
+	if (fd < 0)
+		return errno;
+	if (family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		a->sin_family = AF_INET;
+		a->sin_port = htons(9);
+		if (inet_pton(AF_INET, remote, &a->sin_addr) != 1)
+			err = EINVAL;
+		len = sizeof(*a);
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons(9);
+		if (inet_pton(AF_INET6, remote, &a->sin6_addr) != 1)
+			err = EINVAL;
+		len = sizeof(*a);
+	}
+	if (!err && connect(fd, (struct sockaddr *)&ss, len) != 0)
+		err = errno;
+	len = sizeof(ss);
+	if (!err && getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		err = errno;
+	if (!err && !inet_ntop(family,
+	                       family == AF_INET
+	                               ? (void *)&((struct sockaddr_in *)&ss)->sin_addr
+	                               : (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr,
+	                       out, (socklen_t)size))
+		err = errno;
+	close(fd);
+	return err;
+}
+
+static int to_sockaddr(const char *addr, uint16_t port,
+                       struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+	if (inet_pton(AF_INET, addr, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(port);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, addr, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(port);
+		return 0;
+	}
+	return EINVAL;
+}
+
+static bool acodec_of(enum mcu_sdp_codec c, enum mcu_acodec *out)
+{
+	switch (c) {
+	case MCU_SDP_OPUS:
+		*out = MCU_ACODEC_OPUS;
+		return true;
+	case MCU_SDP_G722:
+		*out = MCU_ACODEC_G722;
+		return true;
+	case MCU_SDP_PCMA:
+		*out = MCU_ACODEC_PCMA;
+		return true;
+	case MCU_SDP_PCMU:
+		*out = MCU_ACODEC_PCMU;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Output picture: the smaller of what the SDP and the roster allow. */
+static void out_tier(const struct mcu_sdp_neg_media *v, unsigned bw_kbps,
+                     struct mcu_leg_params *p)
+{
+	enum mcu_sdp_tier t = v->tier ? v->tier : MCU_SDP_TIER_720P;
+	if (bw_kbps < 2000 && t > MCU_SDP_TIER_360P)
+		t = MCU_SDP_TIER_360P;
+	if (bw_kbps < 700)
+		t = MCU_SDP_TIER_180P;
+	switch (t) {
+	case MCU_SDP_TIER_180P:
+		p->out_width = 320, p->out_height = 180, p->out_bitrate = 200000;
+		break;
+	case MCU_SDP_TIER_360P:
+		p->out_width = 640, p->out_height = 360, p->out_bitrate = 600000;
+		break;
+	default:
+		p->out_width = 1280, p->out_height = 720;
+		p->out_bitrate = 1800000;
+		break;
+	}
+	if (v->bitrate_kbps && (int)v->bitrate_kbps * 1000 < p->out_bitrate)
+		p->out_bitrate = (int)v->bitrate_kbps * 1000;
+}
+
+static int leg_from_neg(const struct mcu_conf *conf,
+                        const struct mcu_conf_endpoint *ep,
+                        const struct mcu_sdp_neg *neg, const char *local,
+                        uint32_t id, struct mcu_leg_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->id = id;
+	p->label = ep->id;
+	p->port_min = conf->rtp_port_min;
+	p->port_max = conf->rtp_port_max;
+	if (neg->video.active && neg->video.port &&
+	    (neg->video.codec == MCU_SDP_H264 ||
+	     neg->video.codec == MCU_SDP_VP8) &&
+	    to_sockaddr(neg->video.addr, neg->video.port, &p->remote_video) ==
+	            0 &&
+	    to_sockaddr(local, 0, &p->local_video) == 0) {
+		p->has_video = true;
+		p->vcodec = neg->video.codec == MCU_SDP_VP8 ? MCU_VCODEC_VP8
+		                                            : MCU_VCODEC_H264;
+		p->video_pt = (uint8_t)neg->video.pt;
+		p->h264_mode = neg->video.h264.packetization_mode == 1;
+		p->rtcp_mux = neg->video.rtcp_mux;
+		out_tier(&neg->video, ep->bandwidth_kbps, p);
+	}
+	if (neg->audio.active && neg->audio.port &&
+	    acodec_of(neg->audio.codec, &p->acodec) &&
+	    to_sockaddr(neg->audio.addr, neg->audio.port, &p->remote_audio) ==
+	            0 &&
+	    to_sockaddr(local, 0, &p->local_audio) == 0) {
+		p->has_audio = true;
+		p->audio_pt = (uint8_t)neg->audio.pt;
+		p->dtmf_pt = neg->audio.te_pt >= 0 ? (uint8_t)neg->audio.te_pt
+		                                   : 0;
+		p->rtcp_mux = p->rtcp_mux || neg->audio.rtcp_mux;
+	}
+	return p->has_video || p->has_audio ? 0 : EPROTONOSUPPORT;
+}
+
+/* Forget the slot's previous call (a rebooted terminal calls again). */
+static void replace_old(struct mcu_sipcalls *sc, const char *meeting,
+                        long slot)
+{
+	pthread_mutex_lock(&sc->lock);
+	for (size_t i = 0; i < sc->n; i++) {
+		struct active *a = &sc->calls[i];
+		if (a->attached && a->slot == slot &&
+		    !strcmp(a->meeting, meeting)) {
+			a->attached = false;
+			mcu_sip_call_hangup(a->call);
+			mcu_log_info("%s: %s called again: the old call is "
+			             "replaced", meeting, a->endpoint);
+		}
+	}
+	pthread_mutex_unlock(&sc->lock);
+}
+
+static void remember(struct mcu_sipcalls *sc, struct mcu_sip_call *call,
+                     const char *meeting, const char *endpoint, long slot)
+{
+	pthread_mutex_lock(&sc->lock);
+	if (sc->n == sc->cap) {
+		size_t cap = sc->cap ? sc->cap * 2 : 32;
+		struct active *n = realloc(sc->calls, cap * sizeof(*n));
+		if (!n) {
+			pthread_mutex_unlock(&sc->lock);
+			return;
+		}
+		sc->calls = n;
+		sc->cap = cap;
+	}
+	struct active *a = &sc->calls[sc->n++];
+	memset(a, 0, sizeof(*a));
+	a->call = mcu_sip_call_get(call);
+	snprintf(a->meeting, sizeof(a->meeting), "%s", meeting);
+	snprintf(a->endpoint, sizeof(a->endpoint), "%s", endpoint);
+	a->slot = slot;
+	a->attached = true;
+	pthread_mutex_unlock(&sc->lock);
+}
+
+/* Authentication; returns true when the call may go on. */
+static bool authenticate(struct mcu_sipcalls *sc, struct mcu_sip_call *call,
+                         const struct mcu_sip_incoming *in,
+                         const struct mcu_admission *adm)
+{
+	char pw[256];
+	int err;
+	if (!adm->auth_required)
+		return true;
+	if (in->auth == MCU_SIP_AUTH_NONE || in->auth == MCU_SIP_AUTH_INVALID) {
+		mcu_sip_call_challenge(call, false);
+		return false;
+	}
+	if (in->auth == MCU_SIP_AUTH_STALE) {
+		mcu_sip_call_challenge(call, true);
+		return false;
+	}
+	if (mcu_admission_secret(sc->secrets, adm->auth_password_file, pw,
+	                         sizeof(pw))) {
+		mcu_sip_call_respond(call, 500, "Credentials unavailable",
+		                     NULL);
+		return false;
+	}
+	err = mcu_sip_call_auth_check(call, adm->auth_user, pw);
+	explicit_bzero(pw, sizeof(pw));
+	if (err == ESTALE || err == ENOENT) {
+		mcu_sip_call_challenge(call, err == ESTALE);
+		return false;
+	}
+	if (err) {
+		mcu_sip_call_respond(call, 403, "Wrong credentials", NULL);
+		return false;
+	}
+	return true;
+}
+
+/* The caller is admitted to `meeting`: negotiate, attach, answer. */
+static void join(struct mcu_sipcalls *sc, struct mcu_sip_call *call,
+                 const struct mcu_sip_incoming *in,
+                 const struct mcu_conf *conf, const struct mcu_admission *adm)
+{
+	const struct mcu_conf_meeting *m = &conf->meetings[adm->meeting];
+	const struct mcu_conf_endpoint *ep = &conf->endpoints[adm->endpoint];
+	struct mcu_sdp_session *offer = NULL;
+	struct mcu_sdp_caps caps;
+	struct mcu_sdp_neg neg;
+	struct mcu_leg_params p;
+	struct mcu_room *room;
+	char local[64], *answer = NULL;
+	uint16_t vport = 0, aport = 0;
+	int err;
+
+	if (!in->sdp) {
+		mcu_sip_call_respond(call, 488, "An SDP offer is required", NULL);
+		return;
+	}
+	if (mcu_sdp_parse(&offer, in->sdp, in->sdp_len)) {
+		mcu_sip_call_respond(call, 400, "Malformed SDP", NULL);
+		return;
+	}
+	mcu_sdp_caps_default(&caps);
+	mcu_sdp_caps_set_codecs(&caps, (const char *const *)ep->codecs,
+	                        ep->n_codecs);
+	if (local_addr_for(in->src_addr, local, sizeof(local)))
+		snprintf(local, sizeof(local), "127.0.0.1");
+	struct mcu_sdp_local loc = {.addr = local, .audio_port = 9,
+	                            .video_port = 9};
+	err = mcu_sdp_answer(offer, &caps, &loc, &neg, &answer);
+	free(answer);
+	answer = NULL;
+	if (!err)
+		err = leg_from_neg(conf, ep, &neg, local, 0, &p);
+	if (err) {
+		mcu_sip_call_respond(call, mcu_sdp_sip_status(err),
+		                     "No common codec", NULL);
+		goto out;
+	}
+	room = mcu_engine_acquire(sc->o.engine, m->id);
+	if (!room) {
+		mcu_sip_call_respond(call, 480, MCU_ADMISSION_REASON_NOT_LIVE,
+		                     NULL);
+		goto out;
+	}
+	long slot = mcu_room_slot(room, ep->id);
+	p.id = (uint32_t)slot + 1;
+	replace_old(sc, m->id, slot);
+	err = mcu_room_attach(room, slot, &p);
+	if (!err)
+		mcu_room_local_ports(room, slot, &vport, &aport);
+	mcu_engine_release(sc->o.engine, room);
+	if (err) {
+		mcu_sip_call_respond(call, 500, "No media ports", NULL);
+		goto out;
+	}
+	loc.video_port = p.has_video ? vport : 0;
+	loc.audio_port = p.has_audio ? aport : 0;
+	err = mcu_sdp_answer(offer, &caps, &loc, &neg, &answer);
+	if (err) {
+		mcu_sip_call_respond(call, mcu_sdp_sip_status(err), NULL, NULL);
+		goto out;
+	}
+	remember(sc, call, m->id, ep->id, slot);
+	mcu_sip_call_respond(call, 200, NULL, answer);
+	mcu_log_info("%s: %s joins by SIP (%s%s%s)", m->id, ep->id,
+	             p.has_video ? mcu_vcodec_name(p.vcodec) : "",
+	             p.has_video && p.has_audio ? "+" : "",
+	             p.has_audio ? mcu_acodec_name(p.acodec) : "");
+out:
+	free(answer);
+	mcu_sdp_free(offer);
+}
+
+static void on_incoming(struct mcu_sip_call *call,
+                        const struct mcu_sip_incoming *in, void *arg)
+{
+	struct mcu_sipcalls *sc = arg;
+	struct mcu_snapshot *snap = sc->o.snapshot(sc->o.arg);
+	const struct mcu_conf *conf = snap->conf;
+	time_t now = time(NULL);
+	enum mcu_meeting_state *states =
+		calloc(conf->n_meetings + 1, sizeof(*states));
+	struct mcu_admission adm;
+
+	if (!states) {
+		mcu_sip_call_respond(call, 503, NULL, NULL);
+		goto out;
+	}
+	for (size_t i = 0; i < conf->n_meetings; i++)
+		states[i] = sc->o.state ? sc->o.state(sc->o.arg, conf, i, now)
+		                        : mcu_timeline_state(&conf->meetings[i],
+		                                             now);
+	struct mcu_admission_request req = {
+		.ruri_user = in->ruri_user,
+		.from_user = in->from_user,
+		.from_host = in->from_host,
+		.src_addr = in->src_addr,
+		.states = states,
+	};
+	mcu_admission_decide(conf, now, &req, &adm);
+	if (!authenticate(sc, call, in, &adm))
+		goto out;
+	if (adm.verdict != MCU_ADMIT_ACCEPT) {
+		mcu_log_info("INVITE to %s from %s@%s (%s): %d %s",
+		             in->ruri_user, in->from_user, in->from_host,
+		             in->src_addr, adm.status, adm.reason);
+		mcu_sip_call_respond(call, adm.status, adm.reason, NULL);
+		goto out;
+	}
+	join(sc, call, in, conf, &adm);
+out:
+	free(states);
+	mcu_snapshot_put(snap);
+}
+
+static void on_event(struct mcu_sip_call *call, const struct mcu_sip_event *ev,
+                     void *arg)
+{
+	struct mcu_sipcalls *sc = arg;
+	struct active a = {0};
+	bool found = false;
+
+	if (ev->type != MCU_SIP_EV_CANCELLED && ev->type != MCU_SIP_EV_FAILED &&
+	    ev->type != MCU_SIP_EV_TERMINATED)
+		return;
+	pthread_mutex_lock(&sc->lock);
+	for (size_t i = 0; i < sc->n; i++) {
+		if (sc->calls[i].call != call)
+			continue;
+		a = sc->calls[i];
+		sc->calls[i] = sc->calls[--sc->n];
+		found = true;
+		break;
+	}
+	pthread_mutex_unlock(&sc->lock);
+	if (!found)
+		return;
+	if (a.attached) {
+		struct mcu_room *room = mcu_engine_acquire(sc->o.engine,
+		                                           a.meeting);
+		if (room) {
+			mcu_room_detach(room, a.slot, MCU_PART_DISCONNECTED);
+			mcu_engine_release(sc->o.engine, room);
+		}
+		mcu_log_info("%s: %s hung up (%s)", a.meeting, a.endpoint,
+		             ev->reason);
+	}
+	mcu_sip_call_put(a.call);
+}
+
+struct mcu_sip_handlers mcu_sipcalls_handlers(struct mcu_sipcalls *sc)
+{
+	struct mcu_sip_handlers h = {
+		.incoming = on_incoming,
+		.event = on_event,
+		.arg = sc,
+	};
+	return h;
+}
+
+void mcu_sipcalls_room_stopped(struct mcu_sipcalls *sc, const char *meeting)
+{
+	pthread_mutex_lock(&sc->lock);
+	for (size_t i = 0; i < sc->n; i++) {
+		struct active *a = &sc->calls[i];
+		if (strcmp(a->meeting, meeting))
+			continue;
+		a->attached = false;
+		mcu_sip_call_hangup(a->call);
+	}
+	pthread_mutex_unlock(&sc->lock);
+}
