@@ -92,13 +92,68 @@ static void wait_ticks(struct mcu_room *room)
 		pthread_cond_wait(&room->tick_done, &room->lock);
 }
 
+/* A key command of docs/joining.md; room->lock held. */
+static int dtmf_command(struct mcu_room *room, long slot,
+                        const struct mcu_dtmf_cmd *cmd)
+{
+	struct part *p = &room->parts[slot];
+	long q[MCU_ROOM_QUEUE_MAX];
+	size_t n;
+	switch (cmd->action) {
+	case MCU_DTMF_ACT_FLOOR_REQUEST:
+		return mcu_floor_request(room->floor, slot);
+	case MCU_DTMF_ACT_FLOOR_WITHDRAW:
+		return mcu_floor_withdraw(room->floor, slot);
+	case MCU_DTMF_ACT_SELF_MUTE_TOGGLE:
+		p->mute_audio = !p->mute_audio;
+		return 0;
+	case MCU_DTMF_ACT_GRANT:
+		if (cmd->arg == 0)
+			return mcu_floor_grant(room->floor, MCU_FLOOR_NONE);
+		n = mcu_floor_queue(room->floor, q, MCU_ROOM_QUEUE_MAX);
+		return cmd->arg <= n && cmd->arg <= MCU_ROOM_QUEUE_MAX
+		               ? mcu_floor_grant(room->floor, q[cmd->arg - 1])
+		               : ENOENT;
+	case MCU_DTMF_ACT_REVOKE:
+		return mcu_floor_revoke(room->floor);
+	case MCU_DTMF_ACT_QUEUE_CLEAR:
+		n = mcu_floor_queue(room->floor, q, MCU_ROOM_QUEUE_MAX);
+		for (size_t i = 0; i < n && i < MCU_ROOM_QUEUE_MAX; i++)
+			mcu_floor_withdraw(room->floor, q[i]);
+		return 0;
+	default:
+		/* Incidents, layout presets and tour paging come with the
+		 * conference control issue; the key is logged. */
+		return ENOTSUP;
+	}
+}
+
+/* Keys from RFC 4733 (I/O thread) or SIP INFO: floor requests etc. */
 static void on_dtmf(void *arg, uint32_t id, char key)
 {
 	struct mcu_room *room = arg;
+	struct mcu_dtmf_cmd cmd;
+	int err = 0;
+	bool done;
 	if (id == 0 || id > room->n_parts)
 		return;
-	mcu_log_info("%s: key %c from %s", room->id, key,
-	             room->parts[id - 1].eid);
+	long slot = (long)id - 1;
+	pthread_mutex_lock(&room->lock);
+	done = mcu_dtmf_keys_feed(&room->parts[slot].keys, key,
+	                          mcu_netio_now_us() / 1000, &cmd);
+	if (done)
+		err = dtmf_command(room, slot, &cmd);
+	pthread_mutex_unlock(&room->lock);
+	if (done)
+		mcu_log_info("%s: %s: %s%s", room->id, room->parts[slot].eid,
+		             mcu_dtmf_action_name(cmd.action),
+		             err ? " (refused)" : "");
+}
+
+void mcu_room_dtmf(struct mcu_room *room, long slot, char key)
+{
+	if (valid_slot(room, slot))
+		on_dtmf(room, (uint32_t)slot + 1, key);
 }
 
 int mcu_room_attach(struct mcu_room *room, long slot,
@@ -441,6 +496,7 @@ static int alloc_parts(struct mcu_room *room)
 		p->eid = room->conf->endpoints[p->endpoint].id;
 		p->name = room->conf->endpoints[p->endpoint].name;
 		p->host = i == 0;
+		mcu_dtmf_keys_init(&p->keys, p->host);
 		room->levels[i] = MCU_MIXER_SILENCE_DBOV;
 	}
 	room->host_slot = 0;

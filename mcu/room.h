@@ -91,6 +91,10 @@ void mcu_room_detach(struct mcu_room *room, long slot,
 void mcu_room_set_state(struct mcu_room *room, long slot,
                         enum mcu_part_state state);
 
+/* A key pressed at slot's endpoint (SIP INFO; RFC 4733 keys come from
+ * the leg itself): floor requests and host commands, docs/joining.md. */
+void mcu_room_dtmf(struct mcu_room *room, long slot, char key);
+
 /* Floor control from the API or DTMF: 0 or an errno of mcu/floor.h. */
 int mcu_room_floor_request(struct mcu_room *room, long slot);
 int mcu_room_floor_withdraw(struct mcu_room *room, long slot);

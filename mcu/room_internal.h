@@ -12,6 +12,7 @@
 #include "layout/catalog.h"
 #include "layout/compose.h"
 #include "layout/view.h"
+#include "mcu/dtmf.h"
 #include "mcu/mixer.h"
 #include "mcu/room.h"
 #include "transport/kfreq.h"
@@ -37,6 +38,7 @@ struct part {
 	struct mcu_leg *leg;
 	enum mcu_part_state state;
 	bool mute_audio, mute_video;
+	struct mcu_dtmf_keys keys; /* lock */
 	/* video tick only */
 	struct vgroup *group;
 	/* audio tick only */

@@ -445,11 +445,36 @@ static void on_event(struct mcu_sip_call *call, const struct mcu_sip_event *ev,
 	mcu_sip_call_put(a.call);
 }
 
+static void on_dtmf(struct mcu_sip_call *call, char digit,
+                    unsigned duration_ms, void *arg)
+{
+	struct mcu_sipcalls *sc = arg;
+	struct active a = {0};
+	bool found = false;
+	(void)duration_ms;
+	pthread_mutex_lock(&sc->lock);
+	for (size_t i = 0; i < sc->n && !found; i++) {
+		if (sc->calls[i].call == call && sc->calls[i].attached) {
+			a = sc->calls[i];
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&sc->lock);
+	if (!found)
+		return;
+	struct mcu_room *room = mcu_engine_acquire(sc->o.engine, a.meeting);
+	if (room) {
+		mcu_room_dtmf(room, a.slot, digit);
+		mcu_engine_release(sc->o.engine, room);
+	}
+}
+
 struct mcu_sip_handlers mcu_sipcalls_handlers(struct mcu_sipcalls *sc)
 {
 	struct mcu_sip_handlers h = {
 		.incoming = on_incoming,
 		.event = on_event,
+		.dtmf = on_dtmf,
 		.arg = sc,
 	};
 	return h;
