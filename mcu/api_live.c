@@ -16,7 +16,6 @@
 struct mcu_api_live {
 	struct mcu_api_live_opts o;
 	struct mcu_metrics_engine m;
-	bool have_metrics;
 };
 
 static const char *part_state_name(enum mcu_part_state s)
@@ -124,13 +123,11 @@ static bool is_static(struct mcu_snapshot *snap, const char *endpoint)
 }
 
 /* The live participants of a room as an array (new reference). */
-static json_t *room_participants(struct mcu_api_live *l,
-                                 struct mcu_room *room, size_t *connected)
+static json_t *room_participants(struct mcu_room *room, size_t *connected)
 {
 	struct mcu_snapshot *snap = mcu_room_snapshot(room);
 	json_t *arr = json_array();
 	struct mcu_room_part *p = malloc(sizeof(*p));
-	(void)l;
 	*connected = 0;
 	for (size_t i = 0; arr && p && i < mcu_room_slots(room); i++) {
 		if (!mcu_room_part(room, (long)i, p))
@@ -199,7 +196,7 @@ static json_t *live_meeting(void *arg, const char *id, int *status)
 	size_t connected = 0;
 	mcu_room_stats(room, &st);
 	json_object_set_new(j, "participants",
-	                    room_participants(l, room, &connected));
+	                    room_participants(room, &connected));
 	if (f) {
 		mcu_room_floor_info(room, f);
 		json_object_set_new(j, "floor", floor_json(room, f));
@@ -241,7 +238,7 @@ static json_t *live_participants(void *arg, const char *id, int *status)
 	if (!room)
 		return j;
 	json_decref(j);
-	j = room_participants(l, room, &connected);
+	j = room_participants(room, &connected);
 	mcu_engine_release(l->o.engine, room);
 	return j;
 }
@@ -266,12 +263,10 @@ static int floor_status(int err, char *detail, size_t len)
 	}
 }
 
-static int room_action(struct mcu_api_live *l, struct mcu_room *room,
-                       const struct mcu_api_action *a, char *detail,
-                       size_t len)
+static int room_action(struct mcu_room *room, const struct mcu_api_action *a,
+                       char *detail, size_t len)
 {
 	long slot = a->endpoint ? mcu_room_slot(room, a->endpoint) : -1;
-	(void)l;
 	switch (a->verb) {
 	case MCU_API_FLOOR:
 		switch (a->floor) {
@@ -331,7 +326,7 @@ static int live_action(void *arg, const struct mcu_api_action *a,
 		snprintf(detail, len, "meeting %s is not under way", a->meeting);
 		return 409;
 	}
-	status = room_action(l, room, a, detail, len);
+	status = room_action(room, a, detail, len);
 	mcu_engine_release(l->o.engine, room);
 	if (status == 200)
 		*result = json_pack("{s:b}", "ok", 1);
@@ -450,10 +445,8 @@ int mcu_api_live_alloc(struct mcu_api_live **lp,
 		return ENOMEM;
 	l->o = *opts;
 	if (opts->metrics &&
-	    mcu_metrics_register_engine(opts->metrics, &l->m) == 0) {
-		l->have_metrics = true;
+	    mcu_metrics_register_engine(opts->metrics, &l->m) == 0)
 		mcu_metrics_on_collect(opts->metrics, collect, l);
-	}
 	*lp = l;
 	return 0;
 }

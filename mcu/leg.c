@@ -54,7 +54,6 @@
 #define PLI_INTERVAL_US 500000   /* at most two key-frame requests a second */
 #define RTCP_INTERVAL_US 1000000
 #define PCM_FRAMES      12       /* decoded 20 ms frames buffered: a 200 ms packet fits */
-#define MTU_PAYLOAD     1200
 
 struct rx_stream {
 	pthread_mutex_t lock;

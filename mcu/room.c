@@ -362,8 +362,7 @@ bool mcu_room_part(struct mcu_room *room, long slot, struct mcu_room_part *out)
 
 /* ---- static RTP legs ---------------------------------------------- */
 
-static int static_params(const struct mcu_room *room,
-                         const struct mcu_conf_endpoint *ep, uint32_t id,
+static int static_params(const struct mcu_conf_endpoint *ep, uint32_t id,
                          struct mcu_leg_params *p)
 {
 	const struct mcu_conf_static_rtp *r = &ep->rtp;
@@ -396,7 +395,6 @@ static int static_params(const struct mcu_room *room,
 	p->dtmf_pt = 101;
 	output_tier(ep->bandwidth_kbps, &p->out_width, &p->out_height,
 	            &p->out_bitrate);
-	(void)room;
 	return p->has_video || p->has_audio ? 0 : EINVAL;
 }
 
@@ -461,7 +459,7 @@ static void attach_static_legs(struct mcu_room *room)
 		struct mcu_leg_params p;
 		if (!ep->rtp.present)
 			continue;
-		if (static_params(room, ep, room->parts[i].id, &p)) {
+		if (static_params(ep, room->parts[i].id, &p)) {
 			mcu_log_warn("%s: %s: static leg has no usable media",
 			             room->id, ep->id);
 			continue;

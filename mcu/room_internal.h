@@ -61,11 +61,6 @@ struct vgroup {
 	struct vgroup *next;
 };
 
-struct tick_timing {
-	double sum_ms[3];  /* compose/encode/mix over the period */
-	unsigned n;
-};
-
 struct mcu_room {
 	struct mcu_room_env env;
 	struct mcu_snapshot *snap;
@@ -109,7 +104,6 @@ struct mcu_room {
 
 	/* statistics, lock */
 	size_t stat_encoders, stat_views, stat_decoders, stat_aencs;
-	struct tick_timing timing;
 	double compose_ms, encode_ms, mix_ms;
 	int64_t next_report_us;
 };
