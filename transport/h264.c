@@ -10,6 +10,7 @@
  * while a dropped picture only freezes (and the caller asks for a key
  * frame at once).
  */
+#include "transport/bytebuf.h"
 #include "transport/h264.h"
 
 #include <errno.h>
@@ -136,23 +137,7 @@ void mcu_h264_depack_stats(const struct mcu_h264_depack *d,
 /* Append bytes to the AU; false when the AU would exceed max_au. */
 static bool append(struct mcu_h264_depack *d, const void *p, size_t n)
 {
-	if (n > d->max_au - d->len)
-		return false;
-	if (d->len + n > d->cap) {
-		size_t cap = d->cap ? d->cap : 16384;
-		while (cap < d->len + n)
-			cap *= 2;
-		if (cap > d->max_au)
-			cap = d->max_au;
-		uint8_t *nb = realloc(d->buf, cap);
-		if (!nb)
-			return false;
-		d->buf = nb;
-		d->cap = cap;
-	}
-	memcpy(d->buf + d->len, p, n);
-	d->len += n;
-	return true;
+	return mcu_bytebuf_append(&d->buf, &d->len, &d->cap, d->max_au, p, n);
 }
 
 static int append_nal(struct mcu_h264_depack *d, const uint8_t *nal, size_t n)

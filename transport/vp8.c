@@ -1,6 +1,7 @@
 /*
  * vp8: RFC 7741 descriptor, depacketizer and packetizer (see vp8.h).
  */
+#include "transport/bytebuf.h"
 #include "transport/vp8.h"
 
 #include <errno.h>
@@ -154,23 +155,7 @@ struct mcu_vp8_depack *mcu_vp8_depack_free(struct mcu_vp8_depack *d)
 
 static bool append(struct mcu_vp8_depack *d, const uint8_t *p, size_t n)
 {
-	if (n > d->max_frame - d->len)
-		return false;
-	if (d->len + n > d->cap) {
-		size_t cap = d->cap ? d->cap : 16384;
-		while (cap < d->len + n)
-			cap *= 2;
-		if (cap > d->max_frame)
-			cap = d->max_frame;
-		uint8_t *nb = realloc(d->buf, cap);
-		if (!nb)
-			return false;
-		d->buf = nb;
-		d->cap = cap;
-	}
-	memcpy(d->buf + d->len, p, n);
-	d->len += n;
-	return true;
+	return mcu_bytebuf_append(&d->buf, &d->len, &d->cap, d->max_frame, p, n);
 }
 
 /* Take one packet into the frame; false marks the frame broken. */
