@@ -15,7 +15,7 @@ DEPS_LIBS  := libyaml-dev libavcodec-dev libavformat-dev libavutil-dev \
 	libswscale-dev libswresample-dev libsrtp2-dev libnice-dev libssl-dev \
 	libsofia-sip-ua-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev \
 	libcmocka-dev libfreetype-dev fonts-dejavu-core tzdata
-DEPS_PEERS := ffmpeg sip-tester curl python3 iproute2 prometheus openssl
+DEPS_PEERS := ffmpeg sip-tester baresip baresip-ffmpeg curl python3 iproute2 prometheus openssl
 DEPS       := $(DEPS_BUILD) $(DEPS_LIBS) $(DEPS_PEERS)
 
 .PHONY: all deps build run test test-asan test-tsan fuzz bench clean
