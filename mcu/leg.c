@@ -962,7 +962,7 @@ int mcu_leg_send_video(struct mcu_leg *leg, struct mcu_pkt *const *payloads,
 {
 	struct tx_stream *tx = &leg->vtx;
 	int err = 0;
-	if (!leg->p.has_video || n == 0)
+	if (!leg->p.has_video || n == 0 || leg->p.hold)
 		return 0;
 	pthread_mutex_lock(&tx->lock);
 	uint32_t ts = tx->ts_base + pts90k;
@@ -1020,7 +1020,7 @@ int mcu_leg_send_audio(struct mcu_leg *leg, struct mcu_pkt *payload,
 	size_t hlen;
 	unsigned sent = 0;
 	int err;
-	if (!leg->p.has_audio)
+	if (!leg->p.has_audio || leg->p.hold)
 		return 0;
 	pthread_mutex_lock(&tx->lock);
 	struct mcu_rtp_hdr h = {

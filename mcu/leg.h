@@ -65,6 +65,9 @@ struct mcu_leg_params {
 	/* What the leg receives from us. */
 	int out_width, out_height;
 	int out_bitrate; /* bit/s */
+	/* The remote put us on hold (sendonly/inactive offer): we send no
+	 * RTP, only RTCP, and still receive what it sends. */
+	bool hold;
 };
 
 struct mcu_leg_stats {
