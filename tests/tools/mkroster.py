@@ -4,7 +4,9 @@ RTP legs on loopback. Times are written in the roster's time zone.
 
   mkroster.py --base 41000 --legs h264/opus,vp8/g722,... [--floor open]
               [--host-layout grid-2x2] [--branch-layout host+floor]
-              [--bandwidth 1000] [--sip-port P] [--api-port P] > roster.yaml
+              [--bandwidth 1000] [--sip-port P] [--api-port P]
+              [--sip-branches N [--sip-auth PASSWORD_FILE]] [--sip-tcp]
+              [--tls-port P --tls-cert PEM --tls-key PEM] > roster.yaml
 
 Leg i: the MCU listens on base+500+10*i (video; audio +2) and sends to
 base+10*i (video; audio +2). Leg 0 is the host.
@@ -34,7 +36,23 @@ def main():
     ap.add_argument("--token-file", default="")
     ap.add_argument("--sip-branches", type=int, default=0,
                     help="also N SIP endpoints sip1.. (sip:sipN@127.0.0.1)")
+    ap.add_argument("--sip-auth", default="",
+                    help="password file: SIP endpoint sipN gets digest auth"
+                         " as user sipN with this password")
+    ap.add_argument("--sip-tcp", action="store_true",
+                    help="listen for SIP over TCP too (same port)")
+    ap.add_argument("--tls-port", type=int, default=0,
+                    help="also listen for SIP over TLS on this port")
+    ap.add_argument("--dial", default="in", choices=["in", "out"],
+                    help="meeting t's dial mode (default in)")
+    ap.add_argument("--sip-ports", default="",
+                    help="comma list: sipN's URI gets the Nth port "
+                         "(where dial-out calls it)")
+    ap.add_argument("--tls-cert", default="")
+    ap.add_argument("--tls-key", default="")
     a = ap.parse_args()
+    if a.tls_port and not (a.tls_cert and a.tls_key):
+        ap.error("--tls-port needs --tls-cert and --tls-key")
 
     tz = zoneinfo.ZoneInfo(a.tz)
     now = datetime.datetime.now(tz)
@@ -49,7 +67,11 @@ def main():
         "mcu:",
         "  name: test",
         f"  timezone: {a.tz}",
-        f'  sip: {{listen: ["udp:127.0.0.1:{sip}"]}}',
+        f'  sip: {{listen: ["udp:127.0.0.1:{sip}"'
+        + (f', "tcp:127.0.0.1:{sip}"' if a.sip_tcp else "")
+        + (f', "tls:127.0.0.1:{a.tls_port}"],' if a.tls_port else "]")
+        + (f' tls: {{certificate: "{a.tls_cert}", key: "{a.tls_key}"}}'
+           if a.tls_port else "") + "}",
         f'  api: {{listen: "127.0.0.1:{api}"'
         + (f', token_file: "{a.token_file}"' if a.token_file else "") + "}",
         f"  media: {{fps: {a.fps}, x264_preset: {a.preset}}}",
@@ -71,14 +93,18 @@ def main():
             out.append(f"      video: {{codec: {v}, payload_type: {PT[v]}}}")
         if au:
             out.append(f"      audio: {{codec: {au}, payload_type: {PT[au]}}}")
+    uri_ports = [p for p in a.sip_ports.split(",") if p]
     for k in range(1, a.sip_branches + 1):
+        port = f":{uri_ports[k - 1]}" if k <= len(uri_ports) else ""
         out += [
             f"  - id: sip{k}",
             f'    name: "Điểm cầu SIP {k}"',
             "    tier: commune",
-            f'    sip: "sip:sip{k}@127.0.0.1"',
+            f'    sip: "sip:sip{k}@127.0.0.1{port}"',
             f"    bandwidth_kbps: {a.bandwidth}",
         ]
+        if a.sip_auth:
+            out.append(f'    auth: {{user: sip{k}, password_file: "{a.sip_auth}"}}')
     names = [f"leg{i}" for i in range(1, len(legs))]
     names += [f"sip{k}" for k in range(1, a.sip_branches + 1)]
     branches = ", ".join(names)
@@ -92,6 +118,7 @@ def main():
         f"    end: {end}",
         f"    announced: {announced}",
         f"    floor: {a.floor}",
+        f"    dial: {a.dial}",
         f"    layout: {{host: {a.host_layout}, branches: {a.branch_layout},"
         f" tour_seconds: {a.tour_seconds}}}",
     ]
