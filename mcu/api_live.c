@@ -321,6 +321,14 @@ static int live_action(void *arg, const struct mcu_api_action *a,
 		return l->o.meeting_ctl ? l->o.meeting_ctl(l->o.arg, a, detail,
 		                                           len)
 		                        : 501;
+	if (a->verb == MCU_API_DIAL || a->verb == MCU_API_HANGUP) {
+		if (!l->o.call_ctl) {
+			snprintf(detail, len, "SIP is not running");
+			return 501;
+		}
+		return l->o.call_ctl(l->o.arg, a->meeting, a->endpoint,
+		                     a->verb == MCU_API_DIAL, detail, len);
+	}
 	room = mcu_engine_acquire(l->o.engine, a->meeting);
 	if (!room) {
 		snprintf(detail, len, "meeting %s is not under way", a->meeting);

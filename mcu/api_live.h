@@ -30,6 +30,10 @@ struct mcu_api_live_opts {
 	 * HTTP status and fills detail. */
 	int (*meeting_ctl)(void *arg, const struct mcu_api_action *a,
 	                   char *detail, size_t detail_len);
+	/* DIAL (dial true) and HANGUP of one endpoint, carried out by the
+	 * SIP side; returns an HTTP status and fills detail. NULL: 501. */
+	int (*call_ctl)(void *arg, const char *meeting, const char *endpoint,
+	                bool dial, char *detail, size_t detail_len);
 	/* The logbook export (GET /api/v1/logbook), or NULL. */
 	int (*logbook)(void *arg, const char *from, const char *to,
 	               const char *format, struct mcu_api_blob *out,

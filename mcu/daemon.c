@@ -310,6 +310,18 @@ static struct mcu_snapshot *api_snapshot(void *arg)
 }
 
 /* Reload stays on the control loop: SIGHUP arrives on its signalfd. */
+static int api_call_ctl(void *arg, const char *meeting, const char *endpoint,
+                       bool dial, char *detail, size_t len)
+{
+	struct mcu_daemon *d = arg;
+	if (!d->calls) {
+		snprintf(detail, len, "SIP is not running");
+		return 503;
+	}
+	return mcu_sipcalls_operator(d->calls, meeting, endpoint, dial, detail,
+	                             len);
+}
+
 static int api_reload(void *arg)
 {
 	(void)arg;
@@ -389,9 +401,11 @@ static void tick(struct mcu_daemon *d)
 		bool want = st == MCU_MEETING_LIVE ||
 		            st == MCU_MEETING_TEST_RUN;
 		bool running = mcu_engine_room(d->engine, m->id) != NULL;
-		if (want && !running)
-			mcu_engine_start(d->engine, snap, i);
-		else if (!want && running) {
+		if (want && !running) {
+			if (mcu_engine_start(d->engine, snap, i) == 0 &&
+			    d->calls)
+				mcu_sipcalls_room_started(d->calls, m->id);
+		} else if (!want && running) {
 			if (d->calls)
 				mcu_sipcalls_room_stopped(d->calls, m->id);
 			mcu_engine_stop(d->engine, m->id);
@@ -444,6 +458,7 @@ static int start_api(struct mcu_daemon *d)
 	struct mcu_api_live_opts lo = {
 		.engine = d->engine,
 		.meeting_ctl = api_meeting_ctl,
+		.call_ctl = api_call_ctl,
 		.logbook = api_logbook,
 		.arg = d,
 	};
@@ -524,6 +539,8 @@ static int start_sip(struct mcu_daemon *d)
 		.tls_key = c->tls_key,
 	};
 	err = mcu_sip_alloc(&d->sip, &cfg, &h);
+	if (!err)
+		err = mcu_sipcalls_set_sip(d->calls, d->sip);
 	if (err)
 		mcu_log_error("cannot start SIP on mcu.sip.listen: %s",
 		              strerror(err));
@@ -600,10 +617,11 @@ int mcu_daemon_alloc(struct mcu_daemon **daemonp,
 		};
 		err = mcu_engine_alloc(&d->engine, &ep);
 	}
-	if (!err)
-		err = start_api(d);
+	/* SIP first: the API's dial/hang-up reach its calls. */
 	if (!err)
 		err = start_sip(d);
+	if (!err)
+		err = start_api(d);
 	if (err)
 		goto out;
 	open_logbook(d);
@@ -691,6 +709,8 @@ struct mcu_daemon *mcu_daemon_free(struct mcu_daemon *d)
 {
 	if (!d)
 		return NULL;
+	if (d->calls)
+		mcu_sipcalls_set_sip(d->calls, NULL); /* no more dialling */
 	d->sip = mcu_sip_free(d->sip);
 	d->calls = mcu_sipcalls_free(d->calls);
 	d->api = mcu_api_free(d->api);

@@ -184,6 +184,48 @@ int mcu_room_attach(struct mcu_room *room, long slot,
 	return 0;
 }
 
+int mcu_room_reattach(struct mcu_room *room, long slot,
+                      const struct mcu_leg_params *params,
+                      enum mcu_part_state state)
+{
+	struct mcu_leg_handlers h = {.dtmf = on_dtmf, .arg = room};
+	struct mcu_leg *leg = NULL, *old;
+	int err;
+
+	if (!valid_slot(room, slot))
+		return EINVAL;
+	pthread_mutex_lock(&room->lock);
+	old = room->parts[slot].leg;
+	room->parts[slot].leg = NULL;
+	if (old)
+		wait_ticks(room);
+	pthread_mutex_unlock(&room->lock);
+	if (!old)
+		return ENOENT;
+	/* The old leg holds the ports the new one binds. */
+	mcu_leg_free(old);
+	err = mcu_leg_alloc(&leg, params,
+	                    room->env.pick_netio(room->env.pick_arg),
+	                    room->env.pool, &h);
+	pthread_mutex_lock(&room->lock);
+	old = room->parts[slot].leg;
+	room->parts[slot].leg = leg;
+	room->parts[slot].state = err ? MCU_PART_FAILED : state;
+	if (err)
+		mcu_floor_leave(room->floor, slot);
+	pthread_mutex_unlock(&room->lock);
+	if (old)
+		mcu_leg_free(old); /* a racing attach: nobody else saw it */
+	if (err)
+		mcu_log_error("%s: %s: new media failed: %s", room->id,
+		              room->parts[slot].eid, strerror(err));
+	else
+		mcu_log_info("%s: %s media renegotiated (%s)", room->id,
+		             room->parts[slot].eid,
+		             state == MCU_PART_ON_HOLD ? "on hold" : "active");
+	return err;
+}
+
 void mcu_room_detach(struct mcu_room *room, long slot,
                      enum mcu_part_state state)
 {

@@ -84,6 +84,17 @@ long mcu_room_slot(const struct mcu_room *room, const char *endpoint);
 int mcu_room_attach(struct mcu_room *room, long slot,
                     const struct mcu_leg_params *params);
 
+/*
+ * Renegotiated media of a connected slot (a re-INVITE: new address,
+ * codec or direction): its leg is replaced by one made from `params`,
+ * which should name the old leg's local ports, while the participant
+ * stays in the meeting with its floor place, mutes and pin; `state` is
+ * CONNECTED or ON_HOLD. 0, ENOENT (no leg there) or an errno.
+ */
+int mcu_room_reattach(struct mcu_room *room, long slot,
+                      const struct mcu_leg_params *params,
+                      enum mcu_part_state state);
+
 /* Disconnect slot `slot` (its leg is freed once no tick uses it). */
 void mcu_room_detach(struct mcu_room *room, long slot,
                      enum mcu_part_state state);

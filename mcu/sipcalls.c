@@ -13,6 +13,7 @@
 #include "mcu/sipcalls.h"
 #include "conf/log.h"
 #include "mcu/admission.h"
+#include "mcu/sipcalls_internal.h"
 #include "transport/sdp.h"
 
 #include <arpa/inet.h>
@@ -21,28 +22,21 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-struct active {
-	struct mcu_sip_call *call; /* a reference */
-	char meeting[128];
-	char endpoint[128];
-	long slot;
-	bool attached; /* its leg is the slot's current leg */
-};
-
-struct mcu_sipcalls {
-	struct mcu_sipcalls_opts o;
-	struct mcu_admission_secrets *secrets; /* SIP thread */
-	pthread_mutex_t lock;
-	struct active *calls; /* lock */
-	size_t n, cap;        /* lock */
-};
+int64_t mcu_sipcalls_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 int mcu_sipcalls_alloc(struct mcu_sipcalls **scp,
                        const struct mcu_sipcalls_opts *opts)
 {
 	struct mcu_sipcalls *sc;
+	pthread_condattr_t ca;
 	if (!scp || !opts || !opts->engine || !opts->snapshot)
 		return EINVAL;
 	sc = calloc(1, sizeof(*sc));
@@ -50,7 +44,13 @@ int mcu_sipcalls_alloc(struct mcu_sipcalls **scp,
 		return ENOMEM;
 	sc->o = *opts;
 	pthread_mutex_init(&sc->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&sc->wake, &ca);
+	pthread_condattr_destroy(&ca);
 	if (mcu_admission_secrets_alloc(&sc->secrets)) {
+		pthread_cond_destroy(&sc->wake);
+		pthread_mutex_destroy(&sc->lock);
 		free(sc);
 		return ENOMEM;
 	}
@@ -62,17 +62,34 @@ struct mcu_sipcalls *mcu_sipcalls_free(struct mcu_sipcalls *sc)
 {
 	if (!sc)
 		return NULL;
-	for (size_t i = 0; i < sc->n; i++)
+	mcu_sipcalls_out_stop(sc);
+	for (size_t i = 0; i < sc->n; i++) {
+		mcu_sipcalls_release_ports(&sc->calls[i].ports);
 		mcu_sip_call_put(sc->calls[i].call);
+	}
 	free(sc->calls);
+	for (size_t i = 0; i < sc->n_out; i++) {
+		mcu_dialout_free(sc->out[i].d);
+		mcu_snapshot_put(sc->out[i].snap);
+	}
+	free(sc->out);
 	mcu_admission_secrets_free(sc->secrets);
+	pthread_cond_destroy(&sc->wake);
 	pthread_mutex_destroy(&sc->lock);
 	free(sc);
 	return NULL;
 }
 
-/* The local address the kernel uses towards `remote`. */
-static int local_addr_for(const char *remote, char *out, size_t size)
+void mcu_sipcalls_release_ports(struct reserved *r)
+{
+	for (int i = 0; i < 4; i++) {
+		if (r->fd[i] > 0)
+			close(r->fd[i]);
+		r->fd[i] = 0;
+	}
+}
+
+int mcu_sipcalls_local_addr(const char *remote, char *out, size_t size)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -131,6 +148,31 @@ static int to_sockaddr(const char *addr, uint16_t port,
 	return EINVAL;
 }
 
+void mcu_sipcalls_caps(const struct mcu_conf_endpoint *ep,
+                       struct mcu_sdp_caps *caps)
+{
+	mcu_sdp_caps_default(caps);
+	mcu_sdp_caps_set_codecs(caps, (const char *const *)ep->codecs,
+	                        ep->n_codecs);
+}
+
+static void addr_set_port(struct sockaddr_storage *a, uint16_t port)
+{
+	if (a->ss_family == AF_INET)
+		((struct sockaddr_in *)a)->sin_port = htons(port);
+	else if (a->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)a)->sin6_port = htons(port);
+}
+
+static uint16_t addr_get_port(const struct sockaddr_storage *a)
+{
+	if (a->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)a)->sin_port);
+	if (a->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)a)->sin6_port);
+	return 0;
+}
+
 static bool acodec_of(enum mcu_sdp_codec c, enum mcu_acodec *out)
 {
 	switch (c) {
@@ -176,13 +218,14 @@ static void out_tier(const struct mcu_sdp_neg_media *v, unsigned bw_kbps,
 		p->out_bitrate = (int)v->bitrate_kbps * 1000;
 }
 
-static int leg_from_neg(const struct mcu_conf *conf,
-                        const struct mcu_conf_endpoint *ep,
-                        const struct mcu_sdp_neg *neg, const char *local,
-                        uint32_t id, struct mcu_leg_params *p)
+int mcu_sipcalls_leg_params(const struct mcu_conf *conf,
+                            const struct mcu_conf_endpoint *ep,
+                            const struct mcu_sdp_neg *neg, const char *local,
+                            uint16_t vport, uint16_t aport,
+                            struct mcu_leg_params *p)
 {
+	bool vhold = false, ahold = false;
 	memset(p, 0, sizeof(*p));
-	p->id = id;
 	p->label = ep->id;
 	p->port_min = conf->rtp_port_min;
 	p->port_max = conf->rtp_port_max;
@@ -191,7 +234,7 @@ static int leg_from_neg(const struct mcu_conf *conf,
 	     neg->video.codec == MCU_SDP_VP8) &&
 	    to_sockaddr(neg->video.addr, neg->video.port, &p->remote_video) ==
 	            0 &&
-	    to_sockaddr(local, 0, &p->local_video) == 0) {
+	    to_sockaddr(local, vport, &p->local_video) == 0) {
 		p->has_video = true;
 		p->vcodec = neg->video.codec == MCU_SDP_VP8 ? MCU_VCODEC_VP8
 		                                            : MCU_VCODEC_H264;
@@ -199,50 +242,69 @@ static int leg_from_neg(const struct mcu_conf *conf,
 		p->h264_mode = neg->video.h264.packetization_mode == 1;
 		p->rtcp_mux = neg->video.rtcp_mux;
 		out_tier(&neg->video, ep->bandwidth_kbps, p);
+		vhold = neg->video.hold;
 	}
 	if (neg->audio.active && neg->audio.port &&
 	    acodec_of(neg->audio.codec, &p->acodec) &&
 	    to_sockaddr(neg->audio.addr, neg->audio.port, &p->remote_audio) ==
 	            0 &&
-	    to_sockaddr(local, 0, &p->local_audio) == 0) {
+	    to_sockaddr(local, aport, &p->local_audio) == 0) {
 		p->has_audio = true;
 		p->audio_pt = (uint8_t)neg->audio.pt;
 		p->dtmf_pt = neg->audio.te_pt >= 0 ? (uint8_t)neg->audio.te_pt
 		                                   : 0;
 		p->rtcp_mux = p->rtcp_mux || neg->audio.rtcp_mux;
+		ahold = neg->audio.hold;
 	}
+	/* On hold when every stream we would send is held. */
+	p->hold = (!p->has_video || vhold) && (!p->has_audio || ahold);
 	return p->has_video || p->has_audio ? 0 : EPROTONOSUPPORT;
 }
 
-/* Forget the slot's previous call (a rebooted terminal calls again). */
+/* Whether two sets of leg parameters give the same media. */
+static bool same_media(const struct mcu_leg_params *a,
+                       const struct mcu_leg_params *b)
+{
+	return a->has_video == b->has_video && a->has_audio == b->has_audio &&
+	       a->vcodec == b->vcodec && a->video_pt == b->video_pt &&
+	       a->h264_mode == b->h264_mode && a->acodec == b->acodec &&
+	       a->audio_pt == b->audio_pt && a->dtmf_pt == b->dtmf_pt &&
+	       a->rtcp_mux == b->rtcp_mux && a->hold == b->hold &&
+	       a->out_width == b->out_width && a->out_bitrate == b->out_bitrate &&
+	       !memcmp(&a->remote_video, &b->remote_video,
+	               sizeof(a->remote_video)) &&
+	       !memcmp(&a->remote_audio, &b->remote_audio,
+	               sizeof(a->remote_audio));
+}
+
+/* Forget the slot's previous call (a rebooted terminal calls again);
+   lock held. */
 static void replace_old(struct mcu_sipcalls *sc, const char *meeting,
                         long slot)
 {
-	pthread_mutex_lock(&sc->lock);
 	for (size_t i = 0; i < sc->n; i++) {
 		struct active *a = &sc->calls[i];
 		if (a->attached && a->slot == slot &&
 		    !strcmp(a->meeting, meeting)) {
 			a->attached = false;
+			a->reported = true; /* the new call takes its place */
 			mcu_sip_call_hangup(a->call);
 			mcu_log_info("%s: %s called again: the old call is "
 			             "replaced", meeting, a->endpoint);
 		}
 	}
-	pthread_mutex_unlock(&sc->lock);
 }
 
-static void remember(struct mcu_sipcalls *sc, struct mcu_sip_call *call,
-                     const char *meeting, const char *endpoint, long slot)
+struct active *mcu_sipcalls_add(struct mcu_sipcalls *sc,
+                                struct mcu_sip_call *call,
+                                const char *meeting, const char *endpoint,
+                                long slot)
 {
-	pthread_mutex_lock(&sc->lock);
 	if (sc->n == sc->cap) {
 		size_t cap = sc->cap ? sc->cap * 2 : 32;
 		struct active *n = realloc(sc->calls, cap * sizeof(*n));
-		if (!n) {
-			pthread_mutex_unlock(&sc->lock);
-			return;
-		}
+		if (!n)
+			return NULL;
 		sc->calls = n;
 		sc->cap = cap;
 	}
@@ -252,8 +314,19 @@ static void remember(struct mcu_sipcalls *sc, struct mcu_sip_call *call,
 	snprintf(a->meeting, sizeof(a->meeting), "%s", meeting);
 	snprintf(a->endpoint, sizeof(a->endpoint), "%s", endpoint);
 	a->slot = slot;
-	a->attached = true;
-	pthread_mutex_unlock(&sc->lock);
+	a->sess_id = ((uint64_t)time(NULL) << 16) ^ (uint64_t)sc->n;
+	a->sess_ver = 1;
+	return a;
+}
+
+/* The table entry of `call` (lock held), or NULL. */
+static struct active *find(struct mcu_sipcalls *sc,
+                           const struct mcu_sip_call *call)
+{
+	for (size_t i = 0; i < sc->n; i++)
+		if (sc->calls[i].call == call)
+			return &sc->calls[i];
+	return NULL;
 }
 
 /* Authentication; returns true when the call may go on. */
@@ -304,6 +377,7 @@ static void join(struct mcu_sipcalls *sc, struct mcu_sip_call *call,
 	struct mcu_sdp_neg neg;
 	struct mcu_leg_params p;
 	struct mcu_room *room;
+	struct active *a;
 	char local[64], *answer = NULL;
 	uint16_t vport = 0, aport = 0;
 	int err;
@@ -316,10 +390,8 @@ static void join(struct mcu_sipcalls *sc, struct mcu_sip_call *call,
 		mcu_sip_call_respond(call, 400, "Malformed SDP", NULL);
 		return;
 	}
-	mcu_sdp_caps_default(&caps);
-	mcu_sdp_caps_set_codecs(&caps, (const char *const *)ep->codecs,
-	                        ep->n_codecs);
-	if (local_addr_for(in->src_addr, local, sizeof(local)))
+	mcu_sipcalls_caps(ep, &caps);
+	if (mcu_sipcalls_local_addr(in->src_addr, local, sizeof(local)))
 		snprintf(local, sizeof(local), "127.0.0.1");
 	struct mcu_sdp_local loc = {.addr = local, .audio_port = 9,
 	                            .video_port = 9};
@@ -327,7 +399,7 @@ static void join(struct mcu_sipcalls *sc, struct mcu_sip_call *call,
 	free(answer);
 	answer = NULL;
 	if (!err)
-		err = leg_from_neg(conf, ep, &neg, local, 0, &p);
+		err = mcu_sipcalls_leg_params(conf, ep, &neg, local, 0, 0, &p);
 	if (err) {
 		mcu_sip_call_respond(call, mcu_sdp_sip_status(err),
 		                     "No common codec", NULL);
@@ -341,23 +413,52 @@ static void join(struct mcu_sipcalls *sc, struct mcu_sip_call *call,
 	}
 	long slot = mcu_room_slot(room, ep->id);
 	p.id = (uint32_t)slot + 1;
+	pthread_mutex_lock(&sc->lock);
 	replace_old(sc, m->id, slot);
+	pthread_mutex_unlock(&sc->lock);
 	err = mcu_room_attach(room, slot, &p);
-	if (!err)
+	if (!err) {
 		mcu_room_local_ports(room, slot, &vport, &aport);
+		if (p.hold)
+			mcu_room_set_state(room, slot, MCU_PART_ON_HOLD);
+	}
 	mcu_engine_release(sc->o.engine, room);
 	if (err) {
 		mcu_sip_call_respond(call, 500, "No media ports", NULL);
 		goto out;
 	}
+	pthread_mutex_lock(&sc->lock);
+	a = mcu_sipcalls_add(sc, call, m->id, ep->id, slot);
+	if (a) {
+		a->attached = true;
+		snprintf(a->local, sizeof(a->local), "%s", local);
+		a->leg = p;
+		a->leg.label = NULL;
+		addr_set_port(&a->leg.local_video, vport);
+		addr_set_port(&a->leg.local_audio, aport);
+		loc.sess_id = a->sess_id;
+		loc.sess_version = a->sess_ver;
+		mcu_sipcalls_out_joined(sc, a);
+	}
+	pthread_mutex_unlock(&sc->lock);
 	loc.video_port = p.has_video ? vport : 0;
 	loc.audio_port = p.has_audio ? aport : 0;
-	err = mcu_sdp_answer(offer, &caps, &loc, &neg, &answer);
+	err = a ? mcu_sdp_answer(offer, &caps, &loc, &neg, &answer) : ENOMEM;
 	if (err) {
-		mcu_sip_call_respond(call, mcu_sdp_sip_status(err), NULL, NULL);
+		/* The event of this answer takes the leg out again. */
+		mcu_sip_call_respond(call, err == ENOMEM ? 500
+		                                         : mcu_sdp_sip_status(err),
+		                     NULL, NULL);
+		if (!a) {
+			room = mcu_engine_acquire(sc->o.engine, m->id);
+			if (room) {
+				mcu_room_detach(room, slot,
+				                MCU_PART_DISCONNECTED);
+				mcu_engine_release(sc->o.engine, room);
+			}
+		}
 		goto out;
 	}
-	remember(sc, call, m->id, ep->id, slot);
 	mcu_sip_call_respond(call, 200, NULL, answer);
 	mcu_log_info("%s: %s joins by SIP (%s%s%s)", m->id, ep->id,
 	             p.has_video ? mcu_vcodec_name(p.vcodec) : "",
@@ -415,34 +516,161 @@ static void on_event(struct mcu_sip_call *call, const struct mcu_sip_event *ev,
 {
 	struct mcu_sipcalls *sc = arg;
 	struct active a = {0};
-	bool found = false;
+	struct active *e;
 
+	if (ev->type == MCU_SIP_EV_ANSWERED && mcu_sip_call_is_outgoing(call)) {
+		mcu_sipcalls_out_answered(sc, call, ev->sdp, ev->sdp_len);
+		return;
+	}
+	if (ev->type == MCU_SIP_EV_PING) {
+		pthread_mutex_lock(&sc->lock);
+		e = find(sc, call);
+		if (e && ev->status >= 200 && ev->status < 300)
+			e->ping_us = 0; /* alive, if silent */
+		else if (e)
+			e->ping_us = 1; /* dead: the dialer ends it now */
+		if (e)
+			mcu_sipcalls_kick(sc);
+		pthread_mutex_unlock(&sc->lock);
+		return;
+	}
 	if (ev->type != MCU_SIP_EV_CANCELLED && ev->type != MCU_SIP_EV_FAILED &&
 	    ev->type != MCU_SIP_EV_TERMINATED)
 		return;
+	enum mcu_part_state st = MCU_PART_DISCONNECTED;
+	bool reported = false;
 	pthread_mutex_lock(&sc->lock);
-	for (size_t i = 0; i < sc->n; i++) {
-		if (sc->calls[i].call != call)
-			continue;
-		a = sc->calls[i];
-		sc->calls[i] = sc->calls[--sc->n];
-		found = true;
-		break;
+	e = find(sc, call);
+	if (e) {
+		a = *e;
+		reported = a.reported;
+		if (!reported) {
+			mcu_sipcalls_out_ended(sc, e, ev->type ==
+			                       MCU_SIP_EV_TERMINATED,
+			                       ev->status, ev->reason);
+			st = mcu_sipcalls_state_after(sc, a.meeting,
+			                              a.endpoint);
+		}
+		*e = sc->calls[--sc->n];
 	}
 	pthread_mutex_unlock(&sc->lock);
-	if (!found)
+	if (!e)
 		return;
+	mcu_sipcalls_release_ports(&a.ports);
 	if (a.attached) {
-		struct mcu_room *room = mcu_engine_acquire(sc->o.engine,
-		                                           a.meeting);
-		if (room) {
-			mcu_room_detach(room, a.slot, MCU_PART_DISCONNECTED);
-			mcu_engine_release(sc->o.engine, room);
-		}
+		mcu_sipcalls_set_part_state(sc, a.meeting, a.endpoint, st,
+		                            true);
 		mcu_log_info("%s: %s hung up (%s)", a.meeting, a.endpoint,
 		             ev->reason);
+	} else if (a.outgoing && !reported) {
+		mcu_sipcalls_set_part_state(sc, a.meeting, a.endpoint, st,
+		                            false);
 	}
 	mcu_sip_call_put(a.call);
+}
+
+/* A re-INVITE: answer it from the same ports; a change of address, codec
+   or direction gives the participant a new leg, keeping its place. */
+static void on_reinvite(struct mcu_sip_call *call, const char *sdp,
+                        size_t sdp_len, void *arg)
+{
+	struct mcu_sipcalls *sc = arg;
+	struct mcu_sdp_session *offer = NULL;
+	struct mcu_snapshot *snap = NULL;
+	struct mcu_sdp_caps caps;
+	struct mcu_sdp_neg neg;
+	struct mcu_leg_params p;
+	struct active a, *e;
+	char *answer = NULL;
+	int err;
+
+	pthread_mutex_lock(&sc->lock);
+	e = find(sc, call);
+	if (e && e->attached)
+		a = *e;
+	pthread_mutex_unlock(&sc->lock);
+	if (!e || !a.attached) {
+		mcu_sip_call_respond(call, 488, "No media in this call", NULL);
+		return;
+	}
+	if (!sdp) {
+		mcu_sip_call_respond(call, 488, "An SDP offer is required", NULL);
+		return;
+	}
+	if (mcu_sdp_parse(&offer, sdp, sdp_len)) {
+		mcu_sip_call_respond(call, 400, "Malformed SDP", NULL);
+		return;
+	}
+	snap = sc->o.snapshot(sc->o.arg);
+	long epi = mcu_conf_endpoint_index(snap->conf, a.endpoint);
+	if (epi < 0) {
+		mcu_sip_call_respond(call, 488, "Endpoint left the roster",
+		                     NULL);
+		goto out;
+	}
+	const struct mcu_conf_endpoint *ep = &snap->conf->endpoints[epi];
+	uint16_t vport = a.leg.has_video ? addr_get_port(&a.leg.local_video)
+	                                 : 0;
+	uint16_t aport = a.leg.has_audio ? addr_get_port(&a.leg.local_audio)
+	                                 : 0;
+	mcu_sipcalls_caps(ep, &caps);
+	/* Probe first: streams the old leg had keep their ports. */
+	struct mcu_sdp_local loc = {.addr = a.local, .audio_port = 9,
+	                            .video_port = 9};
+	err = mcu_sdp_answer(offer, &caps, &loc, &neg, &answer);
+	free(answer);
+	answer = NULL;
+	if (!err)
+		err = mcu_sipcalls_leg_params(snap->conf, ep, &neg, a.local,
+		                              vport, aport, &p);
+	if (err) {
+		mcu_sip_call_respond(call, mcu_sdp_sip_status(err),
+		                     "No common codec", NULL);
+		goto out;
+	}
+	p.id = (uint32_t)a.slot + 1;
+	if (!same_media(&p, &a.leg)) {
+		struct mcu_room *room = mcu_engine_acquire(sc->o.engine,
+		                                           a.meeting);
+		err = room ? mcu_room_reattach(room, a.slot, &p,
+		                               p.hold ? MCU_PART_ON_HOLD
+		                                      : MCU_PART_CONNECTED)
+		           : ENOENT;
+		if (!err)
+			mcu_room_local_ports(room, a.slot, &vport, &aport);
+		if (room)
+			mcu_engine_release(sc->o.engine, room);
+		if (err) {
+			mcu_sip_call_respond(call, 500, "Media change failed",
+			                     NULL);
+			goto out;
+		}
+		addr_set_port(&p.local_video, vport);
+		addr_set_port(&p.local_audio, aport);
+		mcu_log_info("%s: %s re-INVITE: %s", a.meeting, a.endpoint,
+		             p.hold ? "on hold" : "media updated");
+	}
+	pthread_mutex_lock(&sc->lock);
+	e = find(sc, call);
+	if (e) {
+		e->leg = p;
+		e->leg.label = NULL;
+		e->ping_us = 0;
+		loc.sess_id = e->sess_id;
+		loc.sess_version = ++e->sess_ver;
+	}
+	pthread_mutex_unlock(&sc->lock);
+	loc.video_port = p.has_video ? vport : 0;
+	loc.audio_port = p.has_audio ? aport : 0;
+	err = mcu_sdp_answer(offer, &caps, &loc, &neg, &answer);
+	if (err)
+		mcu_sip_call_respond(call, mcu_sdp_sip_status(err), NULL, NULL);
+	else
+		mcu_sip_call_respond(call, 200, NULL, answer);
+out:
+	free(answer);
+	mcu_sdp_free(offer);
+	mcu_snapshot_put(snap);
 }
 
 static void on_dtmf(struct mcu_sip_call *call, char digit,
@@ -450,17 +678,14 @@ static void on_dtmf(struct mcu_sip_call *call, char digit,
 {
 	struct mcu_sipcalls *sc = arg;
 	struct active a = {0};
-	bool found = false;
+	struct active *e;
 	(void)duration_ms;
 	pthread_mutex_lock(&sc->lock);
-	for (size_t i = 0; i < sc->n && !found; i++) {
-		if (sc->calls[i].call == call && sc->calls[i].attached) {
-			a = sc->calls[i];
-			found = true;
-		}
-	}
+	e = find(sc, call);
+	if (e && e->attached)
+		a = *e;
 	pthread_mutex_unlock(&sc->lock);
-	if (!found)
+	if (!a.attached)
 		return;
 	struct mcu_room *room = mcu_engine_acquire(sc->o.engine, a.meeting);
 	if (room) {
@@ -474,21 +699,9 @@ struct mcu_sip_handlers mcu_sipcalls_handlers(struct mcu_sipcalls *sc)
 	struct mcu_sip_handlers h = {
 		.incoming = on_incoming,
 		.event = on_event,
+		.reinvite = on_reinvite,
 		.dtmf = on_dtmf,
 		.arg = sc,
 	};
 	return h;
-}
-
-void mcu_sipcalls_room_stopped(struct mcu_sipcalls *sc, const char *meeting)
-{
-	pthread_mutex_lock(&sc->lock);
-	for (size_t i = 0; i < sc->n; i++) {
-		struct active *a = &sc->calls[i];
-		if (strcmp(a->meeting, meeting))
-			continue;
-		a->attached = false;
-		mcu_sip_call_hangup(a->call);
-	}
-	pthread_mutex_unlock(&sc->lock);
 }

@@ -1,0 +1,110 @@
+/*
+ * Shared between sipcalls.c (the table of calls, dial-in, events,
+ * re-INVITEs, DTMF) and sipcalls_out.c (the dialer thread: dial-out by
+ * mcu/dialout, operator dial/hang-up, dead-leg watch). Not a public
+ * header.
+ */
+#ifndef MCU_SIPCALLS_INTERNAL_H
+#define MCU_SIPCALLS_INTERNAL_H
+
+#include <pthread.h>
+
+#include "mcu/dialout.h"
+#include "mcu/leg.h"
+#include "mcu/sipcalls.h"
+#include "transport/sdp.h"
+
+/* RTP ports held for a dial-out offer until the answer comes. */
+struct reserved {
+	int fd[4]; /* video RTP, RTCP, audio RTP, RTCP; 0 unused */
+	uint16_t vport, aport;
+};
+
+/* One SIP call the MCU knows of. */
+struct active {
+	struct mcu_sip_call *call; /* a reference */
+	char meeting[128];
+	char endpoint[128];
+	long slot;         /* room slot */
+	bool attached;     /* its leg is the slot's current leg */
+	bool outgoing;     /* we dialled it */
+	bool reported;     /* its end went to the dialout already */
+	uint32_t token;    /* dial-out token, 0 for dial-in */
+	struct reserved ports;
+	char local[64];    /* our media address towards it */
+	struct mcu_leg_params leg; /* media in force (label: endpoint) */
+	uint64_t sess_id, sess_ver;
+	int64_t ping_us;   /* OPTIONS out since (monotonic), 0: none */
+};
+
+/* A meeting the MCU dials out for (dial: out, or an operator's dial). */
+struct outmeeting {
+	char meeting[128];
+	struct mcu_snapshot *snap; /* the roster its dialout indexes */
+	struct mcu_dialout *d;
+};
+
+struct mcu_sipcalls {
+	struct mcu_sipcalls_opts o;
+	struct mcu_sip *sip;                   /* set once SIP runs */
+	struct mcu_admission_secrets *secrets; /* SIP thread */
+	pthread_mutex_t lock;
+	struct active *calls; /* lock */
+	size_t n, cap;        /* lock */
+	struct outmeeting *out; /* lock */
+	size_t n_out;           /* lock */
+	/* the dialer thread */
+	pthread_t thread;
+	bool thread_started;
+	pthread_cond_t wake; /* lock; CLOCK_MONOTONIC */
+	bool stop;           /* lock */
+};
+
+/* ---- sipcalls.c ---- */
+int64_t mcu_sipcalls_now_ms(void);
+/* The local address the kernel uses towards `remote` (numeric). */
+int mcu_sipcalls_local_addr(const char *remote, char *out, size_t size);
+/* Our capabilities for endpoint `ep`: its codec preferences. */
+void mcu_sipcalls_caps(const struct mcu_conf_endpoint *ep,
+                       struct mcu_sdp_caps *caps);
+/* Leg parameters from a negotiation; local ports from `vport`/`aport`
+   (0: any). EPROTONOSUPPORT when no stream is usable. */
+int mcu_sipcalls_leg_params(const struct mcu_conf *conf,
+                            const struct mcu_conf_endpoint *ep,
+                            const struct mcu_sdp_neg *neg, const char *local,
+                            uint16_t vport, uint16_t aport,
+                            struct mcu_leg_params *p);
+/* Add a call to the table (lock held); NULL on ENOMEM. */
+struct active *mcu_sipcalls_add(struct mcu_sipcalls *sc,
+                                struct mcu_sip_call *call,
+                                const char *meeting, const char *endpoint,
+                                long slot);
+void mcu_sipcalls_release_ports(struct reserved *r);
+
+/* ---- sipcalls_out.c ---- */
+/* The outmeeting of `meeting` (lock held), or NULL. */
+struct outmeeting *mcu_sipcalls_outmeeting(struct mcu_sipcalls *sc,
+                                           const char *meeting);
+/* The endpoint joined or its call ended: tell the meeting's dialout
+   (lock held). */
+void mcu_sipcalls_out_joined(struct mcu_sipcalls *sc, struct active *a);
+void mcu_sipcalls_out_ended(struct mcu_sipcalls *sc, struct active *a,
+                            bool answered, int status, const char *reason);
+/* What the participant's tile says once its call ended (lock held). */
+enum mcu_part_state mcu_sipcalls_state_after(struct mcu_sipcalls *sc,
+                                             const char *meeting,
+                                             const char *endpoint);
+/* Set a participant's state, or detach its leg with it (lock NOT held). */
+void mcu_sipcalls_set_part_state(struct mcu_sipcalls *sc, const char *meeting,
+                                 const char *endpoint, enum mcu_part_state st,
+                                 bool detach);
+/* Wake the dialer (lock held). */
+void mcu_sipcalls_kick(struct mcu_sipcalls *sc);
+int mcu_sipcalls_out_start(struct mcu_sipcalls *sc);
+void mcu_sipcalls_out_stop(struct mcu_sipcalls *sc);
+/* A dial-out call's final answer arrived (SIP thread). */
+void mcu_sipcalls_out_answered(struct mcu_sipcalls *sc,
+                               struct mcu_sip_call *call, const char *sdp,
+                               size_t len);
+
+#endif
