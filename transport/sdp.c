@@ -838,14 +838,26 @@ static const struct mcu_sdp_fmt *choose_fmt(const struct mcu_sdp_media *m,
 	return NULL;
 }
 
+/*
+ * The telephone-event format to use with an audio codec of this clock:
+ * the one at the same clock (RFC 4733 2.1 recommends it), else the first
+ * one offered. Peers such as baresip 1.0 offer only telephone-event/8000
+ * next to opus/48000; refusing it would lose their keys (*1 for the
+ * floor), and the receiver only compares timestamps within one press.
+ */
 static const struct mcu_sdp_fmt *choose_te(const struct mcu_sdp_media *m,
                                            uint32_t clock)
 {
-	for (size_t i = 0; i < m->n_fmts; i++)
-		if (fmt_codec(&m->fmts[i]) == MCU_SDP_TELEPHONE_EVENT &&
-		    m->fmts[i].clock == clock)
+	const struct mcu_sdp_fmt *any = NULL;
+	for (size_t i = 0; i < m->n_fmts; i++) {
+		if (fmt_codec(&m->fmts[i]) != MCU_SDP_TELEPHONE_EVENT)
+			continue;
+		if (m->fmts[i].clock == clock)
 			return &m->fmts[i];
-	return NULL;
+		if (!any)
+			any = &m->fmts[i];
+	}
+	return any;
 }
 
 static enum mcu_sdp_dir mirror(enum mcu_sdp_dir d)

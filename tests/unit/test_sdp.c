@@ -190,23 +190,133 @@ static void baresip_answer(void **state)
 	assert_int_equal(neg.video.port, 10002);
 	assert_int_equal(neg.video.rtcp_port, 10002); /* rtcp-mux */
 	assert_true(neg.video.rtcp_mux);
-	/* Opus first of our audio codecs, with the 8 kHz events absent. */
+	/* Opus first of our audio codecs; its events come at 8 kHz only. */
 	assert_true(neg.audio.active);
 	assert_int_equal(neg.audio.codec, MCU_SDP_OPUS);
 	assert_int_equal(neg.audio.pt, 111);
 	assert_int_equal(neg.audio.clock, 48000);
 	assert_int_equal(neg.audio.channels, 2);
 	assert_true(neg.audio.opus_fec);
-	assert_int_equal(neg.audio.te_pt, -1);
+	assert_int_equal(neg.audio.te_pt, 101);
+	assert_int_equal(neg.audio.te_clock, 8000);
 	assert_string_equal(neg.audio.addr, "127.0.0.1");
 	assert_int_equal(neg.audio.dir, MCU_SDP_SENDRECV);
 	assert_false(neg.audio.hold);
-	assert_non_null(strstr(answer, "m=audio 20000 RTP/AVP 111\r\n"));
+	assert_non_null(strstr(answer, "m=audio 20000 RTP/AVP 111 101\r\n"));
+	assert_non_null(strstr(answer, "a=rtpmap:101 telephone-event/8000"));
 	assert_non_null(strstr(answer, "m=video 20002 RTP/AVP 97\r\n"));
 	assert_non_null(strstr(answer, "a=fmtp:97 profile-level-id=42c01f;"
 	                               "packetization-mode=1"));
 	assert_non_null(strstr(answer, "a=rtcp-fb:97 nack pli\r\n"));
 	assert_null(strstr(answer, "ccm fir"));
+	free(answer);
+}
+
+/*
+ * The offer baresip 1.0 sends as it is installed here (captured with
+ * `baresip -s`): opus/48000 with telephone-event/8000 only (no 48 kHz
+ * events), H.264 mode 0 first, no rtcp-mux, a wildcard rtcp-fb. Its
+ * RFC 4733 keys (*1 to ask for the floor) must be negotiated, else they
+ * arrive with a payload type the leg drops.
+ */
+static const char baresip10_offer[] =
+	"v=0\r\n"
+	"o=- 116425755 929027723 IN IP4 127.0.0.1\r\n"
+	"s=-\r\n"
+	"c=IN IP4 127.0.0.1\r\n"
+	"t=0 0\r\n"
+	"a=tool:baresip 1.0.0\r\n"
+	"m=audio 15292 RTP/AVP 96 0 8 101\r\n"
+	"a=rtpmap:96 opus/48000/2\r\n"
+	"a=fmtp:96 stereo=1;sprop-stereo=1\r\n"
+	"a=rtpmap:0 PCMU/8000\r\n"
+	"a=rtpmap:8 PCMA/8000\r\n"
+	"a=rtpmap:101 telephone-event/8000\r\n"
+	"a=fmtp:101 0-15\r\n"
+	"a=sendrecv\r\n"
+	"a=label:1\r\n"
+	"a=rtcp-rsize\r\n"
+	"a=ssrc:243982496 cname:sip:sip1@127.0.0.1:57463\r\n"
+	"a=minptime:20\r\n"
+	"a=ptime:20\r\n"
+	"m=video 36076 RTP/AVP 96 97 34 98 99 100\r\n"
+	"a=rtpmap:96 H264/90000\r\n"
+	"a=fmtp:96 packetization-mode=0;profile-level-id=42e01f\r\n"
+	"a=rtpmap:97 H264/90000\r\n"
+	"a=fmtp:97 packetization-mode=1;profile-level-id=42e01f\r\n"
+	"a=rtpmap:34 H263/90000\r\n"
+	"a=fmtp:34 CIF=1;CIF4=1\r\n"
+	"a=rtpmap:98 MP4V-ES/90000\r\n"
+	"a=fmtp:98 profile-level-id=3\r\n"
+	"a=rtpmap:99 H265/90000\r\n"
+	"a=fmtp:99 profile-id=1\r\n"
+	"a=rtpmap:100 VP8/90000\r\n"
+	"a=fmtp:100 max-fs=3600\r\n"
+	"a=sendrecv\r\n"
+	"a=label:2\r\n"
+	"a=rtcp-rsize\r\n"
+	"a=ssrc:1713570811 cname:sip:sip1@127.0.0.1:57463\r\n"
+	"a=framerate:25.00\r\n"
+	"a=rtcp-fb:* nack pli\r\n"
+	"a=content:main\r\n";
+
+static void baresip10_events_at_8k_with_opus(void **state)
+{
+	(void)state;
+	struct mcu_sdp_neg neg;
+	char *answer = NULL;
+	answer_of(baresip10_offer, &neg, &answer);
+	assert_int_equal(neg.audio.codec, MCU_SDP_OPUS);
+	assert_int_equal(neg.audio.pt, 96);
+	assert_int_equal(neg.audio.port, 15292);
+	assert_int_equal(neg.audio.rtcp_port, 15293);
+	assert_false(neg.audio.rtcp_mux);
+	assert_int_equal(neg.audio.te_pt, 101);
+	assert_int_equal(neg.audio.te_clock, 8000);
+	assert_int_equal(neg.video.codec, MCU_SDP_H264);
+	assert_int_equal(neg.video.pt, 97);
+	assert_int_equal(neg.video.h264.packetization_mode, 1);
+	/* "nack pli" is PLI alone: no generic NACK, no FIR were offered. */
+	assert_int_equal(neg.video.fb, MCU_SDP_FB_PLI);
+	assert_non_null(strstr(answer, "m=audio 20000 RTP/AVP 96 101\r\n"));
+	assert_non_null(strstr(answer, "a=rtpmap:101 telephone-event/8000\r\n"
+	                               "a=fmtp:101 0-15\r\n"));
+	assert_non_null(strstr(answer, "m=video 20002 RTP/AVP 97\r\n"));
+	assert_non_null(strstr(answer, "a=rtcp-fb:97 nack pli\r\n"));
+	assert_null(strstr(answer, "a=rtcp-fb:97 nack\r\n"));
+	assert_null(strstr(answer, "ccm fir"));
+	free(answer);
+
+	/* Events at the codec's clock still win over the first offered. */
+	static const char both[] =
+		"v=0\r\n"
+		"o=- 1 1 IN IP4 127.0.0.1\r\n"
+		"s=-\r\n"
+		"c=IN IP4 127.0.0.1\r\n"
+		"t=0 0\r\n"
+		"m=audio 15292 RTP/AVP 96 101 102\r\n"
+		"a=rtpmap:96 opus/48000/2\r\n"
+		"a=rtpmap:101 telephone-event/8000\r\n"
+		"a=rtpmap:102 telephone-event/48000\r\n";
+	answer_of(both, &neg, &answer);
+	assert_int_equal(neg.audio.te_pt, 102);
+	assert_int_equal(neg.audio.te_clock, 48000);
+	assert_non_null(strstr(answer, "m=audio 20000 RTP/AVP 96 102\r\n"));
+	assert_null(strstr(answer, "telephone-event/8000"));
+	free(answer);
+
+	/* No events offered: none answered. */
+	static const char none[] =
+		"v=0\r\n"
+		"o=- 1 1 IN IP4 127.0.0.1\r\n"
+		"s=-\r\n"
+		"c=IN IP4 127.0.0.1\r\n"
+		"t=0 0\r\n"
+		"m=audio 15292 RTP/AVP 96\r\n"
+		"a=rtpmap:96 opus/48000/2\r\n";
+	answer_of(none, &neg, &answer);
+	assert_int_equal(neg.audio.te_pt, -1);
+	assert_null(strstr(answer, "telephone-event"));
 	free(answer);
 }
 
@@ -723,6 +833,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(baresip_offer_parsed),
 	cmocka_unit_test(baresip_answer),
 	cmocka_unit_test(baresip_g711_only_prefs),
+	cmocka_unit_test(baresip10_events_at_8k_with_opus),
 	cmocka_unit_test(chromium_offer_webrtc),
 	cmocka_unit_test(sipp_default_offer),
 	cmocka_unit_test(no_common_codec),
