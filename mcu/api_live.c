@@ -123,7 +123,8 @@ static bool is_static(struct mcu_snapshot *snap, const char *endpoint)
 }
 
 /* The live participants of a room as an array (new reference). */
-static json_t *room_participants(struct mcu_room *room, size_t *connected)
+static json_t *room_participants(struct mcu_api_live *l, struct mcu_room *room,
+                                 size_t *connected)
 {
 	struct mcu_snapshot *snap = mcu_room_snapshot(room);
 	json_t *arr = json_array();
@@ -133,8 +134,23 @@ static json_t *room_participants(struct mcu_room *room, size_t *connected)
 		if (!mcu_room_part(room, (long)i, p))
 			continue;
 		*connected += p->state == MCU_PART_CONNECTED;
-		json_array_append_new(arr, mcu_api_live_participant(
-				                   p, is_static(snap, p->endpoint)));
+		json_t *o = mcu_api_live_participant(
+			p, is_static(snap, p->endpoint));
+		unsigned attempts = 0;
+		int last = -1;
+		const char *dial = l->o.dial_state
+		                           ? l->o.dial_state(l->o.arg,
+		                                             mcu_room_id(room),
+		                                             p->endpoint,
+		                                             &attempts, &last)
+		                           : "";
+		if (o && dial && *dial)
+			json_object_set_new(
+				o, "dial",
+				json_pack("{s:s, s:i, s:i}", "state", dial,
+				          "attempts", (int)attempts,
+				          "last_status", last));
+		json_array_append_new(arr, o);
 	}
 	free(p);
 	return arr;
@@ -196,7 +212,7 @@ static json_t *live_meeting(void *arg, const char *id, int *status)
 	size_t connected = 0;
 	mcu_room_stats(room, &st);
 	json_object_set_new(j, "participants",
-	                    room_participants(room, &connected));
+	                    room_participants(l, room, &connected));
 	if (f) {
 		mcu_room_floor_info(room, f);
 		json_object_set_new(j, "floor", floor_json(room, f));
@@ -238,7 +254,7 @@ static json_t *live_participants(void *arg, const char *id, int *status)
 	if (!room)
 		return j;
 	json_decref(j);
-	j = room_participants(room, &connected);
+	j = room_participants(l, room, &connected);
 	mcu_engine_release(l->o.engine, room);
 	return j;
 }

@@ -34,6 +34,11 @@ struct mcu_api_live_opts {
 	 * SIP side; returns an HTTP status and fills detail. NULL: 501. */
 	int (*call_ctl)(void *arg, const char *meeting, const char *endpoint,
 	                bool dial, char *detail, size_t detail_len);
+	/* Dial-out state of a participant ("" when it is not dialled out),
+	 * shown as its "dial" object; NULL: none. */
+	const char *(*dial_state)(void *arg, const char *meeting,
+	                          const char *endpoint, unsigned *attempts,
+	                          int *last_status);
 	/* The logbook export (GET /api/v1/logbook), or NULL. */
 	int (*logbook)(void *arg, const char *from, const char *to,
 	               const char *format, struct mcu_api_blob *out,

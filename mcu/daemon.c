@@ -322,6 +322,16 @@ static int api_call_ctl(void *arg, const char *meeting, const char *endpoint,
 	                             len);
 }
 
+static const char *api_dial_state(void *arg, const char *meeting,
+                                  const char *endpoint, unsigned *attempts,
+                                  int *last_status)
+{
+	struct mcu_daemon *d = arg;
+	return d->calls ? mcu_sipcalls_dial_state(d->calls, meeting, endpoint,
+	                                          attempts, last_status)
+	                : "";
+}
+
 static int api_reload(void *arg)
 {
 	(void)arg;
@@ -459,6 +469,7 @@ static int start_api(struct mcu_daemon *d)
 		.engine = d->engine,
 		.meeting_ctl = api_meeting_ctl,
 		.call_ctl = api_call_ctl,
+		.dial_state = api_dial_state,
 		.logbook = api_logbook,
 		.arg = d,
 	};

@@ -70,6 +70,11 @@ uas sip3 "$p3" uas_answer.xml; s3=$UAS
 check "sip3 is called again after the back-off and connected" wait_state sip3 connected 40
 n=$(grep -c "calling sip3 at" "$WORK/mcud.log")
 check "sip3 was called again after its 486 ($n calls)" test "$n" -ge 2
+dial=$(curl -sf "http://127.0.0.1:$api/api/v1/meetings/t/participants" |
+	python3 -c "import json,sys
+p={x['endpoint']:x for x in json.load(sys.stdin)}
+d=p['sip3']['dial']; print(d['state'], d['attempts'] >= 2)")
+check "the API shows sip3's dial-out ($dial)" test "$dial" = "connected True"
 order=$(grep -o "calling sip[12] at" "$WORK/mcud.log" | head -2 | tr '\n' ' ')
 check "branches are called in roster order ($order)" test "$order" = "calling sip1 at calling sip2 at "
 
