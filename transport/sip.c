@@ -617,9 +617,12 @@ static void on_invite(struct mcu_sip *sip, nua_t *nua, nua_handle_t *nh,
 	in.auth = call->auth;
 	in.auth_user = call->auth == MCU_SIP_AUTH_NONE ? ""
 	                                               : call->digest.username;
-	mcu_log_info("INVITE %s from %s@%s (%s:%u) to %s", call->label,
-	             in.from_user, in.from_host, in.src_addr, in.src_port,
-	             in.ruri_user);
+	mcu_log_info("INVITE %s from %s@%s (%s %s:%u) to %s", call->label,
+	             in.from_user, in.from_host,
+	             in.proto == MCU_SIP_TLS   ? "tls"
+	             : in.proto == MCU_SIP_TCP ? "tcp"
+	                                       : "udp",
+	             in.src_addr, in.src_port, in.ruri_user);
 	if (sip->shutting_down) {
 		call->fail_status = 503;
 		snprintf(call->fail_reason, sizeof(call->fail_reason),
@@ -1208,7 +1211,10 @@ static void *sip_thread(void *arg)
 		TAG_IF(sip->certdir[0], NUTAG_CERTIFICATE_DIR(sip->certdir)),
 		NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0), NUTAG_AUTOACK(1),
 		NUTAG_MEDIA_ENABLE(0), NUTAG_ENABLEMESSAGE(0),
-		NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"),
+		/* SIPTAG_ALLOW replaces nua's default list (NUTAG_ALLOW only
+		   adds to it): nua then answers what we do not handle, REFER,
+		   SUBSCRIBE, MESSAGE, PRACK..., with 405 instead of 202. */
+		SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"),
 		NUTAG_APPL_METHOD("INFO"),
 		SIPTAG_ACCEPT_STR("application/sdp, application/dtmf-relay, "
 		                  "application/dtmf"),

@@ -9,11 +9,12 @@ requests, and SIP over TLS (the Debian sipp is built without TLS).
   siprobe.py unknown --target H:P [--proto udp|tcp]
       CANCEL and BYE for a dialog that does not exist.
       Prints "cancel=<status> bye=<status>".
-  siprobe.py raw     --target H:P [--proto udp|tcp] FILE
-      Sends FILE's bytes (placeholders LOCAL, BRANCH, CALLID filled in);
-      prints the status of the first final response, "not-sip" when
+  siprobe.py raw     --target H:P [--proto udp|tcp] FILE...
+      Sends each FILE's bytes (placeholders LOCAL, BRANCH, CALLID filled
+      in, a Via of SIP/2.0/UDP made the --proto's); prints the status of the first final response, "not-sip" when
       what came back is no SIP response, or "none" when nothing came
-      within --wait seconds. An INVITE answered 2xx is ACKed and BYEd.
+      within --wait seconds; with several files one "NAME RESULT" line
+      each. An INVITE answered 2xx is ACKed and BYEd.
   siprobe.py call    --target H:P --from U --to M --proto tls|tcp|udp
       INVITE (audio+video offer), 200 with an answer, ACK, BYE.
       Prints "invite=<status> bye=<status> audio=<port> video=<port>".
@@ -229,8 +230,13 @@ def do_unknown(a):
     print(" ".join(f"{k}={v}" for k, v in out.items()))
 
 
-def do_raw(a):
-    data = open(a.file, "rb").read()
+def raw_one(a, path):
+    """Send one file; returns (result, the final response or "")."""
+    data = open(path, "rb").read()
+    if a.skip_line:
+        data = data.split(b"\n", 1)[1]
+    if a.proto != "udp":
+        data = data.replace(b"SIP/2.0/UDP", b"SIP/2.0/" + a.proto.upper().encode())
     c = Conn(a.proto, *hp(a.target), a.wait)
     lh, lp = c.local
     # Placeholders: LOCAL the sender's address, BRANCH/CALLID fresh per
@@ -243,17 +249,12 @@ def do_raw(a):
     while True:  # skip provisional responses
         m = c.recv(deadline)
         if m is None:
-            print("none")
-            return
-        if a.show:
-            sys.stderr.write(repr(m) + "\n")
+            return "none", ""
         st = status_of(m)
         if not st:
-            print("not-sip")
-            return
+            return "not-sip", m
         if st >= 200:
             break
-    print(st)
     if st < 300 and cseq_method(m) == "INVITE":  # do not leave it up
         to = header(m, "To")
         via = header(m, "Via")
@@ -264,6 +265,22 @@ def do_raw(a):
         c.send(request("BYE", ruri, via.replace("branch=", "branch=z9hG4bKb"),
                        frm, to, cid, 2))
         final_for(c, time.monotonic() + a.wait, "BYE", [])
+    return str(st), m
+
+
+def do_raw(a):
+    for path in a.files:
+        got, m = raw_one(a, path)
+        if len(a.files) > 1:
+            print(path.rsplit("/", 1)[-1], got, flush=True)
+        else:
+            print(got)
+        if a.show:
+            sys.stderr.write(repr(m) + "\n")
+        if a.save:
+            name = path.rsplit("/", 1)[-1]
+            with open(f"{a.save}/{name}.{a.proto}", "w") as f:
+                f.write(m)
 
 
 def do_call(a):
@@ -299,7 +316,7 @@ def hp(s):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("cmd", choices=["cancel", "unknown", "raw", "call"])
-    ap.add_argument("file", nargs="?")
+    ap.add_argument("files", nargs="*")
     ap.add_argument("--target", required=True)
     ap.add_argument("--proto", default="udp",
                     choices=["udp", "tcp", "tls"])
@@ -307,8 +324,13 @@ def main():
     ap.add_argument("--to", default="t")
     ap.add_argument("--wait", type=float, default=5.0)
     ap.add_argument("--hold", type=float, default=1.0)
-    ap.add_argument("--show", action="store_true")
-    a = ap.parse_args()
+    ap.add_argument("--show", action="store_true",
+                    help="raw: the response on stderr")
+    ap.add_argument("--save", default="",
+                    help="raw: each response into DIR/NAME.PROTO")
+    ap.add_argument("--skip-line", action="store_true",
+                    help="raw: the file's first line is no part of it")
+    a = ap.parse_intermixed_args()
     {"cancel": do_cancel, "unknown": do_unknown, "raw": do_raw,
      "call": do_call}[a.cmd](a)
 
