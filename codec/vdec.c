@@ -199,6 +199,14 @@ int mcu_vdec_decode(struct mcu_vdec *dec, const uint8_t *data, size_t len,
 	return err;
 }
 
+void mcu_vdec_set_skip_loop_filter(struct mcu_vdec *dec, bool skip)
+{
+	/* Read by the decoders per slice (H.264) or per frame (VP8). */
+	if (dec)
+		dec->ctx->skip_loop_filter =
+		    skip ? AVDISCARD_NONKEY : AVDISCARD_DEFAULT;
+}
+
 bool mcu_vdec_need_keyframe(const struct mcu_vdec *dec)
 {
 	return !dec || dec->need_key;

@@ -61,6 +61,18 @@ struct mcu_vdec *mcu_vdec_free(struct mcu_vdec *dec);
 int mcu_vdec_decode(struct mcu_vdec *dec, const uint8_t *data, size_t len,
                     int64_t pts, mcu_vdec_frame_h *frameh, void *arg);
 
+/*
+ * The picture is only ever shown at half its size or less (a grid tile):
+ * skip the in-loop deblocking filter of pictures other than key frames
+ * (AVDISCARD_NONKEY). Deblocking is about a third of an H.264 decode at
+ * these sizes; the downscale hides most of what it smooths, but the
+ * references then differ slightly from the sender's, an error that grows
+ * until the next key frame (measured in docs/benchmarks.md, compose16:
+ * ~46 dB PSNR of the downscaled picture against a full decode). Off by
+ * default; may change between access units, from the decoding thread.
+ */
+void mcu_vdec_set_skip_loop_filter(struct mcu_vdec *dec, bool skip);
+
 /* True while a key frame is needed (see above). */
 bool mcu_vdec_need_keyframe(const struct mcu_vdec *dec);
 

@@ -121,6 +121,8 @@ struct mcu_leg {
 	struct mcu_vdec *vdec;     /* dec_q only */
 	atomic_bool visible;
 	atomic_bool reset_decoder;
+	atomic_bool small;         /* shown at <= half size: no loop filter */
+	bool small_set;            /* dec_q only: what vdec was told */
 
 	pthread_mutex_t frame_lock;
 	AVFrame *latest;       /* frame_lock */
@@ -248,8 +250,13 @@ static void on_picture(const AVFrame *frame, void *arg)
 static void decode_au(struct mcu_leg *leg, struct au *a)
 {
 	int err;
+	bool small = atomic_load(&leg->small);
 	if (atomic_exchange(&leg->reset_decoder, false))
 		mcu_vdec_reset(leg->vdec);
+	if (small != leg->small_set) {
+		mcu_vdec_set_skip_loop_filter(leg->vdec, small);
+		leg->small_set = small;
+	}
 	if (a->after_loss)
 		mcu_vdec_mark_loss(leg->vdec);
 	err = mcu_vdec_decode(leg->vdec, a->data, a->len, a->pts, on_picture,
@@ -746,6 +753,11 @@ void mcu_leg_set_visible(struct mcu_leg *leg, bool visible, int64_t now_us)
 		atomic_store(&leg->reset_decoder, true);
 		request_keyframe(leg);
 	}
+}
+
+void mcu_leg_set_small(struct mcu_leg *leg, bool small)
+{
+	atomic_store(&leg->small, small);
 }
 
 AVFrame *mcu_leg_latest_frame(struct mcu_leg *leg, int64_t now_us,

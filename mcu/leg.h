@@ -124,6 +124,13 @@ void mcu_leg_local_ports(const struct mcu_leg *leg, uint16_t *video,
 void mcu_leg_set_visible(struct mcu_leg *leg, bool visible, int64_t now_us);
 
 /*
+ * Every view shows the source at half its size or less: its decoder may
+ * skip the loop filter (mcu_vdec_set_skip_loop_filter), from the next
+ * access unit on. Called by the video tick; off until then.
+ */
+void mcu_leg_set_small(struct mcu_leg *leg, bool small);
+
+/*
  * The latest decoded picture (a new reference: av_frame_free() it), or
  * NULL when there is none. `max_age_us` > 0: older pictures count as none.
  */
