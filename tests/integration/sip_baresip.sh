@@ -9,10 +9,23 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/media.sh"
 base=48800
-sip=$(free_port)
-api=$(free_port)
-ctrl=$(free_port)
-ua=$(free_port)
+# Four distinct free ports (TCP and UDP) in one go; baresip also takes
+# ua+1 for SIP over TLS (baresip 1.0 cannot turn TLS off).
+read -r sip api ctrl ua <<<"$(python3 -c 'import socket
+held, out = [], []
+def grab(p=0):
+    t = socket.socket(); t.bind(("127.0.0.1", p))
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind(("127.0.0.1", t.getsockname()[1]))
+    held.extend((t, u)); return t.getsockname()[1]
+while len(out) < 3:
+    try: out.append(grab())
+    except OSError: pass
+while len(out) < 4:
+    try:
+        p = grab(); grab(p + 1); out.append(p)
+    except OSError: pass
+print(*out)')"
 python3 "$TOOLS/mkroster.py" --base $base --legs h264/opus --sip-branches 1 \
 	--floor chaired --sip-port "$sip" --api-port "$api" >"$WORK/roster.yaml"
 # baresip: video only from a file (avformat as an audio source crashes),
