@@ -154,6 +154,9 @@ void mcu_sipcalls_caps(const struct mcu_conf_endpoint *ep,
 	mcu_sdp_caps_default(caps);
 	mcu_sdp_caps_set_codecs(caps, (const char *const *)ep->codecs,
 	                        ep->n_codecs);
+	/* b=AS: what the roster allows this endpoint. */
+	if (ep->bandwidth_kbps)
+		caps->bitrate_kbps = ep->bandwidth_kbps;
 }
 
 static void addr_set_port(struct sockaddr_storage *a, uint16_t port)

@@ -13,7 +13,7 @@
  * Dial-out: a meeting with `dial: out` calls its SIP endpoints when its
  * room starts (test run or meeting), paced and retried by mcu/dialout,
  * from a dialer thread of this module; operators dial or hang up one
- * endpoint. Dead legs: a participant whose media stopped for 3 s gets an
+ * endpoint. Dead legs: a participant whose media stopped for 2 s gets an
  * OPTIONS ping inside its dialog; no answer within 2 s (or an error) and
  * still no media ends the call: its tile shows "disconnected" and a
  * wanted endpoint is redialled (docs/joining.md).

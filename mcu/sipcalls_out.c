@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #define WATCH_MS 500         /* dead-leg check period */
-#define SILENT_MS 3000       /* no media this long: ping */
+#define SILENT_MS 2000       /* no media this long: ping */
 #define PING_WAIT_MS 2000    /* no answer to the ping this long: dead */
 #define MAX_JOBS 32          /* calls placed per round */
 

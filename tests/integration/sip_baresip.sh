@@ -8,124 +8,16 @@
 # after its BYE sip1 is disconnected; mcud stops cleanly.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/media.sh"
+. "$(dirname "$0")/../lib/baresip.sh"
 base=48800
-# Four distinct free ports (TCP and UDP) in one go; baresip also takes
-# ua+1 for SIP over TLS (baresip 1.0 cannot turn TLS off).
-read -r sip api ctrl ua <<<"$(python3 -c 'import socket
-held, out = [], []
-def grab(p=0):
-    t = socket.socket(); t.bind(("127.0.0.1", p))
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.bind(("127.0.0.1", t.getsockname()[1]))
-    held.extend((t, u)); return t.getsockname()[1]
-while len(out) < 3:
-    try: out.append(grab())
-    except OSError: pass
-while len(out) < 4:
-    try:
-        p = grab(); grab(p + 1); out.append(p)
-    except OSError: pass
-print(*out)')"
+read -r sip api ctrl ua <<<"$(bs_ports 4)"
 python3 "$TOOLS/mkroster.py" --base $base --legs h264/opus --sip-branches 1 \
 	--floor chaired --sip-port "$sip" --api-port "$api" >"$WORK/roster.yaml"
-# baresip: video only from a file (avformat as an audio source crashes),
-# the tone from ausine, no sound device, no stdin, control over TCP.
 # The file first: encoding it competes with mcud for the CPU.
-ffmpeg -nostdin -loglevel error -f lavfi -i "testsrc=s=320x240:r=25" -t 30 \
-	-an -c:v libx264 -preset ultrafast -pix_fmt yuv420p -g 25 \
-	-y "$WORK/sip1.mp4" >"$WORK/mkvideo.log" 2>&1
+bs_video "$WORK/sip1.mp4"
 check "mcud starts the meeting" start_mcud "$WORK/roster.yaml"
 send_leg 0 $base h264 opus 40
-mkdir -p "$WORK/baresip"
-cat >"$WORK/baresip/config" <<EOF
-poll_method		epoll
-sip_listen		127.0.0.1:$ua
-net_interface		127.0.0.1
-call_max_calls		1
-audio_source		ausine,700
-audio_player		aubridge,nil
-audio_alert		aubridge,nil
-video_source		avformat,$WORK/sip1.mp4
-video_display		fakevideo,nil
-video_size		320x240
-video_bitrate		300000
-video_fps		25
-rtp_stats		yes
-module_path		/usr/lib/baresip/modules
-module			opus.so
-module			g711.so
-module			aubridge.so
-module			ausine.so
-module			avcodec.so
-module			vp8.so
-module			fakevideo.so
-module			avformat.so
-module_app		account.so
-module_app		menu.so
-module_app		ctrl_tcp.so
-ctrl_tcp_listen		127.0.0.1:$ctrl
-EOF
-echo "<sip:sip1@127.0.0.1:$ua>;regint=0" >"$WORK/baresip/accounts"
-
-# ctl COMMAND [PARAMS]: one ctrl_tcp command (netstring JSON); prints the
-# reply's data, fails unless the reply says ok. Events are skipped.
-ctl() {
-	python3 - "$ctrl" "$@" <<'EOF'
-import json, socket, sys
-port, cmd = int(sys.argv[1]), sys.argv[2]
-req = {"command": cmd, "token": "t"}
-if len(sys.argv) > 3:
-    req["params"] = sys.argv[3]
-msg = json.dumps(req).encode()
-s = socket.create_connection(("127.0.0.1", port), timeout=5)
-s.sendall(str(len(msg)).encode() + b":" + msg + b",")
-buf = b""
-while True:
-    colon = buf.find(b":")
-    if colon > 0 and len(buf) > colon + int(buf[:colon]):
-        n = int(buf[:colon])
-        reply, buf = json.loads(buf[colon + 1:colon + 1 + n]), buf[colon + 2 + n:]
-        if reply.get("response"):
-            if reply.get("data", "").strip():
-                print(reply["data"].strip())
-            sys.exit(0 if reply.get("ok") else 1)
-        continue
-    chunk = s.recv(4096)
-    if not chunk:
-        sys.exit(1)
-    buf += chunk
-EOF
-}
-
-# api_wait SECONDS PATH COND SHOW: polls GET PATH until the Python
-# expression COND holds (j: the JSON, p: participants by endpoint when it
-# is a list); prints SHOW; fails on timeout. One Python process per wait:
-# starting Python costs seconds on a loaded machine.
-api_wait() {
-	python3 - "$api" "$@" <<'EOF' 2>>"$WORK/api_wait.err"
-import json, sys, time, urllib.request
-port, secs, path, cond, show = sys.argv[1:6]
-end = time.monotonic() + float(secs)
-ok, j, p = False, None, {}
-while True:
-    try:
-        with urllib.request.urlopen("http://127.0.0.1:%s%s" % (port, path),
-                                    timeout=3) as r:
-            j = json.load(r)
-        p = {x["endpoint"]: x for x in j} if isinstance(j, list) else {}
-        ok = bool(eval("(" + cond + ")"))
-    except Exception:
-        ok = False
-    if ok or time.monotonic() > end:
-        break
-    time.sleep(0.2)
-try:
-    print(eval("(" + show + ")"))
-except Exception as e:
-    print("?", e)
-sys.exit(0 if ok else 1)
-EOF
-}
+bs_config "$WORK/baresip" "$ua" "$ctrl" "$WORK/sip1.mp4" sip1
 
 cd "$WORK" || exit 1
 timeout 60 baresip -f "$WORK/baresip" -t 40 \
