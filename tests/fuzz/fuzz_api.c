@@ -1,0 +1,341 @@
+/*
+ * fuzz_api: operator API request bodies and paths. The body parsing and
+ * validation of mcu/api.c (parse_body, validate_action, route) are static
+ * and the only public way in is the HTTP server, so this target starts
+ * one server on 127.0.0.1 (any free port, a bearer token) once per
+ * process and sends every input to it as one HTTP/1.1 request on a fresh
+ * connection.
+ *
+ * Input: [mode:1] then the body (or, in raw-path mode, the path up to the
+ * first newline, percent-encoded on the wire so any byte reaches the
+ * router, then the body).
+ *   mode bits 0-3: which POST action route (mod 12), meeting "m1",
+ *        endpoint "e1"; bit 4: no Content-Type; bit 5: Content-Type
+ *        text/plain; bit 6: raw path; bit 7 (raw path): GET, else POST.
+ *
+ * Checked: every request gets a well-formed response with a known status;
+ * every error response is a JSON object with "error"; an action reaches
+ * the backend only validated (the invariants of struct mcu_api_action in
+ * mcu/api.h) and then the client gets 200.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "conf/config.h"
+#include "mcu/api.h"
+
+/* Not assert(): it must hold in NDEBUG builds too. */
+#define CHECK(x)                                                               \
+	do {                                                                   \
+		if (!(x))                                                      \
+			abort();                                               \
+	} while (0)
+
+#define TOKEN "fuzz-token-0123456789"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const struct {
+	const char *tail;
+	enum mcu_api_verb verb;
+} actions[12] = {
+    {"start", MCU_API_START},
+    {"stop", MCU_API_STOP},
+    {"extend", MCU_API_EXTEND},
+    {"floor", MCU_API_FLOOR},
+    {"layout", MCU_API_LAYOUT},
+    {"record", MCU_API_RECORD},
+    {"content", MCU_API_CONTENT},
+    {"participants/e1/mute", MCU_API_MUTE},
+    {"participants/e1/dial", MCU_API_DIAL},
+    {"participants/e1/hangup", MCU_API_HANGUP},
+    {"participants/e1/link", MCU_API_LINK},
+    {NULL, MCU_API_RELOAD},
+};
+
+static struct mcu_api *api;
+static uint16_t port;
+static int backend_calls; /* written by the server's thread */
+
+static bool str_ok(const char *s)
+{
+	return s && s[0];
+}
+
+static int f_action(void *arg, const struct mcu_api_action *a, json_t **result,
+                    char *detail, size_t detail_len)
+{
+	(void)arg;
+	(void)detail;
+	(void)detail_len;
+	__atomic_add_fetch(&backend_calls, 1, __ATOMIC_SEQ_CST);
+	CHECK((unsigned)a->verb <= MCU_API_RELOAD);
+	CHECK(a->verb == MCU_API_RELOAD
+	          ? !a->meeting
+	          : a->meeting && !strcmp(a->meeting, "m1"));
+	CHECK(!a->body || json_is_object(a->body));
+	switch (a->verb) {
+	case MCU_API_EXTEND:
+		CHECK(a->minutes >= 1 && a->minutes <= 1440);
+		break;
+	case MCU_API_FLOOR:
+		CHECK((unsigned)a->floor <= MCU_API_FLOOR_REVOKE);
+		CHECK(a->floor != MCU_API_FLOOR_REQUEST || str_ok(a->endpoint));
+		CHECK(!a->endpoint || str_ok(a->endpoint));
+		break;
+	case MCU_API_MUTE:
+		CHECK(a->audio != MCU_API_UNCHANGED ||
+		      a->video != MCU_API_UNCHANGED);
+		CHECK(a->audio >= MCU_API_UNCHANGED && a->audio <= MCU_API_ON);
+		CHECK(a->video >= MCU_API_UNCHANGED && a->video <= MCU_API_ON);
+		CHECK(!strcmp(a->endpoint, "e1"));
+		break;
+	case MCU_API_LAYOUT:
+		CHECK(a->role == MCU_API_ROLE_HOST ||
+		      a->role == MCU_API_ROLE_BRANCHES);
+		CHECK(str_ok(a->layout) && mcu_conf_layout_valid(a->layout));
+		break;
+	case MCU_API_CONTENT:
+		CHECK(a->stop != str_ok(a->file));
+		CHECK(!a->file || strlen(a->file) <= 4096);
+		break;
+	case MCU_API_DIAL:
+	case MCU_API_HANGUP:
+	case MCU_API_LINK:
+		CHECK(!strcmp(a->endpoint, "e1"));
+		break;
+	default:
+		break;
+	}
+	*result = json_pack("{s:s}", "verb", mcu_api_verb_name(a->verb));
+	return 200;
+}
+
+static json_t *f_meeting(void *arg, const char *id, int *status)
+{
+	(void)arg;
+	CHECK(id && id[0] && strlen(id) <= MCU_API_MAX_ID);
+	if (strcmp(id, "m1") != 0) {
+		*status = 404;
+		return NULL;
+	}
+	return json_pack("{s:s}", "id", id);
+}
+
+static void stop_api(void)
+{
+	api = mcu_api_free(api);
+}
+
+static int start_api(void)
+{
+	char path[] = "/tmp/mcu-fuzz-api-token.XXXXXX";
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	struct mcu_api_opts o = {0};
+	int fd = mkstemp(path);
+
+	if (fd < 0)
+		return errno;
+	if (write(fd, TOKEN "\n", strlen(TOKEN) + 1) < 0) {
+		close(fd);
+		unlink(path);
+		return EIO;
+	}
+	close(fd);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	o.listen = (struct sockaddr *)&sin;
+	o.listen_len = sizeof(sin);
+	o.token_file = path;
+	o.backend = (struct mcu_api_backend){
+	    .action = f_action,
+	    .meeting = f_meeting,
+	    .participants = f_meeting,
+	};
+	int err = mcu_api_alloc(&api, &o);
+	unlink(path);
+	if (err)
+		return err;
+	port = mcu_api_port(api);
+	atexit(stop_api);
+	return 0;
+}
+
+/* Append s (n bytes) to a growing buffer. */
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+static void put(struct buf *b, const void *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = (b->len + n + 1) * 2;
+		char *p = realloc(b->p, cap);
+		CHECK(p);
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void puts_(struct buf *b, const char *s)
+{
+	put(b, s, strlen(s));
+}
+
+/* Send the request; returns the response (NUL-terminated) or NULL when
+   the connection failed. */
+static char *exchange(const struct buf *req, size_t *rlen)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET,
+	                          .sin_port = htons(port)};
+	struct timeval tv = {.tv_sec = 30};
+	struct buf resp = {0};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return NULL;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
+		close(fd);
+		return NULL;
+	}
+	for (size_t off = 0; off < req->len;) {
+		ssize_t n =
+		    send(fd, req->p + off, req->len - off, MSG_NOSIGNAL);
+		if (n <= 0)
+			break; /* the server may answer early (413) */
+		off += (size_t)n;
+	}
+	shutdown(fd, SHUT_WR);
+	for (;;) {
+		char tmp[4096];
+		ssize_t n = recv(fd, tmp, sizeof(tmp), 0);
+		if (n <= 0)
+			break;
+		put(&resp, tmp, (size_t)n);
+	}
+	close(fd);
+	*rlen = resp.len;
+	return resp.p;
+}
+
+static void check_response(const char *r, size_t len, bool called)
+{
+	int status = 0;
+	CHECK(r && len >= 12 && !strncmp(r, "HTTP/1.", 7));
+	CHECK(sscanf(r + 9, "%3d", &status) == 1);
+	const char *body = strstr(r, "\r\n\r\n");
+	CHECK(body);
+	body += 4;
+	if (called) {
+		CHECK(status == 200);
+		return;
+	}
+	/* MHD itself answers (HTML) a request line or header it cannot
+	   read or hold: bad syntax, URI or header too large, bad version */
+	if (!strstr(r, "application/json")) {
+		CHECK(status == 400 || status == 413 || status == 414 ||
+		      status == 431 || status == 505);
+		return;
+	}
+	CHECK(status == 200 || status == 400 || status == 404 ||
+	      status == 405 || status == 413 || status == 503);
+	if (status >= 400 && status != 413) {
+		json_t *j = json_loads(body, 0, NULL);
+		CHECK(json_is_object(j) &&
+		      json_is_string(json_object_get(j, "error")));
+		json_decref(j);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int started = -1;
+	struct buf req = {0};
+	char line[64];
+
+	if (started < 0)
+		started = start_api();
+	if (started != 0 || size < 1 || size > MCU_API_MAX_BODY + 1024)
+		return 0;
+	uint8_t mode = data[0];
+	const uint8_t *body = data + 1;
+	size_t blen = size - 1;
+
+	if (mode & 0x40) {
+		const uint8_t *nl = memchr(body, '\n', blen);
+		size_t plen = nl ? (size_t)(nl - body) : blen;
+		puts_(&req, (mode & 0x80) ? "GET " : "POST ");
+		for (size_t i = 0; i < plen; i++) {
+			uint8_t c = body[i];
+			if (c > 0x20 && c < 0x7f && c != '%' && c != '?' &&
+			    c != '#')
+				put(&req, &c, 1);
+			else {
+				snprintf(line, sizeof(line), "%%%02X", c);
+				puts_(&req, line);
+			}
+		}
+		if (plen == 0)
+			puts_(&req, "/");
+		body += nl ? plen + 1 : plen;
+		blen -= nl ? plen + 1 : plen;
+	} else {
+		unsigned k = (mode & 15) % 12;
+		puts_(&req, "POST /api/v1/");
+		if (actions[k].tail) {
+			puts_(&req, "meetings/m1/");
+			puts_(&req, actions[k].tail);
+		} else {
+			puts_(&req, "reload");
+		}
+	}
+	puts_(&req, " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	            "Authorization: Bearer " TOKEN "\r\nConnection: close\r\n");
+	if (mode & 0x20)
+		puts_(&req, "Content-Type: text/plain\r\n");
+	else if (!(mode & 0x10))
+		puts_(&req, "Content-Type: application/json\r\n");
+	snprintf(line, sizeof(line), "Content-Length: %zu\r\n\r\n", blen);
+	puts_(&req, line);
+	size_t head = req.len;
+	put(&req, body, blen);
+
+	int before = __atomic_load_n(&backend_calls, __ATOMIC_SEQ_CST);
+	size_t rlen = 0;
+	char *resp = exchange(&req, &rlen);
+	/* Beyond MCU_API_MAX_CONNECTIONS (threads of earlier requests still
+	   ending) the server closes a new connection unanswered: wait. */
+	for (int i = 0; i < 200 && rlen == 0 && head <= 16384; i++) {
+		free(resp);
+		usleep(10000);
+		resp = exchange(&req, &rlen);
+	}
+	int after = __atomic_load_n(&backend_calls, __ATOMIC_SEQ_CST);
+	CHECK(after - before <= 1);
+	/* A request head beyond MHD's memory pool (32 KiB) may be dropped
+	   without an answer when even its error response does not fit. */
+	if (rlen == 0 && head > 16384 && after == before) {
+		free(resp);
+		free(req.p);
+		return 0;
+	}
+	check_response(resp, rlen, after != before);
+	free(resp);
+	free(req.p);
+	return 0;
+}
