@@ -777,9 +777,13 @@ static void send_feedback(struct mcu_leg *leg, int64_t now_us)
 	uint8_t buf[512];
 	size_t off = 0;
 	uint16_t seqs[64];
-	unsigned n;
+	unsigned n, fb = leg->p.feedback;
 	bool kf;
 
+	if (!(fb & MCU_LEG_FB_KNOWN))
+		fb = MCU_LEG_FB_NACK | MCU_LEG_FB_PLI | MCU_LEG_FB_FIR;
+	else if (!(fb & (MCU_LEG_FB_PLI | MCU_LEG_FB_FIR)))
+		fb |= MCU_LEG_FB_PLI; /* a key frame must be asked somehow */
 	pthread_mutex_lock(&leg->vrx.lock);
 	pull_frames(leg, now_us);
 	n = leg->vrx.have_ssrc
@@ -789,21 +793,26 @@ static void send_feedback(struct mcu_leg *leg, int64_t now_us)
 	bool have = leg->vrx.have_ssrc;
 	pthread_mutex_unlock(&leg->vrx.lock);
 
-	if (n && mcu_rtcp_write_nack(buf, sizeof(buf), &off, leg->vtx.ssrc,
-	                             media, seqs, n) == 0)
+	if (n && (fb & MCU_LEG_FB_NACK) &&
+	    mcu_rtcp_write_nack(buf, sizeof(buf), &off, leg->vtx.ssrc, media,
+	                        seqs, n) == 0)
 		atomic_fetch_add(&leg->nacks_sent, n);
 	kf = atomic_load(&leg->want_keyframe) && have &&
 	     atomic_load(&leg->visible) &&
 	     now_us - leg->last_pli_us >= PLI_INTERVAL_US;
-	if (kf && mcu_rtcp_write_pli(buf, sizeof(buf), &off, leg->vtx.ssrc,
-	                             media) == 0) {
-		struct mcu_rtcp_fir_entry e = {media, leg->fir_seq++};
-		mcu_rtcp_write_fir(buf, sizeof(buf), &off, leg->vtx.ssrc, &e,
-		                   1);
+	if (kf) {
+		if ((fb & MCU_LEG_FB_PLI) &&
+		    mcu_rtcp_write_pli(buf, sizeof(buf), &off, leg->vtx.ssrc,
+		                       media) == 0)
+			atomic_fetch_add(&leg->plis_sent, 1);
+		if (fb & MCU_LEG_FB_FIR) {
+			struct mcu_rtcp_fir_entry e = {media, leg->fir_seq++};
+			if (mcu_rtcp_write_fir(buf, sizeof(buf), &off,
+			                       leg->vtx.ssrc, &e, 1) == 0)
+				atomic_fetch_add(&leg->firs_sent, 1);
+		}
 		atomic_store(&leg->want_keyframe, false);
 		leg->last_pli_us = now_us;
-		atomic_fetch_add(&leg->plis_sent, 1);
-		atomic_fetch_add(&leg->firs_sent, 1);
 	}
 	if (off)
 		send_rtcp(leg->vtx.rtcp_fd, &leg->vrx.remote_rtcp, buf, off);

@@ -65,10 +65,20 @@ struct mcu_leg_params {
 	/* What the leg receives from us. */
 	int out_width, out_height;
 	int out_bitrate; /* bit/s */
+	/* RTCP feedback the remote takes (SDP a=rtcp-fb): MCU_LEG_FB_*
+	 * with MCU_LEG_FB_KNOWN; 0 (static legs: unknown) sends all. Key
+	 * frames are asked with PLI and/or FIR as negotiated, with PLI when
+	 * neither was; NACK only when negotiated. */
+	unsigned feedback;
 	/* The remote put us on hold (sendonly/inactive offer): we send no
 	 * RTP, only RTCP, and still receive what it sends. */
 	bool hold;
 };
+
+#define MCU_LEG_FB_NACK  0x1u
+#define MCU_LEG_FB_PLI   0x2u
+#define MCU_LEG_FB_FIR   0x4u
+#define MCU_LEG_FB_KNOWN 0x80u
 
 struct mcu_leg_stats {
 	struct {

@@ -246,6 +246,13 @@ int mcu_sipcalls_leg_params(const struct mcu_conf *conf,
 		p->rtcp_mux = neg->video.rtcp_mux;
 		out_tier(&neg->video, ep->bandwidth_kbps, p);
 		vhold = neg->video.hold;
+		p->feedback = MCU_LEG_FB_KNOWN |
+		              (neg->video.fb & MCU_SDP_FB_NACK ? MCU_LEG_FB_NACK
+		                                               : 0) |
+		              (neg->video.fb & MCU_SDP_FB_PLI ? MCU_LEG_FB_PLI
+		                                              : 0) |
+		              (neg->video.fb & MCU_SDP_FB_FIR ? MCU_LEG_FB_FIR
+		                                              : 0);
 	}
 	if (neg->audio.active && neg->audio.port &&
 	    acodec_of(neg->audio.codec, &p->acodec) &&
@@ -274,6 +281,7 @@ static bool same_media(const struct mcu_leg_params *a,
 	       a->audio_pt == b->audio_pt && a->dtmf_pt == b->dtmf_pt &&
 	       a->rtcp_mux == b->rtcp_mux && a->hold == b->hold &&
 	       a->out_width == b->out_width && a->out_bitrate == b->out_bitrate &&
+	       a->feedback == b->feedback &&
 	       !memcmp(&a->remote_video, &b->remote_video,
 	               sizeof(a->remote_video)) &&
 	       !memcmp(&a->remote_audio, &b->remote_audio,
