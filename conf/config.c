@@ -227,11 +227,13 @@ static void report_nomem(struct mcu_conf_report *report)
 	report->unreadable = true;
 }
 
-int mcu_conf_load_buffer(const char *name, const char *buf, size_t len,
-                         struct mcu_conf **confp,
-                         struct mcu_conf_report *report)
+/* The roster text plus, when `extra` is given, its meetings. */
+static int load_buffers(const char *name, const char *buf, size_t len,
+                        const char *extra, size_t extra_len,
+                        struct mcu_conf **confp,
+                        struct mcu_conf_report *report)
 {
-	struct conf_node *root = NULL;
+	struct conf_node *root = NULL, *more = NULL;
 	memset(report, 0, sizeof(*report));
 	report->file = conf_strdup(name ? name : "(buffer)");
 	if (!report->file) {
@@ -249,11 +251,42 @@ int mcu_conf_load_buffer(const char *name, const char *buf, size_t len,
 		             "the file holds no YAML document (empty roster)");
 		return EINVAL;
 	}
+	if (extra && extra_len) {
+		size_t before = report->n_findings;
+		err = conf_tree_build(report, extra, extra_len, &more);
+		for (size_t i = before; i < report->n_findings; i++)
+			report->findings[i].pos.line += MCU_CONF_EXTRA_LINE;
+		if (!err && more) {
+			conf_tree_shift_lines(more, MCU_CONF_EXTRA_LINE);
+			err = conf_tree_graft_seq(root, "meetings", more);
+			if (err == EINVAL) {
+				struct mcu_conf_pos at = {MCU_CONF_EXTRA_LINE + 1,
+				                          1};
+				conf_finding(report, MCU_CONF_ERROR, at,
+				             "ad-hoc meetings must be a list, "
+				             "and the roster's meetings: too");
+			}
+		}
+		conf_tree_free(more);
+		if (err) {
+			if (err == ENOMEM)
+				report_nomem(report);
+			conf_tree_free(root);
+			return err;
+		}
+	}
 	err = load_tree(report, report->file, root, confp);
 	if (err == ENOMEM)
 		report_nomem(report);
 	conf_tree_free(root);
 	return err;
+}
+
+int mcu_conf_load_buffer(const char *name, const char *buf, size_t len,
+                         struct mcu_conf **confp,
+                         struct mcu_conf_report *report)
+{
+	return load_buffers(name, buf, len, NULL, 0, confp, report);
 }
 
 /* Reads at most MCU_CONF_MAX_BYTES + 1 bytes. */
@@ -303,8 +336,9 @@ static int load_fail(struct mcu_conf_report *report, const char *path,
 	return err;
 }
 
-int mcu_conf_load(const char *path, struct mcu_conf **confp,
-                  struct mcu_conf_report *report)
+int mcu_conf_load_extra(const char *path, const char *extra, size_t extra_len,
+                        struct mcu_conf **confp,
+                        struct mcu_conf_report *report)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -320,9 +354,15 @@ int mcu_conf_load(const char *path, struct mcu_conf **confp,
 	close(fd);
 	if (err)
 		return load_fail(report, path, err);
-	err = mcu_conf_load_buffer(path, buf, len, confp, report);
+	err = load_buffers(path, buf, len, extra, extra_len, confp, report);
 	free(buf);
 	return err;
+}
+
+int mcu_conf_load(const char *path, struct mcu_conf **confp,
+                  struct mcu_conf_report *report)
+{
+	return mcu_conf_load_extra(path, NULL, 0, confp, report);
 }
 
 /* ---- output and lookups ------------------------------------------- */

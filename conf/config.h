@@ -162,6 +162,8 @@ struct mcu_conf_meeting {
 	bool has_test_run;
 	time_t test_start, test_end;
 	bool emergency;
+	bool ad_hoc; /* created at run time by an operator (API): the notice,
+	                test-run and request rules do not apply */
 	bool has_requested;
 	time_t requested;
 	bool record;
@@ -249,6 +251,18 @@ int mcu_conf_load(const char *path, struct mcu_conf **confp,
 int mcu_conf_load_buffer(const char *name, const char *buf, size_t len,
                          struct mcu_conf **confp,
                          struct mcu_conf_report *report);
+
+/*
+ * The roster file `path` with the meetings of `extra` (a YAML sequence of
+ * meeting mappings, the operators' ad-hoc meetings) appended to its
+ * meetings:, all validated together. Findings in the extra meetings have
+ * their line numbers counted from MCU_CONF_EXTRA_LINE. Returns as
+ * mcu_conf_load().
+ */
+#define MCU_CONF_EXTRA_LINE 1000000
+int mcu_conf_load_extra(const char *path, const char *extra, size_t extra_len,
+                        struct mcu_conf **confp,
+                        struct mcu_conf_report *report);
 
 /* Release a snapshot; returns NULL. */
 struct mcu_conf *mcu_conf_free(struct mcu_conf *conf);

@@ -122,6 +122,8 @@ void conf_rules_time(struct conf_ctx *ctx, size_t mi)
 	const struct conf_meeting_marks *mk = &ctx->mt_marks[mi];
 	if (!mk->times_ok)
 		return;
+	if (m->ad_hoc)
+		return; /* called at run time: operators decide */
 	int32_t start = day_of(m->start);
 	rule_notice(ctx, m, mk, start);
 	rule_test_run(ctx, m, mk, start);

@@ -78,6 +78,13 @@ struct conf_ctx {
 int conf_tree_build(struct mcu_conf_report *report, const char *buf,
                     size_t len, struct conf_node **rootp);
 struct conf_node *conf_tree_free(struct conf_node *node);
+/* Add `lines` to the line of every node (findings of a second text). */
+void conf_tree_shift_lines(struct conf_node *node, int lines);
+/* Move the items of sequence `seq` to the end of map `root`'s sequence
+   under `key` (made when absent or empty). 0, EINVAL (root has `key` but
+   not as a sequence) or ENOMEM. */
+int conf_tree_graft_seq(struct conf_node *root, const char *key,
+                        struct conf_node *seq);
 
 /* config_value.c: findings */
 void conf_finding(struct mcu_conf_report *report,

@@ -552,7 +552,7 @@ static void parse_test_run(struct conf_ctx *ctx, const struct conf_node *n,
 
 enum { M_ID, M_TITLE, M_HOST, M_BRANCHES, M_START, M_END, M_ANNOUNCED,
        M_TEST_RUN, M_EMERGENCY, M_REQUESTED, M_RECORD, M_CONTENT, M_FLOOR,
-       M_LAYOUT, M_DIAL, M_NUMBER, M_COUNT };
+       M_LAYOUT, M_DIAL, M_NUMBER, M_AD_HOC, M_COUNT };
 
 static void parse_mt_times(struct conf_ctx *ctx, const struct conf_node **v,
                            struct mcu_conf_meeting *m,
@@ -591,6 +591,9 @@ static void parse_mt_flags(struct conf_ctx *ctx, const struct conf_node **v,
 	WHAT(what, "meeting", m->id, "emergency");
 	if (v[M_EMERGENCY])
 		conf_get_bool(ctx, v[M_EMERGENCY], what, &m->emergency);
+	WHAT(what, "meeting", m->id, "ad_hoc");
+	if (v[M_AD_HOC])
+		conf_get_bool(ctx, v[M_AD_HOC], what, &m->ad_hoc);
 	WHAT(what, "meeting", m->id, "record");
 	if (v[M_RECORD])
 		conf_get_bool(ctx, v[M_RECORD], what, &m->record);
@@ -645,7 +648,7 @@ static bool parse_meeting(struct conf_ctx *ctx, const struct conf_node *n,
 		"id",        "title",     "host",   "branches", "start",
 		"end",       "announced", "test_run", "emergency", "requested",
 		"record",    "content",   "floor",  "layout",   "dial",
-		"number"};
+		"number",    "ad_hoc"};
 	const struct conf_node *v[M_COUNT];
 	char what[128];
 

@@ -294,3 +294,68 @@ out:
 	*rootp = tb.root;
 	return 0;
 }
+
+static int push_item(struct conf_node *parent, struct conf_node *node)
+{
+	int err = conf_grow((void **)&parent->items, &parent->cap_items,
+	                    parent->n_items + 1, sizeof(*parent->items));
+	if (!err)
+		parent->items[parent->n_items++] = node;
+	return err;
+}
+
+void conf_tree_shift_lines(struct conf_node *node, int lines)
+{
+	if (!node)
+		return;
+	node->pos.line += lines;
+	for (size_t i = 0; i < node->n_items; i++)
+		conf_tree_shift_lines(node->items[i], lines);
+}
+
+int conf_tree_graft_seq(struct conf_node *root, const char *key,
+                        struct conf_node *seq)
+{
+	struct conf_node *v = NULL;
+	if (!root || root->kind != CONF_MAP || !seq || seq->kind != CONF_SEQ)
+		return EINVAL;
+	for (size_t i = 0; i + 1 < root->n_items; i += 2)
+		if (root->items[i]->kind == CONF_SCALAR &&
+		    !strcmp(root->items[i]->str, key))
+			v = root->items[i + 1];
+	if (!v) {
+		struct conf_node *k = calloc(1, sizeof(*k));
+		v = calloc(1, sizeof(*v));
+		if (k)
+			k->str = strdup(key);
+		if (!k || !v || !k->str || push_item(root, k)) {
+			conf_tree_free(k);
+			free(v);
+			return ENOMEM;
+		}
+		k->len = strlen(key);
+		k->plain = true;
+		if (push_item(root, v)) {
+			free(v);
+			return ENOMEM;
+		}
+		v->kind = CONF_SEQ;
+		v->pos = seq->pos;
+	} else if (v->kind == CONF_SCALAR && v->plain &&
+	           (v->len == 0 || !strcmp(v->str, "null") ||
+	            !strcmp(v->str, "~"))) {
+		free(v->str);
+		v->str = NULL;
+		v->len = 0;
+		v->kind = CONF_SEQ; /* "meetings:" with nothing under it */
+	}
+	if (v->kind != CONF_SEQ)
+		return EINVAL;
+	for (size_t i = 0; i < seq->n_items; i++) {
+		if (push_item(v, seq->items[i]))
+			return ENOMEM;
+		seq->items[i] = NULL;
+	}
+	seq->n_items = 0;
+	return 0;
+}

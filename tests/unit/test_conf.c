@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "conf/config.h"
 #include "tests/unit/testutil.h"
@@ -399,6 +400,84 @@ static void rule_overlap(void **state)
 	assert_int_equal(l.err, 0);
 	assert_int_equal(l.report.n_errors, 0);
 	unload(&l);
+}
+
+/* A roster file in /tmp; its path in `path` (PATH_MAX). */
+static void write_roster(char *path, const char *yaml)
+{
+	strcpy(path, "/tmp/mcu-test-conf-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, yaml, strlen(yaml)), (ssize_t)strlen(yaml));
+	close(fd);
+}
+
+static void load_extra(struct loaded *l, const char *path, const char *extra)
+{
+	memset(l, 0, sizeof(*l));
+	l->err = mcu_conf_load_extra(path, extra, strlen(extra), &l->conf,
+	                             &l->report);
+	if (getenv("MCU_TEST_VERBOSE"))
+		mcu_conf_report_print(&l->report, stderr);
+}
+
+/* Operators' ad-hoc meetings (JSON objects are YAML flow mappings) join
+   the roster's meetings; the notice rules do not apply to them, the
+   others do, and their findings are told apart by line. */
+static void adhoc_extra_meetings(void **state)
+{
+	char path[64];
+	struct loaded l;
+	write_roster(path, "mcu: {timezone: Asia/Ho_Chi_Minh}\n" BASE_EPS
+	                   "meetings:\n" GOOD_MEETING);
+	load_extra(&l, path,
+	           "- {\"id\": \"x1\", \"title\": \"H\u1ecdp\", \"host\": "
+	           "\"c\", \"branches\": [\"d\"], \"start\": "
+	           "\"2026-12-07T08:30\", \"end\": \"2026-12-07T09:00\", "
+	           "\"announced\": \"2026-12-07\", \"ad_hoc\": true}\n");
+	assert_clean(&l);
+	assert_int_equal(l.conf->n_meetings, 2);
+	assert_string_equal(l.conf->meetings[1].id, "x1");
+	assert_string_equal(l.conf->meetings[1].title, "H\xe1\xbb\x8dp");
+	assert_true(l.conf->meetings[1].ad_hoc);
+	assert_false(l.conf->meetings[0].ad_hoc);
+	unload(&l);
+	/* the same without ad_hoc: the notice rule refuses it */
+	load_extra(&l, path,
+	           "- {id: x1, host: c, branches: [d], start: 2026-12-07T08:30, "
+	           "end: 2026-12-07T09:00, announced: 2026-12-07}\n");
+	assert_int_equal(l.err, EINVAL);
+	assert_true(finding(&l, MCU_CONF_ERROR, "announced")->pos.line >
+	            MCU_CONF_EXTRA_LINE);
+	unload(&l);
+	/* sharing b with m1 at the same time: an overlap, still an error */
+	load_extra(&l, path,
+	           "- {id: x2, host: e, branches: [b], start: 2026-12-07T09:00, "
+	           "end: 2026-12-07T09:30, announced: 2026-12-07, ad_hoc: true}\n");
+	assert_int_equal(l.err, EINVAL);
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "overlap"));
+	unload(&l);
+	/* not a list, and broken YAML */
+	load_extra(&l, path, "{id: x3}\n");
+	assert_int_equal(l.err, EINVAL);
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "must be a list"));
+	unload(&l);
+	load_extra(&l, path, "- {id: [\n");
+	assert_int_not_equal(l.err, 0);
+	assert_true(l.report.n_findings > 0);
+	assert_true(l.report.findings[0].pos.line > MCU_CONF_EXTRA_LINE);
+	unload(&l);
+	unlink(path);
+	/* a roster without meetings: gets them */
+	write_roster(path, "mcu: {timezone: Asia/Ho_Chi_Minh}\n" BASE_EPS);
+	load_extra(&l, path,
+	           "- {id: x1, host: c, branches: [d], start: 2026-12-07T08:30, "
+	           "end: 2026-12-07T09:00, ad_hoc: true}\n");
+	assert_int_equal(l.err, 0);
+	assert_int_equal(l.conf->n_meetings, 1);
+	unload(&l);
+	unlink(path);
+	(void)state;
 }
 
 static void rule_end_before_start(void **state)
@@ -1078,6 +1157,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(rule_notice_holiday),
 	cmocka_unit_test(rule_emergency_hour),
 	cmocka_unit_test(rule_overlap),
+	cmocka_unit_test(adhoc_extra_meetings),
 	cmocka_unit_test(rule_end_before_start),
 	cmocka_unit_test(rule_unknown_refs),
 	cmocka_unit_test(rule_host_among_branches),
