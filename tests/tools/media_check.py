@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Checks on what an endpoint received, without numpy.
 
-  media_check.py colours VIDEO AT_SECONDS   -> JSON {colour: fraction}
-                 (AT_SECONDS < 0: that long before the end)
+  media_check.py colours VIDEO AT_SECONDS [X0 Y0 X1 Y1]
+                                            -> JSON {colour: fraction}
+                 (AT_SECONDS < 0: that long before the end; X0..Y1 a
+                 region as fractions of the width and height, e.g.
+                 0.5 0.5 1 1 the bottom right quarter; default all)
   media_check.py tones WAV FROM TO F1 F2 ... -> JSON {freq: amplitude}
 
 Colours are the ffmpeg names the senders use (red, green, blue, yellow,
@@ -35,8 +38,12 @@ def video_span(path):
     return (t[0], t[-1]) if t else (0.0, 0.0)
 
 
-def colours(path, at):
+def colours(path, at, box=(0.0, 0.0, 1.0, 1.0)):
     w, h = 160, 90
+    x0, y0 = int(round(box[0] * w)), int(round(box[1] * h))
+    x1, y1 = int(round(box[2] * w)), int(round(box[3] * h))
+    if not (0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h):
+        sys.exit("media_check.py: empty or bad region %r" % (box,))
     if at < 0:
         first, last = video_span(path)
         at = max(0.0, last + at - first)
@@ -47,8 +54,12 @@ def colours(path, at):
          "1", "-vf", f"scale={w}:{h}:flags=neighbor", "-f", "rawvideo",
          "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout
     counts = {}
-    n = len(raw) // 3
-    for i in range(n):
+    n = 0
+    for i in range(len(raw) // 3):
+        x, y = i % w, i // w
+        if not (x0 <= x < x1 and y0 <= y < y1):
+            continue
+        n += 1
         p = raw[3 * i:3 * i + 3]
         best, dist = "other", 90.0 ** 2
         for name, c in REF.items():
@@ -79,7 +90,11 @@ def tones(path, t0, t1, freqs):
 
 def main():
     if sys.argv[1] == "colours":
-        print(json.dumps(colours(sys.argv[2], float(sys.argv[3]))))
+        box = [float(v) for v in sys.argv[4:8]]
+        if len(box) not in (0, 4):
+            sys.exit("usage: media_check.py colours VIDEO AT [X0 Y0 X1 Y1]")
+        print(json.dumps(colours(sys.argv[2], float(sys.argv[3]),
+                                 *([tuple(box)] if box else []))))
     elif sys.argv[1] == "tones":
         print(json.dumps(tones(sys.argv[2], float(sys.argv[3]),
                                float(sys.argv[4]),
