@@ -4,7 +4,7 @@
  * reaches the buffer (fuzz_rtp needs whole RTP headers to get there).
  *
  * Input: [conf:1] then records [op:1][operands...]:
- *   conf bit 0: audio (else video); bits 1-3: capacity 16 << n (max 4096);
+ *   conf bit 0: audio (else video); bits 1-3: n, capacity 16 << (n % 6);
  *        bits 4-5: loss wait 20/100/300/2000 ms; bit 6: min delay 0/60 ms.
  *   op bits 0-1: seq +1 / + signed byte / absolute 16 bit / same again;
  *      bits 2-3: ts same / + one frame / + signed 16 bit * 90 / absolute
@@ -137,7 +137,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned shift = (conf >> 1) & 7;
 	struct mcu_jbuf_conf c = {
 	    .kind = audio ? MCU_JBUF_AUDIO : MCU_JBUF_VIDEO,
-	    .capacity = 16u << (shift > 8 ? 8 : shift),
+	    .capacity = 16u << (shift % 6), /* 16..512: the ring logic is the
+	                                      same for larger ones */
 	    .loss_wait_ms = waits[(conf >> 4) & 3],
 	    .min_delay_ms = (conf & 0x40) ? 60 : 0,
 	};

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Seed corpora for fuzz_jbuf, fuzz_audio, fuzz_keys and fuzz_api, the
-feedback cases of fuzz_rtcp (fb_*) and, for fuzz_sip, SDP-carrying
+feedback cases of fuzz_rtcp (fb_*), dialogs for fuzz_sipstack and, for
+fuzz_sip, SDP-carrying
 messages plus one case of each malformed-SIP class (escaped characters,
 long values, bad Content-Length, missing mandatory headers, two bodies,
 unknown URI schemes, huge CSeq, LWS folding), written for mcud. Each seed
@@ -361,7 +362,71 @@ def gen_sip():
       body="Signal= 9\r\nDuration=  250\r\n"))
 
 
+# ---- sipstack: dialogs through the whole SIP layer ----------------------
+def dlg(method, user="room1", cseq=1, body="", ctype="application/sdp",
+        tag=True, extra=(), call="d1", branch=None):
+    h = ["Via: SIP/2.0/UDP 127.0.0.1:$PORT;rport;branch=z9hG4bK-%s-%s-%d"
+         % (call, branch or method.lower(), cseq),
+         "Max-Forwards: 70",
+         "From: \"Branch\" <sip:branch@127.0.0.1>;tag=f-" + call,
+         "To: <sip:%s@127.0.0.1>%s" % (user, ";tag=$TAG" if tag else ""),
+         "Call-ID: " + call + "@127.0.0.1",
+         "CSeq: %d %s" % (cseq, method),
+         "Contact: <sip:branch@127.0.0.1:$PORT>"] + list(extra)
+    if body:
+        h.append("Content-Type: " + ctype)
+    h.append("Content-Length: %d" % len(body.encode()))
+    return ("%s sip:%s@127.0.0.1 SIP/2.0\r\n" % (method, user) +
+            "\r\n".join(h) + "\r\n\r\n" + body)
+
+
+def gen_sipstack():
+    sep = "\n===\n"
+    w = lambda n, *msgs: write("sipstack", n, sep.join(msgs))
+    hold = SDP_OFFER.replace("m=video", "a=sendonly\r\nm=video")
+    w("dialog_full",
+      dlg("INVITE", tag=False, body=SDP_OFFER),
+      dlg("ACK"),
+      dlg("INFO", cseq=2, ctype="application/dtmf-relay",
+          body="Signal=5\r\nDuration=160\r\n"),
+      dlg("INVITE", cseq=3, body=hold),
+      dlg("ACK", cseq=3),
+      dlg("BYE", cseq=4))
+    w("dialog_no_common_codec",
+      dlg("INVITE", tag=False, call="d2",
+          body=SDP_OFFER.replace("PCMU/8000", "AMR/8000")
+                        .replace("H264/90000", "H263/90000")),
+      dlg("ACK", call="d2", branch="invite"))
+    w("dialog_delayed_offer",
+      dlg("INVITE", tag=False, call="d3"),
+      dlg("ACK", call="d3", body=SDP_ANSWER))
+    w("auth_challenge",
+      dlg("INVITE", user="alice", tag=False, call="a1", body=SDP_OFFER),
+      dlg("ACK", user="alice", call="a1", branch="invite"),
+      dlg("INVITE", user="alice", tag=False, call="a1", cseq=2,
+          body=SDP_OFFER, extra=[
+              'Authorization: Digest username="alice", realm="mcu.test", '
+              'nonce="bm90LW91cnM=", uri="sip:alice@127.0.0.1", '
+              'response="00000000000000000000000000000000", '
+              'algorithm=MD5']))
+    w("refused_then_ack",
+      dlg("INVITE", user="xroom", tag=False, call="x1", body=SDP_OFFER),
+      dlg("ACK", user="xroom", call="x1", branch="invite"))
+    w("ringing_cancel",
+      dlg("INVITE", user="h1", tag=False, call="c1", body=SDP_OFFER),
+      dlg("CANCEL", user="h1", tag=False, call="c1", branch="invite"))
+    w("info_outside_dialog",
+      dlg("INFO", tag=False, call="o1", ctype="application/dtmf",
+          body="#"))
+    w("bye_unknown_dialog", dlg("BYE", call="u1"))
+    w("update_in_dialog",
+      dlg("INVITE", tag=False, call="p1", body=SDP_OFFER),
+      dlg("ACK", call="p1"),
+      dlg("UPDATE", cseq=2, call="p1", body=hold))
+
+
 if __name__ == "__main__":
+    gen_sipstack()
     gen_sip()
     gen_jbuf()
     gen_audio()
