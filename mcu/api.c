@@ -148,6 +148,7 @@ static const struct route routes[] = {
 	{"GET", "/api/v1/logbook", R_LOGBOOK, 0},
 	{"GET", "/metrics", R_METRICS, 0},
 	{"POST", "/api/v1/reload", R_ACTION, MCU_API_RELOAD},
+	{"POST", "/api/v1/meetings", R_ACTION, MCU_API_CREATE},
 };
 
 /* One request in flight (MHD's *con_cls). */
@@ -167,6 +168,7 @@ const char *mcu_api_verb_name(enum mcu_api_verb verb)
 	static const char *const names[] = {
 		"start", "stop",   "extend",  "floor", "mute", "dial",
 		"hangup", "layout", "record", "content", "link", "reload",
+		"create",
 	};
 	if ((size_t)verb < sizeof(names) / sizeof(names[0]))
 		return names[verb];
@@ -721,6 +723,14 @@ static int validate_action(struct mcu_api_action *a, const json_t *body,
 		}
 		if (a->file && strlen(a->file) > MAX_FILE_PATH) {
 			snprintf(detail, dlen, "\"file\" is too long");
+			return 400;
+		}
+		return 0;
+	case MCU_API_CREATE:
+		if (!json_is_object(body)) {
+			snprintf(detail, dlen, "give the meeting as an object: "
+			         "{\"host\": ID, \"branches\": [ID...], "
+			         "\"minutes\": N}");
 			return 400;
 		}
 		return 0;

@@ -48,6 +48,7 @@ enum mcu_api_verb {
 	MCU_API_CONTENT,   /* meeting, file or stop */
 	MCU_API_LINK,      /* meeting, endpoint: a browser join link */
 	MCU_API_RELOAD,    /* nothing */
+	MCU_API_CREATE,    /* body: an ad-hoc meeting (docs/api.md) */
 };
 
 enum mcu_api_floor_action {

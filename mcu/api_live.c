@@ -329,6 +329,13 @@ static int live_action(void *arg, const struct mcu_api_action *a,
 	if (a->verb == MCU_API_RELOAD)
 		return mcu_api_roster_action(l->o.roster, a, result, detail,
 		                             len);
+	if (a->verb == MCU_API_CREATE) {
+		if (!l->o.create) {
+			snprintf(detail, len, "meetings cannot be created here");
+			return 501;
+		}
+		return l->o.create(l->o.arg, a->body, result, detail, len);
+	}
 	status = mcu_api_roster_check(l->o.roster, a, detail, len);
 	if (status)
 		return status;

@@ -34,6 +34,10 @@ struct mcu_api_live_opts {
 	 * SIP side; returns an HTTP status and fills detail. NULL: 501. */
 	int (*call_ctl)(void *arg, const char *meeting, const char *endpoint,
 	                bool dial, char *detail, size_t detail_len);
+	/* CREATE: an ad-hoc meeting from the request body; returns an HTTP
+	 * status (201) and sets *result. NULL: 501. */
+	int (*create)(void *arg, const json_t *body, json_t **result,
+	              char *detail, size_t detail_len);
 	/* Dial-out state of a participant ("" when it is not dialled out),
 	 * shown as its "dial" object; NULL: none. */
 	const char *(*dial_state)(void *arg, const char *meeting,

@@ -10,6 +10,7 @@
  */
 #define MCU_LOG_MODULE "daemon"
 #include "mcu/daemon.h"
+#include "mcu/adhoc.h"
 #include "mcu/api.h"
 #include "mcu/api_live.h"
 #include "mcu/api_roster.h"
@@ -18,6 +19,7 @@
 #include "mcu/metrics.h"
 #include "mcu/registers.h"
 #include "mcu/sipcalls.h"
+#include "mcu/watch.h"
 #include "transport/sip.h"
 #include "mcu/timeline.h"
 #include "conf/log.h"
@@ -45,9 +47,26 @@ struct override {
 	unsigned extend; /* minutes added to the end */
 };
 
+/* An API thread's ad-hoc meeting, handed to the control loop. */
+struct create_req {
+	char *entry;  /* the roster line (mcu/adhoc.h) */
+	int status;   /* HTTP */
+	char detail[512];
+	bool done;
+};
+
 struct mcu_daemon {
 	char *config_path;
 	char *run_dir;
+	char *adhoc_path; /* <run-dir>/adhoc.yaml */
+
+	/* The operators' ad-hoc meetings appended to the roster; control
+	 * loop only. */
+	char *adhoc;
+	size_t adhoc_len;
+	pthread_mutex_t create_lock;
+	pthread_cond_t create_done;
+	struct create_req *pending; /* create_lock */
 
 	pthread_mutex_t snap_lock;
 	struct mcu_snapshot *snap; /* snap_lock */
@@ -61,6 +80,7 @@ struct mcu_daemon {
 	struct mcu_logbook *logbook; /* NULL when it cannot be opened */
 	struct mcu_sip *sip;         /* the SIP thread */
 	struct mcu_sipcalls *calls;  /* dial-in into running meetings */
+	struct mcu_watch *watch;     /* join/leave/floor/incident events */
 
 	/* Operators' changes to the roster times (start early, stop,
 	 * extend), by meeting id; read by API threads too. */
@@ -106,7 +126,8 @@ static int load_snapshot(struct mcu_daemon *d, struct mcu_snapshot **snapp)
 {
 	struct mcu_conf_report report = {0};
 	struct mcu_conf *conf = NULL;
-	int err = mcu_conf_load(d->config_path, &conf, &report);
+	int err = mcu_conf_load_extra(d->config_path, d->adhoc, d->adhoc_len,
+	                              &conf, &report);
 
 	log_report(&report);
 	if (err) {
@@ -211,6 +232,7 @@ int mcu_daemon_reload(struct mcu_daemon *d)
 			continue;
 		if (d->calls)
 			mcu_sipcalls_room_stopped(d->calls, id);
+		mcu_watch_room_stopped(d->watch, id, time(NULL));
 		if (mcu_engine_stop(d->engine, id) == 0)
 			mcu_log_info("meeting %s left the roster: stopped", id);
 	}
@@ -332,6 +354,126 @@ static const char *api_dial_state(void *arg, const char *meeting,
 	                : "";
 }
 
+/* API: an ad-hoc meeting; the control loop adds it (any thread). */
+static int api_create(void *arg, const json_t *body, json_t **result,
+                      char *detail, size_t len)
+{
+	struct mcu_daemon *d = arg;
+	struct create_req req = {0};
+	struct mcu_snapshot *snap = mcu_daemon_snapshot(d);
+	json_t *summary = NULL;
+	int st = mcu_adhoc_entry(body, snap->conf, time(NULL), &req.entry,
+	                         &summary, detail, len);
+	mcu_snapshot_put(snap);
+	if (st)
+		return st;
+	pthread_mutex_lock(&d->create_lock);
+	if (d->pending) {
+		pthread_mutex_unlock(&d->create_lock);
+		free(req.entry);
+		json_decref(summary);
+		snprintf(detail, len, "another meeting is being created");
+		return 503;
+	}
+	d->pending = &req;
+	wake(d);
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	while (!req.done && d->pending == &req &&
+	       pthread_cond_timedwait(&d->create_done, &d->create_lock,
+	                              &until) == 0)
+		;
+	if (d->pending == &req) { /* the control loop never took it */
+		d->pending = NULL;
+		req.status = 503;
+		snprintf(req.detail, sizeof(req.detail), "mcud is busy");
+	}
+	while (!req.done && req.status != 503)
+		pthread_cond_wait(&d->create_done, &d->create_lock);
+	pthread_mutex_unlock(&d->create_lock);
+	free(req.entry);
+	snprintf(detail, len, "%s", req.detail);
+	if (req.status == 201)
+		*result = summary;
+	else
+		json_decref(summary);
+	return req.status;
+}
+
+/* Control loop: add a pending ad-hoc meeting to the roster and reload. */
+static void process_create(struct mcu_daemon *d)
+{
+	struct mcu_conf_report report = {0};
+	struct mcu_conf *conf = NULL;
+	struct create_req *req;
+	char *text, *old = d->adhoc;
+	size_t len, old_len = d->adhoc_len;
+	int status = 201, err;
+
+	pthread_mutex_lock(&d->create_lock);
+	req = d->pending;
+	d->pending = NULL;
+	pthread_mutex_unlock(&d->create_lock);
+	if (!req)
+		return;
+	/* Entries that ended a week ago are dropped on the way. */
+	text = mcu_adhoc_prune(d->adhoc ? d->adhoc : "", d->adhoc_len,
+	                       time(NULL) - 7 * 86400, &len);
+	char *grown = text ? realloc(text, len + strlen(req->entry) + 1) : NULL;
+	if (!grown) {
+		free(text);
+		status = 500;
+		snprintf(req->detail, sizeof(req->detail), "out of memory");
+		goto done;
+	}
+	text = grown;
+	memcpy(text + len, req->entry, strlen(req->entry) + 1);
+	len += strlen(req->entry);
+	err = mcu_conf_load_extra(d->config_path, text, len, &conf, &report);
+	if (err) {
+		status = report.unreadable && report.n_findings &&
+		                 report.findings[0].pos.line <
+		                         MCU_CONF_EXTRA_LINE
+		                 ? 500
+		                 : mcu_adhoc_refusal(&report, req->detail,
+		                                     sizeof(req->detail));
+		if (status == 500)
+			snprintf(req->detail, sizeof(req->detail),
+			         "the roster file cannot be read");
+		free(text);
+		goto done;
+	}
+	mcu_conf_free(conf);
+	d->adhoc = text;
+	d->adhoc_len = len;
+	if (mcu_daemon_reload(d) != 0) {
+		d->adhoc = old;
+		d->adhoc_len = old_len;
+		free(text);
+		status = 500;
+		snprintf(req->detail, sizeof(req->detail),
+		         "the roster cannot be reloaded (see the log)");
+		goto done;
+	}
+	free(old);
+	err = mcu_adhoc_save(d->adhoc_path, d->adhoc, d->adhoc_len);
+	if (err)
+		mcu_log_warn("%s: %s: the ad-hoc meeting is not kept across "
+		             "a restart", d->adhoc_path, strerror(err));
+	mcu_log_info("ad-hoc meeting added: %.*s", (int)strcspn(req->entry,
+	                                                         "\n"),
+	             req->entry);
+	snprintf(req->detail, sizeof(req->detail), "created");
+done:
+	mcu_conf_report_clear(&report);
+	pthread_mutex_lock(&d->create_lock);
+	req->status = status;
+	req->done = true;
+	pthread_cond_broadcast(&d->create_done);
+	pthread_mutex_unlock(&d->create_lock);
+}
+
 static int api_reload(void *arg)
 {
 	(void)arg;
@@ -418,9 +560,11 @@ static void tick(struct mcu_daemon *d)
 		} else if (!want && running) {
 			if (d->calls)
 				mcu_sipcalls_room_stopped(d->calls, m->id);
+			mcu_watch_room_stopped(d->watch, m->id, now);
 			mcu_engine_stop(d->engine, m->id);
 		}
 	}
+	mcu_watch_sample(d->watch, mcu_netio_now_us(), now);
 	mcu_snapshot_put(snap);
 }
 
@@ -469,6 +613,7 @@ static int start_api(struct mcu_daemon *d)
 		.engine = d->engine,
 		.meeting_ctl = api_meeting_ctl,
 		.call_ctl = api_call_ctl,
+		.create = api_create,
 		.dial_state = api_dial_state,
 		.logbook = api_logbook,
 		.arg = d,
@@ -597,13 +742,31 @@ int mcu_daemon_alloc(struct mcu_daemon **daemonp,
 	d->sig_fd = d->timer_fd = d->wake_fd = -1;
 	pthread_mutex_init(&d->snap_lock, NULL);
 	pthread_mutex_init(&d->ovr_lock, NULL);
+	pthread_mutex_init(&d->create_lock, NULL);
+	pthread_cond_init(&d->create_done, NULL);
 	d->config_path = strdup(opts->config_path);
 	d->run_dir = strdup(opts->run_dir ? opts->run_dir : "run");
-	if (!d->config_path || !d->run_dir) {
+	if (!d->config_path || !d->run_dir ||
+	    asprintf(&d->adhoc_path, "%s/adhoc.yaml", d->run_dir) < 0) {
+		d->adhoc_path = NULL;
 		err = ENOMEM;
 		goto out;
 	}
+	err = mcu_adhoc_load(d->adhoc_path, &d->adhoc, &d->adhoc_len);
+	if (err)
+		mcu_log_warn("%s: %s: ad-hoc meetings of the last run are "
+		             "not loaded", d->adhoc_path, strerror(err));
 	err = load_snapshot(d, &d->snap);
+	if (err && d->adhoc_len) {
+		/* The roster changed under them: start without them. */
+		mcu_log_error("%s: the ad-hoc meetings of the last run clash "
+		              "with the roster; started without them",
+		              d->adhoc_path);
+		free(d->adhoc);
+		d->adhoc = NULL;
+		d->adhoc_len = 0;
+		err = load_snapshot(d, &d->snap);
+	}
 	if (err)
 		goto out;
 	err = mcu_conf_apply_timezone(d->snap->conf->timezone);
@@ -636,6 +799,13 @@ int mcu_daemon_alloc(struct mcu_daemon **daemonp,
 	if (err)
 		goto out;
 	open_logbook(d);
+	struct mcu_watch_opts wo = {.engine = d->engine, .api = d->api,
+	                            .logbook = d->logbook, .arg = d,
+	                            .snapshot = api_snapshot,
+	                            .state = api_state};
+	if (mcu_watch_alloc(&d->watch, &wo))
+		mcu_log_warn("no room watcher: no join, leave, floor or "
+		             "incident events");
 	mcu_log_info("%s: %zu endpoints, %zu meetings; %u media workers",
 	             d->snap->conf->name ? d->snap->conf->name : "mcud",
 	             d->snap->conf->n_endpoints, d->snap->conf->n_meetings,
@@ -709,6 +879,7 @@ int mcu_daemon_run(struct mcu_daemon *d)
 		if (pfd[2].revents & POLLIN) {
 			/* An operator changed a meeting: act now. */
 			drain(d->wake_fd, sizeof(uint64_t));
+			process_create(d);
 			tick(d);
 		}
 	}
@@ -724,6 +895,7 @@ struct mcu_daemon *mcu_daemon_free(struct mcu_daemon *d)
 		mcu_sipcalls_set_sip(d->calls, NULL); /* no more dialling */
 	d->sip = mcu_sip_free(d->sip);
 	d->calls = mcu_sipcalls_free(d->calls);
+	d->watch = mcu_watch_free(d->watch);
 	d->api = mcu_api_free(d->api);
 	d->live = mcu_api_live_free(d->live);
 	d->roster = mcu_api_roster_free(d->roster);
@@ -733,6 +905,10 @@ struct mcu_daemon *mcu_daemon_free(struct mcu_daemon *d)
 	d->metrics = mcu_metrics_free(d->metrics);
 	free(d->ovr);
 	pthread_mutex_destroy(&d->ovr_lock);
+	pthread_mutex_destroy(&d->create_lock);
+	pthread_cond_destroy(&d->create_done);
+	free(d->adhoc);
+	free(d->adhoc_path);
 	if (d->sig_fd >= 0)
 		close(d->sig_fd);
 	if (d->timer_fd >= 0)

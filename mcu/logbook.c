@@ -349,7 +349,7 @@ int mcu_logbook_meeting_started_conf(struct mcu_logbook *lb,
 	    .planned_start = m->start,
 	    .planned_end = m->end,
 	    .emergency = m->emergency,
-	    .ad_hoc = false,
+	    .ad_hoc = m->ad_hoc,
 	};
 	err = mcu_logbook_meeting_started(lb, &s, at);
 	free(units);

@@ -111,7 +111,7 @@ int mcu_logbook_recover(struct mcu_logbook *lb, time_t now);
  */
 int mcu_logbook_meeting_started(struct mcu_logbook *lb,
                                 const struct mcu_logbook_start *s, time_t at);
-/* The same built from roster meeting `index` of `conf` (not ad hoc). */
+/* The same built from roster meeting `index` of `conf`. */
 int mcu_logbook_meeting_started_conf(struct mcu_logbook *lb,
                                      const struct mcu_conf *conf, size_t index,
                                      time_t at);

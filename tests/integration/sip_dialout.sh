@@ -7,6 +7,7 @@
 # of the daemon every call gets its BYE.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/media.sh"
+. "$(dirname "$0")/../lib/sip.sh"
 base=49200
 sip=$(free_port)
 api=$(free_port)
@@ -18,44 +19,8 @@ python3 "$TOOLS/mkroster.py" --base $base --legs h264/opus --sip-branches 3 \
 MCUCTL=("$BUILD/tools/mcuctl/mcuctl" --api "127.0.0.1:$api" --token-file "$WORK/token")
 cd "$WORK" || exit 1
 
-# uas NAME PORT SCENARIO [TIMEOUT]: one sipp endpoint for one call;
-# its pid in UAS.
-uas() {
-	sipp -sf "$SRC/tests/data/sip/$3" -s "$1" -i 127.0.0.1 -p "$2" \
-		-mp "$(free_port)" -m 1 -timeout "${4:-60}s" \
-		>"$WORK/sipp-$1-$3.out" 2>&1 </dev/null &
-	UAS=$!
-	PIDS+=("$UAS")
-	listening "$2"
-}
-
-# listening PORT: wait (at most 10 s) until sipp listens on the UDP port.
-listening() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		ss -Hlun "sport = :$1" | grep -q . && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# state EP: the participant's state as the API shows it.
-state() {
-	curl -sf "http://127.0.0.1:$api/api/v1/meetings/t/participants" |
-		python3 -c "import json,sys
-p={x['endpoint']:x for x in json.load(sys.stdin)}
-print(p['$1']['state'])" 2>/dev/null
-}
-
-# wait_state EP STATE SECONDS
-wait_state() {
-	local i
-	for ((i = 0; i < $3 * 5; i++)); do
-		[ "$(state "$1")" = "$2" ] && return 0
-		sleep 0.2
-	done
-	return 1
-}
+# wait_state EP STATE SECONDS (meeting t)
+wait_state() { wait_part t "$@"; }
 
 uas sip1 "$p1" uas_answer.xml; s1=$UAS
 uas sip2 "$p2" uas_answer.xml; s2=$UAS

@@ -5,6 +5,7 @@
 # connected again), without ever leaving the meeting; then BYE.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/media.sh"
+. "$(dirname "$0")/../lib/sip.sh"
 base=49400
 sip=$(free_port)
 api=$(free_port)
@@ -29,7 +30,7 @@ wait_state() { # EP STATE SECONDS
 }
 
 sipp -sf "$SRC/tests/data/sip/dialin_hold.xml" -s t -key from_user sip1 \
-	-i 127.0.0.1 -p "$(free_port)" -mp "$(free_port)" -m 1 -timeout 30s \
+	-i 127.0.0.1 -p "$(free_port)" -mp "$(free_block 4)" -m 1 -timeout 30s \
 	"127.0.0.1:$sip" >"$WORK/sipp.out" 2>&1 </dev/null &
 sipp_pid=$!
 PIDS+=("$sipp_pid")

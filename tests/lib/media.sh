@@ -5,13 +5,15 @@ TOOLS=$SRC/tests/tools
 COLOURS=(red green blue magenta cyan orange purple gray)
 TONES=(300 500 700 900 1100 1300 1500 1700)
 
-# start_mcud ROSTER: runs mcud on ROSTER with run dir $WORK/run.
+# start_mcud ROSTER [PATTERN]: runs mcud on ROSTER with run dir
+# $WORK/run; waits for PATTERN in its log (default: a meeting's media
+# started).
 start_mcud() {
 	"$MCUD" -c "$1" --run-dir "$WORK/run" --workers 2 --io-threads 1 \
 		>"$WORK/mcud.log" 2>&1 &
 	MCUD_PID=$!
 	PIDS+=("$MCUD_PID")
-	wait_for "$WORK/mcud.log" "media started" 10
+	wait_for "$WORK/mcud.log" "${2:-media started}" 10
 }
 
 # send_leg I BASE VCODEC ACODEC SECONDS: ffmpeg sends colour I and tone I.

@@ -6,10 +6,13 @@ RTP legs on loopback. Times are written in the roster's time zone.
               [--host-layout grid-2x2] [--branch-layout host+floor]
               [--bandwidth 1000] [--sip-port P] [--api-port P]
               [--sip-branches N [--sip-auth PASSWORD_FILE]] [--sip-tcp]
-              [--tls-port P --tls-cert PEM --tls-key PEM] > roster.yaml
+              [--tls-port P --tls-cert PEM --tls-key PEM]
+              [--technicians] > roster.yaml
 
 Leg i: the MCU listens on base+500+10*i (video; audio +2) and sends to
-base+10*i (video; audio +2). Leg 0 is the host.
+base+10*i (video; audio +2). Leg 0 is the host. With --technicians each
+leg i gets a technician contact "Kỹ thuật viên i", phone "0900 000 00i"
+(incident log lines and events name it).
 """
 import argparse
 import datetime
@@ -43,6 +46,8 @@ def main():
                     help="listen for SIP over TCP too (same port)")
     ap.add_argument("--tls-port", type=int, default=0,
                     help="also listen for SIP over TLS on this port")
+    ap.add_argument("--no-meeting", action="store_true",
+                    help="no meetings: section (ad-hoc meetings come later)")
     ap.add_argument("--dial", default="in", choices=["in", "out"],
                     help="meeting t's dial mode (default in)")
     ap.add_argument("--sip-ports", default="",
@@ -50,6 +55,8 @@ def main():
                          "(where dial-out calls it)")
     ap.add_argument("--tls-cert", default="")
     ap.add_argument("--tls-key", default="")
+    ap.add_argument("--technicians", action="store_true",
+                    help="give each leg a technician contact")
     a = ap.parse_args()
     if a.tls_port and not (a.tls_cert and a.tls_key):
         ap.error("--tls-port needs --tls-cert and --tls-key")
@@ -93,6 +100,9 @@ def main():
             out.append(f"      video: {{codec: {v}, payload_type: {PT[v]}}}")
         if au:
             out.append(f"      audio: {{codec: {au}, payload_type: {PT[au]}}}")
+        if a.technicians:
+            out.append(f'    contacts: {{technician: {{name: "Kỹ thuật viên {i}",'
+                       f' phone: "0900 000 {i:03d}"}}}}')
     uri_ports = [p for p in a.sip_ports.split(",") if p]
     for k in range(1, a.sip_branches + 1):
         port = f":{uri_ports[k - 1]}" if k <= len(uri_ports) else ""
@@ -108,6 +118,9 @@ def main():
     names = [f"leg{i}" for i in range(1, len(legs))]
     names += [f"sip{k}" for k in range(1, a.sip_branches + 1)]
     branches = ", ".join(names)
+    if a.no_meeting:
+        print("\n".join(out))
+        return
     out += [
         "meetings:",
         "  - id: t",

@@ -32,7 +32,8 @@ struct ctl {
 	const char *pos[MAX_POS];
 	size_t n_pos;
 	const char *audio, *video, *from, *to, *format, *out;
-	bool stop;
+	const char *title, *minutes, *id, *floor;
+	bool stop, emergency;
 };
 
 static const char *T(const struct ctl *c, const char *key)
@@ -67,6 +68,9 @@ static void usage(FILE *out)
 		"  participants ID                 participants with live "
 		"statistics\n"
 		"  start ID | stop ID              start early / end a meeting\n"
+		"  create HOST BRANCH[,BRANCH...]  an ad-hoc meeting from now:\n"
+		"      [--minutes N] [--title T] [--emergency] [--id ID] "
+		"[--floor MODE]\n"
 		"  extend ID MINUTES               extend a meeting\n"
 		"  floor ID request|grant|revoke [EP]\n"
 		"  mute ID EP [--audio on|off] [--video on|off]   (default: "
@@ -172,12 +176,19 @@ static int parse_args(struct ctl *c, int argc, char **argv)
 		OPT("--to", c->to)
 		OPT("--format", c->format)
 		OPT("-o", c->out)
+		OPT("--title", c->title)
+		OPT("--minutes", c->minutes)
+		OPT("--id", c->id)
+		OPT("--floor", c->floor)
 		OPT("--lang", a) /* handled below */
 		if (!strcmp(a, "--json")) {
 			c->json = true;
 			continue;
 		} else if (!strcmp(a, "--stop")) {
 			c->stop = true;
+			continue;
+		} else if (!strcmp(a, "--emergency")) {
+			c->emergency = true;
 			continue;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			usage(stdout);
@@ -926,6 +937,9 @@ static int post(struct ctl *c, const char *path, json_t *body,
 		       what);
 		if (*url)
 			printf("%s\n", url);
+		if (resp.status == 201)
+			printf("%s %s – %s\n", js(j, "id"), js(j, "start"),
+			       js(j, "end"));
 	}
 	json_decref(j);
 	mcuctl_http_resp_clear(&resp);
@@ -1050,6 +1064,46 @@ onoff:
 	return EXIT_USAGE;
 }
 
+/* create HOST BRANCH[,BRANCH...]: an ad-hoc meeting from now. */
+static int cmd_create(struct ctl *c)
+{
+	char what[512];
+	json_t *body, *branches;
+	int rc;
+	if ((rc = need(c, 3, "create HOST BRANCH[,BRANCH...] [--minutes N] "
+	                     "[--title T] [--emergency] [--id ID] "
+	                     "[--floor open|chaired|lecture]")))
+		return rc;
+	branches = json_array();
+	char *list = strdup(c->pos[2]), *save = NULL;
+	for (char *t = list ? strtok_r(list, ",", &save) : NULL; t;
+	     t = strtok_r(NULL, ",", &save))
+		json_array_append_new(branches, json_string(t));
+	free(list);
+	body = json_pack("{s:s, s:o}", "host", c->pos[1], "branches",
+	                 branches);
+	if (c->minutes) {
+		char *end;
+		long min = strtol(c->minutes, &end, 10);
+		if (*end || min < 1 || min > 1440) {
+			json_decref(body);
+			fprintf(stderr, "mcuctl: --minutes is 1..1440\n");
+			return EXIT_USAGE;
+		}
+		json_object_set_new(body, "minutes", json_integer(min));
+	}
+	if (c->title)
+		json_object_set_new(body, "title", json_string(c->title));
+	if (c->id)
+		json_object_set_new(body, "id", json_string(c->id));
+	if (c->floor)
+		json_object_set_new(body, "floor", json_string(c->floor));
+	if (c->emergency)
+		json_object_set_new(body, "emergency", json_true());
+	snprintf(what, sizeof(what), "create %s %s", c->pos[1], c->pos[2]);
+	return post(c, "/api/v1/meetings", body, what);
+}
+
 static int run(struct ctl *c)
 {
 	const char *cmd = c->pos[0];
@@ -1088,6 +1142,8 @@ static int run(struct ctl *c)
 		return cmd_view(c);
 	if (!strcmp(cmd, "reload"))
 		return post(c, "/api/v1/reload", NULL, "reload");
+	if (!strcmp(cmd, "create"))
+		return cmd_create(c);
 	rc = cmd_action(c, cmd);
 	if (rc >= 0)
 		return rc;
