@@ -54,6 +54,7 @@
 #include <sofia-sip/su_tag_io.h>
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/su_log.h>
+#include <sofia-sip/url.h>
 
 #include "transport/sip_auth.h"
 
@@ -515,6 +516,27 @@ static int64_t now_s(void)
 	return (int64_t)ts.tv_sec;
 }
 
+static const char *str0(const char *s)
+{
+	return s ? s : "";
+}
+
+/* RFC 2617 3.2.2.5: the digest's uri names the Request-URI. Its user
+   part is the meeting, so a response seen for one meeting cannot open
+   another while its nonce lives. Host and port are not compared: a proxy
+   on the way may rewrite them in the Request-URI, never the user. */
+static bool digest_uri_matches(const char *uri, const sip_t *sipm)
+{
+	const url_t *ru = sipm->sip_request ? sipm->sip_request->rq_url : NULL;
+	su_home_t home[1] = {SU_HOME_INIT(home)};
+	url_t *du = ru ? url_make(home, uri) : NULL;
+	bool same = du &&
+	            (du->url_type == url_sip || du->url_type == url_sips) &&
+	            strcmp(str0(du->url_user), str0(ru->url_user)) == 0;
+	su_home_deinit(home);
+	return same;
+}
+
 static void check_auth(struct mcu_sip *sip, struct mcu_sip_call *call,
                        const sip_t *sipm)
 {
@@ -529,7 +551,8 @@ static void check_auth(struct mcu_sip *sip, struct mcu_sip_call *call,
 	if (mcu_sip_digest_parse(&call->digest, au->au_scheme,
 	                         (const char *const *)au->au_params) != 0)
 		return;
-	if (strcmp(call->digest.realm, sip->domain) != 0)
+	if (strcmp(call->digest.realm, sip->domain) != 0 ||
+	    !digest_uri_matches(call->digest.uri, sipm))
 		return;
 	int err = mcu_sip_nonce_check(sip->nonce_key, call->digest.nonce,
 	                              now_s(), sip->nonce_ttl);
@@ -537,11 +560,6 @@ static void check_auth(struct mcu_sip *sip, struct mcu_sip_call *call,
 		call->auth = MCU_SIP_AUTH_STALE;
 	else if (err == 0)
 		call->auth = MCU_SIP_AUTH_PRESENT;
-}
-
-static const char *str0(const char *s)
-{
-	return s ? s : "";
 }
 
 static void on_invite(struct mcu_sip *sip, nua_t *nua, nua_handle_t *nh,

@@ -2,7 +2,8 @@
 # Digest auth on dial-in: an endpoint with auth: in the roster is
 # challenged (401 with a Digest challenge for realm = the SIP domain,
 # qop auth), gets in with the right password (200, BYE 200) and is refused
-# 403 with a wrong password or a wrong user name.
+# 403 with a wrong password or a wrong user name; a digest made for
+# another Request-URI (another meeting) is not accepted.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/media.sh"
 PROBE=$SRC/tests/tools/siprobe.py
@@ -25,7 +26,9 @@ uac() { # SCENARIO NAME -au USER -ap PASSWORD...
 	local sf=$1 name=$2
 	shift 2
 	sipp -sf "$WORK/$sf.xml" -i 127.0.0.1 -p "$(free_port)" -m 1 \
-		-timeout 10s "$@" "127.0.0.1:$sip" >"$WORK/sipp-$name.out" 2>&1 </dev/null
+		-nostdin -timeout 10s -timeout_error \
+		-auth_uri "t@127.0.0.1:$sip" "$@" \
+		"127.0.0.1:$sip" >"$WORK/sipp-$name.out" 2>&1
 }
 
 # No credentials: 401 with our challenge (the probe shows the header).
@@ -63,6 +66,16 @@ uac auth_bad user -au sip2 -ap "$pw"; rc=$?
 check "401, then INVITE as another user with its password: 403 (rc=$rc)" test "$rc" = 0
 n=$(grep -c "joins by SIP" "$WORK/mcud.log")
 check "only the right credentials joined ($n joins)" test "$n" = 1
+# Our own digest (siprobe): the right one gets in; one computed for
+# meeting t does not open another Request-URI (RFC 2617 3.2.2.5), it is
+# challenged again instead of reaching admission (which would say 404).
+r=$(python3 "$PROBE" auth --target "127.0.0.1:$sip" --from sip1 --to t \
+	--user sip1 --password "$pw")
+check "INVITE, 401, digest for the Request-URI: 200 ($r)" test "$r" = "challenge=401 final=200"
+r=$(python3 "$PROBE" auth --target "127.0.0.1:$sip" --from sip1 --to other \
+	--user sip1 --password "$pw" --digest-uri "sip:t@127.0.0.1:$sip")
+check "a digest for sip:t@ sent to sip:other@ is refused: 401 ($r)" \
+	test "$r" = "challenge=401 final=401"
 sleep 0.3
 s=$(curl -sf "http://127.0.0.1:$api/api/v1/meetings/t/participants" |
 	python3 -c "import json,sys; print({x['endpoint']: x['state'] for x in json.load(sys.stdin)}.get('sip1'))")

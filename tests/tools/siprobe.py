@@ -15,6 +15,10 @@ requests, and SIP over TLS (the Debian sipp is built without TLS).
       what came back is no SIP response, or "none" when nothing came
       within --wait seconds; with several files one "NAME RESULT" line
       each. An INVITE answered 2xx is ACKed and BYEd.
+  siprobe.py auth    --target H:P --from U --to M --user U --password P
+                     [--digest-uri URI]
+      INVITE, 401, INVITE with a digest computed for URI (default the
+      Request-URI). Prints "challenge=<status> final=<status>".
   siprobe.py call    --target H:P --from U --to M --proto tls|tcp|udp
       INVITE (audio+video offer), 200 with an answer, ACK, BYE.
       Prints "invite=<status> bye=<status> audio=<port> video=<port>".
@@ -308,6 +312,48 @@ def do_call(a):
     print(" ".join(f"{k}={v}" for k, v in res.items()))
 
 
+def do_auth(a):
+    """INVITE, 401, INVITE again with a digest (MD5, qop auth) computed
+    for --digest-uri (default: the Request-URI)."""
+    import hashlib
+    c = Conn(a.proto, *hp(a.target), a.wait)
+    d = Dialog(c, a)
+    c.send(d.invite())
+    m = final_for(c, time.monotonic() + a.wait, "INVITE", [])
+    first = status_of(m) if m else 0
+    if first != 401:
+        print(f"challenge={first} final=0")
+        return
+    c.send(d.ack(header(m, "To")))
+    ch = header(m, "WWW-Authenticate")
+    realm = re.search(r'realm="([^"]*)"', ch).group(1)
+    nonce = re.search(r'nonce="([^"]*)"', ch).group(1)
+    uri = a.digest_uri or d.ruri
+    md5 = lambda x: hashlib.md5(x.encode()).hexdigest()
+    ha1 = md5(f"{a.user}:{realm}:{a.password}")
+    ha2 = md5(f"INVITE:{uri}")
+    cnonce, nc = rand(8), "00000001"
+    resp = md5(f"{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}")
+    auth = (f'Authorization: Digest username="{a.user}", realm="{realm}", '
+            f'nonce="{nonce}", uri="{uri}", response="{resp}", '
+            f'algorithm=MD5, qop=auth, nc={nc}, cnonce="{cnonce}"')
+    d.branch = "z9hG4bK" + rand()
+    c.send(request("INVITE", d.ruri, d.via(), d.frm, d.to, d.call_id, 2,
+                   d.contact, SDP, extra=auth))
+    m = final_for(c, time.monotonic() + a.wait, "INVITE", [])
+    st = status_of(m) if m else 0
+    to = header(m, "To") if m else d.to
+    if st >= 300:
+        c.send(request("ACK", d.ruri, d.via(), d.frm, to, d.call_id, 2))
+    elif st:
+        c.send(request("ACK", d.ruri, d.via("z9hG4bK" + rand()), d.frm, to,
+                       d.call_id, 2))
+        c.send(request("BYE", d.ruri, d.via("z9hG4bK" + rand()), d.frm, to,
+                       d.call_id, 3))
+        final_for(c, time.monotonic() + a.wait, "BYE", [])
+    print(f"challenge={first} final={st}")
+
+
 def hp(s):
     h, _, p = s.rpartition(":")
     return h, int(p)
@@ -315,7 +361,8 @@ def hp(s):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("cmd", choices=["cancel", "unknown", "raw", "call"])
+    ap.add_argument("cmd", choices=["cancel", "unknown", "raw", "call",
+                                    "auth"])
     ap.add_argument("files", nargs="*")
     ap.add_argument("--target", required=True)
     ap.add_argument("--proto", default="udp",
@@ -324,6 +371,10 @@ def main():
     ap.add_argument("--to", default="t")
     ap.add_argument("--wait", type=float, default=5.0)
     ap.add_argument("--hold", type=float, default=1.0)
+    ap.add_argument("--user", default="")
+    ap.add_argument("--password", default="")
+    ap.add_argument("--digest-uri", default="",
+                    help="auth: the uri the digest is computed for")
     ap.add_argument("--show", action="store_true",
                     help="raw: the response on stderr")
     ap.add_argument("--save", default="",
@@ -332,7 +383,7 @@ def main():
                     help="raw: the file's first line is no part of it")
     a = ap.parse_intermixed_args()
     {"cancel": do_cancel, "unknown": do_unknown, "raw": do_raw,
-     "call": do_call}[a.cmd](a)
+     "call": do_call, "auth": do_auth}[a.cmd](a)
 
 
 if __name__ == "__main__":

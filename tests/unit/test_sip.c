@@ -312,13 +312,17 @@ static int reap(pid_t pid)
 static int run_uac(const char *scenario, uint16_t port, const char *au,
                    const char *ap)
 {
-	char target[64], sf[512];
+	char target[64], sf[512], auri[96];
 	snprintf(target, sizeof(target), "127.0.0.1:%u", port);
 	snprintf(sf, sizeof(sf), "%s", mcu_test_src(scenario));
+	/* The scenarios' Request-URI (sipp puts "sip:" before it): its default
+	   digest uri lacks the user part the digest must bind. */
+	snprintf(auri, sizeof(auri), "room@127.0.0.1:%u", port);
 	const char *argv[] = {"sipp", target, "-sf", sf, "-m", "1",
 	                      "-i", "127.0.0.1", "-nostdin", "-timeout",
 	                      "20s", "-timeout_error", "-au",
-	                      au ? au : "x", "-ap", ap ? ap : "x", NULL};
+	                      au ? au : "x", "-ap", ap ? ap : "x",
+	                      "-auth_uri", auri, NULL};
 	return reap(spawn(argv));
 }
 
