@@ -703,6 +703,63 @@ static void draw_name(struct mcu_compose *c, AVFrame *f,
 	frame_blend_label(f, lab, x + pad, y + 2, bw - 2 * pad, bh - 2, TEXT_Y);
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+/*
+ * Paint black the parts of the canvas no tile covers (the margins between
+ * tiles), instead of the whole canvas: every tile paints all of its own
+ * rectangle (picture and letterbox bars, or a card), so clearing under
+ * it would be written twice per tick. The canvas is cut into horizontal
+ * bands at every tile's top and bottom edge; within a band the covering
+ * tiles are the same on every row, and the gaps between them are filled.
+ * Tiles may overlap (a PiP over its main tile). All coordinates are even.
+ */
+static void clear_uncovered(AVFrame *f, const struct mcu_tile *tiles, size_t n)
+{
+	int ys[2 * MCU_LAYOUT_MAX_TILES + 2];
+	int xs[MCU_LAYOUT_MAX_TILES][2];
+	size_t ny = 0;
+
+	if (n > MCU_LAYOUT_MAX_TILES) {
+		frame_fill(f, 0, 0, f->width, f->height, black);
+		return;
+	}
+	ys[ny++] = 0;
+	ys[ny++] = f->height;
+	for (size_t i = 0; i < n; i++) {
+		ys[ny++] = tiles[i].y;
+		ys[ny++] = tiles[i].y + tiles[i].h;
+	}
+	qsort(ys, ny, sizeof(ys[0]), cmp_int);
+	for (size_t b = 0; b + 1 < ny; b++) {
+		int y0 = ys[b], y1 = ys[b + 1], x = 0;
+		size_t nx = 0;
+		if (y0 == y1)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			if (tiles[i].y <= y0 && y0 < tiles[i].y + tiles[i].h) {
+				xs[nx][0] = tiles[i].x;
+				xs[nx][1] = tiles[i].x + tiles[i].w;
+				nx++;
+			}
+		}
+		qsort(xs, nx, sizeof(xs[0]), cmp_int); /* by left edge */
+		for (size_t i = 0; i < nx; i++) {
+			if (xs[i][0] > x)
+				frame_fill(f, x, y0, xs[i][0] - x, y1 - y0,
+				           black);
+			if (xs[i][1] > x)
+				x = xs[i][1];
+		}
+		if (x < f->width)
+			frame_fill(f, x, y0, f->width - x, y1 - y0, black);
+	}
+}
+
 static int tile_ok(const AVFrame *f, const struct mcu_tile *t)
 {
 	return t->x >= 0 && t->y >= 0 && t->w >= 2 && t->h >= 2 &&
@@ -726,7 +783,7 @@ int mcu_compose_draw(struct mcu_compose *c, AVFrame *canvas,
 		if (!tile_ok(canvas, &tiles[i]))
 			return EINVAL;
 
-	frame_fill(canvas, 0, 0, canvas->width, canvas->height, black);
+	clear_uncovered(canvas, tiles, n);
 	for (size_t i = 0; i < n; i++) {
 		const struct mcu_tile *t = &tiles[i];
 		const struct scaled *sc = NULL;

@@ -104,7 +104,7 @@ int mcu_compose_canvas(struct mcu_compose *c, int w, int h, AVFrame **out);
 /*
  * Draw n tiles (geometry from mcu_layout_tiles(), inputs in[i] for
  * tiles[i]) into canvas, which must be a writable YUV420P frame with even
- * width and height. The background is painted black first; n may be 0.
+ * width and height. What no tile covers is painted black; n may be 0.
  * Tiles are drawn in order (a PiP tile after the main one). Returns 0, or
  * EINVAL for a bad canvas or a tile that is not even-aligned inside it
  * (then nothing is drawn). A source that cannot be scaled is drawn as a

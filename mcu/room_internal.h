@@ -26,6 +26,8 @@ struct vt_part {
 	bool mute_video;
 	bool visible;
 	AVFrame *frame; /* latest picture, this tick */
+	/* this tick: shown in a tile at most half / more than half its size */
+	bool shown_small, shown_large;
 };
 
 struct part {
@@ -58,6 +60,13 @@ struct vgroup {
 	struct mcu_kfreq *kf;
 	unsigned idle_ticks;  /* ticks without a member */
 	bool used;            /* has members this tick */
+	/* A picture without a live source (cards only) is encoded at a low
+	 * rate: see room_video.c "Still pictures". */
+	bool held;            /* this tick: nothing new, not encoded */
+	bool still;           /* the last picture encoded was still */
+	uint64_t still_sig;   /* ...and its inputs' signature */
+	int64_t last_encode_us; /* when the last picture was encoded */
+	int64_t last_key_us;    /* when the last key frame went out */
 	struct vgroup *next;
 };
 

@@ -19,6 +19,24 @@
  * Key frames: receivers' PLI/FIR and members joining a group are
  * coalesced per group (transport/kfreq) so one IDR serves them all.
  * A group nobody has used for five seconds is freed.
+ *
+ * Still pictures: a group whose picture shows no live source (only cards:
+ * "no video", "video off", "connecting", empty tiles) would encode the
+ * same picture 30 times a second. Such a group is composed and encoded
+ * only when its inputs change (a card's state, a name, a highlight: a
+ * signature of the tile inputs), when a key frame is due (a member's
+ * PLI/FIR or a new member, answered on the next tick as before), once per
+ * keyframe interval as a key frame (what x264's GOP does for a live
+ * picture) and otherwise once per STILL_REFRESH_US. Receivers see a
+ * low-rate stream of an unchanged picture; the RTP timestamps keep real
+ * time. In the usual meeting this is every branch while the host shows no
+ * picture, i.e. the one extra encoder besides the host's.
+ *
+ * Small tiles: a source that every view shows at half its size or less
+ * (a 640x360 camera in a 4x4 grid) is decoded without the loop filter on
+ * non-key pictures (codec/vdec.h mcu_vdec_set_skip_loop_filter): the
+ * downscale hides what deblocking smooths, and it is about a third of the
+ * decode.
  */
 #define MCU_LOG_MODULE "video"
 #include "mcu/room_internal.h"
@@ -36,6 +54,7 @@
 #define GROUP_IDLE_S    5
 #define PREFETCH_US     1500000 /* decode the next tour page this early */
 #define REPORT_US       10000000
+#define STILL_REFRESH_US 1000000 /* a still picture is re-sent this often */
 
 static double ms_since(const struct timespec *t0)
 {
@@ -235,27 +254,73 @@ static void tile_input(const struct mcu_room *room, uint32_t id,
 		t->frame = vp->frame;
 }
 
-/* Step 3: compose g's picture, or share an equal one of this tick. */
-static AVFrame *compose_group(struct mcu_room *room, struct vgroup *g)
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
-	struct mcu_tile tiles[MCU_LAYOUT_MAX_TILES];
-	struct mcu_compose_tile in[MCU_LAYOUT_MAX_TILES];
-	size_t n = 0;
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
 
-	for (struct vgroup *o = room->groups; o != g; o = o->next)
-		if (o->used && o->canvas && o->view_key == g->view_key &&
-		    o->width == g->width && o->height == g->height)
-			return av_frame_clone(o->canvas);
+/* Step 3a: the tile geometry and inputs of g's picture; *live tells
+ * whether any tile shows a picture, *sig sums up the inputs otherwise. */
+static int group_inputs(const struct mcu_room *room, const struct vgroup *g,
+                        struct mcu_tile *tiles, struct mcu_compose_tile *in,
+                        size_t *n, bool *live, uint64_t *sig)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
 	if (mcu_layout_tiles(&g->view.layout, g->width, g->height, tiles,
-	                     MCU_LAYOUT_MAX_TILES, &n))
-		return NULL;
-	for (size_t t = 0; t < n; t++) {
+	                     MCU_LAYOUT_MAX_TILES, n))
+		return EINVAL;
+	*live = false;
+	h = fnv(h, n, sizeof(*n));
+	for (size_t t = 0; t < *n; t++) {
+		int geo[5] = {tiles[t].x, tiles[t].y, tiles[t].w, tiles[t].h,
+		              (int)tiles[t].flags};
+		int card;
 		tile_input(room, g->view.tile[t], &in[t]);
 		if ((int)t == g->view.highlight)
 			in[t].flags |= MCU_COMPOSE_HIGHLIGHT;
 		if ((int)t == g->view.floor_mark)
 			in[t].flags |= MCU_COMPOSE_FLOOR;
+		*live |= in[t].frame != NULL;
+		card = (int)in[t].card;
+		h = fnv(h, geo, sizeof(geo));
+		h = fnv(h, &card, sizeof(card));
+		h = fnv(h, &in[t].flags, sizeof(in[t].flags));
+		if (in[t].label)
+			h = fnv(h, in[t].label, strlen(in[t].label) + 1);
 	}
+	*sig = h;
+	return 0;
+}
+
+/* How large each shown source appears in g's picture (see "Small tiles"). */
+static void note_sizes(struct mcu_room *room, const struct vgroup *g,
+                       const struct mcu_tile *tiles,
+                       const struct mcu_compose_tile *in, size_t n)
+{
+	for (size_t t = 0; t < n; t++) {
+		const AVFrame *f = in[t].frame;
+		uint32_t id = g->view.tile[t];
+		if (!f || id == 0 || id > room->n_parts)
+			continue;
+		if (f->width >= 2 * tiles[t].w && f->height >= 2 * tiles[t].h)
+			room->vt[id - 1].shown_small = true;
+		else
+			room->vt[id - 1].shown_large = true;
+	}
+}
+
+/* Step 3b: compose g's picture, or share an equal one of this tick. */
+static AVFrame *compose_group(struct mcu_room *room, struct vgroup *g,
+                              const struct mcu_tile *tiles,
+                              const struct mcu_compose_tile *in, size_t n)
+{
+	for (struct vgroup *o = room->groups; o != g; o = o->next)
+		if (o->used && o->canvas && o->view_key == g->view_key &&
+		    o->width == g->width && o->height == g->height)
+			return av_frame_clone(o->canvas);
 	AVFrame *canvas = NULL;
 	if (mcu_compose_canvas(room->compose, g->width, g->height, &canvas))
 		return NULL;
@@ -264,6 +329,30 @@ static AVFrame *compose_group(struct mcu_room *room, struct vgroup *g)
 		return NULL;
 	}
 	return canvas;
+}
+
+/*
+ * Whether g's picture this tick may be skipped (see "Still pictures"); *key
+ * says the picture, if encoded, must be a key frame.
+ */
+static bool hold_still(const struct mcu_room *room, struct vgroup *g,
+                       bool live, uint64_t sig, int64_t now_us, bool *key)
+{
+	int64_t keyint_us;
+	bool same;
+
+	*key = mcu_kfreq_due(g->kf, now_us);
+	if (live) {
+		g->still = false;
+		return false;
+	}
+	keyint_us = (int64_t)room->keyint * 1000000 / (room->fps ? room->fps : 1);
+	if (keyint_us > 0 && now_us - g->last_key_us >= keyint_us)
+		*key = true;
+	same = g->still && g->still_sig == sig;
+	g->still = true;
+	g->still_sig = sig;
+	return same && !*key && now_us - g->last_encode_us < STILL_REFRESH_US;
 }
 
 struct fanout {
@@ -307,8 +396,10 @@ static void on_encoded(const AVPacket *pkt, bool key, void *arg)
 		                        MTU_PAYLOAD, &tmpl, collect_payload, f);
 	}
 	if (!err) {
-		if (key)
+		if (key) {
 			mcu_kfreq_sent(g->kf, f->now_us);
+			g->last_key_us = f->now_us;
+		}
 		for (size_t i = 0; i < room->n_parts; i++) {
 			struct vt_part *vp = &room->vt[i];
 			if (room->parts[i].group == g && vp->leg)
@@ -346,31 +437,60 @@ static size_t encode_groups(struct mcu_room *room, int64_t deadline_ns,
 	f.now_us = now_us;
 	f.pts90k = (uint32_t)(deadline_ns / 100000 * 9);
 	mcu_compose_tick(room->compose);
+	for (size_t i = 0; i < room->n_parts; i++)
+		room->vt[i].shown_small = room->vt[i].shown_large = false;
 	for (struct vgroup *g = room->groups; g; g = g->next) {
+		struct mcu_tile tiles[MCU_LAYOUT_MAX_TILES];
+		struct mcu_compose_tile in[MCU_LAYOUT_MAX_TILES];
 		struct timespec t0;
+		size_t n = 0;
+		uint64_t sig;
+		bool live, key;
+
+		g->held = false;
 		if (!g->used)
 			continue;
+		encoders++;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		av_frame_free(&g->canvas);
-		g->canvas = compose_group(room, g);
-		*compose_ms += ms_since(&t0);
-		if (!g->canvas)
+		if (group_inputs(room, g, tiles, in, &n, &live, &sig))
 			continue;
+		note_sizes(room, g, tiles, in, n);
+		if (hold_still(room, g, live, sig, now_us, &key)) {
+			g->held = true;
+			*compose_ms += ms_since(&t0);
+			continue;
+		}
+		g->canvas = compose_group(room, g, tiles, in, n);
+		*compose_ms += ms_since(&t0);
+		if (!g->canvas) {
+			if (key) /* not served: ask again next tick */
+				mcu_kfreq_request(g->kf, 0, now_us);
+			continue;
+		}
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		if (mcu_kfreq_due(g->kf, now_us))
+		if (key)
 			mcu_venc_request_keyframe(g->enc);
 		g->canvas->pts = (int64_t)room->frame_no;
 		f.g = g;
 		mcu_venc_encode(g->enc, g->canvas, on_encoded, &f);
+		g->last_encode_us = now_us;
 		*encode_ms += ms_since(&t0);
-		encoders++;
 	}
-	/* Distinct pictures: canvases not shared with an earlier group. */
+	for (size_t i = 0; i < room->n_parts; i++) {
+		struct vt_part *vp = &room->vt[i];
+		if (vp->leg)
+			mcu_leg_set_small(vp->leg,
+			                  vp->shown_small && !vp->shown_large);
+	}
+	/* Distinct pictures: canvases not shared with an earlier group (a
+	 * held still picture counts as the picture it keeps showing). */
 	for (struct vgroup *g = room->groups; g; g = g->next) {
-		bool first = g->used && g->canvas;
+		bool first = g->used && (g->canvas || g->held);
 		for (struct vgroup *o = room->groups; first && o != g;
 		     o = o->next)
-			if (o->used && o->canvas && o->view_key == g->view_key &&
+			if (o->used && (o->canvas || o->held) &&
+			    o->view_key == g->view_key &&
 			    o->width == g->width && o->height == g->height)
 				first = false;
 		*views += first;
