@@ -3,12 +3,17 @@
 # composed into one 1280x720 4x4 view and encoded with libx264, in mcud and
 # in a side-by-side `ffmpeg -filter_complex xstack` over the same 16 clips,
 # plus the pure codec floor (bench_pure_codec: the same decodes and encode
-# alone). Prints CPU seconds per output frame of each and the ratios.
+# alone), also with the decoders' loop filter skipped on non-key pictures
+# (-L: what mcud does for sources it shows at half size or less, so that
+# gain is reported apart). Prints CPU seconds per output frame of each and
+# the ratios.
 # Targets: mcud <= 0.6 x ffmpeg, mcud <= 1.2 x pure codec.
 #
 # Environment (defaults): BUILD=build  RUNS=3  WARM=5 (s)  T=20 (s)
 #   PRESET=veryfast  CACHE=/tmp/mcud-bench-compose16  BASE=47000 (ports
 #   BASE..BASE+999)  PERF=0 (1: perf record mcud during the first window)
+#   ONLY= (mcud: only the mcud runs and their median, for A/B comparisons
+#   of two builds run back to back)
 # Output: the table on stdout; everything else in $CACHE/runs/.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -22,6 +27,7 @@ PRESET=${PRESET:-veryfast}
 CACHE=${CACHE:-/tmp/mcud-bench-compose16}
 BASE=${BASE:-47000}
 PERF=${PERF:-0}
+ONLY=${ONLY:-}
 FPS=30
 BITRATE=1800000 # mcud's 720p tier (endpoint bandwidth >= 2000 kbit/s)
 KEYINT=90       # mcud: fps x keyframe_interval_s (default 3)
@@ -221,15 +227,17 @@ ffmpeg_run() {
 	echo "$spf" >>"$OUT/ffmpeg.spf"
 }
 
-pure_run() {
-	local n=$1 frames=$2 d=$OUT/pure$1 spf
+pure_run() { # run frames [name flags...]
+	local n=$1 frames=$2 name=${3:-pure} d spf
+	shift 3 2>/dev/null || shift 2
+	d=$OUT/$name$n
 	mkdir -p "$d"
 	echo "load before: $(load1)" >"$d/load"
-	"$PURE" -n "$frames" -p "$PRESET" -b $BITRATE -r $FPS -g $KEYINT \
+	"$PURE" -n "$frames" -p "$PRESET" -b $BITRATE -r $FPS -g $KEYINT "$@" \
 		"${CLIPS[@]}" >"$d/out" 2>"$d/err" || die "bench_pure_codec failed: $(cat "$d/err")"
 	spf=$(sed -E 's/.*codec CPU per output frame ([0-9.]+) s.*/\1/' "$d/out")
-	log "pure codec run $n: $(sed 's/.*CPU; //' "$d/out"); $(tr '\n' ' ' <"$d/load")"
-	echo "$spf" >>"$OUT/pure.spf"
+	log "$name codec run $n: $(sed 's/.*CPU; //' "$d/out"); $(tr '\n' ' ' <"$d/load")"
+	echo "$spf" >>"$OUT/$name.spf"
 }
 
 median() { sort -g "$1" | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
@@ -244,19 +252,25 @@ geom=$(ffprobe -v error -f h264 -select_streams v:0 -show_entries stream=width,h
 	-of csv=p=0 "$OUT/mcud1/out.h264")
 log "mcud output stream: ${geom:-undecodable}"
 [ "$geom" = "1280,720" ] || die "mcud's output is not 1280x720 H.264 ($geom)"
+if [ "$ONLY" = mcud ]; then
+	log "mcud median of $RUNS runs: $(median "$OUT/mcud.spf") s/frame"
+	exit 0
+fi
 FRAMES=$((T * FPS))
 for r in $(seq 1 "$RUNS"); do
 	ffmpeg_run "$r" "$FRAMES"
 	pure_run "$r" "$FRAMES"
+	pure_run "$r" "$FRAMES" purelf -L
 done
 
 M=$(median "$OUT/mcud.spf")
 F=$(median "$OUT/ffmpeg.spf")
 P=$(median "$OUT/pure.spf")
-python3 - "$M" "$F" "$P" "$RUNS" "$PRESET" <<'PY' | tee "$OUT/table"
+L=$(median "$OUT/purelf.spf")
+python3 - "$M" "$F" "$P" "$L" "$RUNS" "$PRESET" <<'PY' | tee "$OUT/table"
 import sys
-m, f, p = (float(x) for x in sys.argv[1:4])
-runs, preset = sys.argv[4], sys.argv[5]
+m, f, p, l = (float(x) for x in sys.argv[1:5])
+runs, preset = sys.argv[5], sys.argv[6]
 print("compose16: 16 x 640x360 H.264 30 fps -> 4x4 1280x720 libx264 %s 1.8 Mbit/s"
       % preset)
 print("median of %s runs, CPU seconds per output frame" % runs)
@@ -265,6 +279,8 @@ print("| --- | ---: | ---: | --- |")
 print("| mcud | %.5f | | |" % m)
 print("| ffmpeg xstack | %.5f | | |" % f)
 print("| pure codec (decodes + encode) | %.5f | | |" % p)
+print("| pure codec, decoders without loop filter (-L) | %.5f | | |" % l)
 print("| mcud / ffmpeg | | %.2f | <= 0.60 %s |" % (m / f, "met" if m / f <= 0.6 else "MISSED"))
 print("| mcud / pure codec | | %.2f | <= 1.20 %s |" % (m / p, "met" if m / p <= 1.2 else "MISSED"))
+print("| mcud / pure codec -L (overhead with the same decode work) | | %.2f | |" % (m / l))
 PY
