@@ -47,9 +47,10 @@ struct override {
 	unsigned extend; /* minutes added to the end */
 };
 
-/* An API thread's ad-hoc meeting, handed to the control loop. */
+/* An API thread's ad-hoc meeting or reload, handed to the control
+   loop. */
 struct create_req {
-	char *entry;  /* the roster line (mcu/adhoc.h) */
+	char *entry;  /* the roster line (mcu/adhoc.h); NULL: a reload */
 	int status;   /* HTTP */
 	char detail[512];
 	bool done;
@@ -354,6 +355,36 @@ static const char *api_dial_state(void *arg, const char *meeting,
 	                : "";
 }
 
+/* Give `req` to the control loop and wait for its answer; EBUSY when
+   another request is pending. */
+static int hand_over(struct mcu_daemon *d, struct create_req *req)
+{
+	pthread_mutex_lock(&d->create_lock);
+	if (d->pending) {
+		pthread_mutex_unlock(&d->create_lock);
+		return EBUSY;
+	}
+	d->pending = req;
+	wake(d);
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	while (!req->done && d->pending == req &&
+	       pthread_cond_timedwait(&d->create_done, &d->create_lock,
+	                              &until) == 0)
+		;
+	if (d->pending == req) { /* the control loop never took it */
+		d->pending = NULL;
+		req->status = 503;
+		snprintf(req->detail, sizeof(req->detail), "mcud is busy");
+		req->done = true;
+	}
+	while (!req->done)
+		pthread_cond_wait(&d->create_done, &d->create_lock);
+	pthread_mutex_unlock(&d->create_lock);
+	return 0;
+}
+
 /* API: an ad-hoc meeting; the control loop adds it (any thread). */
 static int api_create(void *arg, const json_t *body, json_t **result,
                       char *detail, size_t len)
@@ -367,31 +398,13 @@ static int api_create(void *arg, const json_t *body, json_t **result,
 	mcu_snapshot_put(snap);
 	if (st)
 		return st;
-	pthread_mutex_lock(&d->create_lock);
-	if (d->pending) {
-		pthread_mutex_unlock(&d->create_lock);
+	if (hand_over(d, &req)) {
 		free(req.entry);
 		json_decref(summary);
-		snprintf(detail, len, "another meeting is being created");
+		snprintf(detail, len, "another change of the roster is in "
+		         "progress");
 		return 503;
 	}
-	d->pending = &req;
-	wake(d);
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += 10;
-	while (!req.done && d->pending == &req &&
-	       pthread_cond_timedwait(&d->create_done, &d->create_lock,
-	                              &until) == 0)
-		;
-	if (d->pending == &req) { /* the control loop never took it */
-		d->pending = NULL;
-		req.status = 503;
-		snprintf(req.detail, sizeof(req.detail), "mcud is busy");
-	}
-	while (!req.done && req.status != 503)
-		pthread_cond_wait(&d->create_done, &d->create_lock);
-	pthread_mutex_unlock(&d->create_lock);
 	free(req.entry);
 	snprintf(detail, len, "%s", req.detail);
 	if (req.status == 201)
@@ -417,6 +430,17 @@ static void process_create(struct mcu_daemon *d)
 	pthread_mutex_unlock(&d->create_lock);
 	if (!req)
 		return;
+	if (!req->entry) { /* POST /api/v1/reload */
+		err = mcu_daemon_reload(d);
+		status = err == 0 ? 200 : err == EINVAL ? 409 : 500;
+		snprintf(req->detail, sizeof(req->detail), "%s",
+		         err == 0 ? "reloaded"
+		         : err == EINVAL
+		                 ? "configuration refused: the running one "
+		                   "stays (see the log)"
+		                 : strerror(err));
+		goto done;
+	}
 	/* Entries that ended a week ago are dropped on the way. */
 	text = mcu_adhoc_prune(d->adhoc ? d->adhoc : "", d->adhoc_len,
 	                       time(NULL) - 7 * 86400, &len);
@@ -474,10 +498,14 @@ done:
 	pthread_mutex_unlock(&d->create_lock);
 }
 
+/* API: reload now, on the control loop; 0, EINVAL (refused) or EBUSY. */
 static int api_reload(void *arg)
 {
-	(void)arg;
-	return kill(getpid(), SIGHUP) == 0 ? EINPROGRESS : errno;
+	struct mcu_daemon *d = arg;
+	struct create_req req = {0};
+	if (hand_over(d, &req))
+		return EBUSY;
+	return req.status == 200 ? 0 : req.status == 409 ? EINVAL : EIO;
 }
 
 static int api_logbook(void *arg, const char *from, const char *to,

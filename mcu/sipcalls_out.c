@@ -644,7 +644,7 @@ int mcu_sipcalls_operator(struct mcu_sipcalls *sc, const char *meeting,
 	long epi = mcu_conf_endpoint_index(snap->conf, endpoint);
 	int status = 202;
 	long slot = -1;
-	bool hung = false;
+	bool hung = false, unset = false;
 
 	if (mi < 0 || epi < 0) {
 		snprintf(detail, len, "no %s %s", mi < 0 ? "meeting" : "endpoint",
@@ -698,6 +698,11 @@ int mcu_sipcalls_operator(struct mcu_sipcalls *sc, const char *meeting,
 		}
 	} else {
 		uint32_t token = 0;
+		struct mcu_dialout_info info;
+		bool retrying = false;
+		if (ds >= 0 && !mcu_dialout_info(om->d, (size_t)ds, &info))
+			retrying = info.state == MCU_DIALOUT_QUEUED ||
+			           info.state == MCU_DIALOUT_BACKOFF;
 		if (ds >= 0)
 			mcu_dialout_operator_hangup(om->d, (size_t)ds, now,
 			                            &token);
@@ -712,6 +717,10 @@ int mcu_sipcalls_operator(struct mcu_sipcalls *sc, const char *meeting,
 		}
 		if (hung || token)
 			snprintf(detail, len, "hung up %s", endpoint);
+		else if (retrying) {
+			snprintf(detail, len, "%s is no longer called", endpoint);
+			unset = true;
+		}
 		else {
 			snprintf(detail, len, "%s has no call to hang up",
 			         endpoint);
@@ -719,9 +728,9 @@ int mcu_sipcalls_operator(struct mcu_sipcalls *sc, const char *meeting,
 		}
 	}
 	pthread_mutex_unlock(&sc->lock);
-	if (hung)
-		mcu_sipcalls_set_part_state(sc, meeting, endpoint, MCU_PART_DISCONNECTED,
-		               true);
+	if (hung || unset)
+		mcu_sipcalls_set_part_state(sc, meeting, endpoint,
+		                            MCU_PART_DISCONNECTED, hung);
 	mcu_log_info("operator: %s %s in %s: %d %s", dial ? "dial" : "hangup",
 	             endpoint, meeting, status, detail);
 	mcu_snapshot_put(snap);

@@ -3,7 +3,8 @@
 # run time with `mcuctl create`; it is live at once and dials out its two
 # SIP endpoints (sipp UAS). A second meeting sharing an endpoint at the
 # same time is refused 409, one without a host 400, one without the token
-# 401. The meeting is kept in <run-dir>/adhoc.yaml: after a restart of
+# 401. A reload keeps it; a broken roster's reload is refused 409. The
+# meeting is kept in <run-dir>/adhoc.yaml: after a restart of
 # mcud it is live again and calls its endpoints again.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/media.sh"
@@ -57,6 +58,16 @@ code=$(curl -s -o "$WORK/bad.json" -w '%{http_code}' "${auth[@]}" -X POST "$URL"
 	-d '{"host": "leg0", "branches": ["nobody"]}')
 check "an unknown branch: 400 ($code $(cat "$WORK/bad.json"))" test "$code" = 400
 check "kept in the run directory" grep -q '"id":"khan1"' "$WORK/run/adhoc.yaml"
+
+cp "$WORK/roster.yaml" "$WORK/roster.good"
+printf 'endpoints: [oops\n' >>"$WORK/roster.yaml"
+"${MCUCTL[@]}" reload >"$WORK/reload-bad.out" 2>&1; rc=$?
+check "mcuctl reload of a broken roster fails (rc=$rc): $(tail -1 "$WORK/reload-bad.out")" \
+	bash -c "test $rc != 0 && grep -q 409 '$WORK/reload-bad.out'"
+cp "$WORK/roster.good" "$WORK/roster.yaml"
+"${MCUCTL[@]}" reload >"$WORK/reload.out" 2>&1; rc=$?
+check "mcuctl reload of the good roster (rc=$rc)" test "$rc" = 0
+check "the ad-hoc meeting survives the reload" test "$(meeting_state khan1)" = live
 
 kill -TERM "$MCUD_PID"; wait "$MCUD_PID"; rc=$?
 check "mcud stops cleanly (rc=$rc)" test "$rc" = 0
