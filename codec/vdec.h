@@ -64,7 +64,7 @@ int mcu_vdec_decode(struct mcu_vdec *dec, const uint8_t *data, size_t len,
 /*
  * The picture is only ever shown at half its size or less (a grid tile):
  * skip the in-loop deblocking filter of pictures other than key frames
- * (AVDISCARD_NONKEY). Deblocking is about a third of an H.264 decode at
+ * (AVDISCARD_NONKEY). Deblocking is about a quarter of an H.264 decode at
  * these sizes; the downscale hides most of what it smooths, but the
  * references then differ slightly from the sender's, an error that grows
  * until the next key frame (measured in docs/benchmarks.md, compose16:

@@ -35,7 +35,7 @@
  * Small tiles: a source that every view shows at half its size or less
  * (a 640x360 camera in a 4x4 grid) is decoded without the loop filter on
  * non-key pictures (codec/vdec.h mcu_vdec_set_skip_loop_filter): the
- * downscale hides what deblocking smooths, and it is about a third of the
+ * downscale hides what deblocking smooths, and it is about a quarter of the
  * decode.
  */
 #define MCU_LOG_MODULE "video"
