@@ -27,29 +27,43 @@ send_video() {
 	PIDS+=($!)
 }
 
-# recv_audio I SECS: what mcud sends leg I (an audio-only leg) decoded
-# into $WORK/outI.wav.
-recv_audio() {
-	local i=$1 secs=$2
-	ffmpeg -nostdin -loglevel error -protocol_whitelist file,udp,rtp \
-		-i "$WORK/run/t/leg$i.sdp" -t "$secs" -map 0:a -ac 1 -ar 48000 \
-		-y "$WORK/out$i.wav" >"$WORK/recv$i.log" 2>&1 &
-	PIDS+=($!)
-}
-
-# tones WAV FROM TO: the amplitudes of TONES[0..3] between FROM and TO
-# seconds, as four numbers on one line (one Goertzel pass per tone).
+# tones FROM TO WAV...: the amplitudes of TONES[0..3] between FROM and TO
+# seconds, one line of four numbers per WAV ("- - - -" when it cannot be
+# read), from one python process (start-up is slow on a loaded machine).
 tones() {
-	python3 "$TOOLS/media_check.py" tones "$1" "$2" "$3" \
-		"${TONES[0]}" "${TONES[1]}" "${TONES[2]}" "${TONES[3]}" |
-		python3 -c "import json,sys; print(*json.load(sys.stdin).values())"
+	local from=$1 to=$2
+	shift 2
+	python3 - "$TOOLS" "$from" "$to" "${TONES[0]}" "${TONES[1]}" \
+		"${TONES[2]}" "${TONES[3]}" "$@" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+import media_check
+t0, t1 = float(sys.argv[2]), float(sys.argv[3])
+freqs = [float(f) for f in sys.argv[4:8]]
+for wav in sys.argv[8:]:
+    try:
+        print(*media_check.tones(wav, t0, t1, freqs).values())
+    except Exception:
+        print("- - - -")
+PY
 }
 
 # region_colour_of FILE AT COLOUR X0 Y0 X1 Y1 -> fraction of the region
 region_colour_of() {
-	python3 "$TOOLS/media_check.py" colours "$1" "$2" "$4" "$5" "$6" "$7" |
-		python3 -c "import json,sys; print(json.load(sys.stdin).get('$3', 0))"
+	python3 - "$TOOLS" "$@" <<'PY' 2>/dev/null || echo 0
+import sys
+sys.path.insert(0, sys.argv[1])
+import media_check
+path, at, colour = sys.argv[2], float(sys.argv[3]), sys.argv[4]
+box = tuple(float(v) for v in sys.argv[5:9])
+print(media_check.colours(path, at, box).get(colour, 0))
+PY
 }
+
+# fge A B / fle A B: A >= B / A <= B as numbers (awk: no python start-up
+# per comparison on a loaded machine)
+fge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
+fle() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 <= b + 0) }'; }
 
 # ratio A B -> A / B (B at least 1)
 ratio() { python3 -c "print(round(float('$1') / max(1.0, float('$2')), 3))"; }
@@ -66,4 +80,35 @@ role_of() {
 	curl -sf --max-time 3 "http://127.0.0.1:$1/api/v1/meetings/t/participants" |
 		python3 -c "import json,sys
 print({p['endpoint']: p['floor'] for p in json.load(sys.stdin)}.get('$2'))"
+}
+
+# recv_phase I SECS TAG: like recv_leg, into $WORK/outTAG_I.mkv and .wav;
+# the pid joins RECV (see wait_recv).
+RECV=()
+recv_phase() {
+	local i=$1 secs=$2 tag=$3 maps=()
+	grep -q '^m=video' "$WORK/run/t/leg$i.sdp" &&
+		maps+=(-t "$secs" -map 0:v -c copy -y "$WORK/out${tag}_$i.mkv")
+	# 8 kHz is plenty for the tones (<= 1.7 kHz) and a sixth of the work
+	# for media_check.py's Goertzel.
+	maps+=(-t "$secs" -map 0:a -ac 1 -ar 8000 -y "$WORK/out${tag}_$i.wav")
+	ffmpeg -nostdin -loglevel error -protocol_whitelist file,udp,rtp \
+		-i "$WORK/run/t/leg$i.sdp" "${maps[@]}" \
+		>"$WORK/recv${tag}_$i.log" 2>&1 &
+	RECV+=($!)
+	PIDS+=($!)
+}
+
+# wait_recv SECONDS: wait for the receivers in RECV, at most SECONDS;
+# those still running then are killed. Empties RECV.
+wait_recv() {
+	local t=$1 p i
+	for ((i = 0; i < t * 10; i++)); do
+		local alive=0
+		for p in "${RECV[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+		[ "$alive" = 0 ] && break
+		sleep 0.1
+	done
+	for p in "${RECV[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	RECV=()
 }
