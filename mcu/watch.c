@@ -29,10 +29,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define UNSET INT64_MIN
-#define RING 16
+#define UNSET            INT64_MIN
+#define RING             16
 #define RING_MIN_STEP_US 500000 /* one window entry per half second */
-#define BIT(k) (1u << (k))
+#define BIT(k)           (1u << (k))
 #define MEDIA_KINDS                                                            \
 	(BIT(MCU_WATCH_PACKET_LOSS) | BIT(MCU_WATCH_NO_VIDEO) |                \
 	 BIT(MCU_WATCH_RTT))
@@ -127,10 +127,10 @@ bool mcu_watch_part_present(const struct mcu_watch_part *p)
 
 static void raise_kind(struct mcu_watch_part *p, struct mcu_watch_step *out,
                        enum mcu_watch_kind k, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 static void clear_kind(struct mcu_watch_part *p, struct mcu_watch_step *out,
                        enum mcu_watch_kind k, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static void raise_kind(struct mcu_watch_part *p, struct mcu_watch_step *out,
                        enum mcu_watch_kind k, const char *fmt, ...)
@@ -182,9 +182,8 @@ static void push_counters(struct mcu_watch_part *p,
 		memmove(p->ring, p->ring + 1, (RING - 1) * sizeof(p->ring[0]));
 		p->n_ring--;
 	}
-	p->ring[p->n_ring++] = (struct counters){now, o->vin_packets,
-	                                         o->vin_lost, o->ain_packets,
-	                                         o->ain_lost};
+	p->ring[p->n_ring++] = (struct counters){
+	    now, o->vin_packets, o->vin_lost, o->ain_packets, o->ain_lost};
 }
 
 /* Loss fraction of one medium between `ref` and now; -1: too few. */
@@ -209,12 +208,12 @@ static void judge_loss(struct mcu_watch_part *p, const struct mcu_watch_obs *o,
 		}
 	if (!ref || now - ref->t < MCU_WATCH_LOSS_MIN_SPAN_US)
 		return;
-	double v = o->has_video ? fraction(ref->vp, ref->vl, o->vin_packets,
-	                                   o->vin_lost)
-	                        : -1;
-	double a = o->has_audio ? fraction(ref->ap, ref->al, o->ain_packets,
-	                                   o->ain_lost)
-	                        : -1;
+	double v = o->has_video
+	               ? fraction(ref->vp, ref->vl, o->vin_packets, o->vin_lost)
+	               : -1;
+	double a = o->has_audio
+	               ? fraction(ref->ap, ref->al, o->ain_packets, o->ain_lost)
+	               : -1;
 	double worst = v > a ? v : a;
 	const char *medium = v > a ? "video" : "audio";
 	double secs = (double)(now - ref->t) / 1e6;
@@ -289,13 +288,12 @@ static void judge_rtt(struct mcu_watch_part *p, double rtt, int64_t now,
 	if (p->rtt_low_since == UNSET)
 		p->rtt_low_since = now;
 	if (now - p->rtt_low_since >= MCU_WATCH_RTT_CLEAR_US)
-		clear_kind(p, out, MCU_WATCH_RTT, "RTT %.0f ms, baseline %.1f ms",
-		           rtt, p->rtt_base);
+		clear_kind(p, out, MCU_WATCH_RTT,
+		           "RTT %.0f ms, baseline %.1f ms", rtt, p->rtt_base);
 }
 
-static void judge_media(struct mcu_watch_part *p,
-                        const struct mcu_watch_obs *o, int64_t now,
-                        struct mcu_watch_step *out)
+static void judge_media(struct mcu_watch_part *p, const struct mcu_watch_obs *o,
+                        int64_t now, struct mcu_watch_step *out)
 {
 	if (p->have_last &&
 	    (o->vin_packets < p->last_vp || o->ain_packets < p->last_ap)) {
@@ -336,8 +334,8 @@ void mcu_watch_part_step(struct mcu_watch_part *p,
                          const struct mcu_watch_obs *o, int64_t now,
                          struct mcu_watch_step *out)
 {
-	bool present = o->state == MCU_PART_CONNECTED ||
-	               o->state == MCU_PART_ON_HOLD;
+	bool present =
+	    o->state == MCU_PART_CONNECTED || o->state == MCU_PART_ON_HOLD;
 	memset(out, 0, sizeof(*out));
 	if (present && !p->present) {
 		p->present = true;
@@ -496,16 +494,16 @@ static json_t *opt_str(const char *s)
 }
 
 static void report_incident(struct mcu_watch *w, struct wroom *r,
-                            struct wpart *p, enum mcu_watch_kind k,
-                            bool raised, const char *detail, time_t now)
+                            struct wpart *p, enum mcu_watch_kind k, bool raised,
+                            const char *detail, time_t now)
 {
 	const char *kind = mcu_watch_kind_name(k);
 	const char *name = p->name ? p->name : p->endpoint;
-	json_t *tech = p->tech_name || p->tech_phone
-	                       ? json_pack("{s:o,s:o}", "name",
-	                                   opt_str(p->tech_name), "phone",
-	                                   opt_str(p->tech_phone))
-	                       : json_null();
+	json_t *tech =
+	    p->tech_name || p->tech_phone
+	        ? json_pack("{s:o,s:o}", "name", opt_str(p->tech_name), "phone",
+	                    opt_str(p->tech_phone))
+	        : json_null();
 	emit(w, "incident",
 	     json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "meeting",
 	               r->meeting, "endpoint", p->endpoint, "name", name,
@@ -517,8 +515,8 @@ static void report_incident(struct mcu_watch *w, struct wroom *r,
 		if (p->tech_name || p->tech_phone)
 			mcu_log_warn("incident: meeting %s: endpoint %s (%s) "
 			             "%s: %s: notify technician %s, %s",
-			             r->meeting, p->endpoint, name, kind, detail,
-			             p->tech_name ? p->tech_name : "?",
+			             r->meeting, p->endpoint, name, kind,
+			             detail, p->tech_name ? p->tech_name : "?",
 			             p->tech_phone ? p->tech_phone
 			                           : "no phone");
 		else
@@ -551,9 +549,9 @@ static void report_presence(struct mcu_watch *w, struct wroom *r,
                             time_t now)
 {
 	const char *name = p->name ? p->name : p->endpoint;
-	json_t *j = json_pack("{s:s,s:s,s:s,s:s}", "meeting", r->meeting,
-	                      "endpoint", p->endpoint, "name", name, "role",
-	                      role_name(p));
+	json_t *j =
+	    json_pack("{s:s,s:s,s:s,s:s}", "meeting", r->meeting, "endpoint",
+	              p->endpoint, "name", name, "role", role_name(p));
 	if (j && !joined)
 		json_object_set_new(j, "reason", json_string(reason));
 	emit(w, joined ? "join" : "leave", j, now);
@@ -642,8 +640,8 @@ static struct wpart *find_part(struct wroom *r,
 			break;
 		}
 	if (!p) {
-		struct wpart *v = realloc(r->parts,
-		                          (r->n_parts + 1) * sizeof(*v));
+		struct wpart *v =
+		    realloc(r->parts, (r->n_parts + 1) * sizeof(*v));
 		if (!v)
 			return NULL;
 		r->parts = v;
@@ -688,8 +686,7 @@ static void watch_floor(struct mcu_watch *w, struct wroom *r,
 	free(r->holder);
 	r->holder = f->holder ? strdup(f->holder) : NULL;
 	r->queue = f->n_queue ? calloc(f->n_queue, sizeof(char *)) : NULL;
-	r->floor_known = (!f->holder || r->holder) &&
-	                 (!f->n_queue || r->queue);
+	r->floor_known = (!f->holder || r->holder) && (!f->n_queue || r->queue);
 	for (size_t i = 0; r->queue && i < f->n_queue; i++) {
 		r->queue[i] = strdup(f->queue[i] ? f->queue[i] : "");
 		if (!r->queue[i])
@@ -700,8 +697,8 @@ static void watch_floor(struct mcu_watch *w, struct wroom *r,
 		return;
 	json_t *q = json_array();
 	for (size_t i = 0; q && i < f->n_queue; i++)
-		json_array_append_new(q, json_string(f->queue[i] ? f->queue[i]
-		                                                 : ""));
+		json_array_append_new(
+		    q, json_string(f->queue[i] ? f->queue[i] : ""));
 	emit(w, "floor",
 	     json_pack("{s:s,s:s,s:o,s:o}", "meeting", r->meeting, "mode",
 	               f->mode ? f->mode : "", "holder", opt_str(f->holder),
@@ -739,12 +736,11 @@ void mcu_watch_feed(struct mcu_watch *w, const char *meeting, bool logging,
 			for (int k = 0; k < MCU_WATCH_KINDS; k++)
 				if (open & BIT(k))
 					mcu_logbook_incident_raised(
-						w->o.logbook, meeting,
-						p->endpoint,
-						mcu_watch_kind_name(
-							(enum mcu_watch_kind)k),
-						"open when the meeting started",
-						now_wall);
+					    w->o.logbook, meeting, p->endpoint,
+					    mcu_watch_kind_name(
+					        (enum mcu_watch_kind)k),
+					    "open when the meeting started",
+					    now_wall);
 		}
 	}
 	r->logging = logging;
@@ -866,8 +862,7 @@ out:
 	free(f);
 }
 
-void mcu_watch_sample(struct mcu_watch *w, int64_t now_mono_us,
-                      time_t now_wall)
+void mcu_watch_sample(struct mcu_watch *w, int64_t now_mono_us, time_t now_wall)
 {
 	struct mcu_snapshot *snap;
 	if (!w || !w->o.engine)
@@ -882,7 +877,7 @@ void mcu_watch_sample(struct mcu_watch *w, int64_t now_mono_us,
 			continue;
 		bool logging = !w->o.state ||
 		               w->o.state(w->o.arg, snap->conf, i, now_wall) ==
-		                       MCU_MEETING_LIVE;
+		                   MCU_MEETING_LIVE;
 		sample_room(w, room, id, logging, now_mono_us, now_wall);
 		mcu_engine_release(w->o.engine, room);
 	}

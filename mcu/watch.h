@@ -47,18 +47,18 @@
 
 /* ---- the decision core (pure) ---------------------------------------- */
 
-#define MCU_WATCH_LOSS_RAISE 0.05       /* fraction lost: raise above */
-#define MCU_WATCH_LOSS_CLEAR 0.02       /* ... clear below, for: */
-#define MCU_WATCH_LOSS_CLEAR_US 5000000 /* 5 s */
-#define MCU_WATCH_LOSS_WINDOW_US 5000000 /* counters compared over 5 s */
-#define MCU_WATCH_LOSS_MIN_SPAN_US 2000000 /* judged once 2 s are known */
-#define MCU_WATCH_LOSS_MIN_PACKETS 50   /* expected in the window */
-#define MCU_WATCH_GAP_US 2000000 /* media back after this: fresh window */
-#define MCU_WATCH_NO_VIDEO_US 5000000
+#define MCU_WATCH_LOSS_RAISE           0.05    /* fraction lost: raise above */
+#define MCU_WATCH_LOSS_CLEAR           0.02    /* ... clear below, for: */
+#define MCU_WATCH_LOSS_CLEAR_US        5000000 /* 5 s */
+#define MCU_WATCH_LOSS_WINDOW_US       5000000 /* counters compared over 5 s */
+#define MCU_WATCH_LOSS_MIN_SPAN_US     2000000 /* judged once 2 s are known */
+#define MCU_WATCH_LOSS_MIN_PACKETS     50      /* expected in the window */
+#define MCU_WATCH_GAP_US               2000000 /* media back after this: fresh window */
+#define MCU_WATCH_NO_VIDEO_US          5000000
 #define MCU_WATCH_RTT_BASELINE_SAMPLES 5
-#define MCU_WATCH_RTT_FLOOR_MS 50.0
-#define MCU_WATCH_RTT_RAISE_US 3000000
-#define MCU_WATCH_RTT_CLEAR_US 5000000
+#define MCU_WATCH_RTT_FLOOR_MS         50.0
+#define MCU_WATCH_RTT_RAISE_US         3000000
+#define MCU_WATCH_RTT_CLEAR_US         5000000
 
 enum mcu_watch_kind {
 	MCU_WATCH_CONNECTION_LOST = 0,

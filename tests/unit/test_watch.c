@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SEC 1000000LL
+#define SEC    1000000LL
 #define BIT(k) (1u << (k))
 
 /* A participant whose counters the test moves forward second by second. */
@@ -104,16 +104,16 @@ static void join_leave_diffing(void **state)
 
 	/* A new call: its counters start from zero. */
 	s.o = (struct mcu_watch_obs){.state = MCU_PART_CONNECTED,
-	                             .has_video = true, .has_audio = true,
+	                             .has_video = true,
+	                             .has_audio = true,
 	                             .rtt_ms = -1};
 	sim_sec(&s, 100, 0, 50, 0);
 	assert_true(s.last.joined);
 	assert_true(s.last.cleared & BIT(MCU_WATCH_CONNECTION_LOST));
 	assert_int_equal(mcu_watch_part_open(s.p), 0);
 	sim_run(&s, 10, 0);
-	assert_int_equal(s.raised[MCU_WATCH_PACKET_LOSS] +
-	                         s.raised[MCU_WATCH_NO_VIDEO],
-	                 0);
+	assert_int_equal(
+	    s.raised[MCU_WATCH_PACKET_LOSS] + s.raised[MCU_WATCH_NO_VIDEO], 0);
 
 	s.o.state = MCU_PART_DISCONNECTED;
 	sim_sec(&s, 0, 0, 0, 0);
@@ -156,7 +156,8 @@ static void loss_thresholds(void **state)
 	for (int i = 0; i < 5 && !s.raised[MCU_WATCH_PACKET_LOSS]; i++)
 		sim_run(&s, 1, 10);
 	assert_int_equal(s.raised[MCU_WATCH_PACKET_LOSS], 1);
-	assert_non_null(strstr(s.raised_detail[MCU_WATCH_PACKET_LOSS], "video"));
+	assert_non_null(
+	    strstr(s.raised_detail[MCU_WATCH_PACKET_LOSS], "video"));
 	assert_true(mcu_watch_part_open(s.p) & BIT(MCU_WATCH_PACKET_LOSS));
 
 	/* Audio counts too. */
@@ -166,7 +167,8 @@ static void loss_thresholds(void **state)
 	for (int i = 0; i < 10; i++)
 		sim_sec(&a, 100, 0, 50, 5);
 	assert_int_equal(a.raised[MCU_WATCH_PACKET_LOSS], 1);
-	assert_non_null(strstr(a.raised_detail[MCU_WATCH_PACKET_LOSS], "audio"));
+	assert_non_null(
+	    strstr(a.raised_detail[MCU_WATCH_PACKET_LOSS], "audio"));
 	sim_free(&a);
 
 	/* Too few packets to judge: 3 of 6 lost is no evidence. */
@@ -410,8 +412,8 @@ static json_t *find_event(struct seen *s, const char *type, const char *key,
 		json_t *d = json_array_get(e, 1);
 		if (strcmp(json_string_value(json_array_get(e, 0)), type))
 			continue;
-		const char *v = key ? json_string_value(json_object_get(d, key))
-		                    : NULL;
+		const char *v =
+		    key ? json_string_value(json_object_get(d, key)) : NULL;
 		if (key && (!v || strcmp(v, value)))
 			continue;
 		if (nth-- == 0)
@@ -425,7 +427,9 @@ static size_t n_events(struct seen *s, const char *type)
 	size_t n = 0, i;
 	json_t *e;
 	json_array_foreach(s->events, i, e)
+	{
 		n += !strcmp(json_string_value(json_array_get(e, 0)), type);
+	}
 	return n;
 }
 
@@ -445,22 +449,28 @@ static void watcher_events_and_logbook(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/lb.db", dir);
 	assert_int_equal(mcu_logbook_open(&lb, path, NULL), 0);
-	struct mcu_watch_opts o = {.logbook = lb, .arg = &seen,
-	                           .event = on_event};
+	struct mcu_watch_opts o = {
+	    .logbook = lb, .arg = &seen, .event = on_event};
 	assert_int_equal(mcu_watch_alloc(&w, &o), 0);
 	struct mcu_logbook_start ms = {.meeting_id = "m",
 	                               .host = {.id = "h", .tier = -1}};
 
 	memset(in, 0, sizeof(in));
-	in[0] = (struct mcu_watch_input){
-		.endpoint = "h", .name = "Host", .host = true,
-		.obs = {.state = MCU_PART_CONNECTED, .has_video = true,
-	                .has_audio = true, .rtt_ms = -1}};
-	in[1] = (struct mcu_watch_input){
-		.endpoint = "b1", .name = "Branch 1",
-		.tech_name = "Nguyen Van A", .tech_phone = "0912 345 678",
-		.obs = {.state = MCU_PART_CONNECTED, .has_video = true,
-	                .has_audio = true, .rtt_ms = -1}};
+	in[0] = (struct mcu_watch_input){.endpoint = "h",
+	                                 .name = "Host",
+	                                 .host = true,
+	                                 .obs = {.state = MCU_PART_CONNECTED,
+	                                         .has_video = true,
+	                                         .has_audio = true,
+	                                         .rtt_ms = -1}};
+	in[1] = (struct mcu_watch_input){.endpoint = "b1",
+	                                 .name = "Branch 1",
+	                                 .tech_name = "Nguyen Van A",
+	                                 .tech_phone = "0912 345 678",
+	                                 .obs = {.state = MCU_PART_CONNECTED,
+	                                         .has_video = true,
+	                                         .has_audio = true,
+	                                         .rtt_ms = -1}};
 
 	/* Test run first: events, no logbook rows. */
 	mcu_watch_feed(w, "m", false, in, 2, &fl, now, wall);
@@ -498,9 +508,9 @@ static void watcher_events_and_logbook(void **state)
 	assert_string_equal(json_string_value(json_object_get(j, "mode")),
 	                    "chaired");
 	assert_true(json_is_null(json_object_get(j, "holder")));
-	assert_string_equal(json_string_value(json_array_get(
-				    json_object_get(j, "queue"), 0)),
-	                    "b1");
+	assert_string_equal(
+	    json_string_value(json_array_get(json_object_get(j, "queue"), 0)),
+	    "b1");
 	j = find_event(&seen, "floor", NULL, NULL, 1);
 	assert_string_equal(json_string_value(json_object_get(j, "holder")),
 	                    "b1");
@@ -611,18 +621,18 @@ static void watcher_bad_arguments(void **state)
 }
 
 const struct CMUnitTest tests[] = {
-	cmocka_unit_test(join_leave_diffing),
-	cmocka_unit_test(never_connected_raises_nothing),
-	cmocka_unit_test(loss_thresholds),
-	cmocka_unit_test(loss_hysteresis_no_flapping),
-	cmocka_unit_test(no_video_after_five_seconds),
-	cmocka_unit_test(no_video_needs_video_seen),
-	cmocka_unit_test(on_hold_is_not_judged),
-	cmocka_unit_test(rtt_baseline),
-	cmocka_unit_test(samples_at_any_pace),
-	cmocka_unit_test(end_clears_everything),
-	cmocka_unit_test(watcher_events_and_logbook),
-	cmocka_unit_test(watcher_bad_arguments),
+    cmocka_unit_test(join_leave_diffing),
+    cmocka_unit_test(never_connected_raises_nothing),
+    cmocka_unit_test(loss_thresholds),
+    cmocka_unit_test(loss_hysteresis_no_flapping),
+    cmocka_unit_test(no_video_after_five_seconds),
+    cmocka_unit_test(no_video_needs_video_seen),
+    cmocka_unit_test(on_hold_is_not_judged),
+    cmocka_unit_test(rtt_baseline),
+    cmocka_unit_test(samples_at_any_pace),
+    cmocka_unit_test(end_clears_everything),
+    cmocka_unit_test(watcher_events_and_logbook),
+    cmocka_unit_test(watcher_bad_arguments),
 };
 
 MCU_TEST_MAIN(tests, NULL, NULL)
