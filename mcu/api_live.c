@@ -427,8 +427,8 @@ static void collect_part(struct mcu_api_live *l, const char *mid,
 	set_gauge(m->audio_level, ep, 2, p->level_dbov);
 	set_gauge(m->fps, din, 3, s->vin.fps);
 	set_gauge(m->fps, dout, 3, s->vout.fps);
-	set_gauge(m->bitrate, vbin, 4, (double)s->vin.bitrate_bps);
-	set_gauge(m->bitrate, vbout, 4, (double)s->vout.bitrate_bps);
+	set_gauge(m->bitrate, vbin, 4, (double)s->vin.bitrate_bps / 8);
+	set_gauge(m->bitrate, vbout, 4, (double)s->vout.bitrate_bps / 8);
 }
 
 static void collect(void *arg)

@@ -81,6 +81,7 @@ struct mcu_daemon {
 	struct mcu_logbook *logbook; /* NULL when it cannot be opened */
 	struct mcu_sip *sip;         /* the SIP thread */
 	struct mcu_sipcalls *calls;  /* dial-in into running meetings */
+	struct mcu_room_probes probes; /* references to /metrics series */
 	struct mcu_watch *watch;     /* join/leave/floor/incident events */
 
 	/* Operators' changes to the roster times (start early, stop,
@@ -628,6 +629,29 @@ static int make_run_dir(const char *dir)
 	return errno;
 }
 
+/* The ticks' histograms of /metrics (mcu_tick_lateness_seconds and
+   mcu_stage_seconds{stage}); the daemon keeps the series. */
+static void set_probes(struct mcu_daemon *d)
+{
+	struct mcu_metric_family *late, *stage;
+	struct mcu_room_probes p = {0};
+	static const char *const names[] = {"decode", "compose", "encode",
+	                                    "mix"};
+	struct mcu_metric **slot[] = {&p.decode, &p.compose, &p.encode,
+	                              &p.mix};
+	if (!d->metrics)
+		return;
+	late = mcu_metrics_find(d->metrics, MCU_M_TICK_LATENESS);
+	stage = mcu_metrics_find(d->metrics, MCU_M_STAGE);
+	if (!late || !stage)
+		return;
+	p.lateness = mcu_metric_get(late, NULL, 0);
+	for (size_t i = 0; i < 4; i++)
+		*slot[i] = mcu_metric_get(stage, &names[i], 1);
+	d->probes = p;
+	mcu_engine_set_probes(d->engine, &d->probes);
+}
+
 static int start_api(struct mcu_daemon *d)
 {
 	const struct mcu_conf *c = d->snap->conf;
@@ -824,6 +848,8 @@ int mcu_daemon_alloc(struct mcu_daemon **daemonp,
 		err = start_sip(d);
 	if (!err)
 		err = start_api(d);
+	if (!err)
+		set_probes(d);
 	if (err)
 		goto out;
 	open_logbook(d);
@@ -928,6 +954,11 @@ struct mcu_daemon *mcu_daemon_free(struct mcu_daemon *d)
 	d->live = mcu_api_live_free(d->live);
 	d->roster = mcu_api_roster_free(d->roster);
 	d->engine = mcu_engine_free(d->engine);
+	mcu_metric_put(d->probes.lateness);
+	mcu_metric_put(d->probes.decode);
+	mcu_metric_put(d->probes.compose);
+	mcu_metric_put(d->probes.encode);
+	mcu_metric_put(d->probes.mix);
 	d->pool = mcu_workpool_free(d->pool);
 	d->logbook = mcu_logbook_close(d->logbook);
 	d->metrics = mcu_metrics_free(d->metrics);

@@ -29,6 +29,8 @@ struct mcu_engine {
 	unsigned n_netio;
 	atomic_uint next_netio;
 	char *run_dir;
+	struct mcu_room_probes probes; /* set before rooms start */
+	bool have_probes;
 	pthread_rwlock_t rooms_lock;
 	struct room_entry *rooms; /* rooms_lock */
 	size_t n_rooms;
@@ -109,6 +111,13 @@ struct mcu_room *mcu_engine_room(struct mcu_engine *e, const char *id)
 	return NULL;
 }
 
+void mcu_engine_set_probes(struct mcu_engine *e,
+                           const struct mcu_room_probes *probes)
+{
+	e->probes = *probes;
+	e->have_probes = true;
+}
+
 size_t mcu_engine_rooms(const struct mcu_engine *e)
 {
 	return e->n_rooms;
@@ -123,6 +132,7 @@ int mcu_engine_start(struct mcu_engine *e, struct mcu_snapshot *snap,
 		.pick_netio = pick_netio,
 		.pick_arg = e,
 		.run_dir = e->run_dir,
+		.probes = e->have_probes ? &e->probes : NULL,
 	};
 	struct room_entry *r;
 	int err;

@@ -27,6 +27,11 @@ int mcu_engine_alloc(struct mcu_engine **enginep,
 struct mcu_engine *mcu_engine_free(struct mcu_engine *engine);
 
 /* Start the room of meeting `meeting` of `snap`; EALREADY if it runs. */
+/* Histograms the rooms' ticks feed (the series stay the caller's and
+   must outlive the engine); call before the first room starts. */
+void mcu_engine_set_probes(struct mcu_engine *engine,
+                           const struct mcu_room_probes *probes);
+
 int mcu_engine_start(struct mcu_engine *engine, struct mcu_snapshot *snap,
                      size_t meeting);
 /* Stop the room of meeting id; ENOENT if none. */

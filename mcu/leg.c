@@ -25,6 +25,7 @@
 #define MCU_LOG_MODULE "leg"
 #include "mcu/leg.h"
 #include "conf/log.h"
+#include "mcu/metrics.h"
 #include "codec/adec.h"
 #include "codec/vdec.h"
 #include "transport/audiofmt.h"
@@ -259,8 +260,12 @@ static void decode_au(struct mcu_leg *leg, struct au *a)
 	}
 	if (a->after_loss)
 		mcu_vdec_mark_loss(leg->vdec);
+	int64_t t0 = leg->h.decode_seconds ? mcu_netio_now_us() : 0;
 	err = mcu_vdec_decode(leg->vdec, a->data, a->len, a->pts, on_picture,
 	                      leg);
+	if (t0)
+		mcu_metric_observe(leg->h.decode_seconds,
+		                   (double)(mcu_netio_now_us() - t0) / 1e6);
 	if (err) {
 		pthread_mutex_lock(&leg->frame_lock);
 		leg->decode_errors++;

@@ -31,11 +31,13 @@
 #include "transport/pkt.h"
 
 struct mcu_leg;
+struct mcu_metric;
 
 /* What the leg tells its room (called on the I/O thread; must not block). */
 struct mcu_leg_handlers {
 	void (*dtmf)(void *arg, uint32_t id, char key);
 	void *arg;
+	struct mcu_metric *decode_seconds; /* histogram, may be NULL */
 };
 
 struct mcu_leg_params {

@@ -37,7 +37,7 @@
 /* labels meeting, endpoint, direction (in|out) */
 #define MCU_M_PARTICIPANT_FPS              "mcu_participant_frames_per_second"
 /* labels meeting, endpoint, media, direction */
-#define MCU_M_PARTICIPANT_BITRATE          "mcu_participant_bitrate_bits_per_second"
+#define MCU_M_PARTICIPANT_BITRATE          "mcu_participant_bitrate_bytes_per_second"
 /* per meeting; participants has labels meeting, state */
 #define MCU_M_MEETING_PARTICIPANTS         "mcu_meeting_participants"
 #define MCU_M_MEETING_ENCODERS             "mcu_meeting_encoders"

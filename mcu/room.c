@@ -160,7 +160,12 @@ int mcu_room_attach(struct mcu_room *room, long slot,
                     const struct mcu_leg_params *params)
 {
 	struct mcu_leg *leg = NULL, *old;
-	struct mcu_leg_handlers h = {.dtmf = on_dtmf, .arg = room};
+	struct mcu_leg_handlers h = {
+		.dtmf = on_dtmf,
+		.arg = room,
+		.decode_seconds = room->env.probes ? room->env.probes->decode
+		                                   : NULL,
+	};
 	int err;
 
 	if (!valid_slot(room, slot))
@@ -188,7 +193,12 @@ int mcu_room_reattach(struct mcu_room *room, long slot,
                       const struct mcu_leg_params *params,
                       enum mcu_part_state state)
 {
-	struct mcu_leg_handlers h = {.dtmf = on_dtmf, .arg = room};
+	struct mcu_leg_handlers h = {
+		.dtmf = on_dtmf,
+		.arg = room,
+		.decode_seconds = room->env.probes ? room->env.probes->decode
+		                                   : NULL,
+	};
 	struct mcu_leg *leg = NULL, *old;
 	int err;
 

@@ -19,6 +19,7 @@
 #include "layout/catalog.h"
 #include "mcu/floor.h"
 #include "mcu/leg.h"
+#include "mcu/metrics.h"
 #include "mcu/snapshot.h"
 #include "mcu/ticker.h"
 #include "mcu/workpool.h"
@@ -27,12 +28,19 @@
 struct mcu_room;
 
 /* What a room needs from the engine that runs it. */
+/* Histogram series the ticks observe (NULL: none), seconds. */
+struct mcu_room_probes {
+	struct mcu_metric *lateness;            /* tick start - deadline */
+	struct mcu_metric *decode, *compose, *encode, *mix; /* per run */
+};
+
 struct mcu_room_env {
 	struct mcu_workpool *pool;
 	struct mcu_ticker *ticker;
 	struct mcu_netio *(*pick_netio)(void *arg); /* round-robin I/O thread */
 	void *pick_arg;
 	const char *run_dir; /* leg SDP files go to run_dir/<meeting>/ */
+	const struct mcu_room_probes *probes; /* may be NULL */
 };
 
 enum mcu_part_state {

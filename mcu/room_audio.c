@@ -159,7 +159,6 @@ void mcu_room_audio_tick(int64_t deadline_ns, int64_t now_ns, void *arg)
 	int16_t pcm[MCU_AUDIO_FRAME];
 	struct timespec t0, t1;
 	size_t encoders;
-	(void)deadline_ns;
 
 	if (!room->pcm_frame && alloc_pcm_frame(room))
 		return;
@@ -193,11 +192,16 @@ void mcu_room_audio_tick(int64_t deadline_ns, int64_t now_ns, void *arg)
 	encoders = encode_outputs(room, now_us);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 
+	double mix_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	                (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	if (room->env.probes) {
+		mcu_metric_observe(room->env.probes->lateness,
+		                   (double)(now_ns - deadline_ns) / 1e9);
+		mcu_metric_observe(room->env.probes->mix, mix_ms / 1e3);
+	}
 	pthread_mutex_lock(&room->lock);
 	room->stat_aencs = encoders;
-	room->mix_ms = 0.9 * room->mix_ms +
-	               0.1 * ((double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-	                      (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	room->mix_ms = 0.9 * room->mix_ms + 0.1 * mix_ms;
 	for (size_t i = 0; i < room->n_parts; i++)
 		room->vt_audio[i] = NULL;
 	room->arunning = false;

@@ -582,6 +582,13 @@ void mcu_room_video_tick(int64_t deadline_ns, int64_t now_ns, void *arg)
 			mcu_leg_video_poll(room->vt[i].leg, now_us);
 	room->frame_no++;
 
+	const struct mcu_room_probes *pr = room->env.probes;
+	if (pr) {
+		mcu_metric_observe(pr->lateness,
+		                   (double)(now_ns - deadline_ns) / 1e9);
+		mcu_metric_observe(pr->compose, compose_ms / 1e3);
+		mcu_metric_observe(pr->encode, encode_ms / 1e3);
+	}
 	pthread_mutex_lock(&room->lock);
 	room->stat_encoders = encoders;
 	room->stat_views = views;

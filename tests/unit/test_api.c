@@ -287,8 +287,11 @@ static void wrong_method(void **state)
 	struct mcuctl_http_resp resp;
 	expect(fx, "GET", "/api/v1/meetings/m1/start", NULL, NULL, 405,
 	       "method_not_allowed");
-	expect(fx, "POST", "/api/v1/meetings", TOKEN, NULL, 405,
+	expect(fx, "PUT", "/api/v1/meetings", TOKEN, NULL, 405,
 	       "method_not_allowed");
+	/* POST creates an ad-hoc meeting: it needs a body */
+	expect(fx, "POST", "/api/v1/meetings", TOKEN, NULL, 400,
+	       "bad_request");
 	expect(fx, "DELETE", "/api/v1/meetings/m1", TOKEN, NULL, 405,
 	       "method_not_allowed");
 	assert_int_equal(req(fx, "PUT", "/api/v1/health", NULL, NULL, NULL,

@@ -395,7 +395,7 @@ static void engine_families(void **state)
 	                             "histogram\n"
 	                             "mcu_tick_lateness_seconds_bucket{le=\""
 	                             "0.0005\"} 0\n"));
-	assert_non_null(strstr(text, "mcu_participant_bitrate_bits_per_second{"
+	assert_non_null(strstr(text, "mcu_participant_bitrate_bytes_per_second{"
 	                             "meeting=\"m\",endpoint=\"e\",media=\""
 	                             "audio\",direction=\"in\"} 64000\n"));
 	free(text);
