@@ -5,6 +5,7 @@ SRC=${MCU_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 BUILD=${MCU_BUILD_DIR:-$SRC/build}
 MCUD=$BUILD/mcu/mcud
 WORK=$(mktemp -d /tmp/mcu-test.XXXXXX)
+export WORK # tests/tools/mkroster.py puts the logbook there
 FAILS=0
 PASSES=0
 PIDS=()

@@ -15,6 +15,7 @@ leg i gets a technician contact "Kỹ thuật viên i", phone "0900 000 00i"
 (incident log lines and events name it).
 """
 import argparse
+import os
 import datetime
 import zoneinfo
 
@@ -46,6 +47,11 @@ def main():
                     help="listen for SIP over TCP too (same port)")
     ap.add_argument("--tls-port", type=int, default=0,
                     help="also listen for SIP over TLS on this port")
+    ap.add_argument("--start-minute", default="",
+                    help="meeting t starts at this HH:MM today (or the "
+                         "roster's date-time) instead of 5 minutes ago")
+    ap.add_argument("--minutes", type=int, default=0,
+                    help="with --start-minute: its length (default 60)")
     ap.add_argument("--no-meeting", action="store_true",
                     help="no meetings: section (ad-hoc meetings come later)")
     ap.add_argument("--dial", default="in", choices=["in", "out"],
@@ -66,6 +72,10 @@ def main():
     fmt = "%Y-%m-%dT%H:%M"
     start = (now - datetime.timedelta(minutes=5)).strftime(fmt)
     end = (now + datetime.timedelta(minutes=60)).strftime(fmt)
+    if a.start_minute:
+        t0 = datetime.datetime.strptime(a.start_minute, fmt).replace(tzinfo=tz)
+        start = t0.strftime(fmt)
+        end = (t0 + datetime.timedelta(minutes=a.minutes or 60)).strftime(fmt)
     announced = (now - datetime.timedelta(days=14)).strftime("%Y-%m-%d")
     sip = a.sip_port or a.base + 900
     api = a.api_port or a.base + 901
@@ -82,8 +92,12 @@ def main():
         f'  api: {{listen: "127.0.0.1:{api}"'
         + (f', token_file: "{a.token_file}"' if a.token_file else "") + "}",
         f"  media: {{fps: {a.fps}, x264_preset: {a.preset}}}",
-        "endpoints:",
     ]
+    # Each test its own logbook (tests/lib/common.sh exports WORK), not
+    # the system's.
+    if os.environ.get("WORK"):
+        out.append(f'  logbook: "{os.environ["WORK"]}/logbook.db"')
+    out.append("endpoints:")
     legs = a.legs.split(",")
     for i, spec in enumerate(legs):
         v, _, au = spec.partition("/")
