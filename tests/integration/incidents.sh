@@ -30,14 +30,15 @@ AUTH="Authorization: Bearer $(cat "$WORK/token")"
 API="http://127.0.0.1:$api/api/v1"
 # The meeting is scheduled later today, so that the event stream is open
 # before its room starts (the operator starts it early).
-"$PY" - "$WORK/roster0.yaml" "$WORK/lb.db" >"$WORK/roster.yaml" <<'PY'
+"$PY" - "$WORK/roster0.yaml" "$WORK/logbook.db" >"$WORK/roster.yaml" <<'PY'
 import datetime, re, sys, zoneinfo
 text = open(sys.argv[1]).read()
 now = datetime.datetime.now(zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh"))
 fmt = "%Y-%m-%dT%H:%M"
 text = re.sub(r"(?m)^(    start: ).*$", r"\g<1>" + (now + datetime.timedelta(hours=2)).strftime(fmt), text)
 text = re.sub(r"(?m)^(    end: ).*$", r"\g<1>" + (now + datetime.timedelta(hours=3)).strftime(fmt), text)
-text = text.replace("mcu:\n", 'mcu:\n  logbook: "%s"\n' % sys.argv[2], 1)
+if "\n  logbook: " not in text: # mkroster may set it already
+    text = text.replace("mcu:\n", 'mcu:\n  logbook: "%s"\n' % sys.argv[2], 1)
 print(text, end="")
 PY
 
@@ -170,7 +171,7 @@ check "mcud is still running" kill -0 "$MCUD_PID"
 kill -TERM "$MCUD_PID"; wait "$MCUD_PID"; rc=$?
 check "mcud stops cleanly (rc=$rc)" test "$rc" = 0
 
-read -r joined left inc open < <("$PY" - "$WORK/lb.db" <<'PY'
+read -r joined left inc open < <("$PY" - "$WORK/logbook.db" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 j = db.execute("SELECT COUNT(*) FROM participation").fetchone()[0]
