@@ -13,7 +13,8 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/media.sh"
 . "$(dirname "$0")/../lib/floor.sh"
-base=49400
+base=$(free_base 4)
+[ -n "$base" ] || { fail "no free base port"; finish; exit 1; }
 api=$(free_port)
 python3 "$TOOLS/mkroster.py" --base $base --legs h264/opus,h264/opus,h264/opus,h264/opus \
 	--floor chaired --host-layout 1+5 --branch-layout host+floor \

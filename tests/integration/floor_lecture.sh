@@ -7,7 +7,8 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/media.sh"
 . "$(dirname "$0")/../lib/floor.sh"
-base=49600
+base=$(free_base 4)
+[ -n "$base" ] || { fail "no free base port"; finish; exit 1; }
 api=$(free_port)
 python3 "$TOOLS/mkroster.py" --base $base --legs /opus,/opus,/opus,/opus \
 	--floor lecture --api-port "$api" --sip-port "$(free_port)" >"$WORK/roster.yaml"

@@ -11,7 +11,8 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/media.sh"
 . "$(dirname "$0")/../lib/floor.sh"
-base=49200
+base=$(free_base 4)
+[ -n "$base" ] || { fail "no free base port"; finish; exit 1; }
 api=$(free_port)
 python3 "$TOOLS/mkroster.py" --base $base --legs /opus,/opus,/opus,/opus \
 	--floor open --api-port "$api" --sip-port "$(free_port)" >"$WORK/roster.yaml"
