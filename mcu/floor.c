@@ -188,11 +188,23 @@ long mcu_floor_holder(const struct mcu_floor *f)
 	return f->mode == MCU_FLOOR_OPEN ? f->branch.current : f->holder;
 }
 
+/*
+ * Chaired: the holder while there is one, else the host. Lecture: the host
+ * even when a branch was given the floor, since that branch is not heard
+ * (docs/operator-guide: "a branch given the floor is still not heard"); a
+ * speaker tile or border must not point at someone nobody can hear.
+ */
 long mcu_floor_speaker(const struct mcu_floor *f)
 {
-	if (f->mode != MCU_FLOOR_OPEN)
+	switch (f->mode) {
+	case MCU_FLOOR_OPEN:
+		return f->all.current;
+	case MCU_FLOOR_CHAIRED:
 		return f->holder != MCU_FLOOR_NONE ? f->holder : f->host;
-	return f->all.current;
+	case MCU_FLOOR_LECTURE:
+		break;
+	}
+	return f->host;
 }
 
 size_t mcu_floor_queue(const struct mcu_floor *f, long *out, size_t max)

@@ -73,7 +73,8 @@ void mcu_floor_leave(struct mcu_floor *floor, long slot);
 /* The floor holder (chaired/lecture) or the open-mode branch speaker. */
 long mcu_floor_holder(const struct mcu_floor *floor);
 
-/* The loudest participant including the host, with the same hold time. */
+/* Open: the loudest participant including the host, with the same hold
+ * time. Chaired: the holder, else the host. Lecture: the host. */
 long mcu_floor_speaker(const struct mcu_floor *floor);
 
 /* Copy up to `max` queued slots in order; returns the queue length. */

@@ -68,6 +68,39 @@ static void lecture_only_host(void **state)
 		mcu_floor_update(f, t, voice, level, present, audible);
 	assert_true(audible[0]);
 	assert_false(audible[1] || audible[2] || audible[3]);
+	assert_int_equal(mcu_floor_speaker(f), 0);
+	f = mcu_floor_free(f);
+}
+
+/*
+ * A branch granted the floor in lecture mode holds it (the operator sees
+ * that) but is not heard, so the speaker (speaker layout, highlight, API
+ * floor.speaker) stays the host; in chaired mode the same grant makes the
+ * holder the speaker, and revoking gives the host back.
+ */
+static void lecture_grant_speaker_stays_host(void **state)
+{
+	struct mcu_floor *f = NULL;
+	bool voice[N] = {true, true, true, true}, present[N] = {1, 1, 1, 1};
+	double level[N] = {-40, -5, -5, -5};
+	bool audible[N];
+	(void)state;
+	assert_int_equal(mcu_floor_alloc(&f, MCU_FLOOR_LECTURE, N, 0), 0);
+	assert_int_equal(mcu_floor_request(f, 2), 0);
+	assert_int_equal(mcu_floor_grant(f, MCU_FLOOR_NONE), 0);
+	for (int t = 0; t < 3000; t += 20)
+		mcu_floor_update(f, t, voice, level, present, audible);
+	assert_int_equal(mcu_floor_holder(f), 2);
+	assert_int_equal(mcu_floor_role(f, 2), MCU_FLOOR_ROLE_HOLDER);
+	assert_false(audible[2]);
+	assert_int_equal(mcu_floor_speaker(f), 0);
+
+	mcu_floor_set_mode(f, MCU_FLOOR_CHAIRED);
+	mcu_floor_update(f, 3000, voice, level, present, audible);
+	assert_true(audible[2]);
+	assert_int_equal(mcu_floor_speaker(f), 2);
+	assert_int_equal(mcu_floor_revoke(f), 0);
+	assert_int_equal(mcu_floor_speaker(f), 0);
 	f = mcu_floor_free(f);
 }
 
@@ -154,6 +187,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(open_equal_voices_settle),
 	cmocka_unit_test(chaired_queue_grant_revoke),
 	cmocka_unit_test(lecture_only_host),
+	cmocka_unit_test(lecture_grant_speaker_stays_host),
 	cmocka_unit_test(open_speaker_after_hold),
 };
 MCU_TEST_MAIN(tests, NULL, NULL)
