@@ -50,6 +50,14 @@ static enum mcu_meeting_state state_of(struct mcu_api_roster *r,
 	return mcu_timeline_state(&conf->meetings[i], now);
 }
 
+/* The operators' changes to meeting `m`; false when none. */
+static bool override_of(struct mcu_api_roster *r,
+                        const struct mcu_conf_meeting *m,
+                        struct mcu_override *o)
+{
+	return r->o.override && r->o.override(r->o.arg, m->id, o);
+}
+
 /* RFC 3339 in the process (roster) time zone: 2026-12-07T08:00:00+07:00 */
 static json_t *jtime(time_t t)
 {
@@ -151,23 +159,32 @@ json_t *mcu_api_roster_endpoints(struct mcu_api_roster *r, int *status)
 	return arr;
 }
 
-/* The summary of api.md's meeting list. */
+/* The summary of api.md's meeting list: start/end are the effective
+   times, planned_start/planned_end the roster's. */
 static json_t *meeting_summary(struct mcu_api_roster *r,
                                const struct mcu_conf *conf, size_t i,
                                time_t now)
 {
 	const struct mcu_conf_meeting *m = &conf->meetings[i];
+	struct mcu_override o;
+	struct mcu_override_times t;
 	json_t *test = json_null();
+	bool has = override_of(r, m, &o);
 
+	mcu_override_times(has ? &o : NULL, m, &t);
 	if (m->has_test_run)
 		test = json_pack("{s:o,s:o}", "start", jtime(m->test_start),
 		                 "end", jtime(m->test_end));
 	return json_pack(
-		"{s:s,s:o,s:s,s:s,s:o,s:o,s:{s:I,s:I},s:o,s:b,s:I,s:s,s:s}",
+		"{s:s,s:o,s:s,s:s,s:o,s:o,s:o,s:o,s:b,s:I,s:b,s:{s:I,s:I},s:o,"
+		"s:b,s:I,s:s,s:s}",
 		"id", m->id, "title", jstr_or_null(m->title), "state",
 		mcu_timeline_state_name(state_of(r, conf, i, now)), "host",
-		conf->endpoints[m->host_index].id, "start", jtime(m->start),
-		"end", jtime(m->end), "participants", "planned",
+		conf->endpoints[m->host_index].id, "start", jtime(t.start),
+		"end", jtime(t.end), "planned_start", jtime(t.planned_start),
+		"planned_end", jtime(t.planned_end), "started_early",
+		t.started_early, "extend_minutes", (json_int_t)t.extend,
+		"stopped_by_operator", t.stopped, "participants", "planned",
 		(json_int_t)(1 + m->n_branches), "connected", (json_int_t)0,
 		"test_run", test, "emergency", m->emergency, "number",
 		(json_int_t)m->number, "floor_mode",
@@ -356,6 +373,13 @@ static int check_locked(struct mcu_api_roster *r, const struct mcu_conf *conf,
 	under_way = st == MCU_MEETING_LIVE || st == MCU_MEETING_TEST_RUN;
 	switch (a->verb) {
 	case MCU_API_START:
+		if (r->o.override) {
+			struct mcu_override o;
+			bool has = override_of(r, m, &o);
+			if (mcu_override_may_start(has ? &o : NULL, m,
+			                           now_of(r)))
+				return 0;
+		}
 		if (st == MCU_MEETING_LIVE || st == MCU_MEETING_ENDED) {
 			snprintf(detail, dlen, "meeting %s is already %s",
 			         m->id, mcu_timeline_state_name(st));

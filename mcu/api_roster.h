@@ -10,6 +10,10 @@
  * live state, and calls mcu_api_roster_check() before acting, so ids,
  * membership and meeting states are judged in one place.
  *
+ * Meeting times are the effective ones (opts->override): what operators
+ * see is when the meeting really starts and ends; the roster's times stay
+ * under planned_start/planned_end.
+ *
  * Thread-safe: every call takes its own snapshot reference.
  */
 #ifndef MCU_API_ROSTER_H
@@ -19,6 +23,7 @@
 #include <time.h>
 
 #include "mcu/api.h"
+#include "mcu/overrides.h"
 #include "mcu/snapshot.h"
 #include "mcu/timeline.h"
 
@@ -39,6 +44,15 @@ struct mcu_api_roster_opts {
 	 */
 	enum mcu_meeting_state (*state)(void *arg, const struct mcu_conf *conf,
 	                                size_t index, time_t now);
+	/*
+	 * The operators' changes to meeting `id` (start early, stop,
+	 * extend): true with *out filled, false when there are none. The
+	 * meeting's "start"/"end" are then the effective times (actual
+	 * start, end with extensions or the moment of a stop), with the
+	 * roster's in "planned_start"/"planned_end"; a stopped meeting may
+	 * be started again (mcu_override_may_start()). NULL: no changes.
+	 */
+	bool (*override)(void *arg, const char *id, struct mcu_override *out);
 	/* The clock; NULL: time(). */
 	time_t (*now)(void *arg);
 };
@@ -64,7 +78,8 @@ json_t *mcu_api_roster_participants(struct mcu_api_roster *r, const char *id,
  * Judge an action against the roster: 0 when it may go ahead, else the
  * HTTP status with `detail`: 404 unknown meeting or endpoint (or an
  * endpoint not in the meeting), 409 wrong state (start of a live or ended
- * meeting, stop of one not under way, extend of an ended one, floor
+ * meeting, except one an operator stopped within its window; stop of one
+ * not under way, extend of an ended one, floor
  * control in an open meeting, call control of a meeting not under way),
  * 400 content not listed for the meeting.
  */

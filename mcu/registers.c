@@ -1348,6 +1348,35 @@ int mcu_registers_parse_range(const char *from, const char *to,
 	return 0;
 }
 
+int mcu_registers_default_range(const char *to, time_t now, time_t *fromp,
+                                time_t *top, const char **whyp)
+{
+	int y, m, d;
+	time_t f, t;
+	if (to) {
+		if (!parse_date(to, &y, &m, &d))
+			goto bad;
+	} else {
+		struct tm tm;
+		if (!localtime_r(&now, &tm))
+			goto bad;
+		y = tm.tm_year + 1900;
+		m = tm.tm_mon + 1;
+		d = tm.tm_mday;
+	}
+	f = local_midnight(y, m <= 6 ? 1 : 7, 1);
+	t = local_midnight(y, m, d + 1);
+	if (f == (time_t)-1 || t == (time_t)-1 || t <= f)
+		goto bad;
+	*fromp = f;
+	*top = t;
+	return 0;
+bad:
+	if (whyp)
+		*whyp = "to";
+	return EINVAL;
+}
+
 struct parsed {
 	enum mcu_registers_format format;
 	enum mcu_lang lang;
@@ -1395,7 +1424,11 @@ int mcu_registers_logbook_export(struct mcu_logbook *lb,
 		return EINVAL;
 	memset(out, 0, sizeof(*out));
 	err = parse_common(q, MCU_REGISTERS_JSON, &p, &out->error);
-	if (!err)
+	if (!err && !q->from && !q->period)
+		err = mcu_registers_default_range(q->to,
+		                                  q->now ? q->now : time(NULL),
+		                                  &from, &to, &out->error);
+	else if (!err)
 		err = mcu_registers_parse_range(q->from, q->to, q->period,
 		                                &from, &to, &out->error);
 	if (err)

@@ -107,7 +107,11 @@ int mcu_registers_contacts_json(const struct mcu_conf *conf, enum mcu_lang lang,
 
 /*
  * Query parameters as received (NULL = absent = default):
- *   from, to  "YYYY-MM-DD" local dates, both inclusive (to defaults to from)
+ *   from, to  "YYYY-MM-DD" local dates, both inclusive (to defaults to from);
+ *             the meeting register without from (and period) runs from
+ *             the start of the half-year of `to` (1 January or 1 July)
+ *             through `to`, today when absent (the register is
+ *             half-yearly)
  *   period    "YYYY-H1" / "YYYY-H2" (half-year; instead of from/to)
  *   format    "csv" | "json" (default: json for the meeting register and
  *             the meeting detail, csv for the half-yearly and contacts
@@ -122,6 +126,7 @@ struct mcu_registers_query {
 	const char *from, *to, *period;
 	const char *format, *lang, *bom, *section;
 	const char *meeting;
+	time_t now; /* "today" of the defaults; 0: time(NULL) */
 };
 
 /*
@@ -150,5 +155,14 @@ int mcu_registers_contacts_export(const struct mcu_conf *conf,
 int mcu_registers_parse_range(const char *from, const char *to,
                               const char *period, time_t *fromp, time_t *top,
                               const char **whyp);
+
+/*
+ * The meeting register's range when no `from` is given: from local
+ * midnight of 1 January or 1 July starting the half-year that holds `to`
+ * ("YYYY-MM-DD"; NULL: the local date of `now`) until the end of `to`.
+ * Sets [*fromp, *top); 0 or EINVAL with *whyp = "to".
+ */
+int mcu_registers_default_range(const char *to, time_t now, time_t *fromp,
+                                time_t *top, const char **whyp);
 
 #endif

@@ -641,6 +641,31 @@ static int meeting_path(char *buf, size_t n, const char *id, const char *rest)
 	return 0;
 }
 
+/* The roster's times and the operators' changes, when they differ from
+   the effective start/end shown above. */
+static void print_changes(const struct ctl *c, const json_t *m)
+{
+	bool en = c->lang == MCUCTL_EN;
+	char s[32], e[32];
+	long long ext = json_integer_value(json_object_get(m,
+	                                                   "extend_minutes"));
+	const char *ps = js(m, "planned_start"), *pe = js(m, "planned_end");
+	if (!*ps || !*pe ||
+	    (!strcmp(ps, js(m, "start")) && !strcmp(pe, js(m, "end"))))
+		return;
+	printf("%s: %s - %s", en ? "Planned" : "Theo lịch",
+	       short_time(ps, s, sizeof(s)), short_time(pe, e, sizeof(e)));
+	if (json_is_true(json_object_get(m, "started_early")))
+		printf("; %s", en ? "started early" : "bắt đầu sớm");
+	if (ext > 0)
+		printf("; %s %lld %s", en ? "extended by" : "kéo dài thêm", ext,
+		       en ? "min" : "phút");
+	if (json_is_true(json_object_get(m, "stopped_by_operator")))
+		printf("; %s", en ? "stopped by an operator"
+		                  : "kết thúc bởi điều hành viên");
+	putchar('\n');
+}
+
 static int cmd_show(struct ctl *c)
 {
 	char path[256], s[32], e[32];
@@ -662,6 +687,7 @@ static int cmd_show(struct ctl *c)
 	printf("%s: %s  %s: %s\n", T(c, "h.start"),
 	       short_time(js(m, "start"), s, sizeof(s)), T(c, "h.end"),
 	       short_time(js(m, "end"), e, sizeof(e)));
+	print_changes(c, m);
 	x = json_object_get(m, "test_run");
 	if (json_is_object(x))
 		printf("%s: %s - %s\n", T(c, "k.test_run"),
@@ -845,9 +871,14 @@ static int cmd_document(struct ctl *c, const char *base, const char *deflt)
 {
 	struct mcuctl_http_resp resp;
 	char path[256];
-	const char *fmt = c->format ? c->format : deflt;
+	const char *fmt = c->format ? c->format : c->json ? "json" : deflt;
 	int n, rc;
 
+	if (c->json && strcmp(fmt, "json")) {
+		fprintf(stderr, "mcuctl: --json asks for JSON: drop --format "
+		                "%s or --json\n", fmt);
+		return EXIT_USAGE;
+	}
 	if (!query_arg(c->from) || !query_arg(c->to) || !query_arg(fmt)) {
 		fprintf(stderr, "mcuctl: --from/--to YYYY-MM-DD, "
 		                "--format csv|json\n");
