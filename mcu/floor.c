@@ -7,6 +7,13 @@
  * flap faster than once per hold time. The same tracker runs twice: over
  * the branches (the open-mode floor speaker shown next to the host) and
  * over everyone (the `speaker` layout).
+ *
+ * Levels are compared as a peak envelope (instant rise, falling at most
+ * DECAY_DB_PER_S): one 20 ms block that is missing (jitter buffer
+ * underrun, reported as silence while the mixer's voice hangover holds)
+ * or concealed quieter after a lost packet must not pass the candidacy to
+ * an equally loud voice, which would move the speaker 1.5 s later with
+ * nothing changed.
  */
 #define MCU_LOG_MODULE "floor"
 #include "mcu/floor.h"
@@ -31,7 +38,13 @@ struct mcu_floor {
 	int64_t hold_ms;
 	struct tracker branch; /* open mode floor speaker (no host) */
 	struct tracker all;    /* loudest overall */
+	double *env;           /* per slot: peak envelope of the level, dBov */
+	int64_t env_ms;        /* time of the last envelope update */
+	bool env_started;
 };
+
+#define SILENT_DB      (-127.0)
+#define DECAY_DB_PER_S 20.0
 
 static void tracker_init(struct tracker *t)
 {
@@ -51,10 +64,15 @@ int mcu_floor_alloc(struct mcu_floor **floorp, enum mcu_floor_mode mode,
 	if (!f)
 		return ENOMEM;
 	f->queue = calloc(n_slots, sizeof(*f->queue));
-	if (!f->queue) {
+	f->env = calloc(n_slots, sizeof(*f->env));
+	if (!f->queue || !f->env) {
+		free(f->queue);
+		free(f->env);
 		free(f);
 		return ENOMEM;
 	}
+	for (size_t i = 0; i < n_slots; i++)
+		f->env[i] = SILENT_DB;
 	f->mode = mode;
 	f->n = n_slots;
 	f->host = host;
@@ -70,6 +88,7 @@ struct mcu_floor *mcu_floor_free(struct mcu_floor *f)
 {
 	if (f) {
 		free(f->queue);
+		free(f->env);
 		free(f);
 	}
 	return NULL;
@@ -249,9 +268,9 @@ const char *mcu_floor_role_name(enum mcu_floor_role role)
 #define STICKY_DB 3.0
 
 static long loudest(const struct mcu_floor *f, const struct tracker *t,
-                    const bool *voice, const double *level,
-                    const bool *present, bool with_host)
+                    const bool *voice, const bool *present, bool with_host)
 {
+	const double *level = f->env;
 	long best = MCU_FLOOR_NONE;
 	for (size_t i = 0; i < f->n; i++) {
 		if (!present[i] || !voice[i])
@@ -268,6 +287,31 @@ static long loudest(const struct mcu_floor *f, const struct tracker *t,
 	    level[best] - level[keep] < STICKY_DB)
 		return keep;
 	return best;
+}
+
+/* Peak envelopes of the voice-active present slots; others restart. */
+static void update_envelopes(struct mcu_floor *f, int64_t now_ms,
+                             const bool *voice, const double *level,
+                             const bool *present)
+{
+	int64_t dt = f->env_started ? now_ms - f->env_ms : 0;
+	double decay;
+	if (dt < 0)
+		dt = 0;
+	if (dt > 1000)
+		dt = 1000;
+	decay = DECAY_DB_PER_S * (double)dt / 1000.0;
+	f->env_ms = now_ms;
+	f->env_started = true;
+	for (size_t i = 0; i < f->n; i++) {
+		if (!present[i] || !voice[i]) {
+			f->env[i] = SILENT_DB;
+			continue;
+		}
+		f->env[i] -= decay;
+		if (level[i] > f->env[i])
+			f->env[i] = level[i];
+	}
 }
 
 /* Returns true when the tracker's current speaker changed. */
@@ -302,13 +346,12 @@ bool mcu_floor_update(struct mcu_floor *f, int64_t now_ms,
 		tracker_init(&f->all);
 		changed = true;
 	}
-	changed |= track(&f->all,
-	                 loudest(f, &f->all, voice, level, present, true),
+	update_envelopes(f, now_ms, voice, level, present);
+	changed |= track(&f->all, loudest(f, &f->all, voice, present, true),
 	                 now_ms, f->hold_ms);
 	if (f->mode == MCU_FLOOR_OPEN)
 		changed |= track(&f->branch,
-		                 loudest(f, &f->branch, voice, level, present,
-		                         false),
+		                 loudest(f, &f->branch, voice, present, false),
 		                 now_ms, f->hold_ms);
 
 	for (size_t i = 0; i < f->n; i++) {

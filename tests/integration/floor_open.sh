@@ -5,9 +5,13 @@
 # API is sampled every ~50 ms: floor.holder (the branch speaker shown next
 # to the host), floor.speaker (loudest overall) and each participant's
 # level_dbov, which shows when mcud's mixer first hears a tone.
-#   t=0  branches 1 and 3 start equal tones (0.1 of full scale)
-#   t=7  branch 2 starts a tone 15 dB louder (0.6)
-# The host (leg 0) is silent.
+#   t=0    branch 1 starts a tone (0.1 of full scale) through udprelay.py,
+#          which loses 5 % of it and delays it by 20 +- 15 ms: lost blocks
+#          are concealed, late ones missing, as on a real network
+#   t=0.7  branch 3 starts an equal tone (direct)
+#   t=7    branch 2 starts a tone 15 dB louder (0.6)
+# Branch 1 becomes the speaker and must stay it while 3 is only as loud,
+# whatever its glitches. The host (leg 0) is silent.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/media.sh"
 . "$(dirname "$0")/../lib/floor.sh"
@@ -17,6 +21,14 @@ api=$(free_port)
 python3 "$TOOLS/mkroster.py" --base $base --legs /opus,/opus,/opus,/opus \
 	--floor open --api-port "$api" --sip-port "$(free_port)" >"$WORK/roster.yaml"
 check "mcud starts the meeting" start_mcud "$WORK/roster.yaml"
+relay=$((base - 50))
+python3 "$TOOLS/udprelay.py" --duration 40 --seed 5 --loss 5/0 \
+	--delay 20/0 --jitter 15/0 \
+	--map "127.0.0.1:$((relay + 2))=127.0.0.1:$((base + 512))" \
+	--map "127.0.0.1:$((relay + 3))=127.0.0.1:$((base + 513))" \
+	>"$WORK/relay.json" 2>"$WORK/relay.log" &
+PIDS+=($!)
+check "the relay is ready" wait_for "$WORK/relay.log" '"ready"' 10
 
 # The sampler: one JSON line per sample; the state was read between ts
 # (request sent) and t (answer received), seconds from the sampler's start.
@@ -43,9 +55,10 @@ sampler=$!
 PIDS+=("$sampler")
 # Python starts slowly on a loaded machine: the tones begin once it samples.
 check "the sampler runs" wait_for "$WORK/samples.jsonl" '"t"' 10
-send_audio 1 $base 17 0.1
+send_audio 1 $((relay - 510)) 17 0.1 # to relay+2
+sleep 0.7
 send_audio 3 $base 17 0.1
-sleep 7
+sleep 6.3
 send_audio 2 $base 10 0.6
 wait "$sampler"
 n=$(wc -l <"$WORK/samples.jsonl")
@@ -103,7 +116,8 @@ def switch_check(ep_set, on, what, key):
             % (what, key, S[sw]["t"] - S[on]["t"]))
     return sw
 
-# Phase 1: two equal branches. The first to start wins after the hold.
+# Phase 1: two equal branches. The first to start wins after the hold (3
+# may win when 1's first packets are late on a loaded machine).
 on13 = min([i for i in (onset("leg1", -45), onset("leg3", -45)) if i is not None],
            default=None)
 sw1 = switch_check({"leg1", "leg3"}, on13, "equal branches 1 and 3", "holder")
