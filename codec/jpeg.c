@@ -2,9 +2,9 @@
  * Why a JPEG is made this way: the picture is scaled into plain YUV420P
  * with swscale told (at init, through its options) that the destination is
  * full range, rather than asking for the deprecated YUVJ420P format, which
- * makes swscale warn on every context; the frame is then labelled YUVJ420P for the MJPEG encoder,
- * whose layout it is. A fixed quantiser (qscale 3, about JPEG quality 90)
- * keeps 12-pixel name labels legible at 640x360 for ~40-80 KB.
+ * makes swscale warn on every context; the frame is then labelled YUVJ420P for
+ * the MJPEG encoder, whose layout it is. A fixed quantiser (qscale 3, about
+ * JPEG quality 90) keeps 12-pixel name labels legible at 640x360 for ~40-80 KB.
  */
 #define MCU_LOG_MODULE "jpeg"
 #include "conf/log.h"
@@ -64,9 +64,8 @@ static int scale(const AVFrame *src, AVFrame *dst)
 		sws_freeContext(sws);
 		return ENOTSUP;
 	}
-	ret = sws_scale(sws, (const uint8_t *const *)src->data,
-	                src->linesize, 0, src->height, dst->data,
-	                dst->linesize);
+	ret = sws_scale(sws, (const uint8_t *const *)src->data, src->linesize,
+	                0, src->height, dst->data, dst->linesize);
 	sws_freeContext(sws);
 	return ret == dst->height ? 0 : EIO;
 }

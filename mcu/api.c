@@ -24,6 +24,7 @@
 #define MCU_LOG_MODULE "api"
 #include "mcu/api.h"
 #include "conf/config.h"
+#include "mcu/dashboard.h"
 #include "conf/log.h"
 
 #include <arpa/inet.h>
@@ -112,6 +113,7 @@ enum route_kind {
 	R_EVENTS,
 	R_LOGBOOK,
 	R_METRICS,
+	R_DASHBOARD, /* the operator's page: static files, no auth */
 };
 
 struct route {
@@ -149,6 +151,10 @@ static const struct route routes[] = {
 	{"GET", "/metrics", R_METRICS, 0},
 	{"POST", "/api/v1/reload", R_ACTION, MCU_API_RELOAD},
 	{"POST", "/api/v1/meetings", R_ACTION, MCU_API_CREATE},
+	{"GET", "/", R_DASHBOARD, 0},
+	{"GET", "/index.html", R_DASHBOARD, 0},
+	{"GET", "/dashboard.js", R_DASHBOARD, 0},
+	{"GET", "/dashboard.css", R_DASHBOARD, 0},
 };
 
 /* One request in flight (MHD's *con_cls). */
@@ -1298,6 +1304,43 @@ static int check_auth(struct mcu_api *api, struct MHD_Connection *c,
 	return 0;
 }
 
+/*
+ * The dashboard's files (mcu/dashboard.h). They hold no data (the page
+ * asks the API, with the token where needed), so they are served without
+ * authentication even beyond loopback: a browser cannot send a bearer
+ * token when it opens a page.
+ */
+static enum MHD_Result h_dashboard(struct mcu_api *api,
+                                   struct MHD_Connection *c, struct req *r,
+                                   const char *url)
+{
+	struct MHD_Response *resp;
+	const char *ctype = NULL;
+	char *data = NULL;
+	size_t len = 0;
+	int err = mcu_dashboard_file(url, &data, &len, &ctype);
+
+	if (err == ENOENT)
+		return send_error(api, c, r, 404, "the dashboard is not "
+		                  "installed (set MCU_DASHBOARD_DIR)", NULL);
+	if (err)
+		return send_error(api, c, r, 500, "cannot read the dashboard",
+		                  NULL);
+	resp = MHD_create_response_from_buffer(len, data,
+	                                       MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(data);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", ctype);
+	/* everything from this origin; images from fetch() blobs */
+	MHD_add_response_header(resp, "Content-Security-Policy",
+	                        "default-src 'self'; img-src 'self' blob:; "
+	                        "frame-ancestors 'none'");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	return queue(api, c, r, 200, resp);
+}
+
 static enum MHD_Result dispatch(struct mcu_api *api, struct MHD_Connection *c,
                                 struct req *r)
 {
@@ -1338,6 +1381,8 @@ static enum MHD_Result dispatch(struct mcu_api *api, struct MHD_Connection *c,
 		return h_logbook(api, c, r);
 	case R_METRICS:
 		return h_metrics(api, c, r);
+	case R_DASHBOARD:
+		return h_dashboard(api, c, r, r->route->pattern);
 	}
 	return send_error(api, c, r, 500, "unknown route", NULL);
 }
@@ -1370,8 +1415,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 			                  bad_capture ? "unknown id"
 			                              : "no such path",
 			                  NULL);
-		status = check_auth(api, c, strcmp(r->route->method, "POST") == 0,
-		                    &detail);
+		status = r->route->kind == R_DASHBOARD
+		                 ? 0
+		                 : check_auth(api, c,
+		                              strcmp(r->route->method, "POST") == 0,
+		                              &detail);
 		if (status)
 			return send_error(api, c, r, status, detail, NULL);
 		if (strcmp(r->route->method, "POST") != 0)

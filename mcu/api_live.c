@@ -376,6 +376,44 @@ static int live_logbook(void *arg, const char *from, const char *to,
 	return l->o.logbook(l->o.arg, from, to, format, out, detail, len);
 }
 
+/* A live still (mcu_room_view_jpeg): 404 for a meeting that is not under
+ * way, 503 while it has no picture of that role yet (api.md). */
+static int live_view_jpeg(void *arg, const char *meeting, const char *role,
+                          struct mcu_api_blob *out, char *detail, size_t len)
+{
+	struct mcu_api_live *l = arg;
+	bool host = strcmp(role, "host") == 0;
+	struct mcu_room *room = mcu_engine_acquire(l->o.engine, meeting);
+	int err;
+
+	if (!room) {
+		int status = 404;
+		json_t *m = mcu_api_roster_meeting(l->o.roster, meeting,
+		                                   &status);
+		if (m)
+			status = 503; /* known, not live */
+		json_decref(m);
+		snprintf(detail, len, status == 404 ? "no meeting %s"
+		                                     : "meeting %s is not "
+		                                       "under way",
+		         meeting);
+		return status;
+	}
+	err = mcu_room_view_jpeg(room, host, &out->data, &out->len);
+	mcu_engine_release(l->o.engine, room);
+	if (err == ENOENT) {
+		snprintf(detail, len, "no picture of the %s view yet", role);
+		return 503;
+	}
+	if (err) {
+		snprintf(detail, len, "cannot encode the %s view: %s", role,
+		         strerror(err));
+		return err == ENOMEM ? 503 : 500;
+	}
+	out->content_type = "image/jpeg";
+	return 200;
+}
+
 /* ---- metrics ------------------------------------------------------ */
 
 static void set_gauge(struct mcu_metric_family *f, const char *const *v,
@@ -511,6 +549,6 @@ struct mcu_api_backend mcu_api_live_backend(struct mcu_api_live *l)
 	b.logbook = live_logbook;
 	b.health = live_health;
 	b.endpoints = live_endpoints;
-	b.view_jpeg = NULL;
+	b.view_jpeg = live_view_jpeg;
 	return b;
 }

@@ -163,6 +163,20 @@ struct mcu_room_part {
 	const char *vcodec, *acodec;
 };
 
+/*
+ * A live still of what the host (host=true) or a typical branch (the
+ * picture most branches share) sees: a JPEG at most MCU_ROOM_VIEW_WIDTH
+ * wide of the last composed picture, encoded only when asked and cached
+ * for MCU_ROOM_VIEW_CACHE_MS so that many viewers cost one encode. On
+ * success *data is a malloc()ed copy the caller free()s. Returns 0, ENOENT
+ * (no picture yet: no tick yet, or nobody of that role has video), ENOMEM
+ * or EIO. Any thread except the room's ticks.
+ */
+#define MCU_ROOM_VIEW_WIDTH    640
+#define MCU_ROOM_VIEW_CACHE_MS 500
+int mcu_room_view_jpeg(struct mcu_room *room, bool host, uint8_t **data,
+                       size_t *len);
+
 /* Fill `out` for slot `slot`; false when the slot does not exist. */
 bool mcu_room_part(struct mcu_room *room, long slot, struct mcu_room_part *out);
 size_t mcu_room_slots(const struct mcu_room *room);

@@ -111,6 +111,16 @@ struct mcu_room {
 
 	struct mcu_tick *vtick, *atick;
 
+	/* live stills (room_view.c) */
+	AVFrame *view_canvas[2]; /* lock: last picture of [0] host, [1] branches */
+	const struct vgroup *view_group[2]; /* video tick only: its group */
+	uint64_t view_key[2];               /* video tick only */
+	struct room_still {                 /* room_view.c's stills lock */
+		uint8_t *jpeg;
+		size_t len;
+		int64_t at_us; /* CLOCK_MONOTONIC */
+	} view_still[2];
+
 	/* statistics, lock */
 	size_t stat_encoders, stat_views, stat_decoders, stat_aencs;
 	double compose_ms, encode_ms, mix_ms;
@@ -121,5 +131,9 @@ void mcu_room_video_tick(int64_t deadline_ns, int64_t now_ns, void *arg);
 void mcu_room_audio_tick(int64_t deadline_ns, int64_t now_ns, void *arg);
 void mcu_room_video_free(struct mcu_room *room);
 void mcu_room_audio_free(struct mcu_room *room);
+/* room_view.c: keep this tick's pictures of the host and of the branches
+ * (video tick, after the groups are composed); free them with the room. */
+void mcu_room_view_keep(struct mcu_room *room);
+void mcu_room_view_free(struct mcu_room *room);
 
 #endif

@@ -127,6 +127,7 @@ void mcu_room_video_free(struct mcu_room *room)
 	while (g)
 		g = group_free(g);
 	room->groups = NULL;
+	mcu_room_view_free(room);
 	if (room->vt) {
 		for (size_t i = 0; i < room->n_parts; i++)
 			av_frame_free(&room->vt[i].frame);
@@ -576,6 +577,7 @@ void mcu_room_video_tick(int64_t deadline_ns, int64_t now_ns, void *arg)
 	take_keyframe_requests(room, now_us);
 	encoders = encode_groups(room, deadline_ns, now_us, &compose_ms,
 	                         &encode_ms, &views);
+	mcu_room_view_keep(room);
 	drop_idle_groups(room);
 	for (size_t i = 0; i < room->n_parts; i++)
 		if (room->vt[i].leg)

@@ -273,7 +273,7 @@ static void unknown_ids_and_paths(void **state)
 	       "not_found");
 	expect(fx, "GET", "/api/v1/nothing", NULL, NULL, 404, "not_found");
 	expect(fx, "GET", "/api/v1/meetings/", NULL, NULL, 404, "not_found");
-	expect(fx, "GET", "/", NULL, NULL, 404, "not_found");
+	expect(fx, "GET", "/nothing.html", NULL, NULL, 404, "not_found");
 	expect(fx, "GET", "/api/v1/meetings/m1/views/side.jpg", NULL, NULL,
 	       404, "not_found");
 	expect(fx, "GET", "/api/v1/logbook?from=yesterday", NULL, NULL, 400,
@@ -378,6 +378,45 @@ static void beyond_loopback_reads_need_token(void **state)
 	       "unauthorized");
 	expect(fx, "GET", "/metrics", "bad", NULL, 403, "forbidden");
 	expect(fx, "GET", "/api/v1/meetings", TOKEN, NULL, 200, NULL);
+}
+
+/* The dashboard's files (mcu/dashboard.h): a fixed list, read from
+ * MCU_DASHBOARD_DIR, served without a token even beyond loopback. */
+static void dashboard_files(void **state)
+{
+	struct fx *fx = *state;
+	struct mcuctl_http_resp resp;
+	char dir[] = "/tmp/mcu-dash.XXXXXX", path[64];
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/index.html", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("<!DOCTYPE html><p>bảng</p>", f);
+	fclose(f);
+	setenv("MCU_DASHBOARD_DIR", dir, 1);
+	fx->api = mcu_api_free(fx->api);
+	assert_int_equal(start_api(fx, "0.0.0.0", true), 0);
+	assert_int_equal(req(fx, "GET", "/", NULL, NULL, NULL, &resp), 200);
+	assert_non_null(strstr(resp.content_type, "text/html"));
+	assert_string_equal(resp.body, "<!DOCTYPE html><p>bảng</p>");
+	mcuctl_http_resp_clear(&resp);
+	assert_int_equal(req(fx, "GET", "/index.html", NULL, NULL, NULL,
+	                     &resp),
+	                 200);
+	mcuctl_http_resp_clear(&resp);
+	/* a listed file that is missing, an unlisted one, a traversal */
+	expect(fx, "GET", "/dashboard.js", NULL, NULL, 404, "not_found");
+	expect(fx, "GET", "/index.html/../x", NULL, NULL, 404, "not_found");
+	expect(fx, "GET", "/../../etc/passwd", NULL, NULL, 404, "not_found");
+	expect(fx, "POST", "/", TOKEN, "{}", 405, "method_not_allowed");
+	/* the data still needs the token beyond loopback */
+	expect(fx, "GET", "/api/v1/meetings", NULL, NULL, 401,
+	       "unauthorized");
+	unsetenv("MCU_DASHBOARD_DIR");
+	unlink(path);
+	rmdir(dir);
 }
 
 static void bad_token_file_refused(void **state)
@@ -958,6 +997,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(post_needs_token, setup, teardown),
 	cmocka_unit_test_setup_teardown(no_token_is_read_only, setup, teardown),
 	cmocka_unit_test_setup_teardown(beyond_loopback_reads_need_token, setup, teardown),
+	cmocka_unit_test_setup_teardown(dashboard_files, setup, teardown),
 	cmocka_unit_test_setup_teardown(bad_token_file_refused, setup, teardown),
 	cmocka_unit_test_setup_teardown(actions_parsed, setup, teardown),
 	cmocka_unit_test_setup_teardown(bad_bodies, setup, teardown),

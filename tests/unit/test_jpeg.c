@@ -34,7 +34,7 @@ static AVFrame *make_frame(int w, int h)
 		for (int y = 0; y < ph; y++)
 			for (int x = 0; x < pw; x++)
 				f->data[p][y * f->linesize[p] + x] =
-					x < pw / 2 ? RED[p] : BLUE[p];
+				    x < pw / 2 ? RED[p] : BLUE[p];
 	}
 	return f;
 }
@@ -80,12 +80,13 @@ static void check_colours(const AVFrame *d)
 	int w = d->width, h = d->height;
 	for (int p = 0; p < 3; p++) {
 		double r = mean(d, p, w / 16, h / 8, w * 7 / 16, h * 7 / 8);
-		double b = mean(d, p, w * 9 / 16, h / 8, w * 15 / 16,
-		                h * 7 / 8);
+		double b =
+		    mean(d, p, w * 9 / 16, h / 8, w * 15 / 16, h * 7 / 8);
 		double er = fmin(full(RED[p], p), 255);
 		double eb = fmin(full(BLUE[p], p), 255);
 		print_message("plane %d: red %.1f (want %.1f), blue %.1f "
-		              "(want %.1f)\n", p, r, er, b, eb);
+		              "(want %.1f)\n",
+		              p, r, er, b, eb);
 		assert_true(fabs(r - er) < 4);
 		assert_true(fabs(b - eb) < 4);
 	}
@@ -104,7 +105,7 @@ static void jpeg_scaled_roundtrip(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	print_message("1280x720 -> 640x360 JPEG: %zu bytes in %.2f ms\n", len,
 	              (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-	                      (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	                  (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 	assert_non_null(jpg);
 	assert_true(len > 100 && len < 100000);
 	/* SOI ... EOI */
@@ -164,10 +165,9 @@ static void jpeg_bad_args(void **state)
 	av_frame_free(&f);
 }
 
-int main(int argc, char **argv);
 static const struct CMUnitTest tests[] = {
-	cmocka_unit_test(jpeg_scaled_roundtrip),
-	cmocka_unit_test(jpeg_small_kept),
-	cmocka_unit_test(jpeg_bad_args),
+    cmocka_unit_test(jpeg_scaled_roundtrip),
+    cmocka_unit_test(jpeg_small_kept),
+    cmocka_unit_test(jpeg_bad_args),
 };
 MCU_TEST_MAIN(tests, NULL, NULL)

@@ -1,0 +1,404 @@
+/*
+ * mcud dashboard: the operator API (docs/api.md) in a page. Reads need no
+ * token on loopback; writes send the token the operator typed once
+ * (sessionStorage, "Authorization: Bearer"). Updates come from the event
+ * stream (GET /api/v1/events) and from periodic GETs; live pictures are
+ * fetched about once a second. Vietnamese by default, English on request.
+ * Every text from the server is put in with textContent, never as HTML.
+ */
+"use strict";
+
+const I18N = {
+  vi: {
+    title: "Bảng điều khiển MCU", connecting: "Đang kết nối…",
+    online: "Trực tuyến", polling: "Cập nhật định kỳ", offline: "Mất kết nối",
+    token: "Mã truy cập (token)", save: "Lưu", forget: "Xoá",
+    meetings: "Cuộc họp hôm nay và sắp tới", m_title: "Cuộc họp",
+    m_host: "Điểm cầu trung tâm", m_time: "Thời gian", m_state: "Trạng thái",
+    m_conn: "Đã kết nối", none: "Không có cuộc họp nào hôm nay hoặc sắp tới.",
+    events: "Sự kiện", v_host: "Điểm cầu trung tâm thấy",
+    v_branches: "Điểm cầu nhánh thấy", floor: "Quyền phát biểu",
+    f_mode: "Chế độ", f_holder: "Đang phát biểu", f_queue: "Hàng chờ",
+    revoke: "Thu hồi", grant: "Cho phát biểu", layout: "Bố cục",
+    l_host: "Trung tâm thấy", l_branches: "Nhánh thấy", p_name: "Điểm cầu",
+    p_state: "Trạng thái", p_floor: "Phát biểu", p_codec: "Codec",
+    p_res: "Độ phân giải", p_loss: "Mất gói", p_level: "Âm lượng",
+    p_actions: "Thao tác", mute_a: "Tắt tiếng", unmute_a: "Bật tiếng",
+    mute_v: "Tắt hình", unmute_v: "Bật hình", nobody: "không có",
+    empty: "trống", need_token: "Cần nhập mã truy cập để thao tác.",
+    done: "Đã thực hiện", failed: "Không thực hiện được",
+    st_scheduled: "đã lên lịch", "st_test-run": "chạy thử", st_live: "đang họp",
+    st_ended: "đã kết thúc", st_connected: "đã kết nối", st_dialing: "đang gọi",
+    "st_on-hold": "tạm giữ", st_disconnected: "chưa kết nối", st_failed: "lỗi",
+    fl_none: "—", fl_requested: "xin phát biểu", fl_holder: "đang phát biểu",
+    fl_host: "chủ trì", mode_open: "tự do", mode_chaired: "chủ trì điều khiển",
+    mode_lecture: "chỉ chủ trì", ev_join: "vào họp", ev_leave: "rời họp",
+    ev_floor: "quyền phát biểu", ev_incident: "sự cố", ev_state: "trạng thái",
+    host: "trung tâm", branch: "nhánh", today: "hôm nay",
+  },
+  en: {
+    title: "MCU dashboard", connecting: "Connecting…", online: "Live",
+    polling: "Polling", offline: "Disconnected", token: "API token",
+    save: "Save", forget: "Clear", meetings: "Today's and coming meetings",
+    m_title: "Meeting", m_host: "Host", m_time: "Time", m_state: "State",
+    m_conn: "Connected", none: "No meeting today or coming.",
+    events: "Events", v_host: "The host sees", v_branches: "Branches see",
+    floor: "Floor", f_mode: "Mode", f_holder: "Holder", f_queue: "Queue",
+    revoke: "Revoke", grant: "Grant", layout: "Layout", l_host: "Host sees",
+    l_branches: "Branches see", p_name: "Endpoint", p_state: "State",
+    p_floor: "Floor", p_codec: "Codec", p_res: "Resolution", p_loss: "Loss",
+    p_level: "Level", p_actions: "Actions", mute_a: "Mute", unmute_a: "Unmute",
+    mute_v: "Video off", unmute_v: "Video on", nobody: "nobody",
+    empty: "empty", need_token: "Enter the API token to make changes.",
+    done: "Done", failed: "Failed", st_scheduled: "scheduled",
+    "st_test-run": "test run", st_live: "live", st_ended: "ended",
+    st_connected: "connected", st_dialing: "dialing", "st_on-hold": "on hold",
+    st_disconnected: "disconnected", st_failed: "failed", fl_none: "—",
+    fl_requested: "requested", fl_holder: "holder", fl_host: "host",
+    mode_open: "open", mode_chaired: "chaired", mode_lecture: "lecture",
+    ev_join: "joined", ev_leave: "left", ev_floor: "floor",
+    ev_incident: "incident", ev_state: "state", host: "host",
+    branch: "branch", today: "today",
+  },
+};
+
+const LAYOUTS = ["host", "host+floor", "speaker", "2x1", "1+5", "1+7", "1+12",
+  "grid-2x2", "grid-3x3", "grid-4x4", "grid-5x5", "tour-2x2", "tour-3x3",
+  "tour-4x4", "tour-5x5"];
+
+let lang = localStorage.getItem("mcud.lang") === "en" ? "en" : "vi";
+const live = new Map(); /* meeting id -> {el, timer, urls} */
+let meetings = [];
+
+function t(key) {
+  return (I18N[lang] && I18N[lang][key]) || I18N.vi[key] || key;
+}
+
+function token() {
+  return sessionStorage.getItem("mcud.token") || "";
+}
+
+function headers(json) {
+  const h = {};
+  if (token()) h.Authorization = "Bearer " + token();
+  if (json) h["Content-Type"] = "application/json";
+  return h;
+}
+
+async function getJSON(path) {
+  const r = await fetch(path, { headers: headers(false), cache: "no-store" });
+  if (!r.ok) throw new Error(path + ": " + r.status);
+  return r.json();
+}
+
+async function post(path, body) {
+  if (!token()) {
+    note(t("need_token"), true);
+    return false;
+  }
+  try {
+    const r = await fetch(path, { method: "POST", headers: headers(true),
+      body: JSON.stringify(body || {}) });
+    const j = await r.json().catch(() => ({}));
+    if (!r.ok) {
+      note(t("failed") + ": " + r.status + " " + (j.detail || j.error || ""), true);
+      return false;
+    }
+    note(t("done") + ": " + path.replace("/api/v1/meetings/", ""), false);
+    return true;
+  } catch (e) {
+    note(t("failed") + ": " + e.message, true);
+    return false;
+  }
+}
+
+function el(tag, attrs, text) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") e.className = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v);
+  }
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  return e;
+}
+
+function note(text, bad) {
+  const log = document.getElementById("log");
+  const li = el("li", bad ? { class: "incident" } : {},
+    new Date().toLocaleTimeString() + " " + text);
+  log.prepend(li);
+  while (log.children.length > 100) log.lastChild.remove();
+}
+
+function setStatus(key, cls) {
+  const s = document.getElementById("status");
+  s.textContent = t(key);
+  s.dataset.t = key;
+  s.className = "status " + (cls || "");
+}
+
+function translate() {
+  document.documentElement.lang = lang;
+  document.getElementById("lang").textContent = lang === "vi" ? "EN" : "VI";
+  for (const e of document.querySelectorAll("[data-t]")) e.textContent = t(e.dataset.t);
+  for (const tpl of document.querySelectorAll("template"))
+    for (const e of tpl.content.querySelectorAll("[data-t]")) e.textContent = t(e.dataset.t);
+  renderMeetings();
+  for (const id of live.keys()) refreshMeeting(id);
+}
+
+function fmtTime(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  if (isNaN(d)) return iso;
+  const loc = lang === "vi" ? "vi-VN" : "en-GB";
+  const today = new Date().toDateString() === d.toDateString();
+  return (today ? t("today") + " " : d.toLocaleDateString(loc) + " ") +
+    d.toLocaleTimeString(loc, { hour: "2-digit", minute: "2-digit" });
+}
+
+function badge(state) {
+  return el("span", { class: "badge st-" + state }, t("st_" + state));
+}
+
+/* Today's meetings (whatever their state) and the ones to come. */
+function relevant(m) {
+  const startOfDay = new Date();
+  startOfDay.setHours(0, 0, 0, 0);
+  const end = new Date(m.end);
+  return m.state === "live" || m.state === "test-run" || isNaN(end) ||
+    end >= startOfDay;
+}
+
+function renderMeetings() {
+  const tb = document.querySelector("#meetings tbody");
+  tb.replaceChildren();
+  const shown = meetings.filter(relevant)
+    .sort((a, b) => String(a.start).localeCompare(String(b.start)));
+  document.getElementById("no-meetings").hidden = shown.length > 0;
+  for (const m of shown) {
+    const tr = el("tr", { "data-id": m.id });
+    tr.append(el("td", {}, m.title || m.id), el("td", {}, m.host),
+      el("td", {}, fmtTime(m.start) + " – " + fmtTime(m.end)));
+    const st = el("td");
+    st.append(badge(m.state));
+    const p = m.participants || {};
+    tr.append(st, el("td", {}, (p.connected || 0) + " / " + (p.planned || 0)));
+    tr.append(el("td", {}, m.id));
+    tb.append(tr);
+  }
+}
+
+async function loadMeetings() {
+  try {
+    meetings = await getJSON("/api/v1/meetings");
+  } catch (e) {
+    setStatus("offline", "bad");
+    return;
+  }
+  renderMeetings();
+  const want = new Set(meetings.filter(m => m.state === "live" ||
+    m.state === "test-run").map(m => m.id));
+  for (const id of want) if (!live.has(id)) addLive(id);
+  for (const id of [...live.keys()]) if (!want.has(id)) dropLive(id);
+}
+
+function addLive(id) {
+  const node = document.getElementById("live-tpl").content
+    .firstElementChild.cloneNode(true);
+  node.dataset.id = id;
+  document.getElementById("live").append(node);
+  const entry = { el: node, urls: {}, layouts: {} };
+  live.set(id, entry);
+  for (const role of ["host", "branches"]) {
+    const sel = node.querySelector(".l-" + role);
+    for (const l of LAYOUTS) sel.append(el("option", { value: l }, l));
+    sel.addEventListener("change", () =>
+      post(`/api/v1/meetings/${encodeURIComponent(id)}/layout`,
+        { role: role, layout: sel.value }).then(() => refreshMeeting(id)));
+  }
+  node.querySelector(".f-revoke").addEventListener("click", () =>
+    post(`/api/v1/meetings/${encodeURIComponent(id)}/floor`,
+      { action: "revoke" }).then(() => refreshMeeting(id)));
+  entry.timer = setInterval(() => refreshPictures(id), 1000);
+  refreshMeeting(id);
+  refreshPictures(id);
+}
+
+function dropLive(id) {
+  const e = live.get(id);
+  if (!e) return;
+  clearInterval(e.timer);
+  for (const u of Object.values(e.urls)) URL.revokeObjectURL(u);
+  e.el.remove();
+  live.delete(id);
+}
+
+/* A picture at a time per role; a failed one keeps the last. */
+async function refreshPictures(id) {
+  const e = live.get(id);
+  if (!e || document.hidden) return;
+  for (const role of ["host", "branches"]) {
+    if (e["busy_" + role]) continue;
+    e["busy_" + role] = true;
+    try {
+      const r = await fetch(`/api/v1/meetings/${encodeURIComponent(id)}/views/${role}.jpg`,
+        { headers: headers(false), cache: "no-store" });
+      if (r.ok) {
+        const url = URL.createObjectURL(await r.blob());
+        e.el.querySelector(".v-" + role).src = url;
+        if (e.urls[role]) URL.revokeObjectURL(e.urls[role]);
+        e.urls[role] = url;
+      }
+    } catch (err) { /* keep the last picture */ }
+    e["busy_" + role] = false;
+  }
+}
+
+function num(v, digits) {
+  return typeof v === "number" ? v.toFixed(digits) : "–";
+}
+
+function lossText(s) {
+  if (!s || typeof s.packets !== "number") return "–";
+  const total = s.packets + (s.lost || 0);
+  return total ? (100 * (s.lost || 0) / total).toFixed(1) + " %" : "0 %";
+}
+
+function partRow(id, p, names) {
+  const v = p.video || {}, a = p.audio || {};
+  const vin = v.in || {}, ain = a.in || {};
+  const tr = el("tr", { "data-ep": p.endpoint });
+  tr.append(el("td", {}, (p.name || p.endpoint) + (p.role === "host" ? " ★" : "")));
+  const st = el("td");
+  st.append(badge(p.state));
+  tr.append(st, el("td", {}, t("fl_" + p.floor)));
+  tr.append(el("td", {}, [v.codec, a.codec].filter(Boolean).join(" / ") || "–"));
+  tr.append(el("td", {}, vin.width ? vin.width + "×" + vin.height : "–"));
+  tr.append(el("td", {}, num(vin.fps, 1)));
+  const loss = el("td", {}, lossText(vin) + " · " + lossText(ain));
+  if ((vin.lost || 0) + (ain.lost || 0) > 0 &&
+      ((vin.lost || 0) / Math.max(1, vin.packets || 0) > 0.02 ||
+       (ain.lost || 0) / Math.max(1, ain.packets || 0) > 0.02))
+    loss.className = "loss-bad";
+  tr.append(loss);
+  tr.append(el("td", {}, num(vin.jitter_ms, 1) + " / " + num(ain.jitter_ms, 1) + " ms"));
+  tr.append(el("td", {}, typeof p.rtt_ms === "number" ? p.rtt_ms.toFixed(1) + " ms" : "–"));
+  const lv = el("td");
+  const bar = el("span", { class: "level", title: num(a.level_dbov, 1) + " dBov" });
+  const pct = typeof a.level_dbov === "number"
+    ? Math.max(0, Math.min(100, (a.level_dbov + 60) * 100 / 60)) : 0;
+  const fill = el("i");
+  fill.style.width = pct + "%";
+  bar.append(fill);
+  lv.append(bar);
+  tr.append(lv);
+  const act = el("td");
+  const base = `/api/v1/meetings/${encodeURIComponent(id)}/participants/${encodeURIComponent(p.endpoint)}`;
+  if (p.audio) act.append(el("button", { type: "button", class: "mute-a",
+    onclick: () => post(base + "/mute", { audio: !a.muted }).then(() => refreshMeeting(id)) },
+    a.muted ? t("unmute_a") : t("mute_a")));
+  if (p.video) act.append(el("button", { type: "button", class: "mute-v",
+    onclick: () => post(base + "/mute", { video: !v.muted }).then(() => refreshMeeting(id)) },
+    v.muted ? t("unmute_v") : t("mute_v")));
+  if (p.role !== "host" && p.floor !== "holder")
+    act.append(el("button", { type: "button", class: "grant",
+      onclick: () => post(`/api/v1/meetings/${encodeURIComponent(id)}/floor`,
+        { action: "grant", endpoint: p.endpoint }).then(() => refreshMeeting(id)) },
+      t("grant")));
+  tr.append(act);
+  names[p.endpoint] = p.name || p.endpoint;
+  return tr;
+}
+
+async function refreshMeeting(id) {
+  const e = live.get(id);
+  if (!e) return;
+  let m;
+  try {
+    m = await getJSON(`/api/v1/meetings/${encodeURIComponent(id)}`);
+  } catch (err) {
+    return;
+  }
+  const n = e.el;
+  n.querySelector(".m-title").textContent = m.title || m.id;
+  n.querySelector(".m-state").replaceWith(Object.assign(badge(m.state),
+    { className: "badge m-state st-" + m.state }));
+  const names = {};
+  const tb = n.querySelector(".parts tbody");
+  tb.replaceChildren(...(m.participants || []).map(p => partRow(id, p, names)));
+  const f = m.floor || {};
+  n.querySelector(".f-mode").textContent = t("mode_" + f.mode);
+  n.querySelector(".f-holder").textContent = f.holder ? (names[f.holder] || f.holder) : t("nobody");
+  n.querySelector(".f-revoke").disabled = !f.holder;
+  const q = n.querySelector(".f-queue");
+  q.replaceChildren();
+  for (const ep of f.queue || []) {
+    const li = el("li", {}, (names[ep] || ep) + " ");
+    li.append(el("button", { type: "button", class: "grant",
+      onclick: () => post(`/api/v1/meetings/${encodeURIComponent(id)}/floor`,
+        { action: "grant", endpoint: ep }).then(() => refreshMeeting(id)) }, t("grant")));
+    q.append(li);
+  }
+  if (!(f.queue || []).length) q.append(el("li", { class: "muted" }, t("empty")));
+  const lay = m.layout || {};
+  for (const role of ["host", "branches"]) {
+    const sel = n.querySelector(".l-" + role);
+    if (lay[role] && ![...sel.options].some(o => o.value === lay[role]))
+      sel.append(el("option", { value: lay[role] }, lay[role]));
+    if (document.activeElement !== sel && lay[role]) sel.value = lay[role];
+  }
+}
+
+function onEvent(type, ev) {
+  let d = {};
+  try { d = JSON.parse(ev.data); } catch (e) { return; }
+  let text = t("ev_" + type) + ": " + (d.meeting || "");
+  if (d.name || d.endpoint) text += " · " + (d.name || d.endpoint);
+  if (type === "floor") text += " · " + (d.holder || t("nobody"));
+  if (type === "state") text += " · " + t("st_" + d.from) + " → " + t("st_" + d.to);
+  if (type === "incident") text += " · " + d.kind + " " + d.state +
+    (d.detail ? " (" + d.detail + ")" : "") +
+    (d.technician && d.technician.name ? " · " + d.technician.name + " " + (d.technician.phone || "") : "");
+  note(text, type === "incident" && d.state === "raised");
+  if (type === "state") loadMeetings();
+  else if (d.meeting && live.has(d.meeting)) refreshMeeting(d.meeting);
+}
+
+function connectEvents() {
+  if (!window.EventSource) {
+    setStatus("polling", "");
+    return;
+  }
+  const es = new EventSource("/api/v1/events");
+  es.onopen = () => setStatus("online", "ok");
+  es.onerror = () => setStatus(es.readyState === EventSource.CLOSED ? "polling" : "offline",
+    es.readyState === EventSource.CLOSED ? "" : "bad");
+  for (const type of ["join", "leave", "floor", "incident", "state"])
+    es.addEventListener(type, ev => onEvent(type, ev));
+}
+
+document.getElementById("tokenform").addEventListener("submit", ev => {
+  ev.preventDefault();
+  const v = document.getElementById("token").value.trim();
+  if (v) sessionStorage.setItem("mcud.token", v);
+  document.getElementById("token").value = "";
+  document.getElementById("token").placeholder = token() ? "••••••" : "";
+});
+document.getElementById("forget").addEventListener("click", () => {
+  sessionStorage.removeItem("mcud.token");
+  document.getElementById("token").placeholder = "";
+});
+document.getElementById("lang").addEventListener("click", () => {
+  lang = lang === "vi" ? "en" : "vi";
+  localStorage.setItem("mcud.lang", lang);
+  translate();
+});
+
+document.getElementById("token").placeholder = token() ? "••••••" : "";
+translate();
+loadMeetings();
+connectEvents();
+setInterval(loadMeetings, 5000);
+setInterval(() => { for (const id of live.keys()) refreshMeeting(id); }, 2000);
