@@ -20,7 +20,7 @@
 #include <string.h>
 
 #define MAX_ENTRIES 4096
-#define MAX_FILE (4u << 20)
+#define MAX_FILE    (4u << 20)
 
 struct mcu_overrides {
 	char *path;                /* NULL: memory only */
@@ -95,14 +95,12 @@ char *mcu_overrides_dump(const struct mcu_override *v, size_t n)
 	char *text;
 	for (size_t i = 0; arr && i < n; i++) {
 		if (json_array_append_new(
-			    arr, json_pack("{s:s,s:b,s:I,s:b,s:I,s:I}",
-			                   "meeting", v[i].id, "start",
-			                   v[i].start, "started_at",
-			                   (json_int_t)v[i].started_at, "stop",
-			                   v[i].stop, "stopped_at",
-			                   (json_int_t)v[i].stopped_at,
-			                   "extend_minutes",
-			                   (json_int_t)v[i].extend))) {
+		        arr, json_pack(
+		                 "{s:s,s:b,s:I,s:b,s:I,s:I}", "meeting",
+		                 v[i].id, "start", v[i].start, "started_at",
+		                 (json_int_t)v[i].started_at, "stop", v[i].stop,
+		                 "stopped_at", (json_int_t)v[i].stopped_at,
+		                 "extend_minutes", (json_int_t)v[i].extend))) {
 			json_decref(arr);
 			arr = NULL;
 		}
@@ -131,9 +129,8 @@ static bool parse_entry(const json_t *e, struct mcu_override *o)
 	if (!json_is_object(e) || !id || !*id || strlen(id) >= sizeof(o->id))
 		return false;
 	if ((start && !json_is_boolean(start)) ||
-	    (stop && !json_is_boolean(stop)) ||
-	    (sa && !json_is_integer(sa)) || (so && !json_is_integer(so)) ||
-	    (ext && !json_is_integer(ext)))
+	    (stop && !json_is_boolean(stop)) || (sa && !json_is_integer(sa)) ||
+	    (so && !json_is_integer(so)) || (ext && !json_is_integer(ext)))
 		return false;
 	if (json_integer_value(sa) < 0 || json_integer_value(so) < 0 ||
 	    json_integer_value(ext) < 0 ||
@@ -148,8 +145,8 @@ static bool parse_entry(const json_t *e, struct mcu_override *o)
 	return o->start || o->stop || o->extend;
 }
 
-int mcu_overrides_parse(const char *text, size_t len,
-                        struct mcu_override **vp, size_t *np)
+int mcu_overrides_parse(const char *text, size_t len, struct mcu_override **vp,
+                        size_t *np)
 {
 	json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
 	json_t *arr = json_object_get(doc, "overrides");
@@ -168,7 +165,8 @@ int mcu_overrides_parse(const char *text, size_t len,
 		json_decref(doc);
 		return ENOMEM;
 	}
-	json_array_foreach(arr, i, e) {
+	json_array_foreach(arr, i, e)
+	{
 		if (n == MAX_ENTRIES)
 			break;
 		if (!parse_entry(e, &v[n]))
@@ -239,7 +237,8 @@ static void save(struct mcu_overrides *o)
 	err = text ? mcu_adhoc_save(o->path, text, strlen(text)) : ENOMEM;
 	if (err)
 		mcu_log_warn("%s: %s: the operators' changes are not kept "
-		             "across a restart", o->path, strerror(err));
+		             "across a restart",
+		             o->path, strerror(err));
 	free(text);
 }
 
@@ -303,12 +302,13 @@ int mcu_overrides_load(struct mcu_overrides *o, const struct mcu_conf *conf,
 		long mi = mcu_conf_meeting_index(conf, v[i].id);
 		if (mi < 0) {
 			mcu_log_info("%s: meeting %s is no longer in the "
-			             "roster: its changes are dropped", o->path,
-			             v[i].id);
+			             "roster: its changes are dropped",
+			             o->path, v[i].id);
 			continue;
 		}
 		if (extended_end(&v[i], &conf->meetings[mi]) +
-		            MCU_OVERRIDES_KEEP_S <= now) {
+		        MCU_OVERRIDES_KEEP_S <=
+		    now) {
 			mcu_log_debug("%s: meeting %s ended long ago: dropped",
 			              o->path, v[i].id);
 			continue;
@@ -353,8 +353,7 @@ bool mcu_overrides_get(struct mcu_overrides *o, const char *id,
 }
 
 /* lock held: the entry of `id`, created when missing. */
-static struct mcu_override *find_or_add(struct mcu_overrides *o,
-                                        const char *id)
+static struct mcu_override *find_or_add(struct mcu_overrides *o, const char *id)
 {
 	struct mcu_override *f = find(o, id), *n;
 	if (f)

@@ -39,11 +39,11 @@ struct mcu_overrides;
 /* One meeting's changes (a copy; see mcu_overrides_get()). */
 struct mcu_override {
 	char id[128];
-	bool start;          /* started by an operator */
-	time_t started_at;   /* when (first start), with start */
-	bool stop;           /* stopped by an operator */
-	time_t stopped_at;   /* when, with stop */
-	unsigned extend;     /* minutes added to the end */
+	bool start;        /* started by an operator */
+	time_t started_at; /* when (first start), with start */
+	bool stop;         /* stopped by an operator */
+	time_t stopped_at; /* when, with stop */
+	unsigned extend;   /* minutes added to the end */
 };
 
 /* A meeting's times once the operators' changes are applied. */
@@ -131,7 +131,7 @@ char *mcu_overrides_dump(const struct mcu_override *v, size_t n);
  * Parse such a document: 0 with *vp (free() it) and *np set, or EINVAL.
  * Entries with a bad id or fields are skipped; at most 4096 are read.
  */
-int mcu_overrides_parse(const char *text, size_t len,
-                        struct mcu_override **vp, size_t *np);
+int mcu_overrides_parse(const char *text, size_t len, struct mcu_override **vp,
+                        size_t *np);
 
 #endif
