@@ -40,6 +40,16 @@ static int64_t mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* g is one of this tick's groups (a participant whose view could not be
+ * worked out keeps its last group pointer, which may since be freed). */
+static bool live_group(const struct mcu_room *room, const struct vgroup *g)
+{
+	for (const struct vgroup *o = room->groups; g && o; o = o->next)
+		if (o == g)
+			return o->used;
+	return false;
+}
+
 /* The group most branches are in this tick, or NULL. */
 static const struct vgroup *branch_group(const struct mcu_room *room)
 {
@@ -49,7 +59,8 @@ static const struct vgroup *branch_group(const struct mcu_room *room)
 	for (size_t i = 0; i < room->n_parts; i++) {
 		const struct vgroup *g = room->parts[i].group;
 		size_t n = 0;
-		if (room->parts[i].host || !g || g == best)
+		if (room->parts[i].host || !g || g == best ||
+		    !live_group(room, g))
 			continue;
 		for (size_t k = i; k < room->n_parts; k++)
 			n += !room->parts[k].host && room->parts[k].group == g;
@@ -71,9 +82,12 @@ void mcu_room_view_keep(struct mcu_room *room)
 		g[0] = room->parts[room->host_slot].group;
 	g[1] = branch_group(room);
 	for (int r = 0; r < 2; r++) {
-		bool same = g[r] && g[r] == room->view_group[r] &&
-		            g[r]->view_key == room->view_key[r];
-		if (!g[r] || !g[r]->used) {
+		bool same;
+		if (!live_group(room, g[r]))
+			g[r] = NULL;
+		same = g[r] && g[r] == room->view_group[r] &&
+		       g[r]->view_key == room->view_key[r];
+		if (!g[r]) {
 			drop[r] = true; /* nobody of that role sees anything */
 		} else if (g[r]->canvas) {
 			fresh[r] = av_frame_clone(g[r]->canvas);
@@ -81,6 +95,9 @@ void mcu_room_view_keep(struct mcu_room *room)
 		} else if (!same) {
 			drop[r] = true; /* another picture, held: wait for it */
 		}
+		/* only this thread writes view_canvas: reading it is safe */
+		if (drop[r] && !room->view_canvas[r])
+			drop[r] = false;
 		room->view_group[r] = g[r];
 		room->view_key[r] = g[r] ? g[r]->view_key : 0;
 	}

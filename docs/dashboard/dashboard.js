@@ -399,6 +399,9 @@ document.getElementById("lang").addEventListener("click", () => {
 document.getElementById("token").placeholder = token() ? "••••••" : "";
 translate();
 loadMeetings();
-connectEvents();
+/* The stream opens once the first lists and pictures are asked for: it
+ * never ends, and a headless browser taking a screenshot waits for the
+ * page's requests to finish. */
+setTimeout(connectEvents, 1500);
 setInterval(loadMeetings, 5000);
 setInterval(() => { for (const id of live.keys()) refreshMeeting(id); }, 2000);

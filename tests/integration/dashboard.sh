@@ -110,15 +110,20 @@ fi
 browser=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
 if [ -n "$browser" ]; then
 	timeout 60 "$browser" --headless=new --no-sandbox --disable-gpu \
-		--user-data-dir="$WORK/chrome" --virtual-time-budget=5000 \
+		--user-data-dir="$WORK/chrome" --virtual-time-budget=1200 \
 		--screenshot="$WORK/shot.png" --window-size=1280,900 "$A/" \
 		>"$WORK/chrome.log" 2>&1
-	colours=$(ffmpeg -v error -i "$WORK/shot.png" -vf scale=64:45 -f rawvideo \
-		-pix_fmt rgb24 - | python3 -c '
+	# colours in the page, and the share of the branches' picture (red)
+	read -r colours red < <(ffmpeg -v error -i "$WORK/shot.png" -vf scale=128:90 \
+		-f rawvideo -pix_fmt rgb24 - | python3 -c '
 import sys
 raw = sys.stdin.buffer.read()
-print(len(set(raw[i:i + 3] for i in range(0, len(raw), 3))))')
+px = [raw[i:i + 3] for i in range(0, len(raw) - 2, 3)]
+red = sum(1 for p in px if p[0] > 200 and p[1] < 60 and p[2] < 60)
+print(len(set(px)), round(red / max(1, len(px)), 3))')
+	[ -n "${DASHBOARD_SHOT:-}" ] && cp "$WORK/shot.png" "$DASHBOARD_SHOT"
 	check "headless screenshot is not blank (${colours:-0} colours)" test "${colours:-0}" -ge 8
+	check "the page shows the live branches picture (red ${red:-0})" ge "${red:-0}" 0.04
 else
 	echo "skip - chromium is not installed: no screenshot"
 fi
