@@ -66,7 +66,9 @@ const LAYOUTS = ["host", "host+floor", "speaker", "2x1", "1+5", "1+7", "1+12",
   "grid-2x2", "grid-3x3", "grid-4x4", "grid-5x5", "tour-2x2", "tour-3x3",
   "tour-4x4", "tour-5x5"];
 
-let lang = localStorage.getItem("mcud.lang") === "en" ? "en" : "vi";
+/* ?lang=en or ?lang=vi in the address wins over the last choice. */
+const urlLang = new URLSearchParams(location.search).get("lang");
+let lang = (urlLang || localStorage.getItem("mcud.lang")) === "en" ? "en" : "vi";
 const live = new Map(); /* meeting id -> {el, timer, urls} */
 let meetings = [];
 

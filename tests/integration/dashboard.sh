@@ -76,6 +76,19 @@ g=$(colour_of "$WORK/branches.jpg" 0 green)
 check "branches view shows the host's red ($r)" ge "$r" 0.5
 check "branches view does not show a branch ($g)" le "$g" 0.01
 
+# mcuctl view saves the same picture.
+MCUCTL=$BUILD/tools/mcuctl/mcuctl
+if [ -x "$MCUCTL" ]; then
+	"$MCUCTL" --api "127.0.0.1:$api" view t branches -o "$WORK/ctl.jpg" >"$WORK/ctl.txt" 2>&1
+	probe=$(ffprobe -v error -select_streams v:0 -show_entries stream=codec_name,width \
+		-of csv=p=0 "$WORK/ctl.jpg" 2>/dev/null)
+	check "mcuctl view t branches saves a JPEG ($probe)" test "$probe" = "mjpeg,640"
+	r=$(colour_of "$WORK/ctl.jpg" 0 red)
+	check "...of the host ($r)" ge "$r" 0.5
+else
+	echo "skip - mcuctl not built"
+fi
+
 # Many viewers at once: one encode serves them all (same bytes).
 burst=()
 for k in 1 2 3 4 5 6 7 8; do
@@ -124,6 +137,12 @@ print(len(set(px)), round(red / max(1, len(px)), 3))')
 	[ -n "${DASHBOARD_SHOT:-}" ] && cp "$WORK/shot.png" "$DASHBOARD_SHOT"
 	check "headless screenshot is not blank (${colours:-0} colours)" test "${colours:-0}" -ge 8
 	check "the page shows the live branches picture (red ${red:-0})" ge "${red:-0}" 0.04
+	# ?lang=en: the English page
+	timeout 60 "$browser" --headless=new --no-sandbox --disable-gpu \
+		--user-data-dir="$WORK/chrome" --virtual-time-budget=1200 \
+		--dump-dom "$A/?lang=en" >"$WORK/dom.html" 2>"$WORK/chrome2.log"
+	check "?lang=en shows the English page" grep -q "Today&#39;s and coming meetings\|Today's and coming meetings" "$WORK/dom.html"
+	check "...with the live meeting's participants" grep -q "Branches see" "$WORK/dom.html"
 else
 	echo "skip - chromium is not installed: no screenshot"
 fi
