@@ -17,6 +17,7 @@
 #include "mcu/engine.h"
 #include "mcu/logbook.h"
 #include "mcu/metrics.h"
+#include "mcu/overrides.h"
 #include "mcu/registers.h"
 #include "mcu/sipcalls.h"
 #include "mcu/watch.h"
@@ -39,13 +40,6 @@
 #include <unistd.h>
 
 #define WORKPOOL_CAPACITY 4096
-
-struct override {
-	char id[128];
-	bool start;      /* started early */
-	bool stop;       /* stopped by an operator */
-	unsigned extend; /* minutes added to the end */
-};
 
 /* An API thread's ad-hoc meeting or reload, handed to the control
    loop. */
@@ -85,10 +79,9 @@ struct mcu_daemon {
 	struct mcu_watch *watch;     /* join/leave/floor/incident events */
 
 	/* Operators' changes to the roster times (start early, stop,
-	 * extend), by meeting id; read by API threads too. */
-	pthread_mutex_t ovr_lock;
-	struct override *ovr; /* ovr_lock */
-	size_t n_ovr;         /* ovr_lock */
+	 * extend), by meeting id, kept in <run-dir>/overrides.json; read
+	 * by API threads too (its own lock). */
+	struct mcu_overrides *ovr;
 
 	int sig_fd;
 	int timer_fd;
@@ -194,6 +187,77 @@ static void describe_reload(const struct mcu_conf *old,
 	             added, removed);
 }
 
+static bool same_members(const struct mcu_conf *a,
+                         const struct mcu_conf_meeting *ma,
+                         const struct mcu_conf *b,
+                         const struct mcu_conf_meeting *mb)
+{
+	if (ma->n_branches != mb->n_branches ||
+	    strcmp(a->endpoints[ma->host_index].id,
+	           b->endpoints[mb->host_index].id))
+		return false;
+	for (size_t i = 0; i < ma->n_branches; i++)
+		if (strcmp(a->endpoints[ma->branches[i]].id,
+		           b->endpoints[mb->branches[i]].id))
+			return false;
+	return true;
+}
+
+/* Names of the slots in `slots` for a log line. */
+static void slot_names(struct mcu_room *room, const long *slots, size_t n,
+                       char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && i < MCU_ROOM_CHANGE_MAX; i++) {
+		int w = snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
+		                 mcu_room_slot_endpoint(room, slots[i]));
+		if (w < 0 || (size_t)w >= len - off)
+			break;
+		off += (size_t)w;
+	}
+}
+
+/* Running meetings whose branches changed take the change now: the room
+   adds and removes participants, the SIP side calls the new ones. */
+static void apply_live_changes(struct mcu_daemon *d, const struct mcu_conf *old,
+                               struct mcu_snapshot *neu)
+{
+	for (size_t i = 0; i < neu->conf->n_meetings; i++) {
+		const struct mcu_conf_meeting *m = &neu->conf->meetings[i];
+		long j = mcu_conf_meeting_index(old, m->id);
+		struct mcu_room_change ch;
+		char added[512], removed[512];
+		if (j < 0 || same_members(old, &old->meetings[j], neu->conf, m))
+			continue;
+		struct mcu_room *room = mcu_engine_acquire(d->engine, m->id);
+		if (!room)
+			continue;
+		int err = mcu_room_update(room, neu, i, &ch);
+		if (!err) {
+			slot_names(room, ch.added, ch.n_added, added,
+			           sizeof(added));
+			slot_names(room, ch.removed, ch.n_removed, removed,
+			           sizeof(removed));
+		}
+		mcu_engine_release(d->engine, room);
+		if (err == EBUSY) {
+			mcu_log_warn("meeting %s: its host changed: that applies "
+			             "at its next start", m->id);
+		} else if (err) {
+			mcu_log_error("meeting %s: the new branches cannot be "
+			              "applied while it runs: %s", m->id,
+			              strerror(err));
+		} else {
+			mcu_log_info("meeting %s (running): %zu branches added "
+			             "[%s], %zu removed [%s]", m->id, ch.n_added,
+			             added, ch.n_removed, removed);
+			if (d->calls)
+				mcu_sipcalls_room_updated(d->calls, m->id);
+		}
+	}
+}
+
 int mcu_daemon_reload(struct mcu_daemon *d)
 {
 	struct mcu_snapshot *neu = NULL, *old;
@@ -242,28 +306,10 @@ int mcu_daemon_reload(struct mcu_daemon *d)
 	struct mcu_snapshot *prev = d->snap;
 	d->snap = neu;
 	pthread_mutex_unlock(&d->snap_lock);
+	apply_live_changes(d, old->conf, neu);
 	mcu_snapshot_put(prev);
 	mcu_snapshot_put(old);
 	return 0;
-}
-
-/* ovr_lock held. */
-static struct override *find_override(struct mcu_daemon *d, const char *id,
-                                      bool create)
-{
-	for (size_t i = 0; i < d->n_ovr; i++)
-		if (!strcmp(d->ovr[i].id, id))
-			return &d->ovr[i];
-	if (!create)
-		return NULL;
-	struct override *n = realloc(d->ovr, (d->n_ovr + 1) * sizeof(*n));
-	if (!n)
-		return NULL;
-	d->ovr = n;
-	n = &d->ovr[d->n_ovr++];
-	memset(n, 0, sizeof(*n));
-	snprintf(n->id, sizeof(n->id), "%s", id);
-	return n;
 }
 
 /* A meeting's state: its roster times with the operators' changes. */
@@ -271,20 +317,15 @@ static enum mcu_meeting_state meeting_state(struct mcu_daemon *d,
                                             const struct mcu_conf_meeting *m,
                                             time_t now)
 {
-	struct override o;
-	memset(&o, 0, sizeof(o));
-	struct mcu_conf_meeting t = *m;
-	pthread_mutex_lock(&d->ovr_lock);
-	struct override *f = find_override(d, m->id, false);
-	if (f)
-		o = *f;
-	pthread_mutex_unlock(&d->ovr_lock);
-	t.end += (time_t)o.extend * 60;
-	if (o.stop)
-		return MCU_MEETING_ENDED;
-	if (o.start && now < t.end)
-		return MCU_MEETING_LIVE;
-	return mcu_timeline_state(&t, now);
+	struct mcu_override o;
+	bool has = mcu_overrides_get(d->ovr, m->id, &o);
+	return mcu_override_state(has ? &o : NULL, m, now);
+}
+
+static bool api_override(void *arg, const char *id, struct mcu_override *out)
+{
+	struct mcu_daemon *d = arg;
+	return mcu_overrides_get(d->ovr, id, out);
 }
 
 static enum mcu_meeting_state api_state(void *arg, const struct mcu_conf *conf,
@@ -300,32 +341,39 @@ static void wake(struct mcu_daemon *d)
 		mcu_log_debug("wake: %s", strerror(errno));
 }
 
-/* API: start early, stop, extend (any thread). */
+/* API: start early (or again after a stop), stop, extend (any thread);
+   mcu_api_roster_check() has judged the state. */
 static int api_meeting_ctl(void *arg, const struct mcu_api_action *a,
                            char *detail, size_t len)
 {
 	struct mcu_daemon *d = arg;
-	int status = 200;
-	pthread_mutex_lock(&d->ovr_lock);
-	struct override *o = find_override(d, a->meeting, true);
-	if (!o) {
-		status = 500;
-	} else if (a->verb == MCU_API_START) {
-		o->start = true;
-		o->stop = false;
-		snprintf(detail, len, "starting");
-	} else if (a->verb == MCU_API_STOP) {
-		o->stop = true;
-		snprintf(detail, len, "stopping");
-	} else {
-		o->extend += a->minutes;
-		snprintf(detail, len, "extended by %u minutes", a->minutes);
+	enum mcu_override_verb v = MCU_OVERRIDE_EXTEND;
+	int err;
+	if (a->verb == MCU_API_START)
+		v = MCU_OVERRIDE_START;
+	else if (a->verb == MCU_API_STOP)
+		v = MCU_OVERRIDE_STOP;
+	err = mcu_overrides_apply(d->ovr, a->meeting, v, a->minutes,
+	                          time(NULL));
+	if (err == ERANGE) {
+		snprintf(detail, len, "a meeting is extended by %u minutes at "
+		         "most", MCU_OVERRIDES_MAX_EXTEND);
+		return 409;
 	}
-	pthread_mutex_unlock(&d->ovr_lock);
+	if (err) {
+		snprintf(detail, len, "%s", strerror(err));
+		return err == EINVAL ? 400 : 500;
+	}
+	if (v == MCU_OVERRIDE_START)
+		snprintf(detail, len, "starting");
+	else if (v == MCU_OVERRIDE_STOP)
+		snprintf(detail, len, "stopping");
+	else
+		snprintf(detail, len, "extended by %u minutes", a->minutes);
 	mcu_log_info("operator: meeting %s: %s", a->meeting,
 	             mcu_api_verb_name(a->verb));
 	wake(d);
-	return status;
+	return 200;
 }
 
 static struct mcu_snapshot *api_snapshot(void *arg)
@@ -660,6 +708,7 @@ static int start_api(struct mcu_daemon *d)
 		.snapshot = api_snapshot,
 		.reload = api_reload,
 		.state = api_state,
+		.override = api_override,
 	};
 	struct mcu_api_live_opts lo = {
 		.engine = d->engine,
@@ -780,6 +829,29 @@ static void open_logbook(struct mcu_daemon *d)
 		             "previous run; closed with an incident", n);
 }
 
+/* The operators' changes of the last run, against the roster in force. */
+static int load_overrides(struct mcu_daemon *d)
+{
+	char *path = NULL;
+	size_t kept = 0;
+	int err;
+	if (asprintf(&path, "%s/overrides.json", d->run_dir) < 0)
+		return ENOMEM;
+	err = mcu_overrides_alloc(&d->ovr, path);
+	free(path);
+	if (err)
+		return err;
+	err = mcu_overrides_load(d->ovr, d->snap->conf, time(NULL), &kept);
+	if (err)
+		mcu_log_warn("%s/overrides.json: %s: the operators' changes of "
+		             "the last run are not loaded", d->run_dir,
+		             strerror(err));
+	else if (kept)
+		mcu_log_info("%zu meetings keep the operators' changes (start, "
+		             "stop, extend) of the last run", kept);
+	return 0;
+}
+
 int mcu_daemon_alloc(struct mcu_daemon **daemonp,
                      const struct mcu_daemon_opts *opts)
 {
@@ -793,7 +865,6 @@ int mcu_daemon_alloc(struct mcu_daemon **daemonp,
 		return ENOMEM;
 	d->sig_fd = d->timer_fd = d->wake_fd = -1;
 	pthread_mutex_init(&d->snap_lock, NULL);
-	pthread_mutex_init(&d->ovr_lock, NULL);
 	pthread_mutex_init(&d->create_lock, NULL);
 	pthread_cond_init(&d->create_done, NULL);
 	d->config_path = strdup(opts->config_path);
@@ -827,7 +898,9 @@ int mcu_daemon_alloc(struct mcu_daemon **daemonp,
 		              d->snap->conf->timezone);
 		goto out;
 	}
-	err = rebuild_states(d, NULL, d->snap->conf);
+	err = load_overrides(d);
+	if (!err)
+		err = rebuild_states(d, NULL, d->snap->conf);
 	if (!err)
 		err = make_run_dir(d->run_dir);
 	if (!err)
@@ -962,8 +1035,7 @@ struct mcu_daemon *mcu_daemon_free(struct mcu_daemon *d)
 	d->pool = mcu_workpool_free(d->pool);
 	d->logbook = mcu_logbook_close(d->logbook);
 	d->metrics = mcu_metrics_free(d->metrics);
-	free(d->ovr);
-	pthread_mutex_destroy(&d->ovr_lock);
+	d->ovr = mcu_overrides_free(d->ovr);
 	pthread_mutex_destroy(&d->create_lock);
 	pthread_cond_destroy(&d->create_done);
 	free(d->adhoc);

@@ -72,10 +72,16 @@ size_t mcu_room_slots(const struct mcu_room *room)
 
 long mcu_room_slot(const struct mcu_room *room, const char *endpoint)
 {
-	for (size_t i = 0; i < room->n_parts; i++)
-		if (!strcmp(room->parts[i].eid, endpoint))
-			return (long)i;
-	return -1;
+	/* A reload may change the slots: the lock is logically mutable. */
+	pthread_mutex_t *lock = (pthread_mutex_t *)&room->lock;
+	long slot = -1;
+	pthread_mutex_lock(lock);
+	for (size_t i = 0; i < room->n_parts && slot < 0; i++)
+		if (!room->parts[i].removed &&
+		    !strcmp(room->parts[i].eid, endpoint))
+			slot = (long)i;
+	pthread_mutex_unlock(lock);
+	return slot;
 }
 
 static bool valid_slot(const struct mcu_room *room, long slot)
@@ -168,7 +174,7 @@ int mcu_room_attach(struct mcu_room *room, long slot,
 	};
 	int err;
 
-	if (!valid_slot(room, slot))
+	if (!valid_slot(room, slot) || room->parts[slot].removed)
 		return EINVAL;
 	/* Replace first: a rebooted terminal calls again from the same
 	 * ports, which the old leg still holds. */
@@ -186,6 +192,127 @@ int mcu_room_attach(struct mcu_room *room, long slot,
 	if (old)
 		mcu_leg_free(old); /* a racing attach: nobody else saw it */
 	mcu_log_info("%s: %s connected", room->id, room->parts[slot].eid);
+	return 0;
+}
+
+static void init_part(struct mcu_room *room, size_t i, size_t endpoint);
+static void attach_static_leg(struct mcu_room *room, size_t i);
+
+/* Slot of `eid` among all slots, removed ones too (lock held). */
+static long find_slot(const struct mcu_room *room, const char *eid)
+{
+	for (size_t i = 0; i < room->n_parts; i++)
+		if (!strcmp(room->parts[i].eid, eid))
+			return (long)i;
+	return -1;
+}
+
+static bool in_meeting(const struct mcu_conf *conf,
+                       const struct mcu_conf_meeting *m, const char *eid)
+{
+	for (size_t b = 0; b < m->n_branches; b++)
+		if (!strcmp(conf->endpoints[m->branches[b]].id, eid))
+			return true;
+	return false;
+}
+
+int mcu_room_update(struct mcu_room *room, struct mcu_snapshot *snap,
+                    size_t meeting, struct mcu_room_change *ch)
+{
+	const struct mcu_conf *conf = snap->conf;
+	const struct mcu_conf_meeting *m = &conf->meetings[meeting];
+	struct mcu_leg **drop = NULL;
+	size_t n_drop = 0, first_new, need = 0;
+	struct mcu_snapshot **olds;
+
+	memset(ch, 0, sizeof(*ch));
+	if (meeting >= conf->n_meetings)
+		return EINVAL;
+	drop = calloc(room->cap, sizeof(*drop));
+	olds = realloc(room->old_snaps,
+	               (room->n_old_snaps + 1) * sizeof(*olds));
+	if (!drop || !olds) {
+		free(drop);
+		return ENOMEM;
+	}
+	room->old_snaps = olds;
+	pthread_mutex_lock(&room->lock);
+	if (strcmp(conf->endpoints[m->host_index].id,
+	           room->parts[room->host_slot].eid)) {
+		pthread_mutex_unlock(&room->lock);
+		free(drop);
+		return EBUSY; /* another host: at the next start */
+	}
+	for (size_t b = 0; b < m->n_branches; b++)
+		need += find_slot(room, conf->endpoints[m->branches[b]].id) < 0;
+	if (room->n_parts + need > room->cap) {
+		pthread_mutex_unlock(&room->lock);
+		free(drop);
+		return ENOSPC;
+	}
+	/* No tick runs from here until the unlock. */
+	wait_ticks(room);
+	for (size_t i = 1; i < room->n_parts; i++) {
+		struct part *p = &room->parts[i];
+		if (p->removed || in_meeting(conf, m, p->eid))
+			continue;
+		p->removed = true;
+		if (p->leg)
+			drop[n_drop++] = p->leg;
+		p->leg = NULL;
+		p->state = MCU_PART_DISCONNECTED;
+		mcu_floor_leave(room->floor, (long)i);
+		room->levels[i] = MCU_MIXER_SILENCE_DBOV;
+		if (ch->n_removed < MCU_ROOM_CHANGE_MAX)
+			ch->removed[ch->n_removed] = (long)i;
+		ch->n_removed++;
+	}
+	first_new = room->n_parts;
+	for (size_t b = 0; b < m->n_branches; b++) {
+		const char *eid = conf->endpoints[m->branches[b]].id;
+		long s = find_slot(room, eid);
+		if (s >= 0 && !room->parts[s].removed)
+			continue;
+		if (s >= 0) {
+			room->parts[s].removed = false;
+			room->parts[s].state = MCU_PART_DISCONNECTED;
+		} else {
+			s = (long)room->n_parts;
+			room->conf = conf; /* init_part reads names from it */
+			init_part(room, (size_t)s, m->branches[b]);
+			room->n_parts = room->n_parts + 1;
+		}
+		if (ch->n_added < MCU_ROOM_CHANGE_MAX)
+			ch->added[ch->n_added] = s;
+		ch->n_added++;
+	}
+	/* Every slot's names now come from the new roster; the old one
+	   stays alive with the room for anyone still reading it. */
+	for (size_t i = 0; i < room->n_parts; i++) {
+		struct part *p = &room->parts[i];
+		long e = mcu_conf_endpoint_index(conf, p->eid);
+		if (e < 0)
+			continue;
+		p->endpoint = (size_t)e;
+		p->eid = conf->endpoints[e].id;
+		p->name = conf->endpoints[e].name;
+	}
+	room->old_snaps[room->n_old_snaps++] = room->snap;
+	room->snap = mcu_snapshot_get(snap);
+	room->conf = conf;
+	room->m = m;
+	room->ids_dirty = true;
+	pthread_mutex_unlock(&room->lock);
+	for (size_t i = 0; i < n_drop; i++)
+		mcu_leg_free(drop[i]);
+	free(drop);
+	for (size_t i = first_new; i < room->n_parts; i++)
+		attach_static_leg(room, i);
+	for (size_t i = 0; i < ch->n_added && i < MCU_ROOM_CHANGE_MAX; i++)
+		if ((size_t)ch->added[i] < first_new &&
+		    conf->endpoints[room->parts[ch->added[i]].endpoint]
+		            .rtp.present)
+			attach_static_leg(room, (size_t)ch->added[i]);
 	return 0;
 }
 
@@ -331,9 +458,10 @@ void mcu_room_stats(struct mcu_room *room, struct mcu_room_stats *st)
 	if (room->atick)
 		mcu_tick_stats(room->env.ticker, room->atick, &at);
 	pthread_mutex_lock(&room->lock);
-	st->participants = room->n_parts;
-	for (size_t i = 0; i < room->n_parts; i++)
+	for (size_t i = 0; i < room->n_parts; i++) {
+		st->participants += !room->parts[i].removed;
 		st->connected += room->parts[i].leg != NULL;
+	}
 	st->encoders = room->stat_encoders;
 	st->views = room->stat_views;
 	st->decoders = room->stat_decoders;
@@ -390,10 +518,14 @@ bool mcu_room_part(struct mcu_room *room, long slot, struct mcu_room_part *out)
 		return false;
 	p = &room->parts[slot];
 	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&room->lock);
+	if (p->removed) {
+		pthread_mutex_unlock(&room->lock);
+		return false;
+	}
 	out->endpoint = p->eid;
 	out->name = p->name;
 	out->host = p->host;
-	pthread_mutex_lock(&room->lock);
 	out->state = p->state;
 	out->floor = mcu_floor_role(room->floor, slot);
 	out->muted_audio = p->mute_audio;
@@ -503,52 +635,66 @@ static void write_leg_sdp(const struct mcu_room *room,
 	fclose(f);
 }
 
+static void attach_static_leg(struct mcu_room *room, size_t i)
+{
+	const struct mcu_conf_endpoint *ep =
+		&room->conf->endpoints[room->parts[i].endpoint];
+	struct mcu_leg_params p;
+	if (!ep->rtp.present)
+		return;
+	if (static_params(ep, room->parts[i].id, &p)) {
+		mcu_log_warn("%s: %s: static leg has no usable media", room->id,
+		             ep->id);
+		return;
+	}
+	write_leg_sdp(room, ep, &p);
+	int err = mcu_room_attach(room, (long)i, &p);
+	if (err)
+		mcu_log_error("%s: %s: static leg failed: %s", room->id, ep->id,
+		              strerror(err));
+}
+
 static void attach_static_legs(struct mcu_room *room)
 {
-	for (size_t i = 0; i < room->n_parts; i++) {
-		const struct mcu_conf_endpoint *ep =
-			&room->conf->endpoints[room->parts[i].endpoint];
-		struct mcu_leg_params p;
-		if (!ep->rtp.present)
-			continue;
-		if (static_params(ep, room->parts[i].id, &p)) {
-			mcu_log_warn("%s: %s: static leg has no usable media",
-			             room->id, ep->id);
-			continue;
-		}
-		write_leg_sdp(room, ep, &p);
-		int err = mcu_room_attach(room, (long)i, &p);
-		if (err)
-			mcu_log_error("%s: %s: static leg failed: %s", room->id,
-			              ep->id, strerror(err));
-	}
+	for (size_t i = 0; i < room->n_parts; i++)
+		attach_static_leg(room, i);
 }
 
 /* ---- life --------------------------------------------------------- */
+
+/* Slots beyond the roster's for branches a reload adds while the meeting
+   runs; the per-slot arrays are never reallocated. */
+#define SPARE_SLOTS 64
+
+static void init_part(struct mcu_room *room, size_t i, size_t endpoint)
+{
+	struct part *p = &room->parts[i];
+	memset(p, 0, sizeof(*p));
+	p->endpoint = endpoint;
+	p->id = (uint32_t)i + 1; /* views name participants by slot */
+	p->eid = room->conf->endpoints[endpoint].id;
+	p->name = room->conf->endpoints[endpoint].name;
+	p->host = i == 0;
+	mcu_dtmf_keys_init(&p->keys, p->host);
+	room->levels[i] = MCU_MIXER_SILENCE_DBOV;
+}
 
 static int alloc_parts(struct mcu_room *room)
 {
 	const struct mcu_conf_meeting *m = room->m;
 	room->n_parts = 1 + m->n_branches;
-	room->parts = calloc(room->n_parts, sizeof(*room->parts));
-	room->levels = calloc(room->n_parts, sizeof(*room->levels));
-	room->voice = calloc(room->n_parts, sizeof(bool));
-	room->present = calloc(room->n_parts, sizeof(bool));
-	room->audible = calloc(room->n_parts, sizeof(bool));
-	room->vt_audio = calloc(room->n_parts, sizeof(*room->vt_audio));
+	room->cap = room->n_parts + SPARE_SLOTS;
+	room->parts = calloc(room->cap, sizeof(*room->parts));
+	room->levels = calloc(room->cap, sizeof(*room->levels));
+	room->voice = calloc(room->cap, sizeof(bool));
+	room->present = calloc(room->cap, sizeof(bool));
+	room->audible = calloc(room->cap, sizeof(bool));
+	room->vt_audio = calloc(room->cap, sizeof(*room->vt_audio));
 	if (!room->parts || !room->levels || !room->voice || !room->present ||
 	    !room->audible || !room->vt_audio)
 		return ENOMEM;
-	for (size_t i = 0; i < room->n_parts; i++) {
-		struct part *p = &room->parts[i];
-		p->endpoint = i == 0 ? m->host_index : m->branches[i - 1];
-		p->id = (uint32_t)i + 1; /* views name participants by slot */
-		p->eid = room->conf->endpoints[p->endpoint].id;
-		p->name = room->conf->endpoints[p->endpoint].name;
-		p->host = i == 0;
-		mcu_dtmf_keys_init(&p->keys, p->host);
-		room->levels[i] = MCU_MIXER_SILENCE_DBOV;
-	}
+	for (size_t i = 0; i < room->n_parts; i++)
+		init_part(room, i, i == 0 ? m->host_index : m->branches[i - 1]);
 	room->host_slot = 0;
 	return 0;
 }
@@ -594,10 +740,10 @@ int mcu_room_alloc(struct mcu_room **roomp, const struct mcu_room_env *env,
 	if (!err)
 		err = parse_layouts(room);
 	if (!err)
-		err = mcu_floor_alloc(&room->floor, room->m->floor,
-		                      room->n_parts, room->host_slot);
+		err = mcu_floor_alloc(&room->floor, room->m->floor, room->cap,
+		                      room->host_slot);
 	if (!err)
-		err = mcu_mixer_alloc(&room->mixer, room->n_parts);
+		err = mcu_mixer_alloc(&room->mixer, room->cap);
 	if (!err)
 		err = mcu_compose_alloc(&room->compose, NULL);
 	if (err)
@@ -648,6 +794,9 @@ struct mcu_room *mcu_room_free(struct mcu_room *room)
 	pthread_mutex_destroy(&room->lock);
 	mcu_log_info("%s: media stopped", room->id);
 	room->snap = mcu_snapshot_put(room->snap);
+	for (size_t i = 0; i < room->n_old_snaps; i++)
+		mcu_snapshot_put(room->old_snaps[i]);
+	free(room->old_snaps);
 	free(room);
 	return NULL;
 }

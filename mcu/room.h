@@ -103,6 +103,23 @@ int mcu_room_reattach(struct mcu_room *room, long slot,
                       const struct mcu_leg_params *params,
                       enum mcu_part_state state);
 
+/*
+ * A reload changed the roster: meeting `meeting` of `snap` is this room's
+ * meeting. Branches that left are taken out (their legs freed, hidden
+ * from views and lists); new ones get a slot (static RTP legs connect at
+ * once; SIP ones are called or admitted by the caller's side) and every
+ * name is taken from the new roster. The host cannot change while the
+ * meeting runs (EBUSY); at most 64 branches may be added over the room's
+ * life (ENOSPC). `ch` lists the slots added and removed.
+ */
+#define MCU_ROOM_CHANGE_MAX 64
+struct mcu_room_change {
+	long added[MCU_ROOM_CHANGE_MAX], removed[MCU_ROOM_CHANGE_MAX];
+	size_t n_added, n_removed;
+};
+int mcu_room_update(struct mcu_room *room, struct mcu_snapshot *snap,
+                    size_t meeting, struct mcu_room_change *ch);
+
 /* Disconnect slot `slot` (its leg is freed once no tick uses it). */
 void mcu_room_detach(struct mcu_room *room, long slot,
                      enum mcu_part_state state);

@@ -19,6 +19,9 @@
 
 struct vgroup;
 
+/* room_video.c: the views' source list from the slots (lock held). */
+void mcu_room_rebuild_ids(struct mcu_room *room);
+
 /* What the video tick copies of a slot under the lock. */
 struct vt_part {
 	struct mcu_leg *leg;
@@ -37,6 +40,7 @@ struct part {
 	const char *name;         /* roster name (tile label) */
 	bool host;
 	/* room->lock */
+	bool removed;             /* left the roster by a reload: hidden */
 	struct mcu_leg *leg;
 	enum mcu_part_state state;
 	bool mute_audio, mute_video;
@@ -81,8 +85,14 @@ struct mcu_room {
 	pthread_cond_t tick_done;   /* lock: a tick finished */
 	uint64_t vgen, agen;        /* lock: ticks finished */
 	bool vrunning, arunning;    /* lock */
-	struct part *parts;         /* structure fixed; fields marked above */
-	size_t n_parts;
+	struct part *parts;         /* room->cap slots; n_parts used; slots
+	                               are never moved; a reload (with no
+	                               tick running) appends or removes */
+	_Atomic size_t n_parts;
+	size_t cap;
+	struct mcu_snapshot **old_snaps; /* kept until the room ends: their
+	                                    strings may still be in use */
+	size_t n_old_snaps;
 	long host_slot;
 	struct mcu_floor *floor;    /* lock */
 	struct mcu_layout host_layout, branch_layout; /* lock */
@@ -95,7 +105,9 @@ struct mcu_room {
 	/* video tick only */
 	struct mcu_compose *compose;
 	struct vt_part *vt;      /* per slot, this tick */
-	uint32_t *ids;           /* slot + 1, roster order */
+	uint32_t *ids;           /* slot + 1, roster order, not removed */
+	size_t n_ids;
+	bool ids_dirty;          /* lock: a reload changed the slots */
 	struct vgroup *groups;
 	unsigned tour_page;
 	int64_t tour_changed_us;

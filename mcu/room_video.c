@@ -138,16 +138,32 @@ void mcu_room_video_free(struct mcu_room *room)
 	room->ids = NULL;
 }
 
+/* The sources views choose from: every slot not removed (lock held or
+   no reload running). */
+void mcu_room_rebuild_ids(struct mcu_room *room)
+{
+	size_t n = 0;
+	if (!room->ids)
+		return;
+	for (size_t i = 0; i < room->n_parts; i++)
+		if (!room->parts[i].removed)
+			room->ids[n++] = room->parts[i].id;
+	room->n_ids = n;
+	room->ids_dirty = false;
+}
+
 static int ensure_arrays(struct mcu_room *room)
 {
 	if (room->vt)
 		return 0;
-	room->vt = calloc(room->n_parts, sizeof(*room->vt));
-	room->ids = calloc(room->n_parts, sizeof(*room->ids));
+	/* Room for the slots a reload may add: never reallocated. */
+	room->vt = calloc(room->cap, sizeof(*room->vt));
+	room->ids = calloc(room->cap, sizeof(*room->ids));
 	if (!room->vt || !room->ids)
 		return ENOMEM;
-	for (size_t i = 0; i < room->n_parts; i++)
-		room->ids[i] = room->parts[i].id;
+	pthread_mutex_lock(&room->lock);
+	mcu_room_rebuild_ids(room);
+	pthread_mutex_unlock(&room->lock);
 	return 0;
 }
 
@@ -168,7 +184,7 @@ static void assign_groups(struct mcu_room *room, const struct tick_in *in)
 		struct mcu_view_input vi = {
 			.layout = p->host ? in->host_layout : in->branch_layout,
 			.sources = room->ids,
-			.nsources = room->n_parts,
+			.nsources = room->n_ids,
 			.viewer = p->id,
 			.host = room->parts[room->host_slot].id,
 			.floor = in->floor,
@@ -185,11 +201,15 @@ static void assign_groups(struct mcu_room *room, const struct tick_in *in)
 			continue;
 		}
 		lp = mcu_leg_params(vp->leg);
-		if (mcu_view_compute(&vi, &view))
+		/* No view or no group this tick: no group either, so that
+		   nothing keeps a pointer to a group that may be dropped. */
+		g = mcu_view_compute(&vi, &view)
+		            ? NULL
+		            : find_group(room, mcu_view_key(&view), lp);
+		if (!g) {
+			p->group = NULL;
 			continue;
-		g = find_group(room, mcu_view_key(&view), lp);
-		if (!g)
-			continue;
+		}
 		if (p->group != g)
 			/* A new stream for this leg: it needs an IDR. */
 			mcu_kfreq_request(g->kf, p->id, 0);
@@ -538,6 +558,8 @@ static void snapshot_in(struct mcu_room *room, struct tick_in *in,
 	long holder, speaker;
 	pthread_mutex_lock(&room->lock);
 	room->vrunning = true;
+	if (room->ids_dirty)
+		mcu_room_rebuild_ids(room);
 	for (size_t i = 0; i < room->n_parts; i++) {
 		room->vt[i].leg = room->parts[i].leg;
 		room->vt[i].state = room->parts[i].state;

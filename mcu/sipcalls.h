@@ -56,6 +56,11 @@ int mcu_sipcalls_set_sip(struct mcu_sipcalls *sc, struct mcu_sip *sip);
    meeting calls its endpoints. */
 void mcu_sipcalls_room_started(struct mcu_sipcalls *sc, const char *meeting);
 
+/* A reload changed a running meeting's branches (the room has them
+   already): calls of endpoints that left end; a dial-out meeting calls
+   the new ones. */
+void mcu_sipcalls_room_updated(struct mcu_sipcalls *sc, const char *meeting);
+
 /* A meeting's room stopped: stop dialling, hang up its calls. */
 void mcu_sipcalls_room_stopped(struct mcu_sipcalls *sc, const char *meeting);
 

@@ -617,6 +617,62 @@ void mcu_sipcalls_room_started(struct mcu_sipcalls *sc, const char *meeting)
 	mcu_snapshot_put(snap);
 }
 
+void mcu_sipcalls_room_updated(struct mcu_sipcalls *sc, const char *meeting)
+{
+	struct mcu_snapshot *snap = sc->o.snapshot(sc->o.arg);
+	long mi = mcu_conf_meeting_index(snap->conf, meeting);
+	const struct mcu_conf_meeting *m = mi >= 0 ? &snap->conf->meetings[mi]
+	                                           : NULL;
+	int64_t now = mcu_sipcalls_now_ms();
+	pthread_mutex_lock(&sc->lock);
+	/* Calls of endpoints no longer in the meeting end. */
+	for (size_t i = 0; m && i < sc->n; i++) {
+		struct active *a = &sc->calls[i];
+		long e = mcu_conf_endpoint_index(snap->conf, a->endpoint);
+		bool member = e >= 0 && (size_t)e == m->host_index;
+		for (size_t b = 0; e >= 0 && !member && b < m->n_branches; b++)
+			member = m->branches[b] == (size_t)e;
+		if (strcmp(a->meeting, meeting) || member)
+			continue;
+		mcu_log_info("%s: %s left the roster: call ended", meeting,
+		             a->endpoint);
+		a->attached = false;
+		drop_call(a);
+	}
+	/* A dial-out meeting calls its endpoints as the new roster has
+	   them: a fresh dialout where connected calls count as joined and
+	   ringing ones are placed again. */
+	struct outmeeting *om = mcu_sipcalls_outmeeting(sc, meeting);
+	struct mcu_dialout *d = NULL;
+	if (om && m && m->dial == MCU_DIAL_OUT &&
+	    mcu_dialout_alloc_meeting(&d, snap->conf, (size_t)mi, NULL) == 0) {
+		mcu_dialout_start(d, now);
+		for (size_t i = 0; i < sc->n; i++) {
+			struct active *a = &sc->calls[i];
+			if (strcmp(a->meeting, meeting) || a->reported)
+				continue;
+			long e = mcu_conf_endpoint_index(snap->conf,
+			                                 a->endpoint);
+			long ds = e >= 0 ? mcu_dialout_slot(d, (size_t)e) : -1;
+			uint32_t cancel = 0;
+			if (a->attached && ds >= 0) {
+				mcu_dialout_on_joined(d, (size_t)ds, now,
+				                      &cancel);
+				a->token = 0; /* its end is a drop of token 0 */
+			} else if (!a->attached) {
+				drop_call(a);
+			}
+		}
+		mcu_dialout_free(om->d);
+		mcu_snapshot_put(om->snap);
+		om->d = d;
+		om->snap = mcu_snapshot_get(snap);
+		mcu_sipcalls_kick(sc);
+	}
+	pthread_mutex_unlock(&sc->lock);
+	mcu_snapshot_put(snap);
+}
+
 void mcu_sipcalls_room_stopped(struct mcu_sipcalls *sc, const char *meeting)
 {
 	pthread_mutex_lock(&sc->lock);
