@@ -245,6 +245,11 @@ static void check_response(const char *r, size_t len, bool called)
 		CHECK(status == 200);
 		return;
 	}
+	/* The dashboard's files (GET /, /index.html, /dashboard.js|css). */
+	if (status == 200 && (strstr(r, "text/html; charset=utf-8") ||
+	                      strstr(r, "text/css; charset=utf-8") ||
+	                      strstr(r, "text/javascript; charset=utf-8")))
+		return;
 	/* MHD itself answers (HTML) a request line or header it cannot
 	   read or hold: bad syntax, URI or header too large, bad version */
 	if (!strstr(r, "application/json")) {
