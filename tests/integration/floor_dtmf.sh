@@ -4,7 +4,7 @@
 # grants with mcuctl: it holds the floor; *0 gives it back.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/media.sh"
-base=48500
+base=$(free_base 4)
 api=$(free_port)
 python3 "$TOOLS/mkroster.py" --base $base --legs h264/opus,h264/opus,h264/opus \
 	--floor chaired --api-port "$api" --sip-port "$(free_port)" >"$WORK/roster.yaml"

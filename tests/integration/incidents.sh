@@ -15,9 +15,9 @@
 # and the logbook holds the attendances and both incidents, cleared.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/media.sh"
-base=46000
-relay=46800
-ctl=46810
+base=$(free_base 3)
+relay=$((base - 50)) # free_base keeps base-50..-47 free for a relay
+ctl=$(free_port)
 api=$(free_port)
 # The interpreter itself: a version-manager shim costs seconds a call.
 PY=$(python3 -c 'import sys; print(sys.executable)')

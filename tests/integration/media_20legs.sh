@@ -7,7 +7,7 @@
 # cost almost nothing.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/media.sh"
-base=47000
+base=$(free_base 20)
 n=20
 legs=$(python3 -c "print(','.join(['h264/opus'] * $n))")
 python3 "$TOOLS/mkroster.py" --base $base --legs "$legs" --host-layout tour-4x4 \

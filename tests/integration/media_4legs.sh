@@ -6,7 +6,7 @@
 # and not its own. Open floor: everyone is audible.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/media.sh"
-base=43000
+base=$(free_base 4)
 python3 "$TOOLS/mkroster.py" --base $base --legs h264/opus,h264/opus,h264/opus,h264/opus >"$WORK/roster.yaml"
 check "mcud starts the meeting" start_mcud "$WORK/roster.yaml"
 for i in 0 1 2 3; do send_leg $i $base h264 opus 14; done

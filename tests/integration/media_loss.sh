@@ -6,8 +6,8 @@
 # asking for the lost packets (NACK) and a key frame (PLI) for that source.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/media.sh"
-base=45000
-relay=45800
+base=$(free_base 4)
+relay=$((base - 50)) # free_base keeps base-50..-47 free for a relay
 python3 "$TOOLS/mkroster.py" --base $base --legs h264/opus,h264/opus,h264/opus,h264/opus \
 	--api-port "$(free_port)" >"$WORK/roster.yaml"
 api=$(sed -nE 's/.*listen: "127.0.0.1:([0-9]+)".*/\1/p' "$WORK/roster.yaml")

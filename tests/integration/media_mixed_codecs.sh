@@ -3,7 +3,7 @@
 # video; Opus, G.722, PCMU and PCMA audio.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/media.sh"
-base=44000
+base=$(free_base 4)
 legs=(${LEGS:-h264/opus vp8/g722 h264/pcmu vp8/pcma})
 python3 "$TOOLS/mkroster.py" --base $base --legs "$(IFS=,; echo "${legs[*]}")" >"$WORK/roster.yaml"
 check "mcud starts the meeting" start_mcud "$WORK/roster.yaml"

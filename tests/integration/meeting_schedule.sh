@@ -7,7 +7,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/media.sh"
 . "$(dirname "$0")/../lib/sip.sh"
-base=49900
+base=$(free_base 1)
 sip=$(free_port)
 api=$(free_port)
 p1=$(free_port)

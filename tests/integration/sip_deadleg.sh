@@ -7,7 +7,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/media.sh"
 . "$(dirname "$0")/../lib/baresip.sh"
-base=49600
+base=$(free_base 1)
 read -r sip api ctrl ua <<<"$(bs_ports 4)"
 python3 "$TOOLS/mkroster.py" --base $base --legs h264/opus --sip-branches 1 \
 	--sip-ports "$ua" --dial out --sip-port "$sip" --api-port "$api" \

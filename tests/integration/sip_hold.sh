@@ -6,7 +6,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/media.sh"
 . "$(dirname "$0")/../lib/sip.sh"
-base=49400
+base=$(free_base 1)
 sip=$(free_port)
 api=$(free_port)
 python3 "$TOOLS/mkroster.py" --base $base --legs h264/opus --sip-branches 1 \

@@ -2,37 +2,6 @@
 # one stream with a chosen loudness, receivers of audio alone, tone
 # analysis of several frequencies in one pass, the live floor from the API.
 
-# free_base NLEGS: a base port for mkroster.py --base whose leg ports
-# (base+10*i.. and base+500+10*i.., four each) and base-50..base-47 (for
-# a relay) are free now, chosen at random below the kernel's ephemeral
-# range (32768-), so that neither the peers' own sockets nor a second run
-# of the same test (two build trees run make test at once) take them.
-free_base() {
-	python3 - "$1" <<'PY'
-import random, socket, sys
-n = int(sys.argv[1])
-def free(p):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        s.bind(("127.0.0.1", p))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-for _ in range(200):
-    b = random.randrange(20000, 31000, 10)
-    ports = [b - 50 + k for k in range(4)]
-    ports += [b + off + 10 * i + k for off in (0, 500)
-              for i in range(n) for k in range(4)]
-    if all(free(p) for p in ports):
-        print(b)
-        break
-else:
-    sys.exit("no free base")
-PY
-}
-
 # send_audio I BASE SECS [AMP]: Opus tone TONES[I] at amplitude AMP (full
 # scale 1.0; default 0.125, the level of send_leg's sine) to leg I's audio
 # port, from now on.

@@ -5,6 +5,38 @@ TOOLS=$SRC/tests/tools
 COLOURS=(red green blue magenta cyan orange purple gray)
 TONES=(300 500 700 900 1100 1300 1500 1700)
 
+# free_base NLEGS: a base port for mkroster.py --base whose leg ports
+# (base+10*i.. and base+500+10*i.., four each), base-50..base-47 (for a
+# relay) and base+900/901 (mkroster's default SIP and API) are free now, chosen at random below the kernel's ephemeral
+# range (32768-), so that neither the peers' own sockets nor a second run
+# of the same test (two build trees run make test at once) take them.
+free_base() {
+	python3 - "$1" <<'PY'
+import random, socket, sys
+n = int(sys.argv[1])
+def free(p):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind(("127.0.0.1", p))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+for _ in range(200):
+    b = random.randrange(20000, 31000, 10)
+    ports = [b - 50 + k for k in range(4)]
+    ports += [b + off + 10 * i + k for off in (0, 500)
+              for i in range(n) for k in range(4)]
+    ports += [b + 900, b + 901]  # mkroster's default SIP and API ports
+    if all(free(p) for p in ports):
+        print(b)
+        break
+else:
+    sys.exit("no free base")
+PY
+}
+
 # start_mcud ROSTER [PATTERN]: runs mcud on ROSTER with run dir
 # $WORK/run; waits for PATTERN in its log (default: a meeting's media
 # started).

@@ -92,6 +92,9 @@ def main():
         f'  api: {{listen: "127.0.0.1:{api}"'
         + (f', token_file: "{a.token_file}"' if a.token_file else "") + "}",
         f"  media: {{fps: {a.fps}, x264_preset: {a.preset}}}",
+        # SIP legs' ports away from the static legs' bases (tests pick
+        # those in 20000-31000: tests/lib/media.sh free_base).
+        "  rtp: {ports: 40000-49999}",
     ]
     # Each test its own logbook (tests/lib/common.sh exports WORK), not
     # the system's.
