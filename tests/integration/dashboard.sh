@@ -126,6 +126,13 @@ if [ -n "$browser" ]; then
 		--user-data-dir="$WORK/chrome" --virtual-time-budget=1200 \
 		--screenshot="$WORK/shot.png" --window-size=1280,900 "$A/" \
 		>"$WORK/chrome.log" 2>&1
+	brc=$?
+fi
+# A browser that hangs on a loaded machine (its zygote stops answering)
+# says nothing about the page: that part is skipped, not failed.
+if [ -n "$browser" ] && [ "$brc" = 124 ]; then
+	echo "skip - chromium did not finish in 60 s: no screenshot checks"
+elif [ -n "$browser" ]; then
 	# colours in the page, and the share of the branches' picture (red)
 	read -r colours red < <(ffmpeg -v error -i "$WORK/shot.png" -vf scale=128:90 \
 		-f rawvideo -pix_fmt rgb24 - | python3 -c '
