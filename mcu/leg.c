@@ -175,19 +175,7 @@ static void addr_with_port(struct sockaddr_storage *dst,
                            const struct sockaddr_storage *src, uint16_t port)
 {
 	*dst = *src;
-	if (dst->ss_family == AF_INET)
-		((struct sockaddr_in *)dst)->sin_port = htons(port);
-	else if (dst->ss_family == AF_INET6)
-		((struct sockaddr_in6 *)dst)->sin6_port = htons(port);
-}
-
-static uint16_t addr_port(const struct sockaddr_storage *a)
-{
-	if (a->ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)a)->sin_port);
-	if (a->ss_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)a)->sin6_port);
-	return 0;
+	mcu_netio_addr_set_port(dst, port);
 }
 
 static socklen_t addr_len(const struct sockaddr_storage *a)
@@ -534,7 +522,7 @@ static int bind_stream(struct mcu_leg *leg, struct rx_stream *rx,
                        const struct sockaddr_storage *remote)
 {
 	int rtp_fd = -1, rtcp_fd = -1, err;
-	uint16_t port = addr_port(local);
+	uint16_t port = mcu_netio_addr_port(local);
 	socklen_t llen = addr_len(local);
 
 	if (port) {
@@ -571,7 +559,7 @@ static int bind_stream(struct mcu_leg *leg, struct rx_stream *rx,
 		rx->remote_rtcp = *remote;
 	else
 		addr_with_port(&rx->remote_rtcp, remote,
-		               (uint16_t)(addr_port(remote) + 1));
+		               (uint16_t)(mcu_netio_addr_port(remote) + 1));
 	tx->fd = rtp_fd;
 	tx->rtcp_fd = rtcp_fd >= 0 ? rtcp_fd : rtp_fd;
 

@@ -14,6 +14,7 @@
 #include "conf/log.h"
 #include "mcu/admission.h"
 #include "mcu/sipcalls_internal.h"
+#include "transport/netio.h"
 #include "transport/sdp.h"
 
 #include <arpa/inet.h>
@@ -92,60 +93,26 @@ void mcu_sipcalls_release_ports(struct reserved *r)
 int mcu_sipcalls_local_addr(const char *remote, char *out, size_t size)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	int family = strchr(remote, ':') ? AF_INET6 : AF_INET;
-	int fd = socket(family, SOCK_DGRAM, 0);
-	int err = 0;
-	memset(&ss, 0, sizeof(ss));
+	socklen_t len;
+	int err = mcu_netio_addr(remote, 9, &ss, &len);
+	int fd = err ? -1 : socket(ss.ss_family, SOCK_DGRAM, 0);
+	if (err)
+		return err;
 	if (fd < 0)
 		return errno;
-	if (family == AF_INET) {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-		a->sin_family = AF_INET;
-		a->sin_port = htons(9);
-		if (inet_pton(AF_INET, remote, &a->sin_addr) != 1)
-			err = EINVAL;
-		len = sizeof(*a);
-	} else {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(9);
-		if (inet_pton(AF_INET6, remote, &a->sin6_addr) != 1)
-			err = EINVAL;
-		len = sizeof(*a);
-	}
-	if (!err && connect(fd, (struct sockaddr *)&ss, len) != 0)
+	if (connect(fd, (struct sockaddr *)&ss, len) != 0)
 		err = errno;
 	len = sizeof(ss);
 	if (!err && getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
 		err = errno;
-	if (!err && !inet_ntop(family,
-	                       family == AF_INET
+	if (!err && !inet_ntop(ss.ss_family,
+	                       ss.ss_family == AF_INET
 	                               ? (void *)&((struct sockaddr_in *)&ss)->sin_addr
 	                               : (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr,
 	                       out, (socklen_t)size))
 		err = errno;
 	close(fd);
 	return err;
-}
-
-static int to_sockaddr(const char *addr, uint16_t port,
-                       struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-	if (inet_pton(AF_INET, addr, &a4->sin_addr) == 1) {
-		a4->sin_family = AF_INET;
-		a4->sin_port = htons(port);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, addr, &a6->sin6_addr) == 1) {
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons(port);
-		return 0;
-	}
-	return EINVAL;
 }
 
 void mcu_sipcalls_caps(const struct mcu_conf_endpoint *ep,
@@ -157,23 +124,6 @@ void mcu_sipcalls_caps(const struct mcu_conf_endpoint *ep,
 	/* b=AS: what the roster allows this endpoint. */
 	if (ep->bandwidth_kbps)
 		caps->bitrate_kbps = ep->bandwidth_kbps;
-}
-
-static void addr_set_port(struct sockaddr_storage *a, uint16_t port)
-{
-	if (a->ss_family == AF_INET)
-		((struct sockaddr_in *)a)->sin_port = htons(port);
-	else if (a->ss_family == AF_INET6)
-		((struct sockaddr_in6 *)a)->sin6_port = htons(port);
-}
-
-static uint16_t addr_get_port(const struct sockaddr_storage *a)
-{
-	if (a->ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)a)->sin_port);
-	if (a->ss_family == AF_INET6)
-		return ntohs(((const struct sockaddr_in6 *)a)->sin6_port);
-	return 0;
 }
 
 static bool acodec_of(enum mcu_sdp_codec c, enum mcu_acodec *out)
@@ -235,9 +185,9 @@ int mcu_sipcalls_leg_params(const struct mcu_conf *conf,
 	if (neg->video.active && neg->video.port &&
 	    (neg->video.codec == MCU_SDP_H264 ||
 	     neg->video.codec == MCU_SDP_VP8) &&
-	    to_sockaddr(neg->video.addr, neg->video.port, &p->remote_video) ==
+	    mcu_netio_addr(neg->video.addr, neg->video.port, &p->remote_video, NULL) ==
 	            0 &&
-	    to_sockaddr(local, vport, &p->local_video) == 0) {
+	    mcu_netio_addr(local, vport, &p->local_video, NULL) == 0) {
 		p->has_video = true;
 		p->vcodec = neg->video.codec == MCU_SDP_VP8 ? MCU_VCODEC_VP8
 		                                            : MCU_VCODEC_H264;
@@ -256,9 +206,9 @@ int mcu_sipcalls_leg_params(const struct mcu_conf *conf,
 	}
 	if (neg->audio.active && neg->audio.port &&
 	    acodec_of(neg->audio.codec, &p->acodec) &&
-	    to_sockaddr(neg->audio.addr, neg->audio.port, &p->remote_audio) ==
+	    mcu_netio_addr(neg->audio.addr, neg->audio.port, &p->remote_audio, NULL) ==
 	            0 &&
-	    to_sockaddr(local, aport, &p->local_audio) == 0) {
+	    mcu_netio_addr(local, aport, &p->local_audio, NULL) == 0) {
 		p->has_audio = true;
 		p->audio_pt = (uint8_t)neg->audio.pt;
 		p->dtmf_pt = neg->audio.te_pt >= 0 ? (uint8_t)neg->audio.te_pt
@@ -330,9 +280,8 @@ struct active *mcu_sipcalls_add(struct mcu_sipcalls *sc,
 	return a;
 }
 
-/* The table entry of `call` (lock held), or NULL. */
-static struct active *find(struct mcu_sipcalls *sc,
-                           const struct mcu_sip_call *call)
+struct active *mcu_sipcalls_find(struct mcu_sipcalls *sc,
+                                 const struct mcu_sip_call *call)
 {
 	for (size_t i = 0; i < sc->n; i++)
 		if (sc->calls[i].call == call)
@@ -445,8 +394,8 @@ static void join(struct mcu_sipcalls *sc, struct mcu_sip_call *call,
 		snprintf(a->local, sizeof(a->local), "%s", local);
 		a->leg = p;
 		a->leg.label = NULL;
-		addr_set_port(&a->leg.local_video, vport);
-		addr_set_port(&a->leg.local_audio, aport);
+		mcu_netio_addr_set_port(&a->leg.local_video, vport);
+		mcu_netio_addr_set_port(&a->leg.local_audio, aport);
 		loc.sess_id = a->sess_id;
 		loc.sess_version = a->sess_ver;
 		mcu_sipcalls_out_joined(sc, a);
@@ -535,7 +484,7 @@ static void on_event(struct mcu_sip_call *call, const struct mcu_sip_event *ev,
 	}
 	if (ev->type == MCU_SIP_EV_PING) {
 		pthread_mutex_lock(&sc->lock);
-		e = find(sc, call);
+		e = mcu_sipcalls_find(sc, call);
 		if (e && ev->status >= 200 && ev->status < 300)
 			e->ping_us = 0; /* alive, if silent */
 		else if (e)
@@ -551,7 +500,7 @@ static void on_event(struct mcu_sip_call *call, const struct mcu_sip_event *ev,
 	enum mcu_part_state st = MCU_PART_DISCONNECTED;
 	bool reported = false;
 	pthread_mutex_lock(&sc->lock);
-	e = find(sc, call);
+	e = mcu_sipcalls_find(sc, call);
 	if (e) {
 		a = *e;
 		reported = a.reported;
@@ -596,7 +545,7 @@ static void on_reinvite(struct mcu_sip_call *call, const char *sdp,
 	int err;
 
 	pthread_mutex_lock(&sc->lock);
-	e = find(sc, call);
+	e = mcu_sipcalls_find(sc, call);
 	if (e && e->attached)
 		a = *e;
 	pthread_mutex_unlock(&sc->lock);
@@ -620,9 +569,9 @@ static void on_reinvite(struct mcu_sip_call *call, const char *sdp,
 		goto out;
 	}
 	const struct mcu_conf_endpoint *ep = &snap->conf->endpoints[epi];
-	uint16_t vport = a.leg.has_video ? addr_get_port(&a.leg.local_video)
+	uint16_t vport = a.leg.has_video ? mcu_netio_addr_port(&a.leg.local_video)
 	                                 : 0;
-	uint16_t aport = a.leg.has_audio ? addr_get_port(&a.leg.local_audio)
+	uint16_t aport = a.leg.has_audio ? mcu_netio_addr_port(&a.leg.local_audio)
 	                                 : 0;
 	mcu_sipcalls_caps(ep, &caps);
 	/* Probe first: streams the old leg had keep their ports. */
@@ -656,13 +605,13 @@ static void on_reinvite(struct mcu_sip_call *call, const char *sdp,
 			                     NULL);
 			goto out;
 		}
-		addr_set_port(&p.local_video, vport);
-		addr_set_port(&p.local_audio, aport);
+		mcu_netio_addr_set_port(&p.local_video, vport);
+		mcu_netio_addr_set_port(&p.local_audio, aport);
 		mcu_log_info("%s: %s re-INVITE: %s", a.meeting, a.endpoint,
 		             p.hold ? "on hold" : "media updated");
 	}
 	pthread_mutex_lock(&sc->lock);
-	e = find(sc, call);
+	e = mcu_sipcalls_find(sc, call);
 	if (e) {
 		e->leg = p;
 		e->leg.label = NULL;
@@ -692,7 +641,7 @@ static void on_dtmf(struct mcu_sip_call *call, char digit,
 	struct active *e;
 	(void)duration_ms;
 	pthread_mutex_lock(&sc->lock);
-	e = find(sc, call);
+	e = mcu_sipcalls_find(sc, call);
 	if (e && e->attached)
 		a = *e;
 	pthread_mutex_unlock(&sc->lock);

@@ -74,6 +74,9 @@ int mcu_sipcalls_leg_params(const struct mcu_conf *conf,
                             const struct mcu_sdp_neg *neg, const char *local,
                             uint16_t vport, uint16_t aport,
                             struct mcu_leg_params *p);
+/* The table entry of `call` (lock held), or NULL. */
+struct active *mcu_sipcalls_find(struct mcu_sipcalls *sc,
+                                 const struct mcu_sip_call *call);
 /* Add a call to the table (lock held); NULL on ENOMEM. */
 struct active *mcu_sipcalls_add(struct mcu_sipcalls *sc,
                                 struct mcu_sip_call *call,

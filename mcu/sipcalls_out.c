@@ -11,9 +11,7 @@
 #include "mcu/sipcalls_internal.h"
 #include "transport/netio.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -191,18 +189,8 @@ static int reserve(const struct mcu_conf *conf, const char *local,
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	memset(&ss, 0, sizeof(ss));
-	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
-	if (inet_pton(AF_INET, local, &a4->sin_addr) == 1) {
-		a4->sin_family = AF_INET;
-		len = sizeof(*a4);
-	} else if (inet_pton(AF_INET6, local, &a6->sin6_addr) == 1) {
-		a6->sin6_family = AF_INET6;
-		len = sizeof(*a6);
-	} else {
+	if (mcu_netio_addr(local, 0, &ss, &len))
 		return EINVAL;
-	}
 	int err = mcu_netio_bind_pair(&r->fd[0], &r->fd[1],
 	                              (struct sockaddr *)&ss, len,
 	                              conf->rtp_port_min, conf->rtp_port_max,
@@ -330,9 +318,7 @@ void mcu_sipcalls_out_answered(struct mcu_sipcalls *sc,
 	int err = 0;
 
 	pthread_mutex_lock(&sc->lock);
-	for (size_t i = 0; i < sc->n && !e; i++)
-		if (sc->calls[i].call == call)
-			e = &sc->calls[i];
+	e = mcu_sipcalls_find(sc, call);
 	if (e) {
 		a = *e;
 		/* The leg binds these ports itself now. */
@@ -373,10 +359,7 @@ void mcu_sipcalls_out_answered(struct mcu_sipcalls *sc,
 		goto fail;
 	}
 	pthread_mutex_lock(&sc->lock);
-	e = NULL;
-	for (size_t i = 0; i < sc->n && !e; i++)
-		if (sc->calls[i].call == call)
-			e = &sc->calls[i];
+	e = mcu_sipcalls_find(sc, call);
 	if (e) {
 		e->attached = true;
 		e->slot = slot;
@@ -398,10 +381,7 @@ fail:
 	mcu_log_warn("%s: %s answered, but %s: hanging up", a.meeting,
 	             a.endpoint, why);
 	pthread_mutex_lock(&sc->lock);
-	e = NULL;
-	for (size_t i = 0; i < sc->n && !e; i++)
-		if (sc->calls[i].call == call)
-			e = &sc->calls[i];
+	e = mcu_sipcalls_find(sc, call);
 	if (e)
 		mcu_sipcalls_out_ended(sc, e, false, 488, why);
 	pthread_mutex_unlock(&sc->lock);
@@ -434,10 +414,7 @@ static void check_leg(struct mcu_sipcalls *sc, const struct watch *w)
 	enum mcu_part_state st = MCU_PART_DISCONNECTED;
 
 	pthread_mutex_lock(&sc->lock);
-	struct active *a = NULL;
-	for (size_t i = 0; i < sc->n && !a; i++)
-		if (sc->calls[i].call == w->call)
-			a = &sc->calls[i];
+	struct active *a = mcu_sipcalls_find(sc, w->call);
 	/* Only a leg whose media flowed and stopped is suspect: a
 	   participant on hold, or one that never sent, is left to the
 	   session timer. */

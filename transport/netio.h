@@ -103,6 +103,14 @@ int mcu_netio_set_remote(struct mcu_netio_sock *s, const struct sockaddr *addr,
 void mcu_netio_sock_stats(const struct mcu_netio_sock *s,
                           struct mcu_netio_sock_stats *st);
 
+/* A numeric IPv4 or IPv6 address and a port as a socket address (*len
+ * its length, may be NULL). 0 or EINVAL. */
+int mcu_netio_addr(const char *host, uint16_t port,
+                   struct sockaddr_storage *ss, socklen_t *len);
+/* The port of an IPv4/IPv6 address (0 for others), and setting it. */
+uint16_t mcu_netio_addr_port(const struct sockaddr_storage *ss);
+void mcu_netio_addr_set_port(struct sockaddr_storage *ss, uint16_t port);
+
 /* Send one datagram; returns 0 or an errno (EAGAIN: socket buffer full,
  * the packet is dropped). */
 int mcu_netio_sendto(int fd, const void *buf, size_t len,

@@ -21,12 +21,6 @@ MCUCTL=("$BUILD/tools/mcuctl/mcuctl" --api "127.0.0.1:$api" --token-file "$WORK/
 URL="http://127.0.0.1:$api/api/v1/meetings"
 cd "$WORK" || exit 1
 
-# meeting_state ID: its state in GET /api/v1/meetings.
-meeting_state() {
-	curl -sf "$URL" | python3 -c "import json,sys
-print({m['id']: m['state'] for m in json.load(sys.stdin)}.get('$1', 'absent'))"
-}
-
 uas sip1 "$p1" uas_answer.xml; s1=$UAS
 uas sip2 "$p2" uas_answer.xml; s2=$UAS
 check "mcud starts with a roster without meetings" start_mcud "$WORK/roster.yaml" "media workers"

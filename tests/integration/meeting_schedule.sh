@@ -24,11 +24,6 @@ python3 "$TOOLS/mkroster.py" --base $base --legs h264/opus --sip-branches 1 \
 	--sip-port "$sip" --api-port "$api" >"$WORK/roster.yaml"
 cd "$WORK" || exit 1
 
-meeting_state() {
-	curl -sf "http://127.0.0.1:$api/api/v1/meetings" | python3 -c "import json,sys
-print({m['id']: m['state'] for m in json.load(sys.stdin)}.get('$1', 'absent'))"
-}
-
 uas sip1 "$p1" uas_answer.xml 200; s1=$UAS
 check "mcud starts" start_mcud "$WORK/roster.yaml" "media workers"
 check "meeting t is scheduled before its start ($start_minute)" \

@@ -64,3 +64,10 @@ wait_part() {
 	done
 	return 1
 }
+
+# meeting_state ID: the meeting's state in GET /api/v1/meetings ("absent"
+# when there is no such meeting).
+meeting_state() {
+	curl -sf "http://127.0.0.1:$api/api/v1/meetings" | python3 -c "import json,sys
+print({m['id']: m['state'] for m in json.load(sys.stdin)}.get('$1', 'absent'))"
+}

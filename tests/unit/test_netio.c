@@ -68,6 +68,28 @@ static bool wait_for(unsigned *counter, unsigned want)
 	return false;
 }
 
+/* Numeric IPv4/IPv6 addresses with a port, and nothing else. */
+static void numeric_addresses(void **state)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = 0;
+	(void)state;
+	assert_int_equal(mcu_netio_addr("127.0.0.1", 5060, &ss, &len), 0);
+	assert_int_equal(ss.ss_family, AF_INET);
+	assert_int_equal(len, sizeof(struct sockaddr_in));
+	assert_int_equal(mcu_netio_addr_port(&ss), 5060);
+	mcu_netio_addr_set_port(&ss, 9);
+	assert_int_equal(mcu_netio_addr_port(&ss), 9);
+	assert_int_equal(mcu_netio_addr("::1", 40000, &ss, NULL), 0);
+	assert_int_equal(ss.ss_family, AF_INET6);
+	assert_int_equal(mcu_netio_addr_port(&ss), 40000);
+	assert_int_equal(mcu_netio_addr("mcu.example", 1, &ss, &len), EINVAL);
+	assert_int_equal(mcu_netio_addr("127.0.0.1:5060", 1, &ss, &len),
+	                 EINVAL);
+	assert_int_equal(mcu_netio_addr(NULL, 1, &ss, &len), EINVAL);
+	assert_int_equal(mcu_netio_addr_port(&ss), 0);
+}
+
 static void bind_pair(void **state)
 {
 	struct sockaddr_in a = lo_addr(0);
@@ -276,6 +298,7 @@ static void remove_in_handler(void **state)
 /* clang-format off */
 const struct CMUnitTest tests[] = {
 	cmocka_unit_test(bind_pair),
+	cmocka_unit_test(numeric_addresses),
 	cmocka_unit_test(exchange),
 	cmocka_unit_test(source_filter),
 	cmocka_unit_test(remove_in_handler),
