@@ -63,6 +63,9 @@ def main():
     ap.add_argument("--tls-key", default="")
     ap.add_argument("--technicians", action="store_true",
                     help="give each leg a technician contact")
+    ap.add_argument("--test-run-now", action="store_true",
+                    help="meeting t starts in 2 days; its test_run window "
+                         "is from 5 minutes ago for --minutes (default 60)")
     a = ap.parse_args()
     if a.tls_port and not (a.tls_cert and a.tls_key):
         ap.error("--tls-port needs --tls-cert and --tls-key")
@@ -76,6 +79,14 @@ def main():
         t0 = datetime.datetime.strptime(a.start_minute, fmt).replace(tzinfo=tz)
         start = t0.strftime(fmt)
         end = (t0 + datetime.timedelta(minutes=a.minutes or 60)).strftime(fmt)
+    test_run = ""
+    if a.test_run_now:
+        tr0 = now - datetime.timedelta(minutes=5)
+        tr1 = now + datetime.timedelta(minutes=a.minutes or 60)
+        test_run = (f"    test_run: {{start: {tr0.strftime(fmt)},"
+                    f" end: {tr1.strftime(fmt)}}}")
+        start = (now + datetime.timedelta(days=2)).strftime(fmt)
+        end = (now + datetime.timedelta(days=2, hours=1)).strftime(fmt)
     announced = (now - datetime.timedelta(days=14)).strftime("%Y-%m-%d")
     sip = a.sip_port or a.base + 900
     api = a.api_port or a.base + 901
@@ -152,6 +163,8 @@ def main():
         f"    layout: {{host: {a.host_layout}, branches: {a.branch_layout},"
         f" tour_seconds: {a.tour_seconds}}}",
     ]
+    if test_run:
+        out.append(test_run)
     print("\n".join(out))
 
 
