@@ -15,8 +15,13 @@ DEPS_LIBS  := libyaml-dev libavcodec-dev libavformat-dev libavutil-dev \
 	libswscale-dev libswresample-dev libsrtp2-dev libnice-dev libssl-dev \
 	libsofia-sip-ua-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev \
 	libcmocka-dev libfreetype-dev fonts-dejavu-core tzdata
-DEPS_PEERS := ffmpeg sip-tester baresip baresip-ffmpeg curl python3 iproute2 prometheus openssl
+DEPS_PEERS := ffmpeg sip-tester baresip baresip-ffmpeg curl python3 iproute2 prometheus openssl \
+	chromium chromium-driver
 DEPS       := $(DEPS_BUILD) $(DEPS_LIBS) $(DEPS_PEERS)
+# The browser tests' npm package (playwright-core driving Debian's chromium;
+# no browser download): installed when node_modules is missing or its copy of
+# the lock differs from tests/browser/package-lock.json.
+BROWSER    := tests/browser
 
 .PHONY: all deps build run test test-asan test-tsan fuzz bench clean
 
@@ -31,6 +36,17 @@ deps:
 		export DEBIAN_FRONTEND=noninteractive; \
 		$(SUDO) apt-get update -qq && \
 		$(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@if ! command -v npm >/dev/null; then \
+		echo "make deps: installing: nodejs npm"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; \
+	fi
+	@if ! cmp -s $(BROWSER)/package-lock.json $(BROWSER)/node_modules/.mcud-lock; then \
+		echo "make deps: npm ci in $(BROWSER)"; \
+		(cd $(BROWSER) && npm ci --no-audit --no-fund --loglevel=error >/dev/null) && \
+		cp $(BROWSER)/package-lock.json $(BROWSER)/node_modules/.mcud-lock; \
 	fi
 
 $(BUILD)/Makefile: CMakeLists.txt
