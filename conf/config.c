@@ -99,6 +99,7 @@ struct mcu_conf *mcu_conf_free(struct mcu_conf *conf)
 	free(conf->x264_preset);
 	free(conf->logbook);
 	free(conf->recordings);
+	free(conf->content_dir);
 	free(conf);
 	return NULL;
 }

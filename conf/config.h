@@ -203,6 +203,8 @@ struct mcu_conf {
 	unsigned keyframe_interval_s; /* default 3 */
 	char *logbook;                /* default /var/lib/mcud/logbook.db */
 	char *recordings;             /* default /var/lib/mcud/recordings */
+	char *content_dir; /* absolute; files under it may be played into
+	                      any meeting (mcu/content); NULL: none */
 
 	struct mcu_conf_endpoint *endpoints;
 	size_t n_endpoints;

@@ -242,14 +242,32 @@ static void parse_media(struct conf_ctx *ctx, const struct conf_node *n)
 		ctx->conf->keyframe_interval_s = (unsigned)u;
 }
 
+/* mcu.content_dir: an absolute directory (a relative one would depend on
+   the daemon's working directory); "/" alone would allow every file. */
+static void parse_content_dir(struct conf_ctx *ctx, const struct conf_node *n)
+{
+	char *dir = NULL;
+
+	if (!conf_get_str(ctx, n, "mcu.content_dir", &dir))
+		return;
+	if (dir[0] != '/' || !dir[strspn(dir, "/")]) {
+		conf_error(ctx, n->pos, "mcu.content_dir: expected an absolute "
+		           "directory other than /, got \"%s\"", dir);
+		free(dir);
+		return;
+	}
+	free(ctx->conf->content_dir);
+	ctx->conf->content_dir = dir;
+}
+
 enum { K_NAME, K_TZ, K_HOLIDAYS, K_SIP, K_RTP, K_API, K_MEDIA, K_LOGBOOK,
-       K_RECORDINGS, K_COUNT };
+       K_RECORDINGS, K_CONTENT_DIR, K_COUNT };
 
 void conf_parse_mcu(struct conf_ctx *ctx, const struct conf_node *mcu)
 {
 	static const char *const keys[K_COUNT] = {
 		"name", "timezone", "holidays", "sip", "rtp", "api", "media",
-		"logbook", "recordings"};
+		"logbook", "recordings", "content_dir"};
 	const struct conf_node *v[K_COUNT] = {0};
 	struct mcu_conf *conf = ctx->conf;
 
@@ -273,6 +291,8 @@ void conf_parse_mcu(struct conf_ctx *ctx, const struct conf_node *mcu)
 	if (v[K_RECORDINGS])
 		conf_get_str(ctx, v[K_RECORDINGS], "mcu.recordings",
 		             &conf->recordings);
+	if (v[K_CONTENT_DIR] && !conf_is_null(v[K_CONTENT_DIR]))
+		parse_content_dir(ctx, v[K_CONTENT_DIR]);
 	ctx->cal.holidays = conf->holidays;
 	ctx->cal.n_holidays = conf->n_holidays;
 }

@@ -772,6 +772,47 @@ static void defaults(void **state)
 	unload(&l);
 }
 
+/* mcu.content_dir (mcu/content): absent by default, an absolute
+   directory when given; relative paths and "/" are refused. */
+static void content_dir_key(void **state)
+{
+	static const char *const bad[] = {"slides", "./slides", "/", "//",
+	                                  "[/a, /b]", "''"};
+	struct loaded l;
+	char buf[512];
+	(void)state;
+
+	load(&l, "endpoints:\n  - {id: a, name: A, tier: city, " CONTACTS
+	         "}\n");
+	assert_clean(&l);
+	assert_null(l.conf->content_dir);
+	unload(&l);
+
+	load(&l, "mcu: {content_dir: /srv/mcud/slides/}\nendpoints:\n"
+	         "  - {id: a, name: A, tier: city, " CONTACTS "}\n");
+	assert_clean(&l);
+	assert_string_equal(l.conf->content_dir, "/srv/mcud/slides/");
+	unload(&l);
+
+	load(&l, "mcu: {content_dir: null}\nendpoints:\n"
+	         "  - {id: a, name: A, tier: city, " CONTACTS "}\n");
+	assert_clean(&l);
+	assert_null(l.conf->content_dir);
+	unload(&l);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(buf, sizeof(buf),
+		         "mcu:\n  content_dir: %s\nendpoints:\n"
+		         "  - {id: a, name: A, tier: city, " CONTACTS "}\n",
+		         bad[i]);
+		load(&l, buf);
+		assert_int_not_equal(l.report.n_errors, 0);
+		assert_pos(finding(&l, MCU_CONF_ERROR, "mcu.content_dir"), 2,
+		           16);
+		unload(&l);
+	}
+}
+
 static void full_mcu_section(void **state)
 {
 	struct loaded l;
@@ -1186,6 +1227,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(hostile_misc),
 	cmocka_unit_test(report_print_format),
 	cmocka_unit_test(layout_names),
+	cmocka_unit_test(layout_presets),
+	cmocka_unit_test(content_dir_key),
 };
 
 MCU_TEST_MAIN(tests, setup_tz, NULL)
