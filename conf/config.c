@@ -65,6 +65,11 @@ void conf_meeting_clear(struct mcu_conf_meeting *m)
 	conf_str_list_free(m->content, m->n_content);
 	free(m->layout.host);
 	free(m->layout.branches);
+	for (size_t i = 0; i < m->n_presets; i++) {
+		free(m->presets[i].host);
+		free(m->presets[i].branches);
+	}
+	free(m->presets);
 	memset(m, 0, sizeof(*m));
 }
 

@@ -146,6 +146,15 @@ struct mcu_conf_layout_choice {
 	bool self_view;        /* default false */
 };
 
+/* One layout preset of a meeting (keypad 3<n>#): a NULL name leaves that
+   role's layout as it is. */
+struct mcu_conf_layout_preset {
+	char *host;
+	char *branches;
+};
+
+#define MCU_CONF_LAYOUT_PRESETS_MAX 20
+
 struct mcu_conf_meeting {
 	char *id;
 	char *title;
@@ -171,6 +180,10 @@ struct mcu_conf_meeting {
 	size_t n_content;
 	enum mcu_floor_mode floor;
 	struct mcu_conf_layout_choice layout;
+	/* layout_presets: as written (n_presets 0: the built-in list of
+	   mcu_conf_layout_preset()) */
+	struct mcu_conf_layout_preset *presets;
+	size_t n_presets;
 	enum mcu_dial_mode dial;
 	unsigned number; /* short numeric conference number, 0 = none */
 	struct mcu_conf_pos pos;
@@ -290,6 +303,17 @@ int mcu_conf_apply_timezone(const char *tz);
 
 /* True for a layout name of roster-format.md ("host", "grid-3x3", ...). */
 bool mcu_conf_layout_valid(const char *name);
+
+/*
+ * Layout preset `n` of meeting `m` (the host's keypad 3<n>#): 0 is the
+ * meeting's own layout (layout.host / layout.branches); 1..N the entries of
+ * its layout_presets, or, when it has none, of the built-in list
+ * (docs/configuration.md). Sets *host and *branches (borrowed, static or
+ * from m; NULL: that role keeps its layout) and returns true; false when
+ * there is no preset n.
+ */
+bool mcu_conf_layout_preset(const struct mcu_conf_meeting *m, unsigned n,
+                            const char **host, const char **branches);
 
 /*
  * Whether `next` may replace `cur` on reload (SIGHUP): false when a key that

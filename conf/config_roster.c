@@ -525,6 +525,83 @@ static void parse_layout(struct conf_ctx *ctx, const struct conf_node *n,
 		conf_get_bool(ctx, v[3], what, &m->layout.self_view);
 }
 
+/* layout_presets: [{host: NAME, branches: NAME}, ...] (keypad 3<n>#). */
+static void parse_presets(struct conf_ctx *ctx, const struct conf_node *n,
+                          struct mcu_conf_meeting *m)
+{
+	static const char *const keys[] = {"host", "branches"};
+	char what[128];
+	WHAT(what, "meeting", m->id, "layout_presets");
+	if (n->kind != CONF_SEQ) {
+		conf_error(ctx, n->pos, "%s: expected a list of {host: LAYOUT, "
+		           "branches: LAYOUT}", what);
+		return;
+	}
+	if (n->n_items > MCU_CONF_LAYOUT_PRESETS_MAX) {
+		conf_error(ctx, n->pos, "%s: at most %d presets", what,
+		           MCU_CONF_LAYOUT_PRESETS_MAX);
+		return;
+	}
+	if (!n->n_items)
+		return; /* an empty list: the built-in presets */
+	m->presets = calloc(n->n_items, sizeof(*m->presets));
+	if (!m->presets)
+		return;
+	for (size_t i = 0; i < n->n_items; i++) {
+		struct mcu_conf_layout_preset *p = &m->presets[m->n_presets++];
+		const struct conf_node *v[2];
+		char item[160];
+		snprintf(item, sizeof(item), "%s %zu", what, i + 1);
+		if (!conf_map_fields(ctx, n->items[i], keys, 2, v, item))
+			continue;
+		if (!v[0] && !v[1]) {
+			conf_error(ctx, n->items[i]->pos,
+			           "%s: give host and/or branches", item);
+			continue;
+		}
+		snprintf(item, sizeof(item), "%s %zu host", what, i + 1);
+		if (v[0])
+			parse_layout_name(ctx, v[0], item, &p->host);
+		snprintf(item, sizeof(item), "%s %zu branches", what, i + 1);
+		if (v[1])
+			parse_layout_name(ctx, v[1], item, &p->branches);
+	}
+}
+
+/* Presets when a meeting has no layout_presets: docs/configuration.md. */
+static const struct {
+	const char *host, *branches;
+} builtin_presets[] = {
+	{"tour-4x4", "host+floor"}, {"tour-3x3", "host+floor"},
+	{"tour-2x2", "host+floor"}, {"1+7", "host+floor"},
+	{"speaker", "host"},        {"grid-5x5", "host+floor"},
+};
+
+bool mcu_conf_layout_preset(const struct mcu_conf_meeting *m, unsigned n,
+                            const char **host, const char **branches)
+{
+	size_t nb = sizeof(builtin_presets) / sizeof(builtin_presets[0]);
+	if (!m || !host || !branches)
+		return false;
+	if (n == 0) {
+		*host = m->layout.host;
+		*branches = m->layout.branches;
+		return true;
+	}
+	if (m->n_presets) {
+		if (n > m->n_presets)
+			return false;
+		*host = m->presets[n - 1].host;
+		*branches = m->presets[n - 1].branches;
+		return true;
+	}
+	if (n > nb)
+		return false;
+	*host = builtin_presets[n - 1].host;
+	*branches = builtin_presets[n - 1].branches;
+	return true;
+}
+
 static void parse_test_run(struct conf_ctx *ctx, const struct conf_node *n,
                            struct mcu_conf_meeting *m)
 {
@@ -552,7 +629,7 @@ static void parse_test_run(struct conf_ctx *ctx, const struct conf_node *n,
 
 enum { M_ID, M_TITLE, M_HOST, M_BRANCHES, M_START, M_END, M_ANNOUNCED,
        M_TEST_RUN, M_EMERGENCY, M_REQUESTED, M_RECORD, M_CONTENT, M_FLOOR,
-       M_LAYOUT, M_DIAL, M_NUMBER, M_AD_HOC, M_COUNT };
+       M_LAYOUT, M_DIAL, M_NUMBER, M_AD_HOC, M_PRESETS, M_COUNT };
 
 static void parse_mt_times(struct conf_ctx *ctx, const struct conf_node **v,
                            struct mcu_conf_meeting *m,
@@ -613,6 +690,8 @@ static void parse_mt_flags(struct conf_ctx *ctx, const struct conf_node **v,
 		m->number = (unsigned)u;
 	if (v[M_LAYOUT] && !conf_is_null(v[M_LAYOUT]))
 		parse_layout(ctx, v[M_LAYOUT], m);
+	if (v[M_PRESETS] && !conf_is_null(v[M_PRESETS]))
+		parse_presets(ctx, v[M_PRESETS], m);
 }
 
 static void meeting_marks(const struct conf_node **v,
@@ -648,7 +727,7 @@ static bool parse_meeting(struct conf_ctx *ctx, const struct conf_node *n,
 		"id",        "title",     "host",   "branches", "start",
 		"end",       "announced", "test_run", "emergency", "requested",
 		"record",    "content",   "floor",  "layout",   "dial",
-		"number",    "ad_hoc"};
+		"number",    "ad_hoc",    "layout_presets"};
 	const struct conf_node *v[M_COUNT];
 	char what[128];
 

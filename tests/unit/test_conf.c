@@ -1180,6 +1180,83 @@ static void layout_names(void **state)
 	assert_string_equal(mcu_conf_floor_name(MCU_FLOOR_LECTURE), "lecture");
 }
 
+/* layout_presets: parsed as written, 0 is the meeting's layout, the
+ * built-in list without the key, bad entries reported where they are. */
+static void layout_presets(void **state)
+{
+	struct loaded l;
+	const char *h, *b;
+	load(&l, BASE_EPS "meetings:\n" GOOD_MEETING
+	     "    layout: {host: grid-3x3, branches: host}\n"
+	     "    layout_presets:\n"
+	     "      - {host: tour-2x2, branches: host+floor}\n"
+	     "      - {branches: speaker}\n");
+	assert_clean(&l);
+	const struct mcu_conf_meeting *m = &l.conf->meetings[0];
+	assert_int_equal(m->n_presets, 2);
+	assert_true(mcu_conf_layout_preset(m, 0, &h, &b));
+	assert_string_equal(h, "grid-3x3");
+	assert_string_equal(b, "host");
+	assert_true(mcu_conf_layout_preset(m, 1, &h, &b));
+	assert_string_equal(h, "tour-2x2");
+	assert_string_equal(b, "host+floor");
+	assert_true(mcu_conf_layout_preset(m, 2, &h, &b));
+	assert_null(h);
+	assert_string_equal(b, "speaker");
+	assert_false(mcu_conf_layout_preset(m, 3, &h, &b));
+	assert_false(mcu_conf_layout_preset(m, 4000000000u, &h, &b));
+	assert_false(mcu_conf_layout_preset(NULL, 1, &h, &b));
+	unload(&l);
+
+	/* No key: the built-in list, every name a valid layout. */
+	load(&l, BASE_EPS "meetings:\n" GOOD_MEETING);
+	assert_clean(&l);
+	m = &l.conf->meetings[0];
+	assert_int_equal(m->n_presets, 0);
+	unsigned n = 1;
+	while (mcu_conf_layout_preset(m, n, &h, &b)) {
+		assert_true(!h || mcu_conf_layout_valid(h));
+		assert_true(!b || mcu_conf_layout_valid(b));
+		n++;
+	}
+	assert_int_equal(n - 1, 6);
+	assert_true(mcu_conf_layout_preset(m, 3, &h, &b));
+	assert_string_equal(h, "tour-2x2");
+	assert_true(mcu_conf_layout_preset(m, 0, &h, &b));
+	assert_string_equal(h, "tour-4x4");
+	unload(&l);
+
+	/* Errors with their positions. */
+	load(&l, BASE_EPS "meetings:\n" GOOD_MEETING
+	     "    layout_presets:\n"
+	     "      - {host: grid-9x9}\n"
+	     "      - {}\n"
+	     "      - {host: grid-2x2, colour: red}\n");
+	assert_int_equal(l.err, EINVAL);
+	assert_pos(finding(&l, MCU_CONF_ERROR, "unknown layout 'grid-9x9'"),
+	           15, 16);
+	assert_pos(finding(&l, MCU_CONF_ERROR, "layout_presets 2: give host"),
+	           16, 9);
+	assert_non_null(finding(&l, MCU_CONF_WARNING, "colour"));
+	unload(&l);
+	load(&l, BASE_EPS "meetings:\n" GOOD_MEETING
+	     "    layout_presets: tour-2x2\n");
+	assert_int_equal(l.err, EINVAL);
+	assert_pos(finding(&l, MCU_CONF_ERROR, "expected a list"), 14, 21);
+	unload(&l);
+	char big[4096];
+	int off = snprintf(big, sizeof(big), "%s",
+	                   BASE_EPS "meetings:\n" GOOD_MEETING
+	                   "    layout_presets:\n");
+	for (int i = 0; i < MCU_CONF_LAYOUT_PRESETS_MAX + 1; i++)
+		off += snprintf(big + off, sizeof(big) - (size_t)off,
+		                "      - {host: host}\n");
+	load(&l, big);
+	assert_int_equal(l.err, EINVAL);
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "at most 20 presets"));
+	unload(&l);
+}
+
 static int setup_tz(void **state)
 {
 	return mcu_conf_apply_timezone("Asia/Ho_Chi_Minh");
