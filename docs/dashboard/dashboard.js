@@ -35,6 +35,8 @@ const I18N = {
     mode_lecture: "chỉ chủ trì", ev_join: "vào họp", ev_leave: "rời họp",
     ev_floor: "quyền phát biểu", ev_incident: "sự cố", ev_state: "trạng thái",
     host: "trung tâm", branch: "nhánh", today: "hôm nay",
+    tier_city: "thành phố", tier_district: "quận, huyện",
+    tier_commune: "xã, phường",
   },
   en: {
     title: "MCU dashboard", connecting: "Connecting…", online: "Live",
@@ -59,6 +61,7 @@ const I18N = {
     ev_join: "joined", ev_leave: "left", ev_floor: "floor",
     ev_incident: "incident", ev_state: "state", host: "host",
     branch: "branch", today: "today",
+    tier_city: "city", tier_district: "district", tier_commune: "commune",
   },
 };
 
@@ -71,6 +74,11 @@ const urlLang = new URLSearchParams(location.search).get("lang");
 let lang = (urlLang || localStorage.getItem("mcud.lang")) === "en" ? "en" : "vi";
 const live = new Map(); /* meeting id -> {el, timer, urls} */
 let meetings = [];
+let endpoints = {}; /* endpoint id -> {name, tier} from the directory */
+
+function epName(id) {
+  return (endpoints[id] && endpoints[id].name) || id;
+}
 
 function t(key) {
   return (I18N[lang] && I18N[lang][key]) || I18N.vi[key] || key;
@@ -181,7 +189,7 @@ function renderMeetings() {
   document.getElementById("no-meetings").hidden = shown.length > 0;
   for (const m of shown) {
     const tr = el("tr", { "data-id": m.id });
-    tr.append(el("td", {}, m.title || m.id), el("td", {}, m.host),
+    tr.append(el("td", {}, m.title || m.id), el("td", {}, epName(m.host)),
       el("td", {}, fmtTime(m.start) + " – " + fmtTime(m.end)));
     const st = el("td");
     st.append(badge(m.state));
@@ -194,6 +202,9 @@ function renderMeetings() {
 
 async function loadMeetings() {
   try {
+    if (!Object.keys(endpoints).length)
+      for (const e of await getJSON("/api/v1/endpoints"))
+        endpoints[e.id] = { name: e.name, tier: e.tier };
     meetings = await getJSON("/api/v1/meetings");
   } catch (e) {
     setStatus("offline", "bad");
@@ -268,11 +279,17 @@ function lossText(s) {
   return total ? (100 * (s.lost || 0) / total).toFixed(1) + " %" : "0 %";
 }
 
-function partRow(id, p, names) {
+/* One participant's row. A row whose buttons would not change keeps its
+ * element and its buttons (only the other cells are renewed), so that a
+ * click is never lost to a refresh replacing the button under the pointer. */
+function partRow(id, p, names, old) {
   const v = p.video || {}, a = p.audio || {};
   const vin = v.in || {}, ain = a.in || {};
   const tr = el("tr", { "data-ep": p.endpoint });
-  tr.append(el("td", {}, (p.name || p.endpoint) + (p.role === "host" ? " ★" : "")));
+  const tier = endpoints[p.endpoint] && endpoints[p.endpoint].tier;
+  const name = el("td", {}, (p.name || p.endpoint) + (p.role === "host" ? " ★" : ""));
+  if (tier) name.append(" ", el("span", { class: "muted tier" }, t("tier_" + tier)));
+  tr.append(name);
   const st = el("td");
   st.append(badge(p.state));
   tr.append(st, el("td", {}, t("fl_" + p.floor)));
@@ -296,6 +313,16 @@ function partRow(id, p, names) {
   bar.append(fill);
   lv.append(bar);
   tr.append(lv);
+  names[p.endpoint] = p.name || p.endpoint;
+  const key = JSON.stringify([lang, !!p.audio, !!p.video, !!a.muted, !!v.muted,
+    p.role, p.floor]);
+  const prev = old && old.get(p.endpoint);
+  if (prev && prev.dataset.act === key) {
+    while (prev.firstElementChild !== prev.lastElementChild) prev.firstElementChild.remove();
+    prev.lastElementChild.before(...tr.children);
+    return prev;
+  }
+  tr.dataset.act = key;
   const act = el("td");
   const base = `/api/v1/meetings/${encodeURIComponent(id)}/participants/${encodeURIComponent(p.endpoint)}`;
   if (p.audio) act.append(el("button", { type: "button", class: "mute-a",
@@ -310,8 +337,24 @@ function partRow(id, p, names) {
         { action: "grant", endpoint: p.endpoint }).then(() => refreshMeeting(id)) },
       t("grant")));
   tr.append(act);
-  names[p.endpoint] = p.name || p.endpoint;
   return tr;
+}
+
+/* The floor queue, renewed only when it changes (a button kept under the
+ * pointer, as for the rows). */
+function renderQueue(id, q, queue, names) {
+  const key = JSON.stringify([lang, queue]);
+  if (q.dataset.key === key) return;
+  q.dataset.key = key;
+  q.replaceChildren();
+  for (const ep of queue) {
+    const li = el("li", {}, (names[ep] || ep) + " ");
+    li.append(el("button", { type: "button", class: "grant",
+      onclick: () => post(`/api/v1/meetings/${encodeURIComponent(id)}/floor`,
+        { action: "grant", endpoint: ep }).then(() => refreshMeeting(id)) }, t("grant")));
+    q.append(li);
+  }
+  if (!queue.length) q.append(el("li", { class: "muted" }, t("empty")));
 }
 
 async function refreshMeeting(id) {
@@ -329,21 +372,15 @@ async function refreshMeeting(id) {
     { className: "badge m-state st-" + m.state }));
   const names = {};
   const tb = n.querySelector(".parts tbody");
-  tb.replaceChildren(...(m.participants || []).map(p => partRow(id, p, names)));
+  const old = new Map([...tb.children].map(tr => [tr.dataset.ep, tr]));
+  const rows = (m.participants || []).map(p => partRow(id, p, names, old));
+  if (rows.length !== tb.children.length || rows.some((r, i) => r !== tb.children[i]))
+    tb.replaceChildren(...rows);
   const f = m.floor || {};
   n.querySelector(".f-mode").textContent = t("mode_" + f.mode);
   n.querySelector(".f-holder").textContent = f.holder ? (names[f.holder] || f.holder) : t("nobody");
   n.querySelector(".f-revoke").disabled = !f.holder;
-  const q = n.querySelector(".f-queue");
-  q.replaceChildren();
-  for (const ep of f.queue || []) {
-    const li = el("li", {}, (names[ep] || ep) + " ");
-    li.append(el("button", { type: "button", class: "grant",
-      onclick: () => post(`/api/v1/meetings/${encodeURIComponent(id)}/floor`,
-        { action: "grant", endpoint: ep }).then(() => refreshMeeting(id)) }, t("grant")));
-    q.append(li);
-  }
-  if (!(f.queue || []).length) q.append(el("li", { class: "muted" }, t("empty")));
+  renderQueue(id, n.querySelector(".f-queue"), f.queue || [], names);
   const lay = m.layout || {};
   for (const role of ["host", "branches"]) {
     const sel = n.querySelector(".l-" + role);
@@ -356,9 +393,10 @@ async function refreshMeeting(id) {
 function onEvent(type, ev) {
   let d = {};
   try { d = JSON.parse(ev.data); } catch (e) { return; }
-  let text = t("ev_" + type) + ": " + (d.meeting || "");
-  if (d.name || d.endpoint) text += " · " + (d.name || d.endpoint);
-  if (type === "floor") text += " · " + (d.holder || t("nobody"));
+  const mt = meetings.find(m => m.id === d.meeting);
+  let text = t("ev_" + type) + ": " + ((mt && mt.title) || d.meeting || "");
+  if (d.name || d.endpoint) text += " · " + (d.name || epName(d.endpoint));
+  if (type === "floor") text += " · " + (d.holder ? epName(d.holder) : t("nobody"));
   if (type === "state") text += " · " + t("st_" + d.from) + " → " + t("st_" + d.to);
   if (type === "incident") text += " · " + d.kind + " " + d.state +
     (d.detail ? " (" + d.detail + ")" : "") +

@@ -1,0 +1,232 @@
+// Headless Chromium on the mcud dashboard of a live meeting (issue 6,
+// item 1), driven by playwright-core with Debian's chromium; run by
+// tests/integration/dashboard_browser.sh, which starts mcud, the senders
+// and queues a floor request. Prints one line per check, "ok   - ..." or
+// "FAIL - ...", for the shell to count; exits 2 when the browser could not
+// be driven at all.
+//
+// Environment: DASH_URL (http://127.0.0.1:PORT), DASH_TOKEN (the API token),
+// DASH_MEETING (meeting id), DASH_QUEUED (the endpoint queued for the floor),
+// DASH_SHOTS (folder for the screenshots), CHROMIUM (default
+// /usr/bin/chromium).
+import { chromium } from "playwright-core";
+
+const env = (k, d) => process.env[k] || d;
+const URL_ = env("DASH_URL");
+const TOKEN = env("DASH_TOKEN");
+const MEETING = env("DASH_MEETING", "t");
+const QUEUED = env("DASH_QUEUED");
+const SHOTS = env("DASH_SHOTS", ".");
+const EXE = env("CHROMIUM", "/usr/bin/chromium");
+if (!URL_ || !TOKEN || !QUEUED) {
+  console.error("dashboard.mjs: DASH_URL, DASH_TOKEN and DASH_QUEUED are needed");
+  process.exit(2);
+}
+
+let fails = 0;
+function check(desc, cond) {
+  if (cond) console.log("ok   - " + desc);
+  else {
+    fails++;
+    console.log("FAIL - " + desc);
+  }
+}
+const sleep = ms => new Promise(r => setTimeout(r, ms));
+const t0 = Date.now();
+const secs = () => ((Date.now() - t0) / 1000).toFixed(1) + " s";
+
+async function api(path) {
+  const r = await fetch(URL_ + path, { cache: "no-store" });
+  if (!r.ok) throw new Error(path + ": " + r.status);
+  return r.json();
+}
+
+// The live picture of ROLE as the page shows it: its blob URL, size, a hash
+// of its pixels and the number of distinct colours (drawn into a canvas:
+// the blob is same-origin, so the canvas is readable).
+function picture(page, role) {
+  return page.evaluate(role => {
+    const img = document.querySelector(`section.meeting .v-${role}`);
+    if (!img || !img.complete || !img.naturalWidth) return null;
+    const c = document.createElement("canvas");
+    c.width = img.naturalWidth;
+    c.height = img.naturalHeight;
+    const g = c.getContext("2d");
+    g.drawImage(img, 0, 0);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    let h = 2166136261;
+    const colours = new Set();
+    for (let i = 0; i < d.length; i += 4) {
+      h = Math.imul(h ^ d[i], 16777619);
+      h = Math.imul(h ^ d[i + 1], 16777619);
+      h = Math.imul(h ^ d[i + 2], 16777619);
+      if (i % 64 === 0) colours.add((d[i] >> 4) << 8 | (d[i + 1] >> 4) << 4 | d[i + 2] >> 4);
+    }
+    return { src: img.src, w: img.naturalWidth, h: img.naturalHeight,
+             hash: h >>> 0, colours: colours.size };
+  }, role);
+}
+
+async function waitFor(desc, fn, ms) {
+  const end = Date.now() + ms;
+  let v;
+  while (Date.now() < end) {
+    try {
+      v = await fn();
+      if (v) return v;
+    } catch (e) { /* not yet */ }
+    await sleep(200);
+  }
+  return v;
+}
+
+const browser = await chromium.launch({
+  executablePath: EXE,
+  headless: true,
+  timeout: 90000,
+  args: ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+    "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-extensions"],
+}).catch(e => {
+  console.log("FAIL - chromium starts (" + e.message.split("\n")[0] + ")");
+  process.exit(2);
+});
+console.log(`ok   - chromium ${browser.version()} starts (${secs()})`);
+
+const errors = [];
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 },
+    locale: "vi-VN", timezoneId: "Asia/Ho_Chi_Minh" });
+  page.setDefaultTimeout(30000);
+  page.on("pageerror", e => errors.push("page error: " + e.message));
+  // Errors of the page's own; the browser's own ask for /favicon.ico (the
+  // dashboard has no icon) is no error of the page.
+  const favicon = u => /\/favicon\.ico$/.test(u);
+  page.on("console", m => {
+    if (m.type() === "error" && !favicon((m.location() || {}).url || ""))
+      errors.push("console: " + m.text() + " " + ((m.location() || {}).url || ""));
+  });
+  page.on("response", r => {
+    if (r.status() >= 400 && !favicon(r.url())) errors.push(r.status() + " " + r.url());
+  });
+  await page.goto(URL_ + "/", { waitUntil: "domcontentloaded", timeout: 60000 });
+
+  // Vietnamese by default.
+  check("the page is Vietnamese by default (<html lang=" +
+    await page.getAttribute("html", "lang") + ">)",
+    (await page.getAttribute("html", "lang")) === "vi");
+  const h1vi = await page.textContent("h1");
+  check(`the title is Vietnamese (${h1vi})`, h1vi === "Bảng điều khiển MCU");
+
+  // The meeting list and the live meeting's participants, as in the API.
+  const sec = page.locator(`section.meeting[data-id="${MEETING}"]`);
+  await sec.waitFor({ timeout: 30000 });
+  const m = await api(`/api/v1/meetings/${MEETING}`);
+  const want = (m.participants || []).map(p => p.endpoint).sort();
+  const rows = await waitFor("rows", async () => {
+    const eps = (await sec.locator(".parts tbody tr").evaluateAll(
+      trs => trs.map(tr => tr.dataset.ep))).sort();
+    return eps.length === want.length ? eps : null;
+  }, 20000) || [];
+  check(`the participant table lists the API's participants (${rows.join(",")} = ${want.join(",")})`,
+    rows.length > 0 && rows.join() === want.join());
+  for (const p of m.participants || []) {
+    const tr = sec.locator(`.parts tbody tr[data-ep="${p.endpoint}"]`);
+    const cells = (await tr.locator("td").allTextContents()).map(s => s.trim());
+    const tier = { city: "thành phố", district: "quận, huyện" }[p.endpoint === "leg0" ? "city" : "district"];
+    check(`row ${p.endpoint}: name and tier ${cells[0]}, state ${cells[1]}, codec ${cells[3]}, ${cells[4]} at ${cells[5]} fps`,
+      cells[0].startsWith(p.name) && cells[0].endsWith(tier) && cells[1] === "đã kết nối" &&
+      cells[3] === "h264 / opus" && /^\d+×\d+$/.test(cells[4]) && parseFloat(cells[5]) > 0);
+  }
+  const mrow = await page.locator(`#meetings tbody tr[data-id="${MEETING}"] td`).allTextContents();
+  const host = m.participants.find(p => p.role === "host") || {};
+  check(`the meeting list shows ${MEETING} live, with its host's name (${mrow.join(" | ")})`,
+    mrow.length > 3 && mrow[1] === host.name && mrow[3] === "đang họp");
+
+  // The live pictures load and change over time.
+  const p1 = await waitFor("picture", () => picture(page, "host"), 20000);
+  check(`the host's live picture loads (${p1 ? p1.w + "x" + p1.h + ", " + p1.colours + " colours" : "none"}, ${secs()})`,
+    p1 && p1.w >= 320 && p1.colours >= 4);
+  await sleep(2500);
+  const p2 = await picture(page, "host");
+  check(`...and is refreshed: a new fetch (${p1 && p2 && p1.src !== p2.src}) with other pixels (${p1 && p1.hash} -> ${p2 && p2.hash})`,
+    p1 && p2 && p1.src !== p2.src && p1.hash !== p2.hash);
+  const pb = await picture(page, "branches");
+  check(`the branches' live picture loads (${pb ? pb.w + "x" + pb.h : "none"})`, pb && pb.w >= 320);
+
+  // Floor: the queued request is listed; without a token a grant is refused
+  // in the page; with the token typed in, grant moves the floor.
+  const qname = (m.participants.find(p => p.endpoint === QUEUED) || {}).name || QUEUED;
+  const item = sec.locator(".f-queue li", { hasText: qname });
+  await item.waitFor({ timeout: 15000 });
+  check(`the floor queue lists ${qname}`, await item.count() === 1);
+  const holderBefore = (await sec.locator(".f-holder").textContent()).trim();
+  check(`nobody holds the floor yet (${holderBefore})`, holderBefore === "không có");
+
+  // The page refreshes every 2 s: the buttons must stay the same elements
+  // while nothing about them changes, or a click falls between two of them.
+  const other = sec.locator(".parts tbody tr button.grant").first();
+  await other.evaluate(b => { b.dataset.mark = "1"; });
+  await page.locator(".f-queue button.grant").evaluate(b => { b.dataset.mark = "1"; });
+  await sleep(2600);
+  const kept = await page.evaluate(() =>
+    [...document.querySelectorAll("section.meeting button.grant[data-mark]")].length);
+  check(`the grant buttons outlive a refresh (${kept} of 2 kept)`, kept === 2);
+
+  await page.fill("#token", TOKEN);
+  await page.click('#tokenform button[type="submit"]');
+  const stored = await page.evaluate(() => sessionStorage.getItem("mcud.token"));
+  check("the token is kept for the tab and the field emptied",
+    stored === TOKEN && (await page.inputValue("#token")) === "");
+  await item.locator("button.grant").click();
+  const holder = await waitFor("holder", async () => {
+    const h = (await sec.locator(".f-holder").textContent()).trim();
+    return h === qname ? h : null;
+  }, 10000);
+  check(`clicking grant makes ${qname} the holder on the page (${holder}, ${secs()})`, holder === qname);
+  const log = (await page.locator("#log li").allTextContents()).join(" | ");
+  check(`the event log says it was done and names the new holder (${log})`,
+    /Đã thực hiện: t\/floor/.test(log) && log.includes("quyền phát biểu: Test · " + qname));
+  const rowFloor = (await sec.locator(`.parts tbody tr[data-ep="${QUEUED}"] td`).nth(2).textContent()).trim();
+  check(`${QUEUED}'s row shows it speaking (${rowFloor})`, rowFloor === "đang phát biểu");
+
+  await sleep(1500); // the pictures show the floor holder
+  await page.screenshot({ path: `${SHOTS}/dashboard.png`, fullPage: true });
+
+  // English and back.
+  await page.click("#lang");
+  const en = {
+    h1: await page.textContent("h1"),
+    lang: await page.getAttribute("html", "lang"),
+    th: (await sec.locator(".parts thead th").first().textContent()).trim(),
+    cap: (await sec.locator("figcaption").first().textContent()).trim(),
+    state: (await sec.locator(".parts tbody td .badge").first().textContent()).trim(),
+    holder: (await sec.locator(".f-holder").textContent()).trim(),
+    mstate: (await page.locator(`#meetings tbody tr[data-id="${MEETING}"] td`).nth(3).textContent()).trim(),
+    button: (await page.textContent("#lang")).trim(),
+  };
+  check(`the English toggle changes the labels (${JSON.stringify(en)})`,
+    en.h1 === "MCU dashboard" && en.lang === "en" && en.th === "Endpoint" &&
+    en.cap === "The host sees" && en.state === "connected" && en.holder === qname &&
+    en.mstate === "live" && en.button === "VI");
+  await sleep(500);
+  await page.screenshot({ path: `${SHOTS}/dashboard.en.png`, fullPage: true });
+  // The choice is kept over a reload.
+  await page.reload({ waitUntil: "domcontentloaded" });
+  await sec.locator(".parts tbody tr").first().waitFor();
+  check("the choice of English is kept over a reload",
+    (await page.textContent("h1")) === "MCU dashboard");
+  await page.click("#lang");
+  const vi = (await page.textContent("h1")).trim();
+  const viTh = (await sec.locator(".parts thead th").first().textContent()).trim();
+  check(`...and the toggle brings Vietnamese back (${vi}, ${viTh})`,
+    vi === "Bảng điều khiển MCU" && viTh === "Điểm cầu" &&
+    (await page.getAttribute("html", "lang")) === "vi");
+  check(`no script error in the page (${errors.join("; ") || "none"})`, errors.length === 0);
+} catch (e) {
+  check("the browser run completes (" + e.message.split("\n")[0] + ")", false);
+} finally {
+  await browser.close();
+}
+console.log(`dashboard.mjs: ${fails} failed, ${secs()}`);
+process.exit(fails ? 1 : 0);
