@@ -1091,10 +1091,17 @@ static void write_answer_media(struct sbuf *b, const struct mcu_sdp_media *m,
 		sb_printf(b, "a=rtcp-mux\r\n");
 	if (m->mid[0])
 		sb_printf(b, "a=mid:%s\r\n", m->mid);
-	const char *crypto = m->kind == MCU_SDP_VIDEO ? local->video_crypto
-	                                              : local->audio_crypto;
-	if (strncmp(m->proto, "RTP/SAVP", 8) == 0 && crypto)
-		sb_printf(b, "a=crypto:%s\r\n", crypto);
+	if (nm->srtp_suite != MCU_SRTP_NONE) {
+		char line[MCU_SRTP_CRYPTO_LEN];
+		const uint8_t *key = m->kind == MCU_SDP_VIDEO ? local->video_key
+		                                              : local->audio_key;
+		if (mcu_srtp_crypto_format(line, sizeof(line), nm->srtp_tag,
+		                           nm->srtp_suite, key) == 0)
+			sb_printf(b, "a=crypto:%s\r\n", line);
+		else
+			b->err = EINVAL;
+		explicit_bzero(line, sizeof(line));
+	}
 	if (strncmp(m->proto, "UDP/TLS/", 8) == 0) {
 		sb_printf(b, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n"
 		             "a=fingerprint:%s\r\na=setup:%s\r\n",
@@ -1115,19 +1122,47 @@ static int finish(struct sbuf *b, char **out)
 
 /* ---- offer/answer ------------------------------------------------------ */
 
-/* Can we serve this media line's transport profile? */
+/* The first a=crypto of a media line we support, or false. */
+static bool choose_crypto(const struct mcu_sdp_media *m,
+                          struct mcu_srtp_crypto *c)
+{
+	for (size_t i = 0; i < m->n_crypto; i++)
+		if (mcu_srtp_crypto_parse_parts(c, m->crypto[i].tag,
+		                                m->crypto[i].suite,
+		                                m->crypto[i].params) == 0)
+			return true;
+	return false;
+}
+
+/* The SRTP policy in force for a kind: OFF without our key. */
+static enum mcu_sdp_srtp srtp_policy(const struct mcu_sdp_caps *caps,
+                                     const struct mcu_sdp_local *local,
+                                     enum mcu_sdp_kind kind)
+{
+	const uint8_t *key = kind == MCU_SDP_VIDEO ? local->video_key
+	                                           : local->audio_key;
+	return key ? caps->srtp : MCU_SDP_SRTP_OFF;
+}
+
+/* Can we serve this media line's transport profile? c->suite is set
+   when the line is to be SRTP with the remote key in c. */
 static bool proto_ok(const struct mcu_sdp_media *m,
-                     const struct mcu_sdp_local *local)
+                     const struct mcu_sdp_caps *caps,
+                     const struct mcu_sdp_local *local,
+                     struct mcu_srtp_crypto *c)
 {
 	const char *p = m->proto;
-	if (strcmp(p, "RTP/AVP") == 0 || strcmp(p, "RTP/AVPF") == 0)
-		return true;
-	if (strcmp(p, "RTP/SAVP") == 0 || strcmp(p, "RTP/SAVPF") == 0) {
-		if (m->n_crypto == 0)
-			return false;
-		return m->kind == MCU_SDP_VIDEO ? local->video_crypto != NULL
-		                                : local->audio_crypto != NULL;
+	enum mcu_sdp_srtp pol = srtp_policy(caps, local, m->kind);
+	memset(c, 0, sizeof(*c));
+	if (strcmp(p, "RTP/AVP") == 0 || strcmp(p, "RTP/AVPF") == 0) {
+		if (pol != MCU_SDP_SRTP_OFF && choose_crypto(m, c))
+			return true; /* best-effort SRTP */
+		return pol != MCU_SDP_SRTP_REQUIRED;
 	}
+	if (strcmp(p, "RTP/SAVP") == 0 || strcmp(p, "RTP/SAVPF") == 0)
+		return pol != MCU_SDP_SRTP_OFF && choose_crypto(m, c);
+	if (pol == MCU_SDP_SRTP_REQUIRED)
+		return false; /* DTLS-SRTP is not SDES: not ours to judge here */
 	if (strcmp(p, "UDP/TLS/RTP/SAVP") == 0 ||
 	    strcmp(p, "UDP/TLS/RTP/SAVPF") == 0)
 		return local->fingerprint && local->ice_ufrag && local->ice_pwd;
@@ -1139,6 +1174,17 @@ static bool addr_ok(const char *addr)
 	unsigned char bin[16];
 	return addr && (inet_pton(AF_INET, addr, bin) == 1 ||
 	                inet_pton(AF_INET6, addr, bin) == 1);
+}
+
+static void set_srtp(struct mcu_sdp_neg_media *nm,
+                     struct mcu_srtp_crypto *c)
+{
+	if (c->suite != MCU_SRTP_NONE) {
+		nm->srtp_suite = c->suite;
+		nm->srtp_tag = c->tag;
+		memcpy(nm->srtp_remote_key, c->key, c->key_len);
+	}
+	explicit_bzero(c, sizeof(*c));
 }
 
 int mcu_sdp_answer(const struct mcu_sdp_session *offer,
@@ -1162,7 +1208,8 @@ int mcu_sdp_answer(const struct mcu_sdp_session *offer,
 			m->kind == MCU_SDP_VIDEO ? &out.video : &out.audio;
 		uint16_t port = m->kind == MCU_SDP_VIDEO ? local->video_port
 		                                         : local->audio_port;
-		if (nm->active || port == 0 || !proto_ok(m, local))
+		struct mcu_srtp_crypto c;
+		if (nm->active || port == 0 || !proto_ok(m, caps, local, &c))
 			continue;
 		const struct mcu_sdp_fmt *f = choose_fmt(m, caps);
 		if (!f)
@@ -1171,6 +1218,7 @@ int mcu_sdp_answer(const struct mcu_sdp_session *offer,
 		if (m->kind == MCU_SDP_AUDIO && caps->telephone_event)
 			te = choose_te(m, f->clock);
 		fill_neg(nm, offer, i, f, te, caps, true);
+		set_srtp(nm, &c);
 		accepted[i] = true;
 		n_acc++;
 	}
@@ -1202,7 +1250,61 @@ int mcu_sdp_answer(const struct mcu_sdp_session *offer,
 	int err = finish(&b, answerp);
 	if (err == 0)
 		*neg = out;
+	explicit_bzero(&out, sizeof(out));
 	return err;
+}
+
+/* The suites we offer, by a=crypto tag - 1 (answers must keep them). */
+static const enum mcu_srtp_suite offer_suites[] = {
+	MCU_SRTP_AES_CM_128_HMAC_SHA1_80,
+	MCU_SRTP_AEAD_AES_128_GCM,
+	MCU_SRTP_AES_CM_128_HMAC_SHA1_32,
+};
+#define N_OFFER_SUITES (sizeof(offer_suites) / sizeof(offer_suites[0]))
+
+static const char *offer_proto(const struct mcu_sdp_caps *caps,
+                               const struct mcu_sdp_local *local,
+                               enum mcu_sdp_kind kind)
+{
+	return srtp_policy(caps, local, kind) == MCU_SDP_SRTP_REQUIRED
+	               ? "RTP/SAVP"
+	               : "RTP/AVP";
+}
+
+static void write_offer_crypto(struct sbuf *b, const struct mcu_sdp_caps *caps,
+                               const struct mcu_sdp_local *local,
+                               enum mcu_sdp_kind kind)
+{
+	const uint8_t *key = kind == MCU_SDP_VIDEO ? local->video_key
+	                                           : local->audio_key;
+	char line[MCU_SRTP_CRYPTO_LEN];
+	if (srtp_policy(caps, local, kind) == MCU_SDP_SRTP_OFF)
+		return;
+	for (size_t i = 0; i < N_OFFER_SUITES; i++) {
+		if (mcu_srtp_crypto_format(line, sizeof(line), (unsigned)i + 1,
+		                           offer_suites[i], key) == 0)
+			sb_printf(b, "a=crypto:%s\r\n", line);
+		else
+			b->err = EINVAL;
+	}
+	explicit_bzero(line, sizeof(line));
+}
+
+/* The remote's key in an answer to our offer: the tag and suite must be
+   one of the lines we offered. */
+static bool answer_crypto(const struct mcu_sdp_media *m,
+                          struct mcu_srtp_crypto *c)
+{
+	for (size_t i = 0; i < m->n_crypto; i++) {
+		unsigned tag = m->crypto[i].tag;
+		if (mcu_srtp_crypto_parse_parts(c, tag, m->crypto[i].suite,
+		                                m->crypto[i].params) == 0 &&
+		    tag >= 1 && tag <= N_OFFER_SUITES &&
+		    offer_suites[tag - 1] == c->suite)
+			return true;
+	}
+	explicit_bzero(c, sizeof(*c));
+	return false;
 }
 
 int mcu_sdp_offer(const struct mcu_sdp_caps *caps,
@@ -1228,7 +1330,8 @@ int mcu_sdp_offer(const struct mcu_sdp_caps *caps,
 	struct sbuf b = {0};
 	write_header(&b, local);
 	if (audio) {
-		sb_printf(&b, "m=audio %u RTP/AVP", local->audio_port);
+		sb_printf(&b, "m=audio %u %s", local->audio_port,
+		          offer_proto(caps, local, MCU_SDP_AUDIO));
 		for (size_t i = 0; i < caps->n_codecs; i++) {
 			switch (caps->codecs[i]) {
 			case MCU_SDP_OPUS: sb_printf(&b, " %d", MCU_SDP_PT_OPUS); break;
@@ -1272,9 +1375,11 @@ int mcu_sdp_offer(const struct mcu_sdp_caps *caps,
 			          MCU_SDP_PT_TE8K, MCU_SDP_PT_TE8K);
 		sb_printf(&b, "a=sendrecv\r\n%s",
 		          caps->rtcp_mux ? "a=rtcp-mux\r\n" : "");
+		write_offer_crypto(&b, caps, local, MCU_SDP_AUDIO);
 	}
 	if (video) {
-		sb_printf(&b, "m=video %u RTP/AVP", local->video_port);
+		sb_printf(&b, "m=video %u %s", local->video_port,
+		          offer_proto(caps, local, MCU_SDP_VIDEO));
 		for (size_t i = 0; i < caps->n_codecs; i++) {
 			if (caps->codecs[i] == MCU_SDP_H264)
 				sb_printf(&b, " %d %d", MCU_SDP_PT_H264_1,
@@ -1307,6 +1412,7 @@ int mcu_sdp_offer(const struct mcu_sdp_caps *caps,
 		}
 		sb_printf(&b, "a=sendrecv\r\n%s",
 		          caps->rtcp_mux ? "a=rtcp-mux\r\n" : "");
+		write_offer_crypto(&b, caps, local, MCU_SDP_VIDEO);
 	}
 	return finish(&b, offerp);
 }
@@ -1340,16 +1446,29 @@ int mcu_sdp_parse_answer(const struct mcu_sdp_session *answer,
 		}
 		if (!f)
 			continue;
+		/* SRTP as we offered it: a key under one of our tags. A
+		   profile we did not offer (SAVP to our AVP) is still fine
+		   when it carries one. */
+		struct mcu_srtp_crypto c;
+		bool keyed = caps->srtp != MCU_SDP_SRTP_OFF &&
+		             answer_crypto(m, &c);
+		if (!keyed && (caps->srtp == MCU_SDP_SRTP_REQUIRED ||
+		               strncmp(m->proto, "RTP/SAVP", 8) == 0))
+			continue;
+		if (!keyed)
+			memset(&c, 0, sizeof(c));
 		const struct mcu_sdp_fmt *te = NULL;
 		if (m->kind == MCU_SDP_AUDIO && caps->telephone_event)
 			te = choose_te(m, f->clock);
 		fill_neg(nm, answer, i, f, te, caps, false);
+		set_srtp(nm, &c);
 		/* The answer's direction is the remote's; ours mirrors it. */
 		n_acc++;
 	}
 	if (n_acc == 0)
 		return EPROTONOSUPPORT;
 	*neg = out;
+	explicit_bzero(&out, sizeof(out));
 	return 0;
 }
 

@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "transport/srtp.h"
+
 #define MCU_SDP_MAX_LEN        65536 /* bytes of one SDP body */
 #define MCU_SDP_MAX_MEDIA      8
 #define MCU_SDP_MAX_FMTS       32
@@ -189,6 +191,13 @@ enum mcu_sdp_tier mcu_sdp_tier_for_fs(unsigned max_fs);
    (absent) or EINVAL. */
 int mcu_sdp_fmtp_uint(const char *fmtp, const char *name, unsigned *out);
 
+/* SDES-SRTP (RFC 4568) policy of one negotiation. */
+enum mcu_sdp_srtp {
+	MCU_SDP_SRTP_OFF = 0,  /* plain RTP only; RTP/SAVP lines refused */
+	MCU_SDP_SRTP_OPTIONAL, /* SRTP when the peer offers/answers a key */
+	MCU_SDP_SRTP_REQUIRED, /* every accepted stream is SRTP */
+};
+
 /* Our side of negotiation. */
 struct mcu_sdp_caps {
 	enum mcu_sdp_codec codecs[MCU_SDP_CODEC_COUNT]; /* preference order */
@@ -198,6 +207,16 @@ struct mcu_sdp_caps {
 	uint8_t h264_level_idc;   /* our max level, e.g. 31 (720p30) */
 	enum mcu_sdp_tier max_tier;
 	unsigned bitrate_kbps;    /* our b=AS for video, 0 = none */
+	/* SDES: OFF unless the caller sets it and gives keys in
+	   mcu_sdp_local (without keys it counts as OFF). Answering: an
+	   RTP/SAVP(F) line, or an RTP/AVP(F) line carrying a=crypto
+	   (best-effort SRTP, as baresip's "srtp" offers), takes the first
+	   a=crypto we support and is answered with our key under its tag;
+	   REQUIRED refuses every line without a usable a=crypto. Offering:
+	   REQUIRED offers RTP/SAVP, OPTIONAL RTP/AVP, both with the a=crypto
+	   lines 1 AES_CM_128_HMAC_SHA1_80, 2 AEAD_AES_128_GCM,
+	   3 AES_CM_128_HMAC_SHA1_32 (one key, the suite's length of it). */
+	enum mcu_sdp_srtp srtp;
 };
 
 /* Defaults: all six codecs in the order h264 vp8 opus g722 pcma pcmu,
@@ -214,9 +233,11 @@ struct mcu_sdp_local {
 	uint16_t audio_port;      /* 0: no audio */
 	uint16_t video_port;      /* 0: no video */
 	uint64_t sess_id, sess_version;
-	/* Optional, for SRTP/WebRTC legs (NULL: secure profiles rejected). */
-	const char *audio_crypto; /* answer a=crypto value for RTP/SAVP(F) */
-	const char *video_crypto;
+	/* Our SDES master key || salt per kind (MCU_SRTP_KEY_MAX bytes,
+	   from mcu_srtp_keygen; a suite uses its length of it), for
+	   caps->srtp != OFF; NULL: no SRTP on that kind. Secret. */
+	const uint8_t *audio_key, *video_key;
+	/* Optional, for WebRTC legs. */
 	const char *ice_ufrag, *ice_pwd;
 	const char *fingerprint;  /* for UDP/TLS/RTP/SAVPF */
 	const char *setup;        /* "active"/"passive"; default "active" */
@@ -248,6 +269,12 @@ struct mcu_sdp_neg_media {
 	unsigned bitrate_kbps;    /* max we may send: remote b=, capped by
 	                             caps; 0 = unknown */
 	bool secure;              /* SAVP/SAVPF profile */
+	/* SDES-SRTP in force on this stream (NONE: plain RTP): the suite,
+	   the a=crypto tag, and the remote's master key || salt (secret; we
+	   send with our own key, the one in mcu_sdp_local). */
+	enum mcu_srtp_suite srtp_suite;
+	unsigned srtp_tag;
+	uint8_t srtp_remote_key[MCU_SRTP_KEY_MAX];
 	/* Codec parameters of the chosen format. */
 	struct mcu_sdp_h264 h264; /* codec == H264 */
 	unsigned vp8_max_fs, vp8_max_fr; /* codec == VP8, 0 = not given */

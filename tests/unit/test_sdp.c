@@ -715,12 +715,13 @@ static void crypto_parsed(void **state)
 	char *answer = NULL;
 	assert_int_equal(mcu_sdp_answer(s, &caps, &l, &neg, &answer),
 	                 EPROTONOSUPPORT);
-	l.audio_crypto = "1 AES_CM_128_HMAC_SHA1_80 inline:KEY";
-	assert_int_equal(mcu_sdp_answer(s, &caps, &l, &neg, &answer), 0);
-	assert_true(neg.audio.secure);
-	assert_non_null(strstr(answer, "m=audio 20000 RTP/SAVP 0\r\n"));
-	assert_non_null(strstr(answer, "a=crypto:1 AES_CM_128_HMAC_SHA1_80"));
-	free(answer);
+	/* With our key: still none, an MKI and a short key are refused
+	   (test_srtp.c has the SDES negotiation itself). */
+	static const uint8_t key[MCU_SRTP_KEY_MAX] = {1};
+	caps.srtp = MCU_SDP_SRTP_OPTIONAL;
+	l.audio_key = key;
+	assert_int_equal(mcu_sdp_answer(s, &caps, &l, &neg, &answer),
+	                 EPROTONOSUPPORT);
 	mcu_sdp_free(s);
 	assert_int_equal(parse_err("v=0\r\nc=IN IP4 1.1.1.1\r\n"
 	                           "m=audio 1 RTP/SAVP 0\r\na=crypto:x y z\r\n"),

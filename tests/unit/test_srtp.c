@@ -7,9 +7,12 @@
  */
 #include "tests/unit/testutil.h"
 #include "transport/rtp.h"
+#include "transport/sdp.h"
 #include "transport/srtp.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const enum mcu_srtp_suite suites[] = {
@@ -411,6 +414,242 @@ static void crypto_unsupported(void **state)
 	}
 }
 
+/* ---- SDES in SDP offer/answer (transport/sdp) ------------------------- */
+
+static const char offer_hdr[] = "v=0\r\no=- 1 1 IN IP4 192.0.2.9\r\ns=-\r\n"
+                                "c=IN IP4 192.0.2.9\r\nt=0 0\r\n";
+
+static struct mcu_sdp_session *parse_sdp(const char *body)
+{
+	char buf[4096];
+	struct mcu_sdp_session *s = NULL;
+	snprintf(buf, sizeof(buf), "%s%s", offer_hdr, body);
+	assert_int_equal(mcu_sdp_parse(&s, buf, strlen(buf)), 0);
+	return s;
+}
+
+static void sdes_answer(void **state)
+{
+	struct mcu_sdp_session *s = parse_sdp(
+		"m=audio 4000 RTP/SAVP 0\r\n"
+		"a=crypto:1 F8_128_HMAC_SHA1_80 inline:" K30 "\r\n"
+		"a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:" K30 "|2^20\r\n"
+		"a=crypto:3 AES_CM_128_HMAC_SHA1_32 inline:" K30 "|2^31\r\n"
+		"a=crypto:4 AES_CM_128_HMAC_SHA1_80 inline:" K30 "\r\n"
+		"m=video 4002 RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n"
+		"a=crypto:7 AEAD_AES_128_GCM inline:" K28 "\r\n");
+	uint8_t ka[MCU_SRTP_KEY_MAX], kv[MCU_SRTP_KEY_MAX];
+	struct mcu_sdp_caps caps;
+	struct mcu_sdp_local l = {.addr = "192.0.2.1", .audio_port = 20000,
+	                          .video_port = 20002, .sess_id = 1,
+	                          .sess_version = 1};
+	struct mcu_sdp_neg neg;
+	struct mcu_srtp_crypto c;
+	char *answer = NULL;
+	assert_int_equal(mcu_srtp_keygen(ka, sizeof(ka)), 0);
+	assert_int_equal(mcu_srtp_keygen(kv, sizeof(kv)), 0);
+	mcu_sdp_caps_default(&caps);
+
+	/* SRTP off, or on without our keys: secure lines refused (488). */
+	assert_int_equal(mcu_sdp_answer(s, &caps, &l, &neg, &answer),
+	                 EPROTONOSUPPORT);
+	caps.srtp = MCU_SDP_SRTP_OPTIONAL;
+	assert_int_equal(mcu_sdp_answer(s, &caps, &l, &neg, &answer),
+	                 EPROTONOSUPPORT);
+
+	l.audio_key = ka;
+	l.video_key = kv;
+	assert_int_equal(mcu_sdp_answer(s, &caps, &l, &neg, &answer), 0);
+	/* The first line we take: 3 (1 unknown suite, 2 short lifetime). */
+	assert_int_equal(neg.audio.srtp_suite,
+	                 MCU_SRTP_AES_CM_128_HMAC_SHA1_32);
+	assert_int_equal(neg.audio.srtp_tag, 3);
+	assert_int_equal(mcu_srtp_crypto_parse(&c, "1 AES_CM_128_HMAC_SHA1_80 "
+	                                           "inline:" K30), 0);
+	assert_memory_equal(neg.audio.srtp_remote_key, c.key, 30);
+	assert_int_equal(neg.video.srtp_suite, MCU_SRTP_AEAD_AES_128_GCM);
+	assert_int_equal(neg.video.srtp_tag, 7);
+	for (int i = 0; i < 28; i++)
+		assert_int_equal(neg.video.srtp_remote_key[i], i);
+	assert_non_null(strstr(answer, "m=audio 20000 RTP/SAVP 0\r\n"));
+	assert_non_null(strstr(answer, "m=video 20002 RTP/SAVPF 96\r\n"));
+	/* Our key under their tag, one line per stream. */
+	char line[MCU_SRTP_CRYPTO_LEN + 16], mine[MCU_SRTP_CRYPTO_LEN];
+	assert_int_equal(mcu_srtp_crypto_format(
+	                         mine, sizeof(mine), 3,
+	                         MCU_SRTP_AES_CM_128_HMAC_SHA1_32, ka), 0);
+	snprintf(line, sizeof(line), "a=crypto:%s\r\n", mine);
+	assert_non_null(strstr(answer, line));
+	assert_int_equal(mcu_srtp_crypto_format(mine, sizeof(mine), 7,
+	                                        MCU_SRTP_AEAD_AES_128_GCM, kv),
+	                 0);
+	snprintf(line, sizeof(line), "a=crypto:%s\r\n", mine);
+	assert_non_null(strstr(answer, line));
+	const char *first = strstr(answer, "a=crypto:");
+	assert_null(strstr(strstr(first + 1, "a=crypto:") + 1, "a=crypto:"));
+	free(answer);
+	mcu_sdp_free(s);
+}
+
+static void sdes_policy(void **state)
+{
+	static const uint8_t key[MCU_SRTP_KEY_MAX] = {9, 8, 7};
+	struct mcu_sdp_session *plain = parse_sdp("m=audio 4000 RTP/AVP 0\r\n");
+	struct mcu_sdp_session *best = parse_sdp(
+		"m=audio 4000 RTP/AVP 0\r\n"
+		"a=crypto:5 AES_CM_128_HMAC_SHA1_80 inline:" K30 "\r\n");
+	struct mcu_sdp_session *bad = parse_sdp(
+		"m=audio 4000 RTP/AVP 0\r\n"
+		"a=crypto:5 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|1:4\r\n");
+	struct mcu_sdp_caps caps;
+	struct mcu_sdp_local l = {.addr = "192.0.2.1", .audio_port = 20000,
+	                          .video_port = 20002, .audio_key = key,
+	                          .video_key = key};
+	struct mcu_sdp_neg neg;
+	char *answer = NULL;
+	mcu_sdp_caps_default(&caps);
+
+	/* required: a plain offer (and one whose key we cannot take) is
+	   refused; a key on RTP/AVP (best effort) is taken. */
+	caps.srtp = MCU_SDP_SRTP_REQUIRED;
+	assert_int_equal(mcu_sdp_answer(plain, &caps, &l, &neg, &answer),
+	                 EPROTONOSUPPORT);
+	assert_int_equal(mcu_sdp_sip_status(EPROTONOSUPPORT), 488);
+	assert_int_equal(mcu_sdp_answer(bad, &caps, &l, &neg, &answer),
+	                 EPROTONOSUPPORT);
+	assert_int_equal(mcu_sdp_answer(best, &caps, &l, &neg, &answer), 0);
+	assert_int_equal(neg.audio.srtp_suite,
+	                 MCU_SRTP_AES_CM_128_HMAC_SHA1_80);
+	assert_non_null(strstr(answer, "RTP/AVP 0\r\n"));
+	assert_non_null(strstr(answer, "a=crypto:5 AES_CM_128_HMAC_SHA1_80 "));
+	free(answer);
+
+	/* optional: plain stays plain, the bad key falls back to plain. */
+	caps.srtp = MCU_SDP_SRTP_OPTIONAL;
+	assert_int_equal(mcu_sdp_answer(plain, &caps, &l, &neg, &answer), 0);
+	assert_int_equal(neg.audio.srtp_suite, MCU_SRTP_NONE);
+	assert_null(strstr(answer, "a=crypto"));
+	free(answer);
+	assert_int_equal(mcu_sdp_answer(bad, &caps, &l, &neg, &answer), 0);
+	assert_int_equal(neg.audio.srtp_suite, MCU_SRTP_NONE);
+	assert_null(strstr(answer, "a=crypto"));
+	free(answer);
+
+	/* off: a key offered on RTP/AVP is ignored. */
+	caps.srtp = MCU_SDP_SRTP_OFF;
+	assert_int_equal(mcu_sdp_answer(best, &caps, &l, &neg, &answer), 0);
+	assert_int_equal(neg.audio.srtp_suite, MCU_SRTP_NONE);
+	assert_null(strstr(answer, "a=crypto"));
+	free(answer);
+	mcu_sdp_free(plain);
+	mcu_sdp_free(best);
+	mcu_sdp_free(bad);
+}
+
+/* Dial-out: our offer, an answer in SDES, and SRTP that works between
+   the two sides' keys. */
+static void sdes_offer_answer_media(void **state)
+{
+	uint8_t ka[MCU_SRTP_KEY_MAX], kv[MCU_SRTP_KEY_MAX];
+	struct mcu_sdp_caps caps;
+	struct mcu_sdp_local l = {.addr = "192.0.2.1", .audio_port = 20000,
+	                          .video_port = 20002, .audio_key = ka,
+	                          .video_key = kv};
+	struct mcu_sdp_neg neg;
+	char *offer = NULL;
+	assert_int_equal(mcu_srtp_keygen(ka, sizeof(ka)), 0);
+	assert_int_equal(mcu_srtp_keygen(kv, sizeof(kv)), 0);
+	mcu_sdp_caps_default(&caps);
+
+	caps.srtp = MCU_SDP_SRTP_OFF;
+	assert_int_equal(mcu_sdp_offer(&caps, &l, &offer), 0);
+	assert_null(strstr(offer, "a=crypto"));
+	free(offer);
+	caps.srtp = MCU_SDP_SRTP_OPTIONAL;
+	assert_int_equal(mcu_sdp_offer(&caps, &l, &offer), 0);
+	assert_non_null(strstr(offer, "m=audio 20000 RTP/AVP "));
+	assert_non_null(strstr(offer, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 "));
+	free(offer);
+	caps.srtp = MCU_SDP_SRTP_REQUIRED;
+	assert_int_equal(mcu_sdp_offer(&caps, &l, &offer), 0);
+	assert_non_null(strstr(offer, "m=audio 20000 RTP/SAVP "));
+	assert_non_null(strstr(offer, "m=video 20002 RTP/SAVP "));
+	/* It parses back, 3 suites per stream, our keys in them. */
+	struct mcu_sdp_session *o = NULL;
+	assert_int_equal(mcu_sdp_parse(&o, offer, strlen(offer)), 0);
+	assert_int_equal(o->media[0].n_crypto, 3);
+	assert_int_equal(o->media[1].n_crypto, 3);
+	struct mcu_srtp_crypto c;
+	assert_int_equal(mcu_srtp_crypto_parse_parts(
+	                         &c, o->media[1].crypto[1].tag,
+	                         o->media[1].crypto[1].suite,
+	                         o->media[1].crypto[1].params), 0);
+	assert_int_equal(c.suite, MCU_SRTP_AEAD_AES_128_GCM);
+	assert_memory_equal(c.key, kv, 28);
+	free(offer);
+
+	/* The remote answers with its own side of our offer: it answers
+	   our offer with mcu_sdp_answer() and its keys. */
+	uint8_t ra[MCU_SRTP_KEY_MAX], rv[MCU_SRTP_KEY_MAX];
+	struct mcu_sdp_local rl = {.addr = "192.0.2.2", .audio_port = 30000,
+	                           .video_port = 30002, .audio_key = ra,
+	                           .video_key = rv};
+	struct mcu_sdp_neg rneg;
+	char *ans = NULL;
+	assert_int_equal(mcu_srtp_keygen(ra, sizeof(ra)), 0);
+	assert_int_equal(mcu_srtp_keygen(rv, sizeof(rv)), 0);
+	assert_int_equal(mcu_sdp_answer(o, &caps, &rl, &rneg, &ans), 0);
+	struct mcu_sdp_session *a = NULL;
+	assert_int_equal(mcu_sdp_parse(&a, ans, strlen(ans)), 0);
+	assert_int_equal(mcu_sdp_parse_answer(a, &caps, &neg), 0);
+	assert_int_equal(neg.audio.srtp_suite,
+	                 MCU_SRTP_AES_CM_128_HMAC_SHA1_80);
+	assert_memory_equal(neg.audio.srtp_remote_key, ra, 30);
+	assert_memory_equal(rneg.audio.srtp_remote_key, ka, 30);
+
+	/* Media with those keys both ways. */
+	struct mcu_srtp *us, *them;
+	assert_int_equal(mcu_srtp_alloc(&us, neg.audio.srtp_suite, ka,
+	                                neg.audio.srtp_remote_key), 0);
+	assert_int_equal(mcu_srtp_alloc(&them, rneg.audio.srtp_suite, ra,
+	                                rneg.audio.srtp_remote_key), 0);
+	uint8_t b[300 + MCU_SRTP_TRAILER], p[300];
+	size_t n = mk_rtp(p, 1, 5, 160), len = n;
+	memcpy(b, p, n);
+	assert_int_equal(mcu_srtp_protect(us, b, &len, sizeof(b)), 0);
+	assert_int_equal(mcu_srtp_unprotect(them, b, &len), 0);
+	assert_memory_equal(b, p, n);
+	len = n;
+	assert_int_equal(mcu_srtp_protect(them, b, &len, sizeof(b)), 0);
+	assert_int_equal(mcu_srtp_unprotect(us, b, &len), 0);
+	assert_memory_equal(b, p, n);
+	us = mcu_srtp_free(us);
+	them = mcu_srtp_free(them);
+	free(ans);
+	mcu_sdp_free(a);
+
+	/* An answer whose tag names another suite than we offered under
+	   it, or without a key, is refused when SRTP is required. */
+	a = parse_sdp("m=audio 4000 RTP/SAVP 0\r\n"
+	              "a=crypto:1 AEAD_AES_128_GCM inline:" K28 "\r\n");
+	assert_int_equal(mcu_sdp_parse_answer(a, &caps, &neg),
+	                 EPROTONOSUPPORT);
+	mcu_sdp_free(a);
+	a = parse_sdp("m=audio 4000 RTP/AVP 0\r\n");
+	assert_int_equal(mcu_sdp_parse_answer(a, &caps, &neg),
+	                 EPROTONOSUPPORT);
+	caps.srtp = MCU_SDP_SRTP_OPTIONAL; /* plain answer to AVP+crypto */
+	assert_int_equal(mcu_sdp_parse_answer(a, &caps, &neg), 0);
+	assert_int_equal(neg.audio.srtp_suite, MCU_SRTP_NONE);
+	mcu_sdp_free(a);
+	a = parse_sdp("m=audio 4000 RTP/AVP 0\r\n"
+	              "a=crypto:2 AEAD_AES_128_GCM inline:" K28 "\r\n");
+	assert_int_equal(mcu_sdp_parse_answer(a, &caps, &neg), 0);
+	assert_int_equal(neg.audio.srtp_suite, MCU_SRTP_AEAD_AES_128_GCM);
+	mcu_sdp_free(a);
+	mcu_sdp_free(o);
+}
+
 /* clang-format off */
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(roundtrip_rtp),
@@ -425,6 +664,9 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(crypto_accepted),
 	cmocka_unit_test(crypto_malformed),
 	cmocka_unit_test(crypto_unsupported),
+	cmocka_unit_test(sdes_answer),
+	cmocka_unit_test(sdes_policy),
+	cmocka_unit_test(sdes_offer_answer_media),
 };
 /* clang-format on */
 
