@@ -1,0 +1,124 @@
+/*
+ * roster: a roster for N simulated endpoints (see roster.h).
+ */
+#include "tools/mcu-sim/roster.h"
+
+#include <errno.h>
+#include <string.h>
+
+const char *mcu_sim_roster_host_layout(unsigned count)
+{
+	unsigned branches = count > 0 ? count - 1 : 0;
+	if (branches <= 4)
+		return "grid-2x2";
+	if (branches <= 9)
+		return "grid-3x3";
+	if (branches <= 16)
+		return "grid-4x4";
+	return "tour-4x4";
+}
+
+void mcu_sim_roster_id(unsigned i, char *buf, size_t size)
+{
+	snprintf(buf, size, "sim%03u", i + 1);
+}
+
+/* A YAML double-quoted scalar of s (quotes and backslashes escaped). */
+static void quoted(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', out);
+		if ((unsigned char)*s >= 0x20)
+			fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+static void when(FILE *out, const char *key, const struct tm *t)
+{
+	char buf[32];
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M", t);
+	fprintf(out, "    %s: %s\n", key, buf);
+}
+
+int mcu_sim_roster_write(const struct mcu_sim_roster *r, FILE *out)
+{
+	if (!r || !out || r->count < 2 || r->count > 999 || !r->addr ||
+	    !*r->addr || !r->meeting || !*r->meeting || !r->sip_port)
+		return EINVAL;
+	const char *tz = r->timezone ? r->timezone : "Asia/Ho_Chi_Minh";
+	fprintf(out, "# mcu-sim roster: %u simulated endpoints, meeting %s\n",
+	        r->count, r->meeting);
+	fprintf(out, "# (mcu-sim roster %u; run: mcu-sim run --roster FILE "
+	        "--meeting %s --mcu sip:%s:%u)\n", r->count, r->meeting,
+	        r->addr, r->sip_port);
+	fprintf(out, "mcu:\n  name: \"mcu-sim\"\n  timezone: %s\n", tz);
+	fprintf(out, "  sip: {listen: [\"udp:%s:%u\"], domain: \"%s\"}\n",
+	        r->addr, r->sip_port, r->addr);
+	if (r->api_port)
+		fprintf(out, "  api: {listen: \"127.0.0.1:%u\"}\n", r->api_port);
+	fprintf(out, "  media: {fps: %u, x264_preset: %s}\n",
+	        r->fps ? r->fps : 30, r->preset ? r->preset : "ultrafast");
+	fprintf(out, "  rtp: {ports: 40000-49999}\n");
+	if (r->logbook) {
+		fprintf(out, "  logbook: ");
+		quoted(out, r->logbook);
+		fputc('\n', out);
+	}
+	fprintf(out, "endpoints:\n");
+	for (unsigned i = 0; i < r->count; i++) {
+		char id[16];
+		mcu_sim_roster_id(i, id, sizeof(id));
+		fprintf(out, "  - id: %s\n    name: ", id);
+		if (i == 0 && r->host_name) {
+			quoted(out, r->host_name);
+		} else {
+			char name[64];
+			snprintf(name, sizeof(name), "Điểm cầu mô phỏng %03u",
+			         i + 1);
+			quoted(out, name);
+		}
+		fprintf(out, "\n    tier: %s\n", i == 0 ? "city" : "commune");
+		fprintf(out, "    sip: \"sip:%s@%s\"\n", id, r->addr);
+		fprintf(out, "    allow: [%s/32]\n", r->addr);
+		fprintf(out, "    codecs: [h264, opus]\n");
+		fprintf(out, "    bandwidth_kbps: %u\n",
+		        r->bandwidth_kbps ? r->bandwidth_kbps : 2048);
+		/* placeholder contacts (the validator wants all three) */
+		fprintf(out, "    contacts:\n");
+		static const char *const role[3] = {"leader", "technician",
+		                                    "support"};
+		static const char *const title[3] = {"Lãnh đạo", "Kỹ thuật viên",
+		                                     "Kỹ thuật hỗ trợ"};
+		for (int k = 0; k < 3; k++)
+			fprintf(out, "      %s: {name: \"%s %s\", "
+			        "phone: \"0900 %03u %03d\"}\n", role[k],
+			        title[k], id, i + 1, k + 1);
+	}
+	char host[16];
+	mcu_sim_roster_id(0, host, sizeof(host));
+	fprintf(out, "meetings:\n  - id: %s\n", r->meeting);
+	fprintf(out, "    title: \"mcu-sim: %u endpoints\"\n", r->count);
+	fprintf(out, "    host: %s\n    branches: [", host);
+	for (unsigned i = 1; i < r->count; i++) {
+		char id[16];
+		mcu_sim_roster_id(i, id, sizeof(id));
+		fprintf(out, "%s%s", i > 1 ? ", " : "", id);
+	}
+	fprintf(out, "]\n");
+	when(out, "start", &r->start);
+	when(out, "end", &r->end);
+	char day[16];
+	strftime(day, sizeof(day), "%Y-%m-%d", &r->announced);
+	fprintf(out, "    announced: %s\n", day);
+	fprintf(out, "    floor: %s\n    dial: in\n",
+	        r->floor ? r->floor : "chaired");
+	fprintf(out, "    layout: {host: %s, branches: %s, tour_seconds: %u}\n",
+	        r->host_layout ? r->host_layout
+	                       : mcu_sim_roster_host_layout(r->count),
+	        r->branch_layout ? r->branch_layout : "host+floor",
+	        r->tour_seconds ? r->tour_seconds : 10);
+	return ferror(out) ? EIO : 0;
+}
