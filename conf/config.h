@@ -125,6 +125,8 @@ struct mcu_conf_endpoint {
 	char **codecs; /* lower case, in order of preference */
 	size_t n_codecs;
 	unsigned bandwidth_kbps; /* default 2048 */
+	bool srtp_set;           /* srtp: given; else mcu.rtp.srtp applies */
+	enum mcu_srtp_policy srtp;
 	bool has_leader, has_technician, has_support;
 	struct mcu_conf_contact leader, technician, support;
 	struct mcu_conf_static_rtp rtp;
@@ -209,6 +211,11 @@ struct mcu_conf {
 	char *tls_key;
 	uint16_t rtp_port_min, rtp_port_max; /* default 20000-29999 */
 	enum mcu_srtp_policy srtp;           /* default optional */
+	/* mcu.rtp.sdes_without_tls: SDES keys may be exchanged on SIP
+	   calls that are not over TLS (readable on the wire); default
+	   false: such calls are plain RTP (and refused when srtp is
+	   required). */
+	bool sdes_without_tls;
 	struct mcu_conf_addr api_listen;     /* default 127.0.0.1:8080 */
 	char *api_token_file;
 	unsigned fps;                 /* default 30 */
@@ -289,6 +296,14 @@ void mcu_conf_report_print(const struct mcu_conf_report *report, FILE *out);
 
 /* Lookups: index, or -1 when unknown. */
 long mcu_conf_endpoint_index(const struct mcu_conf *conf, const char *id);
+
+/* The SRTP policy of calls with `ep`: its srtp: key, else mcu.rtp.srtp. */
+static inline enum mcu_srtp_policy
+mcu_conf_endpoint_srtp(const struct mcu_conf *conf,
+                       const struct mcu_conf_endpoint *ep)
+{
+	return ep && ep->srtp_set ? ep->srtp : conf->srtp;
+}
 long mcu_conf_meeting_index(const struct mcu_conf *conf, const char *id);
 
 const char *mcu_conf_tier_name(enum mcu_tier tier);

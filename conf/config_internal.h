@@ -118,6 +118,8 @@ bool conf_get_uint(struct conf_ctx *ctx, const struct conf_node *n,
                    unsigned long *out);
 bool conf_get_bool(struct conf_ctx *ctx, const struct conf_node *n,
                    const char *what, bool *out);
+/* "off", "optional", "required" (enum mcu_srtp_policy order). */
+extern const char *const conf_srtp_names[3];
 bool conf_get_enum(struct conf_ctx *ctx, const struct conf_node *n,
                    const char *what, const char *const *names, size_t n_names,
                    int *out);

@@ -10,7 +10,8 @@
 
 #include "conf/config_internal.h"
 
-static const char *const srtp_names[] = {"off", "optional", "required"};
+const char *const conf_srtp_names[3] = {"off", "optional", "required"};
+#define srtp_names conf_srtp_names
 static const char *const proto_names[] = {"udp", "tcp", "tls"};
 static const char *const x264_presets[] = {
 	"ultrafast", "superfast", "veryfast", "faster", "fast",
@@ -197,15 +198,18 @@ bad:
 
 static void parse_rtp(struct conf_ctx *ctx, const struct conf_node *n)
 {
-	static const char *const keys[] = {"ports", "srtp"};
-	const struct conf_node *v[2];
+	static const char *const keys[] = {"ports", "srtp", "sdes_without_tls"};
+	const struct conf_node *v[3];
 	int e;
-	if (!conf_map_fields(ctx, n, keys, 2, v, "mcu.rtp"))
+	bool b;
+	if (!conf_map_fields(ctx, n, keys, 3, v, "mcu.rtp"))
 		return;
 	if (v[0])
 		parse_ports(ctx, v[0]);
 	if (v[1] && conf_get_enum(ctx, v[1], "mcu.rtp.srtp", srtp_names, 3, &e))
 		ctx->conf->srtp = (enum mcu_srtp_policy)e;
+	if (v[2] && conf_get_bool(ctx, v[2], "mcu.rtp.sdes_without_tls", &b))
+		ctx->conf->sdes_without_tls = b;
 }
 
 static void parse_api(struct conf_ctx *ctx, const struct conf_node *n)

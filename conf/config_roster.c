@@ -299,7 +299,7 @@ static void parse_ep_rtp(struct conf_ctx *ctx, const struct conf_node *n,
 }
 
 enum { E_ID, E_NAME, E_TIER, E_PARENT, E_SIP, E_ALLOW, E_AUTH, E_CODECS,
-       E_BW, E_CONTACTS, E_RTP, E_COUNT };
+       E_BW, E_CONTACTS, E_RTP, E_SRTP, E_COUNT };
 
 static void parse_ep_fields(struct conf_ctx *ctx, const struct conf_node **v,
                             struct mcu_conf_endpoint *ep,
@@ -339,6 +339,14 @@ static void parse_ep_fields(struct conf_ctx *ctx, const struct conf_node **v,
 	}
 	if (v[E_RTP] && !conf_is_null(v[E_RTP]))
 		parse_ep_rtp(ctx, v[E_RTP], ep);
+	WHAT(what, "endpoint", ep->id, "srtp");
+	int srtp;
+	if (v[E_SRTP] && !conf_is_null(v[E_SRTP]) &&
+	    conf_get_enum(ctx, v[E_SRTP], what, conf_srtp_names, 3,
+	                  &srtp)) {
+		ep->srtp_set = true;
+		ep->srtp = (enum mcu_srtp_policy)srtp;
+	}
 }
 
 /* Returns true when the endpoint has an id and is kept. */
@@ -348,7 +356,8 @@ static bool parse_endpoint(struct conf_ctx *ctx, const struct conf_node *n,
 {
 	static const char *const keys[E_COUNT] = {
 		"id",     "name",   "tier",           "parent",   "sip", "allow",
-		"auth",   "codecs", "bandwidth_kbps", "contacts", "rtp"};
+		"auth",   "codecs", "bandwidth_kbps", "contacts", "rtp",
+		"srtp"};
 	const struct conf_node *v[E_COUNT];
 
 	if (!conf_map_fields(ctx, n, keys, E_COUNT, v, "endpoints item"))

@@ -772,6 +772,46 @@ static void defaults(void **state)
 	unload(&l);
 }
 
+/* SRTP policy (issue 7): mcu.rtp.srtp and sdes_without_tls, and the
+   per-endpoint srtp: that overrides the global policy. */
+static void srtp_keys(void **state)
+{
+	struct loaded l;
+	(void)state;
+	load(&l, "endpoints:\n  - {id: a, name: A, tier: city, " CONTACTS
+	         "}\n");
+	assert_clean(&l);
+	assert_int_equal(l.conf->srtp, MCU_SRTP_OPTIONAL);
+	assert_false(l.conf->sdes_without_tls);
+	assert_false(l.conf->endpoints[0].srtp_set);
+	assert_int_equal(mcu_conf_endpoint_srtp(l.conf, &l.conf->endpoints[0]),
+	                 MCU_SRTP_OPTIONAL);
+	unload(&l);
+
+	load(&l, "mcu:\n  rtp: {srtp: off, sdes_without_tls: true}\n"
+	         "endpoints:\n  - {id: a, name: A, tier: city, srtp: required, "
+	         CONTACTS "}\n  - {id: b, name: B, tier: city, " CONTACTS
+	         "}\n");
+	assert_clean(&l);
+	assert_int_equal(l.conf->srtp, MCU_SRTP_OFF);
+	assert_true(l.conf->sdes_without_tls);
+	assert_true(l.conf->endpoints[0].srtp_set);
+	assert_int_equal(mcu_conf_endpoint_srtp(l.conf, &l.conf->endpoints[0]),
+	                 MCU_SRTP_REQUIRED);
+	assert_int_equal(mcu_conf_endpoint_srtp(l.conf, &l.conf->endpoints[1]),
+	                 MCU_SRTP_OFF);
+	unload(&l);
+
+	load(&l, "mcu:\n  rtp: {sdes_without_tls: maybe}\nendpoints:\n"
+	         "  - {id: a, name: A, tier: city, " CONTACTS "}\n");
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "sdes_without_tls"));
+	unload(&l);
+	load(&l, "endpoints:\n  - {id: a, name: A, tier: city, srtp: yes, "
+	         CONTACTS "}\n");
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "srtp"));
+	unload(&l);
+}
+
 /* mcu.content_dir (mcu/content): absent by default, an absolute
    directory when given; relative paths and "/" are refused. */
 static void content_dir_key(void **state)
@@ -1306,6 +1346,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(layout_names),
 	cmocka_unit_test(layout_presets),
 	cmocka_unit_test(content_dir_key),
+	cmocka_unit_test(srtp_keys),
 };
 
 MCU_TEST_MAIN(tests, setup_tz, NULL)
