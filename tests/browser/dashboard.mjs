@@ -56,14 +56,16 @@ function picture(page, role) {
     const d = g.getImageData(0, 0, c.width, c.height).data;
     let h = 2166136261;
     const colours = new Set();
+    let red = 0;
     for (let i = 0; i < d.length; i += 4) {
       h = Math.imul(h ^ d[i], 16777619);
       h = Math.imul(h ^ d[i + 1], 16777619);
       h = Math.imul(h ^ d[i + 2], 16777619);
       if (i % 64 === 0) colours.add((d[i] >> 4) << 8 | (d[i + 1] >> 4) << 4 | d[i + 2] >> 4);
+      if (d[i] > 200 && d[i + 1] < 60 && d[i + 2] < 60) red++;
     }
     return { src: img.src, w: img.naturalWidth, h: img.naturalHeight,
-             hash: h >>> 0, colours: colours.size };
+             hash: h >>> 0, colours: colours.size, red: red * 4 / d.length };
   }, role);
 }
 
@@ -152,7 +154,8 @@ try {
   check(`...and is refreshed: a new fetch (${p1 && p2 && p1.src !== p2.src}) with other pixels (${p1 && p1.hash} -> ${p2 && p2.hash})`,
     p1 && p2 && p1.src !== p2.src && p1.hash !== p2.hash);
   const pb = await picture(page, "branches");
-  check(`the branches' live picture loads (${pb ? pb.w + "x" + pb.h : "none"})`, pb && pb.w >= 320);
+  check(`the branches' live picture loads and shows the host's red (${pb ? pb.w + "x" + pb.h + ", red " + pb.red.toFixed(2) : "none"})`,
+    pb && pb.w >= 320 && pb.red >= 0.5);
 
   // Floor: the queued request is listed; without a token a grant is refused
   // in the page; with the token typed in, grant moves the floor.
@@ -178,20 +181,26 @@ try {
   const stored = await page.evaluate(() => sessionStorage.getItem("mcud.token"));
   check("the token is kept for the tab and the field emptied",
     stored === TOKEN && (await page.inputValue("#token")) === "");
+  // Vietnamese, with the request waiting in the queue; English (below)
+  // once it is granted.
+  await page.screenshot({ path: `${SHOTS}/dashboard.png`, fullPage: true });
   await item.locator("button.grant").click();
   const holder = await waitFor("holder", async () => {
     const h = (await sec.locator(".f-holder").textContent()).trim();
     return h === qname ? h : null;
   }, 10000);
   check(`clicking grant makes ${qname} the holder on the page (${holder}, ${secs()})`, holder === qname);
-  const log = (await page.locator("#log li").allTextContents()).join(" | ");
+  // The note of the POST at once; the floor event when the stream brings it.
+  let log = "";
+  await waitFor("log", async () => {
+    log = (await page.locator("#log li").allTextContents()).join(" | ");
+    return log.includes("quyền phát biểu: Test · " + qname);
+  }, 10000);
   check(`the event log says it was done and names the new holder (${log})`,
     /Đã thực hiện: t\/floor/.test(log) && log.includes("quyền phát biểu: Test · " + qname));
   const rowFloor = (await sec.locator(`.parts tbody tr[data-ep="${QUEUED}"] td`).nth(2).textContent()).trim();
   check(`${QUEUED}'s row shows it speaking (${rowFloor})`, rowFloor === "đang phát biểu");
 
-  await sleep(1500); // the pictures show the floor holder
-  await page.screenshot({ path: `${SHOTS}/dashboard.png`, fullPage: true });
 
   // English and back.
   await page.click("#lang");
@@ -209,7 +218,7 @@ try {
     en.h1 === "MCU dashboard" && en.lang === "en" && en.th === "Endpoint" &&
     en.cap === "The host sees" && en.state === "connected" && en.holder === qname &&
     en.mstate === "live" && en.button === "VI");
-  await sleep(500);
+  await sleep(1000); // the pictures show the floor holder
   await page.screenshot({ path: `${SHOTS}/dashboard.en.png`, fullPage: true });
   // The choice is kept over a reload.
   await page.reload({ waitUntil: "domcontentloaded" });
@@ -222,6 +231,12 @@ try {
   check(`...and the toggle brings Vietnamese back (${vi}, ${viTh})`,
     vi === "Bảng điều khiển MCU" && viTh === "Điểm cầu" &&
     (await page.getAttribute("html", "lang")) === "vi");
+  // ?lang=en in the address wins over the last choice.
+  await page.goto(URL_ + "/?lang=en", { waitUntil: "domcontentloaded" });
+  await sec.locator(".parts tbody tr").first().waitFor();
+  const byUrl = [await page.textContent("h1"), await page.getAttribute("html", "lang")];
+  check(`/?lang=en shows the English page (${byUrl.join(", ")})`,
+    byUrl[0] === "MCU dashboard" && byUrl[1] === "en");
   check(`no script error in the page (${errors.join("; ") || "none"})`, errors.length === 0);
 } catch (e) {
   check("the browser run completes (" + e.message.split("\n")[0] + ")", false);

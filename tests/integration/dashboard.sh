@@ -9,8 +9,8 @@
 #  - a burst of requests is served from the cache (same bytes);
 #  - GET / is the dashboard page (HTML naming its script and style sheet),
 #    served without a token; /dashboard.js and /dashboard.css likewise;
-#  - with chromium installed, a headless screenshot of the page is not
-#    blank (skipped when it is not installed).
+# The page in a real browser (pictures, floor grant, language): see
+# dashboard_browser.sh.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/media.sh"
 . "$(dirname "$0")/../lib/floor.sh"
@@ -118,40 +118,6 @@ if grep -Eq 'https?://' "$WORK/index.html" "$WORK/dashboard.js"; then
 	fail "the page names no external resource"
 else
 	ok "the page names no external resource"
-fi
-
-browser=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
-if [ -n "$browser" ]; then
-	timeout 60 "$browser" --headless=new --no-sandbox --disable-gpu \
-		--user-data-dir="$WORK/chrome" --virtual-time-budget=1200 \
-		--screenshot="$WORK/shot.png" --window-size=1280,900 "$A/" \
-		>"$WORK/chrome.log" 2>&1
-	brc=$?
-fi
-# A browser that hangs on a loaded machine (its zygote stops answering)
-# says nothing about the page: that part is skipped, not failed.
-if [ -n "$browser" ] && [ "$brc" = 124 ]; then
-	echo "skip - chromium did not finish in 60 s: no screenshot checks"
-elif [ -n "$browser" ]; then
-	# colours in the page, and the share of the branches' picture (red)
-	read -r colours red < <(ffmpeg -v error -i "$WORK/shot.png" -vf scale=128:90 \
-		-f rawvideo -pix_fmt rgb24 - | python3 -c '
-import sys
-raw = sys.stdin.buffer.read()
-px = [raw[i:i + 3] for i in range(0, len(raw) - 2, 3)]
-red = sum(1 for p in px if p[0] > 200 and p[1] < 60 and p[2] < 60)
-print(len(set(px)), round(red / max(1, len(px)), 3))')
-	[ -n "${DASHBOARD_SHOT:-}" ] && cp "$WORK/shot.png" "$DASHBOARD_SHOT"
-	check "headless screenshot is not blank (${colours:-0} colours)" test "${colours:-0}" -ge 8
-	check "the page shows the live branches picture (red ${red:-0})" ge "${red:-0}" 0.04
-	# ?lang=en: the English page
-	timeout 60 "$browser" --headless=new --no-sandbox --disable-gpu \
-		--user-data-dir="$WORK/chrome" --virtual-time-budget=1200 \
-		--dump-dom "$A/?lang=en" >"$WORK/dom.html" 2>"$WORK/chrome2.log"
-	check "?lang=en shows the English page" grep -q "Today&#39;s and coming meetings\|Today's and coming meetings" "$WORK/dom.html"
-	check "...with the live meeting's participants" grep -q "Branches see" "$WORK/dom.html"
-else
-	echo "skip - chromium is not installed: no screenshot"
 fi
 
 kill -TERM "$MCUD_PID"; wait "$MCUD_PID"; rc=$?
