@@ -118,7 +118,8 @@ static void tour(const struct mcu_view_input *in, struct mcu_view *v)
 	v->pages = 1;
 	if (free_tiles && pool > free_tiles)
 		v->pages = (unsigned)((pool + free_tiles - 1) / free_tiles);
-	v->page = in->tour_page % v->pages;
+	long m = in->tour_page % (long)v->pages;
+	v->page = (unsigned)(m < 0 ? m + (long)v->pages : m);
 
 	size_t cur = v->page * free_tiles;
 	size_t nxt = ((v->page + 1) % v->pages) * free_tiles;
@@ -310,4 +311,32 @@ int mcu_view_same(const struct mcu_view *a, const struct mcu_view *b)
 		return 0;
 	return memcmp(a->tile, b->tile,
 	              sizeof(a->tile[0]) * (size_t)a->ntiles) == 0;
+}
+
+bool mcu_view_tour_advance(struct mcu_view_tour *t, int64_t now_us,
+                           int64_t period_us, int steps, int64_t prefetch_us,
+                           bool *prefetch)
+{
+	bool turned = false;
+
+	if (prefetch)
+		*prefetch = false;
+	if (!t)
+		return false;
+	if (!t->changed_us)
+		t->changed_us = now_us;
+	if (steps) {
+		t->page += steps;
+		t->changed_us = now_us;
+		turned = true;
+	} else if (period_us > 0 && now_us - t->changed_us >= period_us) {
+		t->page++;
+		/* A late tick (a stalled machine) does not shorten the next
+		   page: the period restarts now. */
+		t->changed_us = now_us;
+		turned = true;
+	}
+	if (prefetch && period_us > 0)
+		*prefetch = now_us - t->changed_us >= period_us - prefetch_us;
+	return turned;
 }

@@ -37,7 +37,8 @@
  *               small tiles: the others in roster order.
  *   tour-NxN    pages of eligible sources other than the host (the
  *               branches), roster order; pinned sources stay on every page
- *               and the remaining tiles page; page = tour_page mod pages.
+ *               and the remaining tiles page; page = tour_page mod pages
+ *               (a negative tour_page counts back from the last page).
  * Pins (source -> tile index) apply first in every multi-tile layout; a pin
  * of a non-eligible source, to a tile out of range, or to a tile already
  * pinned is ignored. The active speaker's tile is highlighted when the view
@@ -47,6 +48,7 @@
 #ifndef MCU_LAYOUT_VIEW_H
 #define MCU_LAYOUT_VIEW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -74,7 +76,7 @@ struct mcu_view_input {
 	int self_view;    /* the viewer may see itself */
 	const struct mcu_view_pin *pins;
 	size_t npins;
-	unsigned tour_page; /* any value; taken modulo the page count */
+	long tour_page; /* any value; taken modulo the page count */
 };
 
 struct mcu_view {
@@ -114,5 +116,31 @@ int mcu_view_same(const struct mcu_view *a, const struct mcu_view *b);
 
 /* Tile index showing source id, or -1. */
 int mcu_view_find(const struct mcu_view *v, uint32_t source);
+
+/*
+ * The tour clock of a meeting: which page its tour views show. The page
+ * turns by itself every period, and at once when an operator or the host
+ * steps it (keypad 4# / 5#, the API); a step restarts the period so the
+ * page chosen stays its full time. The page is a plain counter that
+ * mcu_view_compute() takes modulo each view's page count, so one clock
+ * serves views with different page counts (the host's tour-4x4 and a
+ * branches' tour-2x2).
+ */
+struct mcu_view_tour {
+	long page;
+	int64_t changed_us; /* when the page last turned; 0: not started */
+};
+
+/*
+ * Advance the clock to now_us (monotonic, > 0): `steps` turns at once
+ * (positive: next pages, negative: previous ones) and restarts the period;
+ * otherwise the page turns when period_us has passed since the last turn
+ * (period_us <= 0: never by itself). *prefetch (may be NULL) is set when
+ * the next page is due within prefetch_us, so its sources should be
+ * decoded from now on. Returns true when the page changed.
+ */
+bool mcu_view_tour_advance(struct mcu_view_tour *t, int64_t now_us,
+                           int64_t period_us, int steps, int64_t prefetch_us,
+                           bool *prefetch);
 
 #endif

@@ -24,6 +24,7 @@
 #define MCU_LOG_MODULE "api"
 #include "mcu/api.h"
 #include "conf/config.h"
+#include "layout/catalog.h"
 #include "mcu/dashboard.h"
 #include "conf/log.h"
 
@@ -145,6 +146,8 @@ static const struct route routes[] = {
 	 MCU_API_HANGUP},
 	{"POST", "/api/v1/meetings/{id}/participants/{ep}/link", R_ACTION,
 	 MCU_API_LINK},
+	{"POST", "/api/v1/meetings/{id}/participants/{ep}/pin", R_ACTION,
+	 MCU_API_PIN},
 	{"GET", "/api/v1/meetings/{id}/views/{role}.jpg", R_VIEW, 0},
 	{"GET", "/api/v1/events", R_EVENTS, 0},
 	{"GET", "/api/v1/logbook", R_LOGBOOK, 0},
@@ -174,7 +177,7 @@ const char *mcu_api_verb_name(enum mcu_api_verb verb)
 	static const char *const names[] = {
 		"start", "stop",   "extend",  "floor", "mute", "dial",
 		"hangup", "layout", "record", "content", "link", "reload",
-		"create",
+		"create", "pin",
 	};
 	if ((size_t)verb < sizeof(names) / sizeof(names[0]))
 		return names[verb];
@@ -627,6 +630,26 @@ static int want_string(const json_t *body, const char *key, bool required,
 	return 0;
 }
 
+/* "role": "host" | "branches" into a->role / a->role_given. */
+static int want_role(const json_t *body, bool required,
+                     struct mcu_api_action *a, char *detail, size_t dlen)
+{
+	const char *s = NULL;
+	int st = want_string(body, "role", required, &s, detail, dlen);
+	if (st || !s)
+		return st;
+	if (!strcmp(s, "host"))
+		a->role = MCU_API_ROLE_HOST;
+	else if (!strcmp(s, "branches"))
+		a->role = MCU_API_ROLE_BRANCHES;
+	else {
+		snprintf(detail, dlen, "\"role\" must be host or branches");
+		return 400;
+	}
+	a->role_given = true;
+	return 0;
+}
+
 /* Check the body of `a->verb` and fill `a`. 0 or 400 with detail. */
 static int validate_action(struct mcu_api_action *a, const json_t *body,
                            char *detail, size_t dlen)
@@ -686,17 +709,21 @@ static int validate_action(struct mcu_api_action *a, const json_t *body,
 		}
 		return st;
 	case MCU_API_LAYOUT:
-		st = want_string(body, "role", true, &s, detail, dlen);
+		st = want_role(body, true, a, detail, dlen);
 		if (st)
 			return st;
-		if (!strcmp(s, "host"))
-			a->role = MCU_API_ROLE_HOST;
-		else if (!strcmp(s, "branches"))
-			a->role = MCU_API_ROLE_BRANCHES;
-		else {
-			snprintf(detail, dlen, "\"role\" must be host or "
-			         "branches");
-			return 400;
+		st = want_string(body, "tour", false, &s, detail, dlen);
+		if (st)
+			return st;
+		if (s) {
+			a->tour = !strcmp(s, "next") ? 1
+			          : !strcmp(s, "prev") ? -1 : 0;
+			if (!a->tour || json_object_get(body, "layout")) {
+				snprintf(detail, dlen, "give either \"layout\" "
+				         "or \"tour\": \"next\" | \"prev\"");
+				return 400;
+			}
+			return 0;
 		}
 		st = want_string(body, "layout", true, &a->layout, detail,
 		                 dlen);
@@ -707,6 +734,21 @@ static int validate_action(struct mcu_api_action *a, const json_t *body,
 			         a->layout);
 			return 400;
 		}
+		return 0;
+	case MCU_API_PIN:
+		st = want_role(body, false, a, detail, dlen);
+		if (st)
+			return st;
+		v = body ? json_object_get(body, "tile") : NULL;
+		if (!v || !json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > MCU_LAYOUT_MAX_TILES) {
+			snprintf(detail, dlen, "\"tile\" must be an integer "
+			         "from 1 to %d (0 unpins)", MCU_LAYOUT_MAX_TILES);
+			return 400;
+		}
+		a->tile = (int)json_integer_value(v);
+		if (a->tile && !a->role_given)
+			a->role = MCU_API_ROLE_HOST;
 		return 0;
 	case MCU_API_RECORD:
 		st = want_bool(body, "on", true, &t, detail, dlen);

@@ -49,6 +49,7 @@ enum mcu_api_verb {
 	MCU_API_LINK,      /* meeting, endpoint: a browser join link */
 	MCU_API_RELOAD,    /* nothing */
 	MCU_API_CREATE,    /* body: an ad-hoc meeting (docs/api.md) */
+	MCU_API_PIN,       /* meeting, endpoint, role (role_given), tile */
 };
 
 enum mcu_api_floor_action {
@@ -81,8 +82,12 @@ struct mcu_api_action {
 	unsigned minutes;     /* EXTEND: 1..1440 */
 	enum mcu_api_floor_action floor;
 	enum mcu_api_tristate audio, video; /* MUTE: at least one set */
-	enum mcu_api_role role;             /* LAYOUT */
-	const char *layout;                 /* LAYOUT: mcu_conf_layout_valid() */
+	enum mcu_api_role role;             /* LAYOUT, PIN */
+	bool role_given;                    /* PIN: role was in the body */
+	const char *layout;                 /* LAYOUT: mcu_conf_layout_valid(),
+	                                       or NULL with tour set */
+	int tour;                           /* LAYOUT: +1 next page, -1 back */
+	int tile;                           /* PIN: 1..25 as on screen, 0 unpins */
 	bool on;                            /* RECORD */
 	const char *file;                   /* CONTENT: the file to play, or */
 	bool stop;                          /* CONTENT: stop playing */

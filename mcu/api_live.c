@@ -6,6 +6,7 @@
  */
 #define MCU_LOG_MODULE "api"
 #include "mcu/api_live.h"
+#include "mcu/api_pins.h"
 #include "conf/log.h"
 
 #include <errno.h>
@@ -222,6 +223,7 @@ static json_t *live_meeting(void *arg, const char *id, int *status)
 		                    json_string(f->branch_layout));
 		free(f);
 	}
+	json_object_set_new(j, "pins", mcu_api_pins_json(room));
 	mcu_engine_release(l->o.engine, room);
 	json_object_set_new(j, "encoders", json_integer((json_int_t)st.encoders));
 	json_object_set_new(j, "decoders", json_integer((json_int_t)st.decoders));
@@ -304,7 +306,13 @@ static int room_action(struct mcu_room *room, const struct mcu_api_action *a,
 		              a->video == MCU_API_UNCHANGED ? -1
 		                                            : a->video == MCU_API_ON);
 		return 200;
+	case MCU_API_PIN:
+		return mcu_api_pin_action(room, slot, a, detail, len);
 	case MCU_API_LAYOUT:
+		if (a->tour) {
+			mcu_room_tour_step(room, a->tour);
+			return 200;
+		}
 		if (mcu_room_set_layout(room, a->role == MCU_API_ROLE_HOST,
 		                        a->layout)) {
 			snprintf(detail, len, "unknown layout");

@@ -128,9 +128,8 @@ static int dtmf_command(struct mcu_room *room, long slot,
 			mcu_floor_withdraw(room->floor, q[i]);
 		return 0;
 	default:
-		/* Incidents, layout presets and tour paging come with the
-		 * conference control issue; the key is logged. */
-		return ENOTSUP;
+		/* incident reports, layout presets, tour paging */
+		return mcu_room_dtmf_control(room, slot, cmd);
 	}
 }
 
@@ -530,6 +529,7 @@ bool mcu_room_part(struct mcu_room *room, long slot, struct mcu_room_part *out)
 	out->floor = mcu_floor_role(room->floor, slot);
 	out->muted_audio = p->mute_audio;
 	out->muted_video = p->mute_video;
+	out->incident_reports = p->reports;
 	out->level_dbov = room->levels[slot];
 	if (p->leg) {
 		const struct mcu_leg_params *lp = mcu_leg_params(p->leg);

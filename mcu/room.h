@@ -144,6 +144,35 @@ int mcu_room_set_layout(struct mcu_room *room, bool host, const char *name);
 
 void mcu_room_stats(struct mcu_room *room, struct mcu_room_stats *st);
 
+/*
+ * Pin slot's participant to tile `tile` (0-based, as layout/catalog numbers
+ * them) of the host's (host=true) or the branches' view: it stays there
+ * whatever the speaker or the tour does (layout/view "Pins"). A participant
+ * has at most one pin per role (a new one moves it) and a tile at most one
+ * participant (a new pin takes it over). tile < 0 unpins. Returns 0, EINVAL
+ * (no such slot), ERANGE (the role's layout has no such tile now) or
+ * ENOENT (unpin of a participant that is not pinned). A pin outlives
+ * layout changes; a layout with fewer tiles just ignores it.
+ */
+int mcu_room_pin(struct mcu_room *room, bool host, long slot, int tile);
+
+struct mcu_room_pin_info {
+	long slot;
+	int tile; /* 0-based */
+};
+/* The pins of one role, at most max; returns how many were written. */
+size_t mcu_room_pins(struct mcu_room *room, bool host,
+                     struct mcu_room_pin_info *out, size_t max);
+
+/* Turn the tour pages of every tour view now: steps > 0 forward, < 0
+   back (keypad 4# / 5#, the API); the next page then stays its full
+   tour_seconds. */
+void mcu_room_tour_step(struct mcu_room *room, int steps);
+
+/* Both roles' layouts from preset n of the meeting
+   (mcu_conf_layout_preset(): 0 is the roster's layout). 0 or ENOENT. */
+int mcu_room_layout_preset(struct mcu_room *room, unsigned n);
+
 #define MCU_ROOM_QUEUE_MAX 128
 
 struct mcu_room_floor {
@@ -173,6 +202,7 @@ struct mcu_room_part {
 	enum mcu_part_state state;
 	enum mcu_floor_role floor;
 	bool muted_audio, muted_video;
+	unsigned incident_reports; /* keypad *9 presses so far */
 	double level_dbov;
 	bool has_leg;
 	struct mcu_leg_stats leg;

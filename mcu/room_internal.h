@@ -19,6 +19,11 @@
 
 struct vgroup;
 
+/* room_control.c: keypad commands beyond the floor's (lock held);
+   ENOTSUP for others. */
+int mcu_room_dtmf_control(struct mcu_room *room, long slot,
+                          const struct mcu_dtmf_cmd *cmd);
+
 /* room_video.c: the views' source list from the slots (lock held). */
 void mcu_room_rebuild_ids(struct mcu_room *room);
 
@@ -45,6 +50,7 @@ struct part {
 	enum mcu_part_state state;
 	bool mute_audio, mute_video;
 	struct mcu_dtmf_keys keys; /* lock */
+	unsigned reports;          /* lock: incidents reported (keypad *9) */
 	/* video tick only */
 	struct vgroup *group;
 	/* audio tick only */
@@ -97,6 +103,11 @@ struct mcu_room {
 	struct mcu_floor *floor;    /* lock */
 	struct mcu_layout host_layout, branch_layout; /* lock */
 	unsigned tour_seconds;
+	int tour_steps;             /* lock: tour pages stepped, not yet shown */
+	/* lock: operators' pins per role ([0] host, [1] branches), at most
+	   one per tile and one per participant (room_pin.c) */
+	struct mcu_view_pin pins[2][MCU_LAYOUT_MAX_TILES];
+	size_t n_pins[2];
 	bool self_view;
 	int fps;
 	const char *preset;
@@ -109,8 +120,7 @@ struct mcu_room {
 	size_t n_ids;
 	bool ids_dirty;          /* lock: a reload changed the slots */
 	struct vgroup *groups;
-	unsigned tour_page;
-	int64_t tour_changed_us;
+	struct mcu_view_tour tour;
 	uint64_t frame_no;
 
 	/* audio tick only */

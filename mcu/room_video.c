@@ -171,6 +171,8 @@ struct tick_in {
 	struct mcu_layout host_layout, branch_layout;
 	uint32_t floor, speaker;
 	bool prefetch;
+	struct mcu_view_pin pins[2][MCU_LAYOUT_MAX_TILES]; /* [0] host */
+	size_t n_pins[2];
 };
 
 /* Step 1: each viewer's view and group. */
@@ -190,7 +192,9 @@ static void assign_groups(struct mcu_room *room, const struct tick_in *in)
 			.floor = in->floor,
 			.speaker = in->speaker,
 			.self_view = room->self_view,
-			.tour_page = room->tour_page,
+			.pins = in->pins[p->host ? 0 : 1],
+			.npins = in->n_pins[p->host ? 0 : 1],
+			.tour_page = room->tour.page,
 		};
 		struct mcu_view view;
 		const struct mcu_leg_params *lp;
@@ -556,6 +560,7 @@ static void snapshot_in(struct mcu_room *room, struct tick_in *in,
                         int64_t now_us)
 {
 	long holder, speaker;
+	int steps;
 	pthread_mutex_lock(&room->lock);
 	room->vrunning = true;
 	if (room->ids_dirty)
@@ -567,20 +572,22 @@ static void snapshot_in(struct mcu_room *room, struct tick_in *in,
 	}
 	in->host_layout = room->host_layout;
 	in->branch_layout = room->branch_layout;
+	for (int r = 0; r < 2; r++) {
+		in->n_pins[r] = room->n_pins[r];
+		memcpy(in->pins[r], room->pins[r],
+		       room->n_pins[r] * sizeof(room->pins[r][0]));
+	}
+	steps = room->tour_steps;
+	room->tour_steps = 0;
 	holder = mcu_floor_holder(room->floor);
 	speaker = mcu_floor_speaker(room->floor);
 	pthread_mutex_unlock(&room->lock);
 	in->floor = holder >= 0 ? (uint32_t)holder + 1 : 0;
 	in->speaker = speaker >= 0 ? (uint32_t)speaker + 1 : 0;
 
-	int64_t period = (int64_t)room->tour_seconds * 1000000;
-	if (!room->tour_changed_us)
-		room->tour_changed_us = now_us;
-	if (now_us - room->tour_changed_us >= period) {
-		room->tour_page++;
-		room->tour_changed_us = now_us;
-	}
-	in->prefetch = now_us - room->tour_changed_us >= period - PREFETCH_US;
+	mcu_view_tour_advance(&room->tour, now_us,
+	                      (int64_t)room->tour_seconds * 1000000, steps,
+	                      PREFETCH_US, &in->prefetch);
 }
 
 void mcu_room_video_tick(int64_t deadline_ns, int64_t now_ns, void *arg)

@@ -60,6 +60,9 @@ struct mcu_watch_part {
 	size_t n_rtt;
 	double rtt_base;
 	int64_t rtt_high_since, rtt_low_since;
+
+	unsigned reports;      /* keypad reports counted so far */
+	int64_t last_report_us;
 };
 
 const char *mcu_watch_kind_name(enum mcu_watch_kind kind)
@@ -73,6 +76,8 @@ const char *mcu_watch_kind_name(enum mcu_watch_kind kind)
 		return "no-video";
 	case MCU_WATCH_RTT:
 		return "rtt";
+	case MCU_WATCH_REPORTED:
+		return "reported";
 	case MCU_WATCH_KINDS:
 		break;
 	}
@@ -330,6 +335,28 @@ static void judge_media(struct mcu_watch_part *p, const struct mcu_watch_obs *o,
 	judge_rtt(p, o->rtt_ms, now, out);
 }
 
+/* Keypad *9: a count that grows raises, two quiet minutes clear. */
+static void judge_reports(struct mcu_watch_part *p,
+                          const struct mcu_watch_obs *o, int64_t now,
+                          struct mcu_watch_step *out)
+{
+	if (o->reports > p->reports) {
+		unsigned n = o->reports - p->reports;
+		p->reports = o->reports;
+		p->last_report_us = now;
+		raise_kind(p, out, MCU_WATCH_REPORTED,
+		           "reported from the keypad (*9)%s",
+		           n > 1 ? ", several times" : "");
+		return;
+	}
+	p->reports = o->reports; /* a smaller count: a new room's */
+	if ((p->open & BIT(MCU_WATCH_REPORTED)) &&
+	    now - p->last_report_us >= MCU_WATCH_REPORT_CLEAR_US)
+		clear_kind(p, out, MCU_WATCH_REPORTED,
+		           "no new report for %.0f s",
+		           (double)(now - p->last_report_us) / 1e6);
+}
+
 void mcu_watch_part_step(struct mcu_watch_part *p,
                          const struct mcu_watch_obs *o, int64_t now,
                          struct mcu_watch_step *out)
@@ -337,6 +364,7 @@ void mcu_watch_part_step(struct mcu_watch_part *p,
 	bool present =
 	    o->state == MCU_PART_CONNECTED || o->state == MCU_PART_ON_HOLD;
 	memset(out, 0, sizeof(*out));
+	judge_reports(p, o, now, out);
 	if (present && !p->present) {
 		p->present = true;
 		out->joined = true;
@@ -493,25 +521,63 @@ static json_t *opt_str(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+static json_t *tech_json(const struct wpart *p)
+{
+	json_t *t = p && (p->tech_name || p->tech_phone)
+	                ? json_pack("{s:o,s:o}", "name", opt_str(p->tech_name),
+	                            "phone", opt_str(p->tech_phone))
+	                : NULL;
+	return t ? t : json_null();
+}
+
+static const struct wpart *host_of(const struct wroom *r)
+{
+	for (size_t i = 0; i < r->n_parts; i++)
+		if (r->parts[i].host)
+			return &r->parts[i];
+	return NULL;
+}
+
+/* A keypad report goes to the host's technician (the regulation). */
+static void log_reported(const struct wroom *r, const struct wpart *p,
+                         const char *name)
+{
+	const struct wpart *h = host_of(r);
+	if (h && (h->tech_name || h->tech_phone))
+		mcu_log_warn("incident: meeting %s: endpoint %s (%s) reports "
+		             "an incident from its keypad: notify the host's "
+		             "technician %s, %s (%s's technician: %s, %s)",
+		             r->meeting, p->endpoint, name,
+		             h->tech_name ? h->tech_name : "?",
+		             h->tech_phone ? h->tech_phone : "no phone",
+		             p->endpoint, p->tech_name ? p->tech_name : "?",
+		             p->tech_phone ? p->tech_phone : "no phone");
+	else
+		mcu_log_warn("incident: meeting %s: endpoint %s (%s) reports "
+		             "an incident from its keypad: the host has no "
+		             "technician in the roster",
+		             r->meeting, p->endpoint, name);
+}
+
 static void report_incident(struct mcu_watch *w, struct wroom *r,
                             struct wpart *p, enum mcu_watch_kind k, bool raised,
                             const char *detail, time_t now)
 {
 	const char *kind = mcu_watch_kind_name(k);
 	const char *name = p->name ? p->name : p->endpoint;
-	json_t *tech =
-	    p->tech_name || p->tech_phone
-	        ? json_pack("{s:o,s:o}", "name", opt_str(p->tech_name), "phone",
-	                    opt_str(p->tech_phone))
-	        : json_null();
-	emit(w, "incident",
-	     json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "meeting",
-	               r->meeting, "endpoint", p->endpoint, "name", name,
-	               "role", role_name(p), "kind", kind, "state",
-	               raised ? "raised" : "cleared", "detail", detail,
-	               "technician", tech ? tech : json_null()),
-	     now);
-	if (raised) {
+	json_t *ev =
+	    json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "meeting",
+	              r->meeting, "endpoint", p->endpoint, "name", name,
+	              "role", role_name(p), "kind", kind, "state",
+	              raised ? "raised" : "cleared", "detail", detail,
+	              "technician", tech_json(p));
+	if (ev && k == MCU_WATCH_REPORTED)
+		json_object_set_new(ev, "host_technician",
+		                    tech_json(host_of(r)));
+	emit(w, "incident", ev, now);
+	if (raised && k == MCU_WATCH_REPORTED) {
+		log_reported(r, p, name);
+	} else if (raised) {
 		if (p->tech_name || p->tech_phone)
 			mcu_log_warn("incident: meeting %s: endpoint %s (%s) "
 			             "%s: %s: notify technician %s, %s",
@@ -791,6 +857,7 @@ static void obs_of(const struct mcu_room_part *rp, struct mcu_watch_obs *o)
 	memset(o, 0, sizeof(*o));
 	o->state = rp->state;
 	o->rtt_ms = -1;
+	o->reports = rp->incident_reports;
 	if (!rp->has_leg)
 		return;
 	o->has_video = rp->vcodec != NULL;

@@ -23,6 +23,11 @@
  *   rtt              RTT at least twice its baseline (the median of its
  *                    first 5 samples) and at least 50 ms, for 3 s; cleared
  *                    after 5 s under 1.5 x baseline (or under 37.5 ms)
+ *   reported         its technician pressed *9 on the keypad (docs/joining.md):
+ *                    the host's technician is named to be told; cleared
+ *                    MCU_WATCH_REPORT_CLEAR_US after the last press (a
+ *                    new press while it is open keeps it open, no new
+ *                    event), or when the meeting ends
  * A participant on hold (re-INVITE) is present but its media is not
  * judged. A participant that leaves has its media incidents cleared.
  *
@@ -59,16 +64,19 @@
 #define MCU_WATCH_RTT_FLOOR_MS         50.0
 #define MCU_WATCH_RTT_RAISE_US         3000000
 #define MCU_WATCH_RTT_CLEAR_US         5000000
+#define MCU_WATCH_REPORT_CLEAR_US      120000000 /* 2 min after the last *9 */
 
 enum mcu_watch_kind {
 	MCU_WATCH_CONNECTION_LOST = 0,
 	MCU_WATCH_PACKET_LOSS,
 	MCU_WATCH_NO_VIDEO,
 	MCU_WATCH_RTT,
+	MCU_WATCH_REPORTED,
 	MCU_WATCH_KINDS
 };
 
-/* "connection-lost", "packet-loss", "no-video", "rtt" ("" if unknown). */
+/* "connection-lost", "packet-loss", "no-video", "rtt", "reported" (""
+   if unknown). */
 const char *mcu_watch_kind_name(enum mcu_watch_kind kind);
 
 /* What one sample saw of one participant (counters are cumulative). */
@@ -78,6 +86,7 @@ struct mcu_watch_obs {
 	uint64_t vin_packets, vin_lost;
 	uint64_t ain_packets, ain_lost;
 	double rtt_ms; /* < 0: unknown */
+	unsigned reports; /* incidents reported from its keypad, cumulative */
 };
 
 /* What one step decided. */

@@ -564,6 +564,118 @@ static void view_bad_input(void **state)
 
 /* one case per line: CMake registers them from this list */
 /* clang-format off */
+/* A pin changes the picture, so the view key: viewers with and without a
+ * pin are in different encoder groups; two viewers with the same pins (and
+ * neither pinned nor pinning itself) share one. */
+static void view_pin_changes_key(void **state)
+{
+	(void)state;
+	setup_roster();
+	struct mcu_view a, b, c;
+	struct mcu_view_input in = input("grid-3x3", roster, 21, 20);
+	struct mcu_view_pin pin = {15, 0};
+	assert_int_equal(mcu_view_compute(&in, &a), 0);
+	in.pins = &pin;
+	in.npins = 1;
+	assert_int_equal(mcu_view_compute(&in, &b), 0);
+	assert_int_equal(b.tile[0], 15);
+	assert_int_not_equal(mcu_view_key(&a), mcu_view_key(&b));
+	assert_false(mcu_view_same(&a, &b));
+	in.viewer = 21; /* another branch, same pins: same picture */
+	assert_int_equal(mcu_view_compute(&in, &c), 0);
+	assert_int_equal(mcu_view_key(&b), mcu_view_key(&c));
+	assert_true(mcu_view_same(&b, &c));
+	in.viewer = 15; /* the pinned one does not see itself */
+	assert_int_equal(mcu_view_compute(&in, &c), 0);
+	assert_int_equal(mcu_view_find(&c, 15), -1);
+	assert_int_not_equal(mcu_view_key(&b), mcu_view_key(&c));
+	/* the same pin in another tile: another key */
+	pin.tile = 4;
+	in.viewer = 20;
+	assert_int_equal(mcu_view_compute(&in, &c), 0);
+	assert_int_equal(c.tile[4], 15);
+	assert_int_not_equal(mcu_view_key(&b), mcu_view_key(&c));
+}
+
+/* tour-2x2 over 8 branches with one pinned: 3 free tiles, 7 paged, 3
+ * pages; page -1 is the last, and next[] is the page after. */
+static void view_tour_pages_back(void **state)
+{
+	(void)state;
+	setup_roster();
+	struct mcu_view v;
+	struct mcu_view_input in = input("tour-2x2", roster, 9, HOST);
+	struct mcu_view_pin pin = {9, 3};
+	in.pins = &pin;
+	in.npins = 1;
+	in.tour_page = -1;
+	assert_int_equal(mcu_view_compute(&in, &v), 0);
+	assert_int_equal(v.pages, 3);
+	assert_int_equal(v.page, 2);
+	assert_int_equal(v.tile[0], 8);
+	assert_int_equal(v.tile[1], 0);
+	assert_int_equal(v.tile[3], 9);
+	assert_int_equal(v.nnext, 3); /* page 0: 2, 3, 4 */
+	assert_int_equal(v.next[0], 2);
+	in.tour_page = -4; /* = -1 - 3 */
+	assert_int_equal(mcu_view_compute(&in, &v), 0);
+	assert_int_equal(v.page, 2);
+	in.tour_page = -3;
+	assert_int_equal(mcu_view_compute(&in, &v), 0);
+	assert_int_equal(v.page, 0);
+	assert_int_equal(v.tile[0], 2);
+	assert_int_equal(v.next[0], 5);
+	/* without the pin: 8 branches in 2 full pages of 4 */
+	in.npins = 0;
+	in.tour_page = 1;
+	assert_int_equal(mcu_view_compute(&in, &v), 0);
+	assert_int_equal(v.pages, 2);
+	assert_int_equal(v.tile[0], 6);
+	assert_int_equal(v.tile[3], 9);
+	assert_int_equal(v.nnext, 4);
+}
+
+/* The tour clock: turns every period, steps at once and restart the
+ * period, prefetch in the last prefetch_us before a turn. */
+static void view_tour_clock(void **state)
+{
+	(void)state;
+	struct mcu_view_tour t = {0};
+	bool pf = true;
+	const int64_t s = 1000000;
+	assert_false(mcu_view_tour_advance(&t, 10 * s, 2 * s, 0, s / 2, &pf));
+	assert_false(pf);
+	assert_int_equal(t.page, 0);
+	assert_false(mcu_view_tour_advance(&t, 11 * s, 2 * s, 0, s / 2, &pf));
+	assert_false(pf);
+	assert_false(
+	    mcu_view_tour_advance(&t, 11 * s + s / 2, 2 * s, 0, s / 2, &pf));
+	assert_true(pf); /* half a second before the turn */
+	assert_true(mcu_view_tour_advance(&t, 12 * s, 2 * s, 0, s / 2, &pf));
+	assert_int_equal(t.page, 1);
+	assert_false(pf);
+	/* a late tick: the next page still gets its full period */
+	assert_true(mcu_view_tour_advance(&t, 15 * s, 2 * s, 0, s / 2, &pf));
+	assert_int_equal(t.page, 2);
+	assert_false(mcu_view_tour_advance(&t, 16 * s, 2 * s, 0, s / 2, &pf));
+	/* steps: at once, back past 0, and the period restarts */
+	assert_true(mcu_view_tour_advance(&t, 16 * s, 2 * s, -3, s / 2, &pf));
+	assert_int_equal(t.page, -1);
+	assert_false(
+	    mcu_view_tour_advance(&t, 17 * s + s / 2, 2 * s, 0, s / 2, &pf));
+	assert_true(mcu_view_tour_advance(&t, 18 * s, 2 * s, 0, s / 2, &pf));
+	assert_int_equal(t.page, 0);
+	assert_true(mcu_view_tour_advance(&t, 18 * s, 2 * s, 2, s / 2, NULL));
+	assert_int_equal(t.page, 2);
+	/* no period: only steps turn it */
+	struct mcu_view_tour u = {0};
+	assert_false(mcu_view_tour_advance(&u, 1, 0, 0, s, &pf));
+	assert_false(mcu_view_tour_advance(&u, 100 * s, 0, 0, s, &pf));
+	assert_false(pf);
+	assert_int_equal(u.page, 0);
+	assert_false(mcu_view_tour_advance(NULL, 1, 1, 1, 1, &pf));
+}
+
 const struct CMUnitTest tests[] = {
 	cmocka_unit_test(parse_names),
 	cmocka_unit_test(geometry_all),
@@ -576,6 +688,9 @@ const struct CMUnitTest tests[] = {
 	cmocka_unit_test(view_tour),
 	cmocka_unit_test(view_keys),
 	cmocka_unit_test(view_bad_input),
+	cmocka_unit_test(view_pin_changes_key),
+	cmocka_unit_test(view_tour_pages_back),
+	cmocka_unit_test(view_tour_clock),
 };
 /* clang-format on */
 

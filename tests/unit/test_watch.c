@@ -620,6 +620,93 @@ static void watcher_bad_arguments(void **state)
 	assert_string_equal(mcu_watch_kind_name(MCU_WATCH_KINDS), "");
 }
 
+/* Keypad *9: each new press raises `reported` once while it is open; it
+ * clears two minutes after the last press, even when the participant has
+ * left; the meeting's end clears it too. */
+static void keypad_report(void **state)
+{
+	struct sim s;
+	(void)state;
+	sim_init(&s);
+	sim_connect(&s);
+	sim_run(&s, 3, 0);
+	assert_int_equal(s.raised[MCU_WATCH_REPORTED], 0);
+	s.o.reports = 1;
+	sim_run(&s, 1, 0);
+	assert_int_equal(s.raised[MCU_WATCH_REPORTED], 1);
+	assert_non_null(strstr(s.raised_detail[MCU_WATCH_REPORTED], "*9"));
+	sim_run(&s, 60, 0);
+	s.o.reports = 3; /* two more presses: still one incident */
+	sim_run(&s, 1, 0);
+	assert_int_equal(s.raised[MCU_WATCH_REPORTED], 1);
+	sim_run(&s, 119, 0); /* 119 s after the last press */
+	assert_int_equal(s.cleared[MCU_WATCH_REPORTED], 0);
+	sim_run(&s, 1, 0); /* 120 s after the last press */
+	assert_int_equal(s.cleared[MCU_WATCH_REPORTED], 1);
+	assert_true(s.last.cleared & BIT(MCU_WATCH_REPORTED));
+	/* another press later: a new incident */
+	s.o.reports = 4;
+	sim_run(&s, 1, 0);
+	assert_int_equal(s.raised[MCU_WATCH_REPORTED], 2);
+	/* it leaves: connection-lost, the report stays until its time */
+	s.o.state = MCU_PART_DISCONNECTED;
+	sim_sec(&s, 0, 0, 0, 0);
+	assert_false(s.last.cleared & BIT(MCU_WATCH_REPORTED));
+	assert_true(mcu_watch_part_open(s.p) & BIT(MCU_WATCH_REPORTED));
+	struct mcu_watch_step st;
+	mcu_watch_part_end(s.p, "meeting-ended", &st);
+	assert_true(st.cleared & BIT(MCU_WATCH_REPORTED));
+	assert_string_equal(mcu_watch_kind_name(MCU_WATCH_REPORTED),
+	                    "reported");
+	sim_free(&s);
+}
+
+/* The `reported` event names the endpoint, its technician and the host's
+ * technician, who is the one to tell. */
+static void watcher_report_names_host_technician(void **state)
+{
+	struct mcu_watch *w = NULL;
+	struct seen seen = {json_array()};
+	struct mcu_watch_input in[2];
+	(void)state;
+	struct mcu_watch_opts o = {.arg = &seen, .event = on_event};
+	assert_int_equal(mcu_watch_alloc(&w, &o), 0);
+	memset(in, 0, sizeof(in));
+	in[0] = (struct mcu_watch_input){
+	    .endpoint = "h", .name = "Host", .host = true,
+	    .tech_name = "Tran Thi B", .tech_phone = "0987 654 321",
+	    .obs = {.state = MCU_PART_CONNECTED, .rtt_ms = -1}};
+	in[1] = (struct mcu_watch_input){
+	    .endpoint = "b1", .name = "Branch 1",
+	    .tech_name = "Nguyen Van A", .tech_phone = "0912 345 678",
+	    .obs = {.state = MCU_PART_CONNECTED, .rtt_ms = -1}};
+	mcu_watch_feed(w, "m", true, in, 2, NULL, 10 * SEC, 1796000000);
+	in[1].obs.reports = 1;
+	mcu_watch_feed(w, "m", true, in, 2, NULL, 11 * SEC, 1796000001);
+	assert_int_equal(n_events(&seen, "incident"), 1);
+	json_t *j = find_event(&seen, "incident", "kind", "reported", 0);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "endpoint")),
+	                    "b1");
+	assert_string_equal(json_string_value(json_object_get(j, "state")),
+	                    "raised");
+	json_t *ht = json_object_get(j, "host_technician");
+	assert_string_equal(json_string_value(json_object_get(ht, "name")),
+	                    "Tran Thi B");
+	assert_string_equal(json_string_value(json_object_get(ht, "phone")),
+	                    "0987 654 321");
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_object_get(j, "technician"), "name")),
+	                    "Nguyen Van A");
+	mcu_watch_feed(w, "m", true, in, 2, NULL, 200 * SEC, 1796000190);
+	j = find_event(&seen, "incident", "state", "cleared", 0);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "kind")),
+	                    "reported");
+	w = mcu_watch_free(w);
+	json_decref(seen.events);
+}
+
 const struct CMUnitTest tests[] = {
     cmocka_unit_test(join_leave_diffing),
     cmocka_unit_test(never_connected_raises_nothing),
@@ -633,6 +720,8 @@ const struct CMUnitTest tests[] = {
     cmocka_unit_test(end_clears_everything),
     cmocka_unit_test(watcher_events_and_logbook),
     cmocka_unit_test(watcher_bad_arguments),
+    cmocka_unit_test(keypad_report),
+    cmocka_unit_test(watcher_report_names_host_technician),
 };
 
 MCU_TEST_MAIN(tests, NULL, NULL)

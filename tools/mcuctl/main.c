@@ -32,7 +32,7 @@ struct ctl {
 	const char *pos[MAX_POS];
 	size_t n_pos;
 	const char *audio, *video, *from, *to, *format, *out;
-	const char *title, *minutes, *id, *floor;
+	const char *title, *minutes, *id, *floor, *role;
 	bool stop, emergency;
 };
 
@@ -79,6 +79,10 @@ static void usage(FILE *out)
 		"  dial ID EP | hangup ID EP       call legs\n"
 		"  link ID EP                      one-time browser join link\n"
 		"  layout ID host|branches NAME    e.g. grid-3x3, host+floor\n"
+		"  pin ID EP [--role host|branches] TILE   keep EP in tile TILE "
+		"(from 1)\n"
+		"  unpin ID EP [--role host|branches]      (no --role: both)\n"
+		"  tour ID next|prev               turn the tour pages now\n"
 		"  record ID on|off\n"
 		"  content ID FILE | content ID --stop\n"
 		"  view ID host|branches -o FILE   save a live still (JPEG)\n"
@@ -180,6 +184,7 @@ static int parse_args(struct ctl *c, int argc, char **argv)
 		OPT("--minutes", c->minutes)
 		OPT("--id", c->id)
 		OPT("--floor", c->floor)
+		OPT("--role", c->role)
 		OPT("--lang", a) /* handled below */
 		if (!strcmp(a, "--json")) {
 			c->json = true;
@@ -666,6 +671,29 @@ static void print_changes(const struct ctl *c, const json_t *m)
 	putchar('\n');
 }
 
+/* "Pins: host 2=ubnd-a; branches 1=ubnd-b", when there are any. */
+static void print_pins(const struct ctl *c, const json_t *pins)
+{
+	static const char *const roles[] = {"host", "branches"};
+	bool any = false;
+	for (int r = 0; r < 2; r++) {
+		const json_t *arr = json_object_get(pins, roles[r]), *p;
+		size_t i;
+		if (!json_array_size(arr))
+			continue;
+		printf("%s %s:", any ? ";" : T(c, "k.pins"), roles[r]);
+		json_array_foreach(arr, i, p) {
+			printf(" %lld=%s",
+			       (long long)json_integer_value(
+			           json_object_get(p, "tile")),
+			       js(p, "endpoint"));
+		}
+		any = true;
+	}
+	if (any)
+		putchar('\n');
+}
+
 static int cmd_show(struct ctl *c)
 {
 	char path[256], s[32], e[32];
@@ -708,6 +736,7 @@ static int cmd_show(struct ctl *c)
 	}
 	printf("\n%s: %s\n%s: %s\n", T(c, "k.layout_host"), js(ly, "host"),
 	       T(c, "k.layout_branches"), js(ly, "branches"));
+	print_pins(c, json_object_get(m, "pins"));
 	printf("%s: %lld  %s: %lld\n", T(c, "k.encoders"),
 	       (long long)json_integer_value(json_object_get(m, "encoders")),
 	       T(c, "k.decoders"),
@@ -1065,6 +1094,43 @@ static int cmd_action(struct ctl *c, const char *cmd)
 		body = json_pack("{s:s,s:s}", "role", ep, "layout", c->pos[3]);
 		snprintf(what, sizeof(what), "layout %s %s %s", id, ep,
 		         c->pos[3]);
+	} else if (!strcmp(cmd, "pin") || !strcmp(cmd, "unpin")) {
+		bool pin = !strcmp(cmd, "pin");
+		long tile = 0;
+		if ((rc = need(c, pin ? 4 : 3, pin ? "pin ID EP [--role "
+		               "host|branches] TILE" : "unpin ID EP [--role "
+		               "host|branches]")))
+			return rc;
+		if (!id_arg(ep) || (c->role && strcmp(c->role, "host") &&
+		                    strcmp(c->role, "branches"))) {
+			fprintf(stderr, "mcuctl: bad endpoint id or --role\n");
+			return EXIT_USAGE;
+		}
+		if (pin) {
+			char *end;
+			errno = 0;
+			tile = strtol(c->pos[3], &end, 10);
+			if (errno || *end || tile < 1 || tile > 25) {
+				fprintf(stderr, "mcuctl: TILE is 1..25\n");
+				return EXIT_USAGE;
+			}
+		}
+		snprintf(rest, sizeof(rest), "/participants/%s/pin", ep);
+		body = json_pack("{s:I}", "tile", (json_int_t)tile);
+		if (c->role)
+			json_object_set_new(body, "role", json_string(c->role));
+		snprintf(what, sizeof(what), "%s %s %s %s%s", cmd, id, ep,
+		         pin ? c->pos[3] : "", c->role ? c->role : "");
+	} else if (!strcmp(cmd, "tour")) {
+		if ((rc = need(c, 3, "tour ID next|prev")))
+			return rc;
+		if (strcmp(ep, "next") && strcmp(ep, "prev")) {
+			fprintf(stderr, "mcuctl: tour ID next|prev\n");
+			return EXIT_USAGE;
+		}
+		snprintf(rest, sizeof(rest), "/layout");
+		body = json_pack("{s:s,s:s}", "role", "host", "tour", ep);
+		snprintf(what, sizeof(what), "tour %s %s", id, ep);
 	} else if (!strcmp(cmd, "record")) {
 		if ((rc = need(c, 3, "record ID on|off")))
 			return rc;
@@ -1141,7 +1207,7 @@ static int run(struct ctl *c)
 	static const char *const with_id[] = {
 		"show", "participants", "start", "stop", "extend", "floor",
 		"mute", "unmute", "dial", "hangup", "link", "layout", "record",
-		"content", "view",
+		"content", "view", "pin", "unpin", "tour",
 	};
 	int rc;
 

@@ -44,6 +44,7 @@ static const struct entry table[] = {
 	{"k.floor_queue", "Hàng chờ phát biểu", "Floor queue"},
 	{"k.layout_host", "Bố cục điểm cầu trung tâm", "Host layout"},
 	{"k.layout_branches", "Bố cục điểm cầu nhánh", "Branch layout"},
+	{"k.pins", "Ghim", "Pins"},
 	{"k.encoders", "Bộ mã hoá", "Encoders"},
 	{"k.decoders", "Bộ giải mã", "Decoders"},
 	{"k.test_run", "Chạy thử", "Test run"},
