@@ -21,6 +21,15 @@
  * frame_lock the latest picture. None is held across a codec call or a
  * syscall except the short sendmsg of a packet under tx->lock, which
  * keeps the sequence numbers in the order the packets leave.
+ *
+ * SRTP (SDES): a stream with a negotiated suite has one transport/srtp
+ * session (its own send and receive locks). A datagram is unprotected
+ * right after the socket's source check and before anything parses it; a
+ * failure is counted and the packet dropped. Sending copies the leg's
+ * header and the shared payload into the stream's scratch buffer (under
+ * tx->lock), protects and sends it: one copy per packet and receiver,
+ * which SRTP needs anyway, and no allocation. The NACK history keeps
+ * packets in the clear; a resend is protected again.
  */
 #define MCU_LOG_MODULE "leg"
 #include "mcu/leg.h"
@@ -35,6 +44,7 @@
 #include "transport/rtcp.h"
 #include "transport/rtp.h"
 #include "transport/rtp_history.h"
+#include "transport/srtp.h"
 #include "transport/vp8.h"
 
 #include <arpa/inet.h>
@@ -55,6 +65,8 @@
 #define PLI_INTERVAL_US 500000   /* at most two key-frame requests a second */
 #define RTCP_INTERVAL_US 1000000
 #define PCM_FRAMES      12       /* decoded 20 ms frames buffered: a 200 ms packet fits */
+#define RTCP_BUF        512      /* one compound RTCP packet we send */
+#define SRTP_BUF        (MCU_NETIO_MAX_DGRAM + MCU_SRTP_TRAILER)
 
 struct rx_stream {
 	pthread_mutex_t lock;
@@ -88,6 +100,8 @@ struct tx_stream {
 	int64_t last_frame_us;  /* lock */
 	int64_t rate_start_us;  /* lock */
 	uint64_t rate_bytes, bitrate_bps; /* lock */
+	struct mcu_srtp *srtp;  /* set-up only; NULL: plain RTP */
+	uint8_t *sbuf;          /* lock: SRTP_BUF bytes, with srtp */
 };
 
 struct au {
@@ -154,6 +168,7 @@ struct mcu_leg {
 	atomic_uint_fast64_t nack_served, nack_missed;
 	_Atomic double rtt_ms;
 	_Atomic double remote_loss;
+	atomic_uint_fast64_t srtp_auth_failures, srtp_replays;
 };
 
 static uint32_t random_u32(void)
@@ -394,10 +409,16 @@ out:
 	pthread_mutex_unlock(&rx->lock);
 }
 
-static void send_rtcp(int fd, const struct sockaddr_storage *dst,
-                      const uint8_t *buf, size_t len)
+/* Send a compound RTCP packet of `len` bytes; buf has RTCP_BUF +
+   MCU_SRTP_TRAILER bytes so SRTCP can protect it in place. */
+static void send_rtcp(const struct tx_stream *tx,
+                      const struct sockaddr_storage *dst, uint8_t *buf,
+                      size_t len)
 {
-	mcu_netio_sendto(fd, buf, len, (const struct sockaddr *)dst,
+	if (tx->srtp && mcu_srtp_protect_rtcp(tx->srtp, buf, &len,
+	                                      RTCP_BUF + MCU_SRTP_TRAILER))
+		return;
+	mcu_netio_sendto(tx->rtcp_fd, buf, len, (const struct sockaddr *)dst,
 	                 addr_len(dst));
 }
 
@@ -411,11 +432,17 @@ static void serve_nacks(struct mcu_leg *leg, const struct mcu_rtcp_msg *m,
 		n = 256;
 	atomic_fetch_add(&leg->nacks_received, n);
 	for (unsigned i = 0; i < n; i++) {
-		uint8_t buf[MCU_NETIO_MAX_DGRAM];
+		uint8_t buf[SRTP_BUF];
 		size_t len;
 		if (!leg->vhist || mcu_rtp_history_get(leg->vhist, seqs[i],
-		                                       now_us, buf, sizeof(buf),
+		                                       now_us, buf,
+		                                       MCU_NETIO_MAX_DGRAM,
 		                                       &len) != 0) {
+			missed++;
+			continue;
+		}
+		if (leg->vtx.srtp &&
+		    mcu_srtp_protect(leg->vtx.srtp, buf, &len, sizeof(buf))) {
 			missed++;
 			continue;
 		}
@@ -493,6 +520,38 @@ static void on_rtcp(struct mcu_leg *leg, struct rx_stream *rx,
 	free(m);
 }
 
+/* Verify and decrypt a datagram in place (the source check passed);
+   non-zero when it is to be dropped, counted by why. */
+static int srtp_unprotect(struct mcu_leg *leg, struct rx_stream *rx,
+                          struct mcu_srtp *srtp, struct mcu_pkt *pkt,
+                          bool rtcp)
+{
+	int err;
+	if (mcu_pkt_refs(pkt) != 1)
+		err = EINVAL; /* shared bytes are read-only (pkt.h) */
+	else if (rtcp)
+		err = mcu_srtp_unprotect_rtcp(srtp, pkt->data, &pkt->len);
+	else
+		err = mcu_srtp_unprotect(srtp, pkt->data, &pkt->len);
+	if (!err)
+		return 0;
+	if (err == EALREADY) {
+		atomic_fetch_add(&leg->srtp_replays, 1);
+		mcu_log_ratelimited(MCU_LOG_INFO, 10000,
+		                    "%s: replayed SRTP%s packet dropped",
+		                    leg->label, rtcp ? "C" : "");
+	} else {
+		/* EBADMSG, or not SRTP at all (plain RTP, junk): both fail
+		   authentication as far as the stream is concerned. */
+		atomic_fetch_add(&leg->srtp_auth_failures, 1);
+		mcu_log_ratelimited(MCU_LOG_WARN, 10000,
+		                    "%s: SRTP%s packet failed authentication: "
+		                    "dropped", leg->label, rtcp ? "C" : "");
+	}
+	(void)rx;
+	return err;
+}
+
 static void on_datagram(void *arg, struct mcu_netio_sock *sock,
                         struct mcu_pkt *pkt, const struct sockaddr *src,
                         socklen_t srclen, int64_t arrival_us)
@@ -503,11 +562,15 @@ static void on_datagram(void *arg, struct mcu_netio_sock *sock,
 	                               ? &leg->vrx
 	                               : &leg->arx;
 	bool rtcp = sock == rx->rtcp_sock;
+	struct mcu_srtp *srtp = rx == &leg->vrx ? leg->vtx.srtp
+	                                        : leg->atx.srtp;
 	(void)src;
 	(void)srclen;
 	if (!rtcp && leg->p.rtcp_mux &&
 	    mcu_rtp_demux(pkt->data, pkt->len) == MCU_DEMUX_RTCP)
 		rtcp = true;
+	if (srtp && srtp_unprotect(leg, rx, srtp, pkt, rtcp))
+		return;
 	if (rtcp)
 		on_rtcp(leg, rx, pkt->data, pkt->len, arrival_us);
 	else
@@ -601,6 +664,17 @@ static int init_stream_state(struct rx_stream *rx, struct tx_stream *tx,
 	return mcu_jbuf_alloc(&rx->jb, &jc);
 }
 
+/* The stream's SRTP session, before its sockets receive anything. */
+static int setup_srtp(struct tx_stream *tx, const struct mcu_leg_srtp *k)
+{
+	if (k->suite == MCU_SRTP_NONE)
+		return 0;
+	tx->sbuf = malloc(SRTP_BUF);
+	if (!tx->sbuf)
+		return ENOMEM;
+	return mcu_srtp_alloc(&tx->srtp, k->suite, k->tx_key, k->rx_key);
+}
+
 static int alloc_video(struct mcu_leg *leg)
 {
 	int err = init_stream_state(&leg->vrx, &leg->vtx, MCU_JBUF_VIDEO,
@@ -622,6 +696,8 @@ static int alloc_video(struct mcu_leg *leg)
 	if (!err)
 		err = mcu_rtp_history_alloc(&leg->vhist, 1024, 2000);
 	if (!err)
+		err = setup_srtp(&leg->vtx, &leg->p.video_srtp);
+	if (!err)
 		err = bind_stream(leg, &leg->vrx, &leg->vtx, &leg->p.local_video,
 		                  &leg->p.remote_video);
 	return err;
@@ -636,6 +712,8 @@ static int alloc_audio(struct mcu_leg *leg)
 		return err;
 	mcu_dtmf_rx_init(&leg->dtmf);
 	err = mcu_adec_alloc(&leg->adec, leg->p.acodec);
+	if (!err)
+		err = setup_srtp(&leg->atx, &leg->p.audio_srtp);
 	if (!err)
 		err = bind_stream(leg, &leg->arx, &leg->atx, &leg->p.local_audio,
 		                  &leg->p.remote_audio);
@@ -689,6 +767,9 @@ static void free_stream(struct mcu_leg *leg, struct rx_stream *rx,
 	if (rx->rtcp_sock)
 		mcu_netio_remove(leg->netio, rx->rtcp_sock);
 	rx->jb = mcu_jbuf_free(rx->jb);
+	tx->srtp = mcu_srtp_free(tx->srtp);
+	free(tx->sbuf);
+	tx->sbuf = NULL;
 	pthread_mutex_destroy(&rx->lock);
 	pthread_mutex_destroy(&tx->lock);
 }
@@ -714,6 +795,8 @@ struct mcu_leg *mcu_leg_free(struct mcu_leg *leg)
 	av_frame_free(&leg->latest);
 	pthread_mutex_destroy(&leg->dec_lock);
 	pthread_mutex_destroy(&leg->frame_lock);
+	explicit_bzero(&leg->p.video_srtp, sizeof(leg->p.video_srtp));
+	explicit_bzero(&leg->p.audio_srtp, sizeof(leg->p.audio_srtp));
 	free(leg);
 	return NULL;
 }
@@ -767,7 +850,7 @@ AVFrame *mcu_leg_latest_frame(struct mcu_leg *leg, int64_t now_us,
 
 static void send_feedback(struct mcu_leg *leg, int64_t now_us)
 {
-	uint8_t buf[512];
+	uint8_t buf[RTCP_BUF + MCU_SRTP_TRAILER];
 	size_t off = 0;
 	uint16_t seqs[64];
 	unsigned n, fb = leg->p.feedback;
@@ -787,7 +870,7 @@ static void send_feedback(struct mcu_leg *leg, int64_t now_us)
 	pthread_mutex_unlock(&leg->vrx.lock);
 
 	if (n && (fb & MCU_LEG_FB_NACK) &&
-	    mcu_rtcp_write_nack(buf, sizeof(buf), &off, leg->vtx.ssrc, media,
+	    mcu_rtcp_write_nack(buf, RTCP_BUF, &off, leg->vtx.ssrc, media,
 	                        seqs, n) == 0)
 		atomic_fetch_add(&leg->nacks_sent, n);
 	kf = atomic_load(&leg->want_keyframe) && have &&
@@ -795,12 +878,12 @@ static void send_feedback(struct mcu_leg *leg, int64_t now_us)
 	     now_us - leg->last_pli_us >= PLI_INTERVAL_US;
 	if (kf) {
 		if ((fb & MCU_LEG_FB_PLI) &&
-		    mcu_rtcp_write_pli(buf, sizeof(buf), &off, leg->vtx.ssrc,
+		    mcu_rtcp_write_pli(buf, RTCP_BUF, &off, leg->vtx.ssrc,
 		                       media) == 0)
 			atomic_fetch_add(&leg->plis_sent, 1);
 		if (fb & MCU_LEG_FB_FIR) {
 			struct mcu_rtcp_fir_entry e = {media, leg->fir_seq++};
-			if (mcu_rtcp_write_fir(buf, sizeof(buf), &off,
+			if (mcu_rtcp_write_fir(buf, RTCP_BUF, &off,
 			                       leg->vtx.ssrc, &e, 1) == 0)
 				atomic_fetch_add(&leg->firs_sent, 1);
 		}
@@ -808,7 +891,7 @@ static void send_feedback(struct mcu_leg *leg, int64_t now_us)
 		leg->last_pli_us = now_us;
 	}
 	if (off)
-		send_rtcp(leg->vtx.rtcp_fd, &leg->vrx.remote_rtcp, buf, off);
+		send_rtcp(&leg->vtx, &leg->vrx.remote_rtcp, buf, off);
 }
 
 /* One report block about what we receive on `rx`; rx->lock held. */
@@ -837,7 +920,7 @@ static unsigned report_block(struct rx_stream *rx, int64_t now_us,
 static void send_report(struct mcu_leg *leg, struct rx_stream *rx,
                         struct tx_stream *tx, uint32_t clock, int64_t now_us)
 {
-	uint8_t buf[512];
+	uint8_t buf[RTCP_BUF + MCU_SRTP_TRAILER];
 	size_t off = 0;
 	struct mcu_rtcp_rb rb;
 	unsigned n_rb;
@@ -859,15 +942,15 @@ static void send_report(struct mcu_leg *leg, struct rx_stream *rx,
 			.octets = (uint32_t)tx->bytes,
 		};
 		tx->sr_ntp_mid = mcu_ntp_mid32(sr.ntp);
-		mcu_rtcp_write_sr(buf, sizeof(buf), &off, tx->ssrc, &sr, &rb,
+		mcu_rtcp_write_sr(buf, RTCP_BUF, &off, tx->ssrc, &sr, &rb,
 		                  n_rb);
 	} else {
-		mcu_rtcp_write_rr(buf, sizeof(buf), &off, tx->ssrc, &rb, n_rb);
+		mcu_rtcp_write_rr(buf, RTCP_BUF, &off, tx->ssrc, &rb, n_rb);
 	}
 	pthread_mutex_unlock(&tx->lock);
 	snprintf(cname, sizeof(cname), "mcud-%s", leg->label);
-	mcu_rtcp_write_sdes(buf, sizeof(buf), &off, tx->ssrc, cname);
-	send_rtcp(tx->rtcp_fd, &rx->remote_rtcp, buf, off);
+	mcu_rtcp_write_sdes(buf, RTCP_BUF, &off, tx->ssrc, cname);
+	send_rtcp(tx, &rx->remote_rtcp, buf, off);
 }
 
 void mcu_leg_video_poll(struct mcu_leg *leg, int64_t now_us)
@@ -970,6 +1053,25 @@ static void account_send(struct tx_stream *tx, size_t bytes, int64_t now_us)
 	tx->last_send_us = now_us;
 }
 
+/* SRTP: header and payload into the stream's scratch buffer, protected;
+   iov becomes that one buffer. tx->lock held. */
+static int srtp_seal(struct tx_stream *tx, struct iovec *iov,
+                     unsigned *iovcnt)
+{
+	size_t len = iov[0].iov_len + iov[1].iov_len;
+	if (len > MCU_NETIO_MAX_DGRAM)
+		return EMSGSIZE;
+	memcpy(tx->sbuf, iov[0].iov_base, iov[0].iov_len);
+	memcpy(tx->sbuf + iov[0].iov_len, iov[1].iov_base, iov[1].iov_len);
+	int err = mcu_srtp_protect(tx->srtp, tx->sbuf, &len, SRTP_BUF);
+	if (err)
+		return err;
+	iov[0].iov_base = tx->sbuf;
+	iov[0].iov_len = len;
+	*iovcnt = 1;
+	return 0;
+}
+
 int mcu_leg_send_video(struct mcu_leg *leg, struct mcu_pkt *const *payloads,
                        unsigned n, uint32_t pts90k, bool keyframe,
                        int64_t now_us)
@@ -1003,7 +1105,9 @@ int mcu_leg_send_video(struct mcu_leg *leg, struct mcu_pkt *const *payloads,
 			.dstlen = leg->vrx.remote_len,
 		};
 		unsigned sent = 0;
-		int e = mcu_netio_send_batch(tx->fd, &out, 1, &sent);
+		int e = tx->srtp ? srtp_seal(tx, iov, &out.iovcnt) : 0;
+		if (!e)
+			e = mcu_netio_send_batch(tx->fd, &out, 1, &sent);
 		if (e && !err)
 			err = e;
 		mcu_rtp_history_put(leg->vhist, hdr, hlen, payloads[i], 0,
@@ -1054,7 +1158,9 @@ int mcu_leg_send_audio(struct mcu_leg *leg, struct mcu_pkt *payload,
 			.dst = (const struct sockaddr *)&leg->arx.remote_rtp,
 			.dstlen = leg->arx.remote_len,
 		};
-		err = mcu_netio_send_batch(tx->fd, &out, 1, &sent);
+		err = tx->srtp ? srtp_seal(tx, iov, &out.iovcnt) : 0;
+		if (!err)
+			err = mcu_netio_send_batch(tx->fd, &out, 1, &sent);
 		tx->seq++;
 		tx->last_ts = h.ts;
 		account_send(tx, hlen + payload->len, now_us);
@@ -1140,6 +1246,9 @@ void mcu_leg_stats(struct mcu_leg *leg, int64_t now_us,
 	st->plis_received = atomic_load(&leg->plis_received);
 	st->firs_received = atomic_load(&leg->firs_received);
 	st->nacks_received = atomic_load(&leg->nacks_received);
+	st->srtp = leg->vtx.srtp || leg->atx.srtp;
+	st->srtp_auth_failures = atomic_load(&leg->srtp_auth_failures);
+	st->srtp_replays = atomic_load(&leg->srtp_replays);
 	st->rtt_ms = atomic_load(&leg->rtt_ms);
 	st->remote_loss = atomic_load(&leg->remote_loss);
 	st->decoding = atomic_load(&leg->visible);

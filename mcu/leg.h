@@ -29,6 +29,7 @@
 #include "mcu/workpool.h"
 #include "transport/netio.h"
 #include "transport/pkt.h"
+#include "transport/srtp.h"
 
 struct mcu_leg;
 struct mcu_metric;
@@ -75,6 +76,15 @@ struct mcu_leg_params {
 	/* The remote put us on hold (sendonly/inactive offer): we send no
 	 * RTP, only RTCP, and still receive what it sends. */
 	bool hold;
+	/* SDES-SRTP per stream (suite NONE: plain RTP): we protect with our
+	 * key and unprotect with the remote's (secret: never logged, wiped
+	 * when the leg is freed). A packet that fails authentication or the
+	 * replay check is dropped and counted; it never ends the call. */
+	struct mcu_leg_srtp {
+		enum mcu_srtp_suite suite;
+		uint8_t tx_key[MCU_SRTP_KEY_MAX]; /* ours */
+		uint8_t rx_key[MCU_SRTP_KEY_MAX]; /* the remote's */
+	} video_srtp, audio_srtp;
 };
 
 #define MCU_LEG_FB_NACK  0x1u
@@ -109,6 +119,11 @@ struct mcu_leg_stats {
 	double rtt_ms;         /* from RTCP, -1 when unknown */
 	double remote_loss;    /* fraction our peer reports losing, 0..1 */
 	int64_t last_media_us; /* arrival of the latest RTP packet, 0: none */
+	/* SRTP (both streams, RTP and RTCP): packets dropped because they
+	 * failed authentication (or were not SRTP at all), and because the
+	 * replay check refused them (a repeat, or older than the window). */
+	bool srtp;             /* some stream is SRTP */
+	uint64_t srtp_auth_failures, srtp_replays;
 	bool decoding;         /* the source is visible and decoded */
 };
 
