@@ -27,14 +27,18 @@ static struct mcu_sim_rgb hsv(double h, double s, double v)
 	return out;
 }
 
-struct mcu_sim_rgb mcu_sim_colour_rgb(unsigned i)
+struct mcu_sim_rgb mcu_sim_colour_rgb(unsigned i, unsigned n)
 {
-	static const double ring[3][2] = {{0.85, 0.85}, {0.95, 0.55}, {0.5, 0.75}};
-	double h = fmod(i * 137.50776, 360.0);
-	/* keep off the speaker border's yellow (about 50-70 degrees) */
-	if (h >= 45 && h < 75)
-		h = h < 60 ? 40 : 80;
-	const double *sv = ring[(i / 7) % 3];
+	static const double ring[3][2] = {{0.85, 0.85}, {0.95, 0.6}, {0.5, 0.95}};
+	if (n < 1)
+		n = 1;
+	i %= n;
+	unsigned rings = n <= 16 ? 1 : n <= 48 ? 2 : 3;
+	unsigned per_ring = (n + rings - 1) / rings;
+	/* 330 degrees from 75 round to 45: the yellow of the speaker
+	   border (45-75) left out */
+	double h = 75.0 + (double)(i / rings) * 330.0 / per_ring;
+	const double *sv = ring[i % rings];
 	return hsv(h, sv[0], sv[1]);
 }
 

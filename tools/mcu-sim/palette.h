@@ -2,9 +2,10 @@
  * palette: each simulated endpoint's colour, and recognising those colours
  * in a decoded picture.
  *
- * Colours: endpoint i gets hue i * 137.5 degrees (the golden angle, so any
- * first k colours are spread round the wheel) with three saturation/value
- * rings, never near black, white, grey or the MCU's yellow speaker border.
+ * Colours: the n endpoints of a run share the hue circle evenly (minus
+ * the MCU's yellow speaker border, 45-75 degrees); beyond 16 endpoints
+ * they alternate between two, beyond 48 three saturation/value rings, so
+ * every pair differs; never near black, white or grey.
  * They are kept in limited-range BT.601 YUV, the encoders' format.
  *
  * Recognition: the picture is cut into a grid of cells (about 32 x 18); a
@@ -35,8 +36,8 @@ struct mcu_sim_rgb {
 	uint8_t r, g, b;
 };
 
-/* Colour of endpoint index i (0-based). */
-struct mcu_sim_rgb mcu_sim_colour_rgb(unsigned i);
+/* Colour of endpoint index i (0-based) of n simulated endpoints. */
+struct mcu_sim_rgb mcu_sim_colour_rgb(unsigned i, unsigned n);
 struct mcu_sim_yuv mcu_sim_rgb_to_yuv(struct mcu_sim_rgb c);
 /* Distance in YUV space. */
 double mcu_sim_yuv_dist(struct mcu_sim_yuv a, struct mcu_sim_yuv b);

@@ -32,7 +32,7 @@ static void seg_open(struct mcu_sim_rx *rx, uint32_t ssrc, uint16_t seq)
 	rx->first_ext = rx->highest_ext = seq;
 	rx->seg_unique = 1;
 	memset(rx->seen, 0, sizeof(rx->seen));
-	rx->seen[(seq % MCU_SIM_RX_WINDOW) / 8] |=
+	rx->seen[seq % MCU_SIM_RX_WINDOW / 8] |=
 		(uint8_t)(1u << (seq % MCU_SIM_RX_WINDOW % 8));
 }
 
@@ -48,9 +48,17 @@ static int64_t extend(const struct mcu_sim_rx *rx, uint16_t seq)
 	return cand;
 }
 
+/* Window bit of an extended number (which may be negative: a packet
+   reordered before a first packet near 0). */
+static unsigned win_bit(int64_t ext)
+{
+	int64_t b = ext % MCU_SIM_RX_WINDOW;
+	return (unsigned)(b < 0 ? b + MCU_SIM_RX_WINDOW : b);
+}
+
 static bool seen_test_set(struct mcu_sim_rx *rx, int64_t ext)
 {
-	unsigned bit = (unsigned)(ext % MCU_SIM_RX_WINDOW);
+	unsigned bit = win_bit(ext);
 	uint8_t mask = (uint8_t)(1u << (bit % 8));
 	bool was = rx->seen[bit / 8] & mask;
 	rx->seen[bit / 8] |= mask;
@@ -65,7 +73,7 @@ static void seen_advance(struct mcu_sim_rx *rx, int64_t from, int64_t to)
 		return;
 	}
 	for (int64_t e = from + 1; e <= to; e++) {
-		unsigned bit = (unsigned)(e % MCU_SIM_RX_WINDOW);
+		unsigned bit = win_bit(e);
 		rx->seen[bit / 8] &= (uint8_t)~(1u << (bit % 8));
 	}
 }

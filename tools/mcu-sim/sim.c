@@ -758,7 +758,8 @@ static int pick_endpoints(struct sim *s)
 		e->index = (unsigned)i;
 		e->v.fd[0] = e->v.fd[1] = e->a.fd[0] = e->a.fd[1] = -1;
 		e->v.video = true;
-		s->palette[i] = mcu_sim_rgb_to_yuv(mcu_sim_colour_rgb((unsigned)i));
+		s->palette[i] = mcu_sim_rgb_to_yuv(
+			mcu_sim_colour_rgb((unsigned)i, (unsigned)n));
 		if (!e->conf->sip || !e->conf->sip_user || !e->conf->sip_host) {
 			mcu_log_error("%s has no sip: user@host", e->conf->id);
 			return EINVAL;
@@ -798,7 +799,7 @@ static int prepare_media(struct sim *s)
 			.gop_s = 1,
 			.bitrate = s->cfg->height > 360 ? 1200000 : 500000,
 			.preset = "ultrafast",
-			.colour = mcu_sim_colour_rgb((unsigned)i),
+			.colour = mcu_sim_colour_rgb((unsigned)i, (unsigned)s->n),
 			.text = text,
 			.tone_hz = 300 + 20 * (unsigned)(i % 300),
 		};
