@@ -6,6 +6,7 @@
  */
 #define MCU_LOG_MODULE "api"
 #include "mcu/api_live.h"
+#include "mcu/content.h"
 #include "mcu/api_pins.h"
 #include "conf/log.h"
 
@@ -223,6 +224,13 @@ static json_t *live_meeting(void *arg, const char *id, int *status)
 		                    json_string(f->branch_layout));
 		free(f);
 	}
+	json_t *playing = mcu_content_json(room);
+	if (!json_is_null(playing)) /* every view shows it (mcu/content.h) */
+		for (int r = 0; r < 2; r++)
+			json_object_set_new(json_object_get(j, "layout"),
+			                    r ? "branches" : "host",
+			                    json_string("content"));
+	json_object_set_new(j, "content_playing", playing);
 	json_object_set_new(j, "pins", mcu_api_pins_json(room));
 	mcu_engine_release(l->o.engine, room);
 	json_object_set_new(j, "encoders", json_integer((json_int_t)st.encoders));
@@ -344,7 +352,15 @@ static int live_action(void *arg, const struct mcu_api_action *a,
 		}
 		return l->o.create(l->o.arg, a->body, result, detail, len);
 	}
-	status = mcu_api_roster_check(l->o.roster, a, detail, len);
+	if (a->verb == MCU_API_CONTENT) {
+		/* The file is judged by mcu/content (list or content_dir,
+		   403), the meeting here. */
+		struct mcu_api_action chk = *a;
+		chk.file = NULL;
+		status = mcu_api_roster_check(l->o.roster, &chk, detail, len);
+	} else {
+		status = mcu_api_roster_check(l->o.roster, a, detail, len);
+	}
 	if (status)
 		return status;
 	if (a->verb == MCU_API_START || a->verb == MCU_API_STOP ||
@@ -365,9 +381,11 @@ static int live_action(void *arg, const struct mcu_api_action *a,
 		snprintf(detail, len, "meeting %s is not under way", a->meeting);
 		return 409;
 	}
-	status = room_action(room, a, detail, len);
+	status = a->verb == MCU_API_CONTENT
+	             ? mcu_content_api(room, a, result, detail, len)
+	             : room_action(room, a, detail, len);
 	mcu_engine_release(l->o.engine, room);
-	if (status == 200)
+	if (status == 200 && !*result)
 		*result = json_pack("{s:b}", "ok", 1);
 	return status;
 }

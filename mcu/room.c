@@ -98,6 +98,11 @@ static void wait_ticks(struct mcu_room *room)
 		pthread_cond_wait(&room->tick_done, &room->lock);
 }
 
+void mcu_room_wait_ticks(struct mcu_room *room)
+{
+	wait_ticks(room);
+}
+
 /* A key command of docs/joining.md; room->lock held. */
 static int dtmf_command(struct mcu_room *room, long slot,
                         const struct mcu_dtmf_cmd *cmd)
@@ -688,7 +693,8 @@ static int alloc_parts(struct mcu_room *room)
 	room->levels = calloc(room->cap, sizeof(*room->levels));
 	room->voice = calloc(room->cap, sizeof(bool));
 	room->present = calloc(room->cap, sizeof(bool));
-	room->audible = calloc(room->cap, sizeof(bool));
+	/* audible[cap]: the content's sound (mcu/content.c) */
+	room->audible = calloc(room->cap + 1, sizeof(bool));
 	room->vt_audio = calloc(room->cap, sizeof(*room->vt_audio));
 	if (!room->parts || !room->levels || !room->voice || !room->present ||
 	    !room->audible || !room->vt_audio)
@@ -743,7 +749,7 @@ int mcu_room_alloc(struct mcu_room **roomp, const struct mcu_room_env *env,
 		err = mcu_floor_alloc(&room->floor, room->m->floor, room->cap,
 		                      room->host_slot);
 	if (!err)
-		err = mcu_mixer_alloc(&room->mixer, room->cap);
+		err = mcu_mixer_alloc(&room->mixer, room->cap + 1);
 	if (!err)
 		err = mcu_compose_alloc(&room->compose, NULL);
 	if (err)
@@ -777,6 +783,7 @@ struct mcu_room *mcu_room_free(struct mcu_room *room)
 		return NULL;
 	room->vtick = mcu_ticker_remove(room->env.ticker, room->vtick);
 	room->atick = mcu_ticker_remove(room->env.ticker, room->atick);
+	mcu_content_room_free(room);
 	for (size_t i = 0; room->parts && i < room->n_parts; i++)
 		room->parts[i].leg = mcu_leg_free(room->parts[i].leg);
 	mcu_room_video_free(room);

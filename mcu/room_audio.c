@@ -171,6 +171,7 @@ void mcu_room_audio_tick(int64_t deadline_ns, int64_t now_ns, void *arg)
 		room->vt_audio[i] = on ? p->leg : NULL;
 		room->present[i] = on && !p->mute_audio;
 	}
+	room->at_content = room->content;
 	pthread_mutex_unlock(&room->lock);
 
 	for (size_t i = 0; i < room->n_parts; i++) {
@@ -180,12 +181,17 @@ void mcu_room_audio_tick(int64_t deadline_ns, int64_t now_ns, void *arg)
 		              have && room->present[i] ? pcm : NULL);
 		room->voice[i] = mcu_mixer_voice(room->mixer, i);
 	}
+	/* The content's sound: one more source, slot cap of the mixer,
+	   always heard (taken from its worker's ring, never decoded here). */
+	bool content = mcu_content_audio_pull(room->at_content, pcm);
+	mcu_mixer_put(room->mixer, room->cap, content ? pcm : NULL);
 
 	pthread_mutex_lock(&room->lock);
 	for (size_t i = 0; i < room->n_parts; i++)
 		room->levels[i] = mcu_mixer_level(room->mixer, i);
 	mcu_floor_update(room->floor, now_us / 1000, room->voice,
 	                 room->levels, room->present, room->audible);
+	room->audible[room->cap] = content;
 	pthread_mutex_unlock(&room->lock);
 
 	mcu_mixer_mix(room->mixer, room->audible);
@@ -204,6 +210,7 @@ void mcu_room_audio_tick(int64_t deadline_ns, int64_t now_ns, void *arg)
 	room->mix_ms = 0.9 * room->mix_ms + 0.1 * mix_ms;
 	for (size_t i = 0; i < room->n_parts; i++)
 		room->vt_audio[i] = NULL;
+	room->at_content = NULL;
 	room->arunning = false;
 	room->agen++;
 	pthread_cond_broadcast(&room->tick_done);

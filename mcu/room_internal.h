@@ -12,6 +12,7 @@
 #include "layout/catalog.h"
 #include "layout/compose.h"
 #include "layout/view.h"
+#include "mcu/content.h"
 #include "mcu/dtmf.h"
 #include "mcu/mixer.h"
 #include "mcu/room.h"
@@ -23,6 +24,10 @@ struct vgroup;
    ENOTSUP for others. */
 int mcu_room_dtmf_control(struct mcu_room *room, long slot,
                           const struct mcu_dtmf_cmd *cmd);
+
+/* room.c: wait until the ticks running now have finished (lock held),
+   before freeing what they may have copied (a leg, the content). */
+void mcu_room_wait_ticks(struct mcu_room *room);
 
 /* room_video.c: the views' source list from the slots (lock held). */
 void mcu_room_rebuild_ids(struct mcu_room *room);
@@ -130,6 +135,12 @@ struct mcu_room {
 	AVFrame *pcm_frame;
 	double *levels;  /* also read by the API under lock */
 	bool *voice, *present, *audible;
+
+	/* content (mcu/content.c): the file playing (lock), the ticks'
+	   copies of it and the video tick's picture of it */
+	struct mcu_content *content;
+	struct mcu_content *vt_content, *at_content;
+	AVFrame *content_frame;
 
 	struct mcu_tick *vtick, *atick;
 

@@ -128,6 +128,7 @@ void mcu_room_video_free(struct mcu_room *room)
 		g = group_free(g);
 	room->groups = NULL;
 	mcu_room_view_free(room);
+	av_frame_free(&room->content_frame);
 	if (room->vt) {
 		for (size_t i = 0; i < room->n_parts; i++)
 			av_frame_free(&room->vt[i].frame);
@@ -170,6 +171,7 @@ static int ensure_arrays(struct mcu_room *room)
 struct tick_in {
 	struct mcu_layout host_layout, branch_layout;
 	uint32_t floor, speaker;
+	uint32_t content; /* MCU_CONTENT_ID while a file plays, else 0 */
 	bool prefetch;
 	struct mcu_view_pin pins[2][MCU_LAYOUT_MAX_TILES]; /* [0] host */
 	size_t n_pins[2];
@@ -191,6 +193,7 @@ static void assign_groups(struct mcu_room *room, const struct tick_in *in)
 			.host = room->parts[room->host_slot].id,
 			.floor = in->floor,
 			.speaker = in->speaker,
+			.content = in->content,
 			.self_view = room->self_view,
 			.pins = in->pins[p->host ? 0 : 1],
 			.npins = in->n_pins[p->host ? 0 : 1],
@@ -236,10 +239,10 @@ static size_t mark_visible(struct mcu_room *room, const struct tick_in *in,
 		if (!g->used)
 			continue;
 		for (int t = 0; t < g->view.ntiles; t++)
-			if (g->view.tile[t])
+			if (g->view.tile[t] && g->view.tile[t] <= room->n_parts)
 				room->vt[g->view.tile[t] - 1].visible = true;
 		for (int t = 0; in->prefetch && t < g->view.nnext; t++)
-			if (g->view.next[t])
+			if (g->view.next[t] && g->view.next[t] <= room->n_parts)
 				room->vt[g->view.next[t] - 1].visible = true;
 	}
 	for (size_t i = 0; i < room->n_parts; i++) {
@@ -254,6 +257,9 @@ static size_t mark_visible(struct mcu_room *room, const struct tick_in *in,
 		if (on)
 			vp->frame = mcu_leg_latest_frame(vp->leg, now_us, 0);
 	}
+	/* The content's picture: decoded by its own worker, only taken. */
+	av_frame_free(&room->content_frame);
+	room->content_frame = mcu_content_picture(room->vt_content);
 	return decoders;
 }
 
@@ -262,6 +268,12 @@ static void tile_input(const struct mcu_room *room, uint32_t id,
 {
 	const struct vt_part *vp;
 	memset(t, 0, sizeof(*t));
+	if (id == MCU_CONTENT_ID && room->vt_content) {
+		t->label = mcu_content_label(room->vt_content);
+		t->frame = room->content_frame;
+		t->card = MCU_CARD_NO_VIDEO; /* sound only, or not yet */
+		return;
+	}
 	if (id == 0 || id > room->n_parts) {
 		t->card = MCU_CARD_EMPTY;
 		return;
@@ -572,6 +584,11 @@ static void snapshot_in(struct mcu_room *room, struct tick_in *in,
 	}
 	in->host_layout = room->host_layout;
 	in->branch_layout = room->branch_layout;
+	room->vt_content = room->content;
+	in->content = room->content ? MCU_CONTENT_ID : 0;
+	if (room->content) /* everyone sees the content (content.h) */
+		in->host_layout = in->branch_layout =
+		    (struct mcu_layout){MCU_LAYOUT_CONTENT, 0};
 	for (int r = 0; r < 2; r++) {
 		in->n_pins[r] = room->n_pins[r];
 		memcpy(in->pins[r], room->pins[r],
@@ -629,6 +646,7 @@ void mcu_room_video_tick(int64_t deadline_ns, int64_t now_ns, void *arg)
 	report(room, decoders, now_us);
 	for (size_t i = 0; i < room->n_parts; i++)
 		room->vt[i].leg = NULL;
+	room->vt_content = NULL;
 	room->vrunning = false;
 	room->vgen++;
 	pthread_cond_broadcast(&room->tick_done);
