@@ -63,6 +63,12 @@ json_t *mcu_api_live_participant(const struct mcu_room_part *p,
 	json_object_set_new(j, "rtt_ms", s->rtt_ms >= 0
 	                                         ? json_real(round1(s->rtt_ms))
 	                                         : json_null());
+	/* SDES-SRTP: packets dropped for failed authentication / replay. */
+	json_object_set_new(j, "srtp",
+	                    json_pack("{s:b,s:I,s:I}", "on", s->srtp,
+	                              "auth_failures",
+	                              (json_int_t)s->srtp_auth_failures,
+	                              "replays", (json_int_t)s->srtp_replays));
 	json_object_set_new(
 		j, "audio",
 		p->acodec
@@ -484,6 +490,14 @@ static void collect_part(struct mcu_api_live *l, const char *mid,
 	set_counter(m->packets_sent, ain, 3, (double)s->aout.packets);
 	set_counter(m->packets_lost, vin, 3, (double)s->vin.lost);
 	set_counter(m->packets_lost, ain, 3, (double)s->ain.lost);
+	if (s->srtp || s->srtp_auth_failures || s->srtp_replays) {
+		const char *auth[] = {mid, p->endpoint, "auth"};
+		const char *replay[] = {mid, p->endpoint, "replay"};
+		set_counter(m->srtp_rejected, auth, 3,
+		            (double)s->srtp_auth_failures);
+		set_counter(m->srtp_rejected, replay, 3,
+		            (double)s->srtp_replays);
+	}
 	set_gauge(m->jitter, vin, 3, s->vin.jitter_ms / 1000);
 	set_gauge(m->jitter, ain, 3, s->ain.jitter_ms / 1000);
 	if (s->rtt_ms >= 0)

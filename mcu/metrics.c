@@ -683,6 +683,8 @@ int mcu_metrics_register_engine(struct mcu_metrics *m,
 	static const char *const pmedia[] = {"meeting", "endpoint", "media",
 	                                     NULL};
 	static const char *const pep[] = {"meeting", "endpoint", NULL};
+	static const char *const preason[] = {"meeting", "endpoint", "reason",
+	                                      NULL};
 	static const char *const pdir[] = {"meeting", "endpoint", "direction",
 	                                   NULL};
 	static const char *const pbr[] = {"meeting", "endpoint", "media",
@@ -706,6 +708,10 @@ int mcu_metrics_register_engine(struct mcu_metrics *m,
 		{MCU_METRIC_COUNTER, MCU_M_PARTICIPANT_PACKETS_LOST,
 		 "RTP packets from the participant that never arrived.",
 		 pmedia, &e->packets_lost},
+		{MCU_METRIC_COUNTER, MCU_M_PARTICIPANT_SRTP_REJECTED,
+		 "SRTP/SRTCP packets from the participant dropped: failed "
+		 "authentication (auth) or replayed/too old (replay).",
+		 preason, &e->srtp_rejected},
 		{MCU_METRIC_GAUGE, MCU_M_PARTICIPANT_JITTER,
 		 "Interarrival jitter of the participant's stream "
 		 "(RFC 3550).",

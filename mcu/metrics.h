@@ -31,6 +31,9 @@
 #define MCU_M_PARTICIPANT_PACKETS_SENT     "mcu_participant_packets_sent_total"
 #define MCU_M_PARTICIPANT_PACKETS_LOST     "mcu_participant_packets_lost_total"
 #define MCU_M_PARTICIPANT_JITTER           "mcu_participant_jitter_seconds"
+/* labels meeting, endpoint, reason (auth|replay): SRTP/SRTCP packets
+   dropped because they failed authentication or the replay check */
+#define MCU_M_PARTICIPANT_SRTP_REJECTED    "mcu_participant_srtp_rejected_packets_total"
 /* labels meeting, endpoint */
 #define MCU_M_PARTICIPANT_RTT              "mcu_participant_rtt_seconds"
 #define MCU_M_PARTICIPANT_AUDIO_LEVEL      "mcu_participant_audio_level_dbov"
@@ -147,7 +150,8 @@ int mcu_metrics_render(struct mcu_metrics *m, char **textp, size_t *lenp);
 /* The engine's families, registered together (see the names above). */
 struct mcu_metrics_engine {
 	struct mcu_metric_family *packets_received, *packets_sent,
-		*packets_lost, *jitter, *rtt, *audio_level, *fps, *bitrate;
+		*packets_lost, *jitter, *rtt, *audio_level, *fps, *bitrate,
+		*srtp_rejected;
 	struct mcu_metric_family *meeting_participants, *meeting_encoders,
 		*meeting_decoders;
 	struct mcu_metric_family *tick_lateness, *stage;

@@ -16,6 +16,7 @@
 #include "mcu/sipcalls_internal.h"
 #include "transport/netio.h"
 #include "transport/sdp.h"
+#include "transport/srtp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -126,6 +127,48 @@ void mcu_sipcalls_caps(const struct mcu_conf_endpoint *ep,
 		caps->bitrate_kbps = ep->bandwidth_kbps;
 }
 
+bool mcu_sipcalls_srtp(const struct mcu_conf *conf,
+                       const struct mcu_conf_endpoint *ep, bool tls,
+                       struct mcu_sdp_caps *caps,
+                       struct mcu_sipcalls_keys *k)
+{
+	enum mcu_srtp_policy pol = mcu_conf_endpoint_srtp(conf, ep);
+	bool keys_ok = tls || conf->sdes_without_tls;
+	caps->srtp = MCU_SDP_SRTP_OFF;
+	if (pol == MCU_SRTP_OFF)
+		return true;
+	if (!keys_ok)
+		return pol != MCU_SRTP_REQUIRED; /* plain RTP, or refused */
+	if (mcu_srtp_keygen(k->audio, sizeof(k->audio)) ||
+	    mcu_srtp_keygen(k->video, sizeof(k->video))) {
+		mcu_log_error("no random bytes for SRTP keys");
+		return pol != MCU_SRTP_REQUIRED;
+	}
+	caps->srtp = pol == MCU_SRTP_REQUIRED ? MCU_SDP_SRTP_REQUIRED
+	                                      : MCU_SDP_SRTP_OPTIONAL;
+	return true;
+}
+
+void mcu_sipcalls_leg_srtp(struct mcu_leg_params *p,
+                           const struct mcu_sdp_neg *neg,
+                           const struct mcu_sipcalls_keys *k)
+{
+	memset(&p->video_srtp, 0, sizeof(p->video_srtp));
+	memset(&p->audio_srtp, 0, sizeof(p->audio_srtp));
+	if (p->has_video && neg->video.srtp_suite != MCU_SRTP_NONE) {
+		p->video_srtp.suite = neg->video.srtp_suite;
+		memcpy(p->video_srtp.tx_key, k->video, MCU_SRTP_KEY_MAX);
+		memcpy(p->video_srtp.rx_key, neg->video.srtp_remote_key,
+		       MCU_SRTP_KEY_MAX);
+	}
+	if (p->has_audio && neg->audio.srtp_suite != MCU_SRTP_NONE) {
+		p->audio_srtp.suite = neg->audio.srtp_suite;
+		memcpy(p->audio_srtp.tx_key, k->audio, MCU_SRTP_KEY_MAX);
+		memcpy(p->audio_srtp.rx_key, neg->audio.srtp_remote_key,
+		       MCU_SRTP_KEY_MAX);
+	}
+}
+
 static bool acodec_of(enum mcu_sdp_codec c, enum mcu_acodec *out)
 {
 	switch (c) {
@@ -232,6 +275,8 @@ static bool same_media(const struct mcu_leg_params *a,
 	       a->rtcp_mux == b->rtcp_mux && a->hold == b->hold &&
 	       a->out_width == b->out_width && a->out_bitrate == b->out_bitrate &&
 	       a->feedback == b->feedback &&
+	       !memcmp(&a->video_srtp, &b->video_srtp, sizeof(a->video_srtp)) &&
+	       !memcmp(&a->audio_srtp, &b->audio_srtp, sizeof(a->audio_srtp)) &&
 	       !memcmp(&a->remote_video, &b->remote_video,
 	               sizeof(a->remote_video)) &&
 	       !memcmp(&a->remote_audio, &b->remote_audio,
@@ -338,10 +383,13 @@ static void join(struct mcu_sipcalls *sc, struct mcu_sip_call *call,
 	struct mcu_leg_params p;
 	struct mcu_room *room;
 	struct active *a;
+	struct mcu_sipcalls_keys keys;
 	char local[64], *answer = NULL;
 	uint16_t vport = 0, aport = 0;
 	int err;
 
+	memset(&p, 0, sizeof(p));
+	memset(&neg, 0, sizeof(neg));
 	if (!in->sdp) {
 		mcu_sip_call_respond(call, 488, "An SDP offer is required", NULL);
 		return;
@@ -351,10 +399,23 @@ static void join(struct mcu_sipcalls *sc, struct mcu_sip_call *call,
 		return;
 	}
 	mcu_sipcalls_caps(ep, &caps);
+	bool tls = in->proto == MCU_SIP_TLS;
+	if (!mcu_sipcalls_srtp(conf, ep, tls, &caps, &keys)) {
+		mcu_log_warn("%s: %s: SRTP is required but the call is not "
+		             "over SIP TLS (mcu.rtp.sdes_without_tls is false)",
+		             m->id, ep->id);
+		mcu_sip_call_respond(call, 488, "SRTP over SIP TLS required",
+		                     NULL);
+		goto out;
+	}
 	if (mcu_sipcalls_local_addr(in->src_addr, local, sizeof(local)))
 		snprintf(local, sizeof(local), "127.0.0.1");
 	struct mcu_sdp_local loc = {.addr = local, .audio_port = 9,
 	                            .video_port = 9};
+	if (caps.srtp != MCU_SDP_SRTP_OFF) {
+		loc.audio_key = keys.audio;
+		loc.video_key = keys.video;
+	}
 	err = mcu_sdp_answer(offer, &caps, &loc, &neg, &answer);
 	free(answer);
 	answer = NULL;
@@ -362,9 +423,13 @@ static void join(struct mcu_sipcalls *sc, struct mcu_sip_call *call,
 		err = mcu_sipcalls_leg_params(conf, ep, &neg, local, 0, 0, &p);
 	if (err) {
 		mcu_sip_call_respond(call, mcu_sdp_sip_status(err),
-		                     "No common codec", NULL);
+		                     caps.srtp == MCU_SDP_SRTP_REQUIRED
+		                             ? "SRTP required"
+		                             : "No common codec",
+		                     NULL);
 		goto out;
 	}
+	mcu_sipcalls_leg_srtp(&p, &neg, &keys);
 	room = mcu_engine_acquire(sc->o.engine, m->id);
 	if (!room) {
 		mcu_sip_call_respond(call, 480, MCU_ADMISSION_REASON_NOT_LIVE,
@@ -391,6 +456,8 @@ static void join(struct mcu_sipcalls *sc, struct mcu_sip_call *call,
 	a = mcu_sipcalls_add(sc, call, m->id, ep->id, slot);
 	if (a) {
 		a->attached = true;
+		a->sdes_ok = tls || conf->sdes_without_tls;
+		a->keys = keys;
 		snprintf(a->local, sizeof(a->local), "%s", local);
 		a->leg = p;
 		a->leg.label = NULL;
@@ -420,13 +487,19 @@ static void join(struct mcu_sipcalls *sc, struct mcu_sip_call *call,
 		goto out;
 	}
 	mcu_sip_call_respond(call, 200, NULL, answer);
-	mcu_log_info("%s: %s joins by SIP (%s%s%s)", m->id, ep->id,
+	mcu_log_info("%s: %s joins by SIP (%s%s%s%s)", m->id, ep->id,
 	             p.has_video ? mcu_vcodec_name(p.vcodec) : "",
 	             p.has_video && p.has_audio ? "+" : "",
-	             p.has_audio ? mcu_acodec_name(p.acodec) : "");
+	             p.has_audio ? mcu_acodec_name(p.acodec) : "",
+	             p.video_srtp.suite || p.audio_srtp.suite ? ", SRTP" : "");
 out:
+	if (answer)
+		explicit_bzero(answer, strlen(answer));
 	free(answer);
 	mcu_sdp_free(offer);
+	explicit_bzero(&keys, sizeof(keys));
+	explicit_bzero(&p, sizeof(p));
+	explicit_bzero(&neg, sizeof(neg));
 }
 
 static void on_incoming(struct mcu_sip_call *call,
@@ -512,6 +585,8 @@ static void on_event(struct mcu_sip_call *call, const struct mcu_sip_event *ev,
 			                              a.endpoint);
 		}
 		*e = sc->calls[--sc->n];
+		/* The freed slot held the call's SRTP keys. */
+		explicit_bzero(&sc->calls[sc->n], sizeof(sc->calls[sc->n]));
 	}
 	pthread_mutex_unlock(&sc->lock);
 	if (!e)
@@ -574,9 +649,21 @@ static void on_reinvite(struct mcu_sip_call *call, const char *sdp,
 	uint16_t aport = a.leg.has_audio ? mcu_netio_addr_port(&a.leg.local_audio)
 	                                 : 0;
 	mcu_sipcalls_caps(ep, &caps);
+	/* Our keys stay those of the call (RFC 4568 allows keeping them). */
+	struct mcu_sipcalls_keys fresh;
+	if (!mcu_sipcalls_srtp(snap->conf, ep, a.sdes_ok, &caps, &fresh)) {
+		mcu_sip_call_respond(call, 488, "SRTP over SIP TLS required",
+		                     NULL);
+		goto out;
+	}
+	explicit_bzero(&fresh, sizeof(fresh));
 	/* Probe first: streams the old leg had keep their ports. */
 	struct mcu_sdp_local loc = {.addr = a.local, .audio_port = 9,
 	                            .video_port = 9};
+	if (caps.srtp != MCU_SDP_SRTP_OFF) {
+		loc.audio_key = a.keys.audio;
+		loc.video_key = a.keys.video;
+	}
 	err = mcu_sdp_answer(offer, &caps, &loc, &neg, &answer);
 	free(answer);
 	answer = NULL;
@@ -588,6 +675,7 @@ static void on_reinvite(struct mcu_sip_call *call, const char *sdp,
 		                     "No common codec", NULL);
 		goto out;
 	}
+	mcu_sipcalls_leg_srtp(&p, &neg, &a.keys);
 	p.id = (uint32_t)a.slot + 1;
 	if (!same_media(&p, &a.leg)) {
 		struct mcu_room *room = mcu_engine_acquire(sc->o.engine,
@@ -628,9 +716,14 @@ static void on_reinvite(struct mcu_sip_call *call, const char *sdp,
 	else
 		mcu_sip_call_respond(call, 200, NULL, answer);
 out:
+	if (answer)
+		explicit_bzero(answer, strlen(answer));
 	free(answer);
 	mcu_sdp_free(offer);
 	mcu_snapshot_put(snap);
+	explicit_bzero(&a, sizeof(a));
+	explicit_bzero(&p, sizeof(p));
+	explicit_bzero(&neg, sizeof(neg));
 }
 
 static void on_dtmf(struct mcu_sip_call *call, char digit,

@@ -20,6 +20,11 @@ struct reserved {
 	uint16_t vport, aport;
 };
 
+/* Our SDES master keys of a call (secret), per kind. */
+struct mcu_sipcalls_keys {
+	uint8_t audio[MCU_SRTP_KEY_MAX], video[MCU_SRTP_KEY_MAX];
+};
+
 /* One SIP call the MCU knows of. */
 struct active {
 	struct mcu_sip_call *call; /* a reference */
@@ -35,6 +40,8 @@ struct active {
 	struct mcu_leg_params leg; /* media in force (label: endpoint) */
 	uint64_t sess_id, sess_ver;
 	int64_t ping_us;   /* OPTIONS out since (monotonic), 0: none */
+	bool sdes_ok;      /* SDES keys may travel on its signalling */
+	struct mcu_sipcalls_keys keys; /* ours, offered/answered (secret) */
 };
 
 /* A meeting the MCU dials out for (dial: out, or an operator's dial). */
@@ -74,6 +81,18 @@ int mcu_sipcalls_leg_params(const struct mcu_conf *conf,
                             const struct mcu_sdp_neg *neg, const char *local,
                             uint16_t vport, uint16_t aport,
                             struct mcu_leg_params *p);
+/* SDES (issue 7): the SRTP policy for a call with `ep` whose signalling
+   is TLS or not into caps->srtp, and fresh keys into *k. Returns false
+   when SRTP is required but keys may not travel on that signalling (the
+   call cannot be secured: 488). */
+bool mcu_sipcalls_srtp(const struct mcu_conf *conf,
+                       const struct mcu_conf_endpoint *ep, bool tls,
+                       struct mcu_sdp_caps *caps,
+                       struct mcu_sipcalls_keys *k);
+/* Our keys (k) and the negotiated suites and remote keys into the leg. */
+void mcu_sipcalls_leg_srtp(struct mcu_leg_params *p,
+                           const struct mcu_sdp_neg *neg,
+                           const struct mcu_sipcalls_keys *k);
 /* The table entry of `call` (lock held), or NULL. */
 struct active *mcu_sipcalls_find(struct mcu_sipcalls *sc,
                                  const struct mcu_sip_call *call);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define WATCH_MS 500         /* dead-leg check period */
@@ -228,6 +229,7 @@ static void place_call(struct mcu_sipcalls *sc, const struct job *j)
 	struct reserved r = {.fd = {0, 0, 0, 0}};
 	struct mcu_sdp_caps caps;
 	struct mcu_sip_call *call = NULL;
+	struct mcu_sipcalls_keys keys;
 	char local[64], *offer = NULL;
 	int err;
 
@@ -249,10 +251,23 @@ static void place_call(struct mcu_sipcalls *sc, const struct job *j)
 		return;
 	}
 	mcu_sipcalls_caps(ep, &caps);
+	/* SDES keys travel in this INVITE: TLS is sips: or ;transport=tls. */
+	bool tls = strncasecmp(ep->sip, "sips:", 5) == 0 ||
+	           strcasestr(ep->sip, ";transport=tls") != NULL;
+	if (!mcu_sipcalls_srtp(conf, ep, tls, &caps, &keys)) {
+		mcu_sipcalls_release_ports(&r);
+		place_failed(sc, j, 488, "SRTP is required but the call would "
+		                         "not be over SIP TLS");
+		return;
+	}
 	uint64_t sess = ((uint64_t)time(NULL) << 16) ^ j->token;
 	struct mcu_sdp_local loc = {.addr = local, .video_port = r.vport,
 	                            .audio_port = r.aport, .sess_id = sess,
 	                            .sess_version = 1};
+	if (caps.srtp != MCU_SDP_SRTP_OFF) {
+		loc.audio_key = keys.audio;
+		loc.video_key = keys.video;
+	}
 	if (mcu_sdp_offer(&caps, &loc, &offer)) {
 		mcu_sipcalls_release_ports(&r);
 		place_failed(sc, j, 500, "cannot write an SDP offer");
@@ -274,6 +289,8 @@ static void place_call(struct mcu_sipcalls *sc, const struct job *j)
 	if (a) {
 		a->outgoing = true;
 		a->token = j->token;
+		a->sdes_ok = tls || conf->sdes_without_tls;
+		a->keys = keys;
 		a->ports = r;
 		a->sess_id = sess;
 		snprintf(a->local, sizeof(a->local), "%s", local);
@@ -284,7 +301,10 @@ static void place_call(struct mcu_sipcalls *sc, const struct job *j)
 	}
 	pthread_mutex_unlock(&sc->lock);
 	mcu_sip_call_put(call);
+	if (offer)
+		explicit_bzero(offer, strlen(offer));
 	free(offer);
+	explicit_bzero(&keys, sizeof(keys));
 	if (!a) {
 		mcu_sipcalls_release_ports(&r);
 		if (err != ECANCELED)
@@ -336,13 +356,22 @@ void mcu_sipcalls_out_answered(struct mcu_sipcalls *sc,
 	}
 	const struct mcu_conf_endpoint *ep = &snap->conf->endpoints[epi];
 	mcu_sipcalls_caps(ep, &caps);
+	struct mcu_sipcalls_keys unused;
+	if (!mcu_sipcalls_srtp(snap->conf, ep, a.sdes_ok, &caps, &unused)) {
+		why = "SRTP is required but the call is not over SIP TLS";
+		goto fail;
+	}
+	explicit_bzero(&unused, sizeof(unused));
 	if (!sdp || mcu_sdp_parse(&answer, sdp, len) ||
 	    mcu_sdp_parse_answer(answer, &caps, &neg) ||
 	    mcu_sipcalls_leg_params(snap->conf, ep, &neg, a.local,
 	                            a.ports.vport, a.ports.aport, &p)) {
-		why = "no usable SDP answer";
+		why = caps.srtp == MCU_SDP_SRTP_REQUIRED
+		              ? "no usable SDP answer with SRTP"
+		              : "no usable SDP answer";
 		goto fail;
 	}
+	mcu_sipcalls_leg_srtp(&p, &neg, &a.keys);
 	struct mcu_room *room = mcu_engine_acquire(sc->o.engine, a.meeting);
 	if (!room) {
 		why = "meeting not running";
@@ -389,6 +418,9 @@ fail:
 out:
 	mcu_sdp_free(answer);
 	mcu_snapshot_put(snap);
+	explicit_bzero(&a, sizeof(a));
+	explicit_bzero(&p, sizeof(p));
+	explicit_bzero(&neg, sizeof(neg));
 }
 
 /* ---- dead legs ------------------------------------------------------- */
