@@ -422,6 +422,10 @@ static void join(struct mcu_sipcalls *sc, struct mcu_sip_call *call,
 	if (!err)
 		err = mcu_sipcalls_leg_params(conf, ep, &neg, local, 0, 0, &p);
 	if (err) {
+		if (caps.srtp == MCU_SDP_SRTP_REQUIRED &&
+		    err == EPROTONOSUPPORT)
+			mcu_log_info("%s: %s offered no usable SRTP key "
+			             "(srtp: required): 488", m->id, ep->id);
 		mcu_sip_call_respond(call, mcu_sdp_sip_status(err),
 		                     caps.srtp == MCU_SDP_SRTP_REQUIRED
 		                             ? "SRTP required"
