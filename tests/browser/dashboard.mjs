@@ -149,8 +149,12 @@ try {
   const p1 = await waitFor("picture", () => picture(page, "host"), 20000);
   check(`the host's live picture loads (${p1 ? p1.w + "x" + p1.h + ", " + p1.colours + " colours" : "none"}, ${secs()})`,
     p1 && p1.w >= 320 && p1.colours >= 4);
-  await sleep(2500);
-  const p2 = await picture(page, "host");
+  // A later picture: a new blob, fully decoded (not one being loaded).
+  await sleep(2000);
+  const p2 = await waitFor("new picture", async () => {
+    const p = await picture(page, "host");
+    return p && p1 && p.src !== p1.src ? p : null;
+  }, 10000);
   check(`...and is refreshed: a new fetch (${p1 && p2 && p1.src !== p2.src}) with other pixels (${p1 && p1.hash} -> ${p2 && p2.hash})`,
     p1 && p2 && p1.src !== p2.src && p1.hash !== p2.hash);
   const pb = await picture(page, "branches");
@@ -165,6 +169,9 @@ try {
   check(`the floor queue lists ${qname}`, await item.count() === 1);
   const holderBefore = (await sec.locator(".f-holder").textContent()).trim();
   check(`nobody holds the floor yet (${holderBefore})`, holderBefore === "không có");
+  // Vietnamese, with the request waiting in the queue; English (below)
+  // once it is granted.
+  await page.screenshot({ path: `${SHOTS}/dashboard.png`, fullPage: true });
 
   // The page refreshes every 2 s: the buttons must stay the same elements
   // while nothing about them changes, or a click falls between two of them.
@@ -176,14 +183,26 @@ try {
     [...document.querySelectorAll("section.meeting button.grant[data-mark]")].length);
   check(`the grant buttons outlive a refresh (${kept} of 2 kept)`, kept === 2);
 
+  // Without a token a button sends nothing and says why; a wrong token is
+  // refused by the API and the page says so.
+  const logHas = re => waitFor("log", async () =>
+    re.test((await page.locator("#log li").allTextContents()).join(" | ")), 5000);
+  await item.locator("button.grant").click();
+  check("without a token, grant asks for it", await logHas(/Cần nhập mã truy cập để thao tác/));
+  await page.fill("#token", "not-the-token");
+  await page.click('#tokenform button[type="submit"]');
+  await item.locator("button.grant").click();
+  check("with a wrong token, grant fails with 403", await logHas(/Không thực hiện được: 403/));
+  const f0 = (await api(`/api/v1/meetings/${MEETING}`)).floor || {};
+  check(`...and nothing changed (holder ${f0.holder}, queue ${(f0.queue || []).join(",")})`,
+    !f0.holder && (f0.queue || []).join() === QUEUED);
+  for (let i = errors.length; i--;) if (/403/.test(errors[i])) errors.splice(i, 1);
+
   await page.fill("#token", TOKEN);
   await page.click('#tokenform button[type="submit"]');
   const stored = await page.evaluate(() => sessionStorage.getItem("mcud.token"));
   check("the token is kept for the tab and the field emptied",
     stored === TOKEN && (await page.inputValue("#token")) === "");
-  // Vietnamese, with the request waiting in the queue; English (below)
-  // once it is granted.
-  await page.screenshot({ path: `${SHOTS}/dashboard.png`, fullPage: true });
   await item.locator("button.grant").click();
   const holder = await waitFor("holder", async () => {
     const h = (await sec.locator(".f-holder").textContent()).trim();
@@ -218,13 +237,19 @@ try {
     en.h1 === "MCU dashboard" && en.lang === "en" && en.th === "Endpoint" &&
     en.cap === "The host sees" && en.state === "connected" && en.holder === qname &&
     en.mstate === "live" && en.button === "VI");
-  await sleep(1000); // the pictures show the floor holder
-  await page.screenshot({ path: `${SHOTS}/dashboard.en.png`, fullPage: true });
   // The choice is kept over a reload.
   await page.reload({ waitUntil: "domcontentloaded" });
   await sec.locator(".parts tbody tr").first().waitFor();
   check("the choice of English is kept over a reload",
     (await page.textContent("h1")) === "MCU dashboard");
+  // English, the floor granted (a fresh page: its log is empty).
+  await waitFor("pictures", async () => await picture(page, "host") && picture(page, "branches"), 10000);
+  const status = await waitFor("stream", async () => {
+    const st = (await page.textContent("#status")).trim();
+    return st === "Live" ? st : null;
+  }, 10000);
+  check(`the event stream connects (status ${status})`, status === "Live");
+  await page.screenshot({ path: `${SHOTS}/dashboard.en.png`, fullPage: true });
   await page.click("#lang");
   const vi = (await page.textContent("h1")).trim();
   const viTh = (await sec.locator(".parts thead th").first().textContent()).trim();

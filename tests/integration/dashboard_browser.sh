@@ -99,7 +99,7 @@ for f in dashboard.png dashboard.en.png; do
 done
 art=$BUILD/test-artifacts
 mkdir -p "$art" && cp "$WORK"/shots/*.png "$art/" 2>/dev/null
-if [ -n "${DASHBOARD_DOCS:-}" ]; then
+if [ "${DASHBOARD_DOCS:-0}" != 0 ]; then
 	cp "$WORK/shots/dashboard.png" "$WORK/shots/dashboard.en.png" "$SRC/docs/images/" &&
 		echo "screenshots copied to $SRC/docs/images/"
 fi
