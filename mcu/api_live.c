@@ -56,6 +56,7 @@ json_t *mcu_api_live_participant(const struct mcu_room_part *p,
 		return NULL;
 	if (!p->has_leg) {
 		json_object_set_new(j, "rtt_ms", json_null());
+		json_object_set_new(j, "srtp", json_null());
 		json_object_set_new(j, "audio", json_null());
 		json_object_set_new(j, "video", json_null());
 		return j;
