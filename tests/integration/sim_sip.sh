@@ -60,10 +60,12 @@ for e in eps:
             and vloss <= 0.005 and aloss <= 0.005 and e["key_frames"] >= 1
             and e["fps"] >= 5)
     line(good, "%s %s: sent %d, received video %d (lost %d) audio %d (lost %d), "
-         "%.1f fps, %d key frames, largest audio gap %.0f ms at %.1f s" % (
+         "%.1f fps, %d key frames, largest audio gap %.0f ms at %.1f s, "
+         "after 2 s %.0f ms" % (
              e["id"], e["state"], e["tx_packets"], e["rx_video_packets"],
              e["video_lost"], e["rx_audio_packets"], e["audio_lost"], e["fps"],
-             e["key_frames"], e["max_audio_gap_ms"], e["max_audio_gap_at_s"]))
+             e["key_frames"], e["max_audio_gap_ms"], e["max_audio_gap_at_s"],
+             e["max_audio_gap_steady_ms"]))
 host = eps[0]
 seen = host.get("colours_seen", [])
 want = ["sim%03d" % i for i in range(2, 11)]

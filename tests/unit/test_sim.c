@@ -48,6 +48,36 @@ static void rx_no_loss(void **state)
 	assert_true(fabs(r.max_gap_ms - 20.0) < 1e-9);
 	assert_int_equal(r.long_gaps, 0);
 	assert_int_equal(r.segments, 1);
+	/* 99 x 960 timestamp units at 48 kHz */
+	assert_true(fabs(r.media_s - 1.98) < 1e-9);
+	assert_true(fabs(r.duration_s - 1.98) < 1e-9);
+}
+
+/* A sender that skips packets without using sequence numbers: no loss,
+   but the timestamps cover more than the packets. */
+static void rx_media_time(void **state)
+{
+	(void)state;
+	struct mcu_sim_rx rx;
+	mcu_sim_rx_init(&rx, 48000);
+	uint32_t ts = 0xfffff000u; /* wraps on the way */
+	for (int i = 0; i < 50; i++) {
+		mcu_sim_rx_packet(&rx, 1, (uint16_t)i, ts, true, 50, false,
+		                  i * 40000);
+		ts += i % 2 ? 1920 : 960;
+	}
+	struct mcu_sim_rx_result r;
+	mcu_sim_rx_result(&rx, &r);
+	assert_int_equal(r.lost, 0);
+	/* 25 x 960 + 24 x 1920 units */
+	assert_true(fabs(r.media_s - (25 * 960 + 24 * 1920) / 48000.0) < 1e-9);
+	/* a second SSRC adds its own span */
+	for (int i = 0; i < 11; i++)
+		mcu_sim_rx_packet(&rx, 2, (uint16_t)(9000 + i), (uint32_t)i * 960,
+		                  true, 50, false, 2000000 + i * 20000);
+	mcu_sim_rx_result(&rx, &r);
+	assert_true(fabs(r.media_s - (25 * 960 + 24 * 1920 + 9600) / 48000.0) <
+	            1e-9);
 }
 
 static void rx_gap_counts_loss(void **state)
@@ -166,6 +196,15 @@ static void rx_long_gaps(void **state)
 	mcu_sim_rx_result(&rx, &r);
 	assert_true(fabs(r.max_gap_ms - 250.0) < 1e-9);
 	assert_int_equal(r.long_gaps, 2);
+	/* both ended within the first 2 s: no steady-state gap yet */
+	assert_true(r.max_gap_steady_ms == 0);
+	for (int i = 20; i < 150; i++) {
+		t += i == 140 ? 70000 : 20000;
+		feed(&rx, 1, (uint16_t)i, t);
+	}
+	mcu_sim_rx_result(&rx, &r);
+	assert_true(fabs(r.max_gap_steady_ms - 70.0) < 1e-9);
+	assert_true(fabs(r.max_gap_ms - 250.0) < 1e-9);
 	assert_int_equal(r.lost, 0);
 }
 
@@ -405,6 +444,7 @@ static void media_loop_decodes_to_its_colour(void **state)
 
 const struct CMUnitTest tests[] = {
 	cmocka_unit_test(rx_no_loss),
+	cmocka_unit_test(rx_media_time),
 	cmocka_unit_test(rx_gap_counts_loss),
 	cmocka_unit_test(rx_reorder_and_duplicates),
 	cmocka_unit_test(rx_seq_wrap),

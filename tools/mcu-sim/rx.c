@@ -19,11 +19,14 @@ static void seg_close(struct mcu_sim_rx *rx)
 	int64_t lost = expected - rx->seg_unique;
 	rx->expected_closed += expected;
 	rx->lost_closed += lost > 0 ? lost : 0;
+	rx->ts_span_closed += rx->highest_ts - rx->first_ts;
 	rx->have = false;
 }
 
-static void seg_open(struct mcu_sim_rx *rx, uint32_t ssrc, uint16_t seq)
+static void seg_open(struct mcu_sim_rx *rx, uint32_t ssrc, uint16_t seq,
+                     uint32_t ts)
 {
+	rx->first_ts = rx->highest_ts = ts;
 	rx->have = true;
 	rx->segments++;
 	rx->ssrc = ssrc;
@@ -78,18 +81,28 @@ static void seen_advance(struct mcu_sim_rx *rx, int64_t from, int64_t to)
 	}
 }
 
-static void seq_account(struct mcu_sim_rx *rx, uint32_t ssrc, uint16_t seq)
+static void seq_account(struct mcu_sim_rx *rx, uint32_t ssrc, uint16_t seq,
+                        uint32_t ts)
 {
 	if (!rx->have || ssrc != rx->ssrc) {
 		seg_close(rx);
-		seg_open(rx, ssrc, seq);
+		seg_open(rx, ssrc, seq, ts);
 		return;
 	}
 	int64_t ext = extend(rx, seq);
 	int64_t d = ext - rx->highest_ext;
+	/* timestamps: extended next to the highest one, 32-bit signed
+	   distance */
+	int64_t tsx = rx->highest_ts + (int32_t)(ts - (uint32_t)rx->highest_ts);
+	if (d <= MCU_SIM_RX_JUMP && d >= -MCU_SIM_RX_JUMP) {
+		if (tsx > rx->highest_ts)
+			rx->highest_ts = tsx;
+		if (tsx < rx->first_ts)
+			rx->first_ts = tsx;
+	}
 	if (d > MCU_SIM_RX_JUMP || d < -MCU_SIM_RX_JUMP) {
 		seg_close(rx);
-		seg_open(rx, ssrc, seq);
+		seg_open(rx, ssrc, seq, ts);
 		return;
 	}
 	if (d > 0) {
@@ -127,6 +140,9 @@ void mcu_sim_rx_packet(struct mcu_sim_rx *rx, uint32_t ssrc, uint16_t seq,
 			rx->max_gap_us = gap;
 			rx->max_gap_at_us = now_us - rx->first_us;
 		}
+		if (now_us - rx->first_us >= MCU_SIM_RX_SETTLE_US &&
+		    gap > rx->max_gap_steady_us)
+			rx->max_gap_steady_us = gap;
 		if (gap > MCU_SIM_RX_LONG_GAP_US)
 			rx->long_gaps++;
 	} else {
@@ -135,7 +151,7 @@ void mcu_sim_rx_packet(struct mcu_sim_rx *rx, uint32_t ssrc, uint16_t seq,
 	rx->last_us = now_us;
 	rx->packets++;
 	rx->bytes += bytes;
-	seq_account(rx, ssrc, seq);
+	seq_account(rx, ssrc, seq, ts);
 	if (key && (!rx->have_key_ts || rx->key_ts != ts)) {
 		rx->key_frames++;
 		rx->have_key_ts = true;
@@ -156,12 +172,15 @@ void mcu_sim_rx_result(const struct mcu_sim_rx *rx,
 {
 	memset(out, 0, sizeof(*out));
 	int64_t expected = rx->expected_closed, lost = rx->lost_closed;
+	int64_t span = rx->ts_span_closed;
 	if (rx->have) {
 		int64_t e = rx->highest_ext - rx->first_ext + 1;
 		int64_t l = e - rx->seg_unique;
 		expected += e;
 		lost += l > 0 ? l : 0;
+		span += rx->highest_ts - rx->first_ts;
 	}
+	out->media_s = rx->clock ? (double)span / rx->clock : 0;
 	out->packets = rx->packets;
 	out->bytes = rx->bytes;
 	out->duplicates = rx->duplicates;
@@ -171,10 +190,12 @@ void mcu_sim_rx_result(const struct mcu_sim_rx *rx,
 	                             : 0.0;
 	out->frames = rx->frames;
 	out->key_frames = rx->key_frames;
-	int64_t span = rx->last_frame_us - rx->first_frame_us;
-	out->fps = span > 0 ? (double)rx->frames_timed * 1e6 / (double)span : 0;
+	int64_t fspan = rx->last_frame_us - rx->first_frame_us;
+	out->fps = fspan > 0 ? (double)rx->frames_timed * 1e6 / (double)fspan
+	                     : 0;
 	out->max_gap_ms = (double)rx->max_gap_us / 1000.0;
 	out->max_gap_at_s = (double)rx->max_gap_at_us / 1e6;
+	out->max_gap_steady_ms = (double)rx->max_gap_steady_us / 1000.0;
 	out->long_gaps = rx->long_gaps;
 	out->duration_s = (double)(rx->last_us - rx->first_us) / 1e6;
 	out->segments = rx->segments;

@@ -25,6 +25,9 @@
 #define MCU_SIM_RX_JUMP 3000 /* seq jump that starts a new segment */
 #define MCU_SIM_RX_WINDOW 1024 /* duplicate detection window (packets) */
 #define MCU_SIM_RX_LONG_GAP_US 100000 /* a gap counted in long_gaps */
+/* Gaps ending this long after the first packet are "steady" (a join's
+   warm-up excluded). */
+#define MCU_SIM_RX_SETTLE_US 2000000
 
 struct mcu_sim_rx {
 	uint32_t clock; /* RTP clock rate */
@@ -36,14 +39,15 @@ struct mcu_sim_rx {
 	uint8_t seen[MCU_SIM_RX_WINDOW / 8]; /* bit per ext seq mod window */
 	uint16_t last_seq;
 	uint32_t cycles;
+	int64_t first_ts, highest_ts; /* extended timestamps (segment) */
 	/* closed segments */
-	int64_t lost_closed, expected_closed;
+	int64_t lost_closed, expected_closed, ts_span_closed;
 	uint32_t segments;
 	/* totals */
 	uint64_t packets, bytes, duplicates, frames, key_frames;
 	bool have_key_ts;
 	uint32_t key_ts;
-	int64_t first_us, last_us, max_gap_us, max_gap_at_us;
+	int64_t first_us, last_us, max_gap_us, max_gap_at_us, max_gap_steady_us;
 	uint64_t long_gaps; /* gaps over MCU_SIM_RX_LONG_GAP_US */
 	int64_t first_frame_us, last_frame_us;
 	uint64_t frames_timed; /* frames ended after the first one */
@@ -59,8 +63,12 @@ struct mcu_sim_rx_result {
 	double fps;        /* frames per second between first and last frame */
 	double max_gap_ms; /* largest time between two packets */
 	double max_gap_at_s; /* when it ended, seconds after the first packet */
+	double max_gap_steady_ms; /* largest gap ending after the first 2 s */
 	uint64_t long_gaps; /* gaps longer than MCU_SIM_RX_LONG_GAP_US */
 	double duration_s; /* first to last packet */
+	double media_s;    /* time the timestamps cover (per segment, summed):
+	                      below duration_s, the sender skipped packets
+	                      without using their sequence numbers */
 	uint32_t segments; /* SSRC segments (1 normally) */
 };
 

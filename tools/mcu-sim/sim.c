@@ -117,6 +117,7 @@ struct ep {
 	struct stream v, a;
 	struct mcu_sip_call *call;
 	atomic_bool media_on;
+	bool answer_ok; /* SIP thread only */
 	/* guarded by sim->lock */
 	enum ep_state state, state_at_end;
 	int status;
@@ -643,18 +644,21 @@ static void on_sip_event(struct mcu_sip_call *call,
 	const char *why = NULL;
 	if (ev->type == MCU_SIP_EV_ANSWERED) {
 		why = take_answer(e, ev->sdp, ev->sdp_len);
-		if (!why) {
-			int64_t now = mono_us();
-			e->a.next_us = now;
-			e->v.next_us = now + (int64_t)(e->index % 10) * 3000;
-			e->v.next_rtcp_us = now + 500000 +
-			                    (int64_t)(e->index % 50) * 10000;
-			atomic_store_explicit(&e->media_on, true,
-			                      memory_order_release);
-		} else {
+		e->answer_ok = !why;
+		if (why) {
 			mcu_log_warn("%s: %s: hanging up", e->conf->id, why);
 			mcu_sip_call_hangup(call);
 		}
+	} else if (ev->type == MCU_SIP_EV_CONFIRMED && e->answer_ok) {
+		/* Media once our ACK is out, video 200 ms later: an MCU
+		   sets its leg up on the ACK, and a key frame sent before
+		   is lost to it (it would ask again with PLI). */
+		int64_t now = mono_us();
+		e->a.next_us = now;
+		e->v.next_us = now + 200000 + (int64_t)(e->index % 10) * 3000;
+		e->v.next_rtcp_us = now + 500000 +
+		                    (int64_t)(e->index % 50) * 10000;
+		atomic_store_explicit(&e->media_on, true, memory_order_release);
 	}
 	lock(s);
 	switch (ev->type) {
@@ -953,10 +957,14 @@ static json_t *ep_json(struct sim *s, struct ep *e, enum ep_state st,
 	json_object_set_new(o, "max_video_gap_ms", json_real(v.max_gap_ms));
 	json_object_set_new(o, "max_audio_gap_ms", json_real(a.max_gap_ms));
 	json_object_set_new(o, "max_audio_gap_at_s", json_real(a.max_gap_at_s));
+	json_object_set_new(o, "max_audio_gap_steady_ms",
+	                    json_real(a.max_gap_steady_ms));
 	json_object_set_new(o, "audio_gaps_over_100ms",
 	                    json_integer((json_int_t)a.long_gaps));
 	json_object_set_new(o, "max_video_gap_at_s", json_real(v.max_gap_at_s));
 	json_object_set_new(o, "rx_seconds", json_real(v.duration_s));
+	json_object_set_new(o, "rx_audio_seconds", json_real(a.duration_s));
+	json_object_set_new(o, "rx_audio_media_seconds", json_real(a.media_s));
 	json_object_set_new(o, "ssrc_segments", json_integer(v.segments + a.segments));
 	json_object_set_new(o, "pli_received", json_integer((json_int_t)e->v.pli));
 	json_object_set_new(o, "fir_received", json_integer((json_int_t)e->v.fir));
