@@ -183,6 +183,48 @@ static json_t *floor_json(struct mcu_room *room,
 	                 q ? q : json_array());
 }
 
+/* GET meeting's "recording": {on, file, seconds, bytes, ...}. */
+static json_t *recording_json(struct mcu_room *room)
+{
+	struct mcu_room_recording r;
+	mcu_room_recording(room, &r);
+	json_t *j = json_pack("{s:b,s:o,s:f,s:I,s:I}", "on", r.on, "file",
+	                      r.file[0] ? json_string(r.file) : json_null(),
+	                      "seconds", round1(r.seconds), "bytes",
+	                      (json_int_t)r.bytes, "dropped",
+	                      (json_int_t)r.dropped);
+	if (j && r.error)
+		json_object_set_new(j, "error", json_string(strerror(r.error)));
+	return j;
+}
+
+/* POST record {"on":bool}: start or stop the room's file (409 when it
+   already is so); the new file goes to the logbook. */
+static int record_action(struct mcu_api_live *l, struct mcu_room *room,
+                         const struct mcu_api_action *a, json_t **result,
+                         char *detail, size_t len)
+{
+	const char *dir = mcu_room_snapshot(room)->conf->recordings;
+	char *path = NULL;
+	int err = mcu_room_record(room, a->on, dir, &path);
+	if (err == EALREADY) {
+		snprintf(detail, len, a->on ? "already recording"
+		                            : "not recording");
+		return 409;
+	}
+	if (err) {
+		snprintf(detail, len, "cannot record into %s: %s",
+		         dir ? dir : "(no mcu.recordings)", strerror(err));
+		return err == EINVAL ? 400 : 500;
+	}
+	if (path && l->o.recorded)
+		l->o.recorded(l->o.arg, a->meeting, path);
+	free(path);
+	*result = json_pack("{s:b,s:o}", "ok", 1, "recording",
+	                    recording_json(room));
+	return 200;
+}
+
 static json_t *live_meetings(void *arg, int *status)
 {
 	struct mcu_api_live *l = arg;
@@ -239,6 +281,7 @@ static json_t *live_meeting(void *arg, const char *id, int *status)
 			                    json_string("content"));
 	json_object_set_new(j, "content_playing", playing);
 	json_object_set_new(j, "pins", mcu_api_pins_json(room));
+	json_object_set_new(j, "recording", recording_json(room));
 	mcu_engine_release(l->o.engine, room);
 	json_object_set_new(j, "encoders", json_integer((json_int_t)st.encoders));
 	json_object_set_new(j, "decoders", json_integer((json_int_t)st.decoders));
@@ -387,6 +430,11 @@ static int live_action(void *arg, const struct mcu_api_action *a,
 	if (!room) {
 		snprintf(detail, len, "meeting %s is not under way", a->meeting);
 		return 409;
+	}
+	if (a->verb == MCU_API_RECORD) {
+		status = record_action(l, room, a, result, detail, len);
+		mcu_engine_release(l->o.engine, room);
+		return status;
 	}
 	status = a->verb == MCU_API_CONTENT
 	             ? mcu_content_api(room, a, result, detail, len)

@@ -43,6 +43,9 @@ struct mcu_api_live_opts {
 	const char *(*dial_state)(void *arg, const char *meeting,
 	                          const char *endpoint, unsigned *attempts,
 	                          int *last_status);
+	/* A recording file was started (POST record): link it in the
+	   logbook; NULL: not linked. */
+	void (*recorded)(void *arg, const char *meeting, const char *path);
 	/* The logbook export (GET /api/v1/logbook), or NULL. */
 	int (*logbook)(void *arg, const char *from, const char *to,
 	               const char *format, struct mcu_api_blob *out,

@@ -594,6 +594,27 @@ static void publish_state(struct mcu_daemon *d, const char *id,
 		                          mcu_timeline_state_name(to)));
 }
 
+/* A recording file started: into the meeting's logbook row. */
+static void api_recorded(void *arg, const char *meeting, const char *path)
+{
+	struct mcu_daemon *d = arg;
+	if (d->logbook)
+		mcu_logbook_recording_linked(d->logbook, meeting, path,
+		                             time(NULL));
+}
+
+/* A meeting with record: true records from its start to its end (not
+   in its test run); the file closes with the room. */
+static void record_live(struct mcu_daemon *d, const struct mcu_conf *conf,
+                        const struct mcu_conf_meeting *m)
+{
+	struct mcu_room *room = mcu_engine_room(d->engine, m->id);
+	char *path = NULL;
+	if (room && mcu_room_record(room, true, conf->recordings, &path) == 0)
+		api_recorded(d, m->id, path);
+	free(path);
+}
+
 static void log_transition(struct mcu_daemon *d, const struct mcu_conf *conf,
                            size_t i, enum mcu_meeting_state from,
                            enum mcu_meeting_state to, time_t now)
@@ -640,6 +661,8 @@ static void tick(struct mcu_daemon *d)
 			mcu_watch_room_stopped(d->watch, m->id, now);
 			mcu_engine_stop(d->engine, m->id);
 		}
+		if (st == MCU_MEETING_LIVE && m->record)
+			record_live(d, conf, m);
 	}
 	mcu_watch_sample(d->watch, mcu_netio_now_us(), now);
 	mcu_snapshot_put(snap);
@@ -717,6 +740,7 @@ static int start_api(struct mcu_daemon *d)
 		.create = api_create,
 		.dial_state = api_dial_state,
 		.logbook = api_logbook,
+		.recorded = api_recorded,
 		.arg = d,
 	};
 	struct mcu_api_backend backend;

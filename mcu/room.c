@@ -783,6 +783,7 @@ struct mcu_room *mcu_room_free(struct mcu_room *room)
 		return NULL;
 	room->vtick = mcu_ticker_remove(room->env.ticker, room->vtick);
 	room->atick = mcu_ticker_remove(room->env.ticker, room->atick);
+	mcu_room_rec_free(room); /* closes the file */
 	mcu_content_room_free(room);
 	for (size_t i = 0; room->parts && i < room->n_parts; i++)
 		room->parts[i].leg = mcu_leg_free(room->parts[i].leg);

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "layout/catalog.h"
 #include "mcu/floor.h"
@@ -223,6 +224,27 @@ struct mcu_room_part {
 #define MCU_ROOM_VIEW_CACHE_MS 500
 int mcu_room_view_jpeg(struct mcu_room *room, bool host, uint8_t **data,
                        size_t *len);
+
+/*
+ * Recording (mcu/room_record.c, mcu/record.h): on=true starts a file of
+ * the branches' view and the full mix in `dir` (made if missing), named
+ * <meeting>-YYYYMMDDTHHMM.mkv; *pathp (may be NULL) gets a malloc()ed
+ * copy of its path. on=false stops it and closes the file. Returns 0,
+ * EALREADY (already so) or an errno. Control side or API, not the ticks.
+ */
+int mcu_room_record(struct mcu_room *room, bool on, const char *dir,
+                    char **pathp);
+
+struct mcu_room_recording {
+	bool on;
+	char file[512];   /* the running or last file, "" when none */
+	time_t started;
+	double seconds;   /* written so far */
+	uint64_t bytes;
+	uint64_t dropped; /* packets: slow disk, or after an error */
+	int error;        /* errno that stopped the writing, or 0 */
+};
+void mcu_room_recording(struct mcu_room *room, struct mcu_room_recording *out);
 
 /* Fill `out` for slot `slot`; false when the slot does not exist. */
 bool mcu_room_part(struct mcu_room *room, long slot, struct mcu_room_part *out);

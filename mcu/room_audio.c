@@ -61,6 +61,8 @@ static void send_packet(const AVPacket *pkt, uint32_t ts_inc, void *arg)
 	struct mcu_room *room = o->room;
 	struct mcu_pkt *p = NULL;
 
+	if (o->only < 0 && o->codec == MCU_ACODEC_OPUS)
+		mcu_room_rec_audio_tap(room, pkt); /* the full mix */
 	if (mcu_pkt_dup(&p, pkt->data, (size_t)pkt->size))
 		return;
 	for (size_t i = 0; i < room->n_parts; i++) {
@@ -172,6 +174,8 @@ void mcu_room_audio_tick(int64_t deadline_ns, int64_t now_ns, void *arg)
 		room->present[i] = on && !p->mute_audio;
 	}
 	room->at_content = room->content;
+	room->arec = room->rec;
+	room->arec_deadline_ns = deadline_ns;
 	pthread_mutex_unlock(&room->lock);
 
 	for (size_t i = 0; i < room->n_parts; i++) {
@@ -196,6 +200,7 @@ void mcu_room_audio_tick(int64_t deadline_ns, int64_t now_ns, void *arg)
 
 	mcu_mixer_mix(room->mixer, room->audible);
 	encoders = encode_outputs(room, now_us);
+	mcu_room_rec_audio(room, mcu_mixer_common(room->mixer));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 
 	double mix_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
@@ -211,6 +216,7 @@ void mcu_room_audio_tick(int64_t deadline_ns, int64_t now_ns, void *arg)
 	for (size_t i = 0; i < room->n_parts; i++)
 		room->vt_audio[i] = NULL;
 	room->at_content = NULL;
+	room->arec = NULL;
 	room->arunning = false;
 	room->agen++;
 	pthread_cond_broadcast(&room->tick_done);

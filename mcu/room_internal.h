@@ -144,6 +144,11 @@ struct mcu_room {
 
 	struct mcu_tick *vtick, *atick;
 
+	/* recording (room_record.c): the running one (lock), the ticks'
+	   copies of it, the last stopped one (lock) */
+	struct room_rec *rec, *vrec, *arec, *rec_done;
+	int64_t arec_deadline_ns; /* audio tick only: this tick's time */
+
 	/* live stills (room_view.c) */
 	AVFrame *view_canvas[2]; /* lock: last picture of [0] host, [1] branches */
 	const struct vgroup *view_group[2]; /* video tick only: its group */
@@ -168,5 +173,19 @@ void mcu_room_audio_free(struct mcu_room *room);
  * (video tick, after the groups are composed); free them with the room. */
 void mcu_room_view_keep(struct mcu_room *room);
 void mcu_room_view_free(struct mcu_room *room);
+
+/* room_record.c. Video tick: let the recording's view take a group
+   (after the viewers'), and tap its packets; audio tick: tap the common
+   mix's Opus packet, then encode the mix if nothing was tapped; free with
+   the room once the ticks are gone. */
+struct vgroup *mcu_room_find_group(struct mcu_room *room, uint64_t key,
+                                   const struct mcu_leg_params *lp);
+void mcu_room_rec_assign(struct mcu_room *room,
+                         const struct mcu_view_input *vi);
+void mcu_room_rec_video(struct mcu_room *room, const struct vgroup *g,
+                        const AVPacket *pkt, bool key, int64_t deadline_ns);
+void mcu_room_rec_audio_tap(struct mcu_room *room, const AVPacket *pkt);
+void mcu_room_rec_audio(struct mcu_room *room, const int16_t *mix);
+void mcu_room_rec_free(struct mcu_room *room);
 
 #endif

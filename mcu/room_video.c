@@ -111,6 +111,12 @@ static struct vgroup *find_group(struct mcu_room *room, uint64_t key,
 	return g;
 }
 
+struct vgroup *mcu_room_find_group(struct mcu_room *room, uint64_t key,
+                                   const struct mcu_leg_params *lp)
+{
+	return find_group(room, key, lp);
+}
+
 static struct vgroup *group_free(struct vgroup *g)
 {
 	struct vgroup *next = g->next;
@@ -225,6 +231,21 @@ static void assign_groups(struct mcu_room *room, const struct tick_in *in)
 			g->used = true;
 			g->view = view;
 		}
+	}
+	if (room->vrec) { /* the recording sees what branches see */
+		struct mcu_view_input vi = {
+			.layout = in->branch_layout,
+			.sources = room->ids,
+			.nsources = room->n_ids,
+			.host = room->parts[room->host_slot].id,
+			.floor = in->floor,
+			.speaker = in->speaker,
+			.content = in->content,
+			.pins = in->pins[1],
+			.npins = in->n_pins[1],
+			.tour_page = room->tour.page,
+		};
+		mcu_room_rec_assign(room, &vi);
 	}
 }
 
@@ -399,6 +420,7 @@ struct fanout {
 	unsigned n;
 	uint32_t pts90k;
 	int64_t now_us;
+	int64_t deadline_ns;
 };
 
 static int collect_payload(const uint8_t *payload, size_t len, bool last,
@@ -432,6 +454,7 @@ static void on_encoded(const AVPacket *pkt, bool key, void *arg)
 		err = mcu_vp8_packetize(pkt->data, (size_t)pkt->size,
 		                        MTU_PAYLOAD, &tmpl, collect_payload, f);
 	}
+	mcu_room_rec_video(room, g, pkt, key, f->deadline_ns);
 	if (!err) {
 		if (key) {
 			mcu_kfreq_sent(g->kf, f->now_us);
@@ -473,6 +496,7 @@ static size_t encode_groups(struct mcu_room *room, int64_t deadline_ns,
 	f.room = room;
 	f.now_us = now_us;
 	f.pts90k = (uint32_t)(deadline_ns / 100000 * 9);
+	f.deadline_ns = deadline_ns;
 	mcu_compose_tick(room->compose);
 	for (size_t i = 0; i < room->n_parts; i++)
 		room->vt[i].shown_small = room->vt[i].shown_large = false;
@@ -585,6 +609,7 @@ static void snapshot_in(struct mcu_room *room, struct tick_in *in,
 	in->host_layout = room->host_layout;
 	in->branch_layout = room->branch_layout;
 	room->vt_content = room->content;
+	room->vrec = room->rec;
 	in->content = room->content ? MCU_CONTENT_ID : 0;
 	if (room->content) /* everyone sees the content (content.h) */
 		in->host_layout = in->branch_layout =
@@ -647,6 +672,7 @@ void mcu_room_video_tick(int64_t deadline_ns, int64_t now_ns, void *arg)
 	for (size_t i = 0; i < room->n_parts; i++)
 		room->vt[i].leg = NULL;
 	room->vt_content = NULL;
+	room->vrec = NULL;
 	room->vrunning = false;
 	room->vgen++;
 	pthread_cond_broadcast(&room->tick_done);

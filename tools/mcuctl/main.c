@@ -741,9 +741,22 @@ static int cmd_show(struct ctl *c)
 	       (long long)json_integer_value(json_object_get(m, "encoders")),
 	       T(c, "k.decoders"),
 	       (long long)json_integer_value(json_object_get(m, "decoders")));
-	printf("%s: %s\n\n", T(c, "k.recording"),
-	       T(c, json_is_true(json_object_get(m, "recording")) ? "yes"
-	                                                         : "no"));
+	x = json_object_get(m, "recording"); /* false, or the room's */
+	if (json_is_object(x) && json_is_string(json_object_get(x, "file")))
+		printf("%s: %s  %s  %.1f s  %lld B%s%s\n\n",
+		       T(c, "k.recording"),
+		       T(c, json_is_true(json_object_get(x, "on")) ? "yes"
+		                                                  : "no"),
+		       js(x, "file"),
+		       json_number_value(json_object_get(x, "seconds")),
+		       (long long)json_integer_value(json_object_get(x, "bytes")),
+		       json_is_string(json_object_get(x, "error")) ? "  " : "",
+		       json_is_string(json_object_get(x, "error"))
+		               ? js(x, "error")
+		               : "");
+	else
+		printf("%s: %s\n\n", T(c, "k.recording"),
+		       T(c, json_is_true(x) ? "yes" : "no"));
 	participants_table(c, json_object_get(m, "participants"), false);
 	json_decref(m);
 	return 0;
