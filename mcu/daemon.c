@@ -775,6 +775,33 @@ static int start_api(struct mcu_daemon *d)
 	return err;
 }
 
+/* SIP thread: an endpoint's new call replaced its old one (it rebooted
+   and dialled in again). The participant never stopped being connected,
+   so the watch sees no change: the logbook gets a join, which ends the
+   old attendance with reason `rejoined` (docs/logbook.md), and the event
+   stream a join marked "replaced". Both only queue. */
+static void call_replaced(void *arg, const char *meeting,
+                          const char *endpoint)
+{
+	struct mcu_daemon *d = arg;
+	struct mcu_snapshot *snap = mcu_daemon_snapshot(d);
+	long m = mcu_conf_meeting_index(snap->conf, meeting);
+	long e = mcu_conf_endpoint_index(snap->conf, endpoint);
+	bool host = m >= 0 && e >= 0 &&
+	            snap->conf->meetings[m].host_index == (size_t)e;
+	if (d->logbook)
+		mcu_logbook_joined(d->logbook, meeting, endpoint,
+		                   host ? MCU_LOGBOOK_HOST : MCU_LOGBOOK_BRANCH,
+		                   time(NULL));
+	if (d->api)
+		mcu_api_publish(d->api, "join",
+		                json_pack("{s:s,s:s,s:s,s:b}", "meeting", meeting,
+		                          "endpoint", endpoint, "role",
+		                          host ? "host" : "branch", "replaced",
+		                          1));
+	mcu_snapshot_put(snap);
+}
+
 /*
  * The SIP thread of design.md: the stack listens on mcu.sip.listen;
  * calls into running meetings are admitted by mcu/sipcalls.c
@@ -788,6 +815,7 @@ static int start_sip(struct mcu_daemon *d)
 		.arg = d,
 		.snapshot = api_snapshot,
 		.state = api_state,
+		.replaced = call_replaced,
 	};
 	struct mcu_sip_listen *l;
 	struct mcu_sip_handlers h;

@@ -297,6 +297,9 @@ static void replace_old(struct mcu_sipcalls *sc, const char *meeting,
 			mcu_sip_call_hangup(a->call);
 			mcu_log_info("%s: %s called again: the old call is "
 			             "replaced", meeting, a->endpoint);
+			if (sc->o.replaced)
+				sc->o.replaced(sc->o.arg, meeting,
+				               a->endpoint);
 		}
 	}
 }

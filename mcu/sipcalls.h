@@ -39,6 +39,12 @@ struct mcu_sipcalls_opts {
 	/* The daemon's state of meeting `index` (started early, stopped). */
 	enum mcu_meeting_state (*state)(void *arg, const struct mcu_conf *conf,
 	                                size_t index, time_t now);
+	/* May be NULL. A new call of an endpoint replaced its old one (a
+	   rebooted terminal dialled in again without a BYE): the participant
+	   stays connected, so only this tells the logbook that an attendance
+	   ended and another began. SIP thread, sipcalls lock held: queue,
+	   never block. */
+	void (*replaced)(void *arg, const char *meeting, const char *endpoint);
 };
 
 int mcu_sipcalls_alloc(struct mcu_sipcalls **scp,

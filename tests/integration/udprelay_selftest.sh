@@ -7,8 +7,9 @@
 . "$(dirname "$0")/../lib/common.sh"
 
 RELAY="$SRC/tests/tools/udprelay.py"
-# Ports of our own: 20 consecutive ones from a per-process base.
-BASE=$((42000 + ($$ % 200) * 20))
+# Ports of our own: 20 consecutive free ones.
+. "$(dirname "$0")/../lib/sip.sh"
+BASE=$(free_block 20)
 
 cat >"$WORK/peer.py" <<'PY'
 # peer.py MODE ...: the two ends of a relay under test.
@@ -194,6 +195,81 @@ dups=$(js "$WORK/delay.json" 'd["fwd"]["duplicated"]')
 check "dup 20 %: $dups copies of 500 (want 70..130)" test "$dups" -ge 70 -a "$dups" -le 130
 check "peer received originals + copies" \
 	test "$(js "$WORK/delay.peer" 'len(d["got"])')" = $((500 + dups))
+
+# 5. Control commands of the fault tests (tests/integration/net_faults.sh):
+#    reorder 20 % by 30 ms, then cut (nothing passes until restore), restore,
+#    clear (a clean path: nothing lost, nothing reordered), and bad commands
+#    answered with an error, not a crash.
+python3 "$WORK/peer.py" echo $((BASE + 11)) 240 >"$WORK/echo5.out" &
+PIDS+=($!); ECHO=$!
+wait_for "$WORK/echo5.out" listening 5
+start_relay ctl --map 127.0.0.1:$((BASE + 10))=127.0.0.1:$((BASE + 11)) \
+	--control 127.0.0.1:$((BASE + 12)) --seed 9 --duration 60
+python3 - $((BASE + 10)) $((BASE + 12)) >"$WORK/ctl.check" <<'PY'
+import json, select, socket, sys, time
+relay, ctlp = int(sys.argv[1]), int(sys.argv[2])
+c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+c.settimeout(2)
+def ctl(cmd):
+    c.sendto(cmd.encode(), ("127.0.0.1", ctlp))
+    return json.loads(c.recv(65536))
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+s.settimeout(1.5) # until nothing came for 1.5 s: a loaded machine is slow
+seq = 0
+def burst(n, gap=0.002):
+    """send n numbered datagrams, return the numbers back in arrival order"""
+    global seq
+    first, got = seq, []
+    for _ in range(n):
+        s.sendto(str(seq).encode(), ("127.0.0.1", relay))
+        seq += 1
+        time.sleep(gap)
+        # read as we go: the socket buffer holds few datagrams
+        while select.select([s], [], [], 0)[0]:
+            got.append(int(s.recv(100)))
+    while True:
+        try:
+            got.append(int(s.recv(100)))
+        except socket.timeout:
+            break
+    return [g for g in got if g >= first]
+def inversions(g):
+    return sum(1 for a, b in zip(g, g[1:]) if b < a)
+out = {}
+out["reorder_reply"] = ctl("reorder 20 fwd").get("ok")
+g = burst(300)
+out["reorder_got"], out["reorder_inv"] = len(g), inversions(g)
+out["cut_reply"] = ctl("cut").get("ok")
+out["cut_got"] = len(burst(100))
+out["cut_stats"] = ctl("stats")["fwd"]["settings"]["cut"]
+out["restore_reply"] = ctl("restore").get("ok")
+out["clear_reply"] = ctl("clear").get("ok")
+g = burst(200)
+out["clear_got"], out["clear_inv"] = len(g), inversions(g)
+out["bad1"] = "error" in ctl("cut sideways")
+out["bad2"] = "error" in ctl("reorder 150")
+out["bad3"] = "error" in ctl("frobnicate 1")
+out["alive"] = "fwd" in ctl("stats")
+print(json.dumps(out))
+PY
+stop_relay
+kill "$ECHO" 2>/dev/null
+cat "$WORK/ctl.check"
+cv() { js "$WORK/ctl.check" "d['$1']"; }
+check "reorder 20 %: accepted, all delivered ($(cv reorder_got)/300)" \
+	test "$(cv reorder_reply)" = True -a "$(cv reorder_got)" = 300
+check "reorder 20 %: datagrams overtaken ($(cv reorder_inv) inversions, want 20..110)" \
+	test "$(cv reorder_inv)" -ge 20 -a "$(cv reorder_inv)" -le 110
+check "cut: nothing passes ($(cv cut_got) of 100), stats say cut" \
+	test "$(cv cut_reply)" = True -a "$(cv cut_got)" = 0 -a "$(cv cut_stats)" = True
+check "restore + clear: a clean path (got $(cv clear_got)/200, $(cv clear_inv) inversions)" \
+	test "$(cv restore_reply)" = True -a "$(cv clear_reply)" = True \
+	-a "$(cv clear_got)" = 200 -a "$(cv clear_inv)" = 0
+check "bad control commands get an error reply and the relay lives on" \
+	test "$(cv bad1)$(cv bad2)$(cv bad3)$(cv alive)" = TrueTrueTrueTrue
+check "the relay counted the cut as outage drops" \
+	test "$(js "$WORK/ctl.json" 'd["fwd"]["dropped_outage"]')" = 100
 
 # 4. It stops by itself after --duration and still prints its counters;
 #    bad arguments are refused.

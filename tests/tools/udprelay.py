@@ -18,11 +18,20 @@ Impairments take one value for both directions or FWD/REV (e.g. --loss 10/0):
   --jitter MS    ... plus or minus a uniform random part of this; datagrams
                  are sent when their own time comes, so jitter reorders them
   --dup PCT      send a second copy of a datagram with this probability
+  --reorder PCT  hold back this share of datagrams by --reorder-gap MS
+                 (default 30) on top of their delay, so later ones overtake
+                 them: reordering without jitter
   --seed N       random generator seed (each direction has its own stream)
 
 Control (text datagrams to --control; the reply is one JSON line):
   outage MS [fwd|rev|both]     drop everything for MS milliseconds
-  loss PCT [fwd|rev|both]      change the loss rate now (also delay, jitter, dup)
+  cut [fwd|rev|both]           drop everything until `restore` (an outage
+                               without an end)
+  restore [fwd|rev|both]       end a cut or outage now
+  loss PCT [fwd|rev|both]      change the loss rate now (also delay, jitter,
+                               dup, reorder, reorder-gap)
+  clear [fwd|rev|both]         every impairment off (loss, delay, jitter, dup,
+                               reorder, cut/outage): a clean path again
   stats                        the counters so far
   quit                         stop now (counters are printed as at the end)
 SIGUSR1 starts an outage of --usr1-outage MS (default 2000) in both
@@ -98,6 +107,8 @@ class Direction:
         self.delay = args.delay[name]
         self.jitter = args.jitter[name]
         self.dup = args.dup[name]
+        self.reorder = args.reorder[name]
+        self.reorder_gap = args.reorder_gap[name]
         self.outage_until = 0.0
 
     def set(self, what, value):
@@ -194,6 +205,7 @@ class Relay:
         # not shift the others' streams.
         r_loss, r_dup = d.rng.random(), d.rng.random()
         r_j1, r_j2 = d.rng.uniform(-1, 1), d.rng.uniform(-1, 1)
+        r_reo = d.rng.random()
         if r_loss * 100.0 < d.loss:
             c["dropped"] += 1
             c["dropped_loss"] += 1
@@ -201,8 +213,9 @@ class Relay:
         copies = [r_j1]
         if r_dup * 100.0 < d.dup:
             copies.append(r_j2)
+        held = d.reorder_gap if r_reo * 100.0 < d.reorder else 0.0
         for n, j in enumerate(copies):
-            delay = max(0.0, d.delay + j * d.jitter) / 1000.0
+            delay = max(0.0, d.delay + j * d.jitter + held) / 1000.0
             if delay <= 0.0:
                 self.send(m, dname, data, idx, n > 0)
             else:
@@ -251,6 +264,18 @@ class Relay:
             if not self.done.done():
                 self.done.set_result("quit")
             return {"ok": True}
+        if cmd in ("cut", "restore", "clear"):
+            if len(rest) > 1 or (rest and rest[0] not in ("fwd", "rev", "both")):
+                return {"error": "usage: %s [fwd|rev|both]" % cmd}
+            which = (rest[0],) if rest and rest[0] != "both" else DIRS
+            for dname in which:
+                d = self.dirs[dname]
+                # an outage that never ends by itself; restore ends it
+                d.outage_until = float("inf") if cmd == "cut" else 0.0
+                if cmd == "clear":
+                    for k in ("loss", "delay", "jitter", "dup", "reorder"):
+                        d.set(k, 0.0)
+            return {"ok": True, cmd: True, "dirs": list(which)}
         which = DIRS
         if len(rest) == 2:
             if rest[1] not in ("fwd", "rev", "both"):
@@ -263,7 +288,8 @@ class Relay:
         except ValueError:
             return {"error": "not a number: %r" % rest[0]}
         limits = {"outage": 3600000, "loss": 100, "dup": 100,
-                  "delay": 60000, "jitter": 60000}
+                  "delay": 60000, "jitter": 60000, "reorder": 100,
+                  "reorder-gap": 60000}
         if cmd not in limits:
             return {"error": "unknown command %r" % cmd}
         if not 0 <= v <= limits[cmd]:
@@ -272,7 +298,7 @@ class Relay:
             self.outage(v, which)
         else:
             for dname in which:
-                self.dirs[dname].set(cmd, v)
+                self.dirs[dname].set(cmd.replace("-", "_"), v)
         return {"ok": True, cmd: v, "dirs": list(which)}
 
     def on_control(self):
@@ -305,7 +331,10 @@ class Relay:
         for d in DIRS:
             out[d] = dict(tot[d].c)
             out[d]["settings"] = {k: getattr(self.dirs[d], k)
-                                  for k in ("loss", "delay", "jitter", "dup")}
+                                  for k in ("loss", "delay", "jitter", "dup",
+                                            "reorder", "reorder_gap")}
+            out[d]["settings"]["cut"] = (
+                self.dirs[d].outage_until > time.monotonic())
         out["seed"] = self.args.seed
         return out
 
@@ -320,6 +349,10 @@ def main(argv=None):
     ap.add_argument("--delay", type=pair("delay", 0, 60000), default=pair("", 0, 0)("0"))
     ap.add_argument("--jitter", type=pair("jitter", 0, 60000), default=pair("", 0, 0)("0"))
     ap.add_argument("--dup", type=pair("dup", 0, 100), default=pair("", 0, 0)("0"))
+    ap.add_argument("--reorder", type=pair("reorder", 0, 100),
+                    default=pair("", 0, 0)("0"))
+    ap.add_argument("--reorder-gap", type=pair("reorder-gap", 0, 60000),
+                    default=pair("", 0, 30)("30"), metavar="MS")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--control", type=parse_addr, metavar="HOST:PORT",
                     help="UDP control port")
