@@ -26,8 +26,7 @@
 
 /* ---- receive statistics ---------------------------------------------- */
 
-static void feed(struct mcu_sim_rx *rx, uint32_t ssrc, uint16_t seq,
-                 int64_t t)
+static void feed(struct mcu_sim_rx *rx, uint32_t ssrc, uint16_t seq, int64_t t)
 {
 	mcu_sim_rx_packet(rx, ssrc, seq, seq * 960u, true, 100, false, t);
 }
@@ -73,8 +72,9 @@ static void rx_media_time(void **state)
 	assert_true(fabs(r.media_s - (25 * 960 + 24 * 1920) / 48000.0) < 1e-9);
 	/* a second SSRC adds its own span */
 	for (int i = 0; i < 11; i++)
-		mcu_sim_rx_packet(&rx, 2, (uint16_t)(9000 + i), (uint32_t)i * 960,
-		                  true, 50, false, 2000000 + i * 20000);
+		mcu_sim_rx_packet(&rx, 2, (uint16_t)(9000 + i),
+		                  (uint32_t)i * 960, true, 50, false,
+		                  2000000 + i * 20000);
 	mcu_sim_rx_result(&rx, &r);
 	assert_true(fabs(r.media_s - (25 * 960 + 24 * 1920 + 9600) / 48000.0) <
 	            1e-9);
@@ -171,7 +171,8 @@ static void rx_frame_rate_and_key_frames(void **state)
 		int64_t t = (int64_t)f * 1000000 / 30;
 		for (int k = 0; k < 3; k++)
 			mcu_sim_rx_packet(&rx, 9, seq++, (uint32_t)f * 3000,
-			                  k == 2, 1000, f % 30 == 0, t + k * 100);
+			                  k == 2, 1000, f % 30 == 0,
+			                  t + k * 100);
 	}
 	struct mcu_sim_rx_result r;
 	mcu_sim_rx_result(&rx, &r);
@@ -279,8 +280,10 @@ static void grid_picture(uint8_t *y, uint8_t *u, uint8_t *v, int w, int h,
 			bool bar = ty > h / g - 12 && ty < h / g - 4;
 			y[py * w + px] = bar ? 235 : c.y;
 			if (py % 2 == 0 && px % 2 == 0) {
-				u[(py / 2) * (w / 2) + px / 2] = bar ? 128 : c.u;
-				v[(py / 2) * (w / 2) + px / 2] = bar ? 128 : c.v;
+				u[(py / 2) * (w / 2) + px / 2] =
+				    bar ? 128 : c.u;
+				v[(py / 2) * (w / 2) + px / 2] =
+				    bar ? 128 : c.v;
 			}
 		}
 }
@@ -322,8 +325,12 @@ static void roster_loads(void **state)
 {
 	(void)state;
 	struct mcu_sim_roster r = {
-		.count = 12, .addr = "127.0.0.1", .sip_port = 5070,
-		.api_port = 8090, .meeting = "city", .host_name = "UBND \"TP\"",
+	    .count = 12,
+	    .addr = "127.0.0.1",
+	    .sip_port = 5070,
+	    .api_port = 8090,
+	    .meeting = "city",
+	    .host_name = "UBND \"TP\"",
 	};
 	time_t now = time(NULL), t1 = now - 300, t2 = now + 3600,
 	       ta = now - 14 * 86400;
@@ -382,9 +389,9 @@ struct dec_check {
 static void on_frame(const AVFrame *f, void *arg)
 {
 	struct dec_check *d = arg;
-	struct mcu_sim_picture pic = {f->data[0], f->data[1], f->data[2],
-	                              f->linesize[0], f->linesize[1],
-	                              f->linesize[2], f->width, f->height};
+	struct mcu_sim_picture pic = {
+	    f->data[0],     f->data[1],     f->data[2], f->linesize[0],
+	    f->linesize[1], f->linesize[2], f->width,   f->height};
 	unsigned counts[8];
 	mcu_sim_picture_colours(&pic, d->pal, d->n, counts);
 	d->frames++;
@@ -403,9 +410,16 @@ static void media_loop_decodes_to_its_colour(void **state)
 	/* the font may be missing on a build host: draw no number then */
 	(void)mcu_label_cache_alloc(&labels, NULL, 4);
 	struct mcu_sim_media_config mc = {
-		.width = 320, .height = 180, .fps = 10, .loop_s = 2, .gop_s = 1,
-		.bitrate = 200000, .preset = "ultrafast",
-		.colour = mcu_sim_colour_rgb(4, 8), .text = "5", .tone_hz = 440,
+	    .width = 320,
+	    .height = 180,
+	    .fps = 10,
+	    .loop_s = 2,
+	    .gop_s = 1,
+	    .bitrate = 200000,
+	    .preset = "ultrafast",
+	    .colour = mcu_sim_colour_rgb(4, 8),
+	    .text = "5",
+	    .tone_hz = 440,
 	};
 	struct mcu_sim_media *m = NULL;
 	assert_int_equal(mcu_sim_media_alloc(&m, &mc, labels), 0);
@@ -428,8 +442,8 @@ static void media_loop_decodes_to_its_colour(void **state)
 	assert_int_equal(mcu_vdec_alloc(&dec, MCU_VCODEC_H264, 1), 0);
 	for (size_t i = 0; i < m->n_video; i++)
 		assert_int_equal(mcu_vdec_decode(dec, m->video[i].data,
-		                                  m->video[i].len, (int64_t)i,
-		                                  on_frame, &d),
+		                                 m->video[i].len, (int64_t)i,
+		                                 on_frame, &d),
 		                 0);
 	assert_int_equal(d.frames, 20);
 	assert_int_equal(d.hits, 20);
@@ -443,19 +457,19 @@ static void media_loop_decodes_to_its_colour(void **state)
 }
 
 const struct CMUnitTest tests[] = {
-	cmocka_unit_test(rx_no_loss),
-	cmocka_unit_test(rx_media_time),
-	cmocka_unit_test(rx_gap_counts_loss),
-	cmocka_unit_test(rx_reorder_and_duplicates),
-	cmocka_unit_test(rx_seq_wrap),
-	cmocka_unit_test(rx_new_ssrc_or_jump_is_new_segment),
-	cmocka_unit_test(rx_frame_rate_and_key_frames),
-	cmocka_unit_test(rx_long_gaps),
-	cmocka_unit_test(h264_payload_key),
-	cmocka_unit_test(palette_distinct),
-	cmocka_unit_test(picture_colours_grid),
-	cmocka_unit_test(roster_loads),
-	cmocka_unit_test(media_loop_decodes_to_its_colour),
+    cmocka_unit_test(rx_no_loss),
+    cmocka_unit_test(rx_media_time),
+    cmocka_unit_test(rx_gap_counts_loss),
+    cmocka_unit_test(rx_reorder_and_duplicates),
+    cmocka_unit_test(rx_seq_wrap),
+    cmocka_unit_test(rx_new_ssrc_or_jump_is_new_segment),
+    cmocka_unit_test(rx_frame_rate_and_key_frames),
+    cmocka_unit_test(rx_long_gaps),
+    cmocka_unit_test(h264_payload_key),
+    cmocka_unit_test(palette_distinct),
+    cmocka_unit_test(picture_colours_grid),
+    cmocka_unit_test(roster_loads),
+    cmocka_unit_test(media_loop_decodes_to_its_colour),
 };
 
 MCU_TEST_MAIN(tests, NULL, NULL)

@@ -21,18 +21,21 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-	        "usage:\n"
-	        "  mcu-sim roster N [--sip-port P] [--api-port P] [--meeting ID]\n"
-	        "         [--host-name NAME] [--addr A] [--host-layout L]\n"
-	        "         [--branch-layout L] [--floor open|chaired|lecture]\n"
-	        "         [--logbook FILE] [--fps N] [--minutes M] [--output FILE]\n"
-	        "  mcu-sim run --roster FILE --meeting ID --mcu sip:HOST:PORT\n"
-	        "         [--count N] [--seconds S] [--video 360p|720p] [--fps N]\n"
-	        "         [--report FILE|-] [--sample EP|all] [--sample-seconds S]\n"
-	        "         [--addr A] [--sip-port P] [--rtp-ports MIN-MAX]\n"
-	        "         [--dial-interval MS] [--tick MS] [--log LEVEL]\n"
-	        "See docs/mcu-sim.md.\n");
+	fprintf(
+	    out,
+	    "usage:\n"
+	    "  mcu-sim roster N [--sip-port P] [--api-port P] [--meeting ID]\n"
+	    "         [--host-name NAME] [--addr A] [--host-layout L]\n"
+	    "         [--branch-layout L] [--floor open|chaired|lecture]\n"
+	    "         [--logbook FILE] [--fps N] [--minutes M] [--output "
+	    "FILE]\n"
+	    "  mcu-sim run --roster FILE --meeting ID --mcu sip:HOST:PORT\n"
+	    "         [--count N] [--seconds S] [--video 360p|720p] [--fps N]\n"
+	    "         [--report FILE|-] [--sample EP|all] [--sample-seconds "
+	    "S]\n"
+	    "         [--addr A] [--sip-port P] [--rtp-ports MIN-MAX]\n"
+	    "         [--dial-interval MS] [--tick MS] [--log LEVEL]\n"
+	    "See docs/mcu-sim.md.\n");
 }
 
 static int num(const char *s, long min, long max, long *out)
@@ -50,47 +53,68 @@ static int num(const char *s, long min, long max, long *out)
 }
 
 enum {
-	O_SIP_PORT = 256, O_API_PORT, O_MEETING, O_HOST_NAME, O_ADDR,
-	O_HOST_LAYOUT, O_BRANCH_LAYOUT, O_FLOOR, O_LOGBOOK, O_FPS, O_MINUTES,
-	O_OUTPUT, O_ROSTER, O_MCU, O_COUNT, O_SECONDS, O_VIDEO, O_REPORT,
-	O_SAMPLE, O_SAMPLE_SECONDS, O_RTP_PORTS, O_DIAL_INTERVAL, O_TICK,
-	O_LOG, O_TZ, O_HELP,
+	O_SIP_PORT = 256,
+	O_API_PORT,
+	O_MEETING,
+	O_HOST_NAME,
+	O_ADDR,
+	O_HOST_LAYOUT,
+	O_BRANCH_LAYOUT,
+	O_FLOOR,
+	O_LOGBOOK,
+	O_FPS,
+	O_MINUTES,
+	O_OUTPUT,
+	O_ROSTER,
+	O_MCU,
+	O_COUNT,
+	O_SECONDS,
+	O_VIDEO,
+	O_REPORT,
+	O_SAMPLE,
+	O_SAMPLE_SECONDS,
+	O_RTP_PORTS,
+	O_DIAL_INTERVAL,
+	O_TICK,
+	O_LOG,
+	O_TZ,
+	O_HELP,
 };
 
 static const struct option opts[] = {
-	{"sip-port", required_argument, NULL, O_SIP_PORT},
-	{"api-port", required_argument, NULL, O_API_PORT},
-	{"meeting", required_argument, NULL, O_MEETING},
-	{"host-name", required_argument, NULL, O_HOST_NAME},
-	{"addr", required_argument, NULL, O_ADDR},
-	{"host-layout", required_argument, NULL, O_HOST_LAYOUT},
-	{"branch-layout", required_argument, NULL, O_BRANCH_LAYOUT},
-	{"floor", required_argument, NULL, O_FLOOR},
-	{"logbook", required_argument, NULL, O_LOGBOOK},
-	{"fps", required_argument, NULL, O_FPS},
-	{"minutes", required_argument, NULL, O_MINUTES},
-	{"timezone", required_argument, NULL, O_TZ},
-	{"output", required_argument, NULL, O_OUTPUT},
-	{"roster", required_argument, NULL, O_ROSTER},
-	{"mcu", required_argument, NULL, O_MCU},
-	{"count", required_argument, NULL, O_COUNT},
-	{"seconds", required_argument, NULL, O_SECONDS},
-	{"video", required_argument, NULL, O_VIDEO},
-	{"report", required_argument, NULL, O_REPORT},
-	{"sample", required_argument, NULL, O_SAMPLE},
-	{"sample-seconds", required_argument, NULL, O_SAMPLE_SECONDS},
-	{"rtp-ports", required_argument, NULL, O_RTP_PORTS},
-	{"dial-interval", required_argument, NULL, O_DIAL_INTERVAL},
-	{"tick", required_argument, NULL, O_TICK},
-	{"log", required_argument, NULL, O_LOG},
-	{"help", no_argument, NULL, O_HELP},
-	{NULL, 0, NULL, 0},
+    {"sip-port", required_argument, NULL, O_SIP_PORT},
+    {"api-port", required_argument, NULL, O_API_PORT},
+    {"meeting", required_argument, NULL, O_MEETING},
+    {"host-name", required_argument, NULL, O_HOST_NAME},
+    {"addr", required_argument, NULL, O_ADDR},
+    {"host-layout", required_argument, NULL, O_HOST_LAYOUT},
+    {"branch-layout", required_argument, NULL, O_BRANCH_LAYOUT},
+    {"floor", required_argument, NULL, O_FLOOR},
+    {"logbook", required_argument, NULL, O_LOGBOOK},
+    {"fps", required_argument, NULL, O_FPS},
+    {"minutes", required_argument, NULL, O_MINUTES},
+    {"timezone", required_argument, NULL, O_TZ},
+    {"output", required_argument, NULL, O_OUTPUT},
+    {"roster", required_argument, NULL, O_ROSTER},
+    {"mcu", required_argument, NULL, O_MCU},
+    {"count", required_argument, NULL, O_COUNT},
+    {"seconds", required_argument, NULL, O_SECONDS},
+    {"video", required_argument, NULL, O_VIDEO},
+    {"report", required_argument, NULL, O_REPORT},
+    {"sample", required_argument, NULL, O_SAMPLE},
+    {"sample-seconds", required_argument, NULL, O_SAMPLE_SECONDS},
+    {"rtp-ports", required_argument, NULL, O_RTP_PORTS},
+    {"dial-interval", required_argument, NULL, O_DIAL_INTERVAL},
+    {"tick", required_argument, NULL, O_TICK},
+    {"log", required_argument, NULL, O_LOG},
+    {"help", no_argument, NULL, O_HELP},
+    {NULL, 0, NULL, 0},
 };
 
 static int cmd_roster(int argc, char **argv)
 {
-	struct mcu_sim_roster r = {.addr = "127.0.0.1", .sip_port = 5060,
-	                           .meeting = "sim"};
+	struct mcu_sim_roster r = {
+	    .addr = "127.0.0.1", .sip_port = 5060, .meeting = "sim"};
 	const char *output = NULL;
 	long v, minutes = 60;
 	int c, err = 0;
@@ -104,22 +128,46 @@ static int cmd_roster(int argc, char **argv)
 			if (!(err = num(optarg, 1, 65535, &v)))
 				r.api_port = (uint16_t)v;
 			break;
-		case O_MEETING: r.meeting = optarg; break;
-		case O_HOST_NAME: r.host_name = optarg; break;
-		case O_ADDR: r.addr = optarg; break;
-		case O_HOST_LAYOUT: r.host_layout = optarg; break;
-		case O_BRANCH_LAYOUT: r.branch_layout = optarg; break;
-		case O_FLOOR: r.floor = optarg; break;
-		case O_LOGBOOK: r.logbook = optarg; break;
-		case O_TZ: r.timezone = optarg; break;
+		case O_MEETING:
+			r.meeting = optarg;
+			break;
+		case O_HOST_NAME:
+			r.host_name = optarg;
+			break;
+		case O_ADDR:
+			r.addr = optarg;
+			break;
+		case O_HOST_LAYOUT:
+			r.host_layout = optarg;
+			break;
+		case O_BRANCH_LAYOUT:
+			r.branch_layout = optarg;
+			break;
+		case O_FLOOR:
+			r.floor = optarg;
+			break;
+		case O_LOGBOOK:
+			r.logbook = optarg;
+			break;
+		case O_TZ:
+			r.timezone = optarg;
+			break;
 		case O_FPS:
 			if (!(err = num(optarg, 1, 60, &v)))
 				r.fps = (unsigned)v;
 			break;
-		case O_MINUTES: err = num(optarg, 1, 24 * 60, &minutes); break;
-		case O_OUTPUT: output = optarg; break;
-		case O_HELP: usage(stdout); return 0;
-		default: err = EINVAL; break;
+		case O_MINUTES:
+			err = num(optarg, 1, 24 * 60, &minutes);
+			break;
+		case O_OUTPUT:
+			output = optarg;
+			break;
+		case O_HELP:
+			usage(stdout);
+			return 0;
+		default:
+			err = EINVAL;
+			break;
 		}
 	}
 	if (err || optind + 1 != argc || num(argv[optind], 2, 999, &v)) {
@@ -134,7 +182,8 @@ static int cmd_roster(int argc, char **argv)
 	}
 	/* live from 5 minutes ago for `minutes`, announced 14 days ago */
 	time_t now = time(NULL);
-	time_t t1 = now - 5 * 60, t2 = now + minutes * 60, ta = now - 14 * 86400;
+	time_t t1 = now - 5 * 60, t2 = now + minutes * 60,
+	       ta = now - 14 * 86400;
 	localtime_r(&t1, &r.start);
 	localtime_r(&t2, &r.end);
 	localtime_r(&ta, &r.announced);
@@ -172,18 +221,30 @@ static int rtp_range(const char *s, uint16_t *lo, uint16_t *hi)
 static int cmd_run(int argc, char **argv)
 {
 	struct mcu_sim_config cfg = {
-		.seconds = 30, .width = 640, .height = 360, .fps = 30,
-		.sample_seconds = 4, .rtp_min = 50000, .rtp_max = 59999,
-		.dial_interval_ms = 20, .tick_ms = 5,
+	    .seconds = 30,
+	    .width = 640,
+	    .height = 360,
+	    .fps = 30,
+	    .sample_seconds = 4,
+	    .rtp_min = 50000,
+	    .rtp_max = 59999,
+	    .dial_interval_ms = 20,
+	    .tick_ms = 5,
 	};
 	const char *roster = NULL;
 	long v;
 	int c, err = 0;
 	while (!err && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case O_ROSTER: roster = optarg; break;
-		case O_MEETING: cfg.meeting = optarg; break;
-		case O_MCU: cfg.mcu_uri = optarg; break;
+		case O_ROSTER:
+			roster = optarg;
+			break;
+		case O_MEETING:
+			cfg.meeting = optarg;
+			break;
+		case O_MCU:
+			cfg.mcu_uri = optarg;
+			break;
 		case O_COUNT:
 			if (!(err = num(optarg, 1, 999, &v)))
 				cfg.count = (unsigned)v;
@@ -204,18 +265,26 @@ static int cmd_run(int argc, char **argv)
 			if (!(err = num(optarg, 1, 60, &v)))
 				cfg.fps = (unsigned)v;
 			break;
-		case O_REPORT: cfg.report = optarg; break;
-		case O_SAMPLE: cfg.sample = optarg; break;
+		case O_REPORT:
+			cfg.report = optarg;
+			break;
+		case O_SAMPLE:
+			cfg.sample = optarg;
+			break;
 		case O_SAMPLE_SECONDS:
 			if (!(err = num(optarg, 1, 3600, &v)))
 				cfg.sample_seconds = (unsigned)v;
 			break;
-		case O_ADDR: cfg.bind_addr = optarg; break;
+		case O_ADDR:
+			cfg.bind_addr = optarg;
+			break;
 		case O_SIP_PORT:
 			if (!(err = num(optarg, 1, 65535, &v)))
 				cfg.sip_port = (uint16_t)v;
 			break;
-		case O_RTP_PORTS: err = rtp_range(optarg, &cfg.rtp_min, &cfg.rtp_max); break;
+		case O_RTP_PORTS:
+			err = rtp_range(optarg, &cfg.rtp_min, &cfg.rtp_max);
+			break;
 		case O_DIAL_INTERVAL:
 			if (!(err = num(optarg, 0, 10000, &v)))
 				cfg.dial_interval_ms = (unsigned)v;
@@ -232,8 +301,12 @@ static int cmd_run(int argc, char **argv)
 				mcu_log_set_level(lv);
 			break;
 		}
-		case O_HELP: usage(stdout); return 0;
-		default: err = EINVAL; break;
+		case O_HELP:
+			usage(stdout);
+			return 0;
+		default:
+			err = EINVAL;
+			break;
 		}
 	}
 	if (err || optind != argc || !roster || !cfg.meeting || !cfg.mcu_uri) {

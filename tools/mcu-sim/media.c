@@ -91,8 +91,10 @@ static void draw_label(AVFrame *f, const struct mcu_label *l, int cx, int cy)
 			int px = x0 + x;
 			if (px < 0 || px >= f->width)
 				continue;
-			unsigned a = l->alpha[(size_t)y * (size_t)l->w + (size_t)x];
-			uint8_t *p = f->data[0] + (size_t)py * (size_t)f->linesize[0] +
+			unsigned a =
+			    l->alpha[(size_t)y * (size_t)l->w + (size_t)x];
+			uint8_t *p = f->data[0] +
+			             (size_t)py * (size_t)f->linesize[0] +
 			             (size_t)px;
 			*p = (uint8_t)(*p + ((235 - (int)*p) * (int)a) / 255);
 		}
@@ -108,10 +110,12 @@ static void draw_label(AVFrame *f, const struct mcu_label *l, int cx, int cy)
 			unsigned a = l->alpha_c[(size_t)y * (size_t)(l->w / 2) +
 			                        (size_t)x];
 			for (int k = 1; k <= 2; k++) {
-				uint8_t *p = f->data[k] +
-				             (size_t)py * (size_t)f->linesize[k] +
-				             (size_t)px;
-				*p = (uint8_t)(*p + ((128 - (int)*p) * (int)a) / 255);
+				uint8_t *p =
+				    f->data[k] +
+				    (size_t)py * (size_t)f->linesize[k] +
+				    (size_t)px;
+				*p = (uint8_t)(*p + ((128 - (int)*p) * (int)a) /
+				                        255);
 			}
 		}
 	}
@@ -126,7 +130,7 @@ static void draw_block(AVFrame *f, struct mcu_sim_yuv c, size_t i, size_t n)
 	uint8_t dy = (uint8_t)(c.y > 60 ? c.y - 40 : c.y + 40);
 	for (int y = y0; y < y0 + s; y++)
 		memset(f->data[0] + (size_t)y * (size_t)f->linesize[0] +
-		               (size_t)x0,
+		           (size_t)x0,
 		       dy, (size_t)s);
 }
 
@@ -135,14 +139,14 @@ static int encode_video(struct mcu_sim_media *m,
                         struct mcu_label_cache *labels)
 {
 	struct mcu_venc_config vc = {
-		.codec = MCU_VCODEC_H264,
-		.width = cfg->width,
-		.height = cfg->height,
-		.fps = (int)cfg->fps,
-		.bitrate = cfg->bitrate,
-		.keyint = (int)(cfg->fps * cfg->gop_s),
-		.preset = cfg->preset ? cfg->preset : "ultrafast",
-		.threads = 1,
+	    .codec = MCU_VCODEC_H264,
+	    .width = cfg->width,
+	    .height = cfg->height,
+	    .fps = (int)cfg->fps,
+	    .bitrate = cfg->bitrate,
+	    .keyint = (int)(cfg->fps * cfg->gop_s),
+	    .preset = cfg->preset ? cfg->preset : "ultrafast",
+	    .threads = 1,
 	};
 	struct mcu_venc *enc = NULL;
 	struct collect col = {0};
@@ -172,7 +176,8 @@ static int encode_video(struct mcu_sim_media *m,
 			break;
 		fill(f, c);
 		if (label)
-			draw_label(f, label, cfg->width / 2, cfg->height * 2 / 5);
+			draw_label(f, label, cfg->width / 2,
+			           cfg->height * 2 / 5);
 		draw_block(f, c, i, n);
 		f->pts = (int64_t)i;
 		err = mcu_venc_encode(enc, f, on_video, &col);
@@ -194,8 +199,8 @@ out:
 static int encode_audio(struct mcu_sim_media *m,
                         const struct mcu_sim_media_config *cfg)
 {
-	struct mcu_aenc_config ac = {.codec = MCU_ACODEC_OPUS, .bitrate = 24000,
-	                             .channels = 1};
+	struct mcu_aenc_config ac = {
+	    .codec = MCU_ACODEC_OPUS, .bitrate = 24000, .channels = 1};
 	struct mcu_aenc *enc = NULL;
 	struct collect col = {0};
 	AVFrame *f = av_frame_alloc();

@@ -38,9 +38,9 @@ struct mcu_sim_media {
 struct mcu_sim_media_config {
 	int width, height;
 	unsigned fps;
-	unsigned loop_s;  /* video loop length */
-	unsigned gop_s;   /* key frame interval */
-	int bitrate;      /* video bit/s */
+	unsigned loop_s; /* video loop length */
+	unsigned gop_s;  /* key frame interval */
+	int bitrate;     /* video bit/s */
 	const char *preset;
 	struct mcu_sim_rgb colour;
 	const char *text; /* drawn large in the middle; NULL: none */

@@ -12,24 +12,37 @@ static struct mcu_sim_rgb hsv(double h, double s, double v)
 	double c = v * s, x = c * (1 - fabs(fmod(h / 60.0, 2) - 1)), m = v - c;
 	double r = 0, g = 0, b = 0;
 	switch ((int)(h / 60.0)) {
-	case 0: r = c, g = x; break;
-	case 1: r = x, g = c; break;
-	case 2: g = c, b = x; break;
-	case 3: g = x, b = c; break;
-	case 4: r = x, b = c; break;
-	default: r = c, b = x; break;
+	case 0:
+		r = c, g = x;
+		break;
+	case 1:
+		r = x, g = c;
+		break;
+	case 2:
+		g = c, b = x;
+		break;
+	case 3:
+		g = x, b = c;
+		break;
+	case 4:
+		r = x, b = c;
+		break;
+	default:
+		r = c, b = x;
+		break;
 	}
 	struct mcu_sim_rgb out = {
-		(uint8_t)lround((r + m) * 255),
-		(uint8_t)lround((g + m) * 255),
-		(uint8_t)lround((b + m) * 255),
+	    (uint8_t)lround((r + m) * 255),
+	    (uint8_t)lround((g + m) * 255),
+	    (uint8_t)lround((b + m) * 255),
 	};
 	return out;
 }
 
 struct mcu_sim_rgb mcu_sim_colour_rgb(unsigned i, unsigned n)
 {
-	static const double ring[3][2] = {{0.85, 0.85}, {0.95, 0.6}, {0.5, 0.95}};
+	static const double ring[3][2] = {
+	    {0.85, 0.85}, {0.95, 0.6}, {0.5, 0.95}};
 	if (n < 1)
 		n = 1;
 	i %= n;
@@ -72,7 +85,8 @@ static void block_stats(const uint8_t *p, int stride, int x0, int y0, int w,
 	double d = 0;
 	for (int y = y0; y < y0 + h; y++)
 		for (int x = x0; x < x0 + w; x++)
-			d += fabs(p[(size_t)y * (size_t)stride + (size_t)x] - m);
+			d +=
+			    fabs(p[(size_t)y * (size_t)stride + (size_t)x] - m);
 	*mean = m;
 	*dev = d / (w * h);
 }
@@ -98,10 +112,10 @@ unsigned mcu_sim_picture_colours(const struct mcu_sim_picture *pic,
 			            &dy);
 			if (dy > 3.0)
 				continue;
-			block_stats(pic->u, pic->u_stride, cx / 2, cy / 2, cw / 2,
-			            ch / 2, &mu, &du);
-			block_stats(pic->v, pic->v_stride, cx / 2, cy / 2, cw / 2,
-			            ch / 2, &mv, &dv);
+			block_stats(pic->u, pic->u_stride, cx / 2, cy / 2,
+			            cw / 2, ch / 2, &mu, &du);
+			block_stats(pic->v, pic->v_stride, cx / 2, cy / 2,
+			            cw / 2, ch / 2, &mv, &dv);
 			if (du > 3.0 || dv > 3.0)
 				continue;
 			uniform++;
@@ -120,13 +134,14 @@ unsigned mcu_sim_picture_colours(const struct mcu_sim_picture *pic,
 			for (size_t i = 0; i < n; i++) {
 				if (i == best)
 					continue;
-				double d = mcu_sim_yuv_dist(palette[best],
-				                            palette[i]);
+				double d =
+				    mcu_sim_yuv_dist(palette[best], palette[i]);
 				if (d < nn)
 					nn = d;
 			}
-			double lim = nn / 2 < MCU_SIM_MATCH_MAX ? nn / 2
-			                                         : MCU_SIM_MATCH_MAX;
+			double lim = nn / 2 < MCU_SIM_MATCH_MAX
+			                 ? nn / 2
+			                 : MCU_SIM_MATCH_MAX;
 			if (bd < lim)
 				counts[best]++;
 		}

@@ -51,14 +51,16 @@ int mcu_sim_roster_write(const struct mcu_sim_roster *r, FILE *out)
 	const char *tz = r->timezone ? r->timezone : "Asia/Ho_Chi_Minh";
 	fprintf(out, "# mcu-sim roster: %u simulated endpoints, meeting %s\n",
 	        r->count, r->meeting);
-	fprintf(out, "# (mcu-sim roster %u; run: mcu-sim run --roster FILE "
-	        "--meeting %s --mcu sip:%s:%u)\n", r->count, r->meeting,
-	        r->addr, r->sip_port);
+	fprintf(out,
+	        "# (mcu-sim roster %u; run: mcu-sim run --roster FILE "
+	        "--meeting %s --mcu sip:%s:%u)\n",
+	        r->count, r->meeting, r->addr, r->sip_port);
 	fprintf(out, "mcu:\n  name: \"mcu-sim\"\n  timezone: %s\n", tz);
 	fprintf(out, "  sip: {listen: [\"udp:%s:%u\"], domain: \"%s\"}\n",
 	        r->addr, r->sip_port, r->addr);
 	if (r->api_port)
-		fprintf(out, "  api: {listen: \"127.0.0.1:%u\"}\n", r->api_port);
+		fprintf(out, "  api: {listen: \"127.0.0.1:%u\"}\n",
+		        r->api_port);
 	fprintf(out, "  media: {fps: %u, x264_preset: %s}\n",
 	        r->fps ? r->fps : 30, r->preset ? r->preset : "ultrafast");
 	fprintf(out, "  rtp: {ports: 40000-49999}\n");
@@ -90,12 +92,13 @@ int mcu_sim_roster_write(const struct mcu_sim_roster *r, FILE *out)
 		fprintf(out, "    contacts:\n");
 		static const char *const role[3] = {"leader", "technician",
 		                                    "support"};
-		static const char *const title[3] = {"Lãnh đạo", "Kỹ thuật viên",
-		                                     "Kỹ thuật hỗ trợ"};
+		static const char *const title[3] = {
+		    "Lãnh đạo", "Kỹ thuật viên", "Kỹ thuật hỗ trợ"};
 		for (int k = 0; k < 3; k++)
-			fprintf(out, "      %s: {name: \"%s %s\", "
-			        "phone: \"0900 %03u %03d\"}\n", role[k],
-			        title[k], id, i + 1, k + 1);
+			fprintf(out,
+			        "      %s: {name: \"%s %s\", "
+			        "phone: \"0900 %03u %03d\"}\n",
+			        role[k], title[k], id, i + 1, k + 1);
 	}
 	char host[16];
 	mcu_sim_roster_id(0, host, sizeof(host));

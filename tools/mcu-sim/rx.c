@@ -36,7 +36,7 @@ static void seg_open(struct mcu_sim_rx *rx, uint32_t ssrc, uint16_t seq,
 	rx->seg_unique = 1;
 	memset(rx->seen, 0, sizeof(rx->seen));
 	rx->seen[seq % MCU_SIM_RX_WINDOW / 8] |=
-		(uint8_t)(1u << (seq % MCU_SIM_RX_WINDOW % 8));
+	    (uint8_t)(1u << (seq % MCU_SIM_RX_WINDOW % 8));
 }
 
 /* Extended sequence number nearest to the highest seen so far. */
@@ -77,7 +77,7 @@ static void seen_advance(struct mcu_sim_rx *rx, int64_t from, int64_t to)
 	}
 	for (int64_t e = from + 1; e <= to; e++) {
 		unsigned bit = win_bit(e);
-		rx->seen[bit / 8] &= (uint8_t)~(1u << (bit % 8));
+		rx->seen[bit / 8] &= (uint8_t) ~(1u << (bit % 8));
 	}
 }
 
@@ -124,7 +124,8 @@ static void seq_account(struct mcu_sim_rx *rx, uint32_t ssrc, uint16_t seq,
 		rx->seg_unique++;
 		return;
 	}
-	if (rx->highest_ext - ext >= MCU_SIM_RX_WINDOW || seen_test_set(rx, ext))
+	if (rx->highest_ext - ext >= MCU_SIM_RX_WINDOW ||
+	    seen_test_set(rx, ext))
 		rx->duplicates++;
 	else
 		rx->seg_unique++;
@@ -186,13 +187,13 @@ void mcu_sim_rx_result(const struct mcu_sim_rx *rx,
 	out->duplicates = rx->duplicates;
 	out->expected = (uint64_t)expected;
 	out->lost = lost;
-	out->loss_pct = expected > 0 ? 100.0 * (double)lost / (double)expected
-	                             : 0.0;
+	out->loss_pct =
+	    expected > 0 ? 100.0 * (double)lost / (double)expected : 0.0;
 	out->frames = rx->frames;
 	out->key_frames = rx->key_frames;
 	int64_t fspan = rx->last_frame_us - rx->first_frame_us;
-	out->fps = fspan > 0 ? (double)rx->frames_timed * 1e6 / (double)fspan
-	                     : 0;
+	out->fps =
+	    fspan > 0 ? (double)rx->frames_timed * 1e6 / (double)fspan : 0;
 	out->max_gap_ms = (double)rx->max_gap_us / 1000.0;
 	out->max_gap_at_s = (double)rx->max_gap_at_us / 1e6;
 	out->max_gap_steady_ms = (double)rx->max_gap_steady_us / 1000.0;

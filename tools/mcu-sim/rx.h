@@ -22,8 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MCU_SIM_RX_JUMP 3000 /* seq jump that starts a new segment */
-#define MCU_SIM_RX_WINDOW 1024 /* duplicate detection window (packets) */
+#define MCU_SIM_RX_JUMP        3000   /* seq jump that starts a new segment */
+#define MCU_SIM_RX_WINDOW      1024   /* duplicate detection window (packets) */
 #define MCU_SIM_RX_LONG_GAP_US 100000 /* a gap counted in long_gaps */
 /* Gaps ending this long after the first packet are "steady" (a join's
    warm-up excluded). */
@@ -56,16 +56,16 @@ struct mcu_sim_rx {
 struct mcu_sim_rx_result {
 	uint64_t packets, bytes, duplicates;
 	uint64_t expected;
-	int64_t lost;      /* expected - unique received (>= 0) */
-	double loss_pct;   /* lost / expected * 100 */
-	uint64_t frames;   /* marker bits seen */
+	int64_t lost;    /* expected - unique received (>= 0) */
+	double loss_pct; /* lost / expected * 100 */
+	uint64_t frames; /* marker bits seen */
 	uint64_t key_frames;
 	double fps;        /* frames per second between first and last frame */
 	double max_gap_ms; /* largest time between two packets */
 	double max_gap_at_s; /* when it ended, seconds after the first packet */
 	double max_gap_steady_ms; /* largest gap ending after the first 2 s */
-	uint64_t long_gaps; /* gaps longer than MCU_SIM_RX_LONG_GAP_US */
-	double duration_s; /* first to last packet */
+	uint64_t long_gaps;       /* gaps longer than MCU_SIM_RX_LONG_GAP_US */
+	double duration_s;        /* first to last packet */
 	double media_s;    /* time the timestamps cover (per segment, summed):
 	                      below duration_s, the sender skipped packets
 	                      without using their sequence numbers */

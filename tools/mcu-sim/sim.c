@@ -40,12 +40,12 @@
 #include "transport/sdp.h"
 #include "transport/sip.h"
 
-#define MAX_PAYLOAD   1200
-#define PKT_MAX       2048
-#define RECV_BATCH    32
-#define KEY_MIN_US    100000 /* PLI/FIR honoured at most this often */
-#define PLI_EVERY_US  500000 /* our own PLI while the sample decoder waits */
-#define RTCP_EVERY_US 1000000
+#define MAX_PAYLOAD    1200
+#define PKT_MAX        2048
+#define RECV_BATCH     32
+#define KEY_MIN_US     100000 /* PLI/FIR honoured at most this often */
+#define PLI_EVERY_US   500000 /* our own PLI while the sample decoder waits */
+#define RTCP_EVERY_US  1000000
 #define HANGUP_WAIT_US 4000000
 
 enum kind { K_VRTP, K_VRTCP, K_ARTP, K_ARTCP, K_TIMER, K_SIGNAL };
@@ -62,12 +62,18 @@ enum ep_state {
 static const char *state_name(enum ep_state s)
 {
 	switch (s) {
-	case ST_IDLE: return "idle";
-	case ST_CALLING: return "calling";
-	case ST_CONNECTED: return "connected";
-	case ST_FAILED: return "failed";
-	case ST_DROPPED: return "dropped";
-	case ST_ENDED: return "ended";
+	case ST_IDLE:
+		return "idle";
+	case ST_CALLING:
+		return "calling";
+	case ST_CONNECTED:
+		return "connected";
+	case ST_FAILED:
+		return "failed";
+	case ST_DROPPED:
+		return "dropped";
+	case ST_ENDED:
+		return "ended";
 	}
 	return "?";
 }
@@ -207,7 +213,8 @@ static int udp_bind(const char *addr, uint16_t port)
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+	                         .sin_port = htons(port)};
 	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1 ||
 	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		close(fd);
@@ -278,8 +285,11 @@ static int send_payload(struct stream *st, const uint8_t *p, size_t len,
                         bool marker, uint32_t ts)
 {
 	uint8_t buf[PKT_MAX];
-	struct mcu_rtp_hdr h = {.marker = marker, .pt = (uint8_t)st->pt,
-	                        .seq = st->seq, .ts = ts, .ssrc = st->ssrc};
+	struct mcu_rtp_hdr h = {.marker = marker,
+	                        .pt = (uint8_t)st->pt,
+	                        .seq = st->seq,
+	                        .ts = ts,
+	                        .ssrc = st->ssrc};
 	size_t hl;
 	if (len > sizeof(buf) - MCU_RTP_HDR_MIN ||
 	    mcu_rtp_write(buf, sizeof(buf), &h, &hl) != 0)
@@ -337,17 +347,18 @@ static void send_rtcp(struct ep *e, struct stream *st, int64_t now)
 		                  &rb.ext_max, &rb.jitter);
 		if (st->lsr) {
 			rb.lsr = st->lsr;
-			rb.dlsr = (uint32_t)((now - st->lsr_us) * 65536 / 1000000);
+			rb.dlsr =
+			    (uint32_t)((now - st->lsr_us) * 65536 / 1000000);
 		}
 		n_rb = 1;
 	}
 	int err;
 	if (st->tx_packets) {
 		struct mcu_rtcp_sr_info sr = {
-			.ntp = mcu_ntp_from_unix_us(unix_us()),
-			.rtp_ts = st->last_ts,
-			.packets = (uint32_t)st->tx_packets,
-			.octets = (uint32_t)st->tx_octets,
+		    .ntp = mcu_ntp_from_unix_us(unix_us()),
+		    .rtp_ts = st->last_ts,
+		    .packets = (uint32_t)st->tx_packets,
+		    .octets = (uint32_t)st->tx_octets,
 		};
 		err = mcu_rtcp_write_sr(buf, sizeof(buf), &off, st->ssrc, &sr,
 		                        n_rb ? &rb : NULL, n_rb);
@@ -358,7 +369,8 @@ static void send_rtcp(struct ep *e, struct stream *st, int64_t now)
 	char cname[96];
 	snprintf(cname, sizeof(cname), "%s@mcu-sim", e->conf->id);
 	if (!err)
-		err = mcu_rtcp_write_sdes(buf, sizeof(buf), &off, st->ssrc, cname);
+		err = mcu_rtcp_write_sdes(buf, sizeof(buf), &off, st->ssrc,
+		                          cname);
 	if (!err)
 		send_to(st, st->fd[1], &st->rtcp_to, buf, off);
 }
@@ -424,9 +436,8 @@ static void analyse(const AVFrame *f, void *arg)
 	if (f->format != AV_PIX_FMT_YUV420P && f->format != AV_PIX_FMT_YUVJ420P)
 		return;
 	struct mcu_sim_picture pic = {
-		f->data[0], f->data[1], f->data[2],
-		f->linesize[0], f->linesize[1], f->linesize[2],
-		f->width, f->height,
+	    f->data[0],     f->data[1],     f->data[2], f->linesize[0],
+	    f->linesize[1], f->linesize[2], f->width,   f->height,
 	};
 	unsigned counts[1024];
 	size_t n = s->n < 1024 ? s->n : 1024;
@@ -507,10 +518,10 @@ static void on_rtp(struct ep *e, struct stream *st, const uint8_t *buf,
 		return;
 	}
 	const uint8_t *payload = buf + h.hdr_len;
-	bool key = st->video && mcu_sim_h264_payload_key(payload, h.payload_len);
-	mcu_sim_rx_packet(&st->rx, h.ssrc, h.seq, h.ts, st->video ? h.marker
-	                                                          : true,
-	                  h.payload_len, key, now);
+	bool key =
+	    st->video && mcu_sim_h264_payload_key(payload, h.payload_len);
+	mcu_sim_rx_packet(&st->rx, h.ssrc, h.seq, h.ts,
+	                  st->video ? h.marker : true, h.payload_len, key, now);
 	if (!st->have_remote || h.ssrc != st->remote_ssrc) {
 		mcu_rtp_rx_init(&st->rtprx, st->video ? 90000 : 48000);
 		st->remote_ssrc = h.ssrc;
@@ -532,16 +543,16 @@ static void on_readable(struct sim *s, struct sref *ref)
 	for (;;) {
 		for (int i = 0; i < RECV_BATCH; i++) {
 			iov[i] = (struct iovec){bufs[i], PKT_MAX};
-			msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i],
-			                                       .msg_iovlen = 1}};
+			msgs[i] = (struct mmsghdr){
+			    .msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
 		}
 		int n = recvmmsg(fd, msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			return;
 		int64_t now = mono_us();
-		bool on = atomic_load_explicit(&e->media_on,
-		                               memory_order_acquire) &&
-		          !s->ending;
+		bool on =
+		    atomic_load_explicit(&e->media_on, memory_order_acquire) &&
+		    !s->ending;
 		for (int i = 0; on && i < n; i++) {
 			size_t len = msgs[i].msg_len;
 			if (mcu_rtp_demux(bufs[i], len) == MCU_DEMUX_RTCP)
@@ -561,28 +572,29 @@ static char *make_offer(const struct sim *s, const struct ep *e)
 	char *o = NULL;
 	const char *lvl = s->cfg->height > 360 ? "1f" : "1e";
 	unsigned kbps = s->cfg->height > 360 ? 2000 : 1000;
-	if (asprintf(&o,
-	             "v=0\r\n"
-	             "o=mcu-sim %u 1 IN IP4 %s\r\n"
-	             "s=mcu-sim\r\n"
-	             "c=IN IP4 %s\r\n"
-	             "t=0 0\r\n"
-	             "m=audio %u RTP/AVP 111 110\r\n"
-	             "a=rtpmap:111 opus/48000/2\r\n"
-	             "a=fmtp:111 useinbandfec=1\r\n"
-	             "a=rtpmap:110 telephone-event/48000\r\n"
-	             "a=fmtp:110 0-15\r\n"
-	             "a=sendrecv\r\n"
-	             "m=video %u RTP/AVP 96\r\n"
-	             "b=AS:%u\r\n"
-	             "a=rtpmap:96 H264/90000\r\n"
-	             "a=fmtp:96 profile-level-id=42e0%s;packetization-mode=1\r\n"
-	             "a=rtcp-fb:96 nack\r\n"
-	             "a=rtcp-fb:96 nack pli\r\n"
-	             "a=rtcp-fb:96 ccm fir\r\n"
-	             "a=sendrecv\r\n",
-	             e->index + 1, s->addr, s->addr, e->a.port, e->v.port, kbps,
-	             lvl) < 0)
+	if (asprintf(
+	        &o,
+	        "v=0\r\n"
+	        "o=mcu-sim %u 1 IN IP4 %s\r\n"
+	        "s=mcu-sim\r\n"
+	        "c=IN IP4 %s\r\n"
+	        "t=0 0\r\n"
+	        "m=audio %u RTP/AVP 111 110\r\n"
+	        "a=rtpmap:111 opus/48000/2\r\n"
+	        "a=fmtp:111 useinbandfec=1\r\n"
+	        "a=rtpmap:110 telephone-event/48000\r\n"
+	        "a=fmtp:110 0-15\r\n"
+	        "a=sendrecv\r\n"
+	        "m=video %u RTP/AVP 96\r\n"
+	        "b=AS:%u\r\n"
+	        "a=rtpmap:96 H264/90000\r\n"
+	        "a=fmtp:96 profile-level-id=42e0%s;packetization-mode=1\r\n"
+	        "a=rtcp-fb:96 nack\r\n"
+	        "a=rtcp-fb:96 nack pli\r\n"
+	        "a=rtcp-fb:96 ccm fir\r\n"
+	        "a=sendrecv\r\n",
+	        e->index + 1, s->addr, s->addr, e->a.port, e->v.port, kbps,
+	        lvl) < 0)
 		return NULL;
 	return o;
 }
@@ -599,7 +611,8 @@ static bool neg_stream(struct stream *st, const struct mcu_sdp_neg_media *nm)
 {
 	if (!nm->active || nm->family != AF_INET)
 		return false;
-	uint16_t rport = nm->rtcp_port ? nm->rtcp_port : (uint16_t)(nm->port + 1);
+	uint16_t rport =
+	    nm->rtcp_port ? nm->rtcp_port : (uint16_t)(nm->port + 1);
 	const char *raddr = nm->rtcp_addr[0] ? nm->rtcp_addr : nm->addr;
 	if (!set_addr(&st->rtp_to, nm->addr, nm->port) ||
 	    !set_addr(&st->rtcp_to, raddr, rport))
@@ -626,9 +639,11 @@ static const char *take_answer(struct ep *e, const char *sdp, size_t len)
 	const char *why = NULL;
 	if (mcu_sdp_parse_answer(sess, &caps, &neg) != 0)
 		why = "answer has no common codec";
-	else if (neg.video.codec != MCU_SDP_H264 || !neg_stream(&e->v, &neg.video))
+	else if (neg.video.codec != MCU_SDP_H264 ||
+	         !neg_stream(&e->v, &neg.video))
 		why = "answer without H.264 video";
-	else if (neg.audio.codec != MCU_SDP_OPUS || !neg_stream(&e->a, &neg.audio))
+	else if (neg.audio.codec != MCU_SDP_OPUS ||
+	         !neg_stream(&e->a, &neg.audio))
 		why = "answer without Opus audio";
 	mcu_sdp_free(sess);
 	return why;
@@ -656,8 +671,8 @@ static void on_sip_event(struct mcu_sip_call *call,
 		int64_t now = mono_us();
 		e->a.next_us = now;
 		e->v.next_us = now + 200000 + (int64_t)(e->index % 10) * 3000;
-		e->v.next_rtcp_us = now + 500000 +
-		                    (int64_t)(e->index % 50) * 10000;
+		e->v.next_rtcp_us =
+		    now + 500000 + (int64_t)(e->index % 50) * 10000;
 		atomic_store_explicit(&e->media_on, true, memory_order_release);
 	}
 	lock(s);
@@ -681,13 +696,13 @@ static void on_sip_event(struct mcu_sip_call *call,
 		if (e->state != ST_FAILED)
 			e->state = ev->cause == MCU_SIP_CAUSE_LOCAL_BYE ||
 			                   ev->cause == MCU_SIP_CAUSE_SHUTDOWN
-			                   ? ST_ENDED
-			                   : ST_DROPPED;
+			               ? ST_ENDED
+			               : ST_DROPPED;
 		if (e->state == ST_DROPPED)
 			snprintf(e->reason, sizeof(e->reason), "%s",
 			         ev->cause == MCU_SIP_CAUSE_REMOTE_BYE
-			                 ? "BYE from the MCU"
-			                 : "session timeout");
+			             ? "BYE from the MCU"
+			             : "session timeout");
 		break;
 	default:
 		break;
@@ -696,7 +711,8 @@ static void on_sip_event(struct mcu_sip_call *call,
 	             ev->type == MCU_SIP_EV_FAILED ||
 	             ev->type == MCU_SIP_EV_TERMINATED;
 	if (final) {
-		atomic_store_explicit(&e->media_on, false, memory_order_release);
+		atomic_store_explicit(&e->media_on, false,
+		                      memory_order_release);
 		if (!e->final)
 			s->finals++;
 		e->final = true;
@@ -723,7 +739,8 @@ static void dial(struct sim *s, struct ep *e)
 		              strerror(err));
 		lock(s);
 		e->state = ST_FAILED;
-		snprintf(e->reason, sizeof(e->reason), "dial: %s", strerror(err));
+		snprintf(e->reason, sizeof(e->reason), "dial: %s",
+		         strerror(err));
 		if (!e->final)
 			s->finals++;
 		e->final = true;
@@ -763,7 +780,7 @@ static int pick_endpoints(struct sim *s)
 		e->v.fd[0] = e->v.fd[1] = e->a.fd[0] = e->a.fd[1] = -1;
 		e->v.video = true;
 		s->palette[i] = mcu_sim_rgb_to_yuv(
-			mcu_sim_colour_rgb((unsigned)i, (unsigned)n));
+		    mcu_sim_colour_rgb((unsigned)i, (unsigned)n));
 		if (!e->conf->sip || !e->conf->sip_user || !e->conf->sip_host) {
 			mcu_log_error("%s has no sip: user@host", e->conf->id);
 			return EINVAL;
@@ -772,9 +789,10 @@ static int pick_endpoints(struct sim *s)
 			snprintf(s->domain, sizeof(s->domain), "%s",
 			         e->conf->sip_host);
 		else if (strcasecmp(s->domain, e->conf->sip_host) != 0) {
-			mcu_log_error("%s: sip host %s differs from %s (one SIP "
-			              "domain per run)", e->conf->id,
-			              e->conf->sip_host, s->domain);
+			mcu_log_error(
+			    "%s: sip host %s differs from %s (one SIP "
+			    "domain per run)",
+			    e->conf->id, e->conf->sip_host, s->domain);
 			return EINVAL;
 		}
 		const char *smp = s->cfg->sample;
@@ -796,22 +814,23 @@ static int prepare_media(struct sim *s)
 		char text[24];
 		snprintf(text, sizeof(text), "%zu", i + 1);
 		struct mcu_sim_media_config mc = {
-			.width = s->cfg->width,
-			.height = s->cfg->height,
-			.fps = s->cfg->fps,
-			.loop_s = 2,
-			.gop_s = 1,
-			.bitrate = s->cfg->height > 360 ? 1200000 : 500000,
-			.preset = "ultrafast",
-			.colour = mcu_sim_colour_rgb((unsigned)i, (unsigned)s->n),
-			.text = text,
-			.tone_hz = 300 + 20 * (unsigned)(i % 300),
+		    .width = s->cfg->width,
+		    .height = s->cfg->height,
+		    .fps = s->cfg->fps,
+		    .loop_s = 2,
+		    .gop_s = 1,
+		    .bitrate = s->cfg->height > 360 ? 1200000 : 500000,
+		    .preset = "ultrafast",
+		    .colour = mcu_sim_colour_rgb((unsigned)i, (unsigned)s->n),
+		    .text = text,
+		    .tone_hz = 300 + 20 * (unsigned)(i % 300),
 		};
 		err = mcu_sim_media_alloc(&e->media, &mc, labels);
 		if (!err && e->sample) {
 			err = mcu_h264_depack_alloc(&e->depack, 1, 0);
 			if (!err)
-				err = mcu_vdec_alloc(&e->dec, MCU_VCODEC_H264, 1);
+				err =
+				    mcu_vdec_alloc(&e->dec, MCU_VCODEC_H264, 1);
 			e->seen = calloc(s->n, sizeof(*e->seen));
 			if (!err && !e->seen)
 				err = ENOMEM;
@@ -846,8 +865,10 @@ static int prepare_io(struct sim *s)
 		struct stream *sts[2] = {&e->v, &e->a};
 		for (int k = 0; k < 2; k++) {
 			for (int j = 0; j < 2; j++) {
-				sts[k]->ref[j] = (struct sref){e, (enum kind)(2 * k + j)};
-				if ((err = watch(s, sts[k]->fd[j], &sts[k]->ref[j])))
+				sts[k]->ref[j] =
+				    (struct sref){e, (enum kind)(2 * k + j)};
+				if ((err = watch(s, sts[k]->fd[j],
+				                 &sts[k]->ref[j])))
 					return err;
 			}
 		}
@@ -890,19 +911,20 @@ static uint16_t free_udp_port(const char *addr)
 
 static int start_sip(struct sim *s)
 {
-	uint16_t port = s->cfg->sip_port ? s->cfg->sip_port
-	                                 : free_udp_port(s->addr);
+	uint16_t port =
+	    s->cfg->sip_port ? s->cfg->sip_port : free_udp_port(s->addr);
 	if (!port)
 		return EADDRINUSE;
 	struct mcu_sip_listen l = {MCU_SIP_UDP, s->addr, port};
-	struct mcu_sip_config sc = {.listen = &l, .n_listen = 1,
-	                            .domain = s->domain};
+	struct mcu_sip_config sc = {
+	    .listen = &l, .n_listen = 1, .domain = s->domain};
 	struct mcu_sip_handlers h = {.event = on_sip_event, .arg = s};
 	int err = mcu_sip_alloc(&s->sip, &sc, &h);
 	if (err)
 		mcu_log_error("SIP on %s:%u: %s", s->addr, port, strerror(err));
 	else
-		mcu_log_info("SIP on %s:%u, calling %s", s->addr, port, s->ruri);
+		mcu_log_info("SIP on %s:%u, calling %s", s->addr, port,
+		             s->ruri);
 	return err;
 }
 
@@ -935,25 +957,31 @@ static json_t *ep_json(struct sim *s, struct ep *e, enum ep_state st,
 		json_object_set_new(o, "status", json_integer(status));
 	if (reason[0])
 		json_object_set_new(o, "reason", json_string(reason));
-	json_object_set_new(o, "tx_packets",
-	                    json_integer((json_int_t)(e->v.tx_packets +
-	                                              e->a.tx_packets)));
+	json_object_set_new(
+	    o, "tx_packets",
+	    json_integer((json_int_t)(e->v.tx_packets + e->a.tx_packets)));
 	json_object_set_new(o, "tx_video_packets",
 	                    json_integer((json_int_t)e->v.tx_packets));
 	json_object_set_new(o, "tx_audio_packets",
 	                    json_integer((json_int_t)e->a.tx_packets));
-	json_object_set_new(o, "rx_video_packets", json_integer((json_int_t)v.packets));
-	json_object_set_new(o, "rx_audio_packets", json_integer((json_int_t)a.packets));
-	json_object_set_new(o, "lost", json_integer((json_int_t)(v.lost + a.lost)));
+	json_object_set_new(o, "rx_video_packets",
+	                    json_integer((json_int_t)v.packets));
+	json_object_set_new(o, "rx_audio_packets",
+	                    json_integer((json_int_t)a.packets));
+	json_object_set_new(o, "lost",
+	                    json_integer((json_int_t)(v.lost + a.lost)));
 	json_object_set_new(o, "video_lost", json_integer((json_int_t)v.lost));
 	json_object_set_new(o, "audio_lost", json_integer((json_int_t)a.lost));
 	json_object_set_new(o, "video_loss_pct", json_real(v.loss_pct));
 	json_object_set_new(o, "audio_loss_pct", json_real(a.loss_pct));
-	json_object_set_new(o, "duplicates",
-	                    json_integer((json_int_t)(v.duplicates + a.duplicates)));
-	json_object_set_new(o, "rx_video_frames", json_integer((json_int_t)v.frames));
+	json_object_set_new(
+	    o, "duplicates",
+	    json_integer((json_int_t)(v.duplicates + a.duplicates)));
+	json_object_set_new(o, "rx_video_frames",
+	                    json_integer((json_int_t)v.frames));
 	json_object_set_new(o, "fps", json_real(v.fps));
-	json_object_set_new(o, "key_frames", json_integer((json_int_t)v.key_frames));
+	json_object_set_new(o, "key_frames",
+	                    json_integer((json_int_t)v.key_frames));
 	json_object_set_new(o, "max_video_gap_ms", json_real(v.max_gap_ms));
 	json_object_set_new(o, "max_audio_gap_ms", json_real(a.max_gap_ms));
 	json_object_set_new(o, "max_audio_gap_at_s", json_real(a.max_gap_at_s));
@@ -965,23 +993,32 @@ static json_t *ep_json(struct sim *s, struct ep *e, enum ep_state st,
 	json_object_set_new(o, "rx_seconds", json_real(v.duration_s));
 	json_object_set_new(o, "rx_audio_seconds", json_real(a.duration_s));
 	json_object_set_new(o, "rx_audio_media_seconds", json_real(a.media_s));
-	json_object_set_new(o, "ssrc_segments", json_integer(v.segments + a.segments));
-	json_object_set_new(o, "pli_received", json_integer((json_int_t)e->v.pli));
-	json_object_set_new(o, "fir_received", json_integer((json_int_t)e->v.fir));
-	json_object_set_new(o, "nack_received", json_integer((json_int_t)e->v.nack));
-	json_object_set_new(o, "key_frame_jumps", json_integer((json_int_t)e->v.key_jumps));
-	json_object_set_new(o, "rtcp_received",
-	                    json_integer((json_int_t)(e->v.rtcp_in + e->a.rtcp_in)));
+	json_object_set_new(o, "ssrc_segments",
+	                    json_integer(v.segments + a.segments));
+	json_object_set_new(o, "pli_received",
+	                    json_integer((json_int_t)e->v.pli));
+	json_object_set_new(o, "fir_received",
+	                    json_integer((json_int_t)e->v.fir));
+	json_object_set_new(o, "nack_received",
+	                    json_integer((json_int_t)e->v.nack));
+	json_object_set_new(o, "key_frame_jumps",
+	                    json_integer((json_int_t)e->v.key_jumps));
+	json_object_set_new(
+	    o, "rtcp_received",
+	    json_integer((json_int_t)(e->v.rtcp_in + e->a.rtcp_in)));
 	if (e->sample) {
 		json_t *cs = json_array();
 		unsigned need = e->analysed >= 2 ? 2 : 1;
 		for (size_t i = 0; i < s->n; i++)
 			if (e->seen[i] >= need)
-				json_array_append_new(cs, json_string(s->eps[i].conf->id));
+				json_array_append_new(
+				    cs, json_string(s->eps[i].conf->id));
 		json_object_set_new(o, "colours_seen", cs);
 		json_t *sm = json_object();
-		json_object_set_new(sm, "frames_decoded", json_integer(e->decoded));
-		json_object_set_new(sm, "frames_analysed", json_integer(e->analysed));
+		json_object_set_new(sm, "frames_decoded",
+		                    json_integer(e->decoded));
+		json_object_set_new(sm, "frames_analysed",
+		                    json_integer(e->analysed));
 		json_object_set_new(sm, "width", json_integer(e->dec_w));
 		json_object_set_new(sm, "height", json_integer(e->dec_h));
 		json_t *per = json_object();
@@ -1011,9 +1048,12 @@ static int write_report(struct sim *s, double cpu_run, double cpu_encode,
 		snprintf(reason, sizeof(reason), "%s", e->reason);
 		unlock(s);
 		json_t *o = ep_json(s, e, st, status, reason);
-		tx += (uint64_t)json_integer_value(json_object_get(o, "tx_packets"));
-		rxv += (uint64_t)json_integer_value(json_object_get(o, "rx_video_packets"));
-		rxa += (uint64_t)json_integer_value(json_object_get(o, "rx_audio_packets"));
+		tx += (uint64_t)json_integer_value(
+		    json_object_get(o, "tx_packets"));
+		rxv += (uint64_t)json_integer_value(
+		    json_object_get(o, "rx_video_packets"));
+		rxa += (uint64_t)json_integer_value(
+		    json_object_get(o, "rx_audio_packets"));
 		lost += json_integer_value(json_object_get(o, "lost"));
 		connected += st == ST_CONNECTED;
 		json_array_append_new(arr, o);
@@ -1022,23 +1062,28 @@ static int write_report(struct sim *s, double cpu_run, double cpu_encode,
 	getrusage(RUSAGE_SELF, &ru);
 	json_t *t = json_object();
 	json_object_set_new(t, "endpoints", json_integer((json_int_t)s->n));
-	json_object_set_new(t, "connected", json_integer((json_int_t)connected));
+	json_object_set_new(t, "connected",
+	                    json_integer((json_int_t)connected));
 	json_object_set_new(t, "tx_packets", json_integer((json_int_t)tx));
-	json_object_set_new(t, "rx_video_packets", json_integer((json_int_t)rxv));
-	json_object_set_new(t, "rx_audio_packets", json_integer((json_int_t)rxa));
+	json_object_set_new(t, "rx_video_packets",
+	                    json_integer((json_int_t)rxv));
+	json_object_set_new(t, "rx_audio_packets",
+	                    json_integer((json_int_t)rxa));
 	json_object_set_new(t, "lost", json_integer((json_int_t)lost));
 	json_object_set_new(t, "cpu_seconds", json_real(cpu_run));
 	json_object_set_new(t, "cpu_encode_seconds", json_real(cpu_encode));
 	json_object_set_new(t, "wall_seconds", json_real(wall_run));
-	double pct = wall_run > 0 && s->n ? 100.0 * cpu_run / wall_run / (double)s->n
-	                                  : 0;
+	double pct = wall_run > 0 && s->n
+	                 ? 100.0 * cpu_run / wall_run / (double)s->n
+	                 : 0;
 	json_object_set_new(t, "cpu_pct_per_endpoint", json_real(pct));
 	json_object_set_new(t, "max_rss_kib", json_integer(ru.ru_maxrss));
 	json_object_set_new(root, "meeting", json_string(s->cfg->meeting));
 	json_object_set_new(root, "mcu", json_string(s->ruri));
 	json_object_set_new(root, "ended_by", json_string(s->stop_reason));
-	json_object_set_new(root, "video", json_sprintf("%dx%d@%u", s->cfg->width,
-	                                                s->cfg->height, s->cfg->fps));
+	json_object_set_new(root, "video",
+	                    json_sprintf("%dx%d@%u", s->cfg->width,
+	                                 s->cfg->height, s->cfg->fps));
 	json_object_set_new(root, "endpoints", arr);
 	json_object_set_new(root, "totals", t);
 	int err = 0;
@@ -1054,8 +1099,9 @@ static int write_report(struct sim *s, double cpu_run, double cpu_encode,
 		}
 	}
 	fprintf(stderr,
-	        "mcu-sim: %zu endpoints, %" PRIu64 " connected at the end; sent %"
-	        PRIu64 " packets, received %" PRIu64 " video + %" PRIu64
+	        "mcu-sim: %zu endpoints, %" PRIu64
+	        " connected at the end; sent %" PRIu64
+	        " packets, received %" PRIu64 " video + %" PRIu64
 	        " audio, %" PRId64 " lost; CPU %.2f s over %.1f s "
 	        "(%.3f %% of a core per endpoint), pre-encoding %.2f s\n",
 	        s->n, connected, tx, rxv, rxa, lost, cpu_run, wall_run, pct,
@@ -1082,7 +1128,7 @@ static void serve(struct sim *s, int64_t until, bool wait_finals)
 		}
 		if (!s->ending && s->next_dial < s->n &&
 		    now >= s->start_us + (int64_t)s->next_dial *
-		                                 s->cfg->dial_interval_ms * 1000)
+		                             s->cfg->dial_interval_ms * 1000)
 			dial(s, &s->eps[s->next_dial++]);
 		int n = epoll_wait(s->epfd, evs, 64, 50);
 		if (n < 0 && errno != EINTR) {
@@ -1094,17 +1140,20 @@ static void serve(struct sim *s, int64_t until, bool wait_finals)
 			struct sref *r = evs[i].data.ptr;
 			if (r->kind == K_TIMER) {
 				uint64_t x;
-				if (read(s->tfd, &x, sizeof(x)) < 0 && errno != EAGAIN)
-					mcu_log_warn("timerfd: %s", strerror(errno));
+				if (read(s->tfd, &x, sizeof(x)) < 0 &&
+				    errno != EAGAIN)
+					mcu_log_warn("timerfd: %s",
+					             strerror(errno));
 				if (!s->ending)
 					tick(s, mono_us());
 			} else if (r->kind == K_SIGNAL) {
 				struct signalfd_siginfo si;
-				if (read(s->sfd, &si, sizeof(si)) == sizeof(si) &&
+				if (read(s->sfd, &si, sizeof(si)) ==
+				        sizeof(si) &&
 				    !s->stop_reason)
 					s->stop_reason = si.ssi_signo == SIGINT
-					                         ? "SIGINT"
-					                         : "SIGTERM";
+					                     ? "SIGINT"
+					                     : "SIGTERM";
 			} else {
 				on_readable(s, r);
 			}
@@ -1158,9 +1207,11 @@ int mcu_sim_run(const struct mcu_sim_config *cfg)
 	if ((err = prepare_media(s)) != 0)
 		goto out;
 	double cpu_encode = cpu_seconds() - c0;
-	fprintf(stderr, "mcu-sim: %zu endpoints' media encoded in %.2f s "
-	        "(%dx%d@%u, 2 s loop)\n", s->n,
-	        (double)(mono_us() - t0) / 1e6, cfg->width, cfg->height, cfg->fps);
+	fprintf(stderr,
+	        "mcu-sim: %zu endpoints' media encoded in %.2f s "
+	        "(%dx%d@%u, 2 s loop)\n",
+	        s->n, (double)(mono_us() - t0) / 1e6, cfg->width, cfg->height,
+	        cfg->fps);
 	if ((err = prepare_io(s)) != 0 || (err = start_sip(s)) != 0)
 		goto out;
 	double c1 = cpu_seconds();

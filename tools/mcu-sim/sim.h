@@ -35,14 +35,14 @@ struct mcu_sim_config {
 	unsigned seconds;            /* media time after the first dial */
 	int width, height;           /* what each endpoint sends */
 	unsigned fps;
-	const char *sample;          /* endpoint id, "all" or NULL */
-	unsigned sample_seconds;     /* decode the last S seconds */
-	const char *report;          /* JSON file, "-" for stdout, NULL */
-	const char *bind_addr;       /* local address, default 127.0.0.1 */
-	uint16_t sip_port;           /* our SIP port; 0: any free */
-	uint16_t rtp_min, rtp_max;   /* our RTP ports */
-	unsigned dial_interval_ms;   /* between two dials */
-	unsigned tick_ms;            /* pacer tick */
+	const char *sample;        /* endpoint id, "all" or NULL */
+	unsigned sample_seconds;   /* decode the last S seconds */
+	const char *report;        /* JSON file, "-" for stdout, NULL */
+	const char *bind_addr;     /* local address, default 127.0.0.1 */
+	uint16_t sip_port;         /* our SIP port; 0: any free */
+	uint16_t rtp_min, rtp_max; /* our RTP ports */
+	unsigned dial_interval_ms; /* between two dials */
+	unsigned tick_ms;          /* pacer tick */
 };
 
 /*
