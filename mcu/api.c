@@ -95,6 +95,10 @@ struct mcu_api {
 
 	struct hub hub;
 
+	/* Held while a readiness function runs, so detaching waits. */
+	pthread_mutex_t ready_lock;
+	struct mcu_api_readiness ready; /* ready_lock */
+
 	struct mcu_metrics *metrics;
 	bool own_metrics;
 	struct mcu_metric_family *m_requests;
@@ -113,6 +117,7 @@ enum route_kind {
 	R_VIEW,
 	R_EVENTS,
 	R_LOGBOOK,
+	R_READINESS,
 	R_METRICS,
 	R_DASHBOARD, /* the operator's page: static files, no auth */
 };
@@ -149,6 +154,7 @@ static const struct route routes[] = {
 	{"POST", "/api/v1/meetings/{id}/participants/{ep}/pin", R_ACTION,
 	 MCU_API_PIN},
 	{"GET", "/api/v1/meetings/{id}/views/{role}.jpg", R_VIEW, 0},
+	{"GET", "/api/v1/meetings/{id}/readiness", R_READINESS, 0},
 	{"GET", "/api/v1/events", R_EVENTS, 0},
 	{"GET", "/api/v1/logbook", R_LOGBOOK, 0},
 	{"GET", "/metrics", R_METRICS, 0},
@@ -1057,6 +1063,64 @@ static enum MHD_Result h_logbook(struct mcu_api *api, struct MHD_Connection *c,
 	return send_blob(api, c, r, status, &b, detail, "logbook");
 }
 
+/* The test-run readiness report (mcu/readiness.h): JSON or CSV. */
+static enum MHD_Result h_readiness(struct mcu_api *api,
+                                   struct MHD_Connection *c, struct req *r)
+{
+	const char *fmt = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+	                                              "format");
+	const char *lang = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND,
+	                                               "lang");
+	int status = 503, err = ENOSYS;
+	json_t *j = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	bool csv;
+
+	if (!fmt)
+		fmt = "json";
+	if (strcmp(fmt, "json") && strcmp(fmt, "csv"))
+		return send_error(api, c, r, 400, "format must be json or csv",
+		                  NULL);
+	if (lang && strcmp(lang, "vi") && strcmp(lang, "en"))
+		return send_error(api, c, r, 400, "lang must be vi or en", NULL);
+	csv = !strcmp(fmt, "csv");
+	pthread_mutex_lock(&api->ready_lock);
+	if (!csv && api->ready.json)
+		j = api->ready.json(api->ready.arg, r->cap[0], &status);
+	else if (csv && api->ready.csv)
+		err = api->ready.csv(api->ready.arg, r->cap[0],
+		                     lang && !strcmp(lang, "en"), &text, &len);
+	pthread_mutex_unlock(&api->ready_lock);
+	if (!csv)
+		return send_backend_json(api, c, r, j, status,
+		                         "readiness report");
+	if (err == ENOSYS)
+		return send_error(api, c, r, 503, "readiness reports are not "
+		                  "available", NULL);
+	if (err == ENOENT)
+		return send_error(api, c, r, 404, "no readiness report for "
+		                  "this meeting (no test run yet)", NULL);
+	if (err || !text) {
+		free(text);
+		return send_error(api, c, r, 500, "no memory", NULL);
+	}
+	return send_bytes(api, c, r, 200, text, len, "text/csv; charset=utf-8");
+}
+
+void mcu_api_set_readiness(struct mcu_api *api,
+                           const struct mcu_api_readiness *rd)
+{
+	if (!api)
+		return;
+	pthread_mutex_lock(&api->ready_lock);
+	if (rd)
+		api->ready = *rd;
+	else
+		memset(&api->ready, 0, sizeof(api->ready));
+	pthread_mutex_unlock(&api->ready_lock);
+}
+
 static enum MHD_Result h_metrics(struct mcu_api *api, struct MHD_Connection *c,
                                  struct req *r)
 {
@@ -1421,6 +1485,8 @@ static enum MHD_Result dispatch(struct mcu_api *api, struct MHD_Connection *c,
 		return h_events(api, c, r);
 	case R_LOGBOOK:
 		return h_logbook(api, c, r);
+	case R_READINESS:
+		return h_readiness(api, c, r);
 	case R_METRICS:
 		return h_metrics(api, c, r);
 	case R_DASHBOARD:
@@ -1656,6 +1722,7 @@ int mcu_api_alloc(struct mcu_api **apip, const struct mcu_api_opts *opts)
 	api->listen_loopback = addr_loopback(opts->listen);
 	now_mono(&api->started);
 	pthread_mutex_init(&api->token_lock, NULL);
+	pthread_mutex_init(&api->ready_lock, NULL);
 	pthread_mutex_init(&api->hub.lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -1663,6 +1730,7 @@ int mcu_api_alloc(struct mcu_api **apip, const struct mcu_api_opts *opts)
 	pthread_condattr_destroy(&ca);
 	if (err) {
 		pthread_mutex_destroy(&api->hub.lock);
+		pthread_mutex_destroy(&api->ready_lock);
 		pthread_mutex_destroy(&api->token_lock);
 		free(api);
 		return err;
@@ -1720,6 +1788,7 @@ struct mcu_api *mcu_api_free(struct mcu_api *api)
 	mcu_api_set_token_file(api, NULL);
 	pthread_cond_destroy(&api->hub.cond);
 	pthread_mutex_destroy(&api->hub.lock);
+	pthread_mutex_destroy(&api->ready_lock);
 	pthread_mutex_destroy(&api->token_lock);
 	free(api);
 	return NULL;

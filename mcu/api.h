@@ -176,6 +176,22 @@ int mcu_api_set_token_file(struct mcu_api *api, const char *path);
  */
 int mcu_api_publish(struct mcu_api *api, const char *type, json_t *data);
 
+/*
+ * The test-run readiness reports (mcu/readiness.h) behind
+ * GET /api/v1/meetings/{id}/readiness[?format=csv&lang=en]: `json`
+ * returns a new reference or NULL with *status (404: no report); `csv`
+ * returns 0, ENOENT or ENOMEM with *text malloc()ed. Set once by their
+ * owner; NULL detaches, waiting for requests using them to finish.
+ */
+struct mcu_api_readiness {
+	void *arg;
+	json_t *(*json)(void *arg, const char *meeting, int *status);
+	int (*csv)(void *arg, const char *meeting, bool en, char **text,
+	           size_t *len);
+};
+void mcu_api_set_readiness(struct mcu_api *api,
+                           const struct mcu_api_readiness *r);
+
 /* Event-stream clients connected now. */
 size_t mcu_api_event_clients(struct mcu_api *api);
 

@@ -55,6 +55,7 @@ enum ev_kind {
 	EV_INCIDENT_CLEARED,
 	EV_TEST,
 	EV_RECORDING,
+	EV_READINESS,
 };
 
 struct ev_unit {
@@ -77,6 +78,8 @@ struct ev {
 	struct ev_unit host;
 	struct ev_unit *branches;
 	size_t n_branches;
+	/* readiness: text = reasons, detail = figures, flag = ready */
+	char *date, *tech_name, *tech_phone;
 };
 
 struct mcu_logbook {
@@ -412,6 +415,29 @@ int mcu_logbook_test_result(struct mcu_logbook *lb, const char *meeting_id,
 	                   0, ready);
 }
 
+int mcu_logbook_readiness(struct mcu_logbook *lb,
+                          const struct mcu_logbook_readiness *r, time_t at)
+{
+	struct ev *ev;
+	char *cur;
+	if (!lb || !r || !r->meeting_id || !r->test_date || !r->endpoint)
+		return EINVAL;
+	ev = ev_alloc(EV_READINESS, at, r->meeting_id, r->endpoint,
+	              r->reasons ? r->reasons : "", r->figures, 0,
+	              slen(r->test_date) + slen(r->name) + slen(r->tech_name) +
+	                  slen(r->tech_phone));
+	if (!ev)
+		return ev_nomem(lb);
+	cur = ev->host.id;
+	ev->host.id = NULL;
+	ev->date = pack(&cur, r->test_date);
+	ev->host.name = pack(&cur, r->name);
+	ev->tech_name = pack(&cur, r->tech_name);
+	ev->tech_phone = pack(&cur, r->tech_phone);
+	ev->flag = r->ready;
+	return ev_push(lb, ev);
+}
+
 int mcu_logbook_recording_linked(struct mcu_logbook *lb, const char *meeting_id,
                                  const char *path, time_t at)
 {
@@ -669,6 +695,18 @@ static const char *const migrations[] = {
     " reason TEXT,"
     " checked_at INTEGER NOT NULL);"
     "CREATE INDEX test_runs_by_meeting ON test_runs (meeting);",
+    /* 1 -> 2: test-run readiness reports (mcu/readiness.h) */
+    "CREATE TABLE readiness ("
+    " meeting_id TEXT NOT NULL,"
+    " test_date TEXT NOT NULL,"
+    " endpoint TEXT NOT NULL,"
+    " name TEXT,"
+    " ready INTEGER NOT NULL,"
+    " reasons TEXT NOT NULL DEFAULT '',"
+    " figures TEXT,"
+    " technician TEXT, phone TEXT,"
+    " checked_at INTEGER NOT NULL,"
+    " PRIMARY KEY (meeting_id, test_date, endpoint));",
 };
 
 #define SCHEMA_VERSION ((int64_t)(sizeof(migrations) / sizeof(migrations[0])))
@@ -941,6 +979,18 @@ static int apply_test(sqlite3 *db, const struct ev *ev)
 	            ev->at);
 }
 
+static int apply_readiness(sqlite3 *db, const struct ev *ev)
+{
+	return exec(db,
+	            "INSERT OR REPLACE INTO readiness (meeting_id, test_date,"
+	            " endpoint, name, ready, reasons, figures, technician,"
+	            " phone, checked_at)"
+	            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	            "ssssbssssT", ev->meeting, ev->date, ev->endpoint,
+	            ev->host.name, (int)ev->flag, ev->text, ev->detail,
+	            ev->tech_name, ev->tech_phone, ev->at);
+}
+
 static int apply_recording(sqlite3 *db, const struct ev *ev)
 {
 	struct row_ref r;
@@ -976,6 +1026,8 @@ static int apply_kind(sqlite3 *db, const struct ev *ev)
 		return apply_test(db, ev);
 	case EV_RECORDING:
 		return apply_recording(db, ev);
+	case EV_READINESS:
+		return apply_readiness(db, ev);
 	}
 	return SQLITE_MISUSE;
 }
@@ -983,6 +1035,7 @@ static int apply_kind(sqlite3 *db, const struct ev *ev)
 static const char *const kind_names[] = {
     "meeting_started", "meeting_ended",    "joined",      "left",
     "incident_raised", "incident_cleared", "test_result", "recording_linked",
+    "readiness",
 };
 
 /* One event, one transaction. Called with db_lock held. */

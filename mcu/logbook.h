@@ -136,6 +136,25 @@ int mcu_logbook_incident_cleared(struct mcu_logbook *lb, const char *meeting_id,
 int mcu_logbook_test_result(struct mcu_logbook *lb, const char *meeting_id,
                             const char *endpoint, bool ready,
                             const char *reason, time_t at);
+/*
+ * One endpoint's line of a test run's final readiness report (mcu/readiness.h),
+ * kept in table `readiness` keyed by (meeting_id, test_date, endpoint): a
+ * later report of the same test run replaces it. Strings are copied;
+ * `figures` is the endpoint's JSON object of the report. Creates no
+ * meeting row.
+ */
+struct mcu_logbook_readiness {
+	const char *meeting_id; /* required */
+	const char *test_date;  /* YYYY-MM-DD, required */
+	const char *endpoint;   /* required */
+	const char *name;
+	bool ready;
+	const char *reasons; /* "no-video;low-fps", "" when ready */
+	const char *figures; /* JSON */
+	const char *tech_name, *tech_phone;
+};
+int mcu_logbook_readiness(struct mcu_logbook *lb,
+                          const struct mcu_logbook_readiness *r, time_t at);
 int mcu_logbook_recording_linked(struct mcu_logbook *lb, const char *meeting_id,
                                  const char *path, time_t at);
 

@@ -145,6 +145,15 @@ int mcu_room_set_layout(struct mcu_room *room, bool host, const char *name);
 
 void mcu_room_stats(struct mcu_room *room, struct mcu_room_stats *st);
 
+/* Test run (mcu/readiness.h): every audio output also carries a 1 kHz
+   tone at -20 dBFS, 1 s in every 5 s, so technicians can check their
+   speakers. Off by default; any thread but the ticks. */
+#define MCU_ROOM_TONE_HZ       1000
+#define MCU_ROOM_TONE_DBFS     (-20)
+#define MCU_ROOM_TONE_ON_MS    1000
+#define MCU_ROOM_TONE_PERIOD_MS 5000
+void mcu_room_set_test_tone(struct mcu_room *room, bool on);
+
 /*
  * Pin slot's participant to tile `tile` (0-based, as layout/catalog numbers
  * them) of the host's (host=true) or the branches' view: it stays there

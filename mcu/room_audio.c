@@ -16,6 +16,7 @@
 #include "conf/log.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 #include <time.h>
 
@@ -97,18 +98,75 @@ static struct mcu_aenc *new_encoder(struct mcu_room *room,
 	return enc;
 }
 
+void mcu_room_set_test_tone(struct mcu_room *room, bool on)
+{
+	pthread_mutex_lock(&room->lock);
+	room->test_tone = on;
+	pthread_mutex_unlock(&room->lock);
+}
+
+/*
+ * The test run's tone for this tick into tone[] (true), or false while
+ * it is off or silent: 1 s of 1 kHz in every 5 s, with 5 ms ramps so it
+ * does not click.
+ */
+static bool tone_block(struct mcu_room *room, bool on, int16_t *tone)
+{
+	const uint64_t period =
+	    (uint64_t)MCU_AUDIO_RATE * MCU_ROOM_TONE_PERIOD_MS / 1000;
+	const uint64_t len = (uint64_t)MCU_AUDIO_RATE * MCU_ROOM_TONE_ON_MS / 1000;
+	const uint64_t ramp = MCU_AUDIO_RATE / 200;
+	const double amp = 32767.0 * pow(10.0, MCU_ROOM_TONE_DBFS / 20.0);
+	uint64_t pos = room->tone_pos;
+	bool any = false;
+
+	if (!on) {
+		room->tone_pos = 0;
+		return false;
+	}
+	room->tone_pos += MCU_AUDIO_FRAME;
+	for (size_t i = 0; i < MCU_AUDIO_FRAME; i++, pos++) {
+		uint64_t in = pos % period;
+		double g = 0;
+		if (in < len) {
+			g = 1;
+			if (in < ramp)
+				g = (double)in / (double)ramp;
+			else if (len - in < ramp)
+				g = (double)(len - in) / (double)ramp;
+		}
+		tone[i] = (int16_t)lrint(
+		    g * amp *
+		    sin(2 * M_PI * MCU_ROOM_TONE_HZ * (double)(in % period) /
+		        MCU_AUDIO_RATE));
+		any = any || g > 0;
+	}
+	return any;
+}
+
 static void encode_mix(struct mcu_room *room, struct mcu_aenc *enc,
-                       const int16_t *pcm, struct audio_out *o)
+                       const int16_t *pcm, const int16_t *tone,
+                       struct audio_out *o)
 {
 	if (av_frame_make_writable(room->pcm_frame) < 0)
 		return;
 	memcpy(room->pcm_frame->data[0], pcm,
 	       MCU_AUDIO_FRAME * sizeof(int16_t));
+	if (tone) {
+		int16_t *s = (int16_t *)room->pcm_frame->data[0];
+		for (size_t i = 0; i < MCU_AUDIO_FRAME; i++) {
+			int v = s[i] + tone[i];
+			s[i] = (int16_t)(v > INT16_MAX   ? INT16_MAX
+			                 : v < INT16_MIN ? INT16_MIN
+			                                 : v);
+		}
+	}
 	mcu_aenc_encode(enc, room->pcm_frame, send_packet, o);
 }
 
 /* Encode and send every distinct mix; returns encoders used. */
-static size_t encode_outputs(struct mcu_room *room, int64_t now_us)
+static size_t encode_outputs(struct mcu_room *room, int64_t now_us,
+                             const int16_t *tone)
 {
 	bool used[MCU_ACODEC_G722 + 1] = {false};
 	size_t encoders = 0;
@@ -134,7 +192,7 @@ static size_t encode_outputs(struct mcu_room *room, int64_t now_us)
 			continue;
 		struct audio_out o = {room, now_us, c, (long)i};
 		encode_mix(room, p->own_aenc, mcu_mixer_minus(room->mixer, i),
-		           &o);
+		           tone, &o);
 		encoders++;
 	}
 	for (int c = MCU_ACODEC_OPUS; c <= MCU_ACODEC_G722; c++) {
@@ -148,7 +206,7 @@ static size_t encode_outputs(struct mcu_room *room, int64_t now_us)
 			continue;
 		struct audio_out o = {room, now_us, (enum mcu_acodec)c, -1};
 		encode_mix(room, room->common_aenc[c],
-		           mcu_mixer_common(room->mixer), &o);
+		           mcu_mixer_common(room->mixer), tone, &o);
 		encoders++;
 	}
 	return encoders;
@@ -158,15 +216,17 @@ void mcu_room_audio_tick(int64_t deadline_ns, int64_t now_ns, void *arg)
 {
 	struct mcu_room *room = arg;
 	int64_t now_us = now_ns / 1000;
-	int16_t pcm[MCU_AUDIO_FRAME];
+	int16_t pcm[MCU_AUDIO_FRAME], tone[MCU_AUDIO_FRAME];
 	struct timespec t0, t1;
 	size_t encoders;
+	bool tone_on;
 
 	if (!room->pcm_frame && alloc_pcm_frame(room))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pthread_mutex_lock(&room->lock);
 	room->arunning = true;
+	tone_on = room->test_tone;
 	for (size_t i = 0; i < room->n_parts; i++) {
 		struct part *p = &room->parts[i];
 		bool on = p->leg && mcu_leg_params(p->leg)->has_audio;
@@ -199,7 +259,8 @@ void mcu_room_audio_tick(int64_t deadline_ns, int64_t now_ns, void *arg)
 	pthread_mutex_unlock(&room->lock);
 
 	mcu_mixer_mix(room->mixer, room->audible);
-	encoders = encode_outputs(room, now_us);
+	encoders = encode_outputs(room, now_us,
+	                          tone_block(room, tone_on, tone) ? tone : NULL);
 	mcu_room_rec_audio(room, mcu_mixer_common(room->mixer));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 

@@ -135,6 +135,8 @@ struct mcu_room {
 	AVFrame *pcm_frame;
 	double *levels;  /* also read by the API under lock */
 	bool *voice, *present, *audible;
+	bool test_tone;    /* lock: test run, a tone in every output */
+	uint64_t tone_pos; /* samples since the tone was turned on */
 
 	/* content (mcu/content.c): the file playing (lock), the ticks'
 	   copies of it and the video tick's picture of it */

@@ -22,6 +22,7 @@
 #define MCU_LOG_MODULE "watch"
 #include "mcu/watch.h"
 #include "conf/log.h"
+#include "mcu/readiness.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -428,6 +429,7 @@ struct wroom {
 
 struct mcu_watch {
 	struct mcu_watch_opts o;
+	struct mcu_readiness *ready; /* test-run reports (with an engine) */
 	struct wroom **rooms;
 	size_t n_rooms;
 };
@@ -441,6 +443,11 @@ int mcu_watch_alloc(struct mcu_watch **wp, const struct mcu_watch_opts *o)
 	if (!w)
 		return ENOMEM;
 	w->o = *o;
+	if (o->engine) {
+		struct mcu_readiness_opts ro = {o->api, o->logbook};
+		if (mcu_readiness_alloc(&w->ready, &ro))
+			mcu_log_warn("no memory for test-run readiness reports");
+	}
 	*wp = w;
 	return 0;
 }
@@ -477,9 +484,13 @@ struct mcu_watch *mcu_watch_free(struct mcu_watch *w)
 {
 	if (!w)
 		return NULL;
-	for (size_t i = 0; i < w->n_rooms; i++)
+	for (size_t i = 0; i < w->n_rooms; i++) {
+		/* A test run cut short by a shutdown: store what is known. */
+		mcu_readiness_end(w->ready, w->rooms[i]->meeting, time(NULL));
 		free_room(w->rooms[i]);
+	}
 	free(w->rooms);
+	w->ready = mcu_readiness_free(w->ready);
 	free(w);
 	return NULL;
 }
@@ -832,6 +843,7 @@ static void stop_room(struct mcu_watch *w, size_t index, time_t now)
 {
 	struct wroom *r = w->rooms[index];
 	struct mcu_watch_step st;
+	mcu_readiness_end(w->ready, r->meeting, now);
 	for (size_t i = 0; i < r->n_parts; i++) {
 		mcu_watch_part_end(r->parts[i].m, "meeting-ended", &st);
 		report_step(w, r, &r->parts[i], &st, now);
@@ -942,10 +954,18 @@ void mcu_watch_sample(struct mcu_watch *w, int64_t now_mono_us, time_t now_wall)
 		struct mcu_room *room = mcu_engine_acquire(w->o.engine, id);
 		if (!room)
 			continue;
-		bool logging = !w->o.state ||
-		               w->o.state(w->o.arg, snap->conf, i, now_wall) ==
-		                   MCU_MEETING_LIVE;
+		enum mcu_meeting_state st =
+		    w->o.state ? w->o.state(w->o.arg, snap->conf, i, now_wall)
+		               : MCU_MEETING_LIVE;
+		bool logging = st == MCU_MEETING_LIVE;
 		sample_room(w, room, id, logging, now_mono_us, now_wall);
+		/* Test run: the tone and the readiness report. */
+		mcu_room_set_test_tone(room, st == MCU_MEETING_TEST_RUN);
+		if (st == MCU_MEETING_TEST_RUN)
+			mcu_readiness_sample(w->ready, room, snap->conf, i,
+			                     now_mono_us, now_wall);
+		else
+			mcu_readiness_end(w->ready, id, now_wall);
 		mcu_engine_release(w->o.engine, room);
 	}
 	mcu_snapshot_put(snap);

@@ -37,6 +37,10 @@ const I18N = {
     host: "trung tâm", branch: "nhánh", today: "hôm nay",
     tier_city: "thành phố", tier_district: "quận, huyện",
     tier_commune: "xã, phường",
+    readiness: "Sẵn sàng (chạy thử)", r_verdict: "Kết quả", r_reasons: "Lý do",
+    r_tech: "Kỹ thuật viên", r_phone: "Điện thoại", r_final: "đã kết thúc",
+    v_ready: "sẵn sàng", "v_not-ready": "chưa sẵn sàng",
+    v_checking: "đang kiểm tra", ev_readiness: "chạy thử",
   },
   en: {
     title: "MCU dashboard", connecting: "Connecting…", online: "Live",
@@ -62,6 +66,10 @@ const I18N = {
     ev_incident: "incident", ev_state: "state", host: "host",
     branch: "branch", today: "today",
     tier_city: "city", tier_district: "district", tier_commune: "commune",
+    readiness: "Readiness (test run)", r_verdict: "Verdict",
+    r_reasons: "Reasons", r_tech: "Technician", r_phone: "Phone",
+    r_final: "final", v_ready: "ready", "v_not-ready": "not ready",
+    v_checking: "checking", ev_readiness: "test run",
   },
 };
 
@@ -75,6 +83,7 @@ let lang = (urlLang || localStorage.getItem("mcud.lang")) === "en" ? "en" : "vi"
 const live = new Map(); /* meeting id -> {el, timer, urls} */
 let meetings = [];
 let endpoints = {}; /* endpoint id -> {name, tier} from the directory */
+const readySeen = new Set(); /* meetings with a readiness report */
 
 function epName(id) {
   return (endpoints[id] && endpoints[id].name) || id;
@@ -215,6 +224,10 @@ async function loadMeetings() {
     m.state === "test-run").map(m => m.id));
   for (const id of want) if (!live.has(id)) addLive(id);
   for (const id of [...live.keys()]) if (!want.has(id)) dropLive(id);
+  /* Readiness reports: meetings in their test run, or that had one
+   * (asking others would only get 404s). */
+  for (const m of meetings.filter(relevant))
+    if (m.state === "test-run" || readySeen.has(m.id)) refreshReadiness(m.id);
 }
 
 function addLive(id) {
@@ -390,6 +403,56 @@ async function refreshMeeting(id) {
   }
 }
 
+/* The test-run readiness report of a meeting (docs/api.md): a small
+ * table, shown while the meeting has one (404: none). */
+async function refreshReadiness(id) {
+  const box = document.getElementById("ready");
+  const old = box.querySelector(`[data-id="${CSS.escape(id)}"]`);
+  let r;
+  try {
+    const res = await fetch(`/api/v1/meetings/${encodeURIComponent(id)}/readiness`,
+      { headers: headers(false), cache: "no-store" });
+    if (!res.ok) {
+      if (old) old.remove();
+      document.getElementById("ready-box").hidden = !box.children.length;
+      return;
+    }
+    r = await res.json();
+  } catch (e) {
+    return;
+  }
+  readySeen.add(id);
+  const node = el("div", { class: "ready", "data-id": id });
+  const mt = meetings.find(m => m.id === id);
+  node.append(el("h3", {}, ((mt && mt.title) || id) + " · " + r.test_date +
+    (r.final ? " (" + t("r_final") + ")" : "") + " · " + r.ready + " / " +
+    (r.endpoints || []).length + " " + t("v_ready")));
+  const tb = el("tbody");
+  for (const e of r.endpoints || []) {
+    const v = e.video || {}, a = e.audio || {}, tech = e.technician || {};
+    const loss = Math.max(v.loss_pct == null ? -1 : v.loss_pct,
+      a.loss_pct == null ? -1 : a.loss_pct);
+    const tr = el("tr", { class: "r-" + e.verdict });
+    tr.append(el("td", {}, e.name || e.endpoint), el("td", {}, t("v_" + e.verdict)),
+      el("td", {}, (e.reasons || []).join(", ") || "—"),
+      el("td", {}, num(v.fps, 1)), el("td", {}, num(a.level_dbov, 1)),
+      el("td", {}, loss < 0 ? "—" : loss.toFixed(1) + " %"),
+      el("td", {}, num(e.rtt_ms, 1)), el("td", {}, tech.name || "—"),
+      el("td", {}, tech.phone || "—"));
+    tb.append(tr);
+  }
+  const head = el("tr");
+  for (const k of ["p_name", "r_verdict", "r_reasons"]) head.append(el("th", {}, t(k)));
+  for (const h of ["fps", "dBov", t("p_loss"), "RTT"]) head.append(el("th", {}, h));
+  for (const k of ["r_tech", "r_phone"]) head.append(el("th", {}, t(k)));
+  const table = el("table", { class: "readiness" });
+  table.append(el("thead"), tb);
+  table.tHead.append(head);
+  node.append(table);
+  if (old) old.replaceWith(node); else box.append(node);
+  document.getElementById("ready-box").hidden = false;
+}
+
 function onEvent(type, ev) {
   let d = {};
   try { d = JSON.parse(ev.data); } catch (e) { return; }
@@ -401,7 +464,12 @@ function onEvent(type, ev) {
   if (type === "incident") text += " · " + d.kind + " " + d.state +
     (d.detail ? " (" + d.detail + ")" : "") +
     (d.technician && d.technician.name ? " · " + d.technician.name + " " + (d.technician.phone || "") : "");
-  note(text, type === "incident" && d.state === "raised");
+  if (type === "readiness") text += " · " + t("v_" + d.verdict) +
+    (d.reasons && d.reasons.length ? " (" + d.reasons.join(", ") + ")" : "") +
+    (d.technician && d.technician.name ? " · " + d.technician.name + " " + (d.technician.phone || "") : "");
+  note(text, (type === "incident" && d.state === "raised") ||
+    (type === "readiness" && d.verdict === "not-ready"));
+  if (type === "readiness") refreshReadiness(d.meeting);
   if (type === "state") loadMeetings();
   else if (d.meeting && live.has(d.meeting)) refreshMeeting(d.meeting);
 }
@@ -415,7 +483,7 @@ function connectEvents() {
   es.onopen = () => setStatus("online", "ok");
   es.onerror = () => setStatus(es.readyState === EventSource.CLOSED ? "polling" : "offline",
     es.readyState === EventSource.CLOSED ? "" : "bad");
-  for (const type of ["join", "leave", "floor", "incident", "state"])
+  for (const type of ["join", "leave", "floor", "incident", "state", "readiness"])
     es.addEventListener(type, ev => onEvent(type, ev));
 }
 

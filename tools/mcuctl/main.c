@@ -87,6 +87,7 @@ static void usage(FILE *out)
 		"  content ID FILE | content ID --stop\n"
 		"  view ID host|branches -o FILE   save a live still (JPEG)\n"
 		"  stats                           statistics of live meetings\n"
+		"  readiness ID [--format csv|json]  test-run readiness report\n"
 		"  events                          follow events live\n"
 		"  logbook [--from D] [--to D] [--format csv|json]\n"
 		"  contacts [--format csv|json]    the contacts register\n"
@@ -777,6 +778,101 @@ static int cmd_participants(struct ctl *c)
 	return 0;
 }
 
+/* The test-run readiness report: a table, --json, or --format csv. */
+static int cmd_readiness(struct ctl *c)
+{
+	bool en = c->lang == MCUCTL_EN;
+	struct mcuctl_http_resp resp;
+	struct table t = {.ncols = 9};
+	char path[300];
+	const json_t *p;
+	json_t *j;
+	size_t i;
+	int rc = meeting_path(path, sizeof(path), c->pos[1], "/readiness");
+
+	if (rc)
+		return rc;
+	if (c->format && strcmp(c->format, "csv") && strcmp(c->format, "json")) {
+		fprintf(stderr, "mcuctl: readiness ID [--format csv|json]\n");
+		return EXIT_USAGE;
+	}
+	if (c->format && !strcmp(c->format, "csv")) {
+		strncat(path, en ? "?format=csv&lang=en" : "?format=csv",
+		        sizeof(path) - strlen(path) - 1);
+		if ((rc = call(c, "GET", path, NULL, &resp)))
+			return rc;
+		fwrite(resp.body, 1, resp.len, stdout);
+		mcuctl_http_resp_clear(&resp);
+		return 0;
+	}
+	if ((rc = get_json(c, path, &j)))
+		return rc;
+	if (c->json || (c->format && !strcmp(c->format, "json"))) {
+		print_json(j);
+		json_decref(j);
+		return 0;
+	}
+	printf("%s %s, %s %s%s: %lld %s, %lld %s\n",
+	       en ? "Test run of" : "Chạy thử", js(j, "meeting"),
+	       en ? "on" : "ngày", js(j, "test_date"),
+	       json_is_true(json_object_get(j, "final"))
+	           ? (en ? " (final)" : " (đã kết thúc)")
+	           : "",
+	       (long long)json_integer_value(json_object_get(j, "ready")),
+	       en ? "ready" : "sẵn sàng",
+	       (long long)json_integer_value(json_object_get(j, "not_ready")),
+	       en ? "not ready" : "chưa sẵn sàng");
+	const char *h[] = {en ? "ENDPOINT" : "ĐIỂM CẦU",
+	                   en ? "VERDICT" : "KẾT QUẢ",
+	                   en ? "REASONS" : "LÝ DO",
+	                   "FPS",
+	                   en ? "LEVEL dBov" : "ÂM LƯỢNG dBov",
+	                   en ? "LOSS %" : "MẤT GÓI %",
+	                   "RTT ms",
+	                   en ? "TECHNICIAN" : "KỸ THUẬT VIÊN",
+	                   en ? "PHONE" : "ĐIỆN THOẠI"};
+	table_row(&t, h);
+	json_array_foreach(json_object_get(j, "endpoints"), i, p) {
+		char why[128] = "", fps[24], lvl[24], loss[24], rtt[24];
+		const json_t *r, *v = json_object_get(p, "video"),
+		                 *a = json_object_get(p, "audio"),
+		                 *tech = json_object_get(p, "technician");
+		size_t k, len = 0;
+		double vl = json_number_value(json_object_get(v, "loss_pct"));
+		double al = json_number_value(json_object_get(a, "loss_pct"));
+		json_array_foreach(json_object_get(p, "reasons"), k, r) {
+			int w = snprintf(why + len, sizeof(why) - len, "%s%s",
+			                 len ? "," : "", json_string_value(r));
+			if (w < 0 || (size_t)w >= sizeof(why) - len)
+				break;
+			len += (size_t)w;
+		}
+		num(json_object_get(v, "fps"), 1, fps, sizeof(fps));
+		num(json_object_get(a, "level_dbov"), 1, lvl, sizeof(lvl));
+		num(json_object_get(p, "rtt_ms"), 1, rtt, sizeof(rtt));
+		if (json_is_number(json_object_get(v, "loss_pct")) ||
+		    json_is_number(json_object_get(a, "loss_pct")))
+			snprintf(loss, sizeof(loss), "%.1f", vl > al ? vl : al);
+		else
+			snprintf(loss, sizeof(loss), "-");
+		const char *verdict = js(p, "verdict");
+		if (!en)
+			verdict = !strcmp(verdict, "ready") ? "sẵn sàng"
+			          : !strcmp(verdict, "not-ready")
+			              ? "chưa sẵn sàng"
+			              : "đang kiểm tra";
+		const char *row[] = {js(p, "endpoint"), verdict,
+		                     len ? why : "-",   fps,
+		                     lvl,               loss,
+		                     rtt,               js(tech, "name"),
+		                     js(tech, "phone")};
+		table_row(&t, row);
+	}
+	table_print(&t);
+	json_decref(j);
+	return 0;
+}
+
 static int cmd_stats(struct ctl *c)
 {
 	json_t *ms, *m, *all = json_object();
@@ -1220,7 +1316,7 @@ static int run(struct ctl *c)
 	static const char *const with_id[] = {
 		"show", "participants", "start", "stop", "extend", "floor",
 		"mute", "unmute", "dial", "hangup", "link", "layout", "record",
-		"content", "view", "pin", "unpin", "tour",
+		"content", "view", "pin", "unpin", "tour", "readiness",
 	};
 	int rc;
 
@@ -1242,6 +1338,8 @@ static int run(struct ctl *c)
 		return cmd_participants(c);
 	if (!strcmp(cmd, "stats"))
 		return cmd_stats(c);
+	if (!strcmp(cmd, "readiness"))
+		return cmd_readiness(c);
 	if (!strcmp(cmd, "events"))
 		return cmd_events(c);
 	if (!strcmp(cmd, "logbook"))
