@@ -125,6 +125,7 @@ try {
   await sec.waitFor({ timeout: 30000 });
   const m = await api(`/api/v1/meetings/${MEETING}`);
   const want = (m.participants || []).map(p => p.endpoint).sort();
+  const dir = await api("/api/v1/endpoints");
   const rows = await waitFor("rows", async () => {
     const eps = (await sec.locator(".parts tbody tr").evaluateAll(
       trs => trs.map(tr => tr.dataset.ep))).sort();
@@ -135,7 +136,8 @@ try {
   for (const p of m.participants || []) {
     const tr = sec.locator(`.parts tbody tr[data-ep="${p.endpoint}"]`);
     const cells = (await tr.locator("td").allTextContents()).map(s => s.trim());
-    const tier = { city: "thành phố", district: "quận, huyện" }[p.endpoint === "leg0" ? "city" : "district"];
+    const tier = { city: "thành phố", district: "quận, huyện", commune: "xã, phường" }[
+      (dir.find(e => e.id === p.endpoint) || {}).tier];
     check(`row ${p.endpoint}: name and tier ${cells[0]}, state ${cells[1]}, codec ${cells[3]}, ${cells[4]} at ${cells[5]} fps`,
       cells[0].startsWith(p.name) && cells[0].endsWith(tier) && cells[1] === "đã kết nối" &&
       cells[3] === "h264 / opus" && /^\d+×\d+$/.test(cells[4]) && parseFloat(cells[5]) > 0);
@@ -146,7 +148,7 @@ try {
     mrow.length > 3 && mrow[1] === host.name && mrow[3] === "đang họp");
 
   // The live pictures load and change over time.
-  const p1 = await waitFor("picture", () => picture(page, "host"), 20000);
+  const p1 = await waitFor("picture", () => picture(page, "host"), 30000);
   check(`the host's live picture loads (${p1 ? p1.w + "x" + p1.h + ", " + p1.colours + " colours" : "none"}, ${secs()})`,
     p1 && p1.w >= 320 && p1.colours >= 4);
   // A later picture: a new blob, fully decoded (not one being loaded).
@@ -154,7 +156,7 @@ try {
   const p2 = await waitFor("new picture", async () => {
     const p = await picture(page, "host");
     return p && p1 && p.src !== p1.src ? p : null;
-  }, 10000);
+  }, 15000);
   check(`...and is refreshed: a new fetch (${p1 && p2 && p1.src !== p2.src}) with other pixels (${p1 && p1.hash} -> ${p2 && p2.hash})`,
     p1 && p2 && p1.src !== p2.src && p1.hash !== p2.hash);
   const pb = await picture(page, "branches");
@@ -207,7 +209,7 @@ try {
   const holder = await waitFor("holder", async () => {
     const h = (await sec.locator(".f-holder").textContent()).trim();
     return h === qname ? h : null;
-  }, 10000);
+  }, 15000);
   check(`clicking grant makes ${qname} the holder on the page (${holder}, ${secs()})`, holder === qname);
   // The note of the POST at once; the floor event when the stream brings it.
   let log = "";
