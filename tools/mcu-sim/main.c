@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "codec/avlog.h"
 #include "conf/config.h"
 #include "tools/mcu-sim/roster.h"
 #include "tools/mcu-sim/sim.h"
@@ -323,6 +324,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	mcu_conf_report_clear(&rep);
 	cfg.conf = conf;
+	mcu_avlog_install(); /* FFmpeg's lines through our logger */
 	err = mcu_sim_run(&cfg);
 	mcu_conf_free(conf);
 	if (err) {
