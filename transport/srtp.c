@@ -53,9 +53,9 @@ struct mcu_srtp {
 /* ---- suites ---------------------------------------------------------- */
 
 static const char *const suite_names[MCU_SRTP_SUITE_COUNT] = {
-	[MCU_SRTP_AES_CM_128_HMAC_SHA1_80] = "AES_CM_128_HMAC_SHA1_80",
-	[MCU_SRTP_AES_CM_128_HMAC_SHA1_32] = "AES_CM_128_HMAC_SHA1_32",
-	[MCU_SRTP_AEAD_AES_128_GCM] = "AEAD_AES_128_GCM",
+    [MCU_SRTP_AES_CM_128_HMAC_SHA1_80] = "AES_CM_128_HMAC_SHA1_80",
+    [MCU_SRTP_AES_CM_128_HMAC_SHA1_32] = "AES_CM_128_HMAC_SHA1_32",
+    [MCU_SRTP_AEAD_AES_128_GCM] = "AEAD_AES_128_GCM",
 };
 
 const char *mcu_srtp_suite_name(enum mcu_srtp_suite suite)
@@ -117,7 +117,7 @@ int mcu_srtp_keygen(uint8_t *key, size_t len)
 /* ---- base64 (RFC 4648, the alphabet RFC 4568 uses) ------------------- */
 
 static const char b64_chars[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static int b64_value(char c)
 {
@@ -251,8 +251,7 @@ static int check_mki(const char *s, size_t n)
 }
 
 /* One key-param "inline:KEY[|LIFETIME][|MKI:LEN]" of s[0..n). */
-static int parse_key_param(struct mcu_srtp_crypto *c, const char *s,
-                           size_t n)
+static int parse_key_param(struct mcu_srtp_crypto *c, const char *s, size_t n)
 {
 	static const char method[] = "inline:";
 	const char *fields[4];
@@ -298,8 +297,8 @@ static int check_session_param(const char *s, size_t n)
 	uint64_t v;
 	if (n >= 4 && memcmp(s, "WSH=", 4) == 0)
 		return dec_value(s + 4, n - 4, UINT32_MAX, &v) == 0 && v >= 64
-		               ? 0
-		               : EINVAL;
+		           ? 0
+		           : EINVAL;
 	if (n >= 4 && memcmp(s, "KDR=", 4) == 0) {
 		if (dec_value(s + 4, n - 4, 24, &v) != 0)
 			return EINVAL;
@@ -508,8 +507,7 @@ static int protect(struct mcu_srtp *s, uint8_t *buf, size_t *len, size_t cap,
 	return 0;
 }
 
-int mcu_srtp_protect(struct mcu_srtp *s, uint8_t *buf, size_t *len,
-                     size_t cap)
+int mcu_srtp_protect(struct mcu_srtp *s, uint8_t *buf, size_t *len, size_t cap)
 {
 	return protect(s, buf, len, cap, false);
 }

@@ -61,7 +61,7 @@ int mcu_srtp_keygen(uint8_t *key, size_t len);
 
 /* One parsed a=crypto value. */
 struct mcu_srtp_crypto {
-	unsigned tag;              /* 1..999999999 */
+	unsigned tag; /* 1..999999999 */
 	enum mcu_srtp_suite suite;
 	uint8_t key[MCU_SRTP_KEY_MAX]; /* master key || salt, key_len bytes */
 	size_t key_len;
@@ -109,8 +109,7 @@ struct mcu_srtp *mcu_srtp_free(struct mcu_srtp *s);
  * The same sequence number may be protected again (NACK retransmission).
  * Returns 0, EINVAL (not a packet) or ENOBUFS.
  */
-int mcu_srtp_protect(struct mcu_srtp *s, uint8_t *buf, size_t *len,
-                     size_t cap);
+int mcu_srtp_protect(struct mcu_srtp *s, uint8_t *buf, size_t *len, size_t cap);
 int mcu_srtp_protect_rtcp(struct mcu_srtp *s, uint8_t *buf, size_t *len,
                           size_t cap);
 

@@ -64,8 +64,8 @@ static void peer_open(struct peer *p)
 
 static void peer_send(struct peer *p, const uint8_t *buf, size_t len)
 {
-	assert_int_equal(sendto(p->rtp, buf, len, 0,
-	                        (struct sockaddr *)&p->leg, sizeof(p->leg)),
+	assert_int_equal(sendto(p->rtp, buf, len, 0, (struct sockaddr *)&p->leg,
+	                        sizeof(p->leg)),
 	                 (ssize_t)len);
 }
 
@@ -73,8 +73,8 @@ static void peer_send(struct peer *p, const uint8_t *buf, size_t len)
 static size_t peer_packet(struct peer *p, uint8_t *buf, size_t cap,
                           uint16_t seq)
 {
-	struct mcu_rtp_hdr h = {.pt = 0, .seq = seq, .ts = 160u * seq,
-	                        .ssrc = 0xabcdef01};
+	struct mcu_rtp_hdr h = {
+	    .pt = 0, .seq = seq, .ts = 160u * seq, .ssrc = 0xabcdef01};
 	size_t n = 0;
 	assert_int_equal(mcu_rtp_write(buf, cap, &h, &n), 0);
 	memset(buf + n, 0xd5, 160);
@@ -101,8 +101,7 @@ static void wait_stats(struct mcu_leg *leg, struct mcu_leg_stats *st,
 	         (unsigned long long)st->ain.packets,
 	         (unsigned long long)packets,
 	         (unsigned long long)st->srtp_auth_failures,
-	         (unsigned long long)auth,
-	         (unsigned long long)st->srtp_replays,
+	         (unsigned long long)auth, (unsigned long long)st->srtp_replays,
 	         (unsigned long long)replays);
 }
 
@@ -132,8 +131,9 @@ static void replay_counted(void **state)
 	assert_int_equal(mcu_srtp_keygen(kleg, sizeof(kleg)), 0);
 	assert_int_equal(mcu_srtp_keygen(kpeer, sizeof(kpeer)), 0);
 	assert_int_equal(mcu_srtp_alloc(&pe.srtp,
-	                                MCU_SRTP_AES_CM_128_HMAC_SHA1_80,
-	                                kpeer, kleg), 0);
+	                                MCU_SRTP_AES_CM_128_HMAC_SHA1_80, kpeer,
+	                                kleg),
+	                 0);
 	assert_int_equal(mcu_workpool_alloc(&pool, 1, 64), 0);
 	assert_int_equal(mcu_netio_alloc(&netio), 0);
 	assert_int_equal(mcu_netio_start(netio), 0);
@@ -158,9 +158,10 @@ static void replay_counted(void **state)
 	memcpy(p.audio_srtp.rx_key, kpeer, sizeof(kpeer));
 	assert_int_equal(mcu_leg_alloc(&leg, &p, netio, pool, NULL), 0);
 	mcu_leg_local_ports(leg, &vport, &aport);
-	pe.leg = (struct sockaddr_in){.sin_family = AF_INET,
-	                              .sin_port = htons(aport),
-	                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	pe.leg =
+	    (struct sockaddr_in){.sin_family = AF_INET,
+	                         .sin_port = htons(aport),
+	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 
 	/* Three good packets (the receive statistics count a source from
 	   its second sequential packet, RFC 3550 A.1 probation). */
@@ -225,6 +226,6 @@ static void replay_counted(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-	cmocka_unit_test(replay_counted),
+    cmocka_unit_test(replay_counted),
 };
 MCU_TEST_MAIN(tests, NULL, NULL)

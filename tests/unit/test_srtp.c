@@ -16,9 +16,9 @@
 #include <string.h>
 
 static const enum mcu_srtp_suite suites[] = {
-	MCU_SRTP_AES_CM_128_HMAC_SHA1_80,
-	MCU_SRTP_AES_CM_128_HMAC_SHA1_32,
-	MCU_SRTP_AEAD_AES_128_GCM,
+    MCU_SRTP_AES_CM_128_HMAC_SHA1_80,
+    MCU_SRTP_AES_CM_128_HMAC_SHA1_32,
+    MCU_SRTP_AEAD_AES_128_GCM,
 };
 
 struct pair {
@@ -45,8 +45,8 @@ static void pair_free(struct pair *p)
 /* An RTP packet with `plen` payload bytes of a pattern; returns length. */
 static size_t mk_rtp(uint8_t *buf, uint16_t seq, uint32_t ssrc, size_t plen)
 {
-	struct mcu_rtp_hdr h = {.pt = 96, .seq = seq, .ts = 1000u * seq,
-	                        .ssrc = ssrc};
+	struct mcu_rtp_hdr h = {
+	    .pt = 96, .seq = seq, .ts = 1000u * seq, .ssrc = ssrc};
 	size_t n = 0;
 	assert_int_equal(mcu_rtp_write(buf, 64, &h, &n), 0);
 	for (size_t i = 0; i < plen; i++)
@@ -64,8 +64,8 @@ static void roundtrip_rtp(void **state)
 			size_t n = mk_rtp(plain, seq, 0x1234, 200 + seq % 50);
 			size_t len = n;
 			memcpy(buf, plain, n);
-			assert_int_equal(mcu_srtp_protect(p.a, buf, &len,
-			                                  sizeof(buf)), 0);
+			assert_int_equal(
+			    mcu_srtp_protect(p.a, buf, &len, sizeof(buf)), 0);
 			assert_true(len > n);
 			/* Header in the clear, payload not. */
 			assert_memory_equal(buf, plain, 12);
@@ -91,27 +91,28 @@ static void roundtrip_rtcp(void **state)
 	for (size_t k = 0; k < sizeof(suites) / sizeof(suites[0]); k++) {
 		struct pair p;
 		/* A receiver report with no blocks + SDES padding bytes. */
-		uint8_t plain[] = {0x80, 201, 0, 1, 0, 0, 0x12, 0x34,
-		                   0x81, 202, 0, 2, 0, 0, 0x12, 0x34,
-		                   1,    3,   'a', 'b', 'c', 0, 0, 0};
+		uint8_t plain[] = {0x80, 201, 0,   1,   0,   0, 0x12, 0x34,
+		                   0x81, 202, 0,   2,   0,   0, 0x12, 0x34,
+		                   1,    3,   'a', 'b', 'c', 0, 0,    0};
 		uint8_t buf[sizeof(plain) + MCU_SRTP_TRAILER];
 		pair_alloc(&p, suites[k]);
 		for (int i = 0; i < 3; i++) {
 			size_t len = sizeof(plain);
 			memcpy(buf, plain, sizeof(plain));
-			assert_int_equal(mcu_srtp_protect_rtcp(p.a, buf, &len,
-			                                       sizeof(buf)), 0);
+			assert_int_equal(
+			    mcu_srtp_protect_rtcp(p.a, buf, &len, sizeof(buf)),
+			    0);
 			assert_true(len >= sizeof(plain) + 4 + 10);
-			assert_int_equal(mcu_srtp_unprotect_rtcp(p.b, buf, &len),
-			                 0);
+			assert_int_equal(
+			    mcu_srtp_unprotect_rtcp(p.b, buf, &len), 0);
 			assert_int_equal(len, sizeof(plain));
 			assert_memory_equal(buf, plain, sizeof(plain));
 		}
 		/* A replayed SRTCP packet is refused too. */
 		size_t len = sizeof(plain);
 		memcpy(buf, plain, sizeof(plain));
-		assert_int_equal(mcu_srtp_protect_rtcp(p.a, buf, &len,
-		                                       sizeof(buf)), 0);
+		assert_int_equal(
+		    mcu_srtp_protect_rtcp(p.a, buf, &len, sizeof(buf)), 0);
 		uint8_t copy[sizeof(buf)];
 		size_t clen = len;
 		memcpy(copy, buf, len);
@@ -136,8 +137,8 @@ static void tampered_rejected(void **state)
 			memcpy(buf, plain, n);
 			plain[2] = (uint8_t)w; /* a fresh sequence number */
 			memcpy(buf, plain, n);
-			assert_int_equal(mcu_srtp_protect(p.a, buf, &len,
-			                                  sizeof(buf)), 0);
+			assert_int_equal(
+			    mcu_srtp_protect(p.a, buf, &len, sizeof(buf)), 0);
 			buf[where[w]] ^= 0x10;
 			assert_int_equal(mcu_srtp_unprotect(p.b, buf, &len),
 			                 EBADMSG);
@@ -149,7 +150,8 @@ static void tampered_rejected(void **state)
 		assert_int_equal(mcu_srtp_protect(p.a, buf, &len, sizeof(buf)),
 		                 0);
 		size_t shortlen = 12;
-		assert_int_not_equal(mcu_srtp_unprotect(p.b, buf, &shortlen), 0);
+		assert_int_not_equal(mcu_srtp_unprotect(p.b, buf, &shortlen),
+		                     0);
 		uint8_t junk[40] = {0};
 		size_t jl = sizeof(junk);
 		assert_int_equal(mcu_srtp_unprotect(p.b, junk, &jl), EINVAL);
@@ -170,8 +172,9 @@ static void replay_rejected(void **state)
 	size_t lens[40];
 	for (int i = 0; i < 40; i++) {
 		lens[i] = mk_rtp(pkts[i], (uint16_t)(1000 + i), 0x77, 150);
-		assert_int_equal(mcu_srtp_protect(p.a, pkts[i], &lens[i],
-		                                  sizeof(pkts[i])), 0);
+		assert_int_equal(
+		    mcu_srtp_protect(p.a, pkts[i], &lens[i], sizeof(pkts[i])),
+		    0);
 	}
 	/* In order up to 30, with a gap at 10 that arrives late. */
 	for (int i = 0; i < 30; i++) {
@@ -260,9 +263,9 @@ static void suites_and_keygen(void **state)
 	assert_int_equal(mcu_srtp_key_len(MCU_SRTP_AEAD_AES_128_GCM), 28);
 	assert_int_equal(mcu_srtp_key_len(MCU_SRTP_NONE), 0);
 	for (size_t k = 0; k < sizeof(suites) / sizeof(suites[0]); k++)
-		assert_int_equal(mcu_srtp_suite_from_name(
-		                         mcu_srtp_suite_name(suites[k])),
-		                 suites[k]);
+		assert_int_equal(
+		    mcu_srtp_suite_from_name(mcu_srtp_suite_name(suites[k])),
+		    suites[k]);
 	assert_int_equal(mcu_srtp_suite_from_name("AES_CM_128_HMAC_SHA1_8"),
 	                 MCU_SRTP_NONE);
 	assert_int_equal(mcu_srtp_suite_from_name("F8_128_HMAC_SHA1_80"),
@@ -283,36 +286,38 @@ static void crypto_format_parse(void **state)
 		assert_int_equal(mcu_srtp_keygen(key, sizeof(key)), 0);
 		assert_int_equal(mcu_srtp_crypto_format(line, sizeof(line),
 		                                        (unsigned)k + 1,
-		                                        suites[k], key), 0);
+		                                        suites[k], key),
+		                 0);
 		assert_non_null(strstr(line, mcu_srtp_suite_name(suites[k])));
 		assert_int_equal(mcu_srtp_crypto_parse(&c, line), 0);
 		assert_int_equal(c.tag, k + 1);
 		assert_int_equal(c.suite, suites[k]);
 		assert_int_equal(c.key_len, kl);
 		assert_memory_equal(c.key, key, kl);
-		assert_int_equal(mcu_srtp_crypto_format(line, 20, 1, suites[k],
-		                                        key), ENOSPC);
+		assert_int_equal(
+		    mcu_srtp_crypto_format(line, 20, 1, suites[k], key),
+		    ENOSPC);
 	}
 }
 
 /* A well-known inline key (RFC 4568 section 9.1's example). */
 #define K30 "PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR"
 /* 28 bytes, padded and unpadded. */
-#define K28 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGw=="
+#define K28  "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGw=="
 #define K28U "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGw"
 
 static void crypto_accepted(void **state)
 {
 	static const char *const ok[] = {
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30,
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|2^31",
-		"2 AES_CM_128_HMAC_SHA1_32 inline:" K30 "|2^48",
-		"3 AES_CM_128_HMAC_SHA1_32 inline:" K30 "|2147483648",
-		"4 AEAD_AES_128_GCM inline:" K28,
-		"5 AEAD_AES_128_GCM inline:" K28U,
-		"6 AES_CM_128_HMAC_SHA1_80 inline:" K30 " WSH=128",
-		"7 AES_CM_128_HMAC_SHA1_80 inline:" K30 " KDR=0 -FOO=1",
-		"999999999 AES_CM_128_HMAC_SHA1_80 inline:" K30,
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30,
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|2^31",
+	    "2 AES_CM_128_HMAC_SHA1_32 inline:" K30 "|2^48",
+	    "3 AES_CM_128_HMAC_SHA1_32 inline:" K30 "|2147483648",
+	    "4 AEAD_AES_128_GCM inline:" K28,
+	    "5 AEAD_AES_128_GCM inline:" K28U,
+	    "6 AES_CM_128_HMAC_SHA1_80 inline:" K30 " WSH=128",
+	    "7 AES_CM_128_HMAC_SHA1_80 inline:" K30 " KDR=0 -FOO=1",
+	    "999999999 AES_CM_128_HMAC_SHA1_80 inline:" K30,
 	};
 	struct mcu_srtp_crypto c;
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
@@ -323,9 +328,9 @@ static void crypto_accepted(void **state)
 	assert_int_equal(mcu_srtp_crypto_parse(&c, ok[4]), 0);
 	for (int i = 0; i < 28; i++)
 		assert_int_equal(c.key[i], i);
-	assert_int_equal(mcu_srtp_crypto_parse_parts(
-	                         &c, 9, "AES_CM_128_HMAC_SHA1_80",
-	                         "inline:" K30 "|2^40"),
+	assert_int_equal(mcu_srtp_crypto_parse_parts(&c, 9,
+	                                             "AES_CM_128_HMAC_SHA1_80",
+	                                             "inline:" K30 "|2^40"),
 	                 0);
 	assert_int_equal(c.tag, 9);
 }
@@ -333,52 +338,58 @@ static void crypto_accepted(void **state)
 static void crypto_malformed(void **state)
 {
 	static const char *const bad[] = {
-		"",
-		"1",
-		"1 AES_CM_128_HMAC_SHA1_80",
-		"1 AES_CM_128_HMAC_SHA1_80 ",
-		"x AES_CM_128_HMAC_SHA1_80 inline:" K30,
-		"0 AES_CM_128_HMAC_SHA1_80 inline:" K30,
-		"1000000000 AES_CM_128_HMAC_SHA1_80 inline:" K30,
-		"-1 AES_CM_128_HMAC_SHA1_80 inline:" K30,
-		"1 AES_CM_128_HMAC_SHA1_80 " K30,
-		"1 AES_CM_128_HMAC_SHA1_80 INLINE:" K30,
-		"1 AES_CM_128_HMAC_SHA1_80 inline:",
-		/* wrong key lengths and alphabet */
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K28,
-		"1 AEAD_AES_128_GCM inline:" K30,
-		"1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVB",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBRA",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaV!R",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR=",
-		"1 AEAD_AES_128_GCM inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGx==",
-		/* odd lifetimes */
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|2^",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|2^0",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|2^49",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|2^999999999999999999999",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|0",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|-5",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|3^31",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|281474976710657",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|99999999999999999999999",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|2^31|1:4|x",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|2^31|1:",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|2^31|1:0",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|2^31|x",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 " WSH=",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 " WSH=10",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 " KDR=x",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 " -",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "\x01",
-		"1 AES_CM_128_HMAC_SHA1_80\tinline:" K30,
+	    "",
+	    "1",
+	    "1 AES_CM_128_HMAC_SHA1_80",
+	    "1 AES_CM_128_HMAC_SHA1_80 ",
+	    "x AES_CM_128_HMAC_SHA1_80 inline:" K30,
+	    "0 AES_CM_128_HMAC_SHA1_80 inline:" K30,
+	    "1000000000 AES_CM_128_HMAC_SHA1_80 inline:" K30,
+	    "-1 AES_CM_128_HMAC_SHA1_80 inline:" K30,
+	    "1 AES_CM_128_HMAC_SHA1_80 " K30,
+	    "1 AES_CM_128_HMAC_SHA1_80 INLINE:" K30,
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:",
+	    /* wrong key lengths and alphabet */
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K28,
+	    "1 AEAD_AES_128_GCM inline:" K30,
+	    "1 AES_CM_128_HMAC_SHA1_80 "
+	    "inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVB",
+	    "1 AES_CM_128_HMAC_SHA1_80 "
+	    "inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBRA",
+	    "1 AES_CM_128_HMAC_SHA1_80 "
+	    "inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaV!R",
+	    "1 AES_CM_128_HMAC_SHA1_80 "
+	    "inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR=",
+	    "1 AEAD_AES_128_GCM "
+	    "inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGx==",
+	    /* odd lifetimes */
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|",
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|2^",
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|2^0",
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|2^49",
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|2^999999999999999999999",
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|0",
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|-5",
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|3^31",
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|281474976710657",
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|99999999999999999999999",
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|2^31|1:4|x",
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|2^31|1:",
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|2^31|1:0",
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|2^31|x",
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 " WSH=",
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 " WSH=10",
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 " KDR=x",
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 " -",
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "\x01",
+	    "1 AES_CM_128_HMAC_SHA1_80\tinline:" K30,
 	};
 	struct mcu_srtp_crypto c;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		int err = mcu_srtp_crypto_parse(&c, bad[i]);
 		if (err != EINVAL)
-			fail_msg("[%zu] %s: %d, expected EINVAL", i, bad[i], err);
+			fail_msg("[%zu] %s: %d, expected EINVAL", i, bad[i],
+			         err);
 		assert_int_equal(c.suite, MCU_SRTP_NONE);
 		assert_int_equal(c.key[0], 0); /* wiped */
 	}
@@ -389,20 +400,20 @@ static void crypto_malformed(void **state)
 static void crypto_unsupported(void **state)
 {
 	static const char *const unsup[] = {
-		"1 F8_128_HMAC_SHA1_80 inline:" K30,
-		"1 AES_256_CM_HMAC_SHA1_80 inline:" K30,
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|2^20",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|1048576",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|1:4",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|2^31|1:4",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|2^31|1:4;inline:" K30
-		"|2^31|2:4",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 " UNENCRYPTED_SRTP",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 " UNENCRYPTED_SRTCP",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 " UNAUTHENTICATED_SRTP",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 " KDR=10",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 " FEC_ORDER=FEC_SRTP",
-		"1 AES_CM_128_HMAC_SHA1_80 inline:" K30 " SOMETHING_NEW",
+	    "1 F8_128_HMAC_SHA1_80 inline:" K30,
+	    "1 AES_256_CM_HMAC_SHA1_80 inline:" K30,
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|2^20",
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|1048576",
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|1:4",
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|2^31|1:4",
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|2^31|1:4;inline:" K30
+	    "|2^31|2:4",
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 " UNENCRYPTED_SRTP",
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 " UNENCRYPTED_SRTCP",
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 " UNAUTHENTICATED_SRTP",
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 " KDR=10",
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 " FEC_ORDER=FEC_SRTP",
+	    "1 AES_CM_128_HMAC_SHA1_80 inline:" K30 " SOMETHING_NEW",
 	};
 	struct mcu_srtp_crypto c;
 	for (size_t i = 0; i < sizeof(unsup) / sizeof(unsup[0]); i++) {
@@ -431,17 +442,19 @@ static struct mcu_sdp_session *parse_sdp(const char *body)
 static void sdes_answer(void **state)
 {
 	struct mcu_sdp_session *s = parse_sdp(
-		"m=audio 4000 RTP/SAVP 0\r\n"
-		"a=crypto:1 F8_128_HMAC_SHA1_80 inline:" K30 "\r\n"
-		"a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:" K30 "|2^20\r\n"
-		"a=crypto:3 AES_CM_128_HMAC_SHA1_32 inline:" K30 "|2^31\r\n"
-		"a=crypto:4 AES_CM_128_HMAC_SHA1_80 inline:" K30 "\r\n"
-		"m=video 4002 RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n"
-		"a=crypto:7 AEAD_AES_128_GCM inline:" K28 "\r\n");
+	    "m=audio 4000 RTP/SAVP 0\r\n"
+	    "a=crypto:1 F8_128_HMAC_SHA1_80 inline:" K30 "\r\n"
+	    "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:" K30 "|2^20\r\n"
+	    "a=crypto:3 AES_CM_128_HMAC_SHA1_32 inline:" K30 "|2^31\r\n"
+	    "a=crypto:4 AES_CM_128_HMAC_SHA1_80 inline:" K30 "\r\n"
+	    "m=video 4002 RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n"
+	    "a=crypto:7 AEAD_AES_128_GCM inline:" K28 "\r\n");
 	uint8_t ka[MCU_SRTP_KEY_MAX], kv[MCU_SRTP_KEY_MAX];
 	struct mcu_sdp_caps caps;
-	struct mcu_sdp_local l = {.addr = "192.0.2.1", .audio_port = 20000,
-	                          .video_port = 20002, .sess_id = 1,
+	struct mcu_sdp_local l = {.addr = "192.0.2.1",
+	                          .audio_port = 20000,
+	                          .video_port = 20002,
+	                          .sess_id = 1,
 	                          .sess_version = 1};
 	struct mcu_sdp_neg neg;
 	struct mcu_srtp_crypto c;
@@ -465,7 +478,8 @@ static void sdes_answer(void **state)
 	                 MCU_SRTP_AES_CM_128_HMAC_SHA1_32);
 	assert_int_equal(neg.audio.srtp_tag, 3);
 	assert_int_equal(mcu_srtp_crypto_parse(&c, "1 AES_CM_128_HMAC_SHA1_80 "
-	                                           "inline:" K30), 0);
+	                                           "inline:" K30),
+	                 0);
 	assert_memory_equal(neg.audio.srtp_remote_key, c.key, 30);
 	assert_int_equal(neg.video.srtp_suite, MCU_SRTP_AEAD_AES_128_GCM);
 	assert_int_equal(neg.video.srtp_tag, 7);
@@ -475,9 +489,10 @@ static void sdes_answer(void **state)
 	assert_non_null(strstr(answer, "m=video 20002 RTP/SAVPF 96\r\n"));
 	/* Our key under their tag, one line per stream. */
 	char line[MCU_SRTP_CRYPTO_LEN + 16], mine[MCU_SRTP_CRYPTO_LEN];
-	assert_int_equal(mcu_srtp_crypto_format(
-	                         mine, sizeof(mine), 3,
-	                         MCU_SRTP_AES_CM_128_HMAC_SHA1_32, ka), 0);
+	assert_int_equal(
+	    mcu_srtp_crypto_format(mine, sizeof(mine), 3,
+	                           MCU_SRTP_AES_CM_128_HMAC_SHA1_32, ka),
+	    0);
 	snprintf(line, sizeof(line), "a=crypto:%s\r\n", mine);
 	assert_non_null(strstr(answer, line));
 	assert_int_equal(mcu_srtp_crypto_format(mine, sizeof(mine), 7,
@@ -495,15 +510,17 @@ static void sdes_policy(void **state)
 {
 	static const uint8_t key[MCU_SRTP_KEY_MAX] = {9, 8, 7};
 	struct mcu_sdp_session *plain = parse_sdp("m=audio 4000 RTP/AVP 0\r\n");
-	struct mcu_sdp_session *best = parse_sdp(
-		"m=audio 4000 RTP/AVP 0\r\n"
-		"a=crypto:5 AES_CM_128_HMAC_SHA1_80 inline:" K30 "\r\n");
+	struct mcu_sdp_session *best =
+	    parse_sdp("m=audio 4000 RTP/AVP 0\r\n"
+	              "a=crypto:5 AES_CM_128_HMAC_SHA1_80 inline:" K30 "\r\n");
 	struct mcu_sdp_session *bad = parse_sdp(
-		"m=audio 4000 RTP/AVP 0\r\n"
-		"a=crypto:5 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|1:4\r\n");
+	    "m=audio 4000 RTP/AVP 0\r\n"
+	    "a=crypto:5 AES_CM_128_HMAC_SHA1_80 inline:" K30 "|1:4\r\n");
 	struct mcu_sdp_caps caps;
-	struct mcu_sdp_local l = {.addr = "192.0.2.1", .audio_port = 20000,
-	                          .video_port = 20002, .audio_key = key,
+	struct mcu_sdp_local l = {.addr = "192.0.2.1",
+	                          .audio_port = 20000,
+	                          .video_port = 20002,
+	                          .audio_key = key,
 	                          .video_key = key};
 	struct mcu_sdp_neg neg;
 	char *answer = NULL;
@@ -552,8 +569,10 @@ static void sdes_offer_answer_media(void **state)
 {
 	uint8_t ka[MCU_SRTP_KEY_MAX], kv[MCU_SRTP_KEY_MAX];
 	struct mcu_sdp_caps caps;
-	struct mcu_sdp_local l = {.addr = "192.0.2.1", .audio_port = 20000,
-	                          .video_port = 20002, .audio_key = ka,
+	struct mcu_sdp_local l = {.addr = "192.0.2.1",
+	                          .audio_port = 20000,
+	                          .video_port = 20002,
+	                          .audio_key = ka,
 	                          .video_key = kv};
 	struct mcu_sdp_neg neg;
 	char *offer = NULL;
@@ -580,10 +599,11 @@ static void sdes_offer_answer_media(void **state)
 	assert_int_equal(o->media[0].n_crypto, 3);
 	assert_int_equal(o->media[1].n_crypto, 3);
 	struct mcu_srtp_crypto c;
-	assert_int_equal(mcu_srtp_crypto_parse_parts(
-	                         &c, o->media[1].crypto[1].tag,
-	                         o->media[1].crypto[1].suite,
-	                         o->media[1].crypto[1].params), 0);
+	assert_int_equal(
+	    mcu_srtp_crypto_parse_parts(&c, o->media[1].crypto[1].tag,
+	                                o->media[1].crypto[1].suite,
+	                                o->media[1].crypto[1].params),
+	    0);
 	assert_int_equal(c.suite, MCU_SRTP_AEAD_AES_128_GCM);
 	assert_memory_equal(c.key, kv, 28);
 	free(offer);
@@ -591,8 +611,10 @@ static void sdes_offer_answer_media(void **state)
 	/* The remote answers with its own side of our offer: it answers
 	   our offer with mcu_sdp_answer() and its keys. */
 	uint8_t ra[MCU_SRTP_KEY_MAX], rv[MCU_SRTP_KEY_MAX];
-	struct mcu_sdp_local rl = {.addr = "192.0.2.2", .audio_port = 30000,
-	                           .video_port = 30002, .audio_key = ra,
+	struct mcu_sdp_local rl = {.addr = "192.0.2.2",
+	                           .audio_port = 30000,
+	                           .video_port = 30002,
+	                           .audio_key = ra,
 	                           .video_key = rv};
 	struct mcu_sdp_neg rneg;
 	char *ans = NULL;
@@ -610,9 +632,11 @@ static void sdes_offer_answer_media(void **state)
 	/* Media with those keys both ways. */
 	struct mcu_srtp *us, *them;
 	assert_int_equal(mcu_srtp_alloc(&us, neg.audio.srtp_suite, ka,
-	                                neg.audio.srtp_remote_key), 0);
+	                                neg.audio.srtp_remote_key),
+	                 0);
 	assert_int_equal(mcu_srtp_alloc(&them, rneg.audio.srtp_suite, ra,
-	                                rneg.audio.srtp_remote_key), 0);
+	                                rneg.audio.srtp_remote_key),
+	                 0);
 	uint8_t b[300 + MCU_SRTP_TRAILER], p[300];
 	size_t n = mk_rtp(p, 1, 5, 160), len = n;
 	memcpy(b, p, n);
@@ -632,12 +656,10 @@ static void sdes_offer_answer_media(void **state)
 	   it, or without a key, is refused when SRTP is required. */
 	a = parse_sdp("m=audio 4000 RTP/SAVP 0\r\n"
 	              "a=crypto:1 AEAD_AES_128_GCM inline:" K28 "\r\n");
-	assert_int_equal(mcu_sdp_parse_answer(a, &caps, &neg),
-	                 EPROTONOSUPPORT);
+	assert_int_equal(mcu_sdp_parse_answer(a, &caps, &neg), EPROTONOSUPPORT);
 	mcu_sdp_free(a);
 	a = parse_sdp("m=audio 4000 RTP/AVP 0\r\n");
-	assert_int_equal(mcu_sdp_parse_answer(a, &caps, &neg),
-	                 EPROTONOSUPPORT);
+	assert_int_equal(mcu_sdp_parse_answer(a, &caps, &neg), EPROTONOSUPPORT);
 	caps.srtp = MCU_SDP_SRTP_OPTIONAL; /* plain answer to AVP+crypto */
 	assert_int_equal(mcu_sdp_parse_answer(a, &caps, &neg), 0);
 	assert_int_equal(neg.audio.srtp_suite, MCU_SRTP_NONE);
