@@ -287,6 +287,7 @@ static int player_start(struct mcu_content **cp, struct mcu_filesrc *fs,
 	struct mcu_content *c = calloc(1, sizeof(*c));
 	pthread_condattr_t ca;
 	const char *base;
+	size_t len;
 	int err;
 
 	if (!c) {
@@ -297,7 +298,16 @@ static int player_start(struct mcu_content **cp, struct mcu_filesrc *fs,
 	mcu_filesrc_info(fs, &c->info);
 	snprintf(c->path, sizeof(c->path), "%s", path);
 	base = strrchr(path, '/');
-	snprintf(c->label, sizeof(c->label), "%s", base ? base + 1 : path);
+	base = base ? base + 1 : path;
+	/* the file name, cut on a UTF-8 character boundary */
+	len = strlen(base);
+	if (len >= sizeof(c->label)) {
+		len = sizeof(c->label) - 1;
+		while (len && ((unsigned char)base[len] & 0xc0) == 0x80)
+			len--;
+	}
+	memcpy(c->label, base, len);
+	c->label[len] = '\0';
 	err = pthread_mutex_init(&c->lock, NULL);
 	if (err) {
 		mcu_filesrc_free(fs);
