@@ -10,7 +10,8 @@
 #      its tone; GET meeting shows content_playing and the content layout;
 #   C  mcuctl content --stop: back to A (the host's grid, too);
 #   D  a PNG still (cyan) under mcu.content_dir, not listed, started by
-#      mcuctl: branches see cyan largest; then stopped again.
+#      mcuctl with a relative path: branches see cyan largest; then
+#      stopped again.
 # Refusals, with the daemon still serving: an unlisted file (403), a link
 # and a ../ path out of content_dir (403), a listed corrupt file and a
 # listed missing one (422), stop with nothing playing (409).
@@ -113,8 +114,11 @@ sleep 0.5
 phase C
 
 # D: a still under content_dir, by mcuctl.
-"${MCUCTL[@]}" content t "$WORK/slides/slide1.png" >"$WORK/play.out" 2>&1; rc=$?
-check "mcuctl content t slides/slide1.png (rc=$rc)" test "$rc" = 0
+# (a relative FILE is taken from mcuctl's directory)
+(cd "$WORK/slides" && "${MCUCTL[@]}" content t slide1.png) >"$WORK/play.out" 2>&1; rc=$?
+check "mcuctl content t slide1.png in slides/ (rc=$rc)" test "$rc" = 0
+p=$(meeting_field "m['content_playing']['file']")
+check "GET meeting: the slide plays ($p)" test "$p" = "$WORK/slides/slide1.png"
 sleep 1
 phase D
 "${MCUCTL[@]}" content t --stop >>"$WORK/stop.out" 2>&1

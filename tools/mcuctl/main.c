@@ -12,11 +12,13 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 enum { EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3 };
 
@@ -1126,7 +1128,7 @@ static int need(const struct ctl *c, size_t n, const char *synopsis)
 
 static int cmd_action(struct ctl *c, const char *cmd)
 {
-	char path[512], rest[256], what[512];
+	char path[512], rest[256], what[512], file[PATH_MAX];
 	const char *id = c->pos[1], *ep = c->n_pos > 2 ? c->pos[2] : NULL;
 	json_t *body = NULL;
 	bool on;
@@ -1251,10 +1253,20 @@ static int cmd_action(struct ctl *c, const char *cmd)
 		if (!c->stop && (rc = need(c, 3, "content ID FILE|--stop")))
 			return rc;
 		snprintf(rest, sizeof(rest), "/content");
+		/* A relative FILE is relative to the operator's directory,
+		   not to mcud's (the API listens on this host's loopback). */
+		if (!c->stop && ep[0] != '/' && getcwd(file, sizeof(file))) {
+			size_t n = strlen(file), k = strlen(ep);
+			if (n + 1 + k < sizeof(file)) {
+				file[n] = '/';
+				memcpy(file + n + 1, ep, k + 1);
+				ep = file;
+			}
+		}
 		body = c->stop ? json_pack("{s:b}", "stop", 1)
 		               : json_pack("{s:s}", "file", ep);
 		snprintf(what, sizeof(what), "content %s %s", id,
-		         c->stop ? "--stop" : ep);
+		         c->stop ? "--stop" : c->pos[2]);
 	} else {
 		return -1;
 	}
