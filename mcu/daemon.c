@@ -1033,6 +1033,38 @@ static bool handle_signals(struct mcu_daemon *d)
 	return stop;
 }
 
+/* SIGTERM/SIGINT with meetings under way: the logbook gets their end
+   now (everyone leaves "meeting-ended", the row is closed, and an
+   `mcu-stopped` incident says why), so that the next start does not take
+   a clean stop for a crash (docs/logbook.md). Control loop, after it
+   stopped; the rooms themselves stop in mcu_daemon_free(). */
+static void log_shutdown(struct mcu_daemon *d)
+{
+	struct mcu_snapshot *snap = mcu_daemon_snapshot(d);
+	const struct mcu_conf *conf = snap->conf;
+	time_t now = time(NULL);
+
+	for (size_t i = 0; i < conf->n_meetings && i < d->n_states; i++) {
+		const char *id = conf->meetings[i].id;
+		if (!mcu_engine_room(d->engine, id))
+			continue;
+		mcu_watch_room_stopped(d->watch, id, now);
+		if (!d->logbook || d->states[i] != MCU_MEETING_LIVE)
+			continue;
+		mcu_logbook_incident_raised(d->logbook, id, NULL,
+		                            "mcu-stopped",
+		                            "mcud was stopped (SIGTERM/SIGINT) "
+		                            "during the meeting",
+		                            now);
+		mcu_logbook_incident_cleared(d->logbook, id, NULL,
+		                             "mcu-stopped", now);
+		mcu_logbook_meeting_ended(d->logbook, id, now);
+		mcu_log_info("meeting %s: ended in the logbook: mcud stops",
+		             id);
+	}
+	mcu_snapshot_put(snap);
+}
+
 int mcu_daemon_run(struct mcu_daemon *d)
 {
 	struct pollfd pfd[3] = {
@@ -1063,6 +1095,7 @@ int mcu_daemon_run(struct mcu_daemon *d)
 		}
 	}
 	mcu_log_info("control loop stopped");
+	log_shutdown(d);
 	return 0;
 }
 
