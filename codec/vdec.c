@@ -173,6 +173,13 @@ int mcu_vdec_decode(struct mcu_vdec *dec, const uint8_t *data, size_t len,
 		return EINVAL;
 	dec->st.packets++;
 	key = mcu_vdec_is_keyframe(dec->codec, data, len);
+	/* Before the first key frame nothing can decode: a source that
+	 * becomes visible mid-stream would only feed FFmpeg P-frames that
+	 * reference a missing SPS/PPS or picture (an error each). */
+	if (!dec->seen_key && !key) {
+		dec->st.dropped++;
+		return 0;
+	}
 	ret = av_new_packet(dec->pkt, (int)len);
 	if (ret < 0)
 		return ENOMEM;

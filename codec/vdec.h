@@ -9,8 +9,8 @@
  * decoding error or reported loss until the next key frame. A whole lost
  * picture is invisible to FFmpeg's decoders (neither H.264 nor VP8 flags
  * the next one), so the caller, who sees the RTP sequence gap, reports it
- * with mcu_vdec_mark_loss(). Pictures before the first key
- * frame are dropped; after a later error, concealed pictures still come out
+ * with mcu_vdec_mark_loss(). Access units before the first key
+ * frame are dropped unread (not errors); after a later error, concealed pictures still come out
  * (a damaged picture beats a frozen one) while the key frame is on its way.
  *
  * One decoder is used by one thread at a time (the stream's serial job
@@ -34,7 +34,7 @@ struct mcu_vdec_stats {
 	uint64_t frames;    /* pictures handed to the caller */
 	uint64_t keyframes; /* key frames decoded */
 	uint64_t errors;    /* decoding errors (packet or picture) */
-	uint64_t dropped;   /* pictures dropped before the first key frame */
+	uint64_t dropped;   /* units dropped before the first key frame */
 	int width, height;  /* of the last picture, 0 before any */
 };
 
