@@ -50,9 +50,9 @@ struct mcu_filesrc {
 	struct mcu_framepool *pool;
 	struct mcu_aresample *rs;
 	int64_t last_vpts_us;
-	int64_t audio_base_us; /* pts of the first sound, -1 before */
-	int64_t audio_samples; /* handed out since then */
-	unsigned errors;       /* in a row */
+	int64_t audio_base_us;           /* pts of the first sound, -1 before */
+	int64_t audio_samples;           /* handed out since then */
+	unsigned errors;                 /* in a row */
 	struct mcu_filesrc_item pending; /* decoded by open(), not yet read */
 	struct mcu_filesrc_info info;
 };
@@ -209,8 +209,8 @@ static int audio_item(struct mcu_filesrc *fs, struct mcu_filesrc_item *it)
 	if (err)
 		return err;
 	it->kind = MCU_FILESRC_AUDIO;
-	it->pts_us = fs->audio_base_us +
-	             fs->audio_samples * 1000000 / MCU_AUDIO_RATE;
+	it->pts_us =
+	    fs->audio_base_us + fs->audio_samples * 1000000 / MCU_AUDIO_RATE;
 	it->frame->pts = it->pts_us;
 	fs->audio_samples += n;
 	return 0;
@@ -296,8 +296,9 @@ static int next_item(struct mcu_filesrc *fs, struct mcu_filesrc_item *it)
 		ret = av_read_frame(fs->fmt, fs->pkt);
 		if (ret < 0) {
 			if (ret != AVERROR_EOF)
-				mcu_log_warn("read error, the file ends here: %s",
-				             av_err2str(ret));
+				mcu_log_warn(
+				    "read error, the file ends here: %s",
+				    av_err2str(ret));
 			fs->eof = true;
 			continue;
 		}
@@ -357,18 +358,19 @@ static void fill_info(struct mcu_filesrc *fs)
 	if (fs->v.ctx) {
 		in->width = fs->v.ctx->width;
 		in->height = fs->v.ctx->height;
-		copy_name(in->vcodec, sizeof(in->vcodec), fs->v.ctx->codec->name);
+		copy_name(in->vcodec, sizeof(in->vcodec),
+		          fs->v.ctx->codec->name);
 	}
 	if (fs->a.ctx)
-		copy_name(in->acodec, sizeof(in->acodec), fs->a.ctx->codec->name);
+		copy_name(in->acodec, sizeof(in->acodec),
+		          fs->a.ctx->codec->name);
 	if (fs->fmt->duration > 0)
 		in->duration_s = (double)fs->fmt->duration / AV_TIME_BASE;
 	copy_name(in->format, sizeof(in->format), fs->fmt->iformat->name);
 }
 
-int mcu_filesrc_open(struct mcu_filesrc **fsp, const char *path,
-                     int max_width, int max_height, char *why,
-                     size_t why_len)
+int mcu_filesrc_open(struct mcu_filesrc **fsp, const char *path, int max_width,
+                     int max_height, char *why, size_t why_len)
 {
 	struct mcu_filesrc *fs;
 	int err;
@@ -396,10 +398,10 @@ int mcu_filesrc_open(struct mcu_filesrc **fsp, const char *path,
 	err = open_input(fs, path, why, why_len);
 	if (err)
 		goto out;
-	fs->start_us = fs->fmt->start_time != AV_NOPTS_VALUE &&
-	                       fs->fmt->start_time > 0
-	                   ? fs->fmt->start_time
-	                   : 0;
+	fs->start_us =
+	    fs->fmt->start_time != AV_NOPTS_VALUE && fs->fmt->start_time > 0
+	        ? fs->fmt->start_time
+	        : 0;
 	err = open_decoder(fs, AVMEDIA_TYPE_VIDEO, &fs->v);
 	if (!err)
 		err = open_decoder(fs, AVMEDIA_TYPE_AUDIO, &fs->a);
@@ -411,8 +413,10 @@ int mcu_filesrc_open(struct mcu_filesrc **fsp, const char *path,
 	if (err)
 		goto out;
 	if (!fs->v.ctx && !fs->a.ctx) {
-		say(why, why_len, "%s: no picture or sound this server can "
-		    "decode", path);
+		say(why, why_len,
+		    "%s: no picture or sound this server can "
+		    "decode",
+		    path);
 		err = EINVAL;
 		goto out;
 	}

@@ -64,9 +64,8 @@ struct mcu_filesrc_item {
  * EINVAL when it is not a media file or nothing in it decodes; ENOMEM. On
  * error `why` (may be NULL) tells the operator what went wrong.
  */
-int mcu_filesrc_open(struct mcu_filesrc **fsp, const char *path,
-                     int max_width, int max_height, char *why,
-                     size_t why_len);
+int mcu_filesrc_open(struct mcu_filesrc **fsp, const char *path, int max_width,
+                     int max_height, char *why, size_t why_len);
 struct mcu_filesrc *mcu_filesrc_free(struct mcu_filesrc *fs);
 
 void mcu_filesrc_info(const struct mcu_filesrc *fs,

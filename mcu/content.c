@@ -38,8 +38,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define RING_S       4 /* seconds of sound kept ahead at most */
-#define RING_SAMPLES (RING_S * MCU_AUDIO_RATE)
+#define RING_S        4 /* seconds of sound kept ahead at most */
+#define RING_SAMPLES  (RING_S * MCU_AUDIO_RATE)
 #define WAIT_SLICE_US 20000 /* a full ring is looked at again this often */
 
 struct mcu_content {
@@ -129,12 +129,11 @@ int mcu_content_allowed(const struct mcu_conf *conf,
 		         strerror(err));
 		return 403;
 	}
-	for (size_t k = 0; m && k < m->n_content && !listed; k++)
-	{
+	for (size_t k = 0; m && k < m->n_content && !listed; k++) {
 		int r = resolve(m->content[k], entry);
-		listed = (r == 0 || r == ENOENT) &&
-		         (!strcmp(entry, resolved) ||
-		          !strcmp(m->content[k], file));
+		listed =
+		    (r == 0 || r == ENOENT) &&
+		    (!strcmp(entry, resolved) || !strcmp(m->content[k], file));
 	}
 	if (!listed && conf && conf->content_dir &&
 	    realpath(conf->content_dir, dir))
@@ -142,9 +141,9 @@ int mcu_content_allowed(const struct mcu_conf *conf,
 	if (!listed && !in_dir) {
 		snprintf(detail, detail_len,
 		         "%s is not allowed: it is not among the content files "
-		         "of meeting %s%s%s", file, m ? m->id : "?",
-		         conf && conf->content_dir ? " nor under "
-		                                   : "",
+		         "of meeting %s%s%s",
+		         file, m ? m->id : "?",
+		         conf && conf->content_dir ? " nor under " : "",
 		         conf && conf->content_dir ? conf->content_dir : "");
 		return 403;
 	}
@@ -418,8 +417,8 @@ int mcu_content_play(struct mcu_room *room, const char *file, char *detail,
 	const struct mcu_conf *conf = room->conf;
 	const struct mcu_conf_meeting *m = room->m;
 	pthread_mutex_unlock(&room->lock);
-	status = mcu_content_allowed(conf, m, file, resolved, detail,
-	                             detail_len);
+	status =
+	    mcu_content_allowed(conf, m, file, resolved, detail, detail_len);
 	if (status) {
 		mcu_log_warn("%s: content refused (%d): %s", room->id, status,
 		             detail);
@@ -427,7 +426,8 @@ int mcu_content_play(struct mcu_room *room, const char *file, char *detail,
 	}
 	err = mcu_filesrc_open(&fs, resolved, 0, 0, why, sizeof(why));
 	if (err) {
-		snprintf(detail, detail_len, "%s", why[0] ? why : strerror(err));
+		snprintf(detail, detail_len, "%s",
+		         why[0] ? why : strerror(err));
 		mcu_log_warn("%s: content refused: %s", room->id, detail);
 		return err == ENOMEM ? 503 : 422;
 	}
@@ -458,8 +458,7 @@ int mcu_content_stop(struct mcu_room *room, char *detail, size_t detail_len)
 	return 200;
 }
 
-bool mcu_content_status(struct mcu_room *room,
-                        struct mcu_content_status *out)
+bool mcu_content_status(struct mcu_room *room, struct mcu_content_status *out)
 {
 	struct mcu_content *c;
 	bool on;
@@ -516,7 +515,6 @@ json_t *mcu_content_json(struct mcu_room *room)
 	                 "playing_s", (double)(int64_t)(st.playing_s * 10) / 10,
 	                 "duration_s",
 	                 (double)(int64_t)(st.duration_s * 10) / 10, "ended",
-	                 st.ended, "video", st.has_video, "audio",
-	                 st.has_audio, "audio_underruns",
-	                 (json_int_t)st.audio_underruns);
+	                 st.ended, "video", st.has_video, "audio", st.has_audio,
+	                 "audio_underruns", (json_int_t)st.audio_underruns);
 }

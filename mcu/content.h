@@ -68,8 +68,7 @@ struct mcu_content_status {
 };
 
 /* What plays in the room: false when nothing does. */
-bool mcu_content_status(struct mcu_room *room,
-                        struct mcu_content_status *out);
+bool mcu_content_status(struct mcu_room *room, struct mcu_content_status *out);
 
 /*
  * The operator API (mcu/api_live): POST …/content with {"file": PATH} or

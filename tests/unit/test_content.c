@@ -103,9 +103,9 @@ static void still_converted(void **state)
 
 	/* 1920x1080 full-range JPEG: scaled into 1280x720 limited YUV420P */
 	write_jpeg("big.jpg", 1920, 1080);
-	assert_int_equal(mcu_filesrc_open(&fs, path_of("big.jpg"), 0, 0, why,
-	                                  sizeof(why)),
-	                 0);
+	assert_int_equal(
+	    mcu_filesrc_open(&fs, path_of("big.jpg"), 0, 0, why, sizeof(why)),
+	    0);
 	mcu_filesrc_info(fs, &info);
 	assert_true(info.has_video);
 	assert_false(info.has_audio);
@@ -173,8 +173,8 @@ static void write_wav(const char *name)
 	put_le(buf + 4, 36 + N * 4, 4);
 	memcpy(buf + 8, "WAVEfmt ", 8);
 	put_le(buf + 16, 16, 4);
-	put_le(buf + 20, 1, 2);            /* PCM */
-	put_le(buf + 22, 2, 2);            /* stereo */
+	put_le(buf + 20, 1, 2); /* PCM */
+	put_le(buf + 22, 2, 2); /* stereo */
 	put_le(buf + 24, RATE, 4);
 	put_le(buf + 28, RATE * 4, 4);
 	put_le(buf + 32, 4, 2);
@@ -256,8 +256,8 @@ static void not_media(void **state)
 	assert_int_not_equal(mcu_filesrc_open(&fs, dir, 0, 0, why, sizeof(why)),
 	                     0);
 	assert_null(fs);
-	assert_int_equal(mcu_filesrc_open(&fs, path_of("random.mp4"), 8, 0,
-	                                  why, sizeof(why)),
+	assert_int_equal(mcu_filesrc_open(&fs, path_of("random.mp4"), 8, 0, why,
+	                                  sizeof(why)),
 	                 EINVAL);
 	assert_int_equal(mcu_filesrc_open(NULL, path_of("random.mp4"), 0, 0,
 	                                  why, sizeof(why)),
@@ -280,9 +280,9 @@ static void allowed_files(void **state)
 	write_file("slides2/b.png", "x", 1);
 	write_file("other/clip.mp4", "x", 1);
 	write_file("other/secret.mp4", "x", 1);
-	assert_int_equal(symlink(path_of("other/secret.mp4"),
-	                         path_of("slides/link.mp4")),
-	                 0);
+	assert_int_equal(
+	    symlink(path_of("other/secret.mp4"), path_of("slides/link.mp4")),
+	    0);
 	memset(&conf, 0, sizeof(conf));
 	memset(&m, 0, sizeof(m));
 	m.id = "t";
@@ -315,13 +315,13 @@ static void allowed_files(void **state)
 	conf.content_dir = strdup(path_of("slides"));
 	ALLOWED(path_of("slides/a.png"), 0);
 	ALLOWED(path_of("slides/sub/../a.png"), 0);
-	ALLOWED(path_of("slides/link.mp4"), 403);   /* a link out */
+	ALLOWED(path_of("slides/link.mp4"), 403); /* a link out */
 	ALLOWED(path_of("slides/../other/secret.mp4"), 403);
-	ALLOWED(path_of("slides2/b.png"), 403);     /* a look-alike prefix */
-	ALLOWED(path_of("slides"), 403);            /* the folder itself */
-	ALLOWED(path_of("slides/sub"), 422);        /* not a regular file */
-	ALLOWED(path_of("slides/none.png"), 422);   /* allowed, missing */
-	ALLOWED(path_of("other/none.png"), 403);    /* missing, outside */
+	ALLOWED(path_of("slides2/b.png"), 403);   /* a look-alike prefix */
+	ALLOWED(path_of("slides"), 403);          /* the folder itself */
+	ALLOWED(path_of("slides/sub"), 422);      /* not a regular file */
+	ALLOWED(path_of("slides/none.png"), 422); /* allowed, missing */
+	ALLOWED(path_of("other/none.png"), 403);  /* missing, outside */
 	ALLOWED(path_of("nodir/x.png"), 403);
 	/* a content_dir that does not exist allows nothing */
 	free(conf.content_dir);
@@ -334,6 +334,8 @@ static void allowed_files(void **state)
 	free(list[1]);
 }
 
+/* one case a line: CMake registers each with ctest from this list */
+/* clang-format off */
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(still_converted),
 	cmocka_unit_test(still_passed_through),
@@ -341,5 +343,6 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(not_media),
 	cmocka_unit_test(allowed_files),
 };
+/* clang-format on */
 
 MCU_TEST_MAIN(tests, setup, teardown)
