@@ -229,13 +229,14 @@ def amp(chunk, f):
     return 2 * math.sqrt(max(0.0, s1 * s1 + s2 * s2 - c * s1 * s2)) / len(chunk)
 end = min(len(s) // win, int(marks["end"] * 10))
 out = {"windows": 0, "min": {}, "low": {}, "low_outside_outage": {},
-       "longest_gap": {}, "longest_gap_outside_outage": {}}
+       "longest_gap": {}, "longest_gap_outside_outage": {}, "runs": {}}
 run, run_out = {}, {}
 o0, o1 = marks["outage"], marks["outage"] + 3.0 # cut at +0, restore at +2
 for f in freqs:
     out["min"][f], out["low"][f], out["low_outside_outage"][f] = 1e9, 0, 0
     out["longest_gap"][f] = out["longest_gap_outside_outage"][f] = 0
     run[f] = run_out[f] = 0
+    out["runs"][f] = []
 for k in range(20, end):
     chunk = s[k * win:(k + 1) * win]
     out["windows"] += 1
@@ -251,10 +252,16 @@ for k in range(20, end):
             if not inside:
                 out["low_outside_outage"][f] += 1
         else:
+            if run[f]:
+                out["runs"][f].append(run[f])
             run[f] = run_out[f] = 0
         out["longest_gap"][f] = max(out["longest_gap"][f], run[f])
         out["longest_gap_outside_outage"][f] = max(
             out["longest_gap_outside_outage"][f], run_out[f])
+for f in freqs:
+    if run[f]:
+        out["runs"][f].append(run[f])
+    out["runs"][f].sort(reverse=True)
 print(json.dumps(out))
 PY
 cat "$WORK/audio.json"
@@ -268,11 +275,20 @@ for j in 2 3; do
 	check "branch $j heard without a gap at the host (longest run of low 100 ms windows: $(aj "d['longest_gap']['$f.0']"))" \
 		test "$(aj "d['longest_gap']['$f.0']")" -le 2
 done
+# Leg 1: the senders fall behind real time on a loaded machine, so the
+# received audio does not line up with the phases' wall-clock marks; the
+# cut is found in the audio as leg 1's longest run of low windows (2 s of
+# packets dropped, shortened by concealment: at most 2.5 s). Every other
+# run is a gap: none over 500 ms, and few low windows overall.
 f=${TONES[1]}
-low=$(aj "d['low_outside_outage']['$f.0']")
-gap=$(aj "d['longest_gap_outside_outage']['$f.0']")
-check "leg 1 heard through loss and jitter ($low of $n windows low outside the outage, want <= 15 %; longest run $gap, want <= 5)" \
-	test "$low" -le $((n * 15 / 100)) -a "$gap" -le 5
+runs=$(aj "d['runs']['$f.0'][:4]")
+cut=$(aj "(d['runs']['$f.0'] + [0])[0]")
+gap=$(aj "(d['runs']['$f.0'] + [0, 0])[1]")
+low=$(aj "d['low']['$f.0'] - (d['runs']['$f.0'] + [0])[0]")
+check "leg 1's sound stops for the cut (longest low run $cut windows, want 5..25)" \
+	test "$cut" -ge 5 -a "$cut" -le 25
+check "leg 1 heard through loss and jitter (runs $runs: next longest $gap, want <= 5; $low of $n windows low besides the cut, want <= 15 %)" \
+	test "$gap" -le 5 -a "$low" -le $((n * 15 / 100))
 a=$(curl -sf "$A/meetings/t/participants" | "$PY" -c "import json,sys
 p={x['endpoint']:x for x in json.load(sys.stdin)}['leg1']['audio']['in']
 print(p['lost'], p['concealed'])")
