@@ -72,12 +72,13 @@ int mcu_room_pin(struct mcu_room *room, bool host, long slot, int tile)
 	    (struct mcu_view_pin){.source = id, .tile = tile};
 out:
 	pthread_mutex_unlock(&room->lock);
-	if (!err)
-		mcu_log_info("%s: %s %s in the %s view%s%d", room->id,
-		             room->parts[slot].eid,
-		             tile >= 0 ? "pinned" : "unpinned",
-		             host ? "host's" : "branches'",
-		             tile >= 0 ? " at tile " : "", tile >= 0 ? tile + 1 : 0);
+	if (!err && tile >= 0)
+		mcu_log_info("%s: %s pinned to tile %d of the %s view",
+		             room->id, room->parts[slot].eid, tile + 1,
+		             host ? "host's" : "branches'");
+	else if (!err)
+		mcu_log_info("%s: %s unpinned from the %s view", room->id,
+		             room->parts[slot].eid, host ? "host's" : "branches'");
 	return err;
 }
 

@@ -7,7 +7,8 @@ RTP legs on loopback. Times are written in the roster's time zone.
               [--bandwidth 1000] [--sip-port P] [--api-port P]
               [--sip-branches N [--sip-auth PASSWORD_FILE]] [--sip-tcp]
               [--tls-port P --tls-cert PEM --tls-key PEM]
-              [--technicians] > roster.yaml
+              [--technicians] [--start-minute T --minutes N]
+              [--test-run T [--test-run-minutes N]] > roster.yaml
 
 Leg i: the MCU listens on base+500+10*i (video; audio +2) and sends to
 base+10*i (video; audio +2). Leg 0 is the host. With --technicians each
@@ -66,6 +67,11 @@ def main():
     ap.add_argument("--test-run-now", action="store_true",
                     help="meeting t starts in 2 days; its test_run window "
                          "is from 5 minutes ago for --minutes (default 60)")
+    ap.add_argument("--test-run", default="",
+                    help="meeting t's test_run window starts at this "
+                         "YYYY-MM-DDTHH:MM (roster time zone)")
+    ap.add_argument("--test-run-minutes", type=int, default=1,
+                    help="with --test-run: the window's length")
     a = ap.parse_args()
     if a.tls_port and not (a.tls_cert and a.tls_key):
         ap.error("--tls-port needs --tls-cert and --tls-key")
@@ -87,6 +93,11 @@ def main():
                     f" end: {tr1.strftime(fmt)}}}")
         start = (now + datetime.timedelta(days=2)).strftime(fmt)
         end = (now + datetime.timedelta(days=2, hours=1)).strftime(fmt)
+    if a.test_run:
+        tr0 = datetime.datetime.strptime(a.test_run, fmt).replace(tzinfo=tz)
+        tr1 = tr0 + datetime.timedelta(minutes=a.test_run_minutes)
+        test_run = (f"    test_run: {{start: {tr0.strftime(fmt)},"
+                    f" end: {tr1.strftime(fmt)}}}")
     announced = (now - datetime.timedelta(days=14)).strftime("%Y-%m-%d")
     sip = a.sip_port or a.base + 900
     api = a.api_port or a.base + 901
