@@ -35,26 +35,25 @@
 
 const struct mcu_readiness_limit mcu_readiness_limits[MCU_READINESS_CHECKS] = {
     [MCU_READINESS_CHK_VIDEO_PPS] = {MCU_READINESS_NO_VIDEO,
-                                     "video packets received per second",
-                                     true, 1.0, "packets/s"},
+                                     "video packets received per second", true,
+                                     1.0, "packets/s"},
     [MCU_READINESS_CHK_FPS] = {MCU_READINESS_LOW_FPS,
-                               "video frames decoded per second", true,
-                               10.0, "fps"},
+                               "video frames decoded per second", true, 10.0,
+                               "fps"},
     [MCU_READINESS_CHK_AUDIO_PPS] = {MCU_READINESS_NO_AUDIO,
-                                     "audio packets received per second",
-                                     true, 10.0, "packets/s"},
+                                     "audio packets received per second", true,
+                                     10.0, "packets/s"},
     [MCU_READINESS_CHK_LEVEL] = {MCU_READINESS_NO_AUDIO,
-                                 "loudest audio level over 10 s", true,
-                                 -50.0, "dBov"},
+                                 "loudest audio level over 10 s", true, -50.0,
+                                 "dBov"},
     [MCU_READINESS_CHK_LOSS] = {MCU_READINESS_LOSS,
-                                "audio or video packets lost over 5 s",
-                                false, 3.0, "%"},
+                                "audio or video packets lost over 5 s", false,
+                                3.0, "%"},
     [MCU_READINESS_CHK_JITTER] = {MCU_READINESS_JITTER,
-                                  "audio or video interarrival jitter",
-                                  false, 40.0, "ms"},
-    [MCU_READINESS_CHK_RTT] = {MCU_READINESS_RTT,
-                               "round-trip time (RTCP)", false, 300.0,
-                               "ms"},
+                                  "audio or video interarrival jitter", false,
+                                  40.0, "ms"},
+    [MCU_READINESS_CHK_RTT] = {MCU_READINESS_RTT, "round-trip time (RTCP)",
+                               false, 300.0, "ms"},
 };
 
 const char *mcu_readiness_reason_name(enum mcu_readiness_reason r)
@@ -88,10 +87,10 @@ struct sample {
 };
 
 struct mcu_readiness_part {
-	int64_t connected_since; /* UNSET: not connected */
+	int64_t connected_since;  /* UNSET: not connected */
 	struct sample ring[RING]; /* oldest first */
 	size_t n_ring;
-	bool have_last;    /* a result given while connected */
+	bool have_last; /* a result given while connected */
 	struct mcu_readiness_result last;
 };
 
@@ -139,9 +138,9 @@ static void push_sample(struct mcu_readiness_part *p,
 		memmove(p->ring, p->ring + 1, (RING - 1) * sizeof(p->ring[0]));
 		p->n_ring--;
 	}
-	p->ring[p->n_ring++] =
-	    (struct sample){now,           o->vin_packets, o->vin_lost,
-	                    o->ain_packets, o->ain_lost,    o->level_dbov};
+	p->ring[p->n_ring++] = (struct sample){now,         o->vin_packets,
+	                                       o->vin_lost, o->ain_packets,
+	                                       o->ain_lost, o->level_dbov};
 }
 
 static double loss_of(uint64_t p0, uint64_t l0, uint64_t p1, uint64_t l1)
@@ -179,8 +178,8 @@ static bool measure(const struct mcu_readiness_part *p,
 	const struct sample *ref = NULL, *cur = &p->ring[p->n_ring - 1];
 	double level = LEVEL_UNKNOWN;
 	for (size_t i = 0; i < p->n_ring; i++) {
-		if (!ref &&
-		    now - p->ring[i].t <= MCU_READINESS_WINDOW_US + WINDOW_SLACK_US)
+		if (!ref && now - p->ring[i].t <=
+		                MCU_READINESS_WINDOW_US + WINDOW_SLACK_US)
 			ref = &p->ring[i];
 		if (now - p->ring[i].t <=
 		    MCU_READINESS_LEVEL_WINDOW_US + WINDOW_SLACK_US)
@@ -213,8 +212,8 @@ static void judge(const struct mcu_readiness_obs *o,
                   struct mcu_readiness_result *out)
 {
 	const struct mcu_readiness_figures *f = &out->fig;
-	bool video = o->has_video &&
-	             !fails(MCU_READINESS_CHK_VIDEO_PPS, f->video_pps);
+	bool video =
+	    o->has_video && !fails(MCU_READINESS_CHK_VIDEO_PPS, f->video_pps);
 	if (!video)
 		fail(out, MCU_READINESS_CHK_VIDEO_PPS);
 	else if (fails(MCU_READINESS_CHK_FPS, f->video_fps))
@@ -223,8 +222,8 @@ static void judge(const struct mcu_readiness_obs *o,
 		fail(out, MCU_READINESS_CHK_AUDIO_PPS);
 	else if (fails(MCU_READINESS_CHK_LEVEL, f->level_dbov))
 		fail(out, MCU_READINESS_CHK_LEVEL);
-	if (fails(MCU_READINESS_CHK_LOSS, 100 * max2(f->video_loss,
-	                                              f->audio_loss)))
+	if (fails(MCU_READINESS_CHK_LOSS,
+	          100 * max2(f->video_loss, f->audio_loss)))
 		fail(out, MCU_READINESS_CHK_LOSS);
 	if (fails(MCU_READINESS_CHK_JITTER,
 	          max2(f->video_jitter_ms, f->audio_jitter_ms)))
@@ -234,8 +233,8 @@ static void judge(const struct mcu_readiness_obs *o,
 }
 
 void mcu_readiness_part_step(struct mcu_readiness_part *p,
-                             const struct mcu_readiness_obs *o,
-                             int64_t now, struct mcu_readiness_result *out)
+                             const struct mcu_readiness_obs *o, int64_t now,
+                             struct mcu_readiness_result *out)
 {
 	bool connected = o->state == MCU_PART_CONNECTED;
 	int64_t span;
@@ -264,7 +263,8 @@ void mcu_readiness_part_step(struct mcu_readiness_part *p,
 	if (known)
 		judge(o, out);
 	if (!known || span < MCU_READINESS_WINDOW_US - WINDOW_SLACK_US ||
-	    now - p->connected_since < MCU_READINESS_WINDOW_US - WINDOW_SLACK_US)
+	    now - p->connected_since <
+	        MCU_READINESS_WINDOW_US - WINDOW_SLACK_US)
 		out->verdict = MCU_READINESS_CHECKING;
 	else
 		out->verdict = out->reasons ? MCU_READINESS_NOT_READY
@@ -303,7 +303,7 @@ struct rpart {
 	bool host;
 	struct mcu_readiness_part *m;
 	struct mcu_readiness_result res;
-	bool judged; /* res holds a step's result */
+	bool judged;  /* res holds a step's result */
 	time_t since; /* the verdict's last change */
 };
 
@@ -503,13 +503,14 @@ static json_t *part_json(const struct rpart *p)
 	                 : json_null(),
 	    "packets_per_s", fig(f->video_pps), "loss_pct", pct(f->video_loss),
 	    "jitter_ms", fig(f->video_jitter_ms));
-	json_t *audio = json_pack(
-	    "{s:o,s:o,s:o,s:o}", "packets_per_s", fig(f->audio_pps),
-	    "level_dbov",
-	    f->level_dbov > LEVEL_UNKNOWN ? json_real(round(f->level_dbov * 10) / 10)
-	                                  : json_null(),
-	    "loss_pct", pct(f->audio_loss), "jitter_ms",
-	    fig(f->audio_jitter_ms));
+	json_t *audio =
+	    json_pack("{s:o,s:o,s:o,s:o}", "packets_per_s", fig(f->audio_pps),
+	              "level_dbov",
+	              f->level_dbov > LEVEL_UNKNOWN
+	                  ? json_real(round(f->level_dbov * 10) / 10)
+	                  : json_null(),
+	              "loss_pct", pct(f->audio_loss), "jitter_ms",
+	              fig(f->audio_jitter_ms));
 	return json_pack("{s:s,s:s,s:s,s:s,s:b,s:o,s:b,s:o,s:o,s:o,s:o,s:s}",
 	                 "endpoint", p->endpoint, "name",
 	                 p->name ? p->name : p->endpoint, "role",
@@ -529,8 +530,8 @@ static json_t *limits_json(void)
 		const struct mcu_readiness_limit *l = &mcu_readiness_limits[c];
 		json_array_append_new(
 		    a, json_pack("{s:s,s:s,s:s,s:f,s:s}", "reason",
-		                 mcu_readiness_reason_name(l->reason), "measure",
-		                 l->measure, "fails",
+		                 mcu_readiness_reason_name(l->reason),
+		                 "measure", l->measure, "fails",
 		                 l->at_least ? "below" : "above", "value",
 		                 l->value, "unit", l->unit));
 	}
@@ -554,9 +555,9 @@ static json_t *report_json(const struct report *rep)
 	count(rep, n);
 	stamp(rep->started, started, sizeof(started));
 	stamp(rep->ended, ended, sizeof(ended));
-	return json_pack("{s:s,s:s,s:b,s:s,s:o,s:I,s:I,s:I,s:o,s:o}",
-	                 "meeting", rep->meeting, "test_date", rep->date,
-	                 "final", rep->final, "started", started, "ended",
+	return json_pack("{s:s,s:s,s:b,s:s,s:o,s:I,s:I,s:I,s:o,s:o}", "meeting",
+	                 rep->meeting, "test_date", rep->date, "final",
+	                 rep->final, "started", started, "ended",
 	                 rep->final ? json_string(ended) : json_null(), "ready",
 	                 (json_int_t)n[MCU_READINESS_READY], "not_ready",
 	                 (json_int_t)n[MCU_READINESS_NOT_READY], "checking",
@@ -582,7 +583,8 @@ static void publish_all(struct mcu_readiness *r, json_t *events)
 {
 	size_t i;
 	json_t *e;
-	json_array_foreach(events, i, e) {
+	json_array_foreach(events, i, e)
+	{
 		if (r->o.api)
 			mcu_api_publish(r->o.api, "readiness", json_incref(e));
 	}
@@ -627,8 +629,8 @@ static void write_final(struct mcu_readiness *r, const struct report *rep,
 		for (int k = 0; k < MCU_READINESS_REASONS; k++)
 			if (p->res.reasons & BIT(k)) {
 				int w = snprintf(
-				    reasons + len, sizeof(reasons) - len, "%s%s",
-				    len ? ";" : "",
+				    reasons + len, sizeof(reasons) - len,
+				    "%s%s", len ? ";" : "",
 				    mcu_readiness_reason_name(
 				        (enum mcu_readiness_reason)k));
 				if (w < 0 || (size_t)w >= sizeof(reasons) - len)
@@ -656,8 +658,8 @@ static void write_final(struct mcu_readiness *r, const struct report *rep,
 	}
 }
 
-static void end_locked(struct mcu_readiness *r, struct report *rep,
-                       time_t now, json_t *events)
+static void end_locked(struct mcu_readiness *r, struct report *rep, time_t now,
+                       json_t *events)
 {
 	size_t n[3];
 	if (rep->final)
@@ -745,7 +747,8 @@ void mcu_readiness_feed(struct mcu_readiness *r, const char *meeting,
 	pthread_mutex_unlock(&r->lock);
 	if (!rep)
 		mcu_log_ratelimited(MCU_LOG_WARN, 10000,
-		                    "no memory for the test run of %s", meeting);
+		                    "no memory for the test run of %s",
+		                    meeting);
 	publish_all(r, events);
 }
 

@@ -114,7 +114,7 @@ struct mcu_readiness_figures {
 	bool connected;
 	double video_fps;  /* decoded; < 0 when not decoded (not visible) */
 	int width, height; /* 0: none */
-	double video_pps, audio_pps; /* packets per second received */
+	double video_pps, audio_pps;   /* packets per second received */
 	double video_loss, audio_loss; /* fraction 0..1 */
 	double video_jitter_ms, audio_jitter_ms;
 	double level_dbov; /* loudest over the level window, dBov; */
@@ -139,8 +139,8 @@ mcu_readiness_part_free(struct mcu_readiness_part *p);
  * overwritten with the verdict now. Samples may come at any pace.
  */
 void mcu_readiness_part_step(struct mcu_readiness_part *p,
-                             const struct mcu_readiness_obs *o,
-                             int64_t now_us, struct mcu_readiness_result *out);
+                             const struct mcu_readiness_obs *o, int64_t now_us,
+                             struct mcu_readiness_result *out);
 
 /*
  * The verdict for the final report: the last one given while the

@@ -346,7 +346,8 @@ static const json_t *endpoint_of(const json_t *rep, const char *id)
 {
 	size_t i;
 	json_t *e;
-	json_array_foreach(json_object_get(rep, "endpoints"), i, e) {
+	json_array_foreach(json_object_get(rep, "endpoints"), i, e)
+	{
 		if (!strcmp(json_string_value(json_object_get(e, "endpoint")),
 		            id))
 			return e;
@@ -387,8 +388,8 @@ static void report_json_csv_and_logbook(void **state)
 	rep = mcu_readiness_json(r, "m1", &status);
 	assert_non_null(rep);
 	assert_int_equal(status, 200);
-	assert_string_equal(json_string_value(json_object_get(rep, "test_date")),
-	                    "2026-12-04");
+	assert_string_equal(
+	    json_string_value(json_object_get(rep, "test_date")), "2026-12-04");
 	assert_false(json_boolean_value(json_object_get(rep, "final")));
 	assert_int_equal(json_integer_value(json_object_get(rep, "ready")), 2);
 	assert_int_equal(json_integer_value(json_object_get(rep, "not_ready")),
@@ -407,20 +408,23 @@ static void report_json_csv_and_logbook(void **state)
 	                    "0900 000 001");
 	e = (json_t *)endpoint_of(rep, "b1");
 	assert_true(json_boolean_value(json_object_get(e, "ready")));
-	assert_true(json_real_value(json_object_get(
-	                json_object_get(e, "video"), "fps")) == 25.0);
+	assert_true(json_real_value(json_object_get(json_object_get(e, "video"),
+	                                            "fps")) == 25.0);
 	json_decref(rep);
 
 	assert_int_equal(mcu_readiness_csv(r, "m1", false, &text, &len), 0);
 	assert_non_null(strstr(text, "Mã điểm cầu,Tên điểm cầu"));
-	assert_non_null(strstr(text, "\r\nb2,b2,Nhánh,Chưa sẵn sàng,no-video,"));
-	assert_non_null(strstr(text, "\r\nb1,b1,Nhánh,Sẵn sàng,,25.0,640x360,"));
+	assert_non_null(
+	    strstr(text, "\r\nb2,b2,Nhánh,Chưa sẵn sàng,no-video,"));
+	assert_non_null(
+	    strstr(text, "\r\nb1,b1,Nhánh,Sẵn sàng,,25.0,640x360,"));
 	/* a technician's name with a quote and a comma stays one field */
-	assert_non_null(strstr(text, ",\"Lê Văn \"\"C\"\", kỹ thuật\",0900 000 001\r\n"));
+	assert_non_null(
+	    strstr(text, ",\"Lê Văn \"\"C\"\", kỹ thuật\",0900 000 001\r\n"));
 	free(text);
 	assert_int_equal(mcu_readiness_csv(r, "m1", true, &text, &len), 0);
-	assert_int_equal(strncmp(text, "endpoint,name,role,verdict,reasons,", 35),
-	                 0);
+	assert_int_equal(
+	    strncmp(text, "endpoint,name,role,verdict,reasons,", 35), 0);
 	assert_non_null(strstr(text, "\r\nhost,host,host,ready,,"));
 	free(text);
 
@@ -429,9 +433,9 @@ static void report_json_csv_and_logbook(void **state)
 	feed_seconds(r, s, 2, &wall);
 	rep = mcu_readiness_json(r, "m1", &status);
 	e = (json_t *)endpoint_of(rep, "b1");
-	assert_string_equal(json_string_value(json_array_get(
-	                        json_object_get(e, "reasons"), 0)),
-	                    "no-answer");
+	assert_string_equal(
+	    json_string_value(json_array_get(json_object_get(e, "reasons"), 0)),
+	    "no-answer");
 	json_decref(rep);
 	mcu_readiness_end(r, "m1", ++wall);
 	mcu_readiness_end(r, "m1", ++wall); /* twice: nothing more */
@@ -455,9 +459,8 @@ static void report_json_csv_and_logbook(void **state)
 	                       " '2026-12-04' ORDER BY endpoint",
 	                       -1, &st, NULL),
 	    SQLITE_OK);
-	const char *want[][3] = {{"b1", "1", ""},
-	                         {"b2", "0", "no-video"},
-	                         {"host", "1", ""}};
+	const char *want[][3] = {
+	    {"b1", "1", ""}, {"b2", "0", "no-video"}, {"host", "1", ""}};
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 		assert_string_equal((const char *)sqlite3_column_text(st, 0),
@@ -482,8 +485,8 @@ static void report_json_csv_and_logbook(void **state)
 	mcu_readiness_feed(r, "m1", "2026-12-05", in, 3, s[0].now + SEC,
 	                   ++wall);
 	rep = mcu_readiness_json(r, "m1", &status);
-	assert_string_equal(json_string_value(json_object_get(rep, "test_date")),
-	                    "2026-12-05");
+	assert_string_equal(
+	    json_string_value(json_object_get(rep, "test_date")), "2026-12-05");
 	assert_false(json_boolean_value(json_object_get(rep, "final")));
 	json_decref(rep);
 
@@ -496,17 +499,17 @@ static void report_json_csv_and_logbook(void **state)
 }
 
 const struct CMUnitTest tests[] = {
-	cmocka_unit_test(good_endpoint_checking_then_ready),
-	cmocka_unit_test(audio_only_is_no_video),
-	cmocka_unit_test(low_fps_only_when_decoded),
-	cmocka_unit_test(silence_or_no_packets_is_no_audio),
-	cmocka_unit_test(loss_jitter_rtt_limits),
-	cmocka_unit_test(too_few_packets_is_unknown_loss),
-	cmocka_unit_test(no_answer_and_final),
-	cmocka_unit_test(brief_answer_is_not_ready),
-	cmocka_unit_test(new_leg_restarts_the_window),
-	cmocka_unit_test(limits_table),
-	cmocka_unit_test(report_json_csv_and_logbook),
+    cmocka_unit_test(good_endpoint_checking_then_ready),
+    cmocka_unit_test(audio_only_is_no_video),
+    cmocka_unit_test(low_fps_only_when_decoded),
+    cmocka_unit_test(silence_or_no_packets_is_no_audio),
+    cmocka_unit_test(loss_jitter_rtt_limits),
+    cmocka_unit_test(too_few_packets_is_unknown_loss),
+    cmocka_unit_test(no_answer_and_final),
+    cmocka_unit_test(brief_answer_is_not_ready),
+    cmocka_unit_test(new_leg_restarts_the_window),
+    cmocka_unit_test(limits_table),
+    cmocka_unit_test(report_json_csv_and_logbook),
 };
 
 MCU_TEST_MAIN(tests, NULL, NULL)
