@@ -719,6 +719,13 @@ static void set_probes(struct mcu_daemon *d)
 	p.lateness = mcu_metric_get(late, NULL, 0);
 	for (size_t i = 0; i < 4; i++)
 		*slot[i] = mcu_metric_get(stage, &names[i], 1);
+	struct mcu_metric_family *lat =
+	    mcu_metrics_find(d->metrics, MCU_M_MEDIA_LATENCY);
+	static const char *const kinds[] = {"video", "audio"};
+	if (lat) {
+		p.latency_video = mcu_metric_get(lat, &kinds[0], 1);
+		p.latency_audio = mcu_metric_get(lat, &kinds[1], 1);
+	}
 	d->probes = p;
 	mcu_engine_set_probes(d->engine, &d->probes);
 }
@@ -1117,6 +1124,8 @@ struct mcu_daemon *mcu_daemon_free(struct mcu_daemon *d)
 	mcu_metric_put(d->probes.compose);
 	mcu_metric_put(d->probes.encode);
 	mcu_metric_put(d->probes.mix);
+	mcu_metric_put(d->probes.latency_video);
+	mcu_metric_put(d->probes.latency_audio);
 	d->pool = mcu_workpool_free(d->pool);
 	d->logbook = mcu_logbook_close(d->logbook);
 	d->metrics = mcu_metrics_free(d->metrics);

@@ -108,6 +108,7 @@ struct au {
 	uint8_t *data;
 	size_t len;
 	int64_t pts;
+	int64_t arrival_us; /* its last packet's arrival (latency probe) */
 	bool after_loss;
 };
 
@@ -138,10 +139,12 @@ struct mcu_leg {
 	atomic_bool reset_decoder;
 	atomic_bool small;         /* shown at <= half size: no loop filter */
 	bool small_set;            /* dec_q only: what vdec was told */
+	int64_t dec_arrival_us;    /* dec_q only: the AU being decoded */
 
 	pthread_mutex_t frame_lock;
 	AVFrame *latest;       /* frame_lock */
 	int64_t latest_us;     /* frame_lock */
+	int64_t latest_arrival_us; /* frame_lock: its AU's arrival */
 	uint64_t frames;       /* frame_lock */
 	double in_fps_interval_us; /* frame_lock */
 	uint64_t decode_errors;    /* frame_lock */
@@ -157,6 +160,8 @@ struct mcu_leg {
 	struct mcu_adec *adec;
 	int16_t pcm[PCM_FRAMES][MCU_AUDIO_FRAME];
 	unsigned pcm_head, pcm_len;
+	int64_t pcm_arrival[PCM_FRAMES]; /* packet arrival; 0: concealed */
+	int64_t adec_arrival_us, pulled_arrival_us;
 	atomic_uint_fast64_t concealed;
 	struct mcu_dtmf_rx dtmf; /* arx.lock */
 
@@ -246,6 +251,7 @@ static void on_picture(const AVFrame *frame, void *arg)
 	}
 	leg->latest = ref;
 	leg->latest_us = now;
+	leg->latest_arrival_us = leg->dec_arrival_us;
 	leg->frames++;
 	pthread_mutex_unlock(&leg->frame_lock);
 	av_frame_free(&old);
@@ -263,6 +269,7 @@ static void decode_au(struct mcu_leg *leg, struct au *a)
 	}
 	if (a->after_loss)
 		mcu_vdec_mark_loss(leg->vdec);
+	leg->dec_arrival_us = a->arrival_us;
 	int64_t t0 = leg->h.decode_seconds ? mcu_netio_now_us() : 0;
 	err = mcu_vdec_decode(leg->vdec, a->data, a->len, a->pts, on_picture,
 	                      leg);
@@ -280,9 +287,12 @@ static void decode_au(struct mcu_leg *leg, struct au *a)
 
 /* Queue an access unit for the decoder (I/O thread). */
 static void queue_au(struct mcu_leg *leg, const uint8_t *data, size_t len,
-                     uint32_t ts, bool after_loss)
+                     uint32_t ts, bool after_loss, int64_t arrival_us)
 {
-	struct au a = {.len = len, .pts = ts, .after_loss = after_loss};
+	struct au a = {.len = len,
+	               .pts = ts,
+	               .arrival_us = arrival_us,
+	               .after_loss = after_loss};
 	bool schedule;
 
 	if (!atomic_load(&leg->visible)) {
@@ -320,6 +330,10 @@ static void queue_au(struct mcu_leg *leg, const uint8_t *data, size_t len,
 static void depack_frame(struct mcu_leg *leg, struct mcu_jbuf_frame *f)
 {
 	bool loss = f->after_loss;
+	int64_t arrival = 0; /* the frame is whole once its last one came */
+	for (unsigned i = 0; i < f->n; i++)
+		if (f->pkts[i].arrival_us > arrival)
+			arrival = f->pkts[i].arrival_us;
 	for (unsigned i = 0; i < f->n; i++) {
 		struct mcu_jbuf_pkt *jp = &f->pkts[i];
 		const uint8_t *pl = jp->pkt->data + jp->off;
@@ -330,13 +344,15 @@ static void depack_frame(struct mcu_leg *leg, struct mcu_jbuf_frame *f)
 			err = mcu_h264_depack_push(leg->h264, pl, jp->len,
 			                           jp->seq, jp->ts, end, &au);
 			if (!err && au.len)
-				queue_au(leg, au.data, au.len, au.ts, loss);
+				queue_au(leg, au.data, au.len, au.ts, loss,
+				         arrival);
 		} else {
 			struct mcu_vp8_frame vf = {0};
 			err = mcu_vp8_depack_push(leg->vp8, pl, jp->len, jp->seq,
 			                          jp->ts, end, &vf);
 			if (!err && vf.len)
-				queue_au(leg, vf.data, vf.len, vf.ts, loss);
+				queue_au(leg, vf.data, vf.len, vf.ts, loss,
+				         arrival);
 		}
 		if (err == EPIPE)
 			request_keyframe(leg);
@@ -836,16 +852,24 @@ void mcu_leg_set_small(struct mcu_leg *leg, bool small)
 	atomic_store(&leg->small, small);
 }
 
-AVFrame *mcu_leg_latest_frame(struct mcu_leg *leg, int64_t now_us,
-                              int64_t max_age_us)
+AVFrame *mcu_leg_latest_frame_at(struct mcu_leg *leg, int64_t now_us,
+                                 int64_t max_age_us, int64_t *arrival_us)
 {
 	AVFrame *f = NULL;
 	pthread_mutex_lock(&leg->frame_lock);
 	if (leg->latest &&
 	    (max_age_us <= 0 || now_us - leg->latest_us <= max_age_us))
 		f = av_frame_clone(leg->latest);
+	if (arrival_us)
+		*arrival_us = f ? leg->latest_arrival_us : 0;
 	pthread_mutex_unlock(&leg->frame_lock);
 	return f;
+}
+
+AVFrame *mcu_leg_latest_frame(struct mcu_leg *leg, int64_t now_us,
+                              int64_t max_age_us)
+{
+	return mcu_leg_latest_frame_at(leg, now_us, max_age_us, NULL);
 }
 
 static void send_feedback(struct mcu_leg *leg, int64_t now_us)
@@ -980,6 +1004,8 @@ static void on_pcm(const AVFrame *frame, void *arg)
 	}
 	memcpy(leg->pcm[(leg->pcm_head + leg->pcm_len) % PCM_FRAMES],
 	       frame->data[0], sizeof(leg->pcm[0]));
+	leg->pcm_arrival[(leg->pcm_head + leg->pcm_len) % PCM_FRAMES] =
+	    leg->adec_arrival_us;
 	leg->pcm_len++;
 }
 
@@ -999,6 +1025,7 @@ static enum mcu_audiofmt_codec audiofmt_of(enum mcu_acodec c)
 
 bool mcu_leg_audio_pull(struct mcu_leg *leg, int64_t now_us, int16_t *pcm)
 {
+	leg->pulled_arrival_us = 0;
 	if (!leg->p.has_audio)
 		return false;
 	for (int tries = 0; leg->pcm_len == 0 && tries < 3; tries++) {
@@ -1008,11 +1035,13 @@ bool mcu_leg_audio_pull(struct mcu_leg *leg, int64_t now_us, int16_t *pcm)
 		err = mcu_jbuf_get_audio(leg->arx.jb, now_us, &jp);
 		pthread_mutex_unlock(&leg->arx.lock);
 		if (err == ENOENT) {
+			leg->adec_arrival_us = 0;
 			mcu_adec_decode_missing(leg->adec, on_pcm, leg);
 			atomic_fetch_add(&leg->concealed, 1);
 		} else if (err == 0) {
 			struct mcu_audiofmt_info info;
 			const uint8_t *pl = jp.pkt->data + jp.off;
+			leg->adec_arrival_us = jp.arrival_us;
 			if (mcu_audiofmt_check(audiofmt_of(leg->p.acodec), pl,
 			                       jp.len, &info) == 0)
 				mcu_adec_decode(leg->adec, pl, jp.len, on_pcm,
@@ -1025,9 +1054,15 @@ bool mcu_leg_audio_pull(struct mcu_leg *leg, int64_t now_us, int16_t *pcm)
 	if (leg->pcm_len == 0)
 		return false;
 	memcpy(pcm, leg->pcm[leg->pcm_head], sizeof(leg->pcm[0]));
+	leg->pulled_arrival_us = leg->pcm_arrival[leg->pcm_head];
 	leg->pcm_head = (leg->pcm_head + 1) % PCM_FRAMES;
 	leg->pcm_len--;
 	return true;
+}
+
+int64_t mcu_leg_audio_arrival_us(const struct mcu_leg *leg)
+{
+	return leg->pulled_arrival_us;
 }
 
 bool mcu_leg_take_keyframe_request(struct mcu_leg *leg)

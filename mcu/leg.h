@@ -164,6 +164,11 @@ void mcu_leg_set_small(struct mcu_leg *leg, bool small);
 AVFrame *mcu_leg_latest_frame(struct mcu_leg *leg, int64_t now_us,
                               int64_t max_age_us);
 
+/* The same, and when the last packet of the picture's access unit arrived
+   (mcu_netio_now_us clock; 0 with no picture): the latency probe. */
+AVFrame *mcu_leg_latest_frame_at(struct mcu_leg *leg, int64_t now_us,
+                                 int64_t max_age_us, int64_t *arrival_us);
+
 /*
  * The video tick: release due frames from the jitter buffer (a source
  * that stopped sending still has its last frame), send NACK/PLI as needed
@@ -177,6 +182,10 @@ void mcu_leg_video_poll(struct mcu_leg *leg, int64_t now_us);
  * no audio, or still buffering).
  */
 bool mcu_leg_audio_pull(struct mcu_leg *leg, int64_t now_us, int16_t *pcm);
+
+/* The audio tick: when the packet of the last 20 ms pulled arrived
+   (mcu_netio_now_us clock), 0 when it was concealed: the latency probe. */
+int64_t mcu_leg_audio_arrival_us(const struct mcu_leg *leg);
 
 /* A receiver asked for a key frame (PLI/FIR) since the last call. */
 bool mcu_leg_take_keyframe_request(struct mcu_leg *leg);

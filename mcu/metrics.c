@@ -693,6 +693,8 @@ int mcu_metrics_register_engine(struct mcu_metrics *m,
 	static const char *const mtg[] = {"meeting", NULL};
 	static const char *const stage[] = {"stage", NULL};
 	static const double tb[] = MCU_METRICS_TICK_BUCKETS;
+	static const double lb[] = MCU_METRICS_LATENCY_BUCKETS;
+	static const char *const kind[] = {"kind", NULL};
 	const struct {
 		enum mcu_metric_type type;
 		const char *name, *help;
@@ -761,5 +763,11 @@ int mcu_metrics_register_engine(struct mcu_metrics *m,
 		                           "(decode, compose, encode, mix).",
 		                           stage, tb, MCU_METRICS_TICK_NBUCKETS,
 		                           &e->stage);
+	if (!err)
+		err = mcu_metrics_register(
+		    m, MCU_METRIC_HISTOGRAM, MCU_M_MEDIA_LATENCY,
+		    "Time from the arrival of the newest input in an output "
+		    "frame (video picture, audio packet) to that frame sent.",
+		    kind, lb, MCU_METRICS_LATENCY_NBUCKETS, &e->media_latency);
 	return err;
 }

@@ -48,6 +48,10 @@
 /* per process, histograms; stage has label stage (decode|compose|encode|mix) */
 #define MCU_M_TICK_LATENESS                "mcu_tick_lateness_seconds"
 #define MCU_M_STAGE                        "mcu_stage_seconds"
+/* histogram, label kind (video|audio): from the arrival of the newest input
+   (a picture's last packet, an audio packet) in an output frame to that
+   frame sent to every receiver (bench/latency) */
+#define MCU_M_MEDIA_LATENCY                "mcu_media_latency_seconds"
 
 /* Registered by the API itself. */
 #define MCU_M_API_REQUESTS                 "mcu_api_requests_total"
@@ -61,6 +65,10 @@
 #define MCU_METRICS_TICK_BUCKETS                                               \
 	{0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.033, 0.05, 0.1, 0.25}
 #define MCU_METRICS_TICK_NBUCKETS 10
+#define MCU_METRICS_LATENCY_BUCKETS                                            \
+	{0.002, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.06,      \
+	 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0}
+#define MCU_METRICS_LATENCY_NBUCKETS 17
 
 #define MCU_METRICS_MAX_LABELS  8
 #define MCU_METRICS_MAX_BUCKETS 32
@@ -154,7 +162,7 @@ struct mcu_metrics_engine {
 		*srtp_rejected;
 	struct mcu_metric_family *meeting_participants, *meeting_encoders,
 		*meeting_decoders;
-	struct mcu_metric_family *tick_lateness, *stage;
+	struct mcu_metric_family *tick_lateness, *stage, *media_latency;
 };
 
 /* 0, EEXIST (already registered), ENOMEM. */

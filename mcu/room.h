@@ -33,6 +33,7 @@ struct mcu_room;
 struct mcu_room_probes {
 	struct mcu_metric *lateness;            /* tick start - deadline */
 	struct mcu_metric *decode, *compose, *encode, *mix; /* per run */
+	struct mcu_metric *latency_video, *latency_audio; /* may be NULL */
 };
 
 struct mcu_room_env {

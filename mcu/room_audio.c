@@ -212,6 +212,23 @@ static size_t encode_outputs(struct mcu_room *room, int64_t now_us,
 	return encoders;
 }
 
+/* Latency probe: every audible source's packet of this tick is in the
+   mixes just sent: observe now - its arrival (concealed 20 ms: none). */
+static void observe_latency(const struct mcu_room *room)
+{
+	struct mcu_metric *m =
+	    room->env.probes ? room->env.probes->latency_audio : NULL;
+	int64_t now_us, a;
+
+	if (!m)
+		return;
+	now_us = mcu_netio_now_us();
+	for (size_t i = 0; i < room->n_parts; i++)
+		if (room->vt_audio[i] && room->audible[i] && room->present[i] &&
+		    (a = mcu_leg_audio_arrival_us(room->vt_audio[i])) > 0)
+			mcu_metric_observe(m, (double)(now_us - a) / 1e6);
+}
+
 void mcu_room_audio_tick(int64_t deadline_ns, int64_t now_ns, void *arg)
 {
 	struct mcu_room *room = arg;
@@ -263,6 +280,7 @@ void mcu_room_audio_tick(int64_t deadline_ns, int64_t now_ns, void *arg)
 	                          tone_block(room, tone_on, tone) ? tone : NULL);
 	mcu_room_rec_audio(room, mcu_mixer_common(room->mixer));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	observe_latency(room);
 
 	double mix_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
 	                (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;

@@ -39,6 +39,9 @@ struct vt_part {
 	bool mute_video;
 	bool visible;
 	AVFrame *frame; /* latest picture, this tick */
+	/* its arrival (latency probe) when new this tick, else 0; the
+	   newest arrival taken so far */
+	int64_t new_arrival_us, last_arrival_us;
 	/* this tick: shown in a tile at most half / more than half its size */
 	bool shown_small, shown_large;
 };

@@ -275,8 +275,14 @@ static size_t mark_visible(struct mcu_room *room, const struct tick_in *in,
 		if (on && mcu_leg_params(vp->leg)->has_video)
 			decoders++;
 		av_frame_free(&vp->frame);
-		if (on)
-			vp->frame = mcu_leg_latest_frame(vp->leg, now_us, 0);
+		vp->new_arrival_us = 0;
+		if (on) {
+			int64_t a = 0;
+			vp->frame = mcu_leg_latest_frame_at(vp->leg, now_us, 0,
+			                                    &a);
+			if (a > vp->last_arrival_us)
+				vp->new_arrival_us = vp->last_arrival_us = a;
+		}
 	}
 	/* The content's picture: decoded by its own worker, only taken. */
 	av_frame_free(&room->content_frame);
@@ -413,6 +419,32 @@ static bool hold_still(const struct mcu_room *room, struct vgroup *g,
 	return same && !*key && now_us - g->last_encode_us < STILL_REFRESH_US;
 }
 
+/*
+ * Latency probe: a picture that arrived since the last tick and is in g's
+ * view reaches its receivers in this frame: observe now - its arrival
+ * (the arrival of its access unit's last packet). Pictures shown again
+ * from an earlier tick are not counted twice.
+ */
+static void observe_latency(const struct mcu_room *room,
+                            const struct vgroup *g)
+{
+	struct mcu_metric *m =
+	    room->env.probes ? room->env.probes->latency_video : NULL;
+	int64_t now_us;
+
+	if (!m)
+		return;
+	now_us = mcu_netio_now_us();
+	for (int t = 0; t < g->view.ntiles; t++) {
+		uint32_t id = g->view.tile[t];
+		if (id && id <= room->n_parts &&
+		    room->vt[id - 1].new_arrival_us)
+			mcu_metric_observe(
+			    m, (double)(now_us - room->vt[id - 1].new_arrival_us) /
+			           1e6);
+	}
+}
+
 struct fanout {
 	struct mcu_room *room;
 	struct vgroup *g;
@@ -474,6 +506,8 @@ static void on_encoded(const AVPacket *pkt, bool key, void *arg)
 	for (unsigned i = 0; i < f->n; i++)
 		mcu_pkt_put(f->pl[i]);
 	f->n = 0;
+	if (!err)
+		observe_latency(room, g);
 }
 
 static void take_keyframe_requests(struct mcu_room *room, int64_t now_us)
