@@ -76,12 +76,15 @@ send_av() {
 		-f rtp "rtp://127.0.0.1:$((port + 2))" >"$WORK/senda$i.log" 2>&1 &
 	PIDS+=($!)
 }
-SECS=80
+# The senders outlive the checks on the event stream (their end would
+# raise no-video for everyone); the receivers record the phases.
+SECS=130
+REC=76
 for i in 0 2 3; do send_av $i $base; done
 send_av 1 $((relay - 510)) # through the relay
 sleep 1.5
-recv_leg 0 $((SECS - 4))
-recv_leg 2 $((SECS - 4))
+recv_leg 0 $REC
+recv_leg 2 $REC
 T0=$(date +%s%N)
 # mark NAME: the phase's start, in seconds since the receivers started
 mark() { echo "$1 $((($(date +%s%N) - T0) / 1000000))" | awk '{printf "%s %.2f\n", $1, $2 / 1000}' >>"$WORK/phases"; }
