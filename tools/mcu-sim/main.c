@@ -30,12 +30,17 @@ static void usage(FILE *out)
 	    "         [--branch-layout L] [--floor open|chaired|lecture]\n"
 	    "         [--logbook FILE] [--fps N] [--minutes M] [--output "
 	    "FILE]\n"
+	    "         [--bandwidth KBPS[,KBPS...]] [--host-bandwidth KBPS]\n"
+	    "         [--dial in|out] [--endpoint-port P]\n"
 	    "  mcu-sim run --roster FILE --meeting ID --mcu sip:HOST:PORT\n"
 	    "         [--count N] [--seconds S] [--video 360p|720p] [--fps N]\n"
 	    "         [--report FILE|-] [--sample EP|all] [--sample-seconds "
 	    "S]\n"
 	    "         [--addr A] [--sip-port P] [--rtp-ports MIN-MAX]\n"
 	    "         [--dial-interval MS] [--tick MS] [--log LEVEL]\n"
+	    "         [--roster-bandwidth]\n"
+	    "  mcu-sim run --answer --roster FILE --meeting ID --sip-port P\n"
+	    "         [the options of run above but --mcu/--dial-interval]\n"
 	    "See docs/mcu-sim.md.\n");
 }
 
@@ -79,6 +84,12 @@ enum {
 	O_TICK,
 	O_LOG,
 	O_TZ,
+	O_BANDWIDTH,
+	O_HOST_BANDWIDTH,
+	O_DIAL,
+	O_ENDPOINT_PORT,
+	O_ANSWER,
+	O_ROSTER_BANDWIDTH,
 	O_HELP,
 };
 
@@ -108,15 +119,46 @@ static const struct option opts[] = {
     {"dial-interval", required_argument, NULL, O_DIAL_INTERVAL},
     {"tick", required_argument, NULL, O_TICK},
     {"log", required_argument, NULL, O_LOG},
+    {"bandwidth", required_argument, NULL, O_BANDWIDTH},
+    {"host-bandwidth", required_argument, NULL, O_HOST_BANDWIDTH},
+    {"dial", required_argument, NULL, O_DIAL},
+    {"endpoint-port", required_argument, NULL, O_ENDPOINT_PORT},
+    {"answer", no_argument, NULL, O_ANSWER},
+    {"roster-bandwidth", no_argument, NULL, O_ROSTER_BANDWIDTH},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
+
+#define MAX_TIERS 8
+
+/* "2048,1000": up to MAX_TIERS kbit/s values, 64..100000 each. */
+static int kbps_list(const char *s, unsigned *out, size_t *n)
+{
+	*n = 0;
+	for (const char *p = s;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		char buf[16];
+		long v;
+		if (*n == MAX_TIERS || len == 0 || len >= sizeof(buf))
+			return EINVAL;
+		memcpy(buf, p, len);
+		buf[len] = '\0';
+		if (num(buf, 64, 100000, &v))
+			return EINVAL;
+		out[(*n)++] = (unsigned)v;
+		if (!comma)
+			return 0;
+		p = comma + 1;
+	}
+}
 
 static int cmd_roster(int argc, char **argv)
 {
 	struct mcu_sim_roster r = {
 	    .addr = "127.0.0.1", .sip_port = 5060, .meeting = "sim"};
 	const char *output = NULL;
+	unsigned tiers[MAX_TIERS];
 	long v, minutes = 60;
 	int c, err = 0;
 	while (!err && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -162,6 +204,24 @@ static int cmd_roster(int argc, char **argv)
 			break;
 		case O_OUTPUT:
 			output = optarg;
+			break;
+		case O_BANDWIDTH:
+			err = kbps_list(optarg, tiers, &r.n_branch_kbps);
+			r.branch_kbps = tiers;
+			break;
+		case O_HOST_BANDWIDTH:
+			if (!(err = num(optarg, 64, 100000, &v)))
+				r.host_kbps = (unsigned)v;
+			break;
+		case O_DIAL:
+			if (strcmp(optarg, "in") != 0 &&
+			    strcmp(optarg, "out") != 0)
+				err = EINVAL;
+			r.dial = optarg;
+			break;
+		case O_ENDPOINT_PORT:
+			if (!(err = num(optarg, 1, 65535, &v)))
+				r.endpoint_port = (uint16_t)v;
 			break;
 		case O_HELP:
 			usage(stdout);
@@ -294,6 +354,12 @@ static int cmd_run(int argc, char **argv)
 			if (!(err = num(optarg, 1, 20, &v)))
 				cfg.tick_ms = (unsigned)v;
 			break;
+		case O_ANSWER:
+			cfg.answer = true;
+			break;
+		case O_ROSTER_BANDWIDTH:
+			cfg.roster_bandwidth = true;
+			break;
 		case O_LOG: {
 			enum mcu_log_level lv;
 			if (mcu_log_parse_level(optarg, &lv) != 0)
@@ -310,7 +376,8 @@ static int cmd_run(int argc, char **argv)
 			break;
 		}
 	}
-	if (err || optind != argc || !roster || !cfg.meeting || !cfg.mcu_uri) {
+	if (err || optind != argc || !roster || !cfg.meeting ||
+	    (!cfg.mcu_uri && !cfg.answer) || (cfg.answer && !cfg.sip_port)) {
 		usage(stderr);
 		return 2;
 	}

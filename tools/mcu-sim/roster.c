@@ -46,7 +46,9 @@ static void when(FILE *out, const char *key, const struct tm *t)
 int mcu_sim_roster_write(const struct mcu_sim_roster *r, FILE *out)
 {
 	if (!r || !out || r->count < 2 || r->count > 999 || !r->addr ||
-	    !*r->addr || !r->meeting || !*r->meeting || !r->sip_port)
+	    !*r->addr || !r->meeting || !*r->meeting || !r->sip_port ||
+	    (r->dial && strcmp(r->dial, "in") != 0 &&
+	     strcmp(r->dial, "out") != 0))
 		return EINVAL;
 	const char *tz = r->timezone ? r->timezone : "Asia/Ho_Chi_Minh";
 	fprintf(out, "# mcu-sim roster: %u simulated endpoints, meeting %s\n",
@@ -83,11 +85,19 @@ int mcu_sim_roster_write(const struct mcu_sim_roster *r, FILE *out)
 			quoted(out, name);
 		}
 		fprintf(out, "\n    tier: %s\n", i == 0 ? "city" : "commune");
-		fprintf(out, "    sip: \"sip:%s@%s\"\n", id, r->addr);
+		if (r->endpoint_port)
+			fprintf(out, "    sip: \"sip:%s@%s:%u\"\n", id, r->addr,
+			        r->endpoint_port);
+		else
+			fprintf(out, "    sip: \"sip:%s@%s\"\n", id, r->addr);
 		fprintf(out, "    allow: [%s/32]\n", r->addr);
 		fprintf(out, "    codecs: [h264, opus]\n");
-		fprintf(out, "    bandwidth_kbps: %u\n",
-		        r->bandwidth_kbps ? r->bandwidth_kbps : 2048);
+		unsigned kbps = r->bandwidth_kbps ? r->bandwidth_kbps : 2048;
+		if (i == 0 && r->host_kbps)
+			kbps = r->host_kbps;
+		else if (i > 0 && r->branch_kbps && r->n_branch_kbps)
+			kbps = r->branch_kbps[(i - 1) % r->n_branch_kbps];
+		fprintf(out, "    bandwidth_kbps: %u\n", kbps);
 		/* placeholder contacts (the validator wants all three) */
 		fprintf(out, "    contacts:\n");
 		static const char *const role[3] = {"leader", "technician",
@@ -116,8 +126,8 @@ int mcu_sim_roster_write(const struct mcu_sim_roster *r, FILE *out)
 	char day[16];
 	strftime(day, sizeof(day), "%Y-%m-%d", &r->announced);
 	fprintf(out, "    announced: %s\n", day);
-	fprintf(out, "    floor: %s\n    dial: in\n",
-	        r->floor ? r->floor : "chaired");
+	fprintf(out, "    floor: %s\n    dial: %s\n",
+	        r->floor ? r->floor : "chaired", r->dial ? r->dial : "in");
 	fprintf(out, "    layout: {host: %s, branches: %s, tour_seconds: %u}\n",
 	        r->host_layout ? r->host_layout
 	                       : mcu_sim_roster_host_layout(r->count),

@@ -31,6 +31,15 @@ struct mcu_sim_roster {
 	const char *preset;        /* x264 preset; NULL: ultrafast */
 	unsigned fps;              /* MCU output; 0: 30 */
 	unsigned bandwidth_kbps;   /* 0: 2048 */
+	/* branch i (1-based) gets branch_kbps[(i - 1) % n_branch_kbps]
+	   when n_branch_kbps > 0 (bitrate tiers), the host host_kbps
+	   (0: bandwidth_kbps) */
+	const unsigned *branch_kbps;
+	size_t n_branch_kbps;
+	unsigned host_kbps;
+	const char *dial;          /* "in" (NULL) or "out" */
+	uint16_t endpoint_port;    /* endpoints' SIP port in their URIs; 0:
+	                              none (5060) */
 	unsigned tour_seconds;     /* 0: 10 */
 	struct tm start, end;      /* meeting window, local time of timezone */
 	struct tm announced;       /* date of the notice */

@@ -94,6 +94,7 @@ struct stream {
 	struct sockaddr_in rtp_to, rtcp_to;
 	int pt, te_pt;
 	int h264_mode;
+	bool mux; /* rtcp-mux: RTCP goes out of the RTP socket */
 	/* send (I/O loop) */
 	uint32_t ssrc, ts0, last_ts;
 	uint16_t seq;
@@ -129,6 +130,7 @@ struct ep {
 	int status;
 	char reason[96];
 	bool final;
+	int64_t invite_us, connected_us; /* answer mode / connect time */
 	/* sampling (I/O loop) */
 	bool sample;
 	struct mcu_h264_depack *depack;
@@ -149,10 +151,13 @@ struct sim {
 	struct mcu_sip *sip;
 	pthread_mutex_t lock;
 	unsigned finals; /* guarded by lock */
+	unsigned answered; /* --answer: calls taken; guarded by lock */
+	int64_t first_invite_us; /* --answer; guarded by lock */
 	char domain[128];
 	char ruri[512];
 	char addr[64];
 	int64_t start_us, end_us, sample_from_us;
+	int64_t start_unix_us; /* wall clock at start_us (report only) */
 	size_t next_dial;
 	bool ending;
 	const char *stop_reason;
@@ -372,7 +377,7 @@ static void send_rtcp(struct ep *e, struct stream *st, int64_t now)
 		err = mcu_rtcp_write_sdes(buf, sizeof(buf), &off, st->ssrc,
 		                          cname);
 	if (!err)
-		send_to(st, st->fd[1], &st->rtcp_to, buf, off);
+		send_to(st, st->fd[st->mux ? 0 : 1], &st->rtcp_to, buf, off);
 }
 
 static void send_pli(struct ep *e)
@@ -385,7 +390,7 @@ static void send_pli(struct ep *e)
 	    mcu_rtcp_write_pli(buf, sizeof(buf), &off, e->v.ssrc,
 	                       e->v.remote_ssrc))
 		return;
-	send_to(&e->v, e->v.fd[1], &e->v.rtcp_to, buf, off);
+	send_to(&e->v, e->v.fd[e->v.mux ? 0 : 1], &e->v.rtcp_to, buf, off);
 }
 
 /* One pacer tick: every stream whose deadline passed sends. */
@@ -567,11 +572,21 @@ static void on_readable(struct sim *s, struct sref *ref)
 
 /* ---- SIP -------------------------------------------------------------- */
 
+/* What an endpoint takes in (b=AS): with --roster-bandwidth its roster
+   bandwidth_kbps, else by what it sends; level 3.1 (720p) from 2000
+   kbit/s, as mcud's tiers. */
+static unsigned rx_kbps(const struct sim *s, const struct ep *e)
+{
+	if (s->cfg->roster_bandwidth && e->conf->bandwidth_kbps)
+		return e->conf->bandwidth_kbps;
+	return s->cfg->height > 360 ? 2000 : 1000;
+}
+
 static char *make_offer(const struct sim *s, const struct ep *e)
 {
 	char *o = NULL;
-	const char *lvl = s->cfg->height > 360 ? "1f" : "1e";
-	unsigned kbps = s->cfg->height > 360 ? 2000 : 1000;
+	unsigned kbps = rx_kbps(s, e);
+	const char *lvl = s->cfg->height > 360 || kbps >= 2000 ? "1f" : "1e";
 	if (asprintf(
 	        &o,
 	        "v=0\r\n"
@@ -620,6 +635,7 @@ static bool neg_stream(struct stream *st, const struct mcu_sdp_neg_media *nm)
 	st->pt = nm->pt;
 	st->te_pt = nm->te_pt;
 	st->h264_mode = nm->h264.packetization_mode;
+	st->mux = nm->rtcp_mux;
 	return true;
 }
 
@@ -649,6 +665,96 @@ static const char *take_answer(struct ep *e, const char *sdp, size_t len)
 	return why;
 }
 
+/* SIP thread, --answer: the endpoint the MCU calls (request-URI user). */
+static struct ep *callee(struct sim *s, const char *user)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->eps[i].conf->sip_user, user) == 0)
+			return &s->eps[i];
+	return NULL;
+}
+
+/* SIP thread, --answer: our answer to the MCU's offer, or why not. */
+static const char *make_answer(struct sim *s, struct ep *e,
+                               const struct mcu_sip_incoming *in,
+                               char **answer)
+{
+	struct mcu_sdp_session *sess = NULL;
+	if (!in->sdp || mcu_sdp_parse(&sess, in->sdp, in->sdp_len) != 0)
+		return "offer without usable SDP";
+	struct mcu_sdp_caps caps;
+	mcu_sdp_caps_default(&caps);
+	caps.codecs[0] = MCU_SDP_H264;
+	caps.codecs[1] = MCU_SDP_OPUS;
+	caps.n_codecs = 2;
+	caps.rtcp_mux = false;
+	caps.bitrate_kbps = rx_kbps(s, e);
+	caps.h264_level_idc = rx_kbps(s, e) >= 2000 ? 31 : 30;
+	struct mcu_sdp_local local = {
+	    .addr = s->addr,
+	    .audio_port = e->a.port,
+	    .video_port = e->v.port,
+	    .sess_id = e->index + 1,
+	    .sess_version = 1,
+	};
+	struct mcu_sdp_neg neg;
+	const char *why = NULL;
+	if (mcu_sdp_answer(sess, &caps, &local, &neg, answer) != 0)
+		why = "offer has no common codec";
+	else if (neg.video.codec != MCU_SDP_H264 ||
+	         !neg_stream(&e->v, &neg.video))
+		why = "offer without H.264 video";
+	else if (neg.audio.codec != MCU_SDP_OPUS ||
+	         !neg_stream(&e->a, &neg.audio))
+		why = "offer without Opus audio";
+	mcu_sdp_free(sess);
+	if (why) {
+		free(*answer);
+		*answer = NULL;
+	}
+	return why;
+}
+
+/* SIP thread, --answer: an INVITE from the MCU (dial: out meetings). */
+static void on_incoming(struct mcu_sip_call *call,
+                        const struct mcu_sip_incoming *in, void *arg)
+{
+	struct sim *s = arg;
+	struct ep *e = callee(s, in->ruri_user);
+	int64_t now = mono_us();
+	lock(s);
+	if (!s->first_invite_us)
+		s->first_invite_us = now;
+	bool busy = e && (e->call || s->ending);
+	if (e && !busy) {
+		e->call = mcu_sip_call_get(call);
+		e->invite_us = now;
+		e->state = ST_CALLING;
+		s->answered++;
+	}
+	unlock(s);
+	if (!e || busy) {
+		mcu_log_warn("INVITE for %s: %s", in->ruri_user,
+		             e ? "busy" : "no such endpoint");
+		mcu_sip_call_respond(call, e ? 486 : 404, NULL, NULL);
+		return;
+	}
+	mcu_sip_call_set_user(call, e);
+	char *answer = NULL;
+	const char *why = make_answer(s, e, in, &answer);
+	e->answer_ok = !why;
+	if (why) {
+		mcu_log_warn("%s: %s: 488", e->conf->id, why);
+		lock(s);
+		snprintf(e->reason, sizeof(e->reason), "%s", why);
+		unlock(s);
+		mcu_sip_call_respond(call, 488, why, NULL);
+		return;
+	}
+	mcu_sip_call_respond(call, 200, NULL, answer);
+	free(answer);
+}
+
 static void on_sip_event(struct mcu_sip_call *call,
                          const struct mcu_sip_event *ev, void *arg)
 {
@@ -657,7 +763,8 @@ static void on_sip_event(struct mcu_sip_call *call,
 	if (!e)
 		return;
 	const char *why = NULL;
-	if (ev->type == MCU_SIP_EV_ANSWERED) {
+	bool outgoing = mcu_sip_call_is_outgoing(call);
+	if (ev->type == MCU_SIP_EV_ANSWERED && outgoing) {
 		why = take_answer(e, ev->sdp, ev->sdp_len);
 		e->answer_ok = !why;
 		if (why) {
@@ -683,6 +790,7 @@ static void on_sip_event(struct mcu_sip_call *call,
 			snprintf(e->reason, sizeof(e->reason), "%s", why);
 		} else {
 			e->state = ST_CONNECTED;
+			e->connected_us = mono_us();
 		}
 		e->status = ev->status;
 		break;
@@ -918,13 +1026,17 @@ static int start_sip(struct sim *s)
 	struct mcu_sip_listen l = {MCU_SIP_UDP, s->addr, port};
 	struct mcu_sip_config sc = {
 	    .listen = &l, .n_listen = 1, .domain = s->domain};
-	struct mcu_sip_handlers h = {.event = on_sip_event, .arg = s};
+	struct mcu_sip_handlers h = {
+	    .incoming = s->cfg->answer ? on_incoming : NULL,
+	    .event = on_sip_event,
+	    .arg = s};
 	int err = mcu_sip_alloc(&s->sip, &sc, &h);
 	if (err)
 		mcu_log_error("SIP on %s:%u: %s", s->addr, port, strerror(err));
 	else
-		mcu_log_info("SIP on %s:%u, calling %s", s->addr, port,
-		             s->ruri);
+		mcu_log_info("SIP on %s:%u, %s %s", s->addr, port,
+		             s->cfg->answer ? "answering" : "calling",
+		             s->cfg->answer ? "the MCU" : s->ruri);
 	return err;
 }
 
@@ -932,7 +1044,9 @@ static int start_sip(struct sim *s)
 static int make_ruri(struct sim *s)
 {
 	const char *u = s->cfg->mcu_uri;
-	if (strncmp(u, "sip:", 4) != 0 || strlen(u) > 400)
+	if (!u && s->cfg->answer)
+		return 0; /* we only answer */
+	if (!u || strncmp(u, "sip:", 4) != 0 || strlen(u) > 400)
 		return EINVAL;
 	if (strchr(u, '@'))
 		snprintf(s->ruri, sizeof(s->ruri), "%s", u);
@@ -943,6 +1057,12 @@ static int make_ruri(struct sim *s)
 }
 
 /* ---- report ----------------------------------------------------------- */
+
+/* Seconds from the run's start (the first dial, or --answer's start). */
+static double since(const struct sim *s, int64_t t_us)
+{
+	return (double)(t_us - s->start_us) / 1e6;
+}
 
 static json_t *ep_json(struct sim *s, struct ep *e, enum ep_state st,
                        int status, const char *reason)
@@ -1003,6 +1123,19 @@ static json_t *ep_json(struct sim *s, struct ep *e, enum ep_state st,
 	                    json_integer((json_int_t)e->v.nack));
 	json_object_set_new(o, "key_frame_jumps",
 	                    json_integer((json_int_t)e->v.key_jumps));
+	lock(s);
+	int64_t inv = e->invite_us, con = e->connected_us;
+	unlock(s);
+	if (inv)
+		json_object_set_new(o, "invite_s", json_real(since(s, inv)));
+	if (con)
+		json_object_set_new(o, "connected_s", json_real(since(s, con)));
+	if (e->v.rx.packets)
+		json_object_set_new(o, "first_video_s",
+		                    json_real(since(s, e->v.rx.first_us)));
+	if (e->a.rx.packets)
+		json_object_set_new(o, "first_audio_s",
+		                    json_real(since(s, e->a.rx.first_us)));
 	json_object_set_new(
 	    o, "rtcp_received",
 	    json_integer((json_int_t)(e->v.rtcp_in + e->a.rtcp_in)));
@@ -1080,6 +1213,16 @@ static int write_report(struct sim *s, double cpu_run, double cpu_encode,
 	json_object_set_new(t, "max_rss_kib", json_integer(ru.ru_maxrss));
 	json_object_set_new(root, "meeting", json_string(s->cfg->meeting));
 	json_object_set_new(root, "mcu", json_string(s->ruri));
+	json_object_set_new(root, "mode",
+	                    json_string(s->cfg->answer ? "answer" : "dial"));
+	json_object_set_new(root, "start_unix",
+	                    json_real((double)s->start_unix_us / 1e6));
+	lock(s);
+	int64_t fi = s->first_invite_us;
+	unlock(s);
+	if (fi)
+		json_object_set_new(root, "first_invite_s",
+		                    json_real(since(s, fi)));
 	json_object_set_new(root, "ended_by", json_string(s->stop_reason));
 	json_object_set_new(root, "video",
 	                    json_sprintf("%dx%d@%u", s->cfg->width,
@@ -1121,12 +1264,13 @@ static void serve(struct sim *s, int64_t until, bool wait_finals)
 			break;
 		if (wait_finals) {
 			lock(s);
-			bool done = s->finals >= s->next_dial;
+			bool done = s->finals >= (s->cfg->answer ? s->answered
+			                                         : s->next_dial);
 			unlock(s);
 			if (done)
 				break;
 		}
-		if (!s->ending && s->next_dial < s->n &&
+		if (!s->ending && !s->cfg->answer && s->next_dial < s->n &&
 		    now >= s->start_us + (int64_t)s->next_dial *
 		                             s->cfg->dial_interval_ms * 1000)
 			dial(s, &s->eps[s->next_dial++]);
@@ -1216,6 +1360,7 @@ int mcu_sim_run(const struct mcu_sim_config *cfg)
 		goto out;
 	double c1 = cpu_seconds();
 	s->start_us = mono_us();
+	s->start_unix_us = unix_us();
 	s->end_us = s->start_us + (int64_t)cfg->seconds * 1000000;
 	unsigned ss = cfg->sample_seconds < cfg->seconds ? cfg->sample_seconds
 	                                                 : cfg->seconds;

@@ -43,6 +43,10 @@ struct mcu_sim_config {
 	uint16_t rtp_min, rtp_max; /* our RTP ports */
 	unsigned dial_interval_ms; /* between two dials */
 	unsigned tick_ms;          /* pacer tick */
+	bool roster_bandwidth;     /* offer/answer b=AS = the endpoint's
+	                              roster bandwidth_kbps (bitrate tiers) */
+	bool answer;               /* dial nobody: answer the MCU's INVITEs
+	                              (dial: out meetings) on sip_port */
 };
 
 /*

@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# bench/latency/run.sh — issue 8 item 3: the time mcud adds between a
+# packet's arrival and the output packet that carries it, for video and
+# audio, p50 / p99 / max.
+#
+# Method (docs/benchmarks.md "latency"): mcud measures it itself, behind
+# the /metrics histogram mcu_media_latency_seconds{kind}:
+#   video: for every picture that is new in a tick and shown in an encoder
+#          group's view, (time the group's encoded frame has been handed
+#          to every receiver's socket) - (arrival of the last RTP packet of
+#          that picture's access unit, as the I/O thread read it);
+#   audio: for every audible participant's 20 ms packet in a tick's mixes,
+#          (time the last mix of the tick was sent) - (that packet's
+#          arrival).
+# This script runs a meeting of N mcu-sim endpoints (host + N-1 branches,
+# 360p30 + Opus in, host grid / tour at 720p, branches host+floor, floor
+# granted to sim002 so two sources are audible), waits WARM seconds after
+# all are connected, and takes the histogram's bucket deltas over T
+# seconds: p50 and p99 interpolated inside the bucket (as PromQL's
+# histogram_quantile), max as the upper bound of the highest non-empty
+# bucket, mean from _sum/_count.
+#
+# Environment (defaults): BUILD=build  N=10  T=30 (s)  WARM=5 (s)
+#   PRESET= (mcud x264 preset; empty: ultrafast from mcu-sim roster)
+#   CACHE=/tmp/mcud-bench-latency
+# Targets (issue 8): video p99 <= 50 ms, audio p99 <= 30 ms.
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC=$(cd "$HERE/../.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$SRC/$BUILD ;; esac
+N=${N:-10}
+T=${T:-30}
+WARM=${WARM:-5}
+PRESET=${PRESET:-}
+CACHE=${CACHE:-/tmp/mcud-bench-latency}
+OUT=$CACHE/runs/$(date +%Y%m%d-%H%M%S)
+PIDS=()
+. "$SRC/bench/capacity/lib.sh"
+trap cleanup EXIT
+need_tools
+mkdir -p "$OUT" || die "cannot create $OUT"
+d=$OUT
+
+log "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(uptime | sed 's/.*load/load/')"
+log "results in $OUT; N=$N, T=$T s"
+# one block: mcu-sim's RTP ports, then mcud's SIP port
+rtp=$(free_block $((4 * N + 10)))
+sip=$((rtp + 4 * N + 8))
+API=$(free_tcp)
+"$SIM" roster "$N" --sip-port "$sip" --api-port "$API" --meeting lat \
+	--floor chaired --branch-layout host+floor --host-bandwidth 4096 \
+	--bandwidth 2048,1000 --logbook "$d/logbook.db" \
+	--output "$d/roster.yaml" || die "mcu-sim roster failed"
+api_token "$d"
+with_token "$d/roster.yaml" "$d/token" "$PRESET"
+start_mcud "$d/roster.yaml" "$d"
+"$SIM" run --roster "$d/roster.yaml" --meeting lat --mcu "sip:127.0.0.1:$sip" \
+	--video 360p --roster-bandwidth --seconds $((60 + WARM + T + 30)) \
+	--rtp-ports "$rtp-$((rtp + 4 * N + 7))" --report "$d/sim.json" \
+	>"$d/sim.out" 2>"$d/sim.err" &
+sim_pid=$!
+PIDS+=("$sim_pid")
+wait_connected lat "$N" 60 || log "only $(connected lat) of $N connected after 60 s"
+api_post meetings/lat/floor '{"action":"grant","endpoint":"sim002"}' >"$d/floor.out" ||
+	log "floor grant failed"
+sleep "$WARM"
+echo "$(load1)" >"$d/load"
+snapshot lat "$d" a "$MCUD_PID"
+sleep "$T"
+snapshot lat "$d" b "$MCUD_PID"
+echo "$(load1)" >>"$d/load"
+stop_pid "$sim_pid" INT
+stop_pid "$MCUD_PID" TERM
+
+export LIB
+python3 - "$d" "$N" "$T" <<'PY' | tee "$d/table"
+import json, os, sys
+d, n, t = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+sys.path.insert(0, os.environ["LIB"])
+import benchlib
+a, b = os.path.join(d, "a.prom"), os.path.join(d, "b.prom")
+load = open(os.path.join(d, "load")).read().split()
+try:
+    sim = json.load(open(os.path.join(d, "sim.json")))
+    lost = sim["totals"]["lost"]
+except (OSError, ValueError, KeyError):
+    lost = None
+mb = json.load(open(os.path.join(d, "b.meeting.json")))
+media = mb.get("media") or {}
+print("latency added by mcud: %d endpoints (360p30 + Opus in), window %s s, "
+      "load %s, mcu-sim loss %s, video ticks skipped %s"
+      % (n, t, "-".join(load), lost, media.get("video_ticks_skipped")))
+print("| kind | samples | p50 ms | p99 ms | max ms (bucket bound) | mean ms | target p99 |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+for kind, target in (("video", 0.050), ("audio", 0.030)):
+    h = benchlib.hist_delta(a, b, "mcu_media_latency_seconds", {"kind": kind})
+    def ms(x):
+        if x is None:
+            return "-"
+        if x == "+Inf":
+            return "> 1000"
+        return "%.1f" % (1000 * x)
+    verdict = "-" if h["p99"] is None else ("met" if h["p99"] <= target else "MISSED")
+    print("| %s | %d | %s | %s | <= %s | %s | <= %.0f %s |" % (
+        kind, h["count"], ms(h["p50"]), ms(h["p99"]), ms(h["max_le"]),
+        ms(h["mean"]), 1000 * target, verdict))
+PY
