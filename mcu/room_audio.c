@@ -229,9 +229,10 @@ static void observe_latency(const struct mcu_room *room)
 			mcu_metric_observe(m, (double)(now_us - a) / 1e6);
 }
 
-void mcu_room_audio_tick(int64_t deadline_ns, int64_t now_ns, void *arg)
+/* One 20 ms frame of the meeting's sound: pull, mix, encode, send. */
+static void audio_frame(struct mcu_room *room, int64_t deadline_ns,
+                        int64_t now_ns)
 {
-	struct mcu_room *room = arg;
 	int64_t now_us = now_ns / 1000;
 	int16_t pcm[MCU_AUDIO_FRAME], tone[MCU_AUDIO_FRAME];
 	struct timespec t0, t1;
@@ -300,4 +301,29 @@ void mcu_room_audio_tick(int64_t deadline_ns, int64_t now_ns, void *arg)
 	room->agen++;
 	pthread_cond_broadcast(&room->tick_done);
 	pthread_mutex_unlock(&room->lock);
+}
+
+/*
+ * The ticker skips a deadline whose last run is still queued (a worker
+ * pool busy with decodes). Sound cannot skip: each missed 20 ms is made
+ * now, from the legs' jitter buffers, so that the RTP clock of every
+ * output keeps pace with the wall clock (receivers' buffers would drift
+ * and run dry) and the inputs do not pile up. A longer stall than
+ * MCU_ROOM_AUDIO_CATCHUP frames is lost as such.
+ */
+#define MCU_ROOM_AUDIO_CATCHUP 5
+
+void mcu_room_audio_tick(int64_t deadline_ns, int64_t now_ns, void *arg)
+{
+	struct mcu_room *room = arg;
+	const int64_t period = (int64_t)MCU_AUDIO_FRAME * 1000000000 /
+	                       MCU_AUDIO_RATE;
+	int64_t n = 1;
+
+	if (room->alast_deadline_ns)
+		n = (deadline_ns - room->alast_deadline_ns + period / 2) / period;
+	n = n < 1 ? 1 : n > MCU_ROOM_AUDIO_CATCHUP ? MCU_ROOM_AUDIO_CATCHUP : n;
+	room->alast_deadline_ns = deadline_ns;
+	for (int64_t k = n - 1; k >= 0; k--)
+		audio_frame(room, deadline_ns - k * period, now_ns);
 }

@@ -153,6 +153,7 @@ struct mcu_room {
 	   copies of it, the last stopped one (lock) */
 	struct room_rec *rec, *vrec, *arec, *rec_done;
 	int64_t arec_deadline_ns; /* audio tick only: this tick's time */
+	int64_t alast_deadline_ns; /* audio tick only: the last frame's */
 
 	/* live stills (room_view.c) */
 	AVFrame *view_canvas[2]; /* lock: last picture of [0] host, [1] branches */
