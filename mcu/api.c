@@ -338,6 +338,7 @@ static const char *error_code(int status)
 	case 405: return "method_not_allowed";
 	case 409: return "conflict";
 	case 413: return "payload_too_large";
+	case 422: return "unprocessable";
 	case 500: return "internal";
 	case 501: return "not_implemented";
 	case 503: return "unavailable";
