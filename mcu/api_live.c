@@ -193,6 +193,9 @@ static json_t *recording_json(struct mcu_room *room)
 	                      "seconds", round1(r.seconds), "bytes",
 	                      (json_int_t)r.bytes, "dropped",
 	                      (json_int_t)r.dropped);
+	if (j)
+		json_object_set_new(j, "shared_encoder",
+		                    json_boolean(r.shared_encoder));
 	if (j && r.error)
 		json_object_set_new(j, "error", json_string(strerror(r.error)));
 	return j;

@@ -333,8 +333,8 @@ static void fail(struct mcu_record *r, const char *what, int ret)
 static int open_output(struct mcu_record *r)
 {
 	AVStream *v, *a;
-	int ret = avformat_alloc_output_context2(&r->oc, NULL, "matroska",
-	                                         r->path);
+	int ret =
+	    avformat_alloc_output_context2(&r->oc, NULL, "matroska", r->path);
 	if (ret < 0 || !r->oc)
 		return ret < 0 ? ret : AVERROR(ENOMEM);
 	v = avformat_new_stream(r->oc, NULL);
@@ -343,8 +343,8 @@ static int open_output(struct mcu_record *r)
 		return AVERROR(ENOMEM);
 	v->time_base = (AVRational){1, 1000};
 	v->codecpar->codec_type = AVMEDIA_TYPE_VIDEO;
-	v->codecpar->codec_id = r->vcodec == MCU_VCODEC_VP8 ? AV_CODEC_ID_VP8
-	                                                    : AV_CODEC_ID_H264;
+	v->codecpar->codec_id =
+	    r->vcodec == MCU_VCODEC_VP8 ? AV_CODEC_ID_VP8 : AV_CODEC_ID_H264;
 	v->codecpar->width = r->width;
 	v->codecpar->height = r->height;
 	a->time_base = (AVRational){1, 1000};
@@ -510,8 +510,8 @@ static void write_item(struct mcu_record *r, struct mcu_record_item *it)
 
 static void publish(struct mcu_record *r)
 {
-	int64_t ms = r->last_ms[0] > r->last_ms[1] ? r->last_ms[0]
-	                                           : r->last_ms[1];
+	int64_t ms =
+	    r->last_ms[0] > r->last_ms[1] ? r->last_ms[0] : r->last_ms[1];
 	int64_t bytes = r->oc && r->oc->pb ? avio_tell(r->oc->pb) : 0;
 	pthread_mutex_lock(&r->lock);
 	r->st.writing = r->header && !r->error;
@@ -596,8 +596,8 @@ int mcu_record_alloc(struct mcu_record **recp,
 	struct mcu_record *r;
 	int err;
 	if (!recp || !p || !p->path || !*p->path || p->width < 16 ||
-	    p->height < 16 || (p->vcodec != MCU_VCODEC_H264 &&
-	                       p->vcodec != MCU_VCODEC_VP8) ||
+	    p->height < 16 ||
+	    (p->vcodec != MCU_VCODEC_H264 && p->vcodec != MCU_VCODEC_VP8) ||
 	    (p->channels != 1 && p->channels != 2))
 		return EINVAL;
 	r = calloc(1, sizeof(*r));
@@ -614,8 +614,8 @@ int mcu_record_alloc(struct mcu_record **recp,
 		if (!(r->batch[i].pkt = av_packet_alloc()))
 			err = ENOMEM;
 	if (!err)
-		err = mcu_record_queue_alloc(&r->q, p->queue ? p->queue
-		                                             : MCU_RECORD_QUEUE);
+		err = mcu_record_queue_alloc(
+		    &r->q, p->queue ? p->queue : MCU_RECORD_QUEUE);
 	if (err) {
 		release(r);
 		return err;
@@ -658,16 +658,16 @@ struct mcu_record *mcu_record_free(struct mcu_record *r)
 	return NULL;
 }
 
-static bool put(struct mcu_record *r, const AVPacket *pkt, int stream,
-                bool key, int64_t ts_ns)
+static bool put(struct mcu_record *r, const AVPacket *pkt, int stream, bool key,
+                int64_t ts_ns)
 {
 	int err;
 	if (!r || !pkt)
 		return false;
 	pthread_mutex_lock(&r->lock);
 	err = r->failed || r->stop
-	              ? EPIPE
-	              : mcu_record_queue_push(r->q, pkt, stream, key, ts_ns);
+	          ? EPIPE
+	          : mcu_record_queue_push(r->q, pkt, stream, key, ts_ns);
 	if (err)
 		r->st.dropped++;
 	else
@@ -676,7 +676,8 @@ static bool put(struct mcu_record *r, const AVPacket *pkt, int stream,
 	if (err == ENOSPC)
 		mcu_log_ratelimited(MCU_LOG_WARN, 5000,
 		                    "%s: recording queue full (slow disk): "
-		                    "packets dropped", r->meeting);
+		                    "packets dropped",
+		                    r->meeting);
 	return !err;
 }
 

@@ -36,23 +36,23 @@
 struct mcu_record;
 
 struct mcu_record_params {
-	const char *path;      /* file to write (created, truncated) */
-	const char *meeting;   /* for log lines */
+	const char *path;    /* file to write (created, truncated) */
+	const char *meeting; /* for log lines */
 	enum mcu_vcodec vcodec;
-	int width, height;     /* of the video track */
-	int channels;          /* Opus 48 kHz: 1 or 2 */
-	size_t queue;          /* packets; 0: MCU_RECORD_QUEUE */
+	int width, height; /* of the video track */
+	int channels;      /* Opus 48 kHz: 1 or 2 */
+	size_t queue;      /* packets; 0: MCU_RECORD_QUEUE */
 };
 
 #define MCU_RECORD_QUEUE 1024 /* about 10 s of one meeting's packets */
 
 struct mcu_record_stats {
-	bool writing;      /* header written, no error */
-	int error;         /* 0, or the errno that stopped the writing */
-	int64_t ms;        /* media time written (last packet - first) */
-	uint64_t bytes;    /* file size written so far */
-	uint64_t packets;  /* written */
-	uint64_t dropped;  /* queue full (slow disk) or after an error */
+	bool writing;     /* header written, no error */
+	int error;        /* 0, or the errno that stopped the writing */
+	int64_t ms;       /* media time written (last packet - first) */
+	uint64_t bytes;   /* file size written so far */
+	uint64_t packets; /* written */
+	uint64_t dropped; /* queue full (slow disk) or after an error */
 };
 
 /* Start: the writer thread opens `path`. 0, EINVAL, ENOMEM or a pthread

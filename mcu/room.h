@@ -253,6 +253,8 @@ struct mcu_room_recording {
 	uint64_t bytes;
 	uint64_t dropped; /* packets: slow disk, or after an error */
 	int error;        /* errno that stopped the writing, or 0 */
+	bool shared_encoder; /* its pictures come from a group that also
+	                        serves participants (no encode of its own) */
 };
 void mcu_room_recording(struct mcu_room *room, struct mcu_room_recording *out);
 

@@ -50,9 +50,10 @@ struct room_rec {
 	/* the video track: the group parameters it asks for */
 	struct mcu_leg_params vp;
 	/* video tick only */
-	struct vgroup *group; /* this tick's */
+	struct vgroup *group;      /* this tick's */
 	const struct vgroup *prev; /* last tick's (compared only) */
 	bool need_key;
+	_Atomic bool shared; /* written by the video tick: g has members */
 	/* audio tick only */
 	struct mcu_aenc *aenc;
 	bool tapped;
@@ -176,12 +177,12 @@ int mcu_room_record(struct mcu_room *room, bool on, const char *dir,
 	}
 	if (!err) {
 		struct mcu_record_params p = {
-			.path = r->path,
-			.meeting = room->id,
-			.vcodec = r->vp.vcodec,
-			.width = r->vp.out_width,
-			.height = r->vp.out_height,
-			.channels = 1,
+		    .path = r->path,
+		    .meeting = room->id,
+		    .vcodec = r->vp.vcodec,
+		    .width = r->vp.out_width,
+		    .height = r->vp.out_height,
+		    .channels = 1,
 		};
 		err = mcu_record_alloc(&r->rec, &p);
 	}
@@ -216,6 +217,7 @@ void mcu_room_recording(struct mcu_room *room, struct mcu_room_recording *out)
 		out->on = r->on;
 		snprintf(out->file, sizeof(out->file), "%s", r->path);
 		out->started = r->started;
+		out->shared_encoder = r->shared;
 		if (r->rec)
 			mcu_record_stats(r->rec, &st);
 		else
@@ -237,8 +239,7 @@ void mcu_room_rec_free(struct mcu_room *room)
 
 /* ---- video tick ----------------------------------------------------- */
 
-void mcu_room_rec_assign(struct mcu_room *room,
-                         const struct mcu_view_input *vi)
+void mcu_room_rec_assign(struct mcu_room *room, const struct mcu_view_input *vi)
 {
 	struct room_rec *r = room->vrec;
 	struct mcu_view view;
@@ -257,6 +258,10 @@ void mcu_room_rec_assign(struct mcu_room *room,
 	}
 	r->group = g;
 	r->prev = g;
+	bool shared = false;
+	for (size_t i = 0; i < room->n_parts && !shared; i++)
+		shared = room->parts[i].group == g;
+	r->shared = shared;
 	if (!g->used) {
 		g->used = true;
 		g->view = view;

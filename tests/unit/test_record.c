@@ -36,17 +36,15 @@ static void file_name(void **state)
 	char b[256];
 	(void)state;
 	utc();
-	assert_int_equal(mcu_record_file_name(b, sizeof(b), "/r", "giao-ban",
-	                                      T0, 1),
-	                 0);
+	assert_int_equal(
+	    mcu_record_file_name(b, sizeof(b), "/r", "giao-ban", T0, 1), 0);
 	assert_string_equal(b, "/r/giao-ban-20261210T0800.mkv");
-	assert_int_equal(mcu_record_file_name(b, sizeof(b), "/r/", "m_1.x",
-	                                      T0, 3),
-	                 0);
+	assert_int_equal(
+	    mcu_record_file_name(b, sizeof(b), "/r/", "m_1.x", T0, 3), 0);
 	assert_string_equal(b, "/r/m_1.x-20261210T0800-3.mkv");
 	/* ids that would leave the folder or are not names */
-	assert_int_equal(mcu_record_file_name(b, sizeof(b), "/r", "../x", T0, 1),
-	                 EINVAL);
+	assert_int_equal(
+	    mcu_record_file_name(b, sizeof(b), "/r", "../x", T0, 1), EINVAL);
 	assert_int_equal(mcu_record_file_name(b, sizeof(b), "/r", "a/b", T0, 1),
 	                 EINVAL);
 	assert_int_equal(mcu_record_file_name(b, sizeof(b), "/r", "", T0, 1),
@@ -107,9 +105,8 @@ static void queue_fifo_bounded(void **state)
 		p[i] = packet((uint8_t)i, 10 + i);
 	assert_false(mcu_record_queue_pop(q, &it));
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(mcu_record_queue_push(q, p[i], i & 1, i == 0,
-		                                       1000 * i),
-		                 0);
+		assert_int_equal(
+		    mcu_record_queue_push(q, p[i], i & 1, i == 0, 1000 * i), 0);
 	assert_int_equal(mcu_record_queue_push(q, p[3], 0, false, 3000),
 	                 ENOSPC);
 	assert_int_equal(mcu_record_queue_len(q), 3);
@@ -145,23 +142,22 @@ static void queue_fifo_bounded(void **state)
 static void h264_params(void **state)
 {
 	static const uint8_t au[] = {
-		0, 0, 0, 1, 0x09, 0xf0,             /* AUD */
-		0, 0, 0, 1, 0x67, 0x42, 0xc0, 0x1e, /* SPS */
-		0, 0, 1, 0x68, 0xce, 0x3c, 0x80,    /* PPS, 3-byte start */
-		0, 0, 0, 1, 0x65, 0x88, 0x84, 0x00, /* IDR slice */
+	    0, 0, 0, 1,    0x09, 0xf0,             /* AUD */
+	    0, 0, 0, 1,    0x67, 0x42, 0xc0, 0x1e, /* SPS */
+	    0, 0, 1, 0x68, 0xce, 0x3c, 0x80,       /* PPS, 3-byte start */
+	    0, 0, 0, 1,    0x65, 0x88, 0x84, 0x00, /* IDR slice */
 	};
 	static const uint8_t want[] = {
-		0, 0, 0, 1, 0x67, 0x42, 0xc0, 0x1e,
-		0, 0, 0, 1, 0x68, 0xce, 0x3c, 0x80,
+	    0, 0, 0, 1, 0x67, 0x42, 0xc0, 0x1e,
+	    0, 0, 0, 1, 0x68, 0xce, 0x3c, 0x80,
 	};
 	static const uint8_t pslice[] = {0, 0, 0, 1, 0x41, 0x9a, 0x00};
 	static const uint8_t junk[] = {0, 0, 1, 0, 0, 0, 1, 0, 0};
 	uint8_t out[64];
 	size_t n = 99;
 	(void)state;
-	assert_int_equal(mcu_record_h264_params(au, sizeof(au), out,
-	                                        sizeof(out), &n),
-	                 0);
+	assert_int_equal(
+	    mcu_record_h264_params(au, sizeof(au), out, sizeof(out), &n), 0);
 	assert_int_equal(n, sizeof(want));
 	assert_memory_equal(out, want, sizeof(want));
 	assert_int_equal(mcu_record_h264_params(au, sizeof(au), out, 10, &n),
@@ -171,9 +167,9 @@ static void h264_params(void **state)
 	                 0);
 	assert_int_equal(n, 0);
 	/* empty NAL units and a start code at the very end */
-	assert_int_equal(mcu_record_h264_params(junk, sizeof(junk), out,
-	                                        sizeof(out), &n),
-	                 0);
+	assert_int_equal(
+	    mcu_record_h264_params(junk, sizeof(junk), out, sizeof(out), &n),
+	    0);
 	assert_int_equal(n, 0);
 	assert_int_equal(mcu_record_h264_params(au, 0, out, sizeof(out), &n),
 	                 0);
@@ -236,17 +232,16 @@ static void feed(struct mcu_record *rec, int64_t base, unsigned *nv,
 	for (int64_t t = -200; t < 2000; t += 20) {
 		int16_t *s = (int16_t *)pcm->data[0];
 		for (int i = 0; i < MCU_AUDIO_FRAME; i++)
-			s[i] = (int16_t)(8000 *
-			                 sin(2 * M_PI * 440 *
-			                     (double)(t * 48 + i) / 48000));
+			s[i] =
+			    (int16_t)(8000 * sin(2 * M_PI * 440 *
+			                         (double)(t * 48 + i) / 48000));
 		fa.ts_ns = base + t * 1000000;
 		assert_int_equal(mcu_aenc_encode(aenc, pcm, on_audio, &fa), 0);
 		if (t >= 0 && t % 40 == 0) {
 			fv.ts_ns = base + t * 1000000;
 			pic->pts = t / 40;
-			assert_int_equal(mcu_venc_encode(venc, pic, on_video,
-			                                 &fv),
-			                 0);
+			assert_int_equal(
+			    mcu_venc_encode(venc, pic, on_video, &fv), 0);
 		}
 	}
 	*nv = fv.n;
@@ -297,9 +292,9 @@ static void writes_matroska(void **state)
 	assert_in_range(ic->duration, 1900000, 2100000);
 	assert_true(st.bytes > 1000);
 	while (av_read_frame(ic, pkt) >= 0) {
-		int64_t ms = av_rescale_q(pkt->pts,
-		                          ic->streams[pkt->stream_index]->time_base,
-		                          (AVRational){1, 1000});
+		int64_t ms = av_rescale_q(
+		    pkt->pts, ic->streams[pkt->stream_index]->time_base,
+		    (AVRational){1, 1000});
 		if (pkt->stream_index == 0) {
 			rv++;
 			last_v = ms;
@@ -370,13 +365,13 @@ static void params_checked(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-	cmocka_unit_test(file_name),
-	cmocka_unit_test(new_file_unique),
-	cmocka_unit_test(queue_fifo_bounded),
-	cmocka_unit_test(h264_params),
-	cmocka_unit_test(writes_matroska),
-	cmocka_unit_test(write_error_reported),
-	cmocka_unit_test(params_checked),
+    cmocka_unit_test(file_name),
+    cmocka_unit_test(new_file_unique),
+    cmocka_unit_test(queue_fifo_bounded),
+    cmocka_unit_test(h264_params),
+    cmocka_unit_test(writes_matroska),
+    cmocka_unit_test(write_error_reported),
+    cmocka_unit_test(params_checked),
 };
 
 MCU_TEST_MAIN(tests, NULL, NULL)
