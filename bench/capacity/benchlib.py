@@ -8,6 +8,9 @@
       histogram_quantile does). Prints JSON: count, p50, p99, max_le (the
       upper bound of the highest non-empty bucket: "max <= this"), mean.
 
+  benchlib.py captable RUN_DIR FPS T PRESET
+      The table of a bench/capacity run directory (its n*/row.json).
+
 Everything else is imported by the scripts' inline Python
 (sys.path.insert(0, bench/capacity); import benchlib).
 """
@@ -81,10 +84,16 @@ def hist_delta(a_path, b_path, name, match):
     cum = [(le, bb[le] - ba.get(le, 0.0)) for le in les]
     count = cntb - cnta
     res = {"count": int(count), "p50": None, "p99": None, "max_le": None,
-           "mean": (sumb - suma) / count if count > 0 else None}
+           "mean": (sumb - suma) / count if count > 0 else None,
+           "p50_over": False, "p99_over": False}
     if count > 0:
         res["p50"] = quantile(0.50, cum)
         res["p99"] = quantile(0.99, cum)
+        # in the +Inf bucket: the value is only "above the last bound"
+        finite = [c for le, c in cum if not math.isinf(le)]
+        last = finite[-1] if finite else 0.0
+        res["p50_over"] = 0.50 * count > last
+        res["p99_over"] = 0.99 * count > last
         prev = 0.0
         for le, c in cum:
             if c > prev:
@@ -95,16 +104,67 @@ def hist_delta(a_path, b_path, name, match):
     return res
 
 
+def ms(x, over=False):
+    """Seconds as milliseconds text; '> X' for a value past the last bound."""
+    if x is None:
+        return "-"
+    if x == "+Inf":
+        return "> last bound"
+    return ("> %.0f" if over else "%.1f") % (1000 * x)
+
+
 def cpu_seconds(stat_path_text, hz):
     """utime + stime (s) from the text of /proc/PID/stat."""
     f = stat_path_text.rsplit(")", 1)[1].split()
     return (int(f[11]) + int(f[12])) / hz
 
 
+def captable(out, fps, t, preset):
+    """The capacity table of a run directory (bench/capacity/run.sh)."""
+    import glob, os
+    rows = sorted((json.load(open(p)) for p in glob.glob(os.path.join(out, "n*", "row.json"))),
+                  key=lambda r: r["n"])
+    def f(x, fmt="%.1f"):
+        return "-" if x is None else fmt % x
+    print("capacity: host tour-4x4 720p, branches host+floor 720p/360p, chaired floor "
+          "changing every 20 s, 360p30 in, x264 %s, %d fps out, window %s s" % (preset, fps, t))
+    print("| N | conn | real time | out fps (ticks) | skipped | per encoder group: fps (members) "
+          "| tick late p50 / p99 ms | mcud CPU % | per ep % | RSS MiB | per ep MiB | MiB per added ep "
+          "| enc / dec / audio enc | mcu-sim CPU % | sim loss | load |")
+    print("| ---: | ---: | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- |")
+    prev = None
+    for r in rows:
+        slope = None
+        if prev and r["rss_mib"] and prev["rss_mib"]:
+            slope = (r["rss_mib"] - prev["rss_mib"]) / (r["n"] - prev["n"])
+        prev = r
+        g = "; ".join("%s %.1f (%d)" % (k, v["fps_mean"], v["n"]) for k, v in r["encoder_fps"].items())
+        print("| %d | %d | %s | %s | %d | %s | %s / %s | %s | %s | %s | %s | %s | %s / %s / %s | %s | %s | %s |" % (
+            r["n"], r["connected"], "yes" if r["realtime"] else "no",
+            f(r["out_fps_from_ticks"]), r["video_ticks_skipped"], g,
+            ms(r["tick_late"]["p50"], r["tick_late"]["p50_over"]),
+            ms(r["tick_late"]["p99"], r["tick_late"]["p99_over"]),
+            f(r["mcud_cpu_pct"], "%.0f"), f(r["mcud_cpu_pct_per_ep"], "%.2f"),
+            f(r["rss_mib"], "%.0f"), f(r["rss_mib_per_ep"], "%.2f"), f(slope, "%.2f"),
+            r["encoders"], r["decoders"], r["audio_encoders"],
+            f(r["sim_cpu_pct"]), r["sim_lost"], "-".join(r["load"])))
+    ok = [r["n"] for r in rows if r["realtime"]]
+    print("capacity (largest N in real time: every endpoint connected, no skipped "
+          "video tick, tick p99 < %.1f ms): %s" % (1000.0 / fps, max(ok) if ok else "none of the N run"))
+    print("target: >= 120 endpoints: %s" % ("met" if ok and max(ok) >= 120 else "NOT met"))
+    big = rows[-1] if rows else None
+    if big and big["rss_mib_per_ep"]:
+        print("target: RSS <= 8 MiB per endpoint: %s at N=%d (%.2f MiB per endpoint)" % (
+            "met" if big["rss_mib_per_ep"] <= 8 else "NOT met", big["n"], big["rss_mib_per_ep"]))
+
+
 def main(argv):
     if len(argv) >= 4 and argv[0] == "hist":
         match = dict(a.split("=", 1) for a in argv[4:])
         print(json.dumps(hist_delta(argv[1], argv[2], argv[3], match)))
+        return 0
+    if len(argv) == 5 and argv[0] == "captable":
+        captable(argv[1], int(argv[2]), argv[3], argv[4])
         return 0
     sys.stderr.write(__doc__)
     return 2

@@ -82,7 +82,12 @@ start_mcud() {
 	mkdir -p "$2/run"
 	"$MCUD" --check "$1" >"$2/check.out" 2>&1 ||
 		die "roster refused: $(grep -i error "$2/check.out" | head -3)"
-	"$MCUD" -c "$1" --run-dir "$2/run" --log-level info 2>"$2/mcud.log" &
+	# NICE (e.g. -15, needs root): mcud and all its threads under nice
+	# (renice after the start would miss the threads already made)
+	local wrap=()
+	[ -n "${NICE:-}" ] && wrap=(nice -n "$NICE")
+	"${wrap[@]}" "$MCUD" -c "$1" --run-dir "$2/run" --log-level info \
+		2>"$2/mcud.log" &
 	MCUD_PID=$!
 	PIDS+=("$MCUD_PID")
 	local i

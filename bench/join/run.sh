@@ -19,7 +19,8 @@
 #
 # Environment (defaults): BUILD=build  N=100  T=40 (s of mcu-sim run after
 #   the start)  PRESET= (mcud x264 preset; empty: ultrafast)
-#   CACHE=/tmp/mcud-bench-join
+#   CACHE=/tmp/mcud-bench-join  NICE= (e.g. -15: mcud and mcu-sim under nice,
+#   needs root)
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
@@ -29,12 +30,15 @@ N=${N:-100}
 T=${T:-40}
 PRESET=${PRESET:-}
 CACHE=${CACHE:-/tmp/mcud-bench-join}
+NICE=${NICE:-}
 OUT=$CACHE/runs/$(date +%Y%m%d-%H%M%S)
 PIDS=()
 . "$SRC/bench/capacity/lib.sh"
 trap cleanup EXIT
 need_tools
 mkdir -p "$OUT" || die "cannot create $OUT"
+nice_cmd=()
+[ -n "$NICE" ] && nice_cmd=(nice -n "$NICE")
 d=$OUT
 
 log "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(uptime | sed 's/.*load/load/')"
@@ -55,7 +59,7 @@ sed -i -E "s|^    start: .*|    start: $start|; s|^    end: .*|    end: $end|" "
 api_token "$d"
 with_token "$d/roster.yaml" "$d/token" "$PRESET"
 
-"$SIM" run --answer --roster "$d/roster.yaml" --meeting join \
+"${nice_cmd[@]}" "$SIM" run --answer --roster "$d/roster.yaml" --meeting join \
 	--sip-port "$simsip" --video 360p --seconds $((T + 120)) --log info \
 	--rtp-ports "$rtp-$((rtp + 4 * N + 7))" --report "$d/sim.json" \
 	>"$d/sim.out" 2>"$d/sim.err" &

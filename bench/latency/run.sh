@@ -22,7 +22,8 @@
 #
 # Environment (defaults): BUILD=build  N=10  T=30 (s)  WARM=5 (s)
 #   PRESET= (mcud x264 preset; empty: ultrafast from mcu-sim roster)
-#   CACHE=/tmp/mcud-bench-latency
+#   CACHE=/tmp/mcud-bench-latency  NICE= (e.g. -15: mcud and mcu-sim under
+#   nice, needs root)
 # Targets (issue 8): video p99 <= 50 ms, audio p99 <= 30 ms.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -34,12 +35,15 @@ T=${T:-30}
 WARM=${WARM:-5}
 PRESET=${PRESET:-}
 CACHE=${CACHE:-/tmp/mcud-bench-latency}
+NICE=${NICE:-}
 OUT=$CACHE/runs/$(date +%Y%m%d-%H%M%S)
 PIDS=()
 . "$SRC/bench/capacity/lib.sh"
 trap cleanup EXIT
 need_tools
 mkdir -p "$OUT" || die "cannot create $OUT"
+nice_cmd=()
+[ -n "$NICE" ] && nice_cmd=(nice -n "$NICE")
 d=$OUT
 
 log "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(uptime | sed 's/.*load/load/')"
@@ -55,7 +59,7 @@ API=$(free_tcp)
 api_token "$d"
 with_token "$d/roster.yaml" "$d/token" "$PRESET"
 start_mcud "$d/roster.yaml" "$d"
-"$SIM" run --roster "$d/roster.yaml" --meeting lat --mcu "sip:127.0.0.1:$sip" \
+"${nice_cmd[@]}" "$SIM" run --roster "$d/roster.yaml" --meeting lat --mcu "sip:127.0.0.1:$sip" \
 	--video 360p --roster-bandwidth --seconds $((60 + WARM + T + 30)) \
 	--rtp-ports "$rtp-$((rtp + 4 * N + 7))" --report "$d/sim.json" \
 	>"$d/sim.out" 2>"$d/sim.err" &
@@ -95,14 +99,11 @@ print("| kind | samples | p50 ms | p99 ms | max ms (bucket bound) | mean ms | ta
 print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
 for kind, target in (("video", 0.050), ("audio", 0.030)):
     h = benchlib.hist_delta(a, b, "mcu_media_latency_seconds", {"kind": kind})
-    def ms(x):
-        if x is None:
-            return "-"
-        if x == "+Inf":
-            return "> 1000"
-        return "%.1f" % (1000 * x)
-    verdict = "-" if h["p99"] is None else ("met" if h["p99"] <= target else "MISSED")
-    print("| %s | %d | %s | %s | <= %s | %s | <= %.0f %s |" % (
-        kind, h["count"], ms(h["p50"]), ms(h["p99"]), ms(h["max_le"]),
-        ms(h["mean"]), 1000 * target, verdict))
+    verdict = "-" if h["p99"] is None else (
+        "met" if h["p99"] <= target and not h["p99_over"] else "MISSED")
+    print("| %s | %d | %s | %s | %s | %s | <= %.0f %s |" % (
+        kind, h["count"], benchlib.ms(h["p50"], h["p50_over"]),
+        benchlib.ms(h["p99"], h["p99_over"]),
+        "> 1000" if h["max_le"] == "+Inf" else "<= " + benchlib.ms(h["max_le"]),
+        benchlib.ms(h["mean"]), 1000 * target, verdict))
 PY
