@@ -98,6 +98,7 @@ struct mcu_api {
 	/* Held while a readiness function runs, so detaching waits. */
 	pthread_mutex_t ready_lock;
 	struct mcu_api_readiness ready; /* ready_lock */
+	json_t *incidents; /* ready_lock: open incidents (mcu/watch.h), or NULL */
 
 	struct mcu_metrics *metrics;
 	bool own_metrics;
@@ -118,6 +119,7 @@ enum route_kind {
 	R_EVENTS,
 	R_LOGBOOK,
 	R_READINESS,
+	R_INCIDENTS,
 	R_METRICS,
 	R_DASHBOARD, /* the operator's page: static files, no auth */
 };
@@ -155,6 +157,7 @@ static const struct route routes[] = {
 	 MCU_API_PIN},
 	{"GET", "/api/v1/meetings/{id}/views/{role}.jpg", R_VIEW, 0},
 	{"GET", "/api/v1/meetings/{id}/readiness", R_READINESS, 0},
+	{"GET", "/api/v1/incidents", R_INCIDENTS, 0},
 	{"GET", "/api/v1/events", R_EVENTS, 0},
 	{"GET", "/api/v1/logbook", R_LOGBOOK, 0},
 	{"GET", "/metrics", R_METRICS, 0},
@@ -164,6 +167,8 @@ static const struct route routes[] = {
 	{"GET", "/index.html", R_DASHBOARD, 0},
 	{"GET", "/dashboard.js", R_DASHBOARD, 0},
 	{"GET", "/dashboard.css", R_DASHBOARD, 0},
+	{"GET", "/favicon.svg", R_DASHBOARD, 0},
+	{"GET", "/favicon.ico", R_DASHBOARD, 0},
 };
 
 /* One request in flight (MHD's *con_cls). */
@@ -1122,6 +1127,41 @@ void mcu_api_set_readiness(struct mcu_api *api,
 	pthread_mutex_unlock(&api->ready_lock);
 }
 
+void mcu_api_set_incidents(struct mcu_api *api, json_t *list)
+{
+	json_t *old;
+	if (!api) {
+		json_decref(list);
+		return;
+	}
+	if (list && !json_is_array(list)) {
+		json_decref(list);
+		list = NULL;
+	}
+	pthread_mutex_lock(&api->ready_lock);
+	old = api->incidents;
+	api->incidents = list;
+	pthread_mutex_unlock(&api->ready_lock);
+	json_decref(old);
+}
+
+static enum MHD_Result h_incidents(struct mcu_api *api,
+                                   struct MHD_Connection *c, struct req *r)
+{
+	json_t *j = NULL;
+	bool kept;
+	pthread_mutex_lock(&api->ready_lock);
+	kept = api->incidents != NULL;
+	if (kept) /* a copy: the list is not shared across threads */
+		j = json_deep_copy(api->incidents);
+	pthread_mutex_unlock(&api->ready_lock);
+	if (!j)
+		return kept ? send_error(api, c, r, 500, "no memory", NULL)
+		            : send_error(api, c, r, 503,
+		                         "incidents are not available", NULL);
+	return send_json(api, c, r, 200, j);
+}
+
 static enum MHD_Result h_metrics(struct mcu_api *api, struct MHD_Connection *c,
                                  struct req *r)
 {
@@ -1488,6 +1528,8 @@ static enum MHD_Result dispatch(struct mcu_api *api, struct MHD_Connection *c,
 		return h_logbook(api, c, r);
 	case R_READINESS:
 		return h_readiness(api, c, r);
+	case R_INCIDENTS:
+		return h_incidents(api, c, r);
 	case R_METRICS:
 		return h_metrics(api, c, r);
 	case R_DASHBOARD:
@@ -1787,6 +1829,7 @@ struct mcu_api *mcu_api_free(struct mcu_api *api)
 	if (api->own_metrics)
 		mcu_metrics_free(api->metrics);
 	mcu_api_set_token_file(api, NULL);
+	json_decref(api->incidents);
 	pthread_cond_destroy(&api->hub.cond);
 	pthread_mutex_destroy(&api->hub.lock);
 	pthread_mutex_destroy(&api->ready_lock);

@@ -192,6 +192,14 @@ struct mcu_api_readiness {
 void mcu_api_set_readiness(struct mcu_api *api,
                            const struct mcu_api_readiness *r);
 
+/*
+ * The open incidents behind GET /api/v1/incidents: an array of objects
+ * (docs/api.md), reference stolen; the owner (mcu/watch.h) replaces the
+ * whole list whenever an incident is raised or cleared. NULL: none kept
+ * (the route answers 503). Any thread.
+ */
+void mcu_api_set_incidents(struct mcu_api *api, json_t *list);
+
 /* Event-stream clients connected now. */
 size_t mcu_api_event_clients(struct mcu_api *api);
 

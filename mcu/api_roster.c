@@ -6,8 +6,11 @@
 #define MCU_LOG_MODULE "api"
 #include "mcu/api_roster.h"
 #include "conf/log.h"
+#include "mcu/content.h"
+#include "mcu/limits.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +136,8 @@ json_t *mcu_api_roster_health(struct mcu_api_roster *r)
 	              "config_generation", (json_int_t)s->generation,
 	              "endpoints", (json_int_t)conf->n_endpoints, "meetings",
 	              (json_int_t)conf->n_meetings, "live", (json_int_t)live);
+	if (j) /* mcu.limits: caps and use (mcu/limits.h) */
+		json_object_set_new(j, "limits", mcu_limits_json(&conf->limits));
 	mcu_snapshot_put(s);
 	return j;
 }
@@ -406,19 +411,6 @@ static int check_locked(struct mcu_api_roster *r, const struct mcu_conf *conf,
 			return 409;
 		}
 		break;
-	case MCU_API_CONTENT:
-		if (a->file) {
-			bool listed = false;
-			for (size_t k = 0; k < m->n_content; k++)
-				listed |= !strcmp(m->content[k], a->file);
-			if (!listed) {
-				snprintf(detail, dlen, "%s is not among the "
-				         "content files of meeting %s",
-				         a->file, m->id);
-				return 400;
-			}
-		}
-		break;
 	default:
 		break;
 	}
@@ -427,6 +419,15 @@ static int check_locked(struct mcu_api_roster *r, const struct mcu_conf *conf,
 		snprintf(detail, dlen, "meeting %s is %s, not under way", m->id,
 		         mcu_timeline_state_name(st));
 		return 409;
+	}
+	/* A content file: the rule of the live path (list or content_dir,
+	   else 403; 422 unreadable), after the meeting's state as there. */
+	if (a->verb == MCU_API_CONTENT && a->file) {
+		char resolved[PATH_MAX];
+		int status = mcu_content_allowed(conf, m, a->file, resolved,
+		                                 detail, dlen);
+		if (status)
+			return status;
 	}
 	return 0;
 }

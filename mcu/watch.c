@@ -413,6 +413,9 @@ struct wpart {
 	char *endpoint, *name, *tech_name, *tech_phone;
 	bool host;
 	struct mcu_watch_part *m;
+	/* Of each open incident: when it was raised and why. */
+	time_t since[MCU_WATCH_KINDS];
+	char detail[MCU_WATCH_KINDS][128];
 };
 
 struct wroom {
@@ -443,6 +446,8 @@ int mcu_watch_alloc(struct mcu_watch **wp, const struct mcu_watch_opts *o)
 	if (!w)
 		return ENOMEM;
 	w->o = *o;
+	if (o->api) /* nothing open yet */
+		mcu_api_set_incidents(o->api, json_array());
 	if (o->engine) {
 		struct mcu_readiness_opts ro = {o->api, o->logbook};
 		if (mcu_readiness_alloc(&w->ready, &ro))
@@ -491,6 +496,8 @@ struct mcu_watch *mcu_watch_free(struct mcu_watch *w)
 	}
 	free(w->rooms);
 	w->ready = mcu_readiness_free(w->ready);
+	if (w->o.api)
+		mcu_api_set_incidents(w->o.api, NULL);
 	free(w);
 	return NULL;
 }
@@ -570,18 +577,65 @@ static void log_reported(const struct wroom *r, const struct wpart *p,
 		             r->meeting, p->endpoint, name);
 }
 
+static json_t *incident_json(const struct wroom *r, const struct wpart *p,
+                             enum mcu_watch_kind k)
+{
+	char ts[32];
+	json_t *j;
+	stamp(p->since[k], ts, sizeof(ts));
+	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "meeting",
+	              r->meeting, "endpoint", p->endpoint, "name",
+	              p->name ? p->name : p->endpoint, "role", role_name(p),
+	              "kind", mcu_watch_kind_name(k), "since", ts, "detail",
+	              p->detail[k], "technician", tech_json(p));
+	if (j && k == MCU_WATCH_REPORTED)
+		json_object_set_new(j, "host_technician",
+		                    tech_json(host_of(r)));
+	return j;
+}
+
+json_t *mcu_watch_incidents(const struct mcu_watch *w)
+{
+	json_t *list = w ? json_array() : NULL;
+	for (size_t i = 0; list && i < w->n_rooms; i++) {
+		const struct wroom *r = w->rooms[i];
+		for (size_t j = 0; j < r->n_parts; j++) {
+			unsigned open = mcu_watch_part_open(r->parts[j].m);
+			for (int k = 0; k < MCU_WATCH_KINDS; k++) {
+				if (!(open & BIT(k)))
+					continue;
+				json_t *x = incident_json(
+				    r, &r->parts[j], (enum mcu_watch_kind)k);
+				if (!x || json_array_append_new(list, x)) {
+					json_decref(list);
+					return NULL;
+				}
+			}
+		}
+	}
+	return list;
+}
+
 static void report_incident(struct mcu_watch *w, struct wroom *r,
                             struct wpart *p, enum mcu_watch_kind k, bool raised,
                             const char *detail, time_t now)
 {
 	const char *kind = mcu_watch_kind_name(k);
 	const char *name = p->name ? p->name : p->endpoint;
-	json_t *ev =
-	    json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "meeting",
-	              r->meeting, "endpoint", p->endpoint, "name", name,
-	              "role", role_name(p), "kind", kind, "state",
-	              raised ? "raised" : "cleared", "detail", detail,
-	              "technician", tech_json(p));
+	json_t *ev;
+
+	if (raised) {
+		p->since[k] = now;
+		snprintf(p->detail[k], sizeof(p->detail[k]), "%s", detail);
+	}
+	/* The list first: a client that reads it on this event sees it. */
+	if (w->o.api)
+		mcu_api_set_incidents(w->o.api, mcu_watch_incidents(w));
+	ev = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "meeting",
+	               r->meeting, "endpoint", p->endpoint, "name", name,
+	               "role", role_name(p), "kind", kind, "state",
+	               raised ? "raised" : "cleared", "detail", detail,
+	               "technician", tech_json(p));
 	if (ev && k == MCU_WATCH_REPORTED)
 		json_object_set_new(ev, "host_technician",
 		                    tech_json(host_of(r)));

@@ -181,6 +181,17 @@ void mcu_watch_feed(struct mcu_watch *w, const char *meeting, bool logging,
                     const struct mcu_watch_floor *floor, int64_t now_mono_us,
                     time_t now_wall);
 
+/*
+ * The incidents open now in every watched room, a new array reference
+ * (NULL: no memory): {meeting, endpoint, name, role, kind, since (UTC
+ * ISO 8601, when raised), detail (the raise's), technician ({name, phone}
+ * or null)}, plus host_technician for `reported` (GET /api/v1/incidents);
+ * NULL for a NULL watcher.
+ * With an API the watcher hands it this list whenever an incident is
+ * raised or cleared (mcu_api_set_incidents()).
+ */
+json_t *mcu_watch_incidents(const struct mcu_watch *w);
+
 /* The meeting's room stopped (or is about to): everyone present leaves
  * ("meeting-ended"), open incidents are cleared, its state forgotten. */
 void mcu_watch_room_stopped(struct mcu_watch *w, const char *meeting,

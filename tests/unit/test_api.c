@@ -971,8 +971,8 @@ static void roster_backend(void **state)
 	expect(fx, "POST", path, TOKEN, "{\"audio\":true}", 503,
 	       "unavailable");
 	snprintf(path, sizeof(path), "%s/content", base);
-	expect(fx, "POST", path, TOKEN, "{\"file\":\"/etc/passwd\"}", 400,
-	       "bad_request");
+	expect(fx, "POST", path, TOKEN, "{\"file\":\"/etc/passwd\"}", 403,
+	       "forbidden");
 	expect(fx, "POST",
 	       "/api/v1/meetings/hop-ninh-kieu-2026-12-10/floor", TOKEN,
 	       "{\"action\":\"grant\"}", 409, "conflict");
@@ -986,6 +986,107 @@ static void roster_backend(void **state)
 	fx->api = mcu_api_free(fx->api);
 	mcu_api_roster_free(r);
 	mcu_snapshot_put(rf.snap);
+}
+
+/* Without the engine, a content file is judged by the live path's rule
+ * (mcu_content_allowed): listed or under mcu.content_dir, else 403;
+ * allowed but missing 422; after the meeting's state (409), as there. */
+static void roster_content_rule(void **state)
+{
+	struct fx *fx = *state;
+	struct roster_fx rf = {0};
+	struct mcu_conf_report rep = {0};
+	struct mcu_conf *conf = NULL;
+	struct mcu_api_roster *r = NULL;
+	struct mcu_api_roster_opts ro = {
+	    .arg = &rf, .snapshot = rf_snapshot, .now = rf_now};
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	struct mcu_api_opts o = {.listen = (struct sockaddr *)&sin,
+	                         .listen_len = sizeof(sin),
+	                         .token_file = fx->token_path};
+	const char *live = "/api/v1/meetings/giao-ban-2026-12-07/content";
+	const char *later = "/api/v1/meetings/hop-ninh-kieu-2026-12-10/content";
+	char dir[] = "/tmp/mcu-content.XXXXXX", file[64], body[160];
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/slides.mp4", dir);
+	f = fopen(file, "w");
+	assert_non_null(f);
+	fputs("not media, but a regular file", f);
+	fclose(f);
+	assert_int_equal(mcu_conf_load(mcu_test_src("conf/examples/cantho.yaml"),
+	                               &conf, &rep),
+	                 0);
+	mcu_conf_report_clear(&rep);
+	free(conf->content_dir);
+	conf->content_dir = strdup(dir);
+	assert_non_null(conf->content_dir);
+	assert_int_equal(mcu_snapshot_alloc(&rf.snap, conf, 1), 0);
+	rf.now = local_time(2026, 12, 7, 9, 0); /* giao-ban is live */
+	assert_int_equal(mcu_api_roster_alloc(&r, &ro), 0);
+	fx->api = mcu_api_free(fx->api);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	o.backend = mcu_api_roster_backend(r);
+	assert_int_equal(mcu_api_alloc(&fx->api, &o), 0);
+	snprintf(fx->port, sizeof(fx->port), "%u", mcu_api_port(fx->api));
+
+	/* neither listed nor under the folder: 403, as the live path */
+	expect(fx, "POST", live, TOKEN, "{\"file\":\"/etc/passwd\"}", 403,
+	       "forbidden");
+	snprintf(body, sizeof(body), "{\"file\":\"%s/../etc/passwd\"}", dir);
+	expect(fx, "POST", live, TOKEN, body, 403, "forbidden");
+	snprintf(body, sizeof(body), "{\"file\":\"%s\"}", dir);
+	expect(fx, "POST", live, TOKEN, body, 403, "forbidden");
+	/* under mcu.content_dir: allowed (then 503: no engine to play it) */
+	snprintf(body, sizeof(body), "{\"file\":\"%s\"}", file);
+	expect(fx, "POST", live, TOKEN, body, 503, "unavailable");
+	/* allowed but missing: 422 */
+	snprintf(body, sizeof(body), "{\"file\":\"%s/none.mp4\"}", dir);
+	expect(fx, "POST", live, TOKEN, body, 422, "unprocessable");
+	/* a meeting not under way: its state first, whatever the file */
+	expect(fx, "POST", later, TOKEN, "{\"file\":\"/etc/passwd\"}", 409,
+	       "conflict");
+	/* stop needs no file */
+	expect(fx, "POST", live, TOKEN, "{\"stop\":true}", 503, "unavailable");
+
+	fx->api = mcu_api_free(fx->api);
+	mcu_api_roster_free(r);
+	mcu_snapshot_put(rf.snap);
+	unlink(file);
+	rmdir(dir);
+}
+
+/* GET /api/v1/incidents: 503 until an owner hands a list, then a copy of
+ * the last list handed over; NULL detaches again. */
+static void incidents_list(void **state)
+{
+	struct fx *fx = *state;
+	json_t *j;
+	expect(fx, "GET", "/api/v1/incidents", NULL, NULL, 503, "unavailable");
+	mcu_api_set_incidents(fx->api, json_array());
+	j = get_json(fx, "/api/v1/incidents");
+	assert_true(json_is_array(j));
+	assert_int_equal(json_array_size(j), 0);
+	json_decref(j);
+	mcu_api_set_incidents(
+	    fx->api, json_pack("[{s:s,s:s,s:s}]", "meeting", "m", "endpoint",
+	                       "b1", "kind", "no-video"));
+	j = get_json(fx, "/api/v1/incidents");
+	assert_int_equal(json_array_size(j), 1);
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_array_get(j, 0), "kind")),
+	                    "no-video");
+	json_decref(j);
+	/* not an array: refused, the route says not available */
+	mcu_api_set_incidents(fx->api, json_object());
+	expect(fx, "GET", "/api/v1/incidents", NULL, NULL, 503, "unavailable");
+	mcu_api_set_incidents(fx->api, json_array());
+	expect(fx, "POST", "/api/v1/incidents", TOKEN, "{}", 405,
+	       "method_not_allowed");
+	mcu_api_set_incidents(fx->api, NULL);
+	expect(fx, "GET", "/api/v1/incidents", NULL, NULL, 503, "unavailable");
+	mcu_api_set_incidents(NULL, json_array()); /* no API: just freed */
 }
 
 static const struct CMUnitTest tests[] = {
@@ -1008,6 +1109,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(sse_keepalive, setup, teardown),
 	cmocka_unit_test_setup_teardown(sse_slow_client_never_blocks, setup, teardown),
 	cmocka_unit_test_setup_teardown(metrics_page, setup, teardown),
+	cmocka_unit_test_setup_teardown(roster_content_rule, setup, teardown),
+	cmocka_unit_test_setup_teardown(incidents_list, setup, teardown),
 	cmocka_unit_test_setup_teardown(roster_backend, setup, teardown),
 };
 

@@ -707,6 +707,98 @@ static void watcher_report_names_host_technician(void **state)
 	json_decref(seen.events);
 }
 
+/* The open incidents as a list (GET /api/v1/incidents): raised ones with
+ * their time, detail and technicians; cleared ones leave it; a stopped
+ * room takes its own away. */
+static void watcher_open_incidents(void **state)
+{
+	struct mcu_watch *w = NULL;
+	struct mcu_watch_input in[2];
+	struct mcu_watch_opts o = {0};
+	time_t wall = 1796000000;
+	json_t *l, *x;
+	(void)state;
+	assert_null(mcu_watch_incidents(NULL));
+	assert_int_equal(mcu_watch_alloc(&w, &o), 0);
+	l = mcu_watch_incidents(w);
+	assert_true(json_is_array(l));
+	assert_int_equal(json_array_size(l), 0);
+	json_decref(l);
+	memset(in, 0, sizeof(in));
+	in[0] = (struct mcu_watch_input){
+	    .endpoint = "h", .name = "Host", .host = true,
+	    .tech_name = "Tran Thi B", .tech_phone = "0987 654 321",
+	    .obs = {.state = MCU_PART_CONNECTED, .has_video = true,
+	            .rtt_ms = -1}};
+	in[1] = (struct mcu_watch_input){
+	    .endpoint = "b1", .name = "Branch 1",
+	    .tech_name = "Nguyen Van A", .tech_phone = "0912 345 678",
+	    .obs = {.state = MCU_PART_CONNECTED, .has_video = true,
+	            .rtt_ms = -1}};
+	/* both send video for 3 s, then b1 stops: no-video 5 s later */
+	for (int t = 0; t < 10; t++) {
+		in[0].obs.vin_packets += 100;
+		if (t < 3)
+			in[1].obs.vin_packets += 100;
+		mcu_watch_feed(w, "m", true, in, 2, NULL, (10 + t) * SEC,
+		               wall + t);
+	}
+	l = mcu_watch_incidents(w);
+	assert_int_equal(json_array_size(l), 1);
+	x = json_array_get(l, 0);
+	assert_string_equal(json_string_value(json_object_get(x, "meeting")),
+	                    "m");
+	assert_string_equal(json_string_value(json_object_get(x, "endpoint")),
+	                    "b1");
+	assert_string_equal(json_string_value(json_object_get(x, "name")),
+	                    "Branch 1");
+	assert_string_equal(json_string_value(json_object_get(x, "role")),
+	                    "branch");
+	assert_string_equal(json_string_value(json_object_get(x, "kind")),
+	                    "no-video");
+	/* last packet at t = 2 (wall + 2), raised 5 s later */
+	assert_string_equal(json_string_value(json_object_get(x, "since")),
+	                    "2026-11-30T00:53:27Z");
+	assert_non_null(strstr(json_string_value(json_object_get(x, "detail")),
+	                       "no video"));
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_object_get(x, "technician"), "phone")),
+	                    "0912 345 678");
+	assert_null(json_object_get(x, "host_technician"));
+	json_decref(l);
+	/* b1 presses *9: a second open incident naming the host's technician */
+	in[1].obs.reports = 1;
+	mcu_watch_feed(w, "m", true, in, 2, NULL, 20 * SEC, wall + 10);
+	l = mcu_watch_incidents(w);
+	assert_int_equal(json_array_size(l), 2);
+	x = NULL;
+	for (size_t i = 0; i < json_array_size(l); i++)
+		if (!strcmp(json_string_value(json_object_get(
+		                json_array_get(l, i), "kind")),
+		            "reported"))
+			x = json_array_get(l, i);
+	assert_non_null(x);
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_object_get(x, "host_technician"), "name")),
+	                    "Tran Thi B");
+	json_decref(l);
+	/* video back: no-video leaves the list, the report stays */
+	in[1].obs.vin_packets += 100;
+	mcu_watch_feed(w, "m", true, in, 2, NULL, 21 * SEC, wall + 11);
+	l = mcu_watch_incidents(w);
+	assert_int_equal(json_array_size(l), 1);
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_array_get(l, 0), "kind")),
+	                    "reported");
+	json_decref(l);
+	/* the meeting ends: nothing open */
+	mcu_watch_room_stopped(w, "m", wall + 12);
+	l = mcu_watch_incidents(w);
+	assert_int_equal(json_array_size(l), 0);
+	json_decref(l);
+	w = mcu_watch_free(w);
+}
+
 const struct CMUnitTest tests[] = {
     cmocka_unit_test(join_leave_diffing),
     cmocka_unit_test(never_connected_raises_nothing),
@@ -722,6 +814,7 @@ const struct CMUnitTest tests[] = {
     cmocka_unit_test(watcher_bad_arguments),
     cmocka_unit_test(keypad_report),
     cmocka_unit_test(watcher_report_names_host_technician),
+    cmocka_unit_test(watcher_open_incidents),
 };
 
 MCU_TEST_MAIN(tests, NULL, NULL)
