@@ -744,6 +744,21 @@ static int cmd_show(struct ctl *c)
 	       (long long)json_integer_value(json_object_get(m, "encoders")),
 	       T(c, "k.decoders"),
 	       (long long)json_integer_value(json_object_get(m, "decoders")));
+	x = json_object_get(m, "content_playing"); /* null, or the file */
+	if (json_is_object(x) && json_is_string(json_object_get(x, "file"))) {
+		printf("%s: %s  %.1f", T(c, "k.content"), js(x, "file"),
+		       json_number_value(json_object_get(x, "playing_s")));
+		if (json_number_value(json_object_get(x, "duration_s")) > 0)
+			printf(" / %.1f",
+			       json_number_value(json_object_get(x, "duration_s")));
+		printf(" s%s%s\n",
+		       json_is_true(json_object_get(x, "ended")) ? "  " : "",
+		       json_is_true(json_object_get(x, "ended"))
+		               ? T(c, "content.ended")
+		               : "");
+	} else {
+		printf("%s: %s\n", T(c, "k.content"), T(c, "none"));
+	}
 	x = json_object_get(m, "recording"); /* false, or the room's */
 	if (json_is_object(x) && json_is_string(json_object_get(x, "file")))
 		printf("%s: %s  %s  %.1f s  %lld B%s%s\n\n",

@@ -50,6 +50,8 @@ static const struct entry table[] = {
 	{"k.test_run", "Chạy thử", "Test run"},
 	{"k.participants", "Điểm cầu tham gia", "Participants"},
 	{"k.recording", "Ghi hình", "Recording"},
+	{"k.content", "Trình chiếu", "Content"},
+	{"content.ended", "đã hết, giữ hình cuối", "ended, last picture held"},
 	/* values */
 	{"state.scheduled", "đã lên lịch", "scheduled"},
 	{"state.test-run", "đang chạy thử", "test run"},
