@@ -44,6 +44,7 @@ void conf_endpoint_clear(struct mcu_conf_endpoint *ep)
 	free(ep->allow);
 	free(ep->auth_user);
 	free(ep->auth_password_file);
+	free(ep->webrtc_token_file);
 	conf_str_list_free(ep->codecs, ep->n_codecs);
 	contact_clear(&ep->leader);
 	contact_clear(&ep->technician);
@@ -105,6 +106,7 @@ struct mcu_conf *mcu_conf_free(struct mcu_conf *conf)
 	free(conf->logbook);
 	free(conf->recordings);
 	free(conf->content_dir);
+	conf_str_list_free(conf->webrtc_addresses, conf->n_webrtc_addresses);
 	free(conf);
 	return NULL;
 }
@@ -164,6 +166,7 @@ static int conf_defaults(struct mcu_conf *conf, const char *path)
 	conf->rtp_port_max = 29999;
 	conf->srtp = MCU_SRTP_OPTIONAL;
 	conf->fps = 30;
+	conf->webrtc_link_minutes = 120;
 	conf->x264_preset = conf_strdup("veryfast");
 	conf->keyframe_interval_s = 3;
 	conf->logbook = conf_strdup("/var/lib/mcud/logbook.db");

@@ -130,6 +130,9 @@ struct mcu_conf_endpoint {
 	bool has_leader, has_technician, has_support;
 	struct mcu_conf_contact leader, technician, support;
 	struct mcu_conf_static_rtp rtp;
+	/* A file whose first line is this endpoint's WHIP bearer token
+	   (browsers joining without a one-time link); NULL: none. */
+	char *webrtc_token_file;
 	struct mcu_conf_pos pos;
 };
 
@@ -225,6 +228,12 @@ struct mcu_conf {
 	char *recordings;             /* default /var/lib/mcud/recordings */
 	char *content_dir; /* absolute; files under it may be played into
 	                      any meeting (mcu/content); NULL: none */
+	/* mcu.webrtc: numeric addresses whose host candidates WebRTC
+	   sessions offer (none: every non-loopback interface), and how long
+	   a one-time join link lasts (default 120 minutes). */
+	char **webrtc_addresses;
+	size_t n_webrtc_addresses;
+	unsigned webrtc_link_minutes;
 
 	struct mcu_conf_endpoint *endpoints;
 	size_t n_endpoints;

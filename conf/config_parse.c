@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include "conf/config_internal.h"
 
@@ -264,14 +266,42 @@ static void parse_content_dir(struct conf_ctx *ctx, const struct conf_node *n)
 	ctx->conf->content_dir = dir;
 }
 
+/* mcu.webrtc: {addresses: [numeric], link_minutes: N} */
+static void parse_webrtc(struct conf_ctx *ctx, const struct conf_node *n)
+{
+	static const char *const keys[] = {"addresses", "link_minutes"};
+	const struct conf_node *v[2];
+	struct mcu_conf *conf = ctx->conf;
+	unsigned long u;
+	if (!conf_map_fields(ctx, n, keys, 2, v, "mcu.webrtc"))
+		return;
+	if (v[0] && !conf_is_null(v[0]) &&
+	    conf_get_str_list(ctx, v[0], "mcu.webrtc.addresses",
+	                      &conf->webrtc_addresses,
+	                      &conf->n_webrtc_addresses, NULL)) {
+		for (size_t i = 0; i < conf->n_webrtc_addresses; i++) {
+			unsigned char bin[16];
+			const char *a = conf->webrtc_addresses[i];
+			if (inet_pton(AF_INET, a, bin) != 1 &&
+			    inet_pton(AF_INET6, a, bin) != 1)
+				conf_error(ctx, v[0]->pos,
+				           "mcu.webrtc.addresses: '%s' is not a "
+				           "numeric IPv4 or IPv6 address", a);
+		}
+	}
+	if (v[1] && conf_get_uint(ctx, v[1], "mcu.webrtc.link_minutes", 1,
+	                          10080, &u))
+		conf->webrtc_link_minutes = (unsigned)u;
+}
+
 enum { K_NAME, K_TZ, K_HOLIDAYS, K_SIP, K_RTP, K_API, K_MEDIA, K_LOGBOOK,
-       K_RECORDINGS, K_CONTENT_DIR, K_COUNT };
+       K_RECORDINGS, K_CONTENT_DIR, K_WEBRTC, K_COUNT };
 
 void conf_parse_mcu(struct conf_ctx *ctx, const struct conf_node *mcu)
 {
 	static const char *const keys[K_COUNT] = {
 		"name", "timezone", "holidays", "sip", "rtp", "api", "media",
-		"logbook", "recordings", "content_dir"};
+		"logbook", "recordings", "content_dir", "webrtc"};
 	const struct conf_node *v[K_COUNT] = {0};
 	struct mcu_conf *conf = ctx->conf;
 
@@ -297,6 +327,8 @@ void conf_parse_mcu(struct conf_ctx *ctx, const struct conf_node *mcu)
 		             &conf->recordings);
 	if (v[K_CONTENT_DIR] && !conf_is_null(v[K_CONTENT_DIR]))
 		parse_content_dir(ctx, v[K_CONTENT_DIR]);
+	if (v[K_WEBRTC] && !conf_is_null(v[K_WEBRTC]))
+		parse_webrtc(ctx, v[K_WEBRTC]);
 	ctx->cal.holidays = conf->holidays;
 	ctx->cal.n_holidays = conf->n_holidays;
 }

@@ -299,7 +299,7 @@ static void parse_ep_rtp(struct conf_ctx *ctx, const struct conf_node *n,
 }
 
 enum { E_ID, E_NAME, E_TIER, E_PARENT, E_SIP, E_ALLOW, E_AUTH, E_CODECS,
-       E_BW, E_CONTACTS, E_RTP, E_SRTP, E_COUNT };
+       E_BW, E_CONTACTS, E_RTP, E_SRTP, E_WEBRTC_TOKEN, E_COUNT };
 
 static void parse_ep_fields(struct conf_ctx *ctx, const struct conf_node **v,
                             struct mcu_conf_endpoint *ep,
@@ -347,6 +347,10 @@ static void parse_ep_fields(struct conf_ctx *ctx, const struct conf_node **v,
 		ep->srtp_set = true;
 		ep->srtp = (enum mcu_srtp_policy)srtp;
 	}
+	WHAT(what, "endpoint", ep->id, "webrtc_token_file");
+	if (v[E_WEBRTC_TOKEN] && !conf_is_null(v[E_WEBRTC_TOKEN]))
+		conf_get_str(ctx, v[E_WEBRTC_TOKEN], what,
+		             &ep->webrtc_token_file);
 }
 
 /* Returns true when the endpoint has an id and is kept. */
@@ -357,7 +361,7 @@ static bool parse_endpoint(struct conf_ctx *ctx, const struct conf_node *n,
 	static const char *const keys[E_COUNT] = {
 		"id",     "name",   "tier",           "parent",   "sip", "allow",
 		"auth",   "codecs", "bandwidth_kbps", "contacts", "rtp",
-		"srtp"};
+		"srtp",   "webrtc_token_file"};
 	const struct conf_node *v[E_COUNT];
 
 	if (!conf_map_fields(ctx, n, keys, E_COUNT, v, "endpoints item"))

@@ -99,6 +99,8 @@ struct mcu_api {
 	pthread_mutex_t ready_lock;
 	struct mcu_api_readiness ready; /* ready_lock */
 	json_t *incidents; /* ready_lock: open incidents (mcu/watch.h), or NULL */
+	pthread_rwlock_t whip_lock;
+	struct mcu_api_whip whip; /* whip_lock */
 
 	struct mcu_metrics *metrics;
 	bool own_metrics;
@@ -122,6 +124,10 @@ enum route_kind {
 	R_INCIDENTS,
 	R_METRICS,
 	R_DASHBOARD, /* the operator's page: static files, no auth */
+	R_WHIP,      /* browsers (mcu/webrtc.h): their own bearer token */
+	R_WHIP_END,
+	R_JOIN,
+	R_JOIN_INFO,
 };
 
 struct route {
@@ -169,6 +175,12 @@ static const struct route routes[] = {
 	{"GET", "/dashboard.css", R_DASHBOARD, 0},
 	{"GET", "/favicon.svg", R_DASHBOARD, 0},
 	{"GET", "/favicon.ico", R_DASHBOARD, 0},
+	{"GET", "/join.js", R_DASHBOARD, 0},
+	{"GET", "/join.css", R_DASHBOARD, 0},
+	{"POST", "/whip/{id}", R_WHIP, 0},
+	{"DELETE", "/whip/{id}/{res}", R_WHIP_END, 0},
+	{"GET", "/join/{token}", R_JOIN, 0},
+	{"GET", "/join/{token}/info", R_JOIN_INFO, 0},
 };
 
 /* One request in flight (MHD's *con_cls). */
@@ -965,8 +977,16 @@ static enum MHD_Result h_action(struct mcu_api *api, struct MHD_Connection *c,
 		return send_error(api, c, r, 503, "actions are not available",
 		                  NULL);
 	}
-	status = api->be.action(api->be.arg, &a, &result, detail,
-	                        sizeof(detail));
+	pthread_rwlock_rdlock(&api->whip_lock);
+	if (a.verb == MCU_API_LINK && api->whip.link)
+		status = api->whip.link(api->whip.arg, a.meeting, a.endpoint,
+		                        &result, detail, sizeof(detail));
+	else
+		status = -1;
+	pthread_rwlock_unlock(&api->whip_lock);
+	if (status < 0)
+		status = api->be.action(api->be.arg, &a, &result, detail,
+		                        sizeof(detail));
 	detail[sizeof(detail) - 1] = '\0';
 	/* a.endpoint, a.layout, a.file point into body: log first */
 	if (status >= 200 && status < 300)
@@ -1488,6 +1508,98 @@ static enum MHD_Result h_dashboard(struct mcu_api *api,
 	return queue(api, c, r, 200, resp);
 }
 
+/* ---- browsers: WHIP, join page (mcu/webrtc.h) ------------------------ */
+
+void mcu_api_set_whip(struct mcu_api *api, const struct mcu_api_whip *w)
+{
+	if (!api)
+		return;
+	pthread_rwlock_wrlock(&api->whip_lock);
+	if (w)
+		api->whip = *w;
+	else
+		memset(&api->whip, 0, sizeof(api->whip));
+	pthread_rwlock_unlock(&api->whip_lock);
+}
+
+static const char *bearer_of(struct MHD_Connection *c)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	                                            "Authorization");
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+		return NULL;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	return strnlen(h, MAX_TOKEN_LEN + 1) <= MAX_TOKEN_LEN ? h : NULL;
+}
+
+static enum MHD_Result h_whip(struct mcu_api *api, struct MHD_Connection *c,
+                              struct req *r)
+{
+	char detail[DETAIL_LEN] = "", res[64] = "", loc[2 * MCU_API_MAX_ID + 16];
+	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	                                             "Content-Type");
+	const char *bearer = bearer_of(c);
+	char *answer = NULL;
+	int status = 503;
+
+	if (r->route->kind == R_WHIP &&
+	    (!ct || strncasecmp(ct, "application/sdp", 15) != 0))
+		return send_error(api, c, r, 415, "Content-Type must be "
+		                  "application/sdp", NULL);
+	pthread_rwlock_rdlock(&api->whip_lock);
+	if (r->route->kind == R_WHIP && api->whip.offer)
+		status = api->whip.offer(api->whip.arg, r->cap[0], bearer,
+		                         r->body ? r->body : "", r->len,
+		                         &answer, res, sizeof(res), detail,
+		                         sizeof(detail));
+	else if (r->route->kind == R_WHIP_END && api->whip.end)
+		status = api->whip.end(api->whip.arg, r->cap[0], r->cap[1],
+		                       bearer, detail, sizeof(detail));
+	pthread_rwlock_unlock(&api->whip_lock);
+	detail[sizeof(detail) - 1] = '\0';
+	if (status == 201 && answer) {
+		struct MHD_Response *resp = MHD_create_response_from_buffer(
+			strlen(answer), answer, MHD_RESPMEM_MUST_FREE);
+		if (!resp) {
+			free(answer);
+			return MHD_NO;
+		}
+		snprintf(loc, sizeof(loc), "/whip/%s/%s", r->cap[0], res);
+		MHD_add_response_header(resp, "Content-Type", "application/sdp");
+		MHD_add_response_header(resp, "Location", loc);
+		return queue(api, c, r, 201, resp);
+	}
+	free(answer);
+	if (status >= 200 && status < 300)
+		return send_json(api, c, r, 200, json_pack("{s:b}", "ok", 1));
+	if (status < 400 || status > 599)
+		status = 500;
+	return send_error(api, c, r, status,
+	                  detail[0] ? detail : "WebRTC is not available", NULL);
+}
+
+static enum MHD_Result h_join(struct mcu_api *api, struct MHD_Connection *c,
+                              struct req *r)
+{
+	int status = 503;
+	json_t *j = NULL;
+	if (r->route->kind == R_JOIN)
+		return h_dashboard(api, c, r, "/join");
+	pthread_rwlock_rdlock(&api->whip_lock);
+	if (api->whip.join_info)
+		j = api->whip.join_info(api->whip.arg, r->cap[0], &status);
+	pthread_rwlock_unlock(&api->whip_lock);
+	if (j)
+		return send_json(api, c, r, 200, j);
+	/* The token is not echoed back. */
+	return send_error(api, c, r, status == 404 ? 404 : 503,
+	                  status == 404 ? "unknown, used or expired join link"
+	                                : "WebRTC is not available",
+	                  NULL);
+}
+
 static enum MHD_Result dispatch(struct mcu_api *api, struct MHD_Connection *c,
                                 struct req *r)
 {
@@ -1534,6 +1646,12 @@ static enum MHD_Result dispatch(struct mcu_api *api, struct MHD_Connection *c,
 		return h_metrics(api, c, r);
 	case R_DASHBOARD:
 		return h_dashboard(api, c, r, r->route->pattern);
+	case R_WHIP:
+	case R_WHIP_END:
+		return h_whip(api, c, r);
+	case R_JOIN:
+	case R_JOIN_INFO:
+		return h_join(api, c, r);
 	}
 	return send_error(api, c, r, 500, "unknown route", NULL);
 }
@@ -1566,7 +1684,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 			                  bad_capture ? "unknown id"
 			                              : "no such path",
 			                  NULL);
-		status = r->route->kind == R_DASHBOARD
+		status = r->route->kind == R_DASHBOARD ||
+		                 r->route->kind >= R_WHIP
 		                 ? 0
 		                 : check_auth(api, c,
 		                              strcmp(r->route->method, "POST") == 0,
@@ -1766,6 +1885,7 @@ int mcu_api_alloc(struct mcu_api **apip, const struct mcu_api_opts *opts)
 	now_mono(&api->started);
 	pthread_mutex_init(&api->token_lock, NULL);
 	pthread_mutex_init(&api->ready_lock, NULL);
+	pthread_rwlock_init(&api->whip_lock, NULL);
 	pthread_mutex_init(&api->hub.lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -1833,6 +1953,7 @@ struct mcu_api *mcu_api_free(struct mcu_api *api)
 	pthread_cond_destroy(&api->hub.cond);
 	pthread_mutex_destroy(&api->hub.lock);
 	pthread_mutex_destroy(&api->ready_lock);
+	pthread_rwlock_destroy(&api->whip_lock);
 	pthread_mutex_destroy(&api->token_lock);
 	free(api);
 	return NULL;

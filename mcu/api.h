@@ -200,6 +200,33 @@ void mcu_api_set_readiness(struct mcu_api *api,
  */
 void mcu_api_set_incidents(struct mcu_api *api, json_t *list);
 
+/*
+ * Browser endpoints (mcu/webrtc.h): WHIP (RFC 9725), join links and the
+ * join page. These routes carry their own bearer token (a join token,
+ * not the operator's), so the API's token check does not apply to them.
+ * Each function returns an HTTP status and may fill `detail`:
+ *  - offer: POST /whip/{meeting} with an SDP offer: 201 with *answer
+ *    (malloc()ed SDP) and `resource` (the Location's last segment);
+ *  - end: DELETE /whip/{meeting}/{resource} with the same bearer token;
+ *  - link: POST .../participants/{ep}/link (operator token): *result;
+ *  - join_info: GET /join/{token}/info: what the page shows, or NULL
+ *    with *status.
+ * Set once by the owner; NULL detaches (waits for calls in flight).
+ */
+struct mcu_api_whip {
+	void *arg;
+	int (*offer)(void *arg, const char *meeting, const char *bearer,
+	             const char *sdp, size_t len, char **answer,
+	             char *resource, size_t resource_len, char *detail,
+	             size_t detail_len);
+	int (*end)(void *arg, const char *meeting, const char *resource,
+	           const char *bearer, char *detail, size_t detail_len);
+	int (*link)(void *arg, const char *meeting, const char *endpoint,
+	            json_t **result, char *detail, size_t detail_len);
+	json_t *(*join_info)(void *arg, const char *token, int *status);
+};
+void mcu_api_set_whip(struct mcu_api *api, const struct mcu_api_whip *w);
+
 /* Event-stream clients connected now. */
 size_t mcu_api_event_clients(struct mcu_api *api);
 

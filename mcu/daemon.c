@@ -21,6 +21,7 @@
 #include "mcu/registers.h"
 #include "mcu/sipcalls.h"
 #include "mcu/watch.h"
+#include "mcu/webrtc.h"
 #include "transport/sip.h"
 #include "mcu/timeline.h"
 #include "conf/log.h"
@@ -77,6 +78,7 @@ struct mcu_daemon {
 	struct mcu_sipcalls *calls;  /* dial-in into running meetings */
 	struct mcu_room_probes probes; /* references to /metrics series */
 	struct mcu_watch *watch;     /* join/leave/floor/incident events */
+	struct mcu_webrtc *webrtc;   /* WHIP browsers; NULL if it failed */
 
 	/* Operators' changes to the roster times (start early, stop,
 	 * extend), by meeting id, kept in <run-dir>/overrides.json; read
@@ -984,6 +986,14 @@ int mcu_daemon_alloc(struct mcu_daemon **daemonp,
 		set_probes(d);
 	if (err)
 		goto out;
+	struct mcu_webrtc_opts wro = {.engine = d->engine, .arg = d,
+	                              .snapshot = api_snapshot};
+	if (mcu_webrtc_alloc(&d->webrtc, &wro) == 0) {
+		struct mcu_api_whip whip = mcu_webrtc_api(d->webrtc);
+		mcu_api_set_whip(d->api, &whip);
+	} else {
+		mcu_log_warn("no WebRTC: WHIP answers 503");
+	}
 	open_logbook(d);
 	struct mcu_watch_opts wo = {.engine = d->engine, .api = d->api,
 	                            .logbook = d->logbook, .arg = d,
@@ -1115,6 +1125,8 @@ struct mcu_daemon *mcu_daemon_free(struct mcu_daemon *d)
 	d->sip = mcu_sip_free(d->sip);
 	d->calls = mcu_sipcalls_free(d->calls);
 	d->watch = mcu_watch_free(d->watch);
+	mcu_api_set_whip(d->api, NULL);
+	d->webrtc = mcu_webrtc_free(d->webrtc);
 	d->api = mcu_api_free(d->api);
 	d->live = mcu_api_live_free(d->live);
 	d->roster = mcu_api_roster_free(d->roster);

@@ -26,6 +26,13 @@ static const struct {
     {"/index.html", "index.html", "text/html; charset=utf-8"},
     {"/dashboard.js", "dashboard.js", "text/javascript; charset=utf-8"},
     {"/dashboard.css", "dashboard.css", "text/css; charset=utf-8"},
+    /* The icon, also where browsers look for one on their own. */
+    {"/favicon.svg", "favicon.svg", "image/svg+xml"},
+    {"/favicon.ico", "favicon.svg", "image/svg+xml"},
+    /* The browser join page (docs/join/, next to the dashboard). */
+    {"/join", "../join/index.html", "text/html; charset=utf-8"},
+    {"/join.js", "../join/join.js", "text/javascript; charset=utf-8"},
+    {"/join.css", "../join/join.css", "text/css; charset=utf-8"},
 };
 
 bool mcu_dashboard_known(const char *url)

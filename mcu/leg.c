@@ -697,6 +697,8 @@ static int alloc_video(struct mcu_leg *leg)
 	                            MCU_VIDEO_CLOCK);
 	if (err)
 		return err;
+	if (leg->p.video_ssrc)
+		leg->vtx.ssrc = leg->p.video_ssrc;
 	leg->frame = calloc(1, sizeof(*leg->frame));
 	if (!leg->frame)
 		return ENOMEM;
@@ -726,6 +728,8 @@ static int alloc_audio(struct mcu_leg *leg)
 	                                    leg->p.acodec));
 	if (err)
 		return err;
+	if (leg->p.audio_ssrc)
+		leg->atx.ssrc = leg->p.audio_ssrc;
 	mcu_dtmf_rx_init(&leg->dtmf);
 	err = mcu_adec_alloc(&leg->adec, leg->p.acodec);
 	if (!err)

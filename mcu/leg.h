@@ -76,6 +76,9 @@ struct mcu_leg_params {
 	/* The remote put us on hold (sendonly/inactive offer): we send no
 	 * RTP, only RTCP, and still receive what it sends. */
 	bool hold;
+	/* Our SSRCs when the signalling named them (WebRTC answers carry
+	   a=ssrc so a browser can demultiplex BUNDLE); 0: random. */
+	uint32_t video_ssrc, audio_ssrc;
 	/* SDES-SRTP per stream (suite NONE: plain RTP): we protect with our
 	 * key and unprotect with the remote's (secret: never logged, wiped
 	 * when the leg is freed). A packet that fails authentication or the
