@@ -41,6 +41,17 @@ const I18N = {
     r_tech: "Kỹ thuật viên", r_phone: "Điện thoại", r_final: "đã kết thúc",
     v_ready: "sẵn sàng", "v_not-ready": "chưa sẵn sàng",
     v_checking: "đang kiểm tra", ev_readiness: "chạy thử",
+    m_id: "Mã cuộc họp", incidents: "Sự cố đang mở", i_meeting: "Cuộc họp",
+    i_kind: "Sự cố", i_since: "Từ lúc", i_detail: "Chi tiết",
+    i_none: "Không có sự cố nào.", i_tell: "báo kỹ thuật viên điểm cầu trung tâm",
+    "k_connection-lost": "mất kết nối", "k_packet-loss": "mất gói",
+    "k_no-video": "mất hình", k_rtt: "trễ cao (RTT)",
+    k_reported: "kỹ thuật viên báo (*9)",
+    recording: "Ghi hình", rec_on: "đang ghi", rec_off: "không ghi",
+    rec_start: "Bắt đầu ghi", rec_stop: "Dừng ghi", rec_last: "tệp gần nhất",
+    content: "Trình chiếu", c_playing: "đang phát", c_ended: "đã hết, giữ hình cuối",
+    c_none: "không phát", c_stop: "Dừng trình chiếu", c_start: "Phát",
+    c_file: "Tệp", c_nofiles: "(cuộc họp không có tệp trình chiếu)",
   },
   en: {
     title: "MCU dashboard", connecting: "Connecting…", online: "Live",
@@ -70,6 +81,17 @@ const I18N = {
     r_reasons: "Reasons", r_tech: "Technician", r_phone: "Phone",
     r_final: "final", v_ready: "ready", "v_not-ready": "not ready",
     v_checking: "checking", ev_readiness: "test run",
+    m_id: "Meeting ID", incidents: "Open incidents", i_meeting: "Meeting",
+    i_kind: "Incident", i_since: "Since", i_detail: "Detail",
+    i_none: "No open incident.", i_tell: "tell the host's technician",
+    "k_connection-lost": "connection lost", "k_packet-loss": "packet loss",
+    "k_no-video": "no video", k_rtt: "high RTT",
+    k_reported: "reported by its technician (*9)",
+    recording: "Recording", rec_on: "recording", rec_off: "not recording",
+    rec_start: "Start recording", rec_stop: "Stop recording", rec_last: "last file",
+    content: "Content", c_playing: "playing", c_ended: "ended, last picture held",
+    c_none: "nothing playing", c_stop: "Stop content", c_start: "Play",
+    c_file: "File", c_nofiles: "(the meeting lists no content files)",
   },
 };
 
@@ -84,6 +106,10 @@ const live = new Map(); /* meeting id -> {el, timer, urls} */
 let meetings = [];
 let endpoints = {}; /* endpoint id -> {name, tier} from the directory */
 const readySeen = new Set(); /* meetings with a readiness report */
+/* Open incidents, "meeting|endpoint|kind" -> the API's object
+ * (GET /api/v1/incidents, then the incident events). */
+let incidents = new Map();
+let incidentEvents = 0; /* events applied: a list read before one is stale */
 
 function epName(id) {
   return (endpoints[id] && endpoints[id].name) || id;
@@ -164,6 +190,7 @@ function translate() {
   for (const tpl of document.querySelectorAll("template"))
     for (const e of tpl.content.querySelectorAll("[data-t]")) e.textContent = t(e.dataset.t);
   renderMeetings();
+  renderIncidents();
   for (const id of live.keys()) refreshMeeting(id);
 }
 
@@ -213,7 +240,7 @@ async function loadMeetings() {
   try {
     if (!Object.keys(endpoints).length)
       for (const e of await getJSON("/api/v1/endpoints"))
-        endpoints[e.id] = { name: e.name, tier: e.tier };
+        endpoints[e.id] = { name: e.name, tier: e.tier, contacts: e.contacts };
     meetings = await getJSON("/api/v1/meetings");
   } catch (e) {
     setStatus("offline", "bad");
@@ -247,6 +274,19 @@ function addLive(id) {
   node.querySelector(".f-revoke").addEventListener("click", () =>
     post(`/api/v1/meetings/${encodeURIComponent(id)}/floor`,
       { action: "revoke" }).then(() => refreshMeeting(id)));
+  const rec = node.querySelector(".r-toggle");
+  rec.addEventListener("click", () =>
+    post(`/api/v1/meetings/${encodeURIComponent(id)}/record`,
+      { on: rec.dataset.on !== "1" }).then(() => refreshMeeting(id)));
+  node.querySelector(".c-start").addEventListener("click", () => {
+    const file = node.querySelector(".c-pick").value;
+    if (file)
+      post(`/api/v1/meetings/${encodeURIComponent(id)}/content`, { file: file })
+        .then(() => refreshMeeting(id));
+  });
+  node.querySelector(".c-stop").addEventListener("click", () =>
+    post(`/api/v1/meetings/${encodeURIComponent(id)}/content`, { stop: true })
+      .then(() => refreshMeeting(id)));
   entry.timer = setInterval(() => refreshPictures(id), 1000);
   refreshMeeting(id);
   refreshPictures(id);
@@ -401,6 +441,125 @@ async function refreshMeeting(id) {
       sel.append(el("option", { value: lay[role] }, lay[role]));
     if (document.activeElement !== sel && lay[role]) sel.value = lay[role];
   }
+  renderMedia(id, n, m);
+}
+
+function incidentKey(d) {
+  return d.meeting + "|" + d.endpoint + "|" + d.kind;
+}
+
+/* The endpoint's technician: the incident's, else the directory's (the
+ * support contact when it names no technician). */
+function technicianOf(d) {
+  if (d.technician && (d.technician.name || d.technician.phone)) return d.technician;
+  const c = (endpoints[d.endpoint] && endpoints[d.endpoint].contacts) || {};
+  return c.technician || c.support || {};
+}
+
+function fmtSince(iso) {
+  const d = new Date(iso);
+  if (!iso || isNaN(d)) return iso || "";
+  const loc = lang === "vi" ? "vi-VN" : "en-GB";
+  const time = d.toLocaleTimeString(loc, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  return new Date().toDateString() === d.toDateString() ? time
+    : d.toLocaleDateString(loc) + " " + time;
+}
+
+function renderIncidents() {
+  const tb = document.querySelector("#incidents tbody");
+  const list = [...incidents.values()]
+    .sort((a, b) => String(a.since).localeCompare(String(b.since)));
+  const rows = list.map(d => {
+    const mt = meetings.find(m => m.id === d.meeting);
+    const tech = technicianOf(d);
+    const tr = el("tr", { "data-key": incidentKey(d), "data-ep": d.endpoint,
+      "data-kind": d.kind });
+    const detail = el("td", { class: "detail" }, d.detail || "");
+    const host = d.host_technician;
+    if (d.kind === "reported" && host && (host.name || host.phone))
+      detail.append(el("br"), el("span", { class: "muted" },
+        t("i_tell") + ": " + [host.name, host.phone].filter(Boolean).join(", ")));
+    tr.append(el("td", {}, (mt && mt.title) || d.meeting),
+      el("td", {}, d.name || epName(d.endpoint)),
+      el("td", {}, t("k_" + d.kind)), el("td", {}, fmtSince(d.since)), detail,
+      el("td", {}, tech.name || "—"), el("td", {}, tech.phone || "—"));
+    return tr;
+  });
+  tb.replaceChildren(...rows);
+  document.getElementById("no-incidents").hidden = rows.length > 0;
+  document.getElementById("incidents").hidden = rows.length === 0;
+  document.getElementById("incident-count").textContent = rows.length ? String(rows.length) : "";
+}
+
+async function loadIncidents() {
+  const seen = incidentEvents;
+  try {
+    const list = await getJSON("/api/v1/incidents");
+    if (seen !== incidentEvents) return; /* an event came meanwhile */
+    incidents = new Map(list.map(d => [incidentKey(d), d]));
+  } catch (e) {
+    return; /* keep what the events said */
+  }
+  renderIncidents();
+}
+
+/* A raise or clear from the event stream. */
+function applyIncident(d) {
+  if (!d.meeting || !d.endpoint || !d.kind) return;
+  incidentEvents++;
+  if (d.state === "raised") incidents.set(incidentKey(d), Object.assign({ since: d.time }, d));
+  else if (d.state === "cleared") incidents.delete(incidentKey(d));
+  renderIncidents();
+}
+
+/* Recording and content of a live meeting (docs/api.md: GET meeting's
+ * `recording` and `content_playing`, POST …/record and …/content). The
+ * buttons stay the same elements; only their texts change. */
+function fmtBytes(n) {
+  if (typeof n !== "number") return "";
+  return n >= 1048576 ? (n / 1048576).toFixed(1) + " MB" : Math.round(n / 1024) + " kB";
+}
+
+function baseName(path) {
+  return String(path || "").split("/").pop();
+}
+
+function renderMedia(id, n, m) {
+  const rec = m.recording && typeof m.recording === "object" ? m.recording : null;
+  const on = rec ? !!rec.on : m.recording === true;
+  const rs = n.querySelector(".r-state");
+  rs.textContent = t(on ? "rec_on" : "rec_off");
+  rs.className = "r-state" + (on ? " on" : "");
+  n.querySelector(".r-info").textContent = rec && rec.file
+    ? (on ? "" : t("rec_last") + ": ") + baseName(rec.file) + " · " +
+      num(rec.seconds, 0) + " s · " + fmtBytes(rec.bytes) : "";
+  n.querySelector(".r-info").title = rec && rec.file ? rec.file : "";
+  const err = n.querySelector(".r-error");
+  err.hidden = !(rec && rec.error);
+  err.textContent = rec && rec.error ? rec.error : "";
+  const btn = n.querySelector(".r-toggle");
+  btn.textContent = t(on ? "rec_stop" : "rec_start");
+  btn.dataset.on = on ? "1" : "0";
+
+  const c = m.content_playing;
+  n.querySelector(".c-state").textContent = t(c ? (c.ended ? "c_ended" : "c_playing") : "c_none");
+  n.querySelector(".c-info").textContent = c ? baseName(c.file) + " · " + num(c.playing_s, 0) +
+    (c.duration_s ? " / " + num(c.duration_s, 0) : "") + " s" : "";
+  n.querySelector(".c-info").title = c ? c.file : "";
+  n.querySelector(".c-stop").hidden = !c;
+  const sel = n.querySelector(".c-pick");
+  const files = Array.isArray(m.content) ? m.content : [];
+  const key = JSON.stringify([lang, files]);
+  if (sel.dataset.key !== key) {
+    const keep = sel.value;
+    sel.dataset.key = key;
+    sel.replaceChildren(...(files.length
+      ? files.map(f => el("option", { value: f, title: f }, baseName(f)))
+      : [el("option", { value: "" }, t("c_nofiles"))]));
+    if (files.includes(keep)) sel.value = keep;
+  }
+  sel.disabled = !files.length;
+  n.querySelector(".c-start").disabled = !files.length;
 }
 
 /* The test-run readiness report of a meeting (docs/api.md): a small
@@ -470,6 +629,7 @@ function onEvent(type, ev) {
   note(text, (type === "incident" && d.state === "raised") ||
     (type === "readiness" && d.verdict === "not-ready"));
   if (type === "readiness") refreshReadiness(d.meeting);
+  if (type === "incident") applyIncident(d);
   if (type === "state") loadMeetings();
   else if (d.meeting && live.has(d.meeting)) refreshMeeting(d.meeting);
 }
@@ -480,7 +640,8 @@ function connectEvents() {
     return;
   }
   const es = new EventSource("/api/v1/events");
-  es.onopen = () => setStatus("online", "ok");
+  /* (Re)connected: events may have been missed meanwhile. */
+  es.onopen = () => { setStatus("online", "ok"); loadIncidents(); };
   es.onerror = () => setStatus(es.readyState === EventSource.CLOSED ? "polling" : "offline",
     es.readyState === EventSource.CLOSED ? "" : "bad");
   for (const type of ["join", "leave", "floor", "incident", "state", "readiness"])
@@ -506,10 +667,10 @@ document.getElementById("lang").addEventListener("click", () => {
 
 document.getElementById("token").placeholder = token() ? "••••••" : "";
 translate();
-loadMeetings();
+loadMeetings().then(loadIncidents);
 /* The stream opens once the first lists and pictures are asked for: it
  * never ends, and a headless browser taking a screenshot waits for the
  * page's requests to finish. */
 setTimeout(connectEvents, 1500);
-setInterval(loadMeetings, 5000);
+setInterval(() => loadMeetings().then(loadIncidents), 5000);
 setInterval(() => { for (const id of live.keys()) refreshMeeting(id); }, 2000);

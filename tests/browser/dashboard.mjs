@@ -8,7 +8,10 @@
 // Environment: DASH_URL (http://127.0.0.1:PORT), DASH_TOKEN (the API token),
 // DASH_MEETING (meeting id), DASH_QUEUED (the endpoint queued for the floor),
 // DASH_SHOTS (folder for the screenshots), CHROMIUM (default
-// /usr/bin/chromium).
+// /usr/bin/chromium); DASH_STOP_PID (a video sender to stop: the no-video
+// incident of DASH_STOP_EP), DASH_CLIP (the meeting's content file),
+// DASH_TESTRUN (a meeting in its test run). Without the last four their
+// checks are skipped.
 import { chromium } from "playwright-core";
 
 const env = (k, d) => process.env[k] || d;
@@ -18,6 +21,10 @@ const MEETING = env("DASH_MEETING", "t");
 const QUEUED = env("DASH_QUEUED");
 const SHOTS = env("DASH_SHOTS", ".");
 const EXE = env("CHROMIUM", "/usr/bin/chromium");
+const STOP_PID = parseInt(env("DASH_STOP_PID", "0"), 10);
+const STOP_EP = env("DASH_STOP_EP");
+const CLIP = env("DASH_CLIP");
+const TESTRUN = env("DASH_TESTRUN");
 if (!URL_ || !TOKEN || !QUEUED) {
   console.error("dashboard.mjs: DASH_URL, DASH_TOKEN and DASH_QUEUED are needed");
   process.exit(2);
@@ -41,12 +48,18 @@ async function api(path) {
   return r.json();
 }
 
+// The cells' texts of the page's rows matching SELECTOR.
+function cells(page, selector) {
+  return page.locator(selector).evaluateAll(trs =>
+    trs.map(tr => [...tr.cells].map(td => td.textContent.trim())));
+}
+
 // The live picture of ROLE as the page shows it: its blob URL, size, a hash
 // of its pixels and the number of distinct colours (drawn into a canvas:
 // the blob is same-origin, so the canvas is readable).
 function picture(page, role) {
   return page.evaluate(role => {
-    const img = document.querySelector(`section.meeting .v-${role}`);
+    const img = document.querySelector(`section.meeting[data-id="t"] .v-${role}`);
     if (!img || !img.complete || !img.naturalWidth) return null;
     const c = document.createElement("canvas");
     c.width = img.naturalWidth;
@@ -101,16 +114,16 @@ try {
     locale: "vi-VN", timezoneId: "Asia/Ho_Chi_Minh" });
   page.setDefaultTimeout(30000);
   page.on("pageerror", e => errors.push("page error: " + e.message));
-  // Errors of the page's own; the browser's own ask for /favicon.ico (the
-  // dashboard has no icon) is no error of the page.
-  const favicon = u => /\/favicon\.ico$/.test(u);
+  // Every error counts, the icon's too (it is served).
   page.on("console", m => {
-    if (m.type() === "error" && !favicon((m.location() || {}).url || ""))
+    if (m.type() === "error")
       errors.push("console: " + m.text() + " " + ((m.location() || {}).url || ""));
   });
   page.on("response", r => {
-    if (r.status() >= 400 && !favicon(r.url())) errors.push(r.status() + " " + r.url());
+    if (r.status() >= 400) errors.push(r.status() + " " + r.url());
   });
+  const asked = []; // the page's requests, in order
+  page.on("request", r => asked.push(new URL(r.url()).pathname));
   await page.goto(URL_ + "/", { waitUntil: "domcontentloaded", timeout: 60000 });
 
   // Vietnamese by default.
@@ -142,10 +155,34 @@ try {
       cells[0].startsWith(p.name) && cells[0].endsWith(tier) && cells[1] === "đã kết nối" &&
       cells[3] === "h264 / opus" && /^\d+×\d+$/.test(cells[4]) && parseFloat(cells[5]) > 0);
   }
+  // Branch STOP_EP's video sender stops now: its no-video incident comes
+  // about 5 s later (checked below, while the rest goes on).
+  let stopped = false;
+  if (STOP_PID > 0) {
+    try {
+      process.kill(STOP_PID, "SIGTERM");
+      stopped = true;
+    } catch (e) { /* already gone: the check below fails */ }
+    check(`${STOP_EP}'s video sender (pid ${STOP_PID}) is stopped (${secs()})`, stopped);
+  }
   const mrow = await page.locator(`#meetings tbody tr[data-id="${MEETING}"] td`).allTextContents();
   const host = m.participants.find(p => p.role === "host") || {};
   check(`the meeting list shows ${MEETING} live, with its host's name (${mrow.join(" | ")})`,
     mrow.length > 3 && mrow[1] === host.name && mrow[3] === "đang họp");
+  const mhead = (await page.locator("#meetings thead th").allTextContents()).map(x => x.trim());
+  check(`every column of the meeting list has a heading (${mhead.join(" | ")}), the last one over the id`,
+    mhead.length === mrow.length && mhead.every(x => x) &&
+    mhead[mhead.length - 1] === "Mã cuộc họp" && mrow[mrow.length - 1] === MEETING);
+  // The icon: linked from the page, served at both names.
+  const icon = await page.getAttribute('link[rel="icon"]', "href");
+  const iconAt = async u => {
+    const r = await fetch(URL_ + u, { cache: "no-store" });
+    const body = await r.text();
+    return r.status + " " + r.headers.get("content-type") + " " + /<svg[\s>]/.test(body);
+  };
+  const svg = await iconAt("/favicon.svg"), ico = await iconAt("/favicon.ico");
+  check(`the page links its icon (${icon}), served as /favicon.svg (${svg}) and /favicon.ico (${ico})`,
+    icon === "/favicon.svg" && svg === "200 image/svg+xml true" && ico === svg);
 
   // The live pictures load and change over time.
   const p1 = await waitFor("picture", () => picture(page, "host"), 30000);
@@ -162,6 +199,36 @@ try {
   const pb = await picture(page, "branches");
   check(`the branches' live picture loads and shows the host's red (${pb ? pb.w + "x" + pb.h + ", red " + pb.red.toFixed(2) : "none"})`,
     pb && pb.w >= 320 && pb.red >= 0.5);
+
+  // Open incidents: the panel shows the stopped sender's no-video, with the
+  // technician's name and phone from the roster (the directory), and the
+  // event log has the event.
+  let inc = null;
+  if (stopped) {
+    const epInfo = dir.find(e => e.id === STOP_EP) || {};
+    const tech = (epInfo.contacts || {}).technician || {};
+    const sel = `#incidents tbody tr[data-ep="${STOP_EP}"][data-kind="no-video"]`;
+    inc = await waitFor("incident", async () => {
+      const rows = await cells(page, sel);
+      return rows.length === 1 ? rows[0] : null;
+    }, 40000);
+    check(`the incidents panel shows ${STOP_EP}'s no-video incident (${inc && inc.join(" | ")}, ${secs()})`,
+      inc && inc[0] === "Test" && inc[1] === epInfo.name && inc[2] === "mất hình" &&
+      /^\d\d:\d\d:\d\d$/.test(inc[3]) && /no video/.test(inc[4]) &&
+      inc[5] === tech.name && inc[6] === tech.phone && !!tech.phone);
+    const list = await api("/api/v1/incidents");
+    const mine = list.find(x => x.endpoint === STOP_EP && x.kind === "no-video");
+    check(`...as GET /api/v1/incidents has it (${mine && JSON.stringify(mine)})`,
+      mine && mine.meeting === MEETING && mine.technician && mine.technician.phone === tech.phone &&
+      inc && new Date(mine.since).toLocaleTimeString("vi-VN",
+        { hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: "Asia/Ho_Chi_Minh" }) === inc[3]);
+    const count = (await page.textContent("#incident-count")).trim();
+    check(`the panel's count matches the API's list (${count} = ${list.length}); "none" is hidden`,
+      count === String(list.length) && await page.locator("#no-incidents").isHidden());
+    const evlog = (await page.locator("#log li.incident").allTextContents()).join(" | ");
+    check(`the event log lists the incident (${evlog})`,
+      /sự cố: Test · .* · no-video raised/.test(evlog));
+  }
 
   // Floor: the queued request is listed; without a token a grant is refused
   // in the page; with the token typed in, grant moves the floor.
@@ -222,6 +289,39 @@ try {
   const rowFloor = (await sec.locator(`.parts tbody tr[data-ep="${QUEUED}"] td`).nth(2).textContent()).trim();
   check(`${QUEUED}'s row shows it speaking (${rowFloor})`, rowFloor === "đang phát biểu");
 
+  // Recording: the button starts one (the API says on, the page too).
+  const recOn = async want => waitFor("recording", async () => {
+    const r = (await api(`/api/v1/meetings/${MEETING}`)).recording;
+    const st = (await sec.locator(".r-state").textContent()).trim();
+    return r && typeof r === "object" && r.on === want &&
+      st === (want ? "đang ghi" : "không ghi") ? r : null;
+  }, 20000);
+  const rb0 = (await sec.locator(".r-toggle").textContent()).trim();
+  await sec.locator(".r-toggle").click();
+  const rec1 = await recOn(true);
+  check(`the record button ("${rb0}") starts a recording (API: ${rec1 && rec1.file}, ${secs()})`,
+    rb0 === "Bắt đầu ghi" && rec1 && /\/t-[0-9T]+(-\d+)?\.mkv$/.test(rec1.file) &&
+    (await sec.locator(".r-toggle").textContent()).trim() === "Dừng ghi");
+
+  // Content: the picker lists the meeting's file; play it.
+  if (CLIP) {
+    const opts = await sec.locator(".c-pick option").evaluateAll(os =>
+      os.map(o => [o.value, o.textContent]));
+    check(`the content picker lists the meeting's file (${JSON.stringify(opts)})`,
+      opts.length === 1 && opts[0][0] === CLIP && opts[0][1] === CLIP.split("/").pop());
+    await sec.locator(".c-pick").selectOption(CLIP);
+    await sec.locator(".c-start").click();
+    const playing = await waitFor("content", async () => {
+      const c = (await api(`/api/v1/meetings/${MEETING}`)).content_playing;
+      const st = (await sec.locator(".c-state").textContent()).trim();
+      const info = (await sec.locator(".c-info").textContent()).trim();
+      return c && /^(đang phát|đã hết)/.test(st) && info.startsWith(CLIP.split("/").pop()) &&
+        await sec.locator(".c-stop").isVisible() ? [c.file, st, info] : null;
+    }, 20000);
+    check(`the play button plays it (API, page: ${playing && playing.join(" | ")}, ${secs()})`,
+      playing && playing[0] === CLIP);
+  }
+
 
   // English and back.
   await page.click("#lang");
@@ -240,6 +340,7 @@ try {
     en.cap === "The host sees" && en.state === "connected" && en.holder === qname &&
     en.mstate === "live" && en.button === "VI");
   // The choice is kept over a reload.
+  asked.length = 0;
   await page.reload({ waitUntil: "domcontentloaded" });
   await sec.locator(".parts tbody tr").first().waitFor();
   check("the choice of English is kept over a reload",
@@ -251,7 +352,52 @@ try {
     return st === "Live" ? st : null;
   }, 10000);
   check(`the event stream connects (status ${status})`, status === "Live");
+  if (inc) {
+    // A new page knows the open incident from the API, not from an event.
+    const again = await waitFor("incident", async () => {
+      const rows = await cells(page, `#incidents tbody tr[data-ep="${STOP_EP}"][data-kind="no-video"]`);
+      return rows.length === 1 ? rows[0] : null;
+    }, 15000);
+    check(`after the reload the panel lists it again, in English (${again && again.join(" | ")}; ` +
+      `GET /api/v1/incidents asked: ${asked.includes("/api/v1/incidents")})`,
+      again && again[2] === "no video" && again[5] === inc[5] && again[6] === inc[6] &&
+      asked.includes("/api/v1/incidents"));
+  }
+  if (TESTRUN) {
+    // The readiness section: meeting TESTRUN's report, as the API has it.
+    const rep = await waitFor("readiness", async () => {
+      const r = await api(`/api/v1/meetings/${TESTRUN}/readiness`);
+      const rows = await cells(page, `#ready [data-id="${TESTRUN}"] tbody tr`);
+      const want = (r.endpoints || []).map(e => [e.name, { ready: "ready", "not-ready": "not ready",
+        checking: "checking" }[e.verdict], (e.technician || {}).name, (e.technician || {}).phone]);
+      const got = rows.map(c => [c[0], c[1], c[7], c[8]]);
+      return want.length && JSON.stringify(got) === JSON.stringify(want) ? got : null;
+    }, 30000);
+    const head = rep ? (await page.textContent(`#ready [data-id="${TESTRUN}"] h3`)).trim() : "";
+    check(`the readiness section shows meeting ${TESTRUN}'s test-run report as the API (${JSON.stringify(rep)}; ${head})`,
+      rep && rep.length === 2 && rep.every(r => r[3]) && !(await page.locator("#ready-box").isHidden()));
+  }
   await page.screenshot({ path: `${SHOTS}/dashboard.en.png`, fullPage: true });
+  if (CLIP) {
+    const stopBtn = (await sec.locator(".c-stop").textContent()).trim();
+    await sec.locator(".c-stop").click();
+    const none = await waitFor("content stop", async () => {
+      const c = (await api(`/api/v1/meetings/${MEETING}`)).content_playing;
+      return c === null && (await sec.locator(".c-state").textContent()).trim() === "nothing playing" &&
+        await sec.locator(".c-stop").isHidden();
+    }, 20000);
+    check(`the stop button ("${stopBtn}") stops the content (API content_playing null, ${secs()})`,
+      stopBtn === "Stop content" && none);
+  }
+  await sec.locator(".r-toggle").click();
+  const recOff = await waitFor("recording off", async () => {
+    const r = (await api(`/api/v1/meetings/${MEETING}`)).recording;
+    const st = (await sec.locator(".r-state").textContent()).trim();
+    const info = (await sec.locator(".r-info").textContent()).trim();
+    return r && r.on === false && st === "not recording" && info.startsWith("last file: t-") ? r : null;
+  }, 20000);
+  check(`the record button stops it again (API on=false, ${recOff && recOff.seconds} s, ${recOff && recOff.bytes} B)`,
+    recOff && rec1 && recOff.file === rec1.file && recOff.bytes > 0);
   await page.click("#lang");
   const vi = (await page.textContent("h1")).trim();
   const viTh = (await sec.locator(".parts thead th").first().textContent()).trim();

@@ -12,7 +12,17 @@
 #  - the token typed into the page is kept; clicking grant on the queued
 #    request makes branch 2 the holder on the page, and (curl) in the API;
 #  - the English toggle changes the labels, is kept over a reload, and
-#    toggles back; no script error.
+#    toggles back; no script error, no 404 (the icon is served);
+#  - open incidents: branch 2's video sender is stopped (node kills it):
+#    the panel shows its no-video incident with its technician's name and
+#    phone from the roster (event stream), and again after a reload (GET
+#    /api/v1/incidents);
+#  - the record button starts and stops a recording, the content picker
+#    plays the meeting's clip and its stop button stops it (both checked
+#    through the API);
+#  - meeting r (two more legs, no media) is in its test run: the
+#    readiness section shows its report as the API has it.
+# Then mcuctl show prints the content and recording lines (vi, en).
 # Screenshots (Vietnamese and English) are kept in $WORK/shots and
 # $BUILD/test-artifacts/; with DASHBOARD_DOCS=1 they are also copied to
 # docs/images/ for the operator guide. Skipped only when chromium is not
@@ -33,19 +43,54 @@ if ! command -v node >/dev/null || [ ! -d "$BROWSER_DIR/node_modules/playwright-
 	exit 1
 fi
 
-base=$(free_base 3)
+base=$(free_base 5)
 [ -n "$base" ] || { fail "no free base port"; finish; exit 1; }
 api=$(free_port)
 head -c 24 /dev/urandom | base64 >"$WORK/token"
-python3 "$TOOLS/mkroster.py" --base $base --legs h264/opus,h264/opus,h264/opus \
+# The meeting's content: a short clip (a moving pattern and a tone).
+mkdir -p "$WORK/slides" "$WORK/rec"
+ffmpeg -nostdin -loglevel error -f lavfi -i "testsrc2=s=320x240:r=10" \
+	-f lavfi -i "sine=frequency=660:sample_rate=48000" -t 40 \
+	-c:v libx264 -preset ultrafast -g 10 -c:a aac -y "$WORK/slides/clip.mp4" \
+	>"$WORK/mkclip.log" 2>&1
+check "ffmpeg made the content clip" test -s "$WORK/slides/clip.mp4"
+# Meeting t (live): leg0 hosts leg1 and leg2; meeting r (in its test run,
+# two days ahead): leg3 hosts leg4, neither sends anything.
+python3 "$TOOLS/mkroster.py" --base $base --technicians \
+	--legs h264/opus,h264/opus,h264/opus,h264/opus,h264/opus \
 	--floor chaired --host-layout grid-2x2 --branch-layout host+floor \
-	--api-port "$api" --sip-port "$(free_port)" --token-file "$WORK/token" >"$WORK/roster.yaml"
+	--api-port "$api" --sip-port "$(free_port)" --token-file "$WORK/token" |
+	python3 -c '
+import datetime, sys, zoneinfo
+work = sys.argv[1]
+tz = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
+now = datetime.datetime.now(tz)
+f = lambda d: (now + d).strftime("%Y-%m-%dT%H:%M")
+y = sys.stdin.read()
+y = y.replace("branches: [leg1, leg2, leg3, leg4]", "branches: [leg1, leg2]")
+y = y.replace("mcu:\n", "mcu:\n  recordings: \"%s/rec\"\n" % work, 1)
+y = y.rstrip("\n") + "\n" + "\n".join([
+    "    content: [\"%s/slides/clip.mp4\"]" % work,
+    "  - id: r",
+    "    title: \"Chạy thử\"",
+    "    host: leg3",
+    "    branches: [leg4]",
+    "    start: " + f(datetime.timedelta(days=2)),
+    "    end: " + f(datetime.timedelta(days=2, hours=1)),
+    "    announced: " + (now - datetime.timedelta(days=14)).strftime("%Y-%m-%d"),
+    "    floor: open",
+    "    dial: in",
+    "    test_run: {start: %s, end: %s}" % (f(datetime.timedelta(minutes=-5)),
+                                          f(datetime.timedelta(minutes=60))),
+]) + "\n"
+sys.stdout.write(y)' "$WORK" >"$WORK/roster.yaml"
 check "mcud starts the meeting" start_mcud "$WORK/roster.yaml"
 A="http://127.0.0.1:$api"
 SECS=120 # senders outlive the test; cleanup stops them
 
 send_leg 0 $base h264 opus $SECS
 send_leg 2 $base h264 opus $SECS
+V2=${PIDS[-2]} # branch 2's video sender: stopped by the browser test
 # Branch 1: a moving pattern, so the host's picture changes over time.
 ffmpeg -nostdin -loglevel error -re -f lavfi -i "testsrc2=s=640x360:r=25" -t $SECS \
 	-c:v libx264 -preset ultrafast -tune zerolatency -profile:v baseline -g 25 \
@@ -74,7 +119,8 @@ check "leg2 is queued, nobody holds the floor ($st)" test "$st" = "None leg0 leg
 mkdir -p "$WORK/shots"
 t0=$(date +%s)
 DASH_URL=$A DASH_TOKEN=$(cat "$WORK/token") DASH_MEETING=t DASH_QUEUED=leg2 \
-	DASH_SHOTS="$WORK/shots" CHROMIUM=$CHROMIUM \
+	DASH_SHOTS="$WORK/shots" CHROMIUM=$CHROMIUM DASH_STOP_PID=$V2 \
+	DASH_STOP_EP=leg2 DASH_CLIP="$WORK/slides/clip.mp4" DASH_TESTRUN=r \
 	timeout 150 node "$BROWSER_DIR/dashboard.mjs" >"$WORK/browser.out" 2>"$WORK/browser.err"
 brc=$?
 t1=$(date +%s)
@@ -93,6 +139,34 @@ st=$(floor_state "$api")
 check "the API has leg2 holding the floor after the click ($st)" test "$st" = "leg2 leg2 -"
 r=$(role_of "$api" leg2)
 check "leg2's floor role is holder ($r)" test "$r" = holder
+
+# The recording the page started and stopped.
+rec=$(ls "$WORK"/rec/t-*.mkv 2>/dev/null | head -1)
+check "the page's recording left a file in mcu.recordings (${rec##*/}, $(stat -c %s "$rec" 2>/dev/null) B)" \
+	test -s "${rec:-/nonexistent}"
+
+# mcuctl show: the content and recording lines.
+MCUCTL=("$BUILD/tools/mcuctl/mcuctl" --api "127.0.0.1:$api" --token-file "$WORK/token")
+"${MCUCTL[@]}" content t "$WORK/slides/clip.mp4" >"$WORK/mcuctl-content.out" 2>&1
+check "mcuctl content t clip.mp4 (rc=$?)" test $? = 0
+"${MCUCTL[@]}" show t >"$WORK/show.vi" 2>&1
+"${MCUCTL[@]}" --lang en show t >"$WORK/show.en" 2>&1
+line=$(grep '^Trình chiếu:' "$WORK/show.vi")
+check "mcuctl show: the content line ($line)" \
+	bash -c "[[ '$line' == 'Trình chiếu: $WORK/slides/clip.mp4  '*' / 40.0 s'* ]]"
+line=$(grep '^Content:' "$WORK/show.en")
+check "mcuctl --lang en show: the content line ($line)" \
+	bash -c "[[ '$line' == 'Content: $WORK/slides/clip.mp4  '* ]]"
+line=$(grep '^Ghi hình:' "$WORK/show.vi")
+check "mcuctl show: the recording line names the last file, stopped ($line)" \
+	bash -c "[[ '$line' == 'Ghi hình: không  $rec  '* ]]"
+line=$(grep '^Recording:' "$WORK/show.en")
+check "mcuctl --lang en show: the recording line ($line)" \
+	bash -c "[[ '$line' == 'Recording: no  $rec  '* ]]"
+"${MCUCTL[@]}" content t --stop >/dev/null 2>&1
+"${MCUCTL[@]}" show t >"$WORK/show.vi" 2>&1
+line=$(grep '^Trình chiếu:' "$WORK/show.vi")
+check "mcuctl show after the stop: nothing plays ($line)" test "$line" = "Trình chiếu: không có"
 
 for f in dashboard.png dashboard.en.png; do
 	check "screenshot $f saved" test -s "$WORK/shots/$f"
