@@ -166,6 +166,9 @@ static int conf_defaults(struct mcu_conf *conf, const char *path)
 	conf->rtp_port_max = 29999;
 	conf->srtp = MCU_SRTP_OPTIONAL;
 	conf->fps = 30;
+	conf->limits.participants_per_meeting = 120;
+	conf->limits.calls = 250;
+	conf->limits.decoders = 64;
 	conf->webrtc_link_minutes = 120;
 	conf->x264_preset = conf_strdup("veryfast");
 	conf->keyframe_interval_s = 3;

@@ -199,6 +199,14 @@ struct mcu_conf_listen {
 	struct mcu_conf_addr addr;
 };
 
+/* mcu.limits: caps that refuse new work rather than overload the
+   machine (mcu/limits.h); 0 = no cap. Defaults from docs/benchmarks.md. */
+struct mcu_conf_limits {
+	unsigned participants_per_meeting; /* default 120 */
+	unsigned calls;                    /* SIP calls in all, default 250 */
+	unsigned decoders; /* video sources decoded in all, default 64 */
+};
+
 struct mcu_conf {
 	char *path;
 
@@ -214,6 +222,7 @@ struct mcu_conf {
 	char *tls_key;
 	uint16_t rtp_port_min, rtp_port_max; /* default 20000-29999 */
 	enum mcu_srtp_policy srtp;           /* default optional */
+	struct mcu_conf_limits limits;       /* mcu.limits */
 	/* mcu.rtp.sdes_without_tls: SDES keys may be exchanged on SIP
 	   calls that are not over TLS (readable on the wire); default
 	   false: such calls are plain RTP (and refused when srtp is

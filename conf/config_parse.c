@@ -248,6 +248,26 @@ static void parse_media(struct conf_ctx *ctx, const struct conf_node *n)
 		ctx->conf->keyframe_interval_s = (unsigned)u;
 }
 
+/* mcu.limits: {participants_per_meeting, calls, decoders}; 0 = no cap. */
+static void parse_limits(struct conf_ctx *ctx, const struct conf_node *n)
+{
+	static const char *const keys[] = {"participants_per_meeting",
+	                                   "calls", "decoders"};
+	static const char *const what[] = {
+		"mcu.limits.participants_per_meeting", "mcu.limits.calls",
+		"mcu.limits.decoders"};
+	unsigned *dst[] = {&ctx->conf->limits.participants_per_meeting,
+	                   &ctx->conf->limits.calls,
+	                   &ctx->conf->limits.decoders};
+	const struct conf_node *v[3];
+	unsigned long u;
+	if (!conf_map_fields(ctx, n, keys, 3, v, "mcu.limits"))
+		return;
+	for (int i = 0; i < 3; i++)
+		if (v[i] && conf_get_uint(ctx, v[i], what[i], 0, 100000, &u))
+			*dst[i] = (unsigned)u;
+}
+
 /* mcu.content_dir: an absolute directory (a relative one would depend on
    the daemon's working directory); "/" alone would allow every file. */
 static void parse_content_dir(struct conf_ctx *ctx, const struct conf_node *n)
@@ -295,13 +315,13 @@ static void parse_webrtc(struct conf_ctx *ctx, const struct conf_node *n)
 }
 
 enum { K_NAME, K_TZ, K_HOLIDAYS, K_SIP, K_RTP, K_API, K_MEDIA, K_LOGBOOK,
-       K_RECORDINGS, K_CONTENT_DIR, K_WEBRTC, K_COUNT };
+       K_RECORDINGS, K_CONTENT_DIR, K_WEBRTC, K_LIMITS, K_COUNT };
 
 void conf_parse_mcu(struct conf_ctx *ctx, const struct conf_node *mcu)
 {
 	static const char *const keys[K_COUNT] = {
 		"name", "timezone", "holidays", "sip", "rtp", "api", "media",
-		"logbook", "recordings", "content_dir", "webrtc"};
+		"logbook", "recordings", "content_dir", "webrtc", "limits"};
 	const struct conf_node *v[K_COUNT] = {0};
 	struct mcu_conf *conf = ctx->conf;
 
@@ -329,6 +349,8 @@ void conf_parse_mcu(struct conf_ctx *ctx, const struct conf_node *mcu)
 		parse_content_dir(ctx, v[K_CONTENT_DIR]);
 	if (v[K_WEBRTC] && !conf_is_null(v[K_WEBRTC]))
 		parse_webrtc(ctx, v[K_WEBRTC]);
+	if (v[K_LIMITS] && !conf_is_null(v[K_LIMITS]))
+		parse_limits(ctx, v[K_LIMITS]);
 	ctx->cal.holidays = conf->holidays;
 	ctx->cal.n_holidays = conf->n_holidays;
 }

@@ -853,6 +853,37 @@ static void content_dir_key(void **state)
 	}
 }
 
+static void limits_keys(void **state)
+{
+	struct loaded l;
+	(void)state;
+
+	load(&l, "endpoints:\n  - {id: a, name: A, tier: city, " CONTACTS
+	         "}\n");
+	assert_clean(&l);
+	assert_int_equal(l.conf->limits.participants_per_meeting, 120);
+	assert_int_equal(l.conf->limits.calls, 250);
+	assert_int_equal(l.conf->limits.decoders, 64);
+	unload(&l);
+
+	load(&l, "mcu:\n  limits: {participants_per_meeting: 2, calls: 0, "
+	         "decoders: 9}\nendpoints:\n"
+	         "  - {id: a, name: A, tier: city, " CONTACTS "}\n");
+	assert_clean(&l);
+	assert_int_equal(l.conf->limits.participants_per_meeting, 2);
+	assert_int_equal(l.conf->limits.calls, 0);
+	assert_int_equal(l.conf->limits.decoders, 9);
+	unload(&l);
+
+	load(&l, "mcu:\n  limits: {decoders: -1, encoders: 3}\nendpoints:\n"
+	         "  - {id: a, name: A, tier: city, " CONTACTS "}\n");
+	assert_int_not_equal(l.report.n_errors, 0);
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "mcu.limits.decoders"));
+	assert_non_null(finding(&l, MCU_CONF_WARNING, "unknown key 'encoders'"));
+	assert_int_equal(l.conf ? l.conf->limits.decoders : 64, 64);
+	unload(&l);
+}
+
 static void full_mcu_section(void **state)
 {
 	struct loaded l;
@@ -1352,6 +1383,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(layout_names),
 	cmocka_unit_test(layout_presets),
 	cmocka_unit_test(content_dir_key),
+	cmocka_unit_test(limits_keys),
 	cmocka_unit_test(srtp_keys),
 };
 
