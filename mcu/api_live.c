@@ -8,6 +8,7 @@
 #include "mcu/api_live.h"
 #include "mcu/content.h"
 #include "mcu/api_pins.h"
+#include "mcu/limits.h"
 #include "conf/log.h"
 
 #include <errno.h>
@@ -606,8 +607,10 @@ int mcu_api_live_alloc(struct mcu_api_live **lp,
 		return ENOMEM;
 	l->o = *opts;
 	if (opts->metrics &&
-	    mcu_metrics_register_engine(opts->metrics, &l->m) == 0)
+	    mcu_metrics_register_engine(opts->metrics, &l->m) == 0) {
 		mcu_metrics_on_collect(opts->metrics, collect, l);
+		mcu_limits_metrics_register(opts->metrics);
+	}
 	*lp = l;
 	return 0;
 }

@@ -44,6 +44,9 @@ struct vt_part {
 	int64_t new_arrival_us, last_arrival_us;
 	/* this tick: shown in a tile at most half / more than half its size */
 	bool shown_small, shown_large;
+	/* video tick: decoded last tick; visible but left undecoded by the
+	   decoders cap (mcu/limits.h: a "paused" card) */
+	bool decoding, paused, paused_logged;
 };
 
 struct part {
@@ -165,6 +168,7 @@ struct mcu_room {
 		int64_t at_us; /* CLOCK_MONOTONIC */
 	} view_still[2];
 
+	size_t dec_held; /* video tick: decoders granted by mcu/limits */
 	/* statistics, lock */
 	size_t stat_encoders, stat_views, stat_decoders, stat_aencs;
 	double compose_ms, encode_ms, mix_ms;

@@ -40,6 +40,7 @@
  */
 #define MCU_LOG_MODULE "video"
 #include "mcu/room_internal.h"
+#include "mcu/limits.h"
 #include "conf/log.h"
 #include "transport/h264.h"
 #include "transport/vp8.h"
@@ -139,6 +140,7 @@ void mcu_room_video_free(struct mcu_room *room)
 		for (size_t i = 0; i < room->n_parts; i++)
 			av_frame_free(&room->vt[i].frame);
 	}
+	mcu_limits_decoders_take(0, &room->dec_held, 0); /* give back */
 	free(room->vt);
 	free(room->ids);
 	room->vt = NULL;
@@ -179,6 +181,7 @@ struct tick_in {
 	uint32_t floor, speaker;
 	uint32_t content; /* MCU_CONTENT_ID while a file plays, else 0 */
 	bool prefetch;
+	unsigned max_decoders; /* mcu.limits.decoders (0: no cap) */
 	struct mcu_view_pin pins[2][MCU_LAYOUT_MAX_TILES]; /* [0] host */
 	size_t n_pins[2];
 };
@@ -249,6 +252,44 @@ static void assign_groups(struct mcu_room *room, const struct tick_in *in)
 	}
 }
 
+/* Whether slot i would be decoded if visible (video tick). */
+static bool wants_decoder(const struct vt_part *vp)
+{
+	return vp->visible && !vp->mute_video && vp->leg &&
+	       mcu_leg_params(vp->leg)->has_video;
+}
+
+/* The decoders cap (mcu/limits.h): take this tick's decoders from the
+   process-wide budget; short of it, sources decoded last tick keep
+   theirs and the newly visible ones, in slot order, are paused. */
+static void cap_decoders(struct mcu_room *room, unsigned cap)
+{
+	size_t want = 0, grant, kept = 0;
+	for (size_t i = 0; i < room->n_parts; i++) {
+		room->vt[i].paused = false;
+		want += wants_decoder(&room->vt[i]);
+	}
+	grant = mcu_limits_decoders_take(cap, &room->dec_held, want);
+	for (int pass = 0; grant < want && pass < 2; pass++)
+		for (size_t i = 0; i < room->n_parts; i++) {
+			struct vt_part *vp = &room->vt[i];
+			if (!wants_decoder(vp) || vp->decoding != (pass == 0))
+				continue;
+			if (kept < grant) {
+				kept++;
+			} else {
+				if (!vp->decoding && !vp->paused_logged)
+					mcu_limits_refused(
+					    MCU_LIMIT_DECODERS, cap, room->id,
+					    room->parts[i].eid, "decoding");
+				vp->paused = vp->paused_logged = true;
+			}
+		}
+	for (size_t i = 0; i < room->n_parts; i++)
+		if (!room->vt[i].paused)
+			room->vt[i].paused_logged = false;
+}
+
 /* Step 2: decode exactly what some group shows. */
 static size_t mark_visible(struct mcu_room *room, const struct tick_in *in,
                            int64_t now_us)
@@ -266,13 +307,15 @@ static size_t mark_visible(struct mcu_room *room, const struct tick_in *in,
 			if (g->view.next[t] && g->view.next[t] <= room->n_parts)
 				room->vt[g->view.next[t] - 1].visible = true;
 	}
+	cap_decoders(room, in->max_decoders);
 	for (size_t i = 0; i < room->n_parts; i++) {
 		struct vt_part *vp = &room->vt[i];
-		bool on = vp->visible && !vp->mute_video;
+		bool on = vp->visible && !vp->mute_video && !vp->paused;
 		if (!vp->leg)
 			continue;
 		mcu_leg_set_visible(vp->leg, on, now_us);
-		if (on && mcu_leg_params(vp->leg)->has_video)
+		vp->decoding = on && mcu_leg_params(vp->leg)->has_video;
+		if (vp->decoding)
 			decoders++;
 		av_frame_free(&vp->frame);
 		vp->new_arrival_us = 0;
@@ -312,6 +355,10 @@ static void tile_input(const struct mcu_room *room, uint32_t id,
 		                                        : MCU_CARD_DISCONNECTED;
 	else if (vp->mute_video)
 		t->card = MCU_CARD_VIDEO_MUTED;
+	else if (vp->paused) {
+		t->card = MCU_CARD_NO_VIDEO; /* the decoders cap: mcu/limits.h */
+		t->card_text = "Tạm dừng";
+	}
 	else if (!vp->frame)
 		t->card = MCU_CARD_NO_VIDEO;
 	else
@@ -642,6 +689,7 @@ static void snapshot_in(struct mcu_room *room, struct tick_in *in,
 	}
 	in->host_layout = room->host_layout;
 	in->branch_layout = room->branch_layout;
+	in->max_decoders = room->conf->limits.decoders;
 	room->vt_content = room->content;
 	room->vrec = room->rec;
 	in->content = room->content ? MCU_CONTENT_ID : 0;

@@ -13,6 +13,7 @@
 #include "mcu/sipcalls.h"
 #include "conf/log.h"
 #include "mcu/admission.h"
+#include "mcu/limits.h"
 #include "mcu/sipcalls_internal.h"
 #include "transport/netio.h"
 #include "transport/sdp.h"
@@ -325,7 +326,69 @@ struct active *mcu_sipcalls_add(struct mcu_sipcalls *sc,
 	a->slot = slot;
 	a->sess_id = ((uint64_t)time(NULL) << 16) ^ (uint64_t)sc->n;
 	a->sess_ver = 1;
+	mcu_sipcalls_note_use(sc);
 	return a;
+}
+
+/* ---- limits (mcu/limits.h) ---- */
+
+void mcu_sipcalls_limits_use(const struct mcu_sipcalls *sc,
+                             const char *meeting, const char *endpoint,
+                             struct mcu_limits_use *u)
+{
+	memset(u, 0, sizeof(*u));
+	for (size_t i = 0; i < sc->n; i++) {
+		const struct active *a = &sc->calls[i];
+		bool same = !strcmp(a->meeting, meeting);
+		if (a->reported || (same && !strcmp(a->endpoint, endpoint)))
+			continue; /* ended, or the call this one replaces */
+		u->calls++;
+		u->participants += same;
+	}
+}
+
+void mcu_sipcalls_note_use(const struct mcu_sipcalls *sc)
+{
+	size_t calls = 0, busiest = 0;
+	for (size_t i = 0; i < sc->n; i++) {
+		size_t in_meeting = 0;
+		if (sc->calls[i].reported)
+			continue;
+		calls++;
+		for (size_t k = 0; k < sc->n; k++)
+			in_meeting += !sc->calls[k].reported &&
+			              !strcmp(sc->calls[k].meeting,
+			                      sc->calls[i].meeting);
+		if (in_meeting > busiest)
+			busiest = in_meeting;
+	}
+	mcu_limits_note_calls(calls, busiest);
+}
+
+bool mcu_sipcalls_over_limit(struct mcu_sipcalls *sc,
+                             struct mcu_sip_call *call,
+                             const struct mcu_conf *conf, const char *meeting,
+                             const char *endpoint)
+{
+	struct mcu_limits_use u;
+	char warn[160];
+
+	mcu_limits_configure(&conf->limits);
+	pthread_mutex_lock(&sc->lock);
+	mcu_sipcalls_limits_use(sc, meeting, endpoint, &u);
+	pthread_mutex_unlock(&sc->lock);
+	enum mcu_limit l = mcu_limits_check_call(&conf->limits, &u);
+	if (l == MCU_LIMIT_NONE)
+		return false;
+	unsigned cap = mcu_limits_cap(&conf->limits, l);
+	mcu_limits_refused(l, cap, meeting, endpoint,
+	                   call ? "dial-in" : "dial-out");
+	snprintf(warn, sizeof(warn), "limit %s = %u reached",
+	         mcu_limits_name(l), cap);
+	if (call)
+		mcu_sip_call_refuse(call, MCU_LIMITS_STATUS, MCU_LIMITS_REASON,
+		                    MCU_LIMITS_RETRY_AFTER_S, warn);
+	return true;
 }
 
 struct active *mcu_sipcalls_find(struct mcu_sipcalls *sc,
@@ -545,6 +608,10 @@ static void on_incoming(struct mcu_sip_call *call,
 		mcu_sip_call_respond(call, adm.status, adm.reason, NULL);
 		goto out;
 	}
+	if (mcu_sipcalls_over_limit(sc, call, conf,
+	                            conf->meetings[adm.meeting].id,
+	                            conf->endpoints[adm.endpoint].id))
+		goto out;
 	join(sc, call, in, conf, &adm);
 out:
 	free(states);
@@ -594,6 +661,7 @@ static void on_event(struct mcu_sip_call *call, const struct mcu_sip_event *ev,
 		*e = sc->calls[--sc->n];
 		/* The freed slot held the call's SRTP keys. */
 		explicit_bzero(&sc->calls[sc->n], sizeof(sc->calls[sc->n]));
+		mcu_sipcalls_note_use(sc);
 	}
 	pthread_mutex_unlock(&sc->lock);
 	if (!e)

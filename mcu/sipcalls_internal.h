@@ -68,6 +68,21 @@ struct mcu_sipcalls {
 };
 
 /* ---- sipcalls.c ---- */
+struct mcu_limits_use;
+/* What a new call of `endpoint` into `meeting` would join (lock held). */
+void mcu_sipcalls_limits_use(const struct mcu_sipcalls *sc,
+                             const char *meeting, const char *endpoint,
+                             struct mcu_limits_use *u);
+/* Tell mcu/limits the calls held now (lock held). */
+void mcu_sipcalls_note_use(const struct mcu_sipcalls *sc);
+/* Whether a new call of `endpoint` into `meeting` exceeds mcu.limits
+   (lock NOT held): then it is logged and counted, and `call` (a dial-in;
+   NULL for a dial-out about to be placed) is refused with 503,
+   Retry-After and a Warning. */
+bool mcu_sipcalls_over_limit(struct mcu_sipcalls *sc,
+                             struct mcu_sip_call *call,
+                             const struct mcu_conf *conf, const char *meeting,
+                             const char *endpoint);
 int64_t mcu_sipcalls_now_ms(void);
 /* The local address the kernel uses towards `remote` (numeric). */
 int mcu_sipcalls_local_addr(const char *remote, char *out, size_t size);

@@ -8,6 +8,7 @@
  */
 #define MCU_LOG_MODULE "dialer"
 #include "conf/log.h"
+#include "mcu/limits.h"
 #include "mcu/sipcalls_internal.h"
 #include "transport/netio.h"
 
@@ -235,6 +236,10 @@ static void place_call(struct mcu_sipcalls *sc, const struct job *j)
 
 	if (!ep->sip || mi < 0 || !sc->sip) {
 		place_failed(sc, j, 404, "no SIP address");
+		return;
+	}
+	if (mcu_sipcalls_over_limit(sc, NULL, conf, j->meeting, ep->id)) {
+		place_failed(sc, j, MCU_LIMITS_STATUS, MCU_LIMITS_REASON);
 		return;
 	}
 	if (!ep->sip_host ||

@@ -83,6 +83,8 @@ struct cmd {
 	char *sdp;
 	char *to;
 	char *from;
+	unsigned retry_after; /* CMD_RESPOND: Retry-After seconds, 0: none */
+	char *warning;        /* CMD_RESPOND: Warning text or NULL */
 };
 
 struct mcu_sip {
@@ -242,6 +244,7 @@ static void cmd_free(struct cmd *c)
 	free(c->sdp);
 	free(c->to);
 	free(c->from);
+	free(c->warning);
 	free(c);
 }
 
@@ -308,6 +311,30 @@ int mcu_sip_call_respond(struct mcu_sip_call *call, int status,
 	if (status < 101 || status > 699)
 		return EINVAL;
 	return call_cmd(call, CMD_RESPOND, status, reason, sdp, false);
+}
+
+int mcu_sip_call_refuse(struct mcu_sip_call *call, int status,
+                        const char *reason, unsigned retry_after_s,
+                        const char *warning)
+{
+	struct cmd *c;
+	if (!call || status < 300 || status > 699 || has_crlf(reason) ||
+	    has_crlf(warning) || (warning && strchr(warning, '"')) ||
+	    (warning && strlen(warning) > 200) || retry_after_s > 86400)
+		return EINVAL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return ENOMEM;
+	c->type = CMD_RESPOND;
+	c->status = status;
+	c->retry_after = retry_after_s;
+	c->call = mcu_sip_call_get(call);
+	if ((reason && !(c->reason = strdup(reason))) ||
+	    (warning && !(c->warning = strdup(warning)))) {
+		cmd_free(c);
+		return ENOMEM;
+	}
+	return enqueue(call->sip, c);
 }
 
 int mcu_sip_call_challenge(struct mcu_sip_call *call, bool stale)
@@ -920,9 +947,16 @@ static void do_respond(struct mcu_sip_call *call, struct cmd *c)
 	}
 	if (st >= 200)
 		call->reinvite_in = false;
+	char retry[32], warn[256];
+	snprintf(retry, sizeof(retry), "%u", c->retry_after);
+	/* RFC 3261 20.43: 399 = miscellaneous, agent "mcud" (a pseudonym) */
+	snprintf(warn, sizeof(warn), "399 mcud \"%s\"",
+	         c->warning ? c->warning : "");
 	nua_respond(call->nh, st, reason,
 	            TAG_IF(c->sdp, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
-	            TAG_IF(c->sdp, SIPTAG_PAYLOAD_STR(c->sdp)), TAG_END());
+	            TAG_IF(c->sdp, SIPTAG_PAYLOAD_STR(c->sdp)),
+	            TAG_IF(c->retry_after, SIPTAG_RETRY_AFTER_STR(retry)),
+	            TAG_IF(c->warning, SIPTAG_WARNING_STR(warn)), TAG_END());
 }
 
 static void do_challenge(struct mcu_sip *sip, struct mcu_sip_call *call,

@@ -145,6 +145,13 @@ struct mcu_sip *mcu_sip_free(struct mcu_sip *sip);
    phrase (e.g. 403 "Not a participant of this meeting"). */
 int mcu_sip_call_respond(struct mcu_sip_call *call, int status,
                          const char *reason, const char *sdp);
+/* Refuse an incoming INVITE with status 300..699, an optional reason
+   phrase, a Retry-After header of retry_after_s seconds (0: none, at most
+   86400) and an optional Warning header `399 mcud "warning"` (no quote or
+   line break, at most 200 bytes). 0, EINVAL or ENOMEM. */
+int mcu_sip_call_refuse(struct mcu_sip_call *call, int status,
+                        const char *reason, unsigned retry_after_s,
+                        const char *warning);
 /* Reject an incoming INVITE with 401 and a fresh nonce for our domain. */
 int mcu_sip_call_challenge(struct mcu_sip_call *call, bool stale);
 /* Check the INVITE's credentials (synchronous, no queue): 0 when they
