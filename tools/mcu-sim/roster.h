@@ -37,12 +37,12 @@ struct mcu_sim_roster {
 	const unsigned *branch_kbps;
 	size_t n_branch_kbps;
 	unsigned host_kbps;
-	const char *dial;          /* "in" (NULL) or "out" */
-	uint16_t endpoint_port;    /* endpoints' SIP port in their URIs; 0:
-	                              none (5060) */
-	unsigned tour_seconds;     /* 0: 10 */
-	struct tm start, end;      /* meeting window, local time of timezone */
-	struct tm announced;       /* date of the notice */
+	const char *dial;       /* "in" (NULL) or "out" */
+	uint16_t endpoint_port; /* endpoints' SIP port in their URIs; 0:
+	                           none (5060) */
+	unsigned tour_seconds;  /* 0: 10 */
+	struct tm start, end;   /* meeting window, local time of timezone */
+	struct tm announced;    /* date of the notice */
 };
 
 /* Host layout for `count` endpoints when none is given. */

@@ -150,8 +150,8 @@ struct sim {
 	struct sref tref, sigref;
 	struct mcu_sip *sip;
 	pthread_mutex_t lock;
-	unsigned finals; /* guarded by lock */
-	unsigned answered; /* --answer: calls taken; guarded by lock */
+	unsigned finals;         /* guarded by lock */
+	unsigned answered;       /* --answer: calls taken; guarded by lock */
 	int64_t first_invite_us; /* --answer; guarded by lock */
 	char domain[128];
 	char ruri[512];
@@ -676,8 +676,7 @@ static struct ep *callee(struct sim *s, const char *user)
 
 /* SIP thread, --answer: our answer to the MCU's offer, or why not. */
 static const char *make_answer(struct sim *s, struct ep *e,
-                               const struct mcu_sip_incoming *in,
-                               char **answer)
+                               const struct mcu_sip_incoming *in, char **answer)
 {
 	struct mcu_sdp_session *sess = NULL;
 	if (!in->sdp || mcu_sdp_parse(&sess, in->sdp, in->sdp_len) != 0)
@@ -1026,10 +1025,10 @@ static int start_sip(struct sim *s)
 	struct mcu_sip_listen l = {MCU_SIP_UDP, s->addr, port};
 	struct mcu_sip_config sc = {
 	    .listen = &l, .n_listen = 1, .domain = s->domain};
-	struct mcu_sip_handlers h = {
-	    .incoming = s->cfg->answer ? on_incoming : NULL,
-	    .event = on_sip_event,
-	    .arg = s};
+	struct mcu_sip_handlers h = {.incoming =
+	                                 s->cfg->answer ? on_incoming : NULL,
+	                             .event = on_sip_event,
+	                             .arg = s};
 	int err = mcu_sip_alloc(&s->sip, &sc, &h);
 	if (err)
 		mcu_log_error("SIP on %s:%u: %s", s->addr, port, strerror(err));
@@ -1264,8 +1263,9 @@ static void serve(struct sim *s, int64_t until, bool wait_finals)
 			break;
 		if (wait_finals) {
 			lock(s);
-			bool done = s->finals >= (s->cfg->answer ? s->answered
-			                                         : s->next_dial);
+			bool done =
+			    s->finals >=
+			    (s->cfg->answer ? s->answered : s->next_dial);
 			unlock(s);
 			if (done)
 				break;
