@@ -46,6 +46,7 @@
 #define RESOURCE_LEN       32
 #define HANDSHAKE_US       (30 * 1000000LL) /* ICE + DTLS must finish */
 #define TOKEN_FILE_MAX     512
+#define MEDIA_TIMEOUT_US   (30 * 1000000LL) /* then the browser is gone */
 
 struct session {
 	int refs; /* atomic */
@@ -69,6 +70,7 @@ struct session {
 	bool ending;           /* atomic */
 	/* ICE thread: datagrams relayed each way, and sends refused. */
 	uint64_t n_in, n_out, n_out_err;
+	int64_t last_in_us; /* ICE thread: the latest datagram from ICE */
 	int64_t last_check_us;
 };
 
@@ -334,6 +336,7 @@ static void ice_recv(void *arg, uint8_t *buf, size_t len)
 	struct session *s = arg;
 	if (__atomic_load_n(&s->ending, __ATOMIC_ACQUIRE))
 		return;
+	s->last_in_us = now_us();
 	switch (mcu_demux_classify(buf, len)) {
 	case MCU_DEMUX_DTLS: {
 		enum mcu_dtls_state before = mcu_dtls_state(s->dtls);
@@ -378,6 +381,10 @@ static void tick(void *arg)
 			end_later(s, "DTLS timed out");
 		else if (now - s->started_us > HANDSHAKE_US)
 			end_later(s, "ICE/DTLS did not finish in 30 s");
+		return;
+	}
+	if (s->attached && now - s->last_in_us > MEDIA_TIMEOUT_US) {
+		end_later(s, "nothing from the browser for 30 s");
 		return;
 	}
 	if (s->attached && now - s->last_check_us > 1000000) {

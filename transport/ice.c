@@ -92,6 +92,9 @@ struct mcu_ice_ctx *mcu_ice_ctx_free(struct mcu_ice_ctx *ctx)
 	g_main_loop_quit(ctx->loop);
 	g_main_context_wakeup(ctx->mc);
 	pthread_join(ctx->thread, NULL);
+	/* Deferred calls still queued run now (they may hold references). */
+	while (g_main_context_iteration(ctx->mc, FALSE))
+		;
 	g_main_loop_unref(ctx->loop);
 	g_main_context_unref(ctx->mc);
 	free(ctx);
@@ -211,8 +214,10 @@ int mcu_ice_alloc(struct mcu_ice **icep, struct mcu_ice_ctx *ctx,
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&ice->cond, &ca);
 	pthread_condattr_destroy(&ca);
+	/* Consent freshness (RFC 7675): a browser that went away without
+	   a DELETE fails the component after ~30 s. */
 	ice->agent = nice_agent_new_full(ctx->mc, NICE_COMPATIBILITY_RFC5245,
-	                                 NICE_AGENT_OPTION_NONE);
+	                                 NICE_AGENT_OPTION_CONSENT_FRESHNESS);
 	if (!ice->agent) {
 		err = ENOMEM;
 		goto fail;

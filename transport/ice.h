@@ -11,7 +11,8 @@
  * checks but never sends its own, so it cannot learn a peer-reflexive
  * address of its own accord, and Chromium runs fine against a full
  * controlled agent (Janus does the same). Checks of ours also keep the
- * pair alive through NATs on the way.
+ * pair alive through NATs on the way, and consent freshness (RFC 7675)
+ * fails the agent when the browser stops answering.
  *
  * What the agent hands up: only datagrams from an address that passed a
  * connectivity check. libnice keeps, per component, the list of remote
