@@ -69,6 +69,13 @@ with_token() {
 	grep -q token_file "$1" || die "cannot set the API token in $1"
 }
 
+# mcud_rtp ROSTER LO HI: mcud's RTP port range (the roster's default,
+# 40000-49999, is shared with every other mcud on the machine).
+mcud_rtp() {
+	sed -i -E "s|rtp: \{ports: [0-9]+-[0-9]+\}|rtp: {ports: $2-$3}|" "$1"
+	grep -q "ports: $2-$3" "$1" || die "cannot set mcud's RTP ports in $1"
+}
+
 api_get() { curl -sf --max-time 10 "http://127.0.0.1:$API/api/v1/$1"; }
 api_post() {
 	curl -sf --max-time 10 -X POST -H "Authorization: Bearer $TOKEN" \

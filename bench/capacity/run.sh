@@ -72,8 +72,8 @@ run_n() {
 	local n=$1 sip rtp sim_pid floor_pid
 	d=$OUT/n$n
 	mkdir -p "$d"
-	# one block: mcu-sim's RTP ports, then mcud's SIP port
-	rtp=$(free_block $((4 * n + 10)))
+	# one block: mcu-sim's RTP ports, mcud's SIP port, mcud's RTP ports
+	rtp=$(free_block $((8 * n + 60)))
 	sip=$((rtp + 4 * n + 8))
 	API=$(free_tcp)
 	"$SIM" roster "$n" --sip-port "$sip" --api-port "$API" --meeting cap \
@@ -83,6 +83,7 @@ run_n() {
 		die "mcu-sim roster failed"
 	api_token "$d"
 	with_token "$d/roster.yaml" "$d/token" "$PRESET"
+	mcud_rtp "$d/roster.yaml" $((rtp + 4 * n + 20)) $((rtp + 8 * n + 59))
 	start_mcud "$d/roster.yaml" "$d"
 	"${nice_cmd[@]}" "$SIM" run --roster "$d/roster.yaml" --meeting cap \
 		--mcu "sip:127.0.0.1:$sip" --video 360p --fps 30 --roster-bandwidth \

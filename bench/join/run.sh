@@ -44,8 +44,9 @@ d=$OUT
 
 log "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(uptime | sed 's/.*load/load/')"
 log "results in $OUT; N=$N"
-# one block: mcu-sim's RTP ports, then mcud's and mcu-sim's SIP ports
-rtp=$(free_block $((4 * N + 12)))
+# one block: mcu-sim's RTP ports, mcud's and mcu-sim's SIP ports, mcud's
+# RTP ports
+rtp=$(free_block $((8 * N + 60)))
 sip=$((rtp + 4 * N + 8))
 simsip=$((sip + 2))
 API=$(free_tcp)
@@ -59,6 +60,7 @@ end=$(TZ=Asia/Ho_Chi_Minh date -d '+90 min' +%Y-%m-%dT%H:%M)
 sed -i -E "s|^    start: .*|    start: $start|; s|^    end: .*|    end: $end|" "$d/roster.yaml"
 api_token "$d"
 with_token "$d/roster.yaml" "$d/token" "$PRESET"
+mcud_rtp "$d/roster.yaml" $((rtp + 4 * N + 20)) $((rtp + 8 * N + 59))
 
 "${nice_cmd[@]}" "$SIM" run --answer --roster "$d/roster.yaml" --meeting join \
 	--sip-port "$simsip" --video 360p --seconds $((T + 120)) --log info \

@@ -48,8 +48,8 @@ d=$OUT
 
 log "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $(uptime | sed 's/.*load/load/')"
 log "results in $OUT; N=$N, T=$T s"
-# one block: mcu-sim's RTP ports, then mcud's SIP port
-rtp=$(free_block $((4 * N + 10)))
+# one block: mcu-sim's RTP ports, mcud's SIP port, mcud's RTP ports
+rtp=$(free_block $((8 * N + 60)))
 sip=$((rtp + 4 * N + 8))
 API=$(free_tcp)
 "$SIM" roster "$N" --sip-port "$sip" --api-port "$API" --meeting lat \
@@ -58,6 +58,7 @@ API=$(free_tcp)
 	--output "$d/roster.yaml" || die "mcu-sim roster failed"
 api_token "$d"
 with_token "$d/roster.yaml" "$d/token" "$PRESET"
+mcud_rtp "$d/roster.yaml" $((rtp + 4 * N + 20)) $((rtp + 8 * N + 59))
 start_mcud "$d/roster.yaml" "$d"
 "${nice_cmd[@]}" "$SIM" run --roster "$d/roster.yaml" --meeting lat --mcu "sip:127.0.0.1:$sip" \
 	--video 360p --roster-bandwidth --seconds $((60 + WARM + T + 30)) \
