@@ -47,13 +47,15 @@ base=$(free_base 5)
 [ -n "$base" ] || { fail "no free base port"; finish; exit 1; }
 api=$(free_port)
 head -c 24 /dev/urandom | base64 >"$WORK/token"
-# The meeting's content: a short clip (a moving pattern and a tone).
+# The meeting's content: a short clip (a moving pattern and a tone), made
+# while mcud starts (it is read only when played).
 mkdir -p "$WORK/slides" "$WORK/rec"
 ffmpeg -nostdin -loglevel error -f lavfi -i "testsrc2=s=320x240:r=10" \
 	-f lavfi -i "sine=frequency=660:sample_rate=48000" -t 40 \
 	-c:v libx264 -preset ultrafast -g 10 -c:a aac -y "$WORK/slides/clip.mp4" \
-	>"$WORK/mkclip.log" 2>&1
-check "ffmpeg made the content clip" test -s "$WORK/slides/clip.mp4"
+	>"$WORK/mkclip.log" 2>&1 &
+CLIP_PID=$!
+PIDS+=("$CLIP_PID")
 # Meeting t (live): leg0 hosts leg1 and leg2; meeting r (in its test run,
 # two days ahead): leg3 hosts leg4, neither sends anything.
 python3 "$TOOLS/mkroster.py" --base $base --technicians \
@@ -116,12 +118,14 @@ check "POST floor request for leg2: 200 ($c)" test "$c" = 200
 st=$(floor_state "$api")
 check "leg2 is queued, nobody holds the floor ($st)" test "$st" = "None leg0 leg2"
 
+wait "$CLIP_PID"
+check "ffmpeg made the content clip (rc=$?)" test -s "$WORK/slides/clip.mp4"
 mkdir -p "$WORK/shots"
 t0=$(date +%s)
 DASH_URL=$A DASH_TOKEN=$(cat "$WORK/token") DASH_MEETING=t DASH_QUEUED=leg2 \
 	DASH_SHOTS="$WORK/shots" CHROMIUM=$CHROMIUM DASH_STOP_PID=$V2 \
 	DASH_STOP_EP=leg2 DASH_CLIP="$WORK/slides/clip.mp4" DASH_TESTRUN=r \
-	timeout 150 node "$BROWSER_DIR/dashboard.mjs" >"$WORK/browser.out" 2>"$WORK/browser.err"
+	timeout 240 node "$BROWSER_DIR/dashboard.mjs" >"$WORK/browser.out" 2>"$WORK/browser.err"
 brc=$?
 t1=$(date +%s)
 while IFS= read -r line; do
