@@ -38,7 +38,7 @@ static void usage(FILE *out)
 	    "S]\n"
 	    "         [--addr A] [--sip-port P] [--rtp-ports MIN-MAX]\n"
 	    "         [--dial-interval MS] [--tick MS] [--log LEVEL]\n"
-	    "         [--roster-bandwidth]\n"
+	    "         [--roster-bandwidth] [--tx-loss PCT]\n"
 	    "  mcu-sim run --answer --roster FILE --meeting ID --sip-port P\n"
 	    "         [the options of run above but --mcu/--dial-interval]\n"
 	    "See docs/mcu-sim.md.\n");
@@ -90,6 +90,7 @@ enum {
 	O_ENDPOINT_PORT,
 	O_ANSWER,
 	O_ROSTER_BANDWIDTH,
+	O_TX_LOSS,
 	O_HELP,
 };
 
@@ -118,6 +119,7 @@ static const struct option opts[] = {
     {"rtp-ports", required_argument, NULL, O_RTP_PORTS},
     {"dial-interval", required_argument, NULL, O_DIAL_INTERVAL},
     {"tick", required_argument, NULL, O_TICK},
+    {"tx-loss", required_argument, NULL, O_TX_LOSS},
     {"log", required_argument, NULL, O_LOG},
     {"bandwidth", required_argument, NULL, O_BANDWIDTH},
     {"host-bandwidth", required_argument, NULL, O_HOST_BANDWIDTH},
@@ -354,6 +356,18 @@ static int cmd_run(int argc, char **argv)
 			if (!(err = num(optarg, 1, 20, &v)))
 				cfg.tick_ms = (unsigned)v;
 			break;
+		case O_TX_LOSS: {
+			char *end;
+			errno = 0;
+			cfg.tx_loss_pct = strtod(optarg, &end);
+			if (errno || end == optarg || *end ||
+			    !(cfg.tx_loss_pct >= 0 && cfg.tx_loss_pct <= 50)) {
+				fprintf(stderr, "mcu-sim: bad --tx-loss '%s' "
+				        "(0..50 %%)\n", optarg);
+				err = EINVAL;
+			}
+			break;
+		}
 		case O_ANSWER:
 			cfg.answer = true;
 			break;

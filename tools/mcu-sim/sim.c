@@ -100,6 +100,7 @@ struct stream {
 	uint16_t seq;
 	uint64_t units; /* frames or audio packets sent */
 	uint64_t tx_packets, tx_octets, tx_errors;
+	uint64_t tx_dropped; /* --tx-loss: sent "into the void" */
 	int64_t next_us;
 	size_t cursor;
 	int64_t next_rtcp_us;
@@ -273,6 +274,21 @@ static int watch(struct sim *s, int fd, struct sref *ref)
 
 /* ---- sending ---------------------------------------------------------- */
 
+/* --tx-loss: drop this many per million RTP media packets (I/O loop
+   only; xorshift32, a fixed seed so runs are alike). */
+static uint32_t tx_loss_ppm;
+static uint32_t tx_loss_rnd = 2463534242u;
+
+static bool tx_lose(void)
+{
+	if (!tx_loss_ppm)
+		return false;
+	tx_loss_rnd ^= tx_loss_rnd << 13;
+	tx_loss_rnd ^= tx_loss_rnd >> 17;
+	tx_loss_rnd ^= tx_loss_rnd << 5;
+	return tx_loss_rnd % 1000000u < tx_loss_ppm;
+}
+
 static void send_to(struct stream *st, int fd, const struct sockaddr_in *to,
                     const uint8_t *buf, size_t len)
 {
@@ -304,7 +320,10 @@ static int send_payload(struct stream *st, const uint8_t *p, size_t len,
 	st->tx_packets++;
 	st->tx_octets += len;
 	st->last_ts = ts;
-	send_to(st, st->fd[0], &st->rtp_to, buf, hl + len);
+	if (tx_lose())
+		st->tx_dropped++;
+	else
+		send_to(st, st->fd[0], &st->rtp_to, buf, hl + len);
 	return 0;
 }
 
@@ -1083,6 +1102,11 @@ static json_t *ep_json(struct sim *s, struct ep *e, enum ep_state st,
 	                    json_integer((json_int_t)e->v.tx_packets));
 	json_object_set_new(o, "tx_audio_packets",
 	                    json_integer((json_int_t)e->a.tx_packets));
+	if (tx_loss_ppm)
+		json_object_set_new(
+		    o, "tx_dropped",
+		    json_integer((json_int_t)(e->v.tx_dropped +
+		                              e->a.tx_dropped)));
 	json_object_set_new(o, "rx_video_packets",
 	                    json_integer((json_int_t)v.packets));
 	json_object_set_new(o, "rx_audio_packets",
@@ -1344,6 +1368,9 @@ int mcu_sim_run(const struct mcu_sim_config *cfg)
 	sigaddset(&set, SIGTERM);
 	if ((err = pthread_sigmask(SIG_BLOCK, &set, NULL)) != 0)
 		goto out;
+	tx_loss_ppm = cfg->tx_loss_pct > 0 && cfg->tx_loss_pct <= 50
+	                  ? (uint32_t)(cfg->tx_loss_pct * 10000 + 0.5)
+	                  : 0;
 	if ((err = make_ruri(s)) != 0 || (err = pick_endpoints(s)) != 0)
 		goto out;
 	double c0 = cpu_seconds();

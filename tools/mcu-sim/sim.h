@@ -47,6 +47,9 @@ struct mcu_sim_config {
 	                              roster bandwidth_kbps (bitrate tiers) */
 	bool answer;               /* dial nobody: answer the MCU's INVITEs
 	                              (dial: out meetings) on sip_port */
+	double tx_loss_pct;        /* drop this share of our RTP media
+	                              packets at random (0..50; a loss on
+	                              the way to the MCU) */
 };
 
 /*
