@@ -406,7 +406,24 @@ static void dashboard_files(void **state)
 	                     &resp),
 	                 200);
 	mcuctl_http_resp_clear(&resp);
+	/* the icon, at both names browsers use */
+	char icon[64];
+	snprintf(icon, sizeof(icon), "%s/favicon.svg", dir);
+	f = fopen(icon, "w");
+	assert_non_null(f);
+	fputs("<svg xmlns=\"http://www.w3.org/2000/svg\"/>", f);
+	fclose(f);
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(req(fx, "GET", k ? "/favicon.ico" : "/favicon.svg",
+		                     NULL, NULL, NULL, &resp),
+		                 200);
+		assert_string_equal(resp.content_type, "image/svg+xml");
+		assert_non_null(strstr(resp.body, "<svg"));
+		mcuctl_http_resp_clear(&resp);
+	}
+	unlink(icon);
 	/* a listed file that is missing, an unlisted one, a traversal */
+	expect(fx, "GET", "/favicon.svg", NULL, NULL, 404, "not_found");
 	expect(fx, "GET", "/dashboard.js", NULL, NULL, 404, "not_found");
 	expect(fx, "GET", "/index.html/../x", NULL, NULL, 404, "not_found");
 	expect(fx, "GET", "/../../etc/passwd", NULL, NULL, 404, "not_found");
