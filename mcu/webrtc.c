@@ -42,11 +42,11 @@
 #include "transport/ice.h"
 #include "transport/sdp.h"
 
-#define MAX_SESSIONS       64
-#define RESOURCE_LEN       32
-#define HANDSHAKE_US       (30 * 1000000LL) /* ICE + DTLS must finish */
-#define TOKEN_FILE_MAX     512
-#define MEDIA_TIMEOUT_US   (30 * 1000000LL) /* then the browser is gone */
+#define MAX_SESSIONS     64
+#define RESOURCE_LEN     32
+#define HANDSHAKE_US     (30 * 1000000LL) /* ICE + DTLS must finish */
+#define TOKEN_FILE_MAX   512
+#define MEDIA_TIMEOUT_US (30 * 1000000LL) /* then the browser is gone */
 
 struct session {
 	int refs; /* atomic */
@@ -60,14 +60,14 @@ struct session {
 	struct mcu_ice *ice;
 	struct mcu_dtls *dtls; /* ICE thread */
 	struct mcu_leg_params p;
-	int vfd, afd;          /* relay sockets (loopback) */
+	int vfd, afd; /* relay sockets (loopback) */
 	uint8_t video_pt, audio_pt;
-	int te_pt;             /* -1: none */
-	uint32_t audio_ssrc;   /* ICE thread */
+	int te_pt;           /* -1: none */
+	uint32_t audio_ssrc; /* ICE thread */
 	bool audio_ssrc_known;
-	bool attached;         /* ICE thread, then end */
+	bool attached; /* ICE thread, then end */
 	uint16_t leg_vport, leg_aport;
-	bool ending;           /* atomic */
+	bool ending; /* atomic */
 	/* ICE thread: datagrams relayed each way, and sends refused. */
 	uint64_t n_in, n_out, n_out_err;
 	int64_t last_in_us; /* ICE thread: the latest datagram from ICE */
@@ -144,9 +144,9 @@ static void session_end(struct session *s, const char *why)
 		close(s->afd);
 	s->vfd = s->afd = -1;
 	mcu_log_info("%s: %s: WebRTC session %.8s ends: %s (relayed %llu "
-	             "in, %llu out, %llu not sent)", s->meeting, s->endpoint,
-	             s->id, why, (unsigned long long)s->n_in,
-	             (unsigned long long)s->n_out,
+	             "in, %llu out, %llu not sent)",
+	             s->meeting, s->endpoint, s->id, why,
+	             (unsigned long long)s->n_in, (unsigned long long)s->n_out,
 	             (unsigned long long)s->n_out_err);
 	session_put(s); /* the table's reference */
 }
@@ -317,8 +317,10 @@ static void attach(struct session *s)
 	s->attached = true;
 	if ((s->p.has_video && connect_loopback(s->vfd, s->leg_vport)) ||
 	    (s->p.has_audio && connect_loopback(s->afd, s->leg_aport)) ||
-	    (s->p.has_video && mcu_ice_watch_fd(s->ice, s->vfd, relay_out, s)) ||
-	    (s->p.has_audio && mcu_ice_watch_fd(s->ice, s->afd, relay_out, s))) {
+	    (s->p.has_video &&
+	     mcu_ice_watch_fd(s->ice, s->vfd, relay_out, s)) ||
+	    (s->p.has_audio &&
+	     mcu_ice_watch_fd(s->ice, s->afd, relay_out, s))) {
 		end_later(s, "cannot relay to the leg");
 		return;
 	}
@@ -390,7 +392,7 @@ static void tick(void *arg)
 	if (s->attached && now - s->last_check_us > 1000000) {
 		s->last_check_us = now;
 		struct mcu_room *room =
-			mcu_engine_acquire(s->w->o.engine, s->meeting);
+		    mcu_engine_acquire(s->w->o.engine, s->meeting);
 		if (!room) {
 			end_later(s, "the meeting ended");
 			return;
@@ -440,7 +442,8 @@ static int authorize(struct mcu_webrtc *w, const struct mcu_conf *conf,
 		return 403;
 	const struct mcu_conf_meeting *mt = &conf->meetings[mi];
 	for (size_t i = 0; i <= mt->n_branches; i++) {
-		size_t ei = i < mt->n_branches ? mt->branches[i] : mt->host_index;
+		size_t ei =
+		    i < mt->n_branches ? mt->branches[i] : mt->host_index;
 		const struct mcu_conf_endpoint *ep = &conf->endpoints[ei];
 		char want[TOKEN_FILE_MAX];
 		if (!ep->webrtc_token_file ||
@@ -486,10 +489,11 @@ static char *add_candidates(const char *answer, char (*cands)[MCU_ICE_LINE],
 			uint32_t ssrc = video ? vssrc : assrc;
 			for (size_t i = 0; i < n; i++)
 				o += sprintf(o, "a=%s\r\n", cands[i]);
-			o += sprintf(o, "a=end-of-candidates\r\n"
-			                "a=msid:mcud mcud-%s\r\n"
-			                "a=ssrc:%u cname:mcud\r\n"
-			                "a=ssrc:%u msid:mcud mcud-%s\r\n",
+			o += sprintf(o,
+			             "a=end-of-candidates\r\n"
+			             "a=msid:mcud mcud-%s\r\n"
+			             "a=ssrc:%u cname:mcud\r\n"
+			             "a=ssrc:%u msid:mcud mcud-%s\r\n",
 			             kind, ssrc, ssrc, kind);
 		}
 		p += ln;
@@ -543,7 +547,7 @@ static void prefer_offer_order(struct mcu_sdp_caps *caps,
 		const struct mcu_sdp_media *m = &o->media[i];
 		for (size_t f = 0; f < m->n_fmts; f++) {
 			enum mcu_sdp_codec c =
-				mcu_sdp_codec_from_name(m->fmts[f].name);
+			    mcu_sdp_codec_from_name(m->fmts[f].name);
 			bool ours = false, have = false;
 			for (size_t k = 0; k < caps->n_codecs; k++)
 				ours |= caps->codecs[k] == c;
@@ -583,11 +587,11 @@ static int offer(void *arg, const char *meeting, const char *bearer,
 	*answerp = NULL;
 	status = authorize(w, conf, meeting, bearer, false, ep_id);
 	if (status) {
-		snprintf(detail, dlen, status == 401
-		                               ? "Authorization: Bearer <join "
-		                                 "token> required"
-		                               : "the token does not open this "
-		                                 "meeting");
+		snprintf(detail, dlen,
+		         status == 401 ? "Authorization: Bearer <join "
+		                         "token> required"
+		                       : "the token does not open this "
+		                         "meeting");
 		goto out;
 	}
 	long ei = mcu_conf_endpoint_index(conf, ep_id);
@@ -597,8 +601,9 @@ static int offer(void *arg, const char *meeting, const char *bearer,
 		mcu_engine_release(w->o.engine, room);
 	if (!room || slot < 0 || ei < 0) {
 		status = 409;
-		snprintf(detail, dlen, !room ? "meeting %s is not under way"
-		                             : "%s is not in meeting %s",
+		snprintf(detail, dlen,
+		         !room ? "meeting %s is not under way"
+		               : "%s is not in meeting %s",
 		         !room ? meeting : ep_id, meeting);
 		goto out;
 	}
@@ -616,8 +621,9 @@ static int offer(void *arg, const char *meeting, const char *bearer,
 		if (m->kind == MCU_SDP_OTHER || m->port == 0)
 			continue;
 		if (strcmp(m->proto, "UDP/TLS/RTP/SAVPF") != 0) {
-			snprintf(detail, dlen, "m=%s: %s, not UDP/TLS/RTP/SAVPF",
-			         m->media, m->proto);
+			snprintf(detail, dlen,
+			         "m=%s: %s, not UDP/TLS/RTP/SAVPF", m->media,
+			         m->proto);
 			goto out;
 		}
 		if (!first)
@@ -638,8 +644,9 @@ static int offer(void *arg, const char *meeting, const char *bearer,
 	const char *rsetup = pick(first->setup, o->setup);
 	uint8_t dg[MCU_DTLS_DIGEST_LEN];
 	if (!*rufrag || !*rpwd || mcu_dtls_fingerprint_parse(rfp, dg)) {
-		snprintf(detail, dlen, "the offer needs a=ice-ufrag, a=ice-pwd "
-		                       "and an a=fingerprint:sha-256");
+		snprintf(detail, dlen,
+		         "the offer needs a=ice-ufrag, a=ice-pwd "
+		         "and an a=fingerprint:sha-256");
 		goto out;
 	}
 	bool server = strcmp(rsetup, "passive") != 0;
@@ -654,24 +661,25 @@ static int offer(void *arg, const char *meeting, const char *bearer,
 	snprintf(s->endpoint, sizeof(s->endpoint), "%s", ep_id);
 	snprintf(s->bearer, sizeof(s->bearer), "%s", bearer);
 	s->started_us = now_us();
-	struct mcu_ice_handlers ih = {.recv = ice_recv, .state = ice_state,
-	                              .arg = s};
+	struct mcu_ice_handlers ih = {
+	    .recv = ice_recv, .state = ice_state, .arg = s};
 	struct mcu_ice_opts io = {
-		.addresses = (const char *const *)conf->webrtc_addresses,
-		.n_addresses = conf->n_webrtc_addresses,
-		.port_min = conf->rtp_port_min,
-		.port_max = conf->rtp_port_max,
+	    .addresses = (const char *const *)conf->webrtc_addresses,
+	    .n_addresses = conf->n_webrtc_addresses,
+	    .port_min = conf->rtp_port_min,
+	    .port_max = conf->rtp_port_max,
 	};
 	err = mcu_ice_alloc(&s->ice, w->ice, &io, &ih);
 	size_t nc = err ? 0
 	                : mcu_ice_local_candidates(s->ice, cands,
-	                                           MCU_ICE_MAX_CANDIDATES,
-	                                           addr, sizeof(addr), &port);
+	                                           MCU_ICE_MAX_CANDIDATES, addr,
+	                                           sizeof(addr), &port);
 	if (err || nc == 0 ||
 	    mcu_ice_local_credentials(s->ice, ufrag, sizeof(ufrag), pwd,
 	                              sizeof(pwd))) {
 		status = 503;
-		snprintf(detail, dlen, "no ICE candidate (mcu.webrtc.addresses)");
+		snprintf(detail, dlen,
+		         "no ICE candidate (mcu.webrtc.addresses)");
 		goto out;
 	}
 
@@ -681,23 +689,23 @@ static int offer(void *arg, const char *meeting, const char *bearer,
 	caps.telephone_event = false;
 	prefer_offer_order(&caps, o);
 	struct mcu_sdp_local loc = {
-		.addr = addr,
-		.audio_port = port,
-		.video_port = port,
-		.sess_id = (uint64_t)time(NULL),
-		.sess_version = 1,
-		.ice_ufrag = ufrag,
-		.ice_pwd = pwd,
-		.fingerprint = mcu_dtls_cert_fingerprint(w->cert),
-		.setup = server ? "passive" : "active",
+	    .addr = addr,
+	    .audio_port = port,
+	    .video_port = port,
+	    .sess_id = (uint64_t)time(NULL),
+	    .sess_version = 1,
+	    .ice_ufrag = ufrag,
+	    .ice_pwd = pwd,
+	    .fingerprint = mcu_dtls_cert_fingerprint(w->cert),
+	    .setup = server ? "passive" : "active",
 	};
 	err = mcu_sdp_answer(o, &caps, &loc, &neg, &answer);
 	if (err) {
 		status = err == EPROTONOSUPPORT ? 406 : 400;
-		snprintf(detail, dlen, "%s", err == EPROTONOSUPPORT
-		                                   ? "no codec in common (VP8, "
-		                                     "H.264, Opus)"
-		                                   : "cannot answer the offer");
+		snprintf(detail, dlen, "%s",
+		         err == EPROTONOSUPPORT ? "no codec in common (VP8, "
+		                                  "H.264, Opus)"
+		                                : "cannot answer the offer");
 		goto out;
 	}
 	/* The leg sends to and receives from our relay sockets. */
@@ -732,8 +740,8 @@ static int offer(void *arg, const char *meeting, const char *bearer,
 	}
 	s->p.video_ssrc = random_ssrc(0);
 	s->p.audio_ssrc = random_ssrc(s->p.video_ssrc);
-	char *full = add_candidates(answer, cands, nc, s->p.video_ssrc,
-	                            s->p.audio_ssrc);
+	char *full =
+	    add_candidates(answer, cands, nc, s->p.video_ssrc, s->p.audio_ssrc);
 	if (!full) {
 		snprintf(detail, dlen, "no memory");
 		goto out;
@@ -789,8 +797,8 @@ static int offer(void *arg, const char *meeting, const char *bearer,
 	}
 	snprintf(res, reslen, "%s", s->id);
 	mcu_log_info("%s: %s: WebRTC session %.8s answered (%zu candidates, "
-	             "DTLS %s)", meeting, ep_id, s->id, nc,
-	             server ? "server" : "client");
+	             "DTLS %s)",
+	             meeting, ep_id, s->id, nc, server ? "server" : "client");
 	*answerp = answer;
 	answer = NULL;
 	s = NULL;
@@ -823,12 +831,15 @@ static int end(void *arg, const char *meeting, const char *resource,
 	pthread_mutex_lock(&w->lock);
 	for (size_t i = 0; i < MAX_SESSIONS && !s; i++) {
 		struct session *x = w->sessions[i];
-		if (x && !strcmp(x->id, resource) && !strcmp(x->meeting, meeting)) {
-			if (!bearer || !mcu_webrtc_token_equal(x->bearer, bearer))
+		if (x && !strcmp(x->id, resource) &&
+		    !strcmp(x->meeting, meeting)) {
+			if (!bearer ||
+			    !mcu_webrtc_token_equal(x->bearer, bearer))
 				wrong = true;
 			else {
 				s = x;
-				__atomic_add_fetch(&s->refs, 1, __ATOMIC_ACQ_REL);
+				__atomic_add_fetch(&s->refs, 1,
+				                   __ATOMIC_ACQ_REL);
 			}
 		}
 	}
@@ -858,7 +869,7 @@ static bool in_meeting(const struct mcu_conf *conf, long mi, long ei)
 }
 
 static int make_link(void *arg, const char *meeting, const char *endpoint,
-                json_t **result, char *detail, size_t dlen)
+                     json_t **result, char *detail, size_t dlen)
 {
 	struct mcu_webrtc *w = arg;
 	struct mcu_snapshot *snap = w->o.snapshot(w->o.arg);
@@ -872,7 +883,8 @@ static int make_link(void *arg, const char *meeting, const char *endpoint,
 
 	if (!member) {
 		/* An ad-hoc meeting lives only in its room. */
-		struct mcu_room *room = mcu_engine_acquire(w->o.engine, meeting);
+		struct mcu_room *room =
+		    mcu_engine_acquire(w->o.engine, meeting);
 		member = room && mcu_room_slot(room, endpoint) >= 0;
 		if (room)
 			mcu_engine_release(w->o.engine, room);
@@ -886,8 +898,9 @@ static int make_link(void *arg, const char *meeting, const char *endpoint,
 	err = mcu_webrtc_links_add(w->links, meeting, endpoint, now_us(), ttl,
 	                           token);
 	if (err) {
-		snprintf(detail, dlen, err == ENOSPC ? "too many open links"
-		                                     : "cannot make a link");
+		snprintf(detail, dlen,
+		         err == ENOSPC ? "too many open links"
+		                       : "cannot make a link");
 		status = err == ENOSPC ? 503 : 500;
 		goto out;
 	}
@@ -923,13 +936,13 @@ static json_t *join_info(void *arg, const char *token, int *status)
 	long mi = mcu_conf_meeting_index(conf, meeting);
 	long ei = mcu_conf_endpoint_index(conf, endpoint);
 	json_t *j = json_pack(
-		"{s:s,s:s,s:s,s:s,s:I}", "meeting", meeting, "title",
-		mi >= 0 && conf->meetings[mi].title ? conf->meetings[mi].title
-		                                    : meeting,
-		"endpoint", endpoint, "name",
-		ei >= 0 && conf->endpoints[ei].name ? conf->endpoints[ei].name
-		                                    : endpoint,
-		"expires_in_s", (json_int_t)((exp_us - now_us()) / 1000000));
+	    "{s:s,s:s,s:s,s:s,s:I}", "meeting", meeting, "title",
+	    mi >= 0 && conf->meetings[mi].title ? conf->meetings[mi].title
+	                                        : meeting,
+	    "endpoint", endpoint, "name",
+	    ei >= 0 && conf->endpoints[ei].name ? conf->endpoints[ei].name
+	                                        : endpoint,
+	    "expires_in_s", (json_int_t)((exp_us - now_us()) / 1000000));
 	mcu_snapshot_put(snap);
 	*status = j ? 200 : 500;
 	return j;
@@ -975,7 +988,8 @@ struct mcu_webrtc *mcu_webrtc_free(struct mcu_webrtc *w)
 		for (size_t i = 0; i < MAX_SESSIONS && !s; i++)
 			if (w->sessions[i]) {
 				s = w->sessions[i];
-				__atomic_add_fetch(&s->refs, 1, __ATOMIC_ACQ_REL);
+				__atomic_add_fetch(&s->refs, 1,
+				                   __ATOMIC_ACQ_REL);
 			}
 		pthread_mutex_unlock(&w->lock);
 		if (!s)
@@ -1006,11 +1020,11 @@ size_t mcu_webrtc_sessions(struct mcu_webrtc *w)
 struct mcu_api_whip mcu_webrtc_api(struct mcu_webrtc *w)
 {
 	struct mcu_api_whip a = {
-		.arg = w,
-		.offer = offer,
-		.end = end,
-		.link = make_link,
-		.join_info = join_info,
+	    .arg = w,
+	    .offer = offer,
+	    .end = end,
+	    .link = make_link,
+	    .join_info = join_info,
 	};
 	return a;
 }

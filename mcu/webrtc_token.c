@@ -108,8 +108,8 @@ static void prune(struct mcu_webrtc_links *l, int64_t now_us)
 }
 
 int mcu_webrtc_links_add(struct mcu_webrtc_links *l, const char *meeting,
-                         const char *endpoint, int64_t now_us,
-                         int64_t ttl_us, char token[MCU_WEBRTC_TOKEN_SIZE])
+                         const char *endpoint, int64_t now_us, int64_t ttl_us,
+                         char token[MCU_WEBRTC_TOKEN_SIZE])
 {
 	struct link *free_slot = NULL;
 	int err;

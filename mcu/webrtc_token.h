@@ -21,10 +21,10 @@
 #include <stdint.h>
 
 /* base64url of 24 random bytes: 32 characters (+ NUL). */
-#define MCU_WEBRTC_TOKEN_LEN 32
+#define MCU_WEBRTC_TOKEN_LEN  32
 #define MCU_WEBRTC_TOKEN_SIZE (MCU_WEBRTC_TOKEN_LEN + 1)
-#define MCU_WEBRTC_LINKS_MAX 256
-#define MCU_WEBRTC_ID_MAX 128
+#define MCU_WEBRTC_LINKS_MAX  256
+#define MCU_WEBRTC_ID_MAX     128
 
 /* Whether `s` has the shape of a token we could have made (length and
    alphabet); says nothing about validity. */
@@ -49,8 +49,8 @@ struct mcu_webrtc_links *mcu_webrtc_links_free(struct mcu_webrtc_links *l);
  * EIO.
  */
 int mcu_webrtc_links_add(struct mcu_webrtc_links *l, const char *meeting,
-                         const char *endpoint, int64_t now_us,
-                         int64_t ttl_us, char token[MCU_WEBRTC_TOKEN_SIZE]);
+                         const char *endpoint, int64_t now_us, int64_t ttl_us,
+                         char token[MCU_WEBRTC_TOKEN_SIZE]);
 
 /*
  * Look a token up: 0 with its meeting and endpoint copied out (buffers

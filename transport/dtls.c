@@ -333,8 +333,9 @@ int mcu_dtls_alloc(struct mcu_dtls **dp, const struct mcu_dtls_cert *cert,
 	                   SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
 	                   accept_any);
 	/* use_srtp returns 0 on success. */
-	if (SSL_CTX_set_tlsext_use_srtp(d->ctx, "SRTP_AEAD_AES_128_GCM:"
-	                                        "SRTP_AES128_CM_SHA1_80") != 0 ||
+	if (SSL_CTX_set_tlsext_use_srtp(d->ctx,
+	                                "SRTP_AEAD_AES_128_GCM:"
+	                                "SRTP_AES128_CM_SHA1_80") != 0 ||
 	    SSL_CTX_use_certificate(d->ctx, cert->x509) != 1 ||
 	    SSL_CTX_use_PrivateKey(d->ctx, cert->key) != 1 ||
 	    SSL_CTX_set_cipher_list(d->ctx, "ECDHE-ECDSA-AES128-GCM-SHA256:"

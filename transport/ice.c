@@ -163,8 +163,8 @@ static void on_state(NiceAgent *agent, guint stream, guint component,
 		set_state(ice, MCU_ICE_CONNECTED);
 }
 
-static void on_recv(NiceAgent *agent, guint stream, guint component,
-                    guint len, gchar *buf, gpointer data)
+static void on_recv(NiceAgent *agent, guint stream, guint component, guint len,
+                    gchar *buf, gpointer data)
 {
 	struct mcu_ice *ice = data;
 	(void)agent;
@@ -330,12 +330,11 @@ int mcu_ice_local_credentials(struct mcu_ice *ice, char *ufrag, size_t un,
 {
 	gchar *u = NULL, *p = NULL;
 	int err = EINVAL;
-	if (nice_agent_get_local_credentials(ice->agent, ice->stream, &u,
-	                                     &p)) {
+	if (nice_agent_get_local_credentials(ice->agent, ice->stream, &u, &p)) {
 		err = (size_t)snprintf(ufrag, un, "%s", u) < un &&
-		                      (size_t)snprintf(pwd, pn, "%s", p) < pn
-		              ? 0
-		              : ENOSPC;
+		              (size_t)snprintf(pwd, pn, "%s", p) < pn
+		          ? 0
+		          : ENOSPC;
 	}
 	g_free(u);
 	if (p)
@@ -348,15 +347,15 @@ size_t mcu_ice_local_candidates(struct mcu_ice *ice,
                                 char (*lines)[MCU_ICE_LINE], size_t max,
                                 char *addr, size_t an, uint16_t *port)
 {
-	GSList *list = nice_agent_get_local_candidates(ice->agent, ice->stream,
-	                                               1);
+	GSList *list =
+	    nice_agent_get_local_candidates(ice->agent, ice->stream, 1);
 	size_t n = 0;
 	for (GSList *l = list; l && n < max; l = l->next) {
 		NiceCandidate *c = l->data;
 		if (c->transport != NICE_CANDIDATE_TRANSPORT_UDP)
 			continue;
-		gchar *sdp = nice_agent_generate_local_candidate_sdp(
-			ice->agent, c);
+		gchar *sdp =
+		    nice_agent_generate_local_candidate_sdp(ice->agent, c);
 		if (!sdp)
 			continue;
 		const char *v = strncmp(sdp, "a=", 2) == 0 ? sdp + 2 : sdp;
@@ -369,7 +368,7 @@ size_t mcu_ice_local_candidates(struct mcu_ice *ice,
 					snprintf(addr, an, "%s", s);
 				if (port)
 					*port = (uint16_t)nice_address_get_port(
-						&c->addr);
+					    &c->addr);
 			}
 			n++;
 		}
@@ -403,9 +402,8 @@ bool mcu_ice_candidate_usable(const char *line)
 	       inet_pton(AF_INET6, address, bin) == 1;
 }
 
-int mcu_ice_set_remote(struct mcu_ice *ice, const char *ufrag,
-                       const char *pwd, const char *const *candidates,
-                       size_t n)
+int mcu_ice_set_remote(struct mcu_ice *ice, const char *ufrag, const char *pwd,
+                       const char *const *candidates, size_t n)
 {
 	GSList *list = NULL;
 	char line[MCU_ICE_LINE + 4];
@@ -424,7 +422,7 @@ int mcu_ice_set_remote(struct mcu_ice *ice, const char *ufrag,
 		    sizeof(line))
 			continue;
 		NiceCandidate *c = nice_agent_parse_remote_candidate_sdp(
-			ice->agent, ice->stream, line);
+		    ice->agent, ice->stream, line);
 		if (!c)
 			continue;
 		if (c->transport != NICE_CANDIDATE_TRANSPORT_UDP) {
@@ -448,9 +446,9 @@ int mcu_ice_send(struct mcu_ice *ice, const uint8_t *buf, size_t len)
 	                         (const gchar *)buf);
 	if (n < 0)
 		return __atomic_load_n(&ice->state, __ATOMIC_ACQUIRE) ==
-		                       MCU_ICE_CONNECTED
-		               ? EIO
-		               : ENOTCONN;
+		               MCU_ICE_CONNECTED
+		           ? EIO
+		           : ENOTCONN;
 	return 0;
 }
 

@@ -37,8 +37,8 @@
 #include <stdint.h>
 
 #define MCU_ICE_MAX_CANDIDATES 16
-#define MCU_ICE_LINE 256 /* one "candidate:..." value */
-#define MCU_ICE_CRED 256 /* ufrag or pwd */
+#define MCU_ICE_LINE           256 /* one "candidate:..." value */
+#define MCU_ICE_CRED           256 /* ufrag or pwd */
 
 struct mcu_ice_ctx;
 
@@ -97,9 +97,8 @@ size_t mcu_ice_local_candidates(struct mcu_ice *ice,
  * skipped: the browser's checks still reach us and teach libnice a
  * peer-reflexive candidate. Starts the checks. 0, EINVAL.
  */
-int mcu_ice_set_remote(struct mcu_ice *ice, const char *ufrag,
-                       const char *pwd, const char *const *candidates,
-                       size_t n);
+int mcu_ice_set_remote(struct mcu_ice *ice, const char *ufrag, const char *pwd,
+                       const char *const *candidates, size_t n);
 
 /* Send one datagram on the selected pair. 0, ENOTCONN (none yet) or
    EIO. */

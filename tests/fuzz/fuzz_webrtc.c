@@ -70,8 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t d[MCU_DTLS_DIGEST_LEN], back[MCU_DTLS_DIGEST_LEN];
 		char text[MCU_DTLS_FINGERPRINT_LEN];
 		if (mcu_dtls_fingerprint_parse(s, d) == 0) {
-			CHECK(mcu_dtls_fingerprint_format(text, sizeof(text), d) ==
-			      0);
+			CHECK(mcu_dtls_fingerprint_format(text, sizeof(text),
+			                                  d) == 0);
 			CHECK(mcu_dtls_fingerprint_parse(text, back) == 0);
 			CHECK(memcmp(d, back, sizeof(d)) == 0);
 		}
@@ -84,14 +84,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* DTLS records to a fresh server association, split at the
 		   0xff bytes into datagrams. */
 		struct mcu_dtls *d = NULL;
-		if (mcu_dtls_alloc(&d, cert(), true, mcu_dtls_cert_fingerprint(cert()),
-		                   sink, NULL) == 0) {
+		if (mcu_dtls_alloc(&d, cert(), true,
+		                   mcu_dtls_cert_fingerprint(cert()), sink,
+		                   NULL) == 0) {
 			size_t start = 0;
 			for (size_t i = 0; i <= size; i++) {
 				if (i < size && data[i] != 0xff)
 					continue;
 				if (i > start)
-					mcu_dtls_input(d, data + start, i - start);
+					mcu_dtls_input(d, data + start,
+					               i - start);
 				start = i + 1;
 			}
 			mcu_dtls_poll(d);

@@ -35,7 +35,8 @@ static void demux_first_byte(void **state)
 		else if (v >= 128 && v <= 191)
 			assert_int_equal(d, MCU_DEMUX_RTP);
 		else
-			assert_int_equal(d, MCU_DEMUX_DROP); /* ZRTP, TURN, junk */
+			assert_int_equal(d,
+			                 MCU_DEMUX_DROP); /* ZRTP, TURN, junk */
 	}
 }
 
@@ -105,12 +106,14 @@ static void fingerprint_refused(void **state)
 	snprintf(longer, sizeof(longer), "%s:AB", text);
 	assert_int_equal(mcu_dtls_fingerprint_parse(longer, d), EINVAL);
 	assert_int_equal(mcu_dtls_fingerprint_parse(
-	                         "sha-1 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:"
-	                         "5D:49:6B:19:E5:7C:AB", d),
+	                     "sha-1 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:"
+	                     "5D:49:6B:19:E5:7C:AB",
+	                     d),
 	                 ENOTSUP);
 	assert_int_equal(mcu_dtls_fingerprint_parse("sha-256", d), EINVAL);
 	assert_int_equal(mcu_dtls_fingerprint_parse("sha-256 ", d), EINVAL);
-	assert_int_equal(mcu_dtls_fingerprint_parse("sha-256 GG:00", d), EINVAL);
+	assert_int_equal(mcu_dtls_fingerprint_parse("sha-256 GG:00", d),
+	                 EINVAL);
 	assert_int_equal(mcu_dtls_fingerprint_parse("sha-256 A:B", d), EINVAL);
 	assert_int_equal(mcu_dtls_fingerprint_parse("whirlpool AB", d), EINVAL);
 	assert_int_equal(mcu_dtls_fingerprint_parse("", d), EINVAL);
@@ -205,8 +208,8 @@ static void dtls_handshake_keys(void **state)
 	struct mcu_srtp *a = NULL, *b = NULL;
 	assert_int_equal(mcu_srtp_alloc(&a, cs, ctx, crx), 0);
 	assert_int_equal(mcu_srtp_alloc(&b, ss, stx, srx), 0);
-	uint8_t pkt[64 + MCU_SRTP_TRAILER] = {0x80, 96, 0, 1, 0, 0, 0, 9,
-	                                      1, 2, 3, 4};
+	uint8_t pkt[64 + MCU_SRTP_TRAILER] = {0x80, 96, 0, 1, 0, 0,
+	                                      0,    9,  1, 2, 3, 4};
 	size_t len = 64;
 	assert_int_equal(mcu_srtp_protect(a, pkt, &len, sizeof(pkt)), 0);
 	assert_int_equal(mcu_demux_classify(pkt, len), MCU_DEMUX_RTP);
@@ -252,15 +255,17 @@ static void dtls_bad_args(void **state)
 	assert_int_equal(mcu_dtls_cert_alloc(&c), 0);
 	assert_int_equal(mcu_dtls_alloc(&d, c, true, "sha-256 zz", to_wire, &w),
 	                 EINVAL);
-	assert_int_equal(mcu_dtls_alloc(&d, c, true,
-	                                "sha-1 4A:AD:B9:B1:3F:82:18:3B:54:02:12:"
-	                                "DF:3E:5D:49:6B:19:E5:7C:AB",
-	                                to_wire, &w),
-	                 ENOTSUP);
+	assert_int_equal(
+	    mcu_dtls_alloc(&d, c, true,
+	                   "sha-1 4A:AD:B9:B1:3F:82:18:3B:54:02:12:"
+	                   "DF:3E:5D:49:6B:19:E5:7C:AB",
+	                   to_wire, &w),
+	    ENOTSUP);
 	assert_null(d);
 	/* A server fed garbage records fails or waits, never crashes. */
-	assert_int_equal(mcu_dtls_alloc(&d, c, true, mcu_dtls_cert_fingerprint(c),
-	                                to_wire, &w),
+	assert_int_equal(mcu_dtls_alloc(&d, c, true,
+	                                mcu_dtls_cert_fingerprint(c), to_wire,
+	                                &w),
 	                 0);
 	uint8_t junk[300];
 	for (size_t i = 0; i < sizeof(junk); i++)
@@ -280,21 +285,21 @@ static void candidate_lines(void **state)
 {
 	(void)state;
 	assert_true(mcu_ice_candidate_usable(
-		"candidate:842163049 1 udp 1677729535 10.213.0.2 46154 typ "
-		"srflx raddr 0.0.0.0 rport 0 generation 0"));
+	    "candidate:842163049 1 udp 1677729535 10.213.0.2 46154 typ "
+	    "srflx raddr 0.0.0.0 rport 0 generation 0"));
 	assert_true(mcu_ice_candidate_usable(
-		"a=candidate:1 1 UDP 2130706431 fd00::2 5000 typ host"));
+	    "a=candidate:1 1 UDP 2130706431 fd00::2 5000 typ host"));
 	/* TCP, RTCP component, mDNS names, junk: not handed to libnice. */
 	assert_false(mcu_ice_candidate_usable(
-		"candidate:1 1 tcp 1518280447 10.0.0.2 9 typ host tcptype active"));
+	    "candidate:1 1 tcp 1518280447 10.0.0.2 9 typ host tcptype active"));
 	assert_false(mcu_ice_candidate_usable(
-		"candidate:1 2 udp 2130706431 10.0.0.2 5001 typ host"));
+	    "candidate:1 2 udp 2130706431 10.0.0.2 5001 typ host"));
 	assert_false(mcu_ice_candidate_usable(
-		"candidate:1 1 udp 2130706431 4b1c-uuid.local 5000 typ host"));
+	    "candidate:1 1 udp 2130706431 4b1c-uuid.local 5000 typ host"));
 	assert_false(mcu_ice_candidate_usable(
-		"candidate:1 1 udp 2130706431 10.0.0.2 0 typ host"));
+	    "candidate:1 1 udp 2130706431 10.0.0.2 0 typ host"));
 	assert_false(mcu_ice_candidate_usable(
-		"candidate:1 1 udp 2130706431 10.0.0.2 70000 typ host"));
+	    "candidate:1 1 udp 2130706431 10.0.0.2 70000 typ host"));
 	assert_false(mcu_ice_candidate_usable("candidate:"));
 	assert_false(mcu_ice_candidate_usable("ice-ufrag:x"));
 	assert_false(mcu_ice_candidate_usable(""));
@@ -313,9 +318,9 @@ static void token_shape_and_equal(void **state)
 	assert_string_not_equal(a, b);
 	assert_false(mcu_webrtc_token_shape_ok("short"));
 	assert_false(mcu_webrtc_token_shape_ok(
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/")); /* not base64url */
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/")); /* not base64url */
 	assert_false(mcu_webrtc_token_shape_ok(
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")); /* 33 */
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")); /* 33 */
 	assert_false(mcu_webrtc_token_shape_ok(NULL));
 	assert_true(mcu_webrtc_token_equal("s3cret\n", "s3cret"));
 	assert_true(mcu_webrtc_token_equal("s3cret \r\n", "s3cret"));
@@ -333,11 +338,10 @@ static void links_one_time_and_expiry(void **state)
 	int64_t exp = 0, now = 1000000;
 	(void)state;
 	assert_int_equal(mcu_webrtc_links_alloc(&l), 0);
-	assert_int_equal(mcu_webrtc_links_add(l, "m1", "web1", now, 60000000,
-	                                      t1),
-	                 0);
-	assert_int_equal(mcu_webrtc_links_add(l, "m1", "web2", now, 1000000, t2),
-	                 0);
+	assert_int_equal(
+	    mcu_webrtc_links_add(l, "m1", "web1", now, 60000000, t1), 0);
+	assert_int_equal(
+	    mcu_webrtc_links_add(l, "m1", "web2", now, 1000000, t2), 0);
 	assert_int_equal(mcu_webrtc_links_count(l, now), 2);
 	/* Looking does not use it up; taking does, once. */
 	assert_int_equal(mcu_webrtc_links_find(l, t1, now, false, m, e, &exp),
@@ -345,16 +349,16 @@ static void links_one_time_and_expiry(void **state)
 	assert_string_equal(m, "m1");
 	assert_string_equal(e, "web1");
 	assert_int_equal(exp, now + 60000000);
-	assert_int_equal(mcu_webrtc_links_find(l, t1, now, true, m, e, NULL), 0);
+	assert_int_equal(mcu_webrtc_links_find(l, t1, now, true, m, e, NULL),
+	                 0);
 	assert_int_equal(mcu_webrtc_links_find(l, t1, now, true, m, e, NULL),
 	                 ENOENT);
 	/* t2 expires after one second. */
-	assert_int_equal(mcu_webrtc_links_find(l, t2, now + 999999, false, m, e,
-	                                       NULL),
-	                 0);
-	assert_int_equal(mcu_webrtc_links_find(l, t2, now + 1000000, false, m,
-	                                       e, NULL),
-	                 ENOENT);
+	assert_int_equal(
+	    mcu_webrtc_links_find(l, t2, now + 999999, false, m, e, NULL), 0);
+	assert_int_equal(
+	    mcu_webrtc_links_find(l, t2, now + 1000000, false, m, e, NULL),
+	    ENOENT);
 	assert_int_equal(mcu_webrtc_links_count(l, now + 1000000), 0);
 	/* Unknown and malformed tokens. */
 	t2[0] = t2[0] == 'A' ? 'B' : 'A';
@@ -373,23 +377,23 @@ static void links_one_time_and_expiry(void **state)
 	for (int i = 0; i < MCU_WEBRTC_LINKS_MAX; i++)
 		assert_int_equal(mcu_webrtc_links_add(l, "m", "e", now, 10, t1),
 		                 0);
-	assert_int_equal(mcu_webrtc_links_add(l, "m", "e", now, 10, t1), ENOSPC);
+	assert_int_equal(mcu_webrtc_links_add(l, "m", "e", now, 10, t1),
+	                 ENOSPC);
 	/* Expired ones make room. */
-	assert_int_equal(mcu_webrtc_links_add(l, "m", "e", now + 10, 10, t1), 0);
+	assert_int_equal(mcu_webrtc_links_add(l, "m", "e", now + 10, 10, t1),
+	                 0);
 	l = mcu_webrtc_links_free(l);
 }
 
 /* ---- roster keys ------------------------------------------------------- */
 
 #define ROSTER(MCU, EP)                                                        \
-	"mcu:\n  timezone: Asia/Ho_Chi_Minh\n" MCU                              \
-	"endpoints:\n"                                                         \
+	"mcu:\n  timezone: Asia/Ho_Chi_Minh\n" MCU "endpoints:\n"              \
 	"  - id: a\n    name: A\n    tier: city\n"                             \
 	"    sip: \"sip:a@10.0.0.1\"\n"                                        \
-	"  - id: b\n    name: B\n    tier: district\n" EP                      \
-	"meetings:\n"                                                          \
+	"  - id: b\n    name: B\n    tier: district\n" EP "meetings:\n"        \
 	"  - id: m1\n    host: a\n    branches: [b]\n"                         \
-	"    start: 2026-12-07T08:00\n    end: 2026-12-07T10:00\n"              \
+	"    start: 2026-12-07T08:00\n    end: 2026-12-07T10:00\n"             \
 	"    announced: 2026-12-01\n"                                          \
 	"    test_run: {start: 2026-12-04T14:00, end: 2026-12-04T15:00}\n"
 
@@ -425,11 +429,11 @@ static void conf_webrtc_keys(void **state)
 	mcu_conf_report_clear(&r);
 
 	assert_int_equal(
-		load(ROSTER("  webrtc: {addresses: [10.213.0.1, \"fd00::1\"], "
-		            "link_minutes: 30}\n",
-		            "    webrtc_token_file: /etc/mcud/secrets/b.webrtc\n"),
-		     &c, &r),
-		0);
+	    load(ROSTER("  webrtc: {addresses: [10.213.0.1, \"fd00::1\"], "
+	                "link_minutes: 30}\n",
+	                "    webrtc_token_file: /etc/mcud/secrets/b.webrtc\n"),
+	         &c, &r),
+	    0);
 	assert_int_equal(c->n_webrtc_addresses, 2);
 	assert_string_equal(c->webrtc_addresses[0], "10.213.0.1");
 	assert_string_equal(c->webrtc_addresses[1], "fd00::1");
@@ -440,15 +444,13 @@ static void conf_webrtc_keys(void **state)
 	mcu_conf_report_clear(&r);
 
 	/* A host name is not an address; minutes out of range; a typo. */
-	assert_int_equal(load(ROSTER("  webrtc: {addresses: [mcu.example]}\n",
-	                             ""),
-	                      &c, &r),
-	                 EINVAL);
+	assert_int_equal(
+	    load(ROSTER("  webrtc: {addresses: [mcu.example]}\n", ""), &c, &r),
+	    EINVAL);
 	assert_true(has_finding(&r, "mcu.webrtc.addresses"));
 	mcu_conf_report_clear(&r);
-	assert_int_equal(load(ROSTER("  webrtc: {link_minutes: 0}\n", ""), &c,
-	                      &r),
-	                 EINVAL);
+	assert_int_equal(
+	    load(ROSTER("  webrtc: {link_minutes: 0}\n", ""), &c, &r), EINVAL);
 	assert_true(has_finding(&r, "link_minutes"));
 	mcu_conf_report_clear(&r);
 	/* An unknown key is reported (with where it is). */
@@ -459,17 +461,17 @@ static void conf_webrtc_keys(void **state)
 }
 
 static const struct CMUnitTest tests[] = {
-	cmocka_unit_test(demux_first_byte),
-	cmocka_unit_test(demux_rtcp_and_lengths),
-	cmocka_unit_test(fingerprint_round_trip),
-	cmocka_unit_test(fingerprint_refused),
-	cmocka_unit_test(dtls_handshake_keys),
-	cmocka_unit_test(dtls_wrong_fingerprint),
-	cmocka_unit_test(dtls_bad_args),
-	cmocka_unit_test(candidate_lines),
-	cmocka_unit_test(token_shape_and_equal),
-	cmocka_unit_test(links_one_time_and_expiry),
-	cmocka_unit_test(conf_webrtc_keys),
+    cmocka_unit_test(demux_first_byte),
+    cmocka_unit_test(demux_rtcp_and_lengths),
+    cmocka_unit_test(fingerprint_round_trip),
+    cmocka_unit_test(fingerprint_refused),
+    cmocka_unit_test(dtls_handshake_keys),
+    cmocka_unit_test(dtls_wrong_fingerprint),
+    cmocka_unit_test(dtls_bad_args),
+    cmocka_unit_test(candidate_lines),
+    cmocka_unit_test(token_shape_and_equal),
+    cmocka_unit_test(links_one_time_and_expiry),
+    cmocka_unit_test(conf_webrtc_keys),
 };
 
 MCU_TEST_MAIN(tests, NULL, NULL)
