@@ -23,7 +23,8 @@
 #     descriptors (/proc/PID/fd), and the connected count (API);
 #   - the least-squares slope of RSS (MiB per hour) and of fds (per hour)
 #     over the samples after WARM seconds (default 120: joins, encoder and
-#     pool warm-up), and over all samples;
+#     pool warm-up) taken while all N were connected (a group away is a
+#     saw-tooth, not a leak), and of RSS over all samples;
 #   - crashes: mcud alive at the end and its exit status after SIGTERM (0:
 #     a clean stop); the "mcud died" line if it died during the run;
 #   - the audio received by every endpoint from each mcu-sim report (one
@@ -69,8 +70,7 @@ N=$((SIM_GROUPS * PER))
 [ "$SIM_GROUPS" -ge 2 ] && [ "$PER" -ge 2 ] || die "SIM_GROUPS and PER must be >= 2"
 
 # ---- roster: mcud's, and one per group for mcu-sim ----
-rtp=$(free_block $((4 * N + 10)))
-sip=$((rtp + 4 * N + 8))
+sip=$(free_block 2)
 API=$(free_tcp)
 "$SIM" roster "$N" --sip-port "$sip" --api-port "$API" --meeting soak \
 	--fps "$FPS" --host-layout tour-4x4 --branch-layout host+floor \
@@ -103,15 +103,26 @@ END=$((T0 + DURATION))
 # ---- groups ----
 declare -A GPID GSEG
 start_group() { # G: its mcu-sim for the rest of the run
-	local g=$1 left=$((END - SECONDS))
-	[ "$left" -gt 5 ] || return 0
-	GSEG[$g]=$((${GSEG[$g]:-0} + 1))
-	local tag="g$g-s${GSEG[$g]}"
-	local lo=$((rtp + 4 * PER * (g - 1)))
+	local g=$1 left=$((END - SECONDS)) try lo tag
+	for ((try = 0; try < 3; try++)); do
+		[ "$left" -gt 5 ] || return 0
+		GSEG[$g]=$((${GSEG[$g]:-0} + 1))
+		tag="g$g-s${GSEG[$g]}"
+		# a fresh block each time: other programs take ports too
+		lo=$(free_block $((4 * PER + 16)))
+		start_sim "$g" "$tag" "$lo" "$left"
+		sleep 3
+		kill -0 "${GPID[$g]}" 2>/dev/null && return 0
+		echo "$((SECONDS - T0)) failed $tag: $(tail -1 "$OUT/sim-$tag.err")" >>"$OUT/events.log"
+		left=$((END - SECONDS))
+	done
+}
+start_sim() { # G TAG LO SECONDS
+	local g=$1 tag=$2 lo=$3 left=$4
 	"$SIM" run --roster "$OUT/roster-g$g.yaml" --meeting soak \
 		--mcu "sip:127.0.0.1:$sip" --video 360p --fps "$FPS" \
 		--seconds "$left" --tx-loss "$LOSS" \
-		--rtp-ports "$lo-$((lo + 4 * PER + 3))" \
+		--rtp-ports "$lo-$((lo + 4 * PER + 15))" \
 		--report "$OUT/sim-$tag.json" >"$OUT/sim-$tag.out" \
 		2>"$OUT/sim-$tag.err" &
 	GPID[$g]=$!
@@ -126,18 +137,23 @@ stop_group() { # G: SIGINT (BYE from each endpoint), wait for its report
 for ((g = 1; g <= SIM_GROUPS; g++)); do start_group "$g"; done
 
 # ---- floor changes ----
+floor_post() { # BODY: POST it, print "HTTP-STATUS BODY"
+	curl -s --max-time 10 -o - -w ' %{http_code}' -X POST \
+		-H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+		-d "$1" "http://127.0.0.1:$API/api/v1/meetings/soak/floor"
+}
 floor_loop() {
-	local ep r
+	local ep
 	while :; do
 		sleep $(((FLOOR_S * (50 + RANDOM % 101)) / 100))
 		if ((RANDOM % 4 == 0)); then
-			r=$(api_post meetings/soak/floor '{"action":"revoke"}' 2>&1 || echo FAILED)
-			echo "$((SECONDS - T0)) revoke $r" >>"$OUT/floor.log"
+			echo "$((SECONDS - T0)) revoke $(floor_post '{"action":"revoke"}')" \
+				>>"$OUT/floor.log"
 		else
 			ep=$(printf 'sim%03d' $((2 + RANDOM % (N - 1))))
-			r=$(api_post meetings/soak/floor \
-				"{\"action\":\"grant\",\"endpoint\":\"$ep\"}" 2>&1 || echo FAILED)
-			echo "$((SECONDS - T0)) grant $ep $r" >>"$OUT/floor.log"
+			echo "$((SECONDS - T0)) grant $ep $(floor_post \
+				"{\"action\":\"grant\",\"endpoint\":\"$ep\"}")" \
+				>>"$OUT/floor.log"
 		fi
 	done
 }
@@ -146,18 +162,18 @@ FLOOR_PID=$!
 PIDS+=("$FLOOR_PID")
 
 # ---- the run: samples, churn ----
-echo "t_s,rss_kib,fds,connected" >"$OUT/samples.csv"
+echo "t_s,rss_kib,fds,connected,away" >"$OUT/samples.csv"
 sample() {
 	local rss fds
 	rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$MCUD_PID/status" 2>/dev/null)
 	fds=$(ls "/proc/$MCUD_PID/fd" 2>/dev/null | wc -l)
 	[ -n "$rss" ] || return 1
-	echo "$((SECONDS - T0)),$rss,$fds,$(connected soak)" >>"$OUT/samples.csv"
+	echo "$((SECONDS - T0)),$rss,$fds,$(connected soak),$away" >>"$OUT/samples.csv"
 }
 died=""
+away=0 back_at=0
 next_sample=$SECONDS
 next_churn=$((SECONDS + CHURN_S))
-away=0 back_at=0
 while ((SECONDS < END)); do
 	if ! kill -0 "$MCUD_PID" 2>/dev/null; then
 		died="mcud died at $((SECONDS - T0)) s: $(tail -3 "$OUT/mcud.log" | tr '\n' ' ')"
@@ -202,8 +218,8 @@ out, warm, alive, rc, died, dur, n, load, loss = sys.argv[1:10]
 warm = float(warm)
 rows = []
 for line in open(os.path.join(out, "samples.csv")).read().splitlines()[1:]:
-    t, rss, fds, conn = line.split(",")
-    rows.append((float(t), int(rss), int(fds), int(conn or 0)))
+    t, rss, fds, conn, away = line.split(",")
+    rows.append((float(t), int(rss), int(fds), int(conn or 0), away != "0"))
 
 def slope(pts):  # least squares, per hour
     if len(pts) < 3:
@@ -215,10 +231,16 @@ def slope(pts):  # least squares, per hour
         return None
     return sum((x - mx) * (y - my) for x, y in pts) / sxx * 3600
 
-steady = [r for r in rows if r[0] >= warm] or rows
+# the steady window: after WARM, and only while all N are connected (a
+# group away takes its legs' memory and sockets with it: a saw-tooth that
+# says nothing about leaks); fewer than 3 such samples: while no group is
+# stopped
+full = [r for r in rows if r[0] >= warm and r[3] == int(n)]
+steady = full if len(full) >= 3 else (
+    [r for r in rows if r[0] >= warm and not r[4]] or rows)
 res = {
     "duration_s": int(dur), "endpoints": int(n), "tx_loss_pct": float(loss),
-    "samples": len(rows), "warm_s": warm, "load_at_end": load,
+    "samples": len(rows), "steady_samples": len(steady), "warm_s": warm, "load_at_end": load,
     "mcud_alive_at_end": alive == "1", "mcud_exit_status": rc,
     "died": died or None,
     "rss_mib_first": round(rows[0][1] / 1024, 1) if rows else None,
@@ -275,8 +297,8 @@ print("soak: %s s, %s endpoints, %.1f %% tx loss, %d samples (load at end %s)"
       % (dur, n, float(loss), len(rows), load))
 print("  mcud alive at end: %s, exit status after SIGTERM: %s%s"
       % (res["mcud_alive_at_end"], rc, ("; " + died) if died else ""))
-print("  RSS %s -> %s MiB (max %s); slope after %ds: %s MiB/h (all: %s)"
-      % (res["rss_mib_first"], res["rss_mib_last"], res["rss_mib_max"], warm,
+print("  RSS %s -> %s MiB (max %s); slope after %ds (%d samples, all in): %s MiB/h (all samples: %s)"
+      % (res["rss_mib_first"], res["rss_mib_last"], res["rss_mib_max"], warm, len(steady),
          res["rss_slope_mib_per_h"], res["rss_slope_mib_per_h_all"]))
 print("  fds %s -> %s (max %s); slope after %ds: %s per h"
       % (res["fds_first"], res["fds_last"], res["fds_max"], warm,
