@@ -51,6 +51,7 @@ void conf_endpoint_clear(struct mcu_conf_endpoint *ep)
 	contact_clear(&ep->support);
 	conf_addr_clear(&ep->rtp.remote);
 	conf_addr_clear(&ep->rtp.local);
+	conf_addr_clear(&ep->rtp.source);
 	free(ep->rtp.video.codec);
 	free(ep->rtp.audio.codec);
 	memset(ep, 0, sizeof(*ep));
@@ -165,6 +166,9 @@ static int conf_defaults(struct mcu_conf *conf, const char *path)
 	conf->rtp_port_min = 20000;
 	conf->rtp_port_max = 29999;
 	conf->srtp = MCU_SRTP_OPTIONAL;
+	conf->sip_rate_limit = (struct mcu_conf_sip_rate){
+		.rate = 5, .burst = 20, .allowed_rate = 100,
+		.allowed_burst = 500};
 	conf->fps = 30;
 	conf->limits.participants_per_meeting = 120;
 	conf->limits.calls = 250;
@@ -521,6 +525,9 @@ bool mcu_conf_reload_allowed(const struct mcu_conf *cur,
 	else if (cur->rtp_port_min != next->rtp_port_min ||
 	         cur->rtp_port_max != next->rtp_port_max)
 		key = "mcu.rtp.ports";
+	else if (memcmp(&cur->sip_rate_limit, &next->sip_rate_limit,
+	                sizeof(cur->sip_rate_limit)) != 0)
+		key = "mcu.sip.rate_limit";
 	if (keyp)
 		*keyp = key;
 	return key == NULL;

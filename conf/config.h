@@ -103,6 +103,10 @@ struct mcu_conf_static_rtp {
 	bool present;
 	struct mcu_conf_addr remote; /* video port; audio = port + 2 */
 	struct mcu_conf_addr local;  /* video port; audio = port + 2 */
+	/* rtp.source: where the endpoint sends from (video port; audio +2,
+	   RTCP +1); only that is accepted. host NULL: remote's host, any
+	   port. */
+	struct mcu_conf_addr source;
 	struct mcu_conf_rtp_media video;
 	struct mcu_conf_rtp_media audio;
 };
@@ -218,6 +222,17 @@ struct mcu_conf {
 	struct mcu_conf_listen *sip_listen; /* default udp+tcp 0.0.0.0:5060 */
 	size_t n_sip_listen;
 	char *sip_domain;
+	/* mcu.sip.rate_limit (transport/sip_limit.h): out-of-dialog requests
+	   a second and burst per source address outside every allow list
+	   (default 5/20) and inside one (default 100/500); a rate of 0
+	   turns that limit off. */
+	struct mcu_conf_sip_rate {
+		unsigned rate, burst, allowed_rate, allowed_burst;
+	} sip_rate_limit;
+	/* mcu.sip.dial_rate: dial-out INVITEs a second (0: default 50);
+	   mcu.sip.dial_max_ringing: dial-out calls ringing at once (0:
+	   default 50). */
+	unsigned sip_dial_rate, sip_dial_max_ringing;
 	char *tls_certificate;
 	char *tls_key;
 	uint16_t rtp_port_min, rtp_port_max; /* default 20000-29999 */

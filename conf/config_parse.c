@@ -148,12 +148,48 @@ static void parse_tls(struct conf_ctx *ctx, const struct conf_node *n)
 		conf_get_str(ctx, v[1], "mcu.sip.tls.key", &ctx->conf->tls_key);
 }
 
+/* mcu.sip.rate_limit: {rate, burst, allowed_rate, allowed_burst} */
+static void parse_rate_limit(struct conf_ctx *ctx, const struct conf_node *n)
+{
+	static const char *const keys[] = {"rate", "burst", "allowed_rate",
+	                                   "allowed_burst"};
+	static const char *const what[] = {
+		"mcu.sip.rate_limit.rate", "mcu.sip.rate_limit.burst",
+		"mcu.sip.rate_limit.allowed_rate",
+		"mcu.sip.rate_limit.allowed_burst"};
+	struct mcu_conf_sip_rate *r = &ctx->conf->sip_rate_limit;
+	unsigned *out[] = {&r->rate, &r->burst, &r->allowed_rate,
+	                   &r->allowed_burst};
+	const struct conf_node *v[4];
+	if (!conf_map_fields(ctx, n, keys, 4, v, "mcu.sip.rate_limit"))
+		return;
+	for (int i = 0; i < 4; i++) {
+		unsigned long x;
+		if (v[i] && conf_get_uint(ctx, v[i], what[i], i % 2, 100000,
+		                          &x))
+			*out[i] = (unsigned)x;
+	}
+	if (r->burst < r->rate || r->allowed_burst < r->allowed_rate)
+		conf_error(ctx, n->pos, "mcu.sip.rate_limit: a burst must be "
+		           "at least its rate");
+}
+
 static void parse_sip(struct conf_ctx *ctx, const struct conf_node *n)
 {
-	static const char *const keys[] = {"listen", "domain", "tls"};
-	const struct conf_node *v[3];
-	if (!conf_map_fields(ctx, n, keys, 3, v, "mcu.sip"))
+	static const char *const keys[] = {"listen", "domain", "tls",
+	                                   "rate_limit", "dial_rate",
+	                                   "dial_max_ringing"};
+	const struct conf_node *v[6];
+	unsigned long x;
+	if (!conf_map_fields(ctx, n, keys, 6, v, "mcu.sip"))
 		return;
+	if (v[4] && conf_get_uint(ctx, v[4], "mcu.sip.dial_rate", 1, 1000, &x))
+		ctx->conf->sip_dial_rate = (unsigned)x;
+	if (v[5] && conf_get_uint(ctx, v[5], "mcu.sip.dial_max_ringing", 1,
+	                          1000, &x))
+		ctx->conf->sip_dial_max_ringing = (unsigned)x;
+	if (v[3] && !conf_is_null(v[3]))
+		parse_rate_limit(ctx, v[3]);
 	if (v[0])
 		parse_listen(ctx, v[0]);
 	if (v[1] && !conf_is_null(v[1]))

@@ -271,12 +271,13 @@ static void parse_rtp_addr(struct conf_ctx *ctx, const struct conf_node *n,
 static void parse_ep_rtp(struct conf_ctx *ctx, const struct conf_node *n,
                          struct mcu_conf_endpoint *ep)
 {
-	static const char *const keys[] = {"remote", "local", "video", "audio"};
-	const struct conf_node *v[4];
+	static const char *const keys[] = {"remote", "local", "video", "audio",
+	                                   "source"};
+	const struct conf_node *v[5];
 	char what[128];
 	struct mcu_conf_static_rtp *r = &ep->rtp;
 	WHAT(what, "endpoint", ep->id, "rtp");
-	if (!conf_map_fields(ctx, n, keys, 4, v, what))
+	if (!conf_map_fields(ctx, n, keys, 5, v, what))
 		return;
 	r->present = true;
 	if (!v[0] || !v[1])
@@ -290,6 +291,9 @@ static void parse_ep_rtp(struct conf_ctx *ctx, const struct conf_node *n,
 	WHAT(what, "endpoint", ep->id, "rtp.local");
 	if (v[1])
 		parse_rtp_addr(ctx, v[1], what, &r->local);
+	WHAT(what, "endpoint", ep->id, "rtp.source");
+	if (v[4] && !conf_is_null(v[4]))
+		parse_rtp_addr(ctx, v[4], what, &r->source);
 	WHAT(what, "endpoint", ep->id, "rtp.video");
 	if (v[2])
 		parse_rtp_media(ctx, v[2], what, video_codecs, 2, &r->video);

@@ -551,6 +551,12 @@ static void collect_part(struct mcu_api_live *l, const char *mid,
 		set_counter(m->srtp_rejected, replay, 3,
 		            (double)s->srtp_replays);
 	}
+	if (s->vin.rejected || s->ain.rejected) {
+		const char *vr[] = {mid, p->endpoint, "video", "source"};
+		const char *ar[] = {mid, p->endpoint, "audio", "source"};
+		set_counter(m->rejected, vr, 4, (double)s->vin.rejected);
+		set_counter(m->rejected, ar, 4, (double)s->ain.rejected);
+	}
 	set_gauge(m->jitter, vin, 3, s->vin.jitter_ms / 1000);
 	set_gauge(m->jitter, ain, 3, s->ain.jitter_ms / 1000);
 	if (s->rtt_ms >= 0)

@@ -11,6 +11,7 @@
 #define MCU_LOG_MODULE "daemon"
 #include "mcu/daemon.h"
 #include "mcu/adhoc.h"
+#include "mcu/admission.h"
 #include "mcu/api.h"
 #include "mcu/api_live.h"
 #include "mcu/api_roster.h"
@@ -18,6 +19,7 @@
 #include "mcu/logbook.h"
 #include "mcu/metrics.h"
 #include "mcu/overrides.h"
+#include "mcu/privdrop.h"
 #include "mcu/registers.h"
 #include "mcu/sipcalls.h"
 #include "mcu/watch.h"
@@ -75,6 +77,8 @@ struct mcu_daemon {
 	struct mcu_api *api;
 	struct mcu_logbook *logbook; /* NULL when it cannot be opened */
 	struct mcu_sip *sip;         /* the SIP thread */
+	struct mcu_sip_limit *sip_limit; /* outlives sip, api and metrics */
+	struct mcu_privdrop priv;        /* --user/--group, resolved */
 	struct mcu_sipcalls *calls;  /* dial-in into running meetings */
 	struct mcu_room_probes probes; /* references to /metrics series */
 	struct mcu_watch *watch;     /* join/leave/floor/incident events */
@@ -816,6 +820,48 @@ static void call_replaced(void *arg, const char *meeting,
  * calls into running meetings are admitted by mcu/sipcalls.c
  * (docs/joining.md).
  */
+/* SIP thread: the rate-limit class of a request's source address. */
+static bool sip_source_known(const char *addr, void *arg)
+{
+	struct mcu_snapshot *snap = mcu_daemon_snapshot(arg);
+	bool known = mcu_admission_source_known(snap->conf, addr);
+	mcu_snapshot_put(snap);
+	return known;
+}
+
+/* /metrics render: the SIP rate limit's refusals. */
+static void collect_sip_limit(void *arg)
+{
+	struct mcu_daemon *d = arg;
+	struct mcu_metric_family *f =
+		mcu_metrics_find(d->metrics, MCU_M_SIP_REQUESTS_LIMITED);
+	struct mcu_sip_limit_stats st;
+	const char *cls[2][1] = {{"unknown"}, {"allowed"}};
+
+	mcu_sip_limit_stats(d->sip_limit, &st);
+	for (int i = 0; f && i < 2; i++) {
+		struct mcu_metric *m = mcu_metric_get(f, cls[i], 1);
+		double v = (double)(i ? st.limited_allowed : st.limited_unknown);
+		if (m && v > mcu_metric_value(m))
+			mcu_metric_add(m, v - mcu_metric_value(m));
+		mcu_metric_put(m);
+	}
+}
+
+static void register_sip_limit_metric(struct mcu_daemon *d)
+{
+	static const char *const cls[] = {"class", NULL};
+	if (!d->metrics ||
+	    mcu_metrics_register(d->metrics, MCU_METRIC_COUNTER,
+	                         MCU_M_SIP_REQUESTS_LIMITED,
+	                         "Out-of-dialog SIP requests refused unprocessed "
+	                         "by the per-source rate limit (class: the "
+	                         "source is in some allow list or unknown).",
+	                         cls, NULL, 0, NULL) ||
+	    mcu_metrics_on_collect(d->metrics, collect_sip_limit, d))
+		mcu_log_warn("no %s in /metrics", MCU_M_SIP_REQUESTS_LIMITED);
+}
+
 static int start_sip(struct mcu_daemon *d)
 {
 	const struct mcu_conf *c = d->snap->conf;
@@ -849,12 +895,26 @@ static int start_sip(struct mcu_daemon *d)
 		snprintf(host, sizeof(host), "%s", l[0].host);
 	else
 		gethostname(host, sizeof(host) - 1);
+	struct mcu_sip_limit_conf rl = {
+		.rate = c->sip_rate_limit.rate,
+		.burst = c->sip_rate_limit.burst,
+		.allowed_rate = c->sip_rate_limit.allowed_rate,
+		.allowed_burst = c->sip_rate_limit.allowed_burst,
+	};
+	if ((rl.rate || rl.allowed_rate) &&
+	    (err = mcu_sip_limit_alloc(&d->sip_limit, &rl)) != 0) {
+		free(l);
+		return err;
+	}
+	h.source_known = sip_source_known;
+	h.source_arg = d;
 	struct mcu_sip_config cfg = {
 		.listen = l,
 		.n_listen = c->n_sip_listen,
 		.domain = host,
 		.tls_certificate = c->tls_certificate,
 		.tls_key = c->tls_key,
+		.rate_limit = d->sip_limit,
 	};
 	err = mcu_sip_alloc(&d->sip, &cfg, &h);
 	if (!err)
@@ -962,6 +1022,17 @@ int mcu_daemon_alloc(struct mcu_daemon **daemonp,
 	err = load_overrides(d);
 	if (!err)
 		err = rebuild_states(d, NULL, d->snap->conf);
+	if (!err) {
+		err = mcu_privdrop_resolve(&d->priv, opts->user, opts->group);
+		if (err)
+			mcu_log_error("--user %s --group %s: %s",
+			              opts->user ? opts->user : "-",
+			              opts->group ? opts->group : "-",
+			              strerror(err));
+		else if (!opts->user && geteuid() == 0)
+			mcu_log_info("running as root: start with --user "
+			             "(docs/security.md)");
+	}
 	if (!err)
 		err = make_run_dir(d->run_dir);
 	if (!err)
@@ -982,8 +1053,17 @@ int mcu_daemon_alloc(struct mcu_daemon **daemonp,
 		err = start_sip(d);
 	if (!err)
 		err = start_api(d);
-	if (!err)
+	if (!err) {
 		set_probes(d);
+		register_sip_limit_metric(d);
+		/* Every listener is bound: nothing below needs root. */
+		err = mcu_privdrop_chown(&d->priv, d->run_dir);
+		if (err)
+			mcu_log_error("cannot give %s to %s: %s", d->run_dir,
+			              d->priv.user, strerror(err));
+		else
+			err = mcu_privdrop_apply(&d->priv);
+	}
 	if (err)
 		goto out;
 	struct mcu_webrtc_opts wro = {.engine = d->engine, .arg = d,
@@ -1141,6 +1221,7 @@ struct mcu_daemon *mcu_daemon_free(struct mcu_daemon *d)
 	d->pool = mcu_workpool_free(d->pool);
 	d->logbook = mcu_logbook_close(d->logbook);
 	d->metrics = mcu_metrics_free(d->metrics);
+	d->sip_limit = mcu_sip_limit_free(d->sip_limit);
 	d->ovr = mcu_overrides_free(d->ovr);
 	pthread_mutex_destroy(&d->create_lock);
 	pthread_cond_destroy(&d->create_done);

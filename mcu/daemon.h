@@ -24,6 +24,9 @@ struct mcu_daemon_opts {
 	const char *run_dir;     /* SDP files, pid; NULL: "run" */
 	unsigned workers;        /* media worker threads; 0: one per core */
 	unsigned io_threads;     /* network I/O threads; 0: one per core */
+	/* Drop to this user (and group; NULL: the user's) once SIP and the
+	   API are bound (mcu/privdrop.h); NULL: stay who we are. */
+	const char *user, *group;
 };
 
 /*

@@ -595,10 +595,41 @@ static void on_datagram(void *arg, struct mcu_netio_sock *sock,
 
 /* ---- set-up ------------------------------------------------------- */
 
+/*
+ * The source filter of a stream's sockets, set before they receive
+ * anything (leg.h, source_video): the remote's media is accepted only
+ * from where signalling says it comes from, never from where the first
+ * packet came from (RTP Bleed, CVE-2017-14099). netio drops the rest
+ * unread and counts them.
+ */
+static int set_source_filter(struct mcu_leg *leg, struct rx_stream *rx,
+                             const struct sockaddr_storage *remote,
+                             const struct sockaddr_storage *source)
+{
+	struct sockaddr_storage rtp = source->ss_family ? *source : *remote;
+	struct sockaddr_storage rtcp = rtp;
+	uint16_t port = mcu_netio_addr_port(&rtp);
+	bool exact = port != 0;
+	int err;
+
+	if (exact && !leg->p.rtcp_mux)
+		mcu_netio_addr_set_port(&rtcp, (uint16_t)(port + 1));
+	err = mcu_netio_set_remote(rx->rtp_sock, (const struct sockaddr *)&rtp,
+	                           addr_len(&rtp), exact);
+	if (!err && rx->rtcp_sock)
+		err = mcu_netio_set_remote(rx->rtcp_sock,
+		                           (const struct sockaddr *)&rtcp,
+		                           addr_len(&rtcp), exact);
+	if (err)
+		mcu_log_error("%s: bad media source address", leg->label);
+	return err;
+}
+
 static int bind_stream(struct mcu_leg *leg, struct rx_stream *rx,
                        struct tx_stream *tx,
                        const struct sockaddr_storage *local,
-                       const struct sockaddr_storage *remote)
+                       const struct sockaddr_storage *remote,
+                       const struct sockaddr_storage *source)
 {
 	int rtp_fd = -1, rtcp_fd = -1, err;
 	uint16_t port = mcu_netio_addr_port(local);
@@ -650,8 +681,6 @@ static int bind_stream(struct mcu_leg *leg, struct rx_stream *rx,
 			close(rtcp_fd);
 		return err;
 	}
-	mcu_netio_set_remote(rx->rtp_sock, (const struct sockaddr *)remote,
-	                     rx->remote_len, false);
 	if (rtcp_fd >= 0) {
 		err = mcu_netio_add(leg->netio, rtcp_fd, on_datagram, leg,
 		                    &rx->rtcp_sock);
@@ -659,11 +688,8 @@ static int bind_stream(struct mcu_leg *leg, struct rx_stream *rx,
 			close(rtcp_fd);
 			return err;
 		}
-		mcu_netio_set_remote(rx->rtcp_sock,
-		                     (const struct sockaddr *)remote,
-		                     rx->remote_len, false);
 	}
-	return 0;
+	return set_source_filter(leg, rx, remote, source);
 }
 
 static int init_stream_state(struct rx_stream *rx, struct tx_stream *tx,
@@ -717,7 +743,7 @@ static int alloc_video(struct mcu_leg *leg)
 		err = setup_srtp(&leg->vtx, &leg->p.video_srtp);
 	if (!err)
 		err = bind_stream(leg, &leg->vrx, &leg->vtx, &leg->p.local_video,
-		                  &leg->p.remote_video);
+		                  &leg->p.remote_video, &leg->p.source_video);
 	return err;
 }
 
@@ -736,7 +762,7 @@ static int alloc_audio(struct mcu_leg *leg)
 		err = setup_srtp(&leg->atx, &leg->p.audio_srtp);
 	if (!err)
 		err = bind_stream(leg, &leg->arx, &leg->atx, &leg->p.local_audio,
-		                  &leg->p.remote_audio);
+		                  &leg->p.remote_audio, &leg->p.source_audio);
 	return err;
 }
 
@@ -1231,6 +1257,10 @@ void mcu_leg_stats(struct mcu_leg *leg, int64_t now_us,
 		struct mcu_netio_sock_stats ns;
 		mcu_netio_sock_stats(leg->vrx.rtp_sock, &ns);
 		st->vin.rejected = ns.rejected;
+		if (leg->vrx.rtcp_sock) { /* RTCP from a wrong source too */
+			mcu_netio_sock_stats(leg->vrx.rtcp_sock, &ns);
+			st->vin.rejected += ns.rejected;
+		}
 
 		pthread_mutex_lock(&leg->frame_lock);
 		st->vin.frames_decoded = leg->frames;
@@ -1271,6 +1301,10 @@ void mcu_leg_stats(struct mcu_leg *leg, int64_t now_us,
 		struct mcu_netio_sock_stats ns;
 		mcu_netio_sock_stats(leg->arx.rtp_sock, &ns);
 		st->ain.rejected = ns.rejected;
+		if (leg->arx.rtcp_sock) { /* RTCP from a wrong source too */
+			mcu_netio_sock_stats(leg->arx.rtcp_sock, &ns);
+			st->ain.rejected += ns.rejected;
+		}
 		st->ain.concealed = atomic_load(&leg->concealed);
 		pthread_mutex_lock(&leg->atx.lock);
 		st->aout.packets = leg->atx.packets;

@@ -50,10 +50,17 @@ struct mcu_leg_params {
 	struct sockaddr_storage local_video, local_audio;
 	uint16_t port_min, port_max;
 
-	/* Where we send RTP (RTCP on port + 1 unless rtcp_mux). Media is
-	 * accepted only from these hosts (any source port). */
+	/* Where we send RTP (RTCP on port + 1 unless rtcp_mux). */
 	struct sockaddr_storage remote_video, remote_audio;
 	bool rtcp_mux;
+	/* Where the remote's media must come from (RTP Bleed class,
+	 * CVE-2017-14099: a source is never learnt from packets). Unset
+	 * (family 0): exactly the remote address and port above, symmetric
+	 * RTP (RFC 4961) as SIP and WebRTC legs send. Port 0: that host,
+	 * any port (static legs without rtp.source). RTCP must come from
+	 * port + 1, or from the same port with rtcp_mux. Anything else is
+	 * dropped before it is parsed and counted (stats `rejected`). */
+	struct sockaddr_storage source_video, source_audio;
 
 	bool has_video;
 	enum mcu_vcodec vcodec;
@@ -97,7 +104,8 @@ struct mcu_leg_params {
 
 struct mcu_leg_stats {
 	struct {
-		uint64_t packets, bytes, lost, malformed, rejected;
+		uint64_t packets, bytes, lost, malformed;
+		uint64_t rejected; /* RTP+RTCP from a wrong source, dropped */
 		double jitter_ms;
 		uint64_t bitrate_bps;
 		uint64_t frames_decoded, frames_skipped, decode_errors;

@@ -35,6 +35,9 @@ static void usage(FILE *out)
 	      "      --io-threads N    network I/O threads (default: cores)\n"
 	      "      --log-level L     error|warn|info|debug|trace (info)\n"
 	      "      --lang vi|en      language of operator messages (vi)\n"
+	      "      --user NAME       run as NAME once SIP and the API are\n"
+	      "                        bound (started as root)\n"
+	      "      --group NAME      with --user: this group, not NAME's\n"
 	      "  -V, --version         print the version\n"
 	      "  -h, --help            this text\n"
 	      "\n"
@@ -103,7 +106,7 @@ static int parse_uint(const char *s, unsigned max, unsigned *out)
 int main(int argc, char **argv)
 {
 	enum { OPT_CHECK = 256, OPT_SCHEDULE, OPT_RUN_DIR, OPT_WORKERS, OPT_IO_THREADS,
-	       OPT_LOG_LEVEL, OPT_LANG };
+	       OPT_LOG_LEVEL, OPT_LANG, OPT_USER, OPT_GROUP };
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"check", required_argument, NULL, OPT_CHECK},
@@ -113,6 +116,8 @@ int main(int argc, char **argv)
 		{"io-threads", required_argument, NULL, OPT_IO_THREADS},
 		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 		{"lang", required_argument, NULL, OPT_LANG},
+		{"user", required_argument, NULL, OPT_USER},
+		{"group", required_argument, NULL, OPT_GROUP},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -163,6 +168,12 @@ int main(int argc, char **argv)
 				fprintf(stderr, "mcud: --lang vi|en\n");
 				return EXIT_UNREADABLE;
 			}
+			break;
+		case OPT_USER:
+			opts.user = optarg;
+			break;
+		case OPT_GROUP:
+			opts.group = optarg;
 			break;
 		case 'V':
 			printf("mcud %s\n", MCU_VERSION);

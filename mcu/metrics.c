@@ -683,6 +683,8 @@ int mcu_metrics_register_engine(struct mcu_metrics *m,
 	static const char *const pmedia[] = {"meeting", "endpoint", "media",
 	                                     NULL};
 	static const char *const pep[] = {"meeting", "endpoint", NULL};
+	static const char *const pmreason[] = {"meeting", "endpoint", "media",
+	                                       "reason", NULL};
 	static const char *const preason[] = {"meeting", "endpoint", "reason",
 	                                      NULL};
 	static const char *const pdir[] = {"meeting", "endpoint", "direction",
@@ -714,6 +716,11 @@ int mcu_metrics_register_engine(struct mcu_metrics *m,
 		 "SRTP/SRTCP packets from the participant dropped: failed "
 		 "authentication (auth) or replayed/too old (replay).",
 		 preason, &e->srtp_rejected},
+		{MCU_METRIC_COUNTER, MCU_M_PARTICIPANT_REJECTED,
+		 "RTP/RTCP packets to the participant's ports dropped unread: "
+		 "they came from another source than signalling gave "
+		 "(reason source).",
+		 pmreason, &e->rejected},
 		{MCU_METRIC_GAUGE, MCU_M_PARTICIPANT_JITTER,
 		 "Interarrival jitter of the participant's stream "
 		 "(RFC 3550).",

@@ -34,6 +34,10 @@
 /* labels meeting, endpoint, reason (auth|replay): SRTP/SRTCP packets
    dropped because they failed authentication or the replay check */
 #define MCU_M_PARTICIPANT_SRTP_REJECTED    "mcu_participant_srtp_rejected_packets_total"
+/* labels meeting, endpoint, media, reason (source): RTP/RTCP packets
+   dropped unread because they came from an address and port that
+   signalling did not give (RTP Bleed class, docs/security.md) */
+#define MCU_M_PARTICIPANT_REJECTED         "mcu_participant_rejected_packets_total"
 /* labels meeting, endpoint */
 #define MCU_M_PARTICIPANT_RTT              "mcu_participant_rtt_seconds"
 #define MCU_M_PARTICIPANT_AUDIO_LEVEL      "mcu_participant_audio_level_dbov"
@@ -58,6 +62,10 @@
 #define MCU_M_API_EVENT_CLIENTS            "mcu_api_event_clients"
 #define MCU_M_API_EVENTS_PUBLISHED         "mcu_api_events_published_total"
 #define MCU_M_API_EVENT_CLIENTS_DROPPED    "mcu_api_event_clients_dropped_total"
+/* Registered by the daemon: out-of-dialog SIP requests refused by the
+   per-source rate limit; label class (allowed|unknown): whether the
+   source lies in some endpoint's allow list */
+#define MCU_M_SIP_REQUESTS_LIMITED         "mcu_sip_requests_limited_total"
 #define MCU_M_BUILD_INFO                   "mcu_build_info"
 #define MCU_M_START_TIME                   "mcu_process_start_time_seconds"
 
@@ -159,7 +167,7 @@ int mcu_metrics_render(struct mcu_metrics *m, char **textp, size_t *lenp);
 struct mcu_metrics_engine {
 	struct mcu_metric_family *packets_received, *packets_sent,
 		*packets_lost, *jitter, *rtt, *audio_level, *fps, *bitrate,
-		*srtp_rejected;
+		*srtp_rejected, *rejected;
 	struct mcu_metric_family *meeting_participants, *meeting_encoders,
 		*meeting_decoders;
 	struct mcu_metric_family *tick_lateness, *stage, *media_latency;

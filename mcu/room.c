@@ -574,6 +574,15 @@ static int static_params(const struct mcu_conf_endpoint *ep, uint32_t id,
 		la->sin6_port = htons((uint16_t)(r->local.port + 2));
 		ra->sin6_port = htons((uint16_t)(r->remote.port + 2));
 	}
+	/* Media only from rtp.source (exact), else from the remote's host on
+	   any port: never from wherever the first packet came from. */
+	p->source_video = r->source.host ? r->source.addr : r->remote.addr;
+	if (!r->source.host)
+		mcu_netio_addr_set_port(&p->source_video, 0);
+	p->source_audio = p->source_video;
+	if (r->source.host && r->source.port)
+		mcu_netio_addr_set_port(&p->source_audio,
+		                        (uint16_t)(r->source.port + 2));
 	p->has_video = r->video.present;
 	p->vcodec = vcodec_of(r->video.codec);
 	p->video_pt = (uint8_t)r->video.payload_type;

@@ -109,6 +109,8 @@ struct mcu_sip {
 	bool q_closed;        /* lock */
 	int efd;
 
+	struct mcu_sip_limit *limit; /* borrowed; NULL: no rate limit */
+
 	/* SIP thread only */
 	su_root_t *root;
 	nua_t *nua;
@@ -814,12 +816,87 @@ static void on_r_invite(struct mcu_sip_call *call, int status,
 		finish(call, status, phrase);
 }
 
+static bool out_of_dialog_request(nua_event_t event)
+{
+	switch (event) {
+	case nua_i_invite:
+	case nua_i_method:
+	case nua_i_options:
+	case nua_i_message:
+	case nua_i_notify:
+	case nua_i_subscribe:
+	case nua_i_refer:
+	case nua_i_publish:
+	case nua_i_register:
+	case nua_i_info:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * The per-source rate limit of out-of-dialog requests (sip_limit.h),
+ * before any other work on them (digest, admission, SDP, log lines):
+ * true when the request goes on. Over the limit an INVITE (or an unknown
+ * method) gets a bare 403 -- 503 with Retry-After when the source is in
+ * some allow list -- and the handle is dropped; OPTIONS, REGISTER and the
+ * like were answered by nua itself already and are only counted. nua has
+ * no hook before it creates the server transaction, so that state (and
+ * its 100 Trying) still exists; everything of ours is skipped.
+ */
+static bool admit_source(struct mcu_sip *sip, nua_t *nua, nua_handle_t *nh,
+                         nua_event_t event)
+{
+	msg_t *msg = nua_current_request(nua);
+	su_addrinfo_t *ai = msg ? msg_addrinfo(msg) : NULL;
+	char addr[64] = "?";
+	bool known = false;
+
+	if (!ai || !ai->ai_addr)
+		return true;
+	if (getnameinfo((struct sockaddr *)ai->ai_addr,
+	                (socklen_t)ai->ai_addrlen, addr, sizeof(addr), NULL, 0,
+	                NI_NUMERICHOST) == 0 &&
+	    sip->h.source_known)
+		known = sip->h.source_known(addr, sip->h.source_arg);
+	if (mcu_sip_limit_take(sip->limit, (struct sockaddr *)ai->ai_addr,
+	                       known, mono_us()))
+		return true;
+	mcu_log_ratelimited(MCU_LOG_WARN, 5000,
+	                    "SIP requests from %s (%s source) over the rate "
+	                    "limit: refused unprocessed",
+	                    addr, known ? "allowed" : "unknown");
+	if (event == nua_i_invite || event == nua_i_method ||
+	    event == nua_i_info) {
+		if (known)
+			nua_respond(nh, 503, "Service Unavailable",
+			            NUTAG_WITH_THIS(nua),
+			            SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
+		else
+			nua_respond(nh, 403, "Forbidden", NUTAG_WITH_THIS(nua),
+			            TAG_END());
+	}
+	nua_handle_destroy(nh);
+	return false;
+}
+
 static void on_nua(nua_event_t event, int status, char const *phrase,
                    nua_t *nua, struct mcu_sip *sip, nua_handle_t *nh,
                    struct mcu_sip_call *call, sip_t const *sipm,
                    tagi_t tags[])
 {
 	if (call && call->final)
+		return;
+	if (!call && nh && sip->limit && out_of_dialog_request(event) &&
+	    !admit_source(sip, nua, nh, event))
 		return;
 	switch (event) {
 	case nua_i_invite:
@@ -1397,6 +1474,7 @@ int mcu_sip_alloc(struct mcu_sip **sipp, const struct mcu_sip_config *cfg,
 		err = ENOMEM;
 		goto out;
 	}
+	sip->limit = cfg->rate_limit;
 	if (RAND_bytes(sip->nonce_key, sizeof(sip->nonce_key)) != 1) {
 		err = EIO;
 		goto out;

@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "conf/config.h" /* enum mcu_sip_proto */
+#include "transport/sip_limit.h"
 
 struct mcu_sip;
 struct mcu_sip_call;
@@ -49,6 +50,11 @@ struct mcu_sip_config {
 	unsigned min_se;             /* 0 = 90 */
 	unsigned nonce_ttl;          /* seconds a nonce is good; 0 = 300 */
 	unsigned max_queue;          /* queued commands; 0 = 4096 */
+	/* Per-source limits of out-of-dialog requests (docs/security.md,
+	   "SIP flood limits"): borrowed, it must outlive the mcu_sip (the
+	   caller reads its counters); only the SIP thread takes from it.
+	   NULL: no limit. */
+	struct mcu_sip_limit *rate_limit;
 };
 
 /* What the credentials of an incoming INVITE look like. */
@@ -126,7 +132,13 @@ struct mcu_sip_handlers {
 	mcu_sip_event_h *event;
 	mcu_sip_reinvite_h *reinvite; /* NULL: re-INVITEs get 488 */
 	mcu_sip_dtmf_h *dtmf;
-	void *arg;
+	/* Whether a request's numeric source address lies in some
+	   endpoint's allow list (the generous rate limit applies); called on
+	   the SIP thread for each out-of-dialog request, before anything
+	   else is done with it. NULL: every source is unknown. */
+	bool (*source_known)(const char *addr, void *arg);
+	void *source_arg; /* source_known's arg */
+	void *arg;        /* the others' */
 };
 
 /*

@@ -884,6 +884,80 @@ static void limits_keys(void **state)
 	unload(&l);
 }
 
+static void sip_rate_limit_keys(void **state)
+{
+	struct loaded l;
+	(void)state;
+
+	load(&l, "endpoints:\n  - {id: a, name: A, tier: city, " CONTACTS
+	         "}\n");
+	assert_clean(&l);
+	assert_int_equal(l.conf->sip_rate_limit.rate, 5);
+	assert_int_equal(l.conf->sip_rate_limit.burst, 20);
+	assert_int_equal(l.conf->sip_rate_limit.allowed_rate, 100);
+	assert_int_equal(l.conf->sip_rate_limit.allowed_burst, 500);
+	struct mcu_conf *first = l.conf;
+	l.conf = NULL;
+	mcu_conf_report_clear(&l.report);
+
+	load(&l, "mcu:\n  sip:\n    rate_limit: {rate: 0, burst: 7, "
+	         "allowed_rate: 50, allowed_burst: 60}\nendpoints:\n"
+	         "  - {id: a, name: A, tier: city, " CONTACTS "}\n");
+	assert_clean(&l);
+	assert_int_equal(l.conf->sip_rate_limit.rate, 0);
+	assert_int_equal(l.conf->sip_rate_limit.burst, 7);
+	assert_int_equal(l.conf->sip_rate_limit.allowed_rate, 50);
+	assert_int_equal(l.conf->sip_rate_limit.allowed_burst, 60);
+	/* it is read at start: a reload that changes it is refused */
+	const char *key = NULL;
+	assert_false(mcu_conf_reload_allowed(first, l.conf, &key));
+	assert_string_equal(key, "mcu.sip.rate_limit");
+	assert_true(mcu_conf_reload_allowed(first, first, &key));
+	mcu_conf_free(first);
+	unload(&l);
+
+	load(&l, "mcu:\n  sip:\n    rate_limit: {rate: 30, burst: 10, "
+	         "allowed_burst: 0, flood: 1}\nendpoints:\n"
+	         "  - {id: a, name: A, tier: city, " CONTACTS "}\n");
+	assert_non_null(finding(&l, MCU_CONF_ERROR,
+	                        "mcu.sip.rate_limit: a burst must be"));
+	assert_non_null(finding(&l, MCU_CONF_ERROR,
+	                        "mcu.sip.rate_limit.allowed_burst"));
+	assert_non_null(finding(&l, MCU_CONF_WARNING, "unknown key 'flood'"));
+	unload(&l);
+
+	load(&l, "mcu:\n  sip:\n    rate_limit: {rate: -1}\nendpoints:\n"
+	         "  - {id: a, name: A, tier: city, " CONTACTS "}\n");
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "mcu.sip.rate_limit.rate"));
+	unload(&l);
+}
+
+static void static_rtp_source_key(void **state)
+{
+	struct loaded l;
+	(void)state;
+
+	load(&l, "endpoints:\n  - {id: a, name: A, tier: city, " CONTACTS
+	         ", rtp: {remote: 127.0.0.1:4000, local: 127.0.0.1:5000, "
+	         "source: 127.0.0.2:4100, video: {codec: h264, "
+	         "payload_type: 96}}}\n"
+	         "  - {id: b, name: B, tier: city, " CONTACTS
+	         ", rtp: {remote: 127.0.0.1:4010, local: 127.0.0.1:5010, "
+	         "video: {codec: h264, payload_type: 96}}}\n");
+	assert_clean(&l);
+	assert_string_equal(l.conf->endpoints[0].rtp.source.host, "127.0.0.2");
+	assert_int_equal(l.conf->endpoints[0].rtp.source.port, 4100);
+	assert_null(l.conf->endpoints[1].rtp.source.host);
+	unload(&l);
+
+	load(&l, "endpoints:\n  - {id: a, name: A, tier: city, " CONTACTS
+	         ", rtp: {remote: 127.0.0.1:4000, local: 127.0.0.1:5000, "
+	         "source: nowhere, video: {codec: h264, "
+	         "payload_type: 96}}}\n");
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "rtp.source"));
+	unload(&l);
+}
+
 static void full_mcu_section(void **state)
 {
 	struct loaded l;
@@ -1385,6 +1459,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(content_dir_key),
 	cmocka_unit_test(limits_keys),
 	cmocka_unit_test(srtp_keys),
+	cmocka_unit_test(sip_rate_limit_keys),
+	cmocka_unit_test(static_rtp_source_key),
 };
 
 MCU_TEST_MAIN(tests, setup_tz, NULL)
