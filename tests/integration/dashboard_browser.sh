@@ -22,7 +22,8 @@
 #    through the API);
 #  - meeting r (two more legs, no media) is in its test run: the
 #    readiness section shows its report as the API has it.
-# Then mcuctl show prints the content and recording lines (vi, en).
+# Then mcuctl show prints the content and recording lines (vi, en), and
+# mcuctl incidents the open incident.
 # Screenshots (Vietnamese and English) are kept in $WORK/shots and
 # $BUILD/test-artifacts/; with DASHBOARD_DOCS=1 they are also copied to
 # docs/images/ for the operator guide. Skipped only when chromium is not
@@ -171,6 +172,16 @@ check "mcuctl --lang en show: the recording line ($line)" \
 "${MCUCTL[@]}" show t >"$WORK/show.vi" 2>&1
 line=$(grep '^Trình chiếu:' "$WORK/show.vi")
 check "mcuctl show after the stop: nothing plays ($line)" test "$line" = "Trình chiếu: không có"
+
+# mcuctl incidents: leg2's no-video is still open (its sender stays off).
+"${MCUCTL[@]}" incidents >"$WORK/incidents.vi" 2>&1
+"${MCUCTL[@]}" --lang en incidents >"$WORK/incidents.en" 2>&1
+line=$(grep ' leg2 ' "$WORK/incidents.vi")
+check "mcuctl incidents lists leg2's no-video with its technician ($line)" \
+	bash -c "[[ '$line' == 't '*'leg2 '*'mất hình '*'no video for '*'Kỹ thuật viên 2  0900 000 002' ]]"
+line=$(grep ' leg2 ' "$WORK/incidents.en")
+check "mcuctl --lang en incidents ($line)" \
+	bash -c "[[ '$line' == 't '*'leg2 '*'no video '*'Kỹ thuật viên 2  0900 000 002' ]]"
 
 for f in dashboard.png dashboard.en.png; do
 	check "screenshot $f saved" test -s "$WORK/shots/$f"

@@ -90,6 +90,7 @@ static void usage(FILE *out)
 		"  view ID host|branches -o FILE   save a live still (JPEG)\n"
 		"  stats                           statistics of live meetings\n"
 		"  readiness ID [--format csv|json]  test-run readiness report\n"
+		"  incidents                       the incidents open now\n"
 		"  events                          follow events live\n"
 		"  logbook [--from D] [--to D] [--format csv|json]\n"
 		"  contacts [--format csv|json]    the contacts register\n"
@@ -795,6 +796,57 @@ static int cmd_participants(struct ctl *c)
 	return 0;
 }
 
+/* "2026-12-07T01:12:03Z" in local time ("2026-12-07 08:12:03"), or as is. */
+static const char *local_stamp(const char *iso, char *buf, size_t n)
+{
+	struct tm tm = {0};
+	const char *end = strptime(iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	time_t t;
+	if (!end || *end || (t = timegm(&tm)) == (time_t)-1 ||
+	    !localtime_r(&t, &tm) || !strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm))
+		return iso;
+	return buf;
+}
+
+/* The open incidents (GET /api/v1/incidents): a table, or --json. */
+static int cmd_incidents(struct ctl *c)
+{
+	struct table t = {.ncols = 7};
+	json_t *j, *x;
+	size_t i;
+	int rc = get_json(c, "/api/v1/incidents", &j);
+	if (rc)
+		return rc;
+	if (c->json || !json_array_size(j)) {
+		if (c->json)
+			print_json(j);
+		else
+			puts(T(c, "msg.no_incidents"));
+		json_decref(j);
+		return 0;
+	}
+	const char *h[] = {T(c, "h.meeting"), T(c, "h.endpoint"),
+	                   T(c, "h.incident"), T(c, "h.since"),
+	                   T(c, "h.detail"), T(c, "h.technician"),
+	                   T(c, "h.phone")};
+	table_row(&t, h);
+	json_array_foreach(j, i, x) {
+		char since[32];
+		const json_t *tech = json_object_get(x, "technician");
+		const char *row[] = {
+			js(x, "meeting"), js(x, "endpoint"),
+			TV(c, "kind", js(x, "kind")),
+			local_stamp(js(x, "since"), since, sizeof(since)),
+			js(x, "detail"),
+			json_is_object(tech) ? js(tech, "name") : "-",
+			json_is_object(tech) ? js(tech, "phone") : "-"};
+		table_row(&t, row);
+	}
+	table_print(&t);
+	json_decref(j);
+	return 0;
+}
+
 /* The test-run readiness report: a table, --json, or --format csv. */
 static int cmd_readiness(struct ctl *c)
 {
@@ -1367,6 +1419,8 @@ static int run(struct ctl *c)
 		return cmd_stats(c);
 	if (!strcmp(cmd, "readiness"))
 		return cmd_readiness(c);
+	if (!strcmp(cmd, "incidents"))
+		return cmd_incidents(c);
 	if (!strcmp(cmd, "events"))
 		return cmd_events(c);
 	if (!strcmp(cmd, "logbook"))

@@ -35,6 +35,11 @@ static const struct entry table[] = {
 	{"h.kbps", "kbit/s vào", "kbit/s in"},
 	{"h.level", "Mức âm dBov", "Level dBov"},
 	{"h.muted", "Tắt tiếng", "Muted"},
+	{"h.incident", "Sự cố", "Incident"},
+	{"h.since", "Từ lúc", "Since"},
+	{"h.detail", "Chi tiết", "Detail"},
+	{"h.technician", "Kỹ thuật viên", "Technician"},
+	{"h.phone", "Điện thoại", "Phone"},
 	/* key-value labels */
 	{"k.status", "Trạng thái", "Status"},
 	{"k.version", "Phiên bản", "Version"},
@@ -78,6 +83,11 @@ static const struct entry table[] = {
 	{"yes", "có", "yes"},
 	{"no", "không", "no"},
 	{"none", "không có", "none"},
+	{"kind.connection-lost", "mất kết nối", "connection lost"},
+	{"kind.packet-loss", "mất gói", "packet loss"},
+	{"kind.no-video", "mất hình", "no video"},
+	{"kind.rtt", "trễ cao (RTT)", "high RTT"},
+	{"kind.reported", "kỹ thuật viên báo (*9)", "reported (*9)"},
 	/* events */
 	{"event.join", "vào họp", "joined"},
 	{"event.leave", "rời họp", "left"},
@@ -99,6 +109,8 @@ static const struct entry table[] = {
 	{"msg.following", "Đang theo dõi sự kiện (Ctrl+C để dừng)...",
 	 "Following events (Ctrl+C to stop)..."},
 	{"msg.saved", "Đã lưu", "Saved"},
+	{"msg.no_incidents", "Không có sự cố nào đang mở.",
+	 "No incident is open."},
 	{"msg.stream_end", "Luồng sự kiện đã đóng.", "The event stream ended."},
 };
 
