@@ -1032,9 +1032,10 @@ static void roster_content_rule(void **state)
 	assert_non_null(f);
 	fputs("not media, but a regular file", f);
 	fclose(f);
-	assert_int_equal(mcu_conf_load(mcu_test_src("conf/examples/cantho.yaml"),
-	                               &conf, &rep),
-	                 0);
+	assert_int_equal(
+	    mcu_conf_load(mcu_test_src("conf/examples/cantho.yaml"), &conf,
+	                  &rep),
+	    0);
 	mcu_conf_report_clear(&rep);
 	free(conf->content_dir);
 	conf->content_dir = strdup(dir);
@@ -1086,14 +1087,14 @@ static void incidents_list(void **state)
 	assert_true(json_is_array(j));
 	assert_int_equal(json_array_size(j), 0);
 	json_decref(j);
-	mcu_api_set_incidents(
-	    fx->api, json_pack("[{s:s,s:s,s:s}]", "meeting", "m", "endpoint",
-	                       "b1", "kind", "no-video"));
+	mcu_api_set_incidents(fx->api,
+	                      json_pack("[{s:s,s:s,s:s}]", "meeting", "m",
+	                                "endpoint", "b1", "kind", "no-video"));
 	j = get_json(fx, "/api/v1/incidents");
 	assert_int_equal(json_array_size(j), 1);
-	assert_string_equal(json_string_value(json_object_get(
-	                        json_array_get(j, 0), "kind")),
-	                    "no-video");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(j, 0), "kind")),
+	    "no-video");
 	json_decref(j);
 	/* not an array: refused, the route says not available */
 	mcu_api_set_incidents(fx->api, json_object());

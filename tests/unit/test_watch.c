@@ -725,16 +725,21 @@ static void watcher_open_incidents(void **state)
 	assert_int_equal(json_array_size(l), 0);
 	json_decref(l);
 	memset(in, 0, sizeof(in));
-	in[0] = (struct mcu_watch_input){
-	    .endpoint = "h", .name = "Host", .host = true,
-	    .tech_name = "Tran Thi B", .tech_phone = "0987 654 321",
-	    .obs = {.state = MCU_PART_CONNECTED, .has_video = true,
-	            .rtt_ms = -1}};
-	in[1] = (struct mcu_watch_input){
-	    .endpoint = "b1", .name = "Branch 1",
-	    .tech_name = "Nguyen Van A", .tech_phone = "0912 345 678",
-	    .obs = {.state = MCU_PART_CONNECTED, .has_video = true,
-	            .rtt_ms = -1}};
+	in[0] = (struct mcu_watch_input){.endpoint = "h",
+	                                 .name = "Host",
+	                                 .host = true,
+	                                 .tech_name = "Tran Thi B",
+	                                 .tech_phone = "0987 654 321",
+	                                 .obs = {.state = MCU_PART_CONNECTED,
+	                                         .has_video = true,
+	                                         .rtt_ms = -1}};
+	in[1] = (struct mcu_watch_input){.endpoint = "b1",
+	                                 .name = "Branch 1",
+	                                 .tech_name = "Nguyen Van A",
+	                                 .tech_phone = "0912 345 678",
+	                                 .obs = {.state = MCU_PART_CONNECTED,
+	                                         .has_video = true,
+	                                         .rtt_ms = -1}};
 	/* both send video for 3 s, then b1 stops: no-video 5 s later */
 	for (int t = 0; t < 10; t++) {
 		in[0].obs.vin_packets += 100;
@@ -773,8 +778,8 @@ static void watcher_open_incidents(void **state)
 	assert_int_equal(json_array_size(l), 2);
 	x = NULL;
 	for (size_t i = 0; i < json_array_size(l); i++)
-		if (!strcmp(json_string_value(json_object_get(
-		                json_array_get(l, i), "kind")),
+		if (!strcmp(json_string_value(
+		                json_object_get(json_array_get(l, i), "kind")),
 		            "reported"))
 			x = json_array_get(l, i);
 	assert_non_null(x);
@@ -787,9 +792,9 @@ static void watcher_open_incidents(void **state)
 	mcu_watch_feed(w, "m", true, in, 2, NULL, 21 * SEC, wall + 11);
 	l = mcu_watch_incidents(w);
 	assert_int_equal(json_array_size(l), 1);
-	assert_string_equal(json_string_value(json_object_get(
-	                        json_array_get(l, 0), "kind")),
-	                    "reported");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(l, 0), "kind")),
+	    "reported");
 	json_decref(l);
 	/* the meeting ends: nothing open */
 	mcu_watch_room_stopped(w, "m", wall + 12);

@@ -750,13 +750,13 @@ static int cmd_show(struct ctl *c)
 		printf("%s: %s  %.1f", T(c, "k.content"), js(x, "file"),
 		       json_number_value(json_object_get(x, "playing_s")));
 		if (json_number_value(json_object_get(x, "duration_s")) > 0)
-			printf(" / %.1f",
-			       json_number_value(json_object_get(x, "duration_s")));
+			printf(" / %.1f", json_number_value(json_object_get(
+			                      x, "duration_s")));
 		printf(" s%s%s\n",
 		       json_is_true(json_object_get(x, "ended")) ? "  " : "",
 		       json_is_true(json_object_get(x, "ended"))
-		               ? T(c, "content.ended")
-		               : "");
+		           ? T(c, "content.ended")
+		           : "");
 	} else {
 		printf("%s: %s\n", T(c, "k.content"), T(c, "none"));
 	}
@@ -803,7 +803,8 @@ static const char *local_stamp(const char *iso, char *buf, size_t n)
 	const char *end = strptime(iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	time_t t;
 	if (!end || *end || (t = timegm(&tm)) == (time_t)-1 ||
-	    !localtime_r(&t, &tm) || !strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm))
+	    !localtime_r(&t, &tm) ||
+	    !strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm))
 		return iso;
 	return buf;
 }
@@ -825,21 +826,23 @@ static int cmd_incidents(struct ctl *c)
 		json_decref(j);
 		return 0;
 	}
-	const char *h[] = {T(c, "h.meeting"), T(c, "h.endpoint"),
+	const char *h[] = {T(c, "h.meeting"),  T(c, "h.endpoint"),
 	                   T(c, "h.incident"), T(c, "h.since"),
-	                   T(c, "h.detail"), T(c, "h.technician"),
+	                   T(c, "h.detail"),   T(c, "h.technician"),
 	                   T(c, "h.phone")};
 	table_row(&t, h);
-	json_array_foreach(j, i, x) {
+	json_array_foreach(j, i, x)
+	{
 		char since[32];
 		const json_t *tech = json_object_get(x, "technician");
 		const char *row[] = {
-			js(x, "meeting"), js(x, "endpoint"),
-			TV(c, "kind", js(x, "kind")),
-			local_stamp(js(x, "since"), since, sizeof(since)),
-			js(x, "detail"),
-			json_is_object(tech) ? js(tech, "name") : "-",
-			json_is_object(tech) ? js(tech, "phone") : "-"};
+		    js(x, "meeting"),
+		    js(x, "endpoint"),
+		    TV(c, "kind", js(x, "kind")),
+		    local_stamp(js(x, "since"), since, sizeof(since)),
+		    js(x, "detail"),
+		    json_is_object(tech) ? js(tech, "name") : "-",
+		    json_is_object(tech) ? js(tech, "phone") : "-"};
 		table_row(&t, row);
 	}
 	table_print(&t);
