@@ -4,9 +4,11 @@
 # while a 4-leg static meeting runs with real ffmpeg senders. Leg 1's
 # output is received by tests/tools/rtp_watch.py with kernel arrival
 # times, before, during and after the flood. Checks:
-#  - during the flood no gap over 100 ms between leg 1's audio packets,
-#    its video keeps its frame rate (every second has pictures, the mean
-#    within 80 % of before the flood);
+#  - during the flood no gap over 100 ms between leg 1's audio packets
+#    (on a machine so loaded that the phases before and after the flood
+#    have such gaps too: no worse than they), the audio packet rate within
+#    90 % of theirs, its video keeps its frame rate (every second has
+#    pictures, the mean within 80 % of before the flood);
 #  - the API answers /api/v1/health within 1 s throughout;
 #  - every INVITE got an answer (403), mcud counted the refused ones in
 #    mcu_sip_requests_limited_total{class="unknown"} and logged only the
@@ -18,17 +20,16 @@ sip=$((base + 900)) api=$((base + 901))
 python3 "$TOOLS/mkroster.py" --base $base --sip-branches 1 \
 	--legs h264/opus,h264/opus,h264/opus,h264/opus >"$WORK/roster.yaml"
 check "mcud starts the meeting" start_mcud "$WORK/roster.yaml"
-for i in 0 1 2 3; do send_leg $i $base h264 opus 24; done
+for i in 0 1 2 3; do send_leg $i $base h264 opus 60; done
 sleep 1
 : >"$WORK/marks"
 python3 "$TOOLS/rtp_watch.py" --video 127.0.0.1:$((base + 10)) \
-	--audio 127.0.0.1:$((base + 12)) --seconds 19 --mark "$WORK/marks" \
+	--audio 127.0.0.1:$((base + 12)) --seconds 55 --mark "$WORK/marks" \
 	>"$WORK/watch.json" 2>"$WORK/watch.log" &
 watch=$!
 PIDS+=($watch)
-sleep 6
-mark() { python3 -c 'import time,sys; print(sys.argv[1], time.time())' "$1" >>"$WORK/marks"; }
-mark flood
+check "the RTP watcher is ready" wait_for "$WORK/watch.json" ready 20
+sleep 6 # the phase before the flood
 python3 "$TOOLS/sipflood.py" --src 127.0.0.5 --dst 127.0.0.1:$sip --count 2000 \
 	--rate 500 --linger 1 >"$WORK/flood.json" 2>"$WORK/flood.log" &
 flood=$!
@@ -40,13 +41,17 @@ while kill -0 "$flood" 2>/dev/null; do
 	sleep 0.3
 done
 wait "$flood"
-mark after
+# The flood's own first and last request times bound its phase.
+python3 -c 'import json,sys; f=json.load(open(sys.argv[1])); print("flood", f["t0"]); print("after", f["t1"] + 0.2)' \
+	"$WORK/flood.json" >>"$WORK/marks"
+sleep 5 # the phase after it
+python3 -c 'import time; print("stop", time.time())' >>"$WORK/marks"
 wait "$watch"
 cat "$WORK/flood.json"
 check "the API answered health within 1 s during the flood ($slow of $polls polls failed)" \
 	test "$polls" -ge 5 -a "$slow" = 0
 curl -sf --max-time 3 "http://127.0.0.1:$api/metrics" >"$WORK/metrics.txt"
-invites=$(grep -c "INVITE .* from flood@" "$WORK/mcud.log")
+invites=$(grep -c "INVITE flood-" "$WORK/mcud.log")
 python3 - "$WORK/watch.json" "$WORK/flood.json" "$WORK/metrics.txt" "$invites" \
 	>"$WORK/verdicts" <<'PY'
 import json, re, sys
@@ -59,14 +64,23 @@ def say(ok, text):
 for name in ("start", "flood", "after"):
     p = w.get(name, {})
     print("# %s: %s" % (name, json.dumps(p)))
-base, during = w["start"], w["flood"]
-a = during["audio"]
-say(a["max_gap_ms"] is not None and a["max_gap_ms"] <= 100,
-    "leg 1's audio during the flood: largest gap %s ms (before: %s ms)"
-    % (a["max_gap_ms"], base["audio"]["max_gap_ms"]))
-exp = 50 * during["seconds"]
-say(a["packets"] >= 0.9 * exp, "audio packets during the flood: %d of ~%d"
-    % (a["packets"], exp))
+base, during, after = w["start"], w["flood"], w["after"]
+# The largest gap without a flood (before and after it) says what this
+# machine does anyway: on a loaded 2-core machine with other media tests
+# running, mcud's 20 ms audio tick is itself late by more than 100 ms at
+# times. Then the flood must not make it worse (within 25 % + 20 ms).
+ref = max(x["audio"]["max_gap_ms"] or 0 for x in (base, after))
+ga = during["audio"]["max_gap_ms"]
+limit = 100 if ref <= 100 else 1.25 * ref + 20
+if ref > 100:
+    print("# loaded machine: %.1f ms gaps without any flood; limit %.1f ms" % (ref, limit))
+say(ga is not None and ga <= limit,
+    "leg 1's audio during the flood: largest gap %s ms (limit %.0f; without flood %.1f ms)"
+    % (ga, limit, ref))
+rate = lambda x: x["audio"]["packets"] / max(0.1, x["seconds"])
+r0 = (base["audio"]["packets"] + after["audio"]["packets"]) / (base["seconds"] + after["seconds"])
+say(rate(during) >= 0.9 * r0, "audio packets during the flood %.1f/s, without %.1f/s"
+    % (rate(during), r0))
 v, v0 = during["video"], base["video"]
 say(v["fps_min"] is not None and v["fps_min"] >= 1,
     "leg 1's video has pictures in every second of the flood (%s)" % v.get("per_second"))

@@ -11,7 +11,8 @@ sequence number, RTP timestamp and marker bit; then judge windows of it.
   second (min and mean over whole seconds).
 
 Marks: the test appends "NAME UNIX_TIME" lines to --mark while this runs;
-each phase runs from one mark to the next (the first from the start).
+each phase runs from one mark to the next (the first from the start); a
+"stop" mark ends the run early (--seconds is the longest it runs).
 Python 3 standard library only.
 """
 import argparse
@@ -94,20 +95,32 @@ def main():
     start = time.time()
     end = time.monotonic() + a.seconds
     print(json.dumps({"ready": start}), flush=True)
+    def read_marks():
+        out = []
+        try:
+            for line in open(a.mark):
+                f = line.split()
+                if len(f) == 2:
+                    out.append((f[0], float(f[1])))
+        except (OSError, ValueError):
+            pass
+        return out
+
+    next_check = 0.0
     while time.monotonic() < end:
         r, _, _ = select.select([vs, as_], [], [], 0.2)
         if vs in r:
             recv_all(vs, video)
         if as_ in r:
             recv_all(as_, audio)
+        if time.monotonic() >= next_check:
+            next_check = time.monotonic() + 0.5
+            if any(n == "stop" for n, _ in read_marks()):
+                break
     stop = time.time()
     marks = [("start", start)]
-    try:
-        for line in open(a.mark):
-            name, t = line.split()
-            marks.append((name, float(t)))
-    except OSError:
-        pass
+    marks += sorted((m for m in read_marks() if m[0] != "stop"),
+                    key=lambda m: m[1])
     marks.append(("end", stop))
     phases = {}
     for (name, t0), (_, t1) in zip(marks, marks[1:]):

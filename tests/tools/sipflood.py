@@ -6,8 +6,9 @@ count the answers by status code.
   sipflood.py --src 127.0.0.5 --dst 127.0.0.1:5060 --count 2000 --rate 500
               [--method INVITE] [--linger 2]
 
-Prints one JSON object: sent, the seconds it took, answers by status code,
-the distinct Call-IDs that got a final answer.
+Prints one JSON object: sent, the seconds it took (and the wall-clock t0
+and t1 of the first and last request), answers by status code, the distinct
+Call-IDs that got a final answer.
 Python 3 standard library only.
 """
 import argparse
@@ -70,6 +71,7 @@ def main():
                             finals.add(h.split(b":", 1)[1].strip())
             r, _, _ = select.select([s], [], [], 0)
 
+    wall0 = time.time()
     t0 = time.monotonic()
     for i in range(a.count):
         due = t0 + i / a.rate
@@ -84,10 +86,12 @@ def main():
         except BlockingIOError:
             pass
     took = time.monotonic() - t0
+    wall1 = time.time()
     end = time.monotonic() + a.linger
     while time.monotonic() < end:
         drain(end - time.monotonic())
     print(json.dumps({"sent": a.count, "seconds": round(took, 3),
+                      "t0": wall0, "t1": wall1,
                       "codes": codes, "answered": len(finals)}))
 
 
