@@ -1285,12 +1285,45 @@ static int su_init_err;
 /* Exported by libsofia-sip-ua but declared in no installed header. */
 extern su_log_t tport_log[], nta_log[], nua_log[];
 
+/*
+ * Sofia dumps whole messages when its TPORT_LOG / NTA_DEBUG environment
+ * asks: SDES keys (a=crypto ... inline:KEY) and Authorization headers must
+ * not reach our log (docs/security.md, "Secrets in logs"). Key characters
+ * and header values are overwritten in place.
+ */
+static void redact_secrets(char *line)
+{
+	static const char *const hdrs[] = {"authorization:",
+	                                   "proxy-authorization:"};
+	char *p = line;
+	while ((p = strstr(p, "inline:")) != NULL) {
+		p += 7;
+		while (*p && *p != '|' && *p != ' ' && *p != '\r' &&
+		       *p != '\n')
+			*p++ = '*';
+	}
+	for (size_t i = 0; i < sizeof(hdrs) / sizeof(hdrs[0]); i++) {
+		size_t hl = strlen(hdrs[i]);
+		for (p = line; *p; p++) {
+			if ((p == line || p[-1] == '\n' || p[-1] == ' ') &&
+			    strncasecmp(p, hdrs[i], hl) == 0) {
+				p += hl;
+				while (*p && *p != '\r' && *p != '\n')
+					*p++ = '*';
+				if (!*p)
+					break;
+			}
+		}
+	}
+}
+
 /* sofia's own log lines (tport, nta, nua) go through our logger. */
 __attribute__((format(printf, 2, 0)))
 static void sofia_log(void *stream, char const *fmt, va_list ap)
 {
 	char line[512];
 	vsnprintf(line, sizeof(line), fmt, ap);
+	redact_secrets(line);
 	size_t n = strlen(line);
 	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
