@@ -62,7 +62,7 @@ static void resolve(struct mcu_dialout_params *p,
 	memset(&z, 0, sizeof(z));
 	if (!in)
 		in = &z;
-	p->rate = def(in->rate, 20);
+	p->rate = def(in->rate, 50);
 	if (p->rate > 100000)
 		p->rate = 100000;
 	p->burst = def(in->burst, 1);
@@ -127,7 +127,11 @@ int mcu_dialout_alloc_meeting(struct mcu_dialout **dp,
 		if (e < conf->n_endpoints && conf->endpoints[e].sip)
 			list[n++] = e;
 	}
-	err = mcu_dialout_alloc(dp, list, n, params);
+	/* The roster's pacing unless the caller sets its own. */
+	struct mcu_dialout_params rp = {.rate = conf->sip_dial_rate,
+	                                .max_outstanding =
+	                                        conf->sip_dial_max_ringing};
+	err = mcu_dialout_alloc(dp, list, n, params ? params : &rp);
 	free(list);
 	return err;
 }

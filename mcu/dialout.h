@@ -9,9 +9,10 @@
  * Order and pacing: endpoints are called host first, then the branches in
  * roster order; among endpoints that are due, the one due earliest goes
  * first (ties: list order). INVITEs are spaced by at least 1000/rate ms
- * (default 20/s: one every 50 ms, so 100 endpoints take 5 s and never
- * arrive at once; with burst 1, any 1000 ms window holds at most `rate`),
- * and at most `max_outstanding` (default 50) ring at once.
+ * (default 50/s, roster mcu.sip.dial_rate: one every 20 ms, so 100
+ * endpoints take 2 s and never arrive at once; with burst 1, any 1000 ms
+ * window holds at most `rate`), and at most `max_outstanding` (default
+ * 50, roster mcu.sip.dial_max_ringing) ring at once.
  *
  * Outcome of one attempt:
  *   answered                       connected
@@ -62,7 +63,7 @@ enum mcu_dialout_state {
 };
 
 struct mcu_dialout_params {
-	unsigned rate;             /* INVITEs per second; 0 = 20 */
+	unsigned rate;             /* INVITEs per second; 0 = 50 */
 	unsigned burst;            /* INVITEs that may go back to back after a
 	                              pause; 0 = 1 */
 	unsigned max_outstanding;  /* ringing at once; 0 = 50 */

@@ -49,6 +49,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -202,6 +203,49 @@ static socklen_t addr_len(const struct sockaddr_storage *a)
 {
 	return a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
 	                                : sizeof(struct sockaddr_in);
+}
+
+/* A duplicate of a socket the caller bound (leg.h video_fds), or -1. */
+static int dup_given(int fd)
+{
+	return fd > 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : -1;
+}
+
+/*
+ * A stream's sockets on the fixed port of `local` (RTCP on port + 1
+ * unless rtcp_mux): duplicates of those the caller bound for it, else
+ * bound here. Returns 0 or an errno (nothing left open).
+ */
+static int bind_fixed(const struct mcu_leg *leg, const int given[2],
+                      const struct sockaddr_storage *local, int *rtp_fd,
+                      int *rtcp_fd)
+{
+	uint16_t port = mcu_netio_addr_port(local);
+	socklen_t llen = addr_len(local);
+	struct sockaddr_storage rtcp_addr;
+	int err = 0;
+
+	*rtp_fd = dup_given(given[0]);
+	if (*rtp_fd < 0)
+		err = given[0] > 0 ? errno
+		                   : mcu_netio_bind(rtp_fd,
+		                                    (const struct sockaddr *)local,
+		                                    llen);
+	if (!err && !leg->p.rtcp_mux) {
+		*rtcp_fd = dup_given(given[1]);
+		addr_with_port(&rtcp_addr, local, (uint16_t)(port + 1));
+		if (*rtcp_fd < 0)
+			err = given[1] > 0
+			              ? errno
+			              : mcu_netio_bind(rtcp_fd,
+			                               (const struct sockaddr *)&rtcp_addr,
+			                               llen);
+	}
+	if (err && *rtp_fd >= 0) {
+		close(*rtp_fd);
+		*rtp_fd = -1;
+	}
+	return err;
 }
 
 /* ---- receive ------------------------------------------------------ */
@@ -636,16 +680,18 @@ static int bind_stream(struct mcu_leg *leg, struct rx_stream *rx,
 	socklen_t llen = addr_len(local);
 
 	if (port) {
-		struct sockaddr_storage rtcp_addr;
-		err = mcu_netio_bind(&rtp_fd, (const struct sockaddr *)local,
-		                     llen);
-		if (!err && !leg->p.rtcp_mux) {
-			addr_with_port(&rtcp_addr, local, (uint16_t)(port + 1));
-			err = mcu_netio_bind(&rtcp_fd,
-			                     (const struct sockaddr *)&rtcp_addr,
-			                     llen);
+		err = bind_fixed(leg,
+		                 rx == &leg->vrx ? leg->p.video_fds
+		                                 : leg->p.audio_fds,
+		                 local, &rtp_fd, &rtcp_fd);
+		if (err == EADDRINUSE && leg->p.port_may_move &&
+		    leg->p.port_min) {
+			mcu_log_warn("%s: RTP port %u is taken: a fresh pair",
+			             leg->label, port);
+			port = 0;
 		}
-	} else {
+	}
+	if (!port) {
 		err = mcu_netio_bind_pair(&rtp_fd, &rtcp_fd,
 		                          (const struct sockaddr *)local, llen,
 		                          leg->p.port_min, leg->p.port_max,

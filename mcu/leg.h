@@ -49,6 +49,16 @@ struct mcu_leg_params {
 	 * 0 takes a pair from [port_min, port_max]. */
 	struct sockaddr_storage local_video, local_audio;
 	uint16_t port_min, port_max;
+	/* Sockets the caller already bound to local_video's and
+	 * local_audio's ports (RTP, RTCP; <= 0: none), as a dial-out
+	 * reserves them for its offer: the leg uses duplicates of them
+	 * instead of binding those ports again, so that no other process
+	 * can take a port in between. The caller still closes its own. */
+	int video_fds[2], audio_fds[2];
+	/* A fixed local port that another process holds may be replaced by
+	 * a fresh pair from [port_min, port_max] (a re-INVITE's answer
+	 * names the port mcu_leg_local_ports reports). */
+	bool port_may_move;
 
 	/* Where we send RTP (RTCP on port + 1 unless rtcp_mux). */
 	struct sockaddr_storage remote_video, remote_audio;

@@ -401,6 +401,9 @@ static int group_inputs(const struct mcu_room *room, const struct vgroup *g,
 		h = fnv(h, &in[t].flags, sizeof(in[t].flags));
 		if (in[t].label)
 			h = fnv(h, in[t].label, strlen(in[t].label) + 1);
+		if (in[t].card_text) /* "Tạm dừng" (decoders cap) */
+			h = fnv(h, in[t].card_text,
+			        strlen(in[t].card_text) + 1);
 	}
 	*sig = h;
 	return 0;

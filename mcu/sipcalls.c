@@ -752,6 +752,10 @@ static void on_reinvite(struct mcu_sip_call *call, const char *sdp,
 	}
 	mcu_sipcalls_leg_srtp(&p, &neg, &a.keys);
 	p.id = (uint32_t)a.slot + 1;
+	/* The old leg's ports are free for a moment while the new leg
+	   binds them: should another process take one, the answer names
+	   a fresh pair (mcu_room_local_ports below). */
+	p.port_may_move = true;
 	if (!same_media(&p, &a.leg)) {
 		struct mcu_room *room = mcu_engine_acquire(sc->o.engine,
 		                                           a.meeting);

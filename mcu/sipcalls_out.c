@@ -1,8 +1,8 @@
 /*
  * The dialer thread: it polls each dialling meeting's mcu/dialout for
  * calls to place or cancel, places them (RTP ports reserved for the
- * offer, so the answer's leg binds the ports the offer named), and twice
- * a second looks for dead legs. The SIP thread reports outcomes through
+ * offer and handed to the answer's leg, so they stay bound throughout),
+ * and twice a second looks for dead legs. The SIP thread reports outcomes through
  * the functions below; everything shared sits under sc->lock, and no room
  * is acquired while that lock is held.
  */
@@ -339,6 +339,7 @@ void mcu_sipcalls_out_answered(struct mcu_sipcalls *sc,
 	struct mcu_sdp_neg neg;
 	struct mcu_leg_params p;
 	struct active a, *e = NULL;
+	struct reserved r = {.fd = {0, 0, 0, 0}};
 	const char *why = NULL;
 	int err = 0;
 
@@ -346,8 +347,11 @@ void mcu_sipcalls_out_answered(struct mcu_sipcalls *sc,
 	e = mcu_sipcalls_find(sc, call);
 	if (e) {
 		a = *e;
-		/* The leg binds these ports itself now. */
-		mcu_sipcalls_release_ports(&e->ports);
+		/* Ours now: the leg takes these sockets over (never closed
+		   and bound again, so no other process can take the ports
+		   the offer named), and they are closed when it has. */
+		r = e->ports;
+		memset(e->ports.fd, 0, sizeof(e->ports.fd));
 	}
 	pthread_mutex_unlock(&sc->lock);
 	if (!e || a.reported) {
@@ -377,6 +381,8 @@ void mcu_sipcalls_out_answered(struct mcu_sipcalls *sc,
 		goto fail;
 	}
 	mcu_sipcalls_leg_srtp(&p, &neg, &a.keys);
+	p.video_fds[0] = r.fd[0], p.video_fds[1] = r.fd[1];
+	p.audio_fds[0] = r.fd[2], p.audio_fds[1] = r.fd[3];
 	struct mcu_room *room = mcu_engine_acquire(sc->o.engine, a.meeting);
 	if (!room) {
 		why = "meeting not running";
@@ -388,6 +394,9 @@ void mcu_sipcalls_out_answered(struct mcu_sipcalls *sc,
 	if (!err && p.hold)
 		mcu_room_set_state(room, slot, MCU_PART_ON_HOLD);
 	mcu_engine_release(sc->o.engine, room);
+	mcu_sipcalls_release_ports(&r);
+	memset(p.video_fds, 0, sizeof(p.video_fds));
+	memset(p.audio_fds, 0, sizeof(p.audio_fds));
 	if (err) {
 		why = "no media ports";
 		goto fail;
@@ -421,6 +430,7 @@ fail:
 	pthread_mutex_unlock(&sc->lock);
 	mcu_sip_call_hangup(call);
 out:
+	mcu_sipcalls_release_ports(&r);
 	mcu_sdp_free(answer);
 	mcu_snapshot_put(snap);
 	explicit_bzero(&a, sizeof(a));

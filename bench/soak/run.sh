@@ -70,7 +70,13 @@ N=$((SIM_GROUPS * PER))
 [ "$SIM_GROUPS" -ge 2 ] && [ "$PER" -ge 2 ] || die "SIM_GROUPS and PER must be >= 2"
 
 # ---- roster: mcud's, and one per group for mcu-sim ----
-sip=$(free_block 2)
+# one block: each group's RTP ports (4 per endpoint + 16 spare), mcud's
+# SIP port, mcud's RTP ports (the roster's default range is shared with
+# every other mcud on the machine)
+GBLK=$((4 * PER + 16))
+blk=$(free_block $((SIM_GROUPS * GBLK + 8 + 4 * N + 40)))
+sip=$((blk + SIM_GROUPS * GBLK + 2))
+mrtp=$((blk + SIM_GROUPS * GBLK + 8))
 API=$(free_tcp)
 "$SIM" roster "$N" --sip-port "$sip" --api-port "$API" --meeting soak \
 	--fps "$FPS" --host-layout tour-4x4 --branch-layout host+floor \
@@ -79,6 +85,7 @@ API=$(free_tcp)
 	die "mcu-sim roster failed"
 api_token "$OUT"
 with_token "$OUT/roster.yaml" "$OUT/token" "$PRESET"
+mcud_rtp "$OUT/roster.yaml" "$mrtp" $((mrtp + 4 * N + 39))
 # group g (1-based): endpoints (g-1)*PER+1 .. g*PER. mcu-sim dials the
 # meeting's host and branches of ITS roster, so each group gets a copy
 # whose meeting lists only its endpoints (mcud's roster decides roles).
@@ -108,8 +115,10 @@ start_group() { # G: its mcu-sim for the rest of the run
 		[ "$left" -gt 5 ] || return 0
 		GSEG[$g]=$((${GSEG[$g]:-0} + 1))
 		tag="g$g-s${GSEG[$g]}"
-		# a fresh block each time: other programs take ports too
-		lo=$(free_block $((4 * PER + 16)))
+		# the group's share of the block; after a failure a fresh
+		# block (other programs on the machine take ports too)
+		lo=$((blk + (g - 1) * GBLK))
+		((try)) && lo=$(free_block "$GBLK")
 		start_sim "$g" "$tag" "$lo" "$left"
 		sleep 3
 		kill -0 "${GPID[$g]}" 2>/dev/null && return 0
@@ -122,7 +131,7 @@ start_sim() { # G TAG LO SECONDS
 	"$SIM" run --roster "$OUT/roster-g$g.yaml" --meeting soak \
 		--mcu "sip:127.0.0.1:$sip" --video 360p --fps "$FPS" \
 		--seconds "$left" --tx-loss "$LOSS" \
-		--rtp-ports "$lo-$((lo + 4 * PER + 15))" \
+		--rtp-ports "$lo-$((lo + GBLK - 1))" \
 		--report "$OUT/sim-$tag.json" >"$OUT/sim-$tag.out" \
 		2>"$OUT/sim-$tag.err" &
 	GPID[$g]=$!

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Resource limits (issue 9 item 6): a meeting of a host and two branches
-# with mcu.limits.participants_per_meeting: 2. Two sipp dial-ins (sim001,
+# with mcu.limits.participants_per_meeting: 2 and decoders: 1 (of the two
+# visible sources one is paused, logged and counted). Two sipp dial-ins (sim001,
 # sim002) connect; the third (sim003) gets 503 "Capacity reached" with
 # Retry-After: 60 and a Warning naming the limit, mcud logs the limit, the
 # API (health.limits) and /metrics show cap, use and the refusal. A second
@@ -16,7 +17,7 @@ api=$(free_port)
 	--logbook "$WORK/logbook.db" >"$WORK/base.yaml" || exit 1
 head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$WORK/token"
 TOKEN=$(cat "$WORK/token")
-sed -e 's|^mcu:$|mcu:\n  limits: {participants_per_meeting: 2}|' \
+sed -e 's|^mcu:$|mcu:\n  limits: {participants_per_meeting: 2, decoders: 1}|' \
 	-e "s|^  api: {listen: \\(\"[^\"]*\"\\)}|  api: {listen: \\1, token_file: \"$WORK/token\"}|" \
 	"$WORK/base.yaml" >"$WORK/roster.yaml"
 check "roster has the limit and passes --check" \
@@ -149,7 +150,7 @@ print(' '.join('%s=%s/%s' % (k, l[k]['max'], l[k]['used']) for k in
 check "mcud starts the meeting" start_mcud "$WORK/roster.yaml"
 h=$(health)
 check "health shows the caps before any call ($h)" \
-	test "$h" = "participants_per_meeting=2/0 calls=250/0 decoders=64 refused=0"
+	test "$h" = "participants_per_meeting=2/0 calls=250/0 decoders=1 refused=0"
 
 hangup() { # EP: the API hangs up EP's call (mcud sends BYE)
 	curl -sf -X POST -H "Authorization: Bearer $TOKEN" \
@@ -163,7 +164,16 @@ check "sim001 connected" wait_part lim sim001 connected 20
 check "sim002 connected" wait_part lim sim002 connected 20
 h=$(health)
 check "health: 2 of 2 participants, 2 calls ($h)" \
-	test "$h" = "participants_per_meeting=2/2 calls=250/2 decoders=64 refused=0"
+	test "$h" = "participants_per_meeting=2/2 calls=250/2 decoders=1 refused=0"
+
+# decoders: 1. The host's grid shows sim002, the branches' host+floor
+# the host: two visible sources with video (sipp offers it), one decoder.
+check "one source paused by the decoders cap, logged" wait_for \
+	"$WORK/mcud.log" "refused (decoding): limit decoders = 1 reached" 10
+d=$(curl -sf "http://127.0.0.1:$api/api/v1/health" | python3 -c "import json,sys
+l=json.load(sys.stdin)['limits']
+print(l['decoders']['used'], l['refused']['decoders'] >= 1)")
+check "health: 1 decoder in use, a refusal counted ($d)" test "$d" = "1 True"
 
 call c sim003 503; pc=$CALL
 wait "$pc"; rc=$?
@@ -177,7 +187,7 @@ s=$(part_state lim sim003)
 check "sim003 stays disconnected ($s)" test "$s" = disconnected
 h=$(health)
 check "health counts the refusal ($h)" \
-	test "$h" = "participants_per_meeting=2/2 calls=250/2 decoders=64 refused=1"
+	test "$h" = "participants_per_meeting=2/2 calls=250/2 decoders=1 refused=1"
 m=$(curl -sf "http://127.0.0.1:$api/metrics")
 check "/metrics: mcu_limit cap" grep -q \
 	'^mcu_limit{limit="participants_per_meeting"} 2$' <<<"$m"

@@ -1,6 +1,6 @@
 /* test-libs: mcu_core mcu_conf */
 /*
- * dialout: pacing of 100 endpoints (rate, host first, outstanding limit,
+ * dialout: pacing of 100 endpoints (rate, roster keys, host first, outstanding limit,
  * no catch-up burst), retry/back-off timelines for 486 and no answer
  * (exact times), final statuses, redial after a drop, operator hang-up
  * and dial, dial-in while ringing, stale outcomes, stop/start.
@@ -14,7 +14,7 @@
 
 /* A roster of 100 SIP endpoints and one static RTP leg; the host is the
    last SIP endpoint of the directory so "host first" means something. */
-static struct mcu_conf *roster100(void)
+static struct mcu_conf *roster100_with(const char *mcu_extra, int expect)
 {
 	size_t cap = 64 * 1024, n = 0;
 	char *y = malloc(cap);
@@ -23,8 +23,8 @@ static struct mcu_conf *roster100(void)
 
 	assert_non_null(y);
 	n += (size_t)snprintf(y + n, cap - n,
-	                      "mcu: {timezone: Asia/Ho_Chi_Minh}\n"
-	                      "endpoints:\n");
+	                      "mcu: {timezone: Asia/Ho_Chi_Minh%s}\n"
+	                      "endpoints:\n", mcu_extra);
 	for (int i = 0; i < 100; i++)
 		n += (size_t)snprintf(
 		    y + n, cap - n,
@@ -47,8 +47,13 @@ static struct mcu_conf *roster100(void)
 		mcu_conf_report_print(&rep, stderr);
 	mcu_conf_report_clear(&rep);
 	free(y);
-	assert_int_equal(err, 0);
+	assert_int_equal(err, expect);
 	return conf;
+}
+
+static struct mcu_conf *roster100(void)
+{
+	return roster100_with("", 0);
 }
 
 static struct mcu_dialout *one(const struct mcu_dialout_params *p)
@@ -121,17 +126,61 @@ static void pacing_100_host_first(void **state)
 		}
 	}
 	assert_int_equal(got, 100);
-	/* default 20/s: one INVITE every 50 ms, the host at once */
+	/* default 50/s: one INVITE every 20 ms, the host at once, all 100
+	   called within 2 s */
 	for (size_t i = 0; i < 100; i++)
-		assert_int_equal(at[i], 1000 + 50 * (int64_t)i);
-	/* so no 1000 ms window holds more than 20 */
-	for (size_t i = 0; i + 20 < 100; i++)
-		assert_true(at[i + 20] - at[i] >= 1000);
+		assert_int_equal(at[i], 1000 + 20 * (int64_t)i);
+	/* so no 1000 ms window holds more than 50 */
+	for (size_t i = 0; i + 50 < 100; i++)
+		assert_true(at[i + 50] - at[i] >= 1000);
 	for (size_t i = 0; i < 100; i++)
 		assert_int_equal(info(d, i).state, MCU_DIALOUT_CONNECTED);
 	assert_int_equal(mcu_dialout_next_wakeup(d, 20000), INT64_MAX);
 	mcu_dialout_free(d);
 	mcu_conf_free(conf);
+}
+
+/* mcu.sip.dial_rate and dial_max_ringing of the roster pace its meetings;
+   out-of-range values are refused. */
+static void pacing_roster_keys(void **state)
+{
+	struct mcu_conf *conf =
+	        roster100_with(", sip: {dial_rate: 10, dial_max_ringing: 4}", 0);
+	struct mcu_dialout *d = NULL;
+	struct mcu_dialout_action a[8];
+	int64_t at[8];
+	size_t got = 0;
+	(void)state;
+
+	assert_int_equal(conf->sip_dial_rate, 10);
+	assert_int_equal(conf->sip_dial_max_ringing, 4);
+	assert_int_equal(mcu_dialout_alloc_meeting(&d, conf, 0, NULL), 0);
+	mcu_dialout_start(d, 0);
+	for (int64_t t = 0; t < 5000; t++) {
+		size_t n = mcu_dialout_poll(d, t, a, 8);
+		for (size_t i = 0; i < n && got < 8; i++)
+			at[got++] = t; /* nobody answers */
+	}
+	/* 10/s: one every 100 ms, and only 4 ring at once */
+	assert_int_equal(got, 4);
+	for (size_t i = 0; i < got; i++)
+		assert_int_equal(at[i], 100 * (int64_t)i);
+	mcu_dialout_free(d);
+	mcu_conf_free(conf);
+
+	/* unset: the defaults (50/s) */
+	conf = roster100();
+	assert_int_equal(conf->sip_dial_rate, 0);
+	assert_int_equal(conf->sip_dial_max_ringing, 0);
+	mcu_conf_free(conf);
+
+	static const char *const bad[] = {
+	        ", sip: {dial_rate: 0}", ", sip: {dial_rate: 1001}",
+	        ", sip: {dial_max_ringing: 0}", ", sip: {dial_rate: fast}"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		conf = roster100_with(bad[i], EINVAL);
+		assert_null(conf);
+	}
 }
 
 static void pacing_outstanding_limit(void **state)
@@ -180,21 +229,21 @@ static void pacing_no_catch_up_burst(void **state)
 	assert_int_equal(mcu_dialout_alloc(&d, eps, 40, NULL), 0);
 	mcu_dialout_start(d, 0);
 	assert_int_equal(mcu_dialout_poll(d, 0, a, 64), 1);
-	assert_int_equal(mcu_dialout_next_wakeup(d, 0), 50);
-	assert_int_equal(mcu_dialout_next_wakeup(d, 20), 50);
-	expect_nothing(d, 49);
+	assert_int_equal(mcu_dialout_next_wakeup(d, 0), 20);
+	assert_int_equal(mcu_dialout_next_wakeup(d, 10), 20);
+	expect_nothing(d, 19);
 	assert_int_equal(mcu_dialout_poll(d, 1000, a, 64), 1);
 	assert_int_equal(mcu_dialout_poll(d, 5000, a, 64), 1);
-	assert_int_equal(mcu_dialout_next_wakeup(d, 5000), 5050);
+	assert_int_equal(mcu_dialout_next_wakeup(d, 5000), 5020);
 	mcu_dialout_free(d);
 
-	/* with burst 5 it may send 5 back to back, then 20/s again */
+	/* with burst 5 it may send 5 back to back, then 50/s again */
 	struct mcu_dialout_params p = {.burst = 5};
 	assert_int_equal(mcu_dialout_alloc(&d, eps, 40, &p), 0);
 	mcu_dialout_start(d, 0);
 	assert_int_equal(mcu_dialout_poll(d, 0, a, 64), 5);
-	expect_nothing(d, 49);
-	assert_int_equal(mcu_dialout_poll(d, 50, a, 64), 1);
+	expect_nothing(d, 19);
+	assert_int_equal(mcu_dialout_poll(d, 20, a, 64), 1);
 	assert_int_equal(mcu_dialout_poll(d, 10000, a, 64), 5);
 	/* max bounds the actions written; the rest waits */
 	assert_int_equal(mcu_dialout_poll(d, 20000, a, 2), 2);
@@ -544,6 +593,7 @@ static void bad_arguments(void **state)
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(pacing_100_host_first),
     cmocka_unit_test(pacing_outstanding_limit),
+    cmocka_unit_test(pacing_roster_keys),
     cmocka_unit_test(pacing_no_catch_up_burst),
     cmocka_unit_test(retry_486_timeline),
     cmocka_unit_test(retry_no_answer_408_timeline),
