@@ -36,7 +36,7 @@ enum mcu_limit mcu_limits_check_call(const struct mcu_conf_limits *caps,
 const char *mcu_limits_name(enum mcu_limit l)
 {
 	static const char *const names[MCU_LIMIT_COUNT] = {
-		"none", "participants_per_meeting", "calls", "decoders"};
+	    "none", "participants_per_meeting", "calls", "decoders"};
 	return (unsigned)l < MCU_LIMIT_COUNT ? names[l] : "none";
 }
 
@@ -68,19 +68,18 @@ size_t mcu_limits_budget_take(size_t *used, unsigned cap, size_t *held,
 		if (cap && others + grant > cap)
 			grant = others < cap ? cap - others : 0;
 		next = others + grant;
-	} while (!__atomic_compare_exchange_n(used, &cur, next, false,
-	                                      __ATOMIC_ACQ_REL,
-	                                      __ATOMIC_RELAXED));
+	} while (!__atomic_compare_exchange_n(
+	    used, &cur, next, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
 	*held = grant;
 	return grant;
 }
 
 /* ---- process-wide ---- */
 
-static size_t g_decoders; /* atomic: decoders held by all meetings */
-static size_t g_calls, g_busiest;                  /* atomic */
-static unsigned g_caps[MCU_LIMIT_COUNT];           /* atomic */
-static unsigned long g_refused[MCU_LIMIT_COUNT];   /* atomic */
+static size_t g_decoders;         /* atomic: decoders held by all meetings */
+static size_t g_calls, g_busiest; /* atomic */
+static unsigned g_caps[MCU_LIMIT_COUNT];              /* atomic */
+static unsigned long g_refused[MCU_LIMIT_COUNT];      /* atomic */
 static unsigned long g_refused_seen[MCU_LIMIT_COUNT]; /* metrics thread */
 
 size_t mcu_limits_decoders_take(unsigned cap, size_t *held, size_t want)
@@ -143,14 +142,14 @@ json_t *mcu_limits_json(const struct mcu_conf_limits *caps)
 	mcu_limits_configure(caps);
 	for (int i = MCU_LIMIT_PARTICIPANTS; i < MCU_LIMIT_COUNT; i++) {
 		enum mcu_limit l = (enum mcu_limit)i;
-		json_t *o = json_pack("{s:I,s:I}", "max",
-		                      (json_int_t)cap_of(caps, l), "used",
-		                      (json_int_t)used_of(l));
+		json_t *o =
+		    json_pack("{s:I,s:I}", "max", (json_int_t)cap_of(caps, l),
+		              "used", (json_int_t)used_of(l));
 		if (!o || json_object_set_new(j, mcu_limits_name(l), o) ||
 		    json_object_set_new(
-		            refused, mcu_limits_name(l),
-		            json_integer((json_int_t)__atomic_load_n(
-		                    &g_refused[l], __ATOMIC_RELAXED))))
+		        refused, mcu_limits_name(l),
+		        json_integer((json_int_t)__atomic_load_n(
+		            &g_refused[l], __ATOMIC_RELAXED))))
 			goto fail;
 	}
 	if (json_object_set_new(j, "refused", refused) == 0)
@@ -181,11 +180,12 @@ static void collect(void *arg)
 			mcu_metric_set(s, (double)used_of(l));
 			mcu_metric_put(s);
 		}
-		unsigned long r = __atomic_load_n(&g_refused[l],
-		                                  __ATOMIC_RELAXED);
+		unsigned long r =
+		    __atomic_load_n(&g_refused[l], __ATOMIC_RELAXED);
 		if ((s = mcu_metric_get(f_refused, v, 1))) {
 			if (r > g_refused_seen[l])
-				mcu_metric_add(s, (double)(r - g_refused_seen[l]));
+				mcu_metric_add(s,
+				               (double)(r - g_refused_seen[l]));
 			g_refused_seen[l] = r;
 			mcu_metric_put(s);
 		}
@@ -203,12 +203,12 @@ int mcu_limits_metrics_register(struct mcu_metrics *m)
 	                           "none)",
 	                           labels, NULL, 0, &f_cap);
 	if (!err)
-		err = mcu_metrics_register(m, MCU_METRIC_GAUGE,
-		                           "mcu_limit_used",
-		                           "Current use of a resource limit "
-		                           "(participants_per_meeting: the "
-		                           "busiest meeting)",
-		                           labels, NULL, 0, &f_used);
+		err =
+		    mcu_metrics_register(m, MCU_METRIC_GAUGE, "mcu_limit_used",
+		                         "Current use of a resource limit "
+		                         "(participants_per_meeting: the "
+		                         "busiest meeting)",
+		                         labels, NULL, 0, &f_used);
 	if (!err)
 		err = mcu_metrics_register(m, MCU_METRIC_COUNTER,
 		                           "mcu_limit_refused_total",

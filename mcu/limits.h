@@ -50,8 +50,9 @@ enum mcu_limit {
 
 /* What a new call would join. */
 struct mcu_limits_use {
-	size_t participants; /* calls of the meeting, the caller's not counted */
-	size_t calls;        /* calls of the MCU, the caller's not counted */
+	size_t
+	    participants; /* calls of the meeting, the caller's not counted */
+	size_t calls;     /* calls of the MCU, the caller's not counted */
 };
 
 /*

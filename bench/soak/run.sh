@@ -149,7 +149,7 @@ for ((g = 1; g <= SIM_GROUPS; g++)); do start_group "$g"; done
 floor_post() { # BODY: POST it, print "HTTP-STATUS BODY"
 	curl -s --max-time 10 -o - -w ' %{http_code}' -X POST \
 		-H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-		-d "$1" "http://127.0.0.1:$API/api/v1/meetings/soak/floor"
+		-d "$1" "http://127.0.0.1:$API/api/v1/meetings/soak/floor" | tr -d '\n'
 }
 floor_loop() {
 	local ep

@@ -11,8 +11,8 @@
 
 static void check_call_caps(void **state)
 {
-	struct mcu_conf_limits caps = {.participants_per_meeting = 2,
-	                               .calls = 5, .decoders = 0};
+	struct mcu_conf_limits caps = {
+	    .participants_per_meeting = 2, .calls = 5, .decoders = 0};
 	struct mcu_limits_use u = {0, 0};
 	(void)state;
 
@@ -152,8 +152,9 @@ static void decoders_budget_and_json(void **state)
 	assert_int_equal(json_integer_value(json_object_get(d, "max")), 3);
 	assert_int_equal(json_integer_value(json_object_get(d, "used")), 3);
 	json_t *r = json_object_get(j, "refused");
-	assert_int_equal(json_integer_value(json_object_get(
-	                     r, "participants_per_meeting")), 2);
+	assert_int_equal(
+	    json_integer_value(json_object_get(r, "participants_per_meeting")),
+	    2);
 	assert_int_equal(json_integer_value(json_object_get(r, "calls")), 0);
 	json_decref(j);
 
@@ -197,14 +198,16 @@ static void metrics_exposed(void **state)
 	assert_non_null(strstr(text, "mcu_limit{limit=\"decoders\"} 64\n"));
 	assert_non_null(strstr(text, "mcu_limit_used{limit=\"decoders\"} 5\n"));
 	assert_non_null(strstr(text, "mcu_limit_used{limit=\"calls\"} 2\n"));
-	assert_non_null(strstr(text, "mcu_limit_refused_total{limit=\"participants_"
-	                             "per_meeting\"} 1\n"));
+	assert_non_null(strstr(text,
+	                       "mcu_limit_refused_total{limit=\"participants_"
+	                       "per_meeting\"} 1\n"));
 	free(text);
 	/* a second render does not count the refusal twice */
 	mcu_limits_refused(MCU_LIMIT_PARTICIPANTS, 2, "m", "e", "dial-in");
 	assert_int_equal(mcu_metrics_render(m, &text, &len), 0);
-	assert_non_null(strstr(text, "mcu_limit_refused_total{limit=\"participants_"
-	                             "per_meeting\"} 2\n"));
+	assert_non_null(strstr(text,
+	                       "mcu_limit_refused_total{limit=\"participants_"
+	                       "per_meeting\"} 2\n"));
 	free(text);
 	mcu_limits_decoders_take(64, &held, 0);
 	m = mcu_metrics_free(m);
@@ -212,12 +215,12 @@ static void metrics_exposed(void **state)
 }
 
 const struct CMUnitTest tests[] = {
-	cmocka_unit_test(check_call_caps),
-	cmocka_unit_test(names_and_caps),
-	cmocka_unit_test(budget_shared),
-	cmocka_unit_test(budget_threads),
-	cmocka_unit_test(decoders_budget_and_json),
-	cmocka_unit_test(metrics_exposed),
+    cmocka_unit_test(check_call_caps),
+    cmocka_unit_test(names_and_caps),
+    cmocka_unit_test(budget_shared),
+    cmocka_unit_test(budget_threads),
+    cmocka_unit_test(decoders_budget_and_json),
+    cmocka_unit_test(metrics_exposed),
 };
 
 MCU_TEST_MAIN(tests, NULL, NULL)
