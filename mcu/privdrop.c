@@ -84,9 +84,8 @@ int mcu_privdrop_apply(const struct mcu_privdrop *p)
 			return err;
 		}
 	}
-	if (getuid() != p->uid || geteuid() != p->uid ||
-	    getgid() != p->gid || getegid() != p->gid ||
-	    (p->uid != 0 && setuid(0) == 0)) {
+	if (getuid() != p->uid || geteuid() != p->uid || getgid() != p->gid ||
+	    getegid() != p->gid || (p->uid != 0 && setuid(0) == 0)) {
 		mcu_log_error("privileges still held after the drop to %s",
 		              p->user);
 		return EPERM;

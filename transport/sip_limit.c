@@ -30,7 +30,7 @@ struct mcu_sip_limit {
 	struct mcu_sip_limit_conf c;
 	struct slot *slots; /* SIP thread only */
 	size_t mask;
-	struct bucket unknown_all; /* SIP thread only */
+	struct bucket unknown_all;                         /* SIP thread only */
 	uint64_t passed, limited_unknown, limited_allowed; /* atomics */
 };
 
@@ -155,12 +155,12 @@ bool mcu_sip_limit_take(struct mcu_sip_limit *l, const struct sockaddr *src,
 		goto pass;
 	if (src->sa_family == AF_INET) {
 		addr = (const uint8_t *)&((const struct sockaddr_in *)src)
-		               ->sin_addr;
+		           ->sin_addr;
 		alen = 4;
 		family = 4;
 	} else if (src->sa_family == AF_INET6) {
 		addr = (const uint8_t *)&((const struct sockaddr_in6 *)src)
-		               ->sin6_addr;
+		           ->sin6_addr;
 		alen = 16;
 		family = 6;
 	} else {
@@ -193,7 +193,7 @@ void mcu_sip_limit_stats(const struct mcu_sip_limit *l,
 		return;
 	st->passed = __atomic_load_n(&l->passed, __ATOMIC_RELAXED);
 	st->limited_unknown =
-		__atomic_load_n(&l->limited_unknown, __ATOMIC_RELAXED);
+	    __atomic_load_n(&l->limited_unknown, __ATOMIC_RELAXED);
 	st->limited_allowed =
-		__atomic_load_n(&l->limited_allowed, __ATOMIC_RELAXED);
+	    __atomic_load_n(&l->limited_allowed, __ATOMIC_RELAXED);
 }

@@ -25,8 +25,9 @@ static struct sockaddr_storage v4(const char *ip, uint16_t port)
 	return ss;
 }
 
-static unsigned take_n(struct mcu_sip_limit *l, const struct sockaddr_storage *a,
-                       bool allowed, unsigned n, int64_t now)
+static unsigned take_n(struct mcu_sip_limit *l,
+                       const struct sockaddr_storage *a, bool allowed,
+                       unsigned n, int64_t now)
 {
 	unsigned ok = 0;
 	for (unsigned i = 0; i < n; i++)
@@ -38,9 +39,8 @@ static unsigned take_n(struct mcu_sip_limit *l, const struct sockaddr_storage *a
 static void burst_then_rate(void **state)
 {
 	(void)state;
-	struct mcu_sip_limit_conf c = {.rate = 10, .burst = 20,
-	                               .allowed_rate = 100,
-	                               .allowed_burst = 500};
+	struct mcu_sip_limit_conf c = {
+	    .rate = 10, .burst = 20, .allowed_rate = 100, .allowed_burst = 500};
 	struct mcu_sip_limit *l = NULL;
 	struct mcu_sip_limit_stats st;
 	struct sockaddr_storage a = v4("127.0.0.5", 5060);
@@ -52,8 +52,8 @@ static void burst_then_rate(void **state)
 	assert_int_equal(take_n(l, &a, false, 100, t + 500000), 5);
 	/* one request per 100 ms at 10/s */
 	for (int i = 1; i <= 10; i++)
-		assert_int_equal(take_n(l, &a, false, 3, t + 500000 + i * 100000),
-		                 1);
+		assert_int_equal(
+		    take_n(l, &a, false, 3, t + 500000 + i * 100000), 1);
 	/* after a long pause: a full burst again, no more */
 	assert_int_equal(take_n(l, &a, false, 100, t + 3600000000LL), 20);
 	mcu_sip_limit_stats(l, &st);
@@ -67,9 +67,8 @@ static void burst_then_rate(void **state)
 static void port_ignored_classes_apart(void **state)
 {
 	(void)state;
-	struct mcu_sip_limit_conf c = {.rate = 2, .burst = 4,
-	                               .allowed_rate = 100,
-	                               .allowed_burst = 300};
+	struct mcu_sip_limit_conf c = {
+	    .rate = 2, .burst = 4, .allowed_rate = 100, .allowed_burst = 300};
 	struct mcu_sip_limit *l = NULL;
 	struct mcu_sip_limit_stats st;
 	int64_t t = 5000000;
@@ -95,7 +94,8 @@ static void aggregate_and_off(void **state)
 	(void)state;
 	/* Unknown sources together get 10 x burst: 1000 addresses that each
 	   send 2 pass 10 x 4 = 40 requests in one instant. */
-	struct mcu_sip_limit_conf c = {.rate = 2, .burst = 4, .max_sources = 64};
+	struct mcu_sip_limit_conf c = {
+	    .rate = 2, .burst = 4, .max_sources = 64};
 	struct mcu_sip_limit *l = NULL;
 	int64_t t = 7000000;
 	char ip[32];
@@ -122,8 +122,8 @@ static void aggregate_and_off(void **state)
 static void ipv6_and_eviction(void **state)
 {
 	(void)state;
-	struct mcu_sip_limit_conf c = {.rate = 1, .burst = 1,
-	                               .max_sources = 16};
+	struct mcu_sip_limit_conf c = {
+	    .rate = 1, .burst = 1, .max_sources = 16};
 	struct mcu_sip_limit *l = NULL;
 	struct sockaddr_storage ss;
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
@@ -142,17 +142,17 @@ static void ipv6_and_eviction(void **state)
 		snprintf(ip, sizeof(ip), "192.0.2.%d", i);
 		struct sockaddr_storage a = v4(ip, 5060);
 		t += 2000000;
-		assert_true(mcu_sip_limit_take(l, (struct sockaddr *)&a, false,
-		                               t));
+		assert_true(
+		    mcu_sip_limit_take(l, (struct sockaddr *)&a, false, t));
 	}
 	mcu_sip_limit_free(l);
 }
 
 static const struct CMUnitTest tests[] = {
-	cmocka_unit_test(burst_then_rate),
-	cmocka_unit_test(port_ignored_classes_apart),
-	cmocka_unit_test(aggregate_and_off),
-	cmocka_unit_test(ipv6_and_eviction),
+    cmocka_unit_test(burst_then_rate),
+    cmocka_unit_test(port_ignored_classes_apart),
+    cmocka_unit_test(aggregate_and_off),
+    cmocka_unit_test(ipv6_and_eviction),
 };
 
 MCU_TEST_MAIN(tests, NULL, NULL)
