@@ -45,6 +45,7 @@ void conf_endpoint_clear(struct mcu_conf_endpoint *ep)
 	free(ep->auth_user);
 	free(ep->auth_password_file);
 	free(ep->webrtc_token_file);
+	free(ep->tls_subject);
 	conf_str_list_free(ep->codecs, ep->n_codecs);
 	contact_clear(&ep->leader);
 	contact_clear(&ep->technician);
@@ -102,6 +103,7 @@ struct mcu_conf *mcu_conf_free(struct mcu_conf *conf)
 	free(conf->sip_domain);
 	free(conf->tls_certificate);
 	free(conf->tls_key);
+	free(conf->tls_ca_file);
 	free(conf->api_token_file);
 	free(conf->x264_preset);
 	free(conf->logbook);

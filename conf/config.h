@@ -137,6 +137,10 @@ struct mcu_conf_endpoint {
 	/* A file whose first line is this endpoint's WHIP bearer token
 	   (browsers joining without a one-time link); NULL: none. */
 	char *webrtc_token_file;
+	/* tls_subject: calls from this endpoint must come over SIP TLS with
+	   a verified client certificate whose CN or a subjectAltName is this
+	   (needs mcu.sip.tls.verify_client); NULL: no such check. */
+	char *tls_subject;
 	struct mcu_conf_pos pos;
 };
 
@@ -235,6 +239,15 @@ struct mcu_conf {
 	unsigned sip_dial_rate, sip_dial_max_ringing;
 	char *tls_certificate;
 	char *tls_key;
+	/* mcu.sip.tls.ca_file: PEM bundle of the CAs that sign peers'
+	   certificates (NULL: none, nothing is verified). verify_server:
+	   dial-out over TLS checks the endpoint's certificate against it and
+	   the URI host (default true with a ca_file). verify_client: every
+	   TLS connection to our listener must present a certificate signed
+	   by it, or the handshake fails (default false). */
+	char *tls_ca_file;
+	bool tls_verify_server;
+	bool tls_verify_client;
 	uint16_t rtp_port_min, rtp_port_max; /* default 20000-29999 */
 	enum mcu_srtp_policy srtp;           /* default optional */
 	struct mcu_conf_limits limits;       /* mcu.limits */

@@ -134,9 +134,10 @@ static void parse_listen(struct conf_ctx *ctx, const struct conf_node *n)
 
 static void parse_tls(struct conf_ctx *ctx, const struct conf_node *n)
 {
-	static const char *const keys[] = {"certificate", "key"};
-	const struct conf_node *v[2];
-	if (!conf_map_fields(ctx, n, keys, 2, v, "mcu.sip.tls"))
+	static const char *const keys[] = {"certificate", "key", "ca_file",
+	                                   "verify_server", "verify_client"};
+	const struct conf_node *v[5];
+	if (!conf_map_fields(ctx, n, keys, 5, v, "mcu.sip.tls"))
 		return;
 	if (!v[0] || !v[1])
 		conf_error(ctx, n->pos, "mcu.sip.tls: needs both certificate "
@@ -146,6 +147,19 @@ static void parse_tls(struct conf_ctx *ctx, const struct conf_node *n)
 		             &ctx->conf->tls_certificate);
 	if (v[1])
 		conf_get_str(ctx, v[1], "mcu.sip.tls.key", &ctx->conf->tls_key);
+	if (v[2])
+		conf_get_str(ctx, v[2], "mcu.sip.tls.ca_file",
+		             &ctx->conf->tls_ca_file);
+	bool b;
+	ctx->conf->tls_verify_server = ctx->conf->tls_ca_file != NULL;
+	if (v[3] && conf_get_bool(ctx, v[3], "mcu.sip.tls.verify_server", &b))
+		ctx->conf->tls_verify_server = b;
+	if (v[4] && conf_get_bool(ctx, v[4], "mcu.sip.tls.verify_client", &b))
+		ctx->conf->tls_verify_client = b;
+	if ((ctx->conf->tls_verify_server || ctx->conf->tls_verify_client) &&
+	    !ctx->conf->tls_ca_file)
+		conf_error(ctx, n->pos, "mcu.sip.tls: verify_server and "
+		           "verify_client need a ca_file");
 }
 
 /* mcu.sip.rate_limit: {rate, burst, allowed_rate, allowed_burst} */

@@ -303,7 +303,8 @@ static void parse_ep_rtp(struct conf_ctx *ctx, const struct conf_node *n,
 }
 
 enum { E_ID, E_NAME, E_TIER, E_PARENT, E_SIP, E_ALLOW, E_AUTH, E_CODECS,
-       E_BW, E_CONTACTS, E_RTP, E_SRTP, E_WEBRTC_TOKEN, E_COUNT };
+       E_BW, E_CONTACTS, E_RTP, E_SRTP, E_WEBRTC_TOKEN,
+	E_TLS_SUBJECT, E_COUNT };
 
 static void parse_ep_fields(struct conf_ctx *ctx, const struct conf_node **v,
                             struct mcu_conf_endpoint *ep,
@@ -355,6 +356,12 @@ static void parse_ep_fields(struct conf_ctx *ctx, const struct conf_node **v,
 	if (v[E_WEBRTC_TOKEN] && !conf_is_null(v[E_WEBRTC_TOKEN]))
 		conf_get_str(ctx, v[E_WEBRTC_TOKEN], what,
 		             &ep->webrtc_token_file);
+	WHAT(what, "endpoint", ep->id, "tls_subject");
+	if (v[E_TLS_SUBJECT] && !conf_is_null(v[E_TLS_SUBJECT]) &&
+	    conf_get_str(ctx, v[E_TLS_SUBJECT], what, &ep->tls_subject) &&
+	    (!*ep->tls_subject || strlen(ep->tls_subject) > 255))
+		conf_error(ctx, v[E_TLS_SUBJECT]->pos,
+		           "%s: expected a host name or CN of 1..255 bytes", what);
 }
 
 /* Returns true when the endpoint has an id and is kept. */
@@ -365,7 +372,7 @@ static bool parse_endpoint(struct conf_ctx *ctx, const struct conf_node *n,
 	static const char *const keys[E_COUNT] = {
 		"id",     "name",   "tier",           "parent",   "sip", "allow",
 		"auth",   "codecs", "bandwidth_kbps", "contacts", "rtp",
-		"srtp",   "webrtc_token_file"};
+		"srtp",   "webrtc_token_file", "tls_subject"};
 	const struct conf_node *v[E_COUNT];
 
 	if (!conf_map_fields(ctx, n, keys, E_COUNT, v, "endpoints item"))

@@ -283,6 +283,20 @@ static int resolve_meeting(struct rules *r, size_t mi)
 	return 0;
 }
 
+/* A tls_subject is checked on the client certificate, which the TLS
+   listener only asks for with mcu.sip.tls.verify_client. */
+static void check_tls_subjects(struct conf_ctx *ctx)
+{
+	const struct mcu_conf *conf = ctx->conf;
+	for (size_t i = 0; i < conf->n_endpoints; i++) {
+		const struct mcu_conf_endpoint *ep = &conf->endpoints[i];
+		if (ep->tls_subject && !conf->tls_verify_client)
+			conf_error(ctx, ep->pos, "endpoint '%s': tls_subject "
+			           "needs mcu.sip.tls.verify_client: true",
+			           ep->id);
+	}
+}
+
 static void check_meeting_ids(struct conf_ctx *ctx)
 {
 	struct mcu_conf *conf = ctx->conf;
@@ -310,6 +324,7 @@ void conf_check_rules(struct conf_ctx *ctx)
 	if (err)
 		goto out;
 	resolve_parents(ctx);
+	check_tls_subjects(ctx);
 	r.mark = calloc(conf->n_endpoints ? conf->n_endpoints : 1, 1);
 	if (!r.mark || (err = resolve_groups(&r)) != 0)
 		goto out;

@@ -914,9 +914,25 @@ static int start_sip(struct mcu_daemon *d)
 		.domain = host,
 		.tls_certificate = c->tls_certificate,
 		.tls_key = c->tls_key,
+		.tls_ca_file = c->tls_ca_file,
+		.tls_verify_server = c->tls_verify_server,
+		.tls_verify_client = c->tls_verify_client,
 		.rate_limit = d->sip_limit,
 	};
+	/* The endpoints' tls_subject: the client certificates the TLS
+	   handshake accepts (read at start only). */
+	const char **subj = calloc(c->n_endpoints + 1, sizeof(*subj));
+	if (!subj) {
+		free(l);
+		return ENOMEM;
+	}
+	for (size_t i = 0; i < c->n_endpoints; i++)
+		if (c->endpoints[i].tls_subject)
+			subj[cfg.n_tls_client_subjects++] =
+				c->endpoints[i].tls_subject;
+	cfg.tls_client_subjects = subj;
 	err = mcu_sip_alloc(&d->sip, &cfg, &h);
+	free(subj);
 	if (!err)
 		err = mcu_sipcalls_set_sip(d->calls, d->sip);
 	if (err)

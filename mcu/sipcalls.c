@@ -601,6 +601,19 @@ static void on_incoming(struct mcu_sip_call *call,
 	mcu_admission_decide(conf, now, &req, &adm);
 	if (!authenticate(sc, call, in, &adm))
 		goto out;
+	if (adm.verdict == MCU_ADMIT_ACCEPT && adm.endpoint >= 0 &&
+	    conf->endpoints[adm.endpoint].tls_subject &&
+	    in->proto != MCU_SIP_TLS) {
+		/* Its certificate is checked in the TLS handshake: over UDP
+		   or TCP there is none. */
+		mcu_log_warn("INVITE to %s from %s@%s (%s): endpoint %s needs "
+		             "SIP over TLS with a client certificate: 403",
+		             in->ruri_user, in->from_user, in->from_host,
+		             in->src_addr, conf->endpoints[adm.endpoint].id);
+		mcu_sip_call_respond(call, 403, "Client certificate required",
+		                     NULL);
+		goto out;
+	}
 	if (adm.verdict != MCU_ADMIT_ACCEPT) {
 		mcu_log_info("INVITE to %s from %s@%s (%s): %d %s",
 		             in->ruri_user, in->from_user, in->from_host,

@@ -54,6 +54,8 @@
 #include <sofia-sip/su_tag_io.h>
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/su_log.h>
+#include <sofia-sip/su_strlst.h>
+#include <sofia-sip/tport_tag.h>
 #include <sofia-sip/url.h>
 
 #include "transport/sip_auth.h"
@@ -62,6 +64,8 @@
 #include "conf/log.h"
 
 #define SHUTDOWN_MS 5000
+/* Certificates between a peer's and the CA of tls_ca_file. */
+#define TLS_VERIFY_DEPTH 4
 
 enum cmd_type {
 	CMD_RESPOND,
@@ -95,6 +99,8 @@ struct mcu_sip {
 	uint8_t nonce_key[MCU_SIP_NONCE_KEY_LEN];
 	char url[256], sips_url[256];
 	char certdir[64];
+	unsigned tls_policy;       /* TPTLS_VERIFY_* */
+	su_strlst_t *tls_subjects; /* accepted client subjects, or NULL */
 	atomic_uint next_out;
 
 	pthread_t thread;
@@ -173,6 +179,8 @@ static void sip_destroy(struct mcu_sip *sip)
 	err = pthread_mutex_destroy(&sip->lock);
 	if (err)
 		mcu_log_warn("pthread_mutex_destroy: %s", strerror(err));
+	if (sip->tls_subjects)
+		su_strlst_destroy(sip->tls_subjects);
 	free(sip->domain);
 	free(sip);
 }
@@ -1200,9 +1208,11 @@ static int write_file(const char *path, const char *const *srcs, size_t n)
 }
 
 /* sofia's TLS reads agent.pem (key + certificate) and cafile.pem from a
-   directory: build one from the configured files, removed after bind. */
+   directory: build one from the configured files, removed after bind.
+   Without a CA bundle our own certificate fills cafile.pem (sofia needs
+   one; nothing is verified then). */
 static int make_certdir(struct mcu_sip *sip, const char *cert,
-                        const char *key)
+                        const char *key, const char *cafile)
 {
 	snprintf(sip->certdir, sizeof(sip->certdir), "/tmp/mcud-tls-XXXXXX");
 	if (!mkdtemp(sip->certdir)) {
@@ -1214,7 +1224,7 @@ static int make_certdir(struct mcu_sip *sip, const char *cert,
 	snprintf(path, sizeof(path), "%s/agent.pem", sip->certdir);
 	int err = write_file(path, agent, 2);
 	if (!err) {
-		const char *ca[] = {cert};
+		const char *ca[] = {cafile ? cafile : cert};
 		snprintf(path, sizeof(path), "%s/cafile.pem", sip->certdir);
 		err = write_file(path, ca, 1);
 	}
@@ -1371,6 +1381,10 @@ static void *sip_thread(void *arg)
 		TAG_IF(sip->url[0], NUTAG_URL(sip->url)),
 		TAG_IF(sip->sips_url[0], NUTAG_SIPS_URL(sip->sips_url)),
 		TAG_IF(sip->certdir[0], NUTAG_CERTIFICATE_DIR(sip->certdir)),
+		TAG_IF(sip->certdir[0], TPTAG_TLS_VERIFY_POLICY(sip->tls_policy)),
+		TAG_IF(sip->certdir[0], TPTAG_TLS_VERIFY_DEPTH(TLS_VERIFY_DEPTH)),
+		TAG_IF(sip->tls_subjects,
+		       TPTAG_TLS_VERIFY_SUBJECTS(sip->tls_subjects)),
 		NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0), NUTAG_AUTOACK(1),
 		NUTAG_MEDIA_ENABLE(0), NUTAG_ENABLEMESSAGE(0),
 		/* SIPTAG_ALLOW replaces nua's default list (NUTAG_ALLOW only
@@ -1474,6 +1488,38 @@ static int build_urls(struct mcu_sip *sip, const struct mcu_sip_config *cfg)
 	return 0;
 }
 
+/* What sofia verifies on TLS connections (TPTAG_TLS_VERIFY_POLICY):
+   outgoing, the chain and the URI host; incoming, the chain and, with
+   subjects, one of them. Verifying needs a CA bundle. */
+static int tls_policy(struct mcu_sip *sip, const struct mcu_sip_config *cfg)
+{
+	if ((cfg->tls_verify_server || cfg->tls_verify_client) &&
+	    !cfg->tls_ca_file)
+		return EINVAL;
+	if (cfg->n_tls_client_subjects && !cfg->tls_verify_client)
+		return EINVAL;
+	sip->tls_policy = TPTLS_VERIFY_NONE;
+	if (cfg->tls_verify_server)
+		sip->tls_policy |= TPTLS_VERIFY_SUBJECTS_OUT;
+	if (cfg->tls_verify_client)
+		sip->tls_policy |= cfg->n_tls_client_subjects
+		                           ? TPTLS_VERIFY_SUBJECTS_IN
+		                           : TPTLS_VERIFY_IN;
+	if (!cfg->n_tls_client_subjects)
+		return 0;
+	sip->tls_subjects = su_strlst_create(NULL);
+	if (!sip->tls_subjects)
+		return ENOMEM;
+	for (size_t i = 0; i < cfg->n_tls_client_subjects; i++) {
+		const char *s = cfg->tls_client_subjects[i];
+		if (!s || !*s || strlen(s) > 255)
+			return EINVAL;
+		if (!su_strlst_dup_append(sip->tls_subjects, s))
+			return ENOMEM;
+	}
+	return 0;
+}
+
 int mcu_sip_alloc(struct mcu_sip **sipp, const struct mcu_sip_config *cfg,
                   const struct mcu_sip_handlers *handlers)
 {
@@ -1514,13 +1560,16 @@ int mcu_sip_alloc(struct mcu_sip **sipp, const struct mcu_sip_config *cfg,
 	}
 	if ((err = build_urls(sip, cfg)) != 0)
 		goto out;
+	if ((err = tls_policy(sip, cfg)) != 0)
+		goto out;
 	sip->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (sip->efd < 0) {
 		err = errno;
 		goto out;
 	}
 	if (sip->sips_url[0] &&
-	    (err = make_certdir(sip, cfg->tls_certificate, cfg->tls_key)) != 0) {
+	    (err = make_certdir(sip, cfg->tls_certificate, cfg->tls_key,
+	                        cfg->tls_ca_file)) != 0) {
 		mcu_log_error("TLS certificate/key: %s", strerror(err));
 		remove_certdir(sip);
 		goto out;

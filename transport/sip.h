@@ -46,6 +46,19 @@ struct mcu_sip_config {
 	const char *domain;          /* realm of digest auth, From host */
 	const char *tls_certificate; /* PEM files; needed for a TLS listen */
 	const char *tls_key;
+	/* PEM bundle of the CAs that sign peers' certificates; NULL: our
+	   own certificate stands in (nothing is verified then). */
+	const char *tls_ca_file;
+	/* Dial-out over TLS: the endpoint's certificate must chain to
+	   tls_ca_file and name the Request-URI host (CN or subjectAltName),
+	   or the connection is closed and the call fails. */
+	bool tls_verify_server;
+	/* Dial-in over TLS: the client must present a certificate that
+	   chains to tls_ca_file, or the TLS handshake fails. With
+	   n_tls_client_subjects > 0 it must also name one of these. */
+	bool tls_verify_client;
+	const char *const *tls_client_subjects;
+	size_t n_tls_client_subjects;
 	unsigned session_expires;    /* RFC 4028 seconds; 0 = 1800 */
 	unsigned min_se;             /* 0 = 90 */
 	unsigned nonce_ttl;          /* seconds a nonce is good; 0 = 300 */

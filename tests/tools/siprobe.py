@@ -27,6 +27,7 @@ Every wait is bounded (--wait, default 5 s); exit status 0 whenever the
 exchange could be run, the caller judges the printed figures.
 """
 import argparse
+import os
 import random
 import re
 import socket
@@ -55,9 +56,19 @@ class Conn:
             s = socket.create_connection((host, port), timeout=wait)
             if proto == "tls":
                 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-                ctx.check_hostname = False
-                ctx.verify_mode = ssl.CERT_NONE  # self-signed test cert
-                s = ctx.wrap_socket(s)
+                # SIPROBE_TLS_CA: verify the MCU's certificate and host;
+                # SIPROBE_TLS_CERT/KEY: present a client certificate.
+                ca = os.environ.get("SIPROBE_TLS_CA")
+                if ca:
+                    ctx.load_verify_locations(ca)
+                else:
+                    ctx.check_hostname = False
+                    ctx.verify_mode = ssl.CERT_NONE  # self-signed cert
+                cert = os.environ.get("SIPROBE_TLS_CERT")
+                if cert:
+                    ctx.load_cert_chain(cert,
+                                        os.environ.get("SIPROBE_TLS_KEY"))
+                s = ctx.wrap_socket(s, server_hostname=host)
             self.s = s
         self.local = self.s.getsockname()
 
