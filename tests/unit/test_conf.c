@@ -812,6 +812,64 @@ static void srtp_keys(void **state)
 	unload(&l);
 }
 
+/* SIP over TLS verification (issue 7 item 2): mcu.sip.tls.ca_file,
+   verify_server (on by default with a ca_file), verify_client, and an
+   endpoint's tls_subject, which needs verify_client. */
+static void tls_verify_keys(void **state)
+{
+	struct loaded l;
+	(void)state;
+	load(&l, "mcu:\n  sip: {tls: {certificate: /c.pem, key: /k.pem}}\n"
+	         "endpoints:\n  - {id: a, name: A, tier: city, " CONTACTS "}\n");
+	assert_clean(&l);
+	assert_null(l.conf->tls_ca_file);
+	assert_false(l.conf->tls_verify_server);
+	assert_false(l.conf->tls_verify_client);
+	assert_null(l.conf->endpoints[0].tls_subject);
+	unload(&l);
+
+	load(&l, "mcu:\n  sip: {tls: {certificate: /c.pem, key: /k.pem, "
+	         "ca_file: /ca.pem, verify_client: true}}\n"
+	         "endpoints:\n  - {id: a, name: A, tier: city, tls_subject: "
+	         "a.example, " CONTACTS "}\n");
+	assert_clean(&l);
+	assert_string_equal(l.conf->tls_ca_file, "/ca.pem");
+	assert_true(l.conf->tls_verify_server);
+	assert_true(l.conf->tls_verify_client);
+	assert_string_equal(l.conf->endpoints[0].tls_subject, "a.example");
+	unload(&l);
+
+	load(&l, "mcu:\n  sip: {tls: {certificate: /c.pem, key: /k.pem, "
+	         "ca_file: /ca.pem, verify_server: false}}\n"
+	         "endpoints:\n  - {id: a, name: A, tier: city, " CONTACTS "}\n");
+	assert_clean(&l);
+	assert_false(l.conf->tls_verify_server);
+	unload(&l);
+
+	/* verifying needs a CA bundle */
+	load(&l, "mcu:\n  sip: {tls: {certificate: /c.pem, key: /k.pem, "
+	         "verify_client: true}}\n"
+	         "endpoints:\n  - {id: a, name: A, tier: city, " CONTACTS "}\n");
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "ca_file"));
+	unload(&l);
+	load(&l, "mcu:\n  sip: {tls: {certificate: /c.pem, key: /k.pem, "
+	         "ca_file: /ca.pem, verify_server: maybe}}\n"
+	         "endpoints:\n  - {id: a, name: A, tier: city, " CONTACTS "}\n");
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "verify_server"));
+	unload(&l);
+	/* tls_subject without verify_client, or empty */
+	load(&l, "endpoints:\n  - {id: a, name: A, tier: city, tls_subject: "
+	         "a.example, " CONTACTS "}\n");
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "verify_client"));
+	unload(&l);
+	load(&l, "mcu:\n  sip: {tls: {certificate: /c.pem, key: /k.pem, "
+	         "ca_file: /ca.pem, verify_client: true}}\n"
+	         "endpoints:\n  - {id: a, name: A, tier: city, tls_subject: "
+	         "'', " CONTACTS "}\n");
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "tls_subject"));
+	unload(&l);
+}
+
 /* mcu.content_dir (mcu/content): absent by default, an absolute
    directory when given; relative paths and "/" are refused. */
 static void content_dir_key(void **state)
@@ -1459,6 +1517,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(content_dir_key),
 	cmocka_unit_test(limits_keys),
 	cmocka_unit_test(srtp_keys),
+	cmocka_unit_test(tls_verify_keys),
 	cmocka_unit_test(sip_rate_limit_keys),
 	cmocka_unit_test(static_rtp_source_key),
 };
