@@ -6,7 +6,8 @@
 # Retry-After: 60 and a Warning naming the limit, mcud logs the limit, the
 # API (health.limits) and /metrics show cap, use and the refusal. A second
 # call of a connected endpoint (it replaces its first) is not refused.
-# After sim001 hangs up, sim003 gets in.
+# After sim001 hangs up, sim003 gets in. Then a dial: out meeting with the
+# same cap: the MCU does not place the third call.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/media.sh"
 . "$(dirname "$0")/../lib/sip.sh"
@@ -221,4 +222,38 @@ check "exactly one refusal logged ($n)" test "$n" = 1
 
 kill -TERM "$MCUD_PID"; wait "$MCUD_PID"; rc=$?
 check "mcud stops cleanly (rc=$rc)" test "$rc" = 0
+
+# Dial-out: the same cap on a dial: out meeting of three. mcu-sim answers
+# for all three (started first, so the MCU's three calls go out together:
+# a ringing call counts); the third is not placed, logged, and retried by
+# the dialler's back-off, never connected while the two are in.
+sip=$(free_port)
+api=$(free_port)
+ep=$(free_port)
+"$SIM" roster 3 --sip-port "$sip" --api-port "$api" --meeting dout \
+	--dial out --endpoint-port "$ep" --logbook "$WORK/logbook2.db" |
+	sed 's|^mcu:$|mcu:\n  limits: {participants_per_meeting: 2}|' \
+		>"$WORK/roster-out.yaml"
+"$SIM" run --answer --roster "$WORK/roster-out.yaml" --meeting dout \
+	--sip-port "$ep" --seconds 150 --report "$WORK/answer.json" \
+	>"$WORK/answer.out" 2>"$WORK/answer.err" &
+ANS=$!
+PIDS+=("$ANS")
+listening "$ep" || fail "mcu-sim --answer does not listen"
+"$MCUD" -c "$WORK/roster-out.yaml" --run-dir "$WORK/run2" --workers 2 \
+	--io-threads 1 >"$WORK/mcud2.log" 2>&1 &
+MCUD_PID=$!
+PIDS+=("$MCUD_PID")
+check "dial-out: sim001 connected" wait_part dout sim001 connected 20
+check "dial-out: sim002 connected" wait_part dout sim002 connected 20
+check "dial-out: the call to sim003 is not placed, logged" wait_for \
+	"$WORK/mcud2.log" \
+	"dout: sim003 refused (dial-out): limit participants_per_meeting = 2 reached" 20
+s=$(part_state dout sim003)
+check "dial-out: sim003 not connected ($s)" test "$s" != connected
+n=$(grep -c "calling sim003" "$WORK/mcud2.log")
+check "dial-out: no INVITE to sim003 ($n)" test "$n" = 0
+kill -TERM "$MCUD_PID"; wait "$MCUD_PID"; rc=$?
+check "mcud (dial-out) stops cleanly (rc=$rc)" test "$rc" = 0
+kill -INT "$ANS"; wait "$ANS"
 finish
