@@ -57,6 +57,8 @@ def main():
                     help="no meetings: section (ad-hoc meetings come later)")
     ap.add_argument("--dial", default="in", choices=["in", "out"],
                     help="meeting t's dial mode (default in)")
+    ap.add_argument("--rtp-ports", default="40000-49999",
+                    help="mcu.rtp.ports, the SIP/WebRTC legs' RTP range")
     ap.add_argument("--sip-ports", default="",
                     help="comma list: sipN's URI gets the Nth port "
                          "(where dial-out calls it)")
@@ -116,7 +118,7 @@ def main():
         f"  media: {{fps: {a.fps}, x264_preset: {a.preset}}}",
         # SIP legs' ports away from the static legs' bases (tests pick
         # those in 20000-31000: tests/lib/media.sh free_base).
-        "  rtp: {ports: 40000-49999}",
+        f"  rtp: {{ports: {a.rtp_ports}}}",
     ]
     # Each test its own logbook (tests/lib/common.sh exports WORK), not
     # the system's.
