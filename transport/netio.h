@@ -57,7 +57,8 @@ struct mcu_netio_sock_stats {
 int64_t mcu_netio_now_us(void);
 
 /* A non-blocking UDP socket bound to addr (port 0: any). Returns 0 or an
- * errno; *fdp set on success. */
+ * errno; *fdp set on success. Never SO_REUSEADDR/SO_REUSEPORT: a port
+ * another socket or process holds is EADDRINUSE, two never share one. */
 int mcu_netio_bind(int *fdp, const struct sockaddr *addr, socklen_t len);
 
 /*
