@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# A long fuzzing campaign with figures: each target runs on one core until
+# RUNS executions or SECONDS, whichever comes first, from a copy of its seed
+# corpus (the checked-in corpus is not touched), and one Markdown table row
+# is printed per target: executions, exec/s, final coverage (libFuzzer's
+# "cov:"), corpus size at the end, crashes. Crash inputs are kept in
+# OUT/crash-<name>-* for a regression case.
+#   campaign.sh FUZZ_BUILD_DIR OUT_DIR RUNS SECONDS [name...]
+# FUZZ_BUILD_DIR is a tree configured with CC=clang -DMCU_FUZZ=ON whose
+# fuzz_<name> targets are built (see run-all.sh).
+set -uo pipefail
+src=${MCU_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+build=$1
+out=$2
+runs=${3:-10000000}
+secs=${4:-600}
+shift 4 || true
+names=("$@")
+if [ ${#names[@]} -eq 0 ]; then
+	mapfile -t names < <(cd "$src/tests/fuzz" && ls fuzz_*.c | sed 's/^fuzz_//; s/\.c$//')
+fi
+mkdir -p "$out"
+echo "| target | executions | exec/s | cov | corpus | seconds | crashes |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | --- |"
+for name in "${names[@]}"; do
+	bin=$build/tests/fuzz/fuzz_$name
+	if [ ! -x "$bin" ]; then
+		echo "| $name | not built | | | | | |"
+		continue
+	fi
+	work=$out/corpus-$name
+	rm -rf "$work"
+	mkdir -p "$work"
+	cp -r "$src/tests/fuzz/corpus/$name/." "$work/" 2>/dev/null || true
+	dict=()
+	[ -f "$src/tests/fuzz/$name.dict" ] && dict=(-dict="$src/tests/fuzz/$name.dict")
+	log=$out/$name.log
+	t0=$(date +%s)
+	"$bin" "${dict[@]}" -runs="$runs" -max_total_time="$secs" -timeout=10 \
+		-rss_limit_mb=2048 -print_final_stats=1 \
+		-artifact_prefix="$out/crash-$name-" "$work" >"$log" 2>&1
+	rc=$?
+	t=$(($(date +%s) - t0))
+	execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log")
+	eps=$(awk '/stat::average_exec_per_sec/ {print $2}' "$log")
+	cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | awk '{print $2}')
+	files=$(find "$work" -type f | wc -l)
+	crash=none
+	if [ $rc -ne 0 ]; then
+		crash="rc $rc: $(grep -m1 -oE 'ERROR: [A-Za-z]+: [^ ]+|runtime error: .*|deadly signal|out-of-memory|timeout' "$log" | head -c 80)"
+	fi
+	echo "| $name | ${execs:-?} | ${eps:-?} | ${cov:-?} | $files | $t | $crash |"
+done
