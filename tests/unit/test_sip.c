@@ -705,6 +705,87 @@ static void tls_listen(void **state)
 	assert_int_equal(mcu_sip_alloc(&sip, &cfg, &handlers), EINVAL);
 }
 
+/* Dial-out over TLS with verify_server: a second stack with the test CA
+   as ca_file reaches a listener whose certificate names 127.0.0.1 (the
+   INVITE arrives: 403 from its handler) and never one whose certificate
+   names another host (sofia closes the connection; the call fails only
+   when the INVITE transaction times out, 408 after 32 s). */
+static void tls_verify_server(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/mcud-test-tlsv-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd),
+	         "cd %s && openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
+	         "-subj /CN=ca -keyout ca.key -out ca.pem && "
+	         "for n in good:127.0.0.1 bad:other.example; do "
+	         "f=${n%%%%:*}; h=${n#*:}; "
+	         "openssl req -newkey rsa:2048 -nodes -subj /CN=$h "
+	         "-keyout $f.key -out $f.csr && "
+	         "openssl x509 -req -in $f.csr -CA ca.pem -CAkey ca.key "
+	         "-CAcreateserial -days 1 -out $f.pem || exit 1; done "
+	         ">/dev/null 2>&1",
+	         dir);
+	assert_int_equal(system(cmd), 0);
+	char ca[128], cert[2][128], key[2][128];
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	const char *names[2] = {"good", "bad"};
+	for (int i = 0; i < 2; i++) {
+		snprintf(cert[i], sizeof(cert[i]), "%s/%s.pem", dir, names[i]);
+		snprintf(key[i], sizeof(key[i]), "%s/%s.key", dir, names[i]);
+	}
+	uint16_t cu = free_port(), ct = free_port();
+	struct mcu_sip_listen cl[2] = {{MCU_SIP_UDP, "127.0.0.1", cu},
+	                               {MCU_SIP_TLS, "127.0.0.1", ct}};
+	struct mcu_sip_config ccfg = {.listen = cl, .n_listen = 2,
+	                              .domain = "mcu.test",
+	                              .tls_certificate = cert[0],
+	                              .tls_key = key[0], .tls_ca_file = ca,
+	                              .tls_verify_server = true};
+	struct mcu_sip *client = NULL;
+	assert_int_equal(mcu_sip_alloc(&client, &ccfg, &handlers), 0);
+	for (int i = 0; i < 2; i++) {
+		reset(P_REJECT);
+		uint16_t su = free_port(), st = free_port();
+		struct mcu_sip_listen sl[2] = {{MCU_SIP_UDP, "127.0.0.1", su},
+		                               {MCU_SIP_TLS, "127.0.0.1", st}};
+		struct mcu_sip_config scfg = {.listen = sl, .n_listen = 2,
+		                              .domain = "mcu.test",
+		                              .tls_certificate = cert[i],
+		                              .tls_key = key[i]};
+		struct mcu_sip *server = NULL;
+		assert_int_equal(mcu_sip_alloc(&server, &scfg, &handlers), 0);
+		char uri[96];
+		snprintf(uri, sizeof(uri), "sips:room@127.0.0.1:%u", st);
+		struct mcu_sip_call *call = NULL;
+		assert_int_equal(mcu_sip_dial(client, &call, uri, "mcu", NULL,
+		                              NULL, NULL),
+		                 0);
+		int f = wait_event(MCU_SIP_EV_FAILED, 40000);
+		assert_true(f >= 0);
+		lock();
+		int n = R.n_incoming, status = R.ev_status[f];
+		unlock();
+		if (i == 0) {
+			assert_int_equal(n, 1);
+			assert_int_equal(status, 403);
+		} else {
+			assert_int_equal(n, 0);
+			assert_int_not_equal(status, 403);
+		}
+		call = mcu_sip_call_put(call);
+		server = mcu_sip_free(server);
+	}
+	client = mcu_sip_free(client);
+	reset(P_ANSWER);
+	/* verifying without a CA bundle is a config error */
+	ccfg.tls_ca_file = NULL;
+	assert_int_equal(mcu_sip_alloc(&client, &ccfg, &handlers), EINVAL);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void config_errors(void **state)
 {
 	(void)state;
@@ -836,6 +917,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(dial_out),
 	cmocka_unit_test(malformed_requests),
 	cmocka_unit_test(tls_listen),
+	cmocka_unit_test(tls_verify_server),
 	cmocka_unit_test(config_errors),
 	cmocka_unit_test(digest_helpers),
 	cmocka_unit_test(dtmf_bodies),
