@@ -112,7 +112,7 @@ static void check_entry(const char *entry)
 	CHECK(n > 4 && !strncmp(entry, "- {", 3));
 	CHECK(entry[n - 1] == '\n' && entry[n - 2] == '}');
 	for (size_t i = 0; i + 1 < n; i++)
-		CHECK(entry[i] >= 0x20 && entry[i] < 0x7f);
+		CHECK(entry[i] >= 0x20 && entry[i] <= 0x7f);
 }
 
 static void check_load(const char *entry, const json_t *body,
