@@ -16,7 +16,7 @@ DEPS_LIBS  := libyaml-dev libavcodec-dev libavformat-dev libavutil-dev \
 	libsofia-sip-ua-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev \
 	libcmocka-dev libfreetype-dev fonts-dejavu-core tzdata
 DEPS_PEERS := ffmpeg sip-tester baresip baresip-ffmpeg curl python3 iproute2 prometheus openssl \
-	chromium chromium-driver
+	chromium chromium-driver kamailio
 DEPS       := $(DEPS_BUILD) $(DEPS_LIBS) $(DEPS_PEERS)
 # The browser tests' npm package (playwright-core driving Debian's chromium;
 # no browser download): installed when node_modules is missing or its copy of
