@@ -88,7 +88,7 @@ static struct vgroup *find_group(struct mcu_room *room, uint64_t key,
 		.bitrate = lp->out_bitrate,
 		.keyint = room->keyint,
 		.preset = room->preset,
-		.threads = 1,
+		.threads = lp->out_height >= 540 ? 2 : 1,
 	};
 	if (mcu_venc_alloc(&g->enc, &cfg) || mcu_kfreq_alloc(&g->kf, 0)) {
 		mcu_venc_free(g->enc);
