@@ -571,16 +571,54 @@ static void take_keyframe_requests(struct mcu_room *room, int64_t now_us)
 	}
 }
 
+/*
+ * Step 3b: the groups' encodes run in parallel (mcu_workpool_for: the
+ * tick's thread and the other workers), since one x264 encode per group
+ * one after another made a meeting's video tick longer than a frame with
+ * a core idle (bench/capacity). Groups share nothing here: each has its
+ * own encoder, canvas and key-frame state, a leg belongs to one group and
+ * locks its own send path, only one group feeds the recording, metrics
+ * are atomic. Composition stays on the tick's thread (its tile cache is
+ * shared by the groups).
+ */
+#define PAR_GROUPS 32
+
+struct enc_batch {
+	struct mcu_room *room;
+	struct vgroup *g[PAR_GROUPS];
+	size_t n;
+	int64_t now_us, deadline_ns;
+};
+
+static void encode_one(void *arg, size_t i)
+{
+	static __thread struct fanout f;
+	struct enc_batch *b = arg;
+	struct vgroup *g = b->g[i];
+
+	f.room = b->room;
+	f.g = g;
+	f.now_us = b->now_us;
+	f.pts90k = (uint32_t)(b->deadline_ns / 100000 * 9);
+	f.deadline_ns = b->deadline_ns;
+	mcu_venc_encode(g->enc, g->canvas, on_encoded, &f);
+	g->last_encode_us = b->now_us;
+}
+
+static void encode_batch(struct enc_batch *b)
+{
+	mcu_workpool_for(b->room->env.pool, b->n, encode_one, b);
+	b->n = 0;
+}
+
 static size_t encode_groups(struct mcu_room *room, int64_t deadline_ns,
                             int64_t now_us, double *compose_ms,
                             double *encode_ms, size_t *views)
 {
-	static __thread struct fanout f;
+	struct enc_batch b = {
+		.room = room, .now_us = now_us, .deadline_ns = deadline_ns};
+	struct timespec te;
 	size_t encoders = 0;
-	f.room = room;
-	f.now_us = now_us;
-	f.pts90k = (uint32_t)(deadline_ns / 100000 * 9);
-	f.deadline_ns = deadline_ns;
 	mcu_compose_tick(room->compose);
 	for (size_t i = 0; i < room->n_parts; i++)
 		room->vt[i].shown_small = room->vt[i].shown_large = false;
@@ -613,15 +651,19 @@ static size_t encode_groups(struct mcu_room *room, int64_t deadline_ns,
 				mcu_kfreq_request(g->kf, 0, now_us);
 			continue;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &t0);
 		if (key)
 			mcu_venc_request_keyframe(g->enc);
 		g->canvas->pts = (int64_t)room->frame_no;
-		f.g = g;
-		mcu_venc_encode(g->enc, g->canvas, on_encoded, &f);
-		g->last_encode_us = now_us;
-		*encode_ms += ms_since(&t0);
+		if (b.n == PAR_GROUPS) {
+			clock_gettime(CLOCK_MONOTONIC, &te);
+			encode_batch(&b);
+			*encode_ms += ms_since(&te);
+		}
+		b.g[b.n++] = g;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &te);
+	encode_batch(&b);
+	*encode_ms += ms_since(&te);
 	for (size_t i = 0; i < room->n_parts; i++) {
 		struct vt_part *vp = &room->vt[i];
 		if (vp->leg)

@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -36,8 +37,12 @@ struct mcu_serial {
 	struct mcu_serial *next; /* ready list link; pool->lock */
 };
 
+#define URGENT_CAP 64 /* helpers of parallel loops waiting to start */
+
 struct mcu_workpool {
 	pthread_mutex_t lock;
+	struct job urgent[URGENT_CAP]; /* lock: run before anything else */
+	size_t urgent_n;               /* lock */
 	pthread_cond_t work;  /* signalled when work arrives or on stop */
 	pthread_cond_t idle;  /* broadcast when a serial job finishes */
 	struct job *jobs;     /* lock */
@@ -114,6 +119,13 @@ static void *worker_main(void *arg)
 	struct mcu_workpool *pool = arg;
 	pthread_mutex_lock(&pool->lock);
 	for (;;) {
+		if (pool->urgent_n > 0) {
+			struct job j = pool->urgent[--pool->urgent_n];
+			pthread_mutex_unlock(&pool->lock);
+			j.fn(j.arg);
+			pthread_mutex_lock(&pool->lock);
+			continue;
+		}
 		struct mcu_serial *s = ready_pop(pool);
 		if (s) {
 			run_serial_job(pool, s);
@@ -228,6 +240,96 @@ int mcu_workpool_submit(struct mcu_workpool *pool, mcu_job_h *fn, void *arg)
 	}
 	pthread_mutex_unlock(&pool->lock);
 	return err;
+}
+
+/* ---- parallel loops ------------------------------------------------ */
+
+struct par_loop {
+	atomic_size_t next; /* next item to take */
+	atomic_int refs;    /* caller + helpers not yet finished */
+	size_t n;
+	size_t done;        /* lock */
+	mcu_for_h *fn;
+	void *arg;
+	pthread_mutex_t lock;
+	pthread_cond_t all_done;
+};
+
+static void par_unref(struct par_loop *pl)
+{
+	if (atomic_fetch_sub(&pl->refs, 1) != 1)
+		return;
+	pthread_cond_destroy(&pl->all_done);
+	pthread_mutex_destroy(&pl->lock);
+	free(pl);
+}
+
+/* Take items until none is left, then count them as done. */
+static void par_work(struct par_loop *pl)
+{
+	size_t i, ran = 0;
+	while ((i = atomic_fetch_add(&pl->next, 1)) < pl->n) {
+		pl->fn(pl->arg, i);
+		ran++;
+	}
+	if (!ran)
+		return;
+	pthread_mutex_lock(&pl->lock);
+	pl->done += ran;
+	if (pl->done == pl->n)
+		pthread_cond_signal(&pl->all_done);
+	pthread_mutex_unlock(&pl->lock);
+}
+
+static void par_helper(void *arg)
+{
+	struct par_loop *pl = arg;
+	par_work(pl);
+	par_unref(pl);
+}
+
+void mcu_workpool_for(struct mcu_workpool *pool, size_t n, mcu_for_h *fn,
+                      void *arg)
+{
+	struct par_loop *pl;
+	size_t helpers = 0;
+
+	if (!fn || n == 0)
+		return;
+	pl = pool && n > 1 && pool->n_threads > 1 ? calloc(1, sizeof(*pl))
+	                                         : NULL;
+	if (!pl || pthread_mutex_init(&pl->lock, NULL)) {
+		free(pl);
+		for (size_t i = 0; i < n; i++)
+			fn(arg, i);
+		return;
+	}
+	pthread_cond_init(&pl->all_done, NULL);
+	atomic_init(&pl->next, 0);
+	pl->n = n;
+	pl->fn = fn;
+	pl->arg = arg;
+	/* The helpers: at most one per other worker and per other item. */
+	size_t want = pool->n_threads - 1 < n - 1 ? pool->n_threads - 1 : n - 1;
+	atomic_init(&pl->refs, 1 + (int)want);
+	pthread_mutex_lock(&pool->lock);
+	while (helpers < want && !pool->stopping &&
+	       pool->urgent_n < URGENT_CAP) {
+		pool->urgent[pool->urgent_n++] = (struct job){par_helper, pl};
+		helpers++;
+	}
+	if (helpers)
+		pthread_cond_broadcast(&pool->work);
+	pthread_mutex_unlock(&pool->lock);
+	if (helpers < want) /* not queued: drop their references */
+		atomic_fetch_sub(&pl->refs, (int)(want - helpers));
+
+	par_work(pl);
+	pthread_mutex_lock(&pl->lock);
+	while (pl->done < pl->n)
+		pthread_cond_wait(&pl->all_done, &pl->lock);
+	pthread_mutex_unlock(&pl->lock);
+	par_unref(pl);
 }
 
 unsigned mcu_workpool_threads(const struct mcu_workpool *pool)

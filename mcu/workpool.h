@@ -40,6 +40,21 @@ int mcu_workpool_submit(struct mcu_workpool *pool, mcu_job_h *fn, void *arg);
 
 unsigned mcu_workpool_threads(const struct mcu_workpool *pool);
 
+/* One item of a parallel loop: runs on the caller or a worker. */
+typedef void(mcu_for_h)(void *arg, size_t i);
+
+/*
+ * Run fn(arg, i) for every i in [0, n), spread over the calling thread and
+ * up to (threads - 1) workers, and return when all n have run. The caller
+ * takes items too, so the loop finishes even when every worker is busy
+ * (it may be called from a job, e.g. a meeting's tick). Helpers are
+ * started ahead of the queued jobs and of the serial queues; a helper
+ * that starts after the loop is over does nothing. fn must be safe to run
+ * for different i at once.
+ */
+void mcu_workpool_for(struct mcu_workpool *pool, size_t n, mcu_for_h *fn,
+                      void *arg);
+
 /* Jobs refused because the queue was full, since start. */
 uint64_t mcu_workpool_dropped(const struct mcu_workpool *pool);
 

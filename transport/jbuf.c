@@ -33,6 +33,11 @@
 #include <string.h>
 
 #define BASE_WINDOW_US 2000000
+/* An audio consumer this far behind the playout plan while more is due
+ * drops the oldest: after a stall (a skipped tick, a busy machine) the
+ * sound catches up with its sender within a few frames instead of
+ * running up to max_delay late for the rest of the call. */
+#define AUDIO_BEHIND_US 60000
 
 struct slot {
 	struct mcu_pkt *pkt; /* NULL: missing (when inside head..highest) */
@@ -554,10 +559,13 @@ static struct slot *next_present(struct mcu_jbuf *jb)
 int mcu_jbuf_get_audio(struct mcu_jbuf *jb, int64_t now_us,
                        struct mcu_jbuf_pkt *out)
 {
-	int64_t late = (int64_t)jb->conf.max_delay_ms * 1000;
+	int64_t late;
 
 	if (!jb || !out || jb->conf.kind != MCU_JBUF_AUDIO)
 		return EINVAL;
+	late = (int64_t)jb->conf.max_delay_ms * 1000;
+	if (late > AUDIO_BEHIND_US)
+		late = AUDIO_BEHIND_US;
 	while (jb->started && jb->head <= jb->highest) {
 		struct slot *s = slot_of(jb, jb->head);
 		struct slot *nx = next_present(jb);

@@ -363,6 +363,27 @@ static void audio_catch_up(void **state)
 	jb = mcu_jbuf_free(jb);
 }
 
+static void audio_backlog_bounded(void **state)
+{
+	/* a consumer 200 ms behind (skipped ticks) catches up to at most
+	 * 60 ms behind the playout plan, not max_delay (500 ms) */
+	struct mcu_jbuf *jb = audio(20, 500);
+	struct mcu_jbuf_pkt out;
+	int64_t t0 = 10000000;
+	(void)state;
+	for (uint16_t i = 0; i < 20; i++)
+		put(jb, i, 960u * i, false, t0 + i * 20000);
+	int64_t now = t0 + 19 * 20000 + 20000;
+	assert_int_equal(mcu_jbuf_get_audio(jb, now, &out), 0);
+	int64_t due = t0 + (int64_t)out.seq * 20000 + 20000;
+	assert_true(now - due <= 60000);
+	out.pkt = mcu_pkt_put(out.pkt);
+	struct mcu_jbuf_stats st;
+	mcu_jbuf_stats(jb, &st);
+	assert_true(st.dropped >= 15);
+	jb = mcu_jbuf_free(jb);
+}
+
 /* clang-format off */
 const struct CMUnitTest tests[] = {
 	cmocka_unit_test(conf_checks),
@@ -377,6 +398,7 @@ const struct CMUnitTest tests[] = {
 	cmocka_unit_test(audio_playout_gaps),
 	cmocka_unit_test(adaptive_delay),
 	cmocka_unit_test(audio_catch_up),
+	cmocka_unit_test(audio_backlog_bounded),
 };
 /* clang-format on */
 

@@ -132,10 +132,80 @@ static void bad_arguments(void **state)
 	assert_null(mcu_serial_free(NULL));
 }
 
+struct par_hits {
+	atomic_int hit[1000];
+	atomic_int started; /* blocked jobs running */
+};
+
+static void hit_item(void *arg, size_t i)
+{
+	struct par_hits *h = arg;
+	atomic_fetch_add(&h->hit[i], 1);
+}
+
+static void parallel_for_runs_each_once(void **state)
+{
+	static struct par_hits h;
+	struct mcu_workpool *pool = NULL;
+	(void)state;
+	assert_int_equal(mcu_workpool_alloc(&pool, 2, 64), 0);
+	for (int round = 0; round < 200; round++) {
+		size_t n = 1 + (size_t)round * 5 % 1000;
+		for (size_t i = 0; i < 1000; i++)
+			atomic_store(&h.hit[i], 0);
+		mcu_workpool_for(pool, n, hit_item, &h);
+		for (size_t i = 0; i < 1000; i++)
+			assert_int_equal(atomic_load(&h.hit[i]), i < n ? 1 : 0);
+	}
+	pool = mcu_workpool_free(pool);
+	/* no pool: the caller runs the loop alone */
+	for (size_t i = 0; i < 10; i++)
+		atomic_store(&h.hit[i], 0);
+	mcu_workpool_for(NULL, 10, hit_item, &h);
+	for (size_t i = 0; i < 10; i++)
+		assert_int_equal(atomic_load(&h.hit[i]), 1);
+}
+
+static void gated_job(void *arg)
+{
+	struct par_hits *h = arg;
+	atomic_fetch_add(&h->started, 1);
+	pthread_mutex_lock(&gate);
+	pthread_mutex_unlock(&gate);
+}
+
+static void parallel_for_with_busy_workers(void **state)
+{
+	/* every worker is busy: the caller runs the whole loop itself and
+	 * the helper that starts later finds nothing left to do */
+	static struct par_hits h;
+	struct mcu_workpool *pool = NULL;
+	(void)state;
+	atomic_store(&h.started, 0);
+	pthread_mutex_lock(&gate);
+	assert_int_equal(mcu_workpool_alloc(&pool, 2, 8), 0);
+	assert_int_equal(mcu_workpool_submit(pool, gated_job, &h), 0);
+	assert_int_equal(mcu_workpool_submit(pool, gated_job, &h), 0);
+	for (int i = 0; i < 2000 && atomic_load(&h.started) < 2; i++)
+		usleep(1000);
+	assert_int_equal(atomic_load(&h.started), 2);
+	for (size_t i = 0; i < 50; i++)
+		atomic_store(&h.hit[i], 0);
+	mcu_workpool_for(pool, 50, hit_item, &h);
+	for (size_t i = 0; i < 50; i++)
+		assert_int_equal(atomic_load(&h.hit[i]), 1);
+	pthread_mutex_unlock(&gate);
+	pool = mcu_workpool_free(pool);
+	for (size_t i = 0; i < 50; i++)
+		assert_int_equal(atomic_load(&h.hit[i]), 1);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(all_jobs_run),
 	cmocka_unit_test(serial_keeps_order_and_exclusion),
 	cmocka_unit_test(full_queue_refuses),
 	cmocka_unit_test(bad_arguments),
+	cmocka_unit_test(parallel_for_runs_each_once),
+	cmocka_unit_test(parallel_for_with_busy_workers),
 };
 MCU_TEST_MAIN(tests, NULL, NULL)
