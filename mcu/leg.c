@@ -65,6 +65,7 @@
 #define AU_QUEUE        8        /* access units waiting for the decoder */
 #define PLI_INTERVAL_US 500000   /* at most two key-frame requests a second */
 #define RTCP_INTERVAL_US 1000000
+#define AUDIO_MIN_DELAY_MS 5     /* jitter allowance floor, audio */
 #define PCM_FRAMES      12       /* decoded 20 ms frames buffered: a 200 ms packet fits */
 #define RTCP_BUF        512      /* one compound RTCP packet we send */
 #define SRTP_BUF        (MCU_NETIO_MAX_DGRAM + MCU_SRTP_TRAILER)
@@ -719,29 +720,41 @@ static int bind_stream(struct mcu_leg *leg, struct rx_stream *rx,
 	tx->fd = rtp_fd;
 	tx->rtcp_fd = rtcp_fd >= 0 ? rtcp_fd : rtp_fd;
 
-	err = mcu_netio_add(leg->netio, rtp_fd, on_datagram, leg,
-	                    &rx->rtp_sock);
+	struct source_filter sf;
+	source_filter(leg, &sf, remote, source);
+	err = mcu_netio_add_filtered(leg->netio, rtp_fd, &sf.f_rtp,
+	                             on_datagram, leg, &rx->rtp_sock);
 	if (err) {
 		close(rtp_fd);
 		if (rtcp_fd >= 0)
 			close(rtcp_fd);
+		if (err == EINVAL)
+			mcu_log_error("%s: bad media source address",
+			              leg->label);
 		return err;
 	}
 	if (rtcp_fd >= 0) {
-		err = mcu_netio_add(leg->netio, rtcp_fd, on_datagram, leg,
-		                    &rx->rtcp_sock);
+		err = mcu_netio_add_filtered(leg->netio, rtcp_fd, &sf.f_rtcp,
+		                             on_datagram, leg, &rx->rtcp_sock);
 		if (err) {
 			close(rtcp_fd);
 			return err;
 		}
 	}
-	return set_source_filter(leg, rx, remote, source);
+	return 0;
 }
 
 static int init_stream_state(struct rx_stream *rx, struct tx_stream *tx,
                              enum mcu_jbuf_kind kind, uint32_t clock)
 {
-	struct mcu_jbuf_conf jc = {.kind = kind, .clock_rate = clock};
+	/* Audio: the allowance starts at 5 ms, not jbuf's 20: on the city's
+	 * data network jitter is a few ms and the allowance grows with the
+	 * measured jitter anyway; every ms here is heard as delay, on top
+	 * of the 0-20 ms until the next audio tick. */
+	struct mcu_jbuf_conf jc = {
+	    .kind = kind,
+	    .clock_rate = clock,
+	    .min_delay_ms = kind == MCU_JBUF_AUDIO ? AUDIO_MIN_DELAY_MS : 0};
 	pthread_mutex_init(&rx->lock, NULL);
 	pthread_mutex_init(&tx->lock, NULL);
 	tx->fd = tx->rtcp_fd = -1;

@@ -505,8 +505,12 @@ static int video_step(struct mcu_jbuf *jb, int64_t now_us,
 		drop_frame(jb, end);
 		return EINPROGRESS;
 	}
-	if (due_us(jb, s) > now_us)
-		return EAGAIN;
+	/* A complete frame goes out at once: no playout delay for video.
+	 * The consumer (an MCU's tick) shows the newest decoded picture when
+	 * its own clock says so; holding the frame for the jitter allowance
+	 * would only add latency, and since nothing wakes the buffer at the
+	 * due time the frame would wait for the next packet or poll too
+	 * (a frame interval or a tick more). */
 	f->ts = (uint32_t)s->ext_ts;
 	f->after_loss = jb->after_loss;
 	jb->after_loss = false;

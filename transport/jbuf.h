@@ -3,14 +3,15 @@
  * audio or video. It holds references to the received packets (struct
  * mcu_pkt, no copies), puts them back in sequence order, drops duplicates,
  * reports missing sequence numbers for NACK, gives a missing packet up
- * after a bounded wait, and releases media at a playout time that trails
- * the sender's clock by a target delay adapted to the measured jitter
- * within [min_delay_ms, max_delay_ms].
+ * after a bounded wait, and releases media:
  *
- *  - video: the consumer pulls whole frames (every packet of one RTP
- *    timestamp, contiguous sequence numbers, up to the marker bit);
- *  - audio: the consumer pulls one packet per playout step, or is told a
- *    packet is missing so the decoder can conceal it.
+ *  - video: whole frames (every packet of one RTP timestamp, contiguous
+ *    sequence numbers, up to the marker bit) as soon as they are complete
+ *    and in order: no playout delay, the consumer's own clock paces them;
+ *  - audio: one packet per playout step, at a playout time that trails the
+ *    sender's clock by a target delay adapted to the measured jitter within
+ *    [min_delay_ms, max_delay_ms], or word that a packet is missing so the
+ *    decoder can conceal it.
  *
  * Loss that cannot be repaired (a packet given up, an overflow, a stream
  * restart) raises the key-frame flag (video) that the owner turns into a
