@@ -720,28 +720,23 @@ static int bind_stream(struct mcu_leg *leg, struct rx_stream *rx,
 	tx->fd = rtp_fd;
 	tx->rtcp_fd = rtcp_fd >= 0 ? rtcp_fd : rtp_fd;
 
-	struct source_filter sf;
-	source_filter(leg, &sf, remote, source);
-	err = mcu_netio_add_filtered(leg->netio, rtp_fd, &sf.f_rtp,
-	                             on_datagram, leg, &rx->rtp_sock);
+	err = mcu_netio_add(leg->netio, rtp_fd, on_datagram, leg,
+	                    &rx->rtp_sock);
 	if (err) {
 		close(rtp_fd);
 		if (rtcp_fd >= 0)
 			close(rtcp_fd);
-		if (err == EINVAL)
-			mcu_log_error("%s: bad media source address",
-			              leg->label);
 		return err;
 	}
 	if (rtcp_fd >= 0) {
-		err = mcu_netio_add_filtered(leg->netio, rtcp_fd, &sf.f_rtcp,
-		                             on_datagram, leg, &rx->rtcp_sock);
+		err = mcu_netio_add(leg->netio, rtcp_fd, on_datagram, leg,
+		                    &rx->rtcp_sock);
 		if (err) {
 			close(rtcp_fd);
 			return err;
 		}
 	}
-	return 0;
+	return set_source_filter(leg, rx, remote, source);
 }
 
 static int init_stream_state(struct rx_stream *rx, struct tx_stream *tx,
