@@ -93,7 +93,7 @@ start_mcud() {
 	# (renice after the start would miss the threads already made)
 	local wrap=()
 	[ -n "${NICE:-}" ] && wrap=(nice -n "$NICE")
-	"${wrap[@]}" "$MCUD" -c "$1" --run-dir "$2/run" --log-level info \
+	"${wrap[@]}" "$MCUD" ${MCUD_ARGS:-} -c "$1" --run-dir "$2/run" --log-level info \
 		2>"$2/mcud.log" &
 	MCUD_PID=$!
 	PIDS+=("$MCUD_PID")
