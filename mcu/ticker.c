@@ -184,6 +184,8 @@ int mcu_ticker_add(struct mcu_ticker *tk, struct mcu_tick **tickp,
 		free(t);
 		return err;
 	}
+	/* A tick runs ahead of the decodes waiting for a worker. */
+	mcu_serial_set_high(t->serial);
 	t->ticker = tk;
 	t->period_ns = period_ns;
 	t->fn = fn;

@@ -34,6 +34,7 @@ struct mcu_serial {
 	bool scheduled; /* on the ready list or running; pool->lock */
 	bool running;   /* pool->lock */
 	bool closing;   /* pool->lock */
+	bool high;      /* on the high ready list; set before the first job */
 	struct mcu_serial *next; /* ready list link; pool->lock */
 };
 
@@ -48,39 +49,65 @@ struct mcu_workpool {
 	struct job *jobs;     /* lock */
 	size_t cap, head, count; /* lock */
 	struct mcu_serial *ready_head, *ready_tail; /* lock */
+	struct mcu_serial *high_head, *high_tail;   /* lock: run first */
 	bool stopping; /* lock */
 	uint64_t dropped; /* lock */
 	pthread_t *threads;
 	unsigned n_threads;
 };
 
+/* The ready list `s` belongs on: high-priority queues (a meeting's
+   ticks) run before every other queue (a stream's decodes). */
+static struct mcu_serial **list_head(struct mcu_workpool *pool,
+                                     const struct mcu_serial *s)
+{
+	return s->high ? &pool->high_head : &pool->ready_head;
+}
+
+static struct mcu_serial **list_tail(struct mcu_workpool *pool,
+                                     const struct mcu_serial *s)
+{
+	return s->high ? &pool->high_tail : &pool->ready_tail;
+}
+
 static void ready_push(struct mcu_workpool *pool, struct mcu_serial *s)
 {
+	struct mcu_serial **head = list_head(pool, s);
+	struct mcu_serial **tail = list_tail(pool, s);
 	s->next = NULL;
-	if (pool->ready_tail)
-		pool->ready_tail->next = s;
+	if (*tail)
+		(*tail)->next = s;
 	else
-		pool->ready_head = s;
-	pool->ready_tail = s;
+		*head = s;
+	*tail = s;
 	pthread_cond_signal(&pool->work);
 }
 
-static struct mcu_serial *ready_pop(struct mcu_workpool *pool)
+static struct mcu_serial *pop_list(struct mcu_serial **head,
+                                   struct mcu_serial **tail)
 {
-	struct mcu_serial *s = pool->ready_head;
+	struct mcu_serial *s = *head;
 	if (!s)
 		return NULL;
-	pool->ready_head = s->next;
-	if (!pool->ready_head)
-		pool->ready_tail = NULL;
+	*head = s->next;
+	if (!*head)
+		*tail = NULL;
 	s->next = NULL;
 	return s;
 }
 
+static struct mcu_serial *ready_pop(struct mcu_workpool *pool)
+{
+	struct mcu_serial *s = pop_list(&pool->high_head, &pool->high_tail);
+	return s ? s : pop_list(&pool->ready_head, &pool->ready_tail);
+}
+
 static void ready_remove(struct mcu_workpool *pool, struct mcu_serial *s)
 {
+	struct mcu_serial **head = list_head(pool, s);
+	struct mcu_serial **tail = list_tail(pool, s);
 	struct mcu_serial *prev = NULL;
-	for (struct mcu_serial *it = pool->ready_head; it; it = it->next) {
+	for (struct mcu_serial *it = *head; it; it = it->next) {
 		if (it != s) {
 			prev = it;
 			continue;
@@ -88,9 +115,9 @@ static void ready_remove(struct mcu_workpool *pool, struct mcu_serial *s)
 		if (prev)
 			prev->next = s->next;
 		else
-			pool->ready_head = s->next;
-		if (pool->ready_tail == s)
-			pool->ready_tail = prev;
+			*head = s->next;
+		if (*tail == s)
+			*tail = prev;
 		s->next = NULL;
 		return;
 	}
@@ -388,6 +415,16 @@ struct mcu_serial *mcu_serial_free(struct mcu_serial *s)
 	free(s->jobs);
 	free(s);
 	return NULL;
+}
+
+void mcu_serial_set_high(struct mcu_serial *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->pool->lock);
+	if (!s->scheduled)
+		s->high = true;
+	pthread_mutex_unlock(&s->pool->lock);
 }
 
 int mcu_serial_submit(struct mcu_serial *s, mcu_job_h *fn, void *arg)

@@ -72,6 +72,14 @@ int mcu_serial_alloc(struct mcu_serial **serialp, struct mcu_workpool *pool,
  */
 struct mcu_serial *mcu_serial_free(struct mcu_serial *serial);
 
+/*
+ * Give the serial queue priority: its jobs start before those of every
+ * ordinary serial queue and of the plain queue (a meeting's ticks ahead
+ * of the streams' decodes, whose work the tick shows a frame later
+ * anyway). Call it before the first submit.
+ */
+void mcu_serial_set_high(struct mcu_serial *serial);
+
 /* Queue fn(arg) on the serial queue; 0, ENOBUFS or ESHUTDOWN. */
 int mcu_serial_submit(struct mcu_serial *serial, mcu_job_h *fn, void *arg);
 

@@ -200,6 +200,51 @@ static void parallel_for_with_busy_workers(void **state)
 		assert_int_equal(atomic_load(&h.hit[i]), 1);
 }
 
+static atomic_int prio_seq;
+static int prio_at[8];
+
+static void record_job(void *arg)
+{
+	int *slot = arg;
+	*slot = atomic_fetch_add(&prio_seq, 1);
+}
+
+static void high_serial_runs_first(void **state)
+{
+	/* one worker, held: five ordinary queues' jobs wait, then a high
+	 * queue's job; once free, the worker runs the high one first */
+	static struct par_hits h;
+	struct mcu_workpool *pool = NULL;
+	struct mcu_serial *low[5] = {NULL}, *high = NULL;
+	(void)state;
+	atomic_store(&prio_seq, 0);
+	atomic_store(&h.started, 0);
+	pthread_mutex_lock(&gate);
+	assert_int_equal(mcu_workpool_alloc(&pool, 1, 8), 0);
+	assert_int_equal(mcu_workpool_submit(pool, gated_job, &h), 0);
+	for (int i = 0; i < 2000 && atomic_load(&h.started) < 1; i++)
+		usleep(1000);
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(mcu_serial_alloc(&low[i], pool, 2), 0);
+		assert_int_equal(mcu_serial_submit(low[i], record_job,
+		                                   &prio_at[i]), 0);
+	}
+	assert_int_equal(mcu_serial_alloc(&high, pool, 2), 0);
+	mcu_serial_set_high(high);
+	assert_int_equal(mcu_serial_submit(high, record_job, &prio_at[5]), 0);
+	pthread_mutex_unlock(&gate);
+	for (int i = 0; i < 2000 && atomic_load(&prio_seq) < 6; i++)
+		usleep(1000);
+	assert_int_equal(atomic_load(&prio_seq), 6);
+	assert_int_equal(prio_at[5], 0);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(prio_at[i], i + 1);
+	for (int i = 0; i < 5; i++)
+		low[i] = mcu_serial_free(low[i]);
+	high = mcu_serial_free(high);
+	pool = mcu_workpool_free(pool);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(all_jobs_run),
 	cmocka_unit_test(serial_keeps_order_and_exclusion),
@@ -207,5 +252,6 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(bad_arguments),
 	cmocka_unit_test(parallel_for_runs_each_once),
 	cmocka_unit_test(parallel_for_with_busy_workers),
+	cmocka_unit_test(high_serial_runs_first),
 };
 MCU_TEST_MAIN(tests, NULL, NULL)
