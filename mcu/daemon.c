@@ -722,12 +722,13 @@ static void set_probes(struct mcu_daemon *d)
 	stage = mcu_metrics_find(d->metrics, MCU_M_STAGE);
 	if (!late || !stage)
 		return;
-	p.lateness = mcu_metric_get(late, NULL, 0);
+	static const char *const kinds[] = {"video", "audio"};
+	p.lateness_video = mcu_metric_get(late, &kinds[0], 1);
+	p.lateness_audio = mcu_metric_get(late, &kinds[1], 1);
 	for (size_t i = 0; i < 4; i++)
 		*slot[i] = mcu_metric_get(stage, &names[i], 1);
 	struct mcu_metric_family *lat =
 	    mcu_metrics_find(d->metrics, MCU_M_MEDIA_LATENCY);
-	static const char *const kinds[] = {"video", "audio"};
 	if (lat) {
 		p.latency_video = mcu_metric_get(lat, &kinds[0], 1);
 		p.latency_audio = mcu_metric_get(lat, &kinds[1], 1);
@@ -1227,7 +1228,8 @@ struct mcu_daemon *mcu_daemon_free(struct mcu_daemon *d)
 	d->live = mcu_api_live_free(d->live);
 	d->roster = mcu_api_roster_free(d->roster);
 	d->engine = mcu_engine_free(d->engine);
-	mcu_metric_put(d->probes.lateness);
+	mcu_metric_put(d->probes.lateness_video);
+	mcu_metric_put(d->probes.lateness_audio);
 	mcu_metric_put(d->probes.decode);
 	mcu_metric_put(d->probes.compose);
 	mcu_metric_put(d->probes.encode);

@@ -760,9 +760,9 @@ int mcu_metrics_register_engine(struct mcu_metrics *m,
 			return err;
 	}
 	err = mcu_metrics_register(m, MCU_METRIC_HISTOGRAM, MCU_M_TICK_LATENESS,
-	                           "How late each media tick started after "
-	                           "its deadline.",
-	                           NULL, tb, MCU_METRICS_TICK_NBUCKETS,
+	                           "How late each media tick (kind video or "
+	                           "audio) started after its deadline.",
+	                           kind, tb, MCU_METRICS_TICK_NBUCKETS,
 	                           &e->tick_lateness);
 	if (!err)
 		err = mcu_metrics_register(m, MCU_METRIC_HISTOGRAM, MCU_M_STAGE,

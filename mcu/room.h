@@ -31,7 +31,8 @@ struct mcu_room;
 /* What a room needs from the engine that runs it. */
 /* Histogram series the ticks observe (NULL: none), seconds. */
 struct mcu_room_probes {
-	struct mcu_metric *lateness;            /* tick start - deadline */
+	struct mcu_metric *lateness_video;      /* tick start - deadline */
+	struct mcu_metric *lateness_audio;
 	struct mcu_metric *decode, *compose, *encode, *mix; /* per run */
 	struct mcu_metric *latency_video, *latency_audio; /* may be NULL */
 };

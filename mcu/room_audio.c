@@ -314,7 +314,7 @@ static void audio_frame(struct mcu_room *room, int64_t deadline_ns,
 	double mix_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
 	                (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	if (room->env.probes) {
-		mcu_metric_observe(room->env.probes->lateness,
+		mcu_metric_observe(room->env.probes->lateness_audio,
 		                   (double)(now_ns - deadline_ns) / 1e9);
 		mcu_metric_observe(room->env.probes->mix, mix_ms / 1e3);
 	}

@@ -784,7 +784,7 @@ void mcu_room_video_tick(int64_t deadline_ns, int64_t now_ns, void *arg)
 
 	const struct mcu_room_probes *pr = room->env.probes;
 	if (pr) {
-		mcu_metric_observe(pr->lateness,
+		mcu_metric_observe(pr->lateness_video,
 		                   (double)(now_ns - deadline_ns) / 1e9);
 		mcu_metric_observe(pr->compose, compose_ms / 1e3);
 		mcu_metric_observe(pr->encode, encode_ms / 1e3);

@@ -13,7 +13,7 @@
 #     grouped by role, floor and size) and the video ticks run / skipped
 #     over the window (API media counters);
 #   - tick lateness p50/p99 from the bucket deltas of /metrics
-#     mcu_tick_lateness_seconds (video and audio ticks together);
+#     mcu_tick_lateness_seconds{kind="video"} (and the audio ticks' apart);
 #   - CPU of mcud (utime+stime from /proc/PID/stat) in % of one core, total
 #     and per endpoint; RSS (VmRSS) total and per endpoint;
 #   - video encoders, decoders, audio encoders (API);
@@ -138,7 +138,9 @@ ticks = media_b.get("video_ticks", 0) - media_a.get("video_ticks", 0)
 skipped = media_b.get("video_ticks_skipped", 0) - media_a.get("video_ticks_skipped", 0)
 askipped = media_b.get("audio_ticks_skipped", 0) - media_a.get("audio_ticks_skipped", 0)
 late = benchlib.hist_delta(os.path.join(d, "a.prom"), os.path.join(d, "b.prom"),
-                           "mcu_tick_lateness_seconds", {})
+                           "mcu_tick_lateness_seconds", {"kind": "video"})
+alate = benchlib.hist_delta(os.path.join(d, "a.prom"), os.path.join(d, "b.prom"),
+                            "mcu_tick_lateness_seconds", {"kind": "audio"})
 groups = {}
 for p in parts:
     v = p.get("video") or {}
@@ -169,7 +171,8 @@ print(json.dumps({
     "video_ticks": ticks, "video_ticks_skipped": skipped,
     "audio_ticks_skipped": askipped,
     "out_fps_from_ticks": ticks / win if win > 0 else None,
-    "encoder_fps": enc_fps, "tick_late": late,
+    "encoder_fps": enc_fps, "tick_late": late, "audio_tick_late": alate,
+    "mix_ms": media_b.get("mix_ms"),
     "compose_ms": media_b.get("compose_ms"), "encode_ms": media_b.get("encode_ms"),
     "mcud_cpu_pct": 100 * mc / win if mc is not None else None,
     "mcud_cpu_pct_per_ep": 100 * mc / win / n if mc is not None else None,

@@ -17,7 +17,7 @@ check_meeting 4
 grep -E "video encoders" "$WORK/mcud.log" | tail -1
 # The ticks feed the histograms of /metrics.
 curl -sf "http://127.0.0.1:$((base + 901))/metrics" >"$WORK/metrics.txt"
-for s in 'mcu_tick_lateness_seconds_count' 'mcu_stage_seconds_count{stage="decode"}' \
+for s in 'mcu_tick_lateness_seconds_count{kind="video"}' 'mcu_tick_lateness_seconds_count{kind="audio"}' 'mcu_stage_seconds_count{stage="decode"}' \
 	'mcu_stage_seconds_count{stage="compose"}' 'mcu_stage_seconds_count{stage="encode"}' \
 	'mcu_stage_seconds_count{stage="mix"}'; do
 	n=$(grep -F "$s " "$WORK/metrics.txt" | awk '{print $2}')
