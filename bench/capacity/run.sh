@@ -68,8 +68,21 @@ floor_loop() {
 	done
 }
 
+# skip_log MEETING: once a second, the meeting's video/audio ticks and
+# skips (API media counters) with the time, until killed; to $d/ticks.log,
+# so skipped ticks can be set against floor changes (floor.log) and tour
+# page turns (every tour_seconds).
+skip_log() {
+	while :; do
+		echo "$(date +%s.%N) $(api_get "meetings/$1" |
+			grep -o '"\(video\|audio\)_ticks\(_skipped\)\?": *[0-9]*' |
+			tr -d ' "' | tr '\n' ' ')" >>"$d/ticks.log"
+		sleep 1
+	done
+}
+
 run_n() {
-	local n=$1 sip rtp sim_pid floor_pid
+	local n=$1 sip rtp sim_pid floor_pid skip_pid
 	d=$OUT/n$n
 	mkdir -p "$d"
 	# one block: mcu-sim's RTP ports, mcud's SIP port, mcud's RTP ports
@@ -100,14 +113,17 @@ run_n() {
 	floor_loop cap "$n" &
 	floor_pid=$!
 	PIDS+=("$floor_pid")
+	skip_log cap &
+	skip_pid=$!
+	PIDS+=("$skip_pid")
 	sleep "$WARM"
 	echo "$(load1)" >"$d/load"
 	snapshot cap "$d" a "$MCUD_PID" "$sim_pid"
 	sleep "$T"
 	snapshot cap "$d" b "$MCUD_PID" "$sim_pid"
 	echo "$(load1)" >>"$d/load"
-	kill "$floor_pid" 2>/dev/null
-	wait "$floor_pid" 2>/dev/null
+	kill "$floor_pid" "$skip_pid" 2>/dev/null
+	wait "$floor_pid" "$skip_pid" 2>/dev/null
 	stop_pid "$sim_pid" INT
 	stop_pid "$MCUD_PID" TERM
 	python3 - "$d" "$n" "$MCUD_PID" "$sim_pid" "$HZ" "$FPS" <<'PY' >"$d/row.json" ||
