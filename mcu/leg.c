@@ -641,33 +641,38 @@ static void on_datagram(void *arg, struct mcu_netio_sock *sock,
 /* ---- set-up ------------------------------------------------------- */
 
 /*
- * The source filter of a stream's sockets, set before they receive
- * anything (leg.h, source_video): the remote's media is accepted only
- * from where signalling says it comes from, never from where the first
- * packet came from (RTP Bleed, CVE-2017-14099). netio drops the rest
- * unread and counts them.
+ * The source filter of a stream's sockets (leg.h, source_video): the
+ * remote's media is accepted only from where signalling says it comes
+ * from, never from where the first packet came from (RTP Bleed,
+ * CVE-2017-14099). netio drops the rest unread and counts them. The
+ * filter goes in with the socket (mcu_netio_add_filtered), so there is
+ * no moment in which a datagram from elsewhere -- even one queued on a
+ * port reserved before the leg existed -- reaches on_datagram.
  */
-static int set_source_filter(struct mcu_leg *leg, struct rx_stream *rx,
-                             const struct sockaddr_storage *remote,
-                             const struct sockaddr_storage *source)
+struct source_filter {
+	struct sockaddr_storage rtp, rtcp;
+	struct mcu_netio_filter f_rtp, f_rtcp;
+};
+
+static void source_filter(const struct mcu_leg *leg, struct source_filter *sf,
+                          const struct sockaddr_storage *remote,
+                          const struct sockaddr_storage *source)
 {
-	struct sockaddr_storage rtp = source->ss_family ? *source : *remote;
-	struct sockaddr_storage rtcp = rtp;
-	uint16_t port = mcu_netio_addr_port(&rtp);
+	sf->rtp = source->ss_family ? *source : *remote;
+	sf->rtcp = sf->rtp;
+	uint16_t port = mcu_netio_addr_port(&sf->rtp);
 	bool exact = port != 0;
-	int err;
 
 	if (exact && !leg->p.rtcp_mux)
-		mcu_netio_addr_set_port(&rtcp, (uint16_t)(port + 1));
-	err = mcu_netio_set_remote(rx->rtp_sock, (const struct sockaddr *)&rtp,
-	                           addr_len(&rtp), exact);
-	if (!err && rx->rtcp_sock)
-		err = mcu_netio_set_remote(rx->rtcp_sock,
-		                           (const struct sockaddr *)&rtcp,
-		                           addr_len(&rtcp), exact);
-	if (err)
-		mcu_log_error("%s: bad media source address", leg->label);
-	return err;
+		mcu_netio_addr_set_port(&sf->rtcp, (uint16_t)(port + 1));
+	sf->f_rtp = (struct mcu_netio_filter){
+		.addr = (const struct sockaddr *)&sf->rtp,
+		.len = addr_len(&sf->rtp),
+		.match_port = exact};
+	sf->f_rtcp = (struct mcu_netio_filter){
+		.addr = (const struct sockaddr *)&sf->rtcp,
+		.len = addr_len(&sf->rtcp),
+		.match_port = exact};
 }
 
 static int bind_stream(struct mcu_leg *leg, struct rx_stream *rx,
@@ -720,23 +725,28 @@ static int bind_stream(struct mcu_leg *leg, struct rx_stream *rx,
 	tx->fd = rtp_fd;
 	tx->rtcp_fd = rtcp_fd >= 0 ? rtcp_fd : rtp_fd;
 
-	err = mcu_netio_add(leg->netio, rtp_fd, on_datagram, leg,
-	                    &rx->rtp_sock);
+	struct source_filter sf;
+	source_filter(leg, &sf, remote, source);
+	err = mcu_netio_add_filtered(leg->netio, rtp_fd, &sf.f_rtp,
+	                             on_datagram, leg, &rx->rtp_sock);
 	if (err) {
 		close(rtp_fd);
 		if (rtcp_fd >= 0)
 			close(rtcp_fd);
+		if (err == EINVAL)
+			mcu_log_error("%s: bad media source address",
+			              leg->label);
 		return err;
 	}
 	if (rtcp_fd >= 0) {
-		err = mcu_netio_add(leg->netio, rtcp_fd, on_datagram, leg,
-		                    &rx->rtcp_sock);
+		err = mcu_netio_add_filtered(leg->netio, rtcp_fd, &sf.f_rtcp,
+		                             on_datagram, leg, &rx->rtcp_sock);
 		if (err) {
 			close(rtcp_fd);
 			return err;
 		}
 	}
-	return set_source_filter(leg, rx, remote, source);
+	return 0;
 }
 
 static int init_stream_state(struct rx_stream *rx, struct tx_stream *tx,

@@ -404,13 +404,34 @@ static void untrack(struct mcu_netio *n, struct mcu_netio_sock *s)
 	}
 }
 
+static bool filter_valid(const struct mcu_netio_filter *f)
+{
+	if (!f || !f->addr)
+		return true;
+	if (f->len > sizeof(struct sockaddr_storage))
+		return false;
+	if (f->addr->sa_family == AF_INET)
+		return f->len >= sizeof(struct sockaddr_in);
+	if (f->addr->sa_family == AF_INET6)
+		return f->len >= sizeof(struct sockaddr_in6);
+	return false;
+}
+
 int mcu_netio_add(struct mcu_netio *n, int fd, mcu_netio_recv_h *h, void *arg,
                   struct mcu_netio_sock **sp)
+{
+	return mcu_netio_add_filtered(n, fd, NULL, h, arg, sp);
+}
+
+int mcu_netio_add_filtered(struct mcu_netio *n, int fd,
+                           const struct mcu_netio_filter *f,
+                           mcu_netio_recv_h *h, void *arg,
+                           struct mcu_netio_sock **sp)
 {
 	struct mcu_netio_sock *s;
 	int err;
 
-	if (!n || fd < 0 || !h || !sp)
+	if (!n || fd < 0 || !h || !sp || !filter_valid(f))
 		return EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -423,6 +444,15 @@ int mcu_netio_add(struct mcu_netio *n, int fd, mcu_netio_recv_h *h, void *arg,
 	s->fd = fd;
 	s->h = h;
 	s->arg = arg;
+	/* The filter first: the I/O thread may read the socket as soon as
+	   it is in the epoll set below. */
+	if (f && f->addr) {
+		pthread_mutex_lock(&s->flock);
+		s->filter = true;
+		s->match_port = f->match_port;
+		memcpy(&s->remote, f->addr, f->len);
+		pthread_mutex_unlock(&s->flock);
+	}
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = s};
 	pthread_mutex_lock(&n->lock);
 	err = track(n, s);

@@ -83,10 +83,30 @@ void mcu_netio_stop(struct mcu_netio *n);
 /*
  * Register fd (which the netio then owns and closes) with a handler.
  * Any thread, running or not. Returns 0 (*sp set) or an errno (fd not
- * taken).
+ * taken). The socket accepts datagrams from any source; media sockets
+ * use mcu_netio_add_filtered().
  */
 int mcu_netio_add(struct mcu_netio *n, int fd, mcu_netio_recv_h *h, void *arg,
                   struct mcu_netio_sock **sp);
+
+/* Where a socket's datagrams must come from (see mcu_netio_set_remote). */
+struct mcu_netio_filter {
+	const struct sockaddr *addr; /* NULL: any source */
+	socklen_t len;
+	bool match_port; /* the port too, not only the host */
+};
+
+/*
+ * mcu_netio_add() with the source filter in place before the socket is
+ * in the epoll set, so that no datagram -- not even one the kernel
+ * queued before the call -- reaches the handler from another source
+ * (RTP Bleed class: there is no window in which anything is accepted).
+ * Returns 0, EINVAL (bad filter address: fd not taken) or an errno.
+ */
+int mcu_netio_add_filtered(struct mcu_netio *n, int fd,
+                           const struct mcu_netio_filter *f,
+                           mcu_netio_recv_h *h, void *arg,
+                           struct mcu_netio_sock **sp);
 
 /* Unregister, close and free; synchronous (see above). Any thread,
  * including the handler of that socket. */

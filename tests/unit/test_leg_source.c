@@ -194,9 +194,77 @@ static void host_only_source(void **state)
 	run(true);
 }
 
+/*
+ * Ports reserved before the leg exists (a dial-out's offer, p.audio_fds):
+ * what an attacker sent to them in between waits in the socket. The
+ * filter is in place when the leg's sockets join the I/O thread, so none
+ * of it is taken: all rejected, only the remote's media counted.
+ */
+static void queued_before_leg(void **state)
+{
+	struct mcu_workpool *pool = NULL;
+	struct mcu_netio *netio = NULL;
+	struct mcu_leg *leg = NULL;
+	struct mcu_leg_params p;
+	int prtp, prtcp, artp, artcp, lrtp, lrtcp;
+	uint16_t pport, aport_att, lport, vport, aport;
+	uint8_t buf[512];
+	(void)state;
+
+	pair_open(&prtp, &prtcp, &pport);
+	pair_open(&artp, &artcp, &aport_att);
+	pair_open(&lrtp, &lrtcp, &lport); /* the reservation */
+	for (uint16_t s = 100; s < 110; s++)
+		send_to(artp, lport, buf, rtp_packet(buf, sizeof(buf), s, 2));
+	send_to(artcp, (uint16_t)(lport + 1), buf, rtcp_rr(buf));
+	usleep(20000);
+	assert_int_equal(mcu_workpool_alloc(&pool, 1, 64), 0);
+	assert_int_equal(mcu_netio_alloc(&netio), 0);
+	assert_int_equal(mcu_netio_start(netio), 0);
+	memset(&p, 0, sizeof(p));
+	p.id = 1;
+	p.label = "queued-test";
+	p.video_fds[0] = p.video_fds[1] = -1;
+	p.audio_fds[0] = lrtp;
+	p.audio_fds[1] = lrtcp;
+	struct sockaddr_in *la = (struct sockaddr_in *)&p.local_audio;
+	la->sin_family = AF_INET;
+	la->sin_port = htons(lport);
+	la->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	struct sockaddr_in *ra = (struct sockaddr_in *)&p.remote_audio;
+	ra->sin_family = AF_INET;
+	ra->sin_port = htons(pport);
+	ra->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	p.port_min = 40000;
+	p.port_max = 49999;
+	p.has_audio = true;
+	p.acodec = MCU_ACODEC_PCMU;
+	p.audio_pt = 0;
+	assert_int_equal(mcu_leg_alloc(&leg, &p, netio, pool, NULL), 0);
+	mcu_leg_local_ports(leg, &vport, &aport);
+	assert_int_equal(aport, lport);
+	for (uint16_t s = 1; s <= 5; s++)
+		send_to(prtp, aport, buf, rtp_packet(buf, sizeof(buf), s, 1));
+	wait_counts(leg, 4, 11); /* 10 RTP + 1 RTCP queued by the attacker */
+	struct mcu_leg_stats st;
+	mcu_leg_stats(leg, mcu_netio_now_us(), &st);
+	assert_int_equal(st.ain.packets, 4); /* probation: 5 - 1 */
+
+	leg = mcu_leg_free(leg);
+	netio = mcu_netio_free(netio);
+	pool = mcu_workpool_free(pool);
+	close(prtp);
+	close(prtcp);
+	close(artp);
+	close(artcp);
+	close(lrtp);
+	close(lrtcp);
+}
+
 static const struct CMUnitTest tests[] = {
     cmocka_unit_test(exact_source),
     cmocka_unit_test(host_only_source),
+    cmocka_unit_test(queued_before_leg),
 };
 
 MCU_TEST_MAIN(tests, NULL, NULL)

@@ -268,6 +268,73 @@ static void source_filter(void **state)
 	close(fc);
 }
 
+/*
+ * The filter is in place from the moment the socket is added: datagrams
+ * the kernel queued before (a port reserved for a call before its leg
+ * exists) and datagrams arriving while the running thread picks the
+ * socket up are rejected unless they come from the remote's address and
+ * port; nothing from elsewhere ever reaches the handler.
+ */
+static void filter_from_the_start(void **state)
+{
+	struct mcu_netio *n = NULL;
+	struct mcu_netio_sock *sb = NULL;
+	struct peer pb = {.reply_fd = -1};
+	uint16_t pa_port, pb_port, pc_port;
+	int fa = bound(&pa_port), fb = bound(&pb_port), fc = bound(&pc_port);
+	uint8_t good[100], evil[100];
+	(void)state;
+	memset(good, 5, sizeof(good));
+	memset(evil, 7, sizeof(evil));
+	struct sockaddr_in a = lo_addr(pa_port), to_b = lo_addr(pb_port);
+	/* queued before the socket is added: 20 from C, then one from A */
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(mcu_netio_sendto(fc, evil, 100,
+		                                  (struct sockaddr *)&to_b,
+		                                  sizeof(to_b)),
+		                 0);
+	assert_int_equal(mcu_netio_sendto(fa, good, 100,
+	                                  (struct sockaddr *)&to_b,
+	                                  sizeof(to_b)),
+	                 0);
+	assert_int_equal(mcu_netio_alloc(&n), 0);
+	assert_int_equal(mcu_netio_start(n), 0); /* running already */
+	/* a bad filter address: refused, the fd not taken */
+	struct sockaddr un = {.sa_family = AF_UNIX};
+	struct mcu_netio_filter bad = {.addr = &un, .len = sizeof(un)};
+	assert_int_equal(mcu_netio_add_filtered(n, fb, &bad, on_recv, &pb, &sb),
+	                 EINVAL);
+	assert_null(sb);
+	struct mcu_netio_filter f = {.addr = (struct sockaddr *)&a,
+	                             .len = sizeof(a), .match_port = true};
+	assert_int_equal(mcu_netio_add_filtered(n, fb, &f, on_recv, &pb, &sb),
+	                 0);
+	/* and more from C while the thread takes the socket up */
+	for (int i = 0; i < 20; i++)
+		mcu_netio_sendto(fc, evil, 100, (struct sockaddr *)&to_b,
+		                 sizeof(to_b));
+	mcu_netio_sendto(fa, good, 100, (struct sockaddr *)&to_b, sizeof(to_b));
+	assert_true(wait_for(&pb.got, 2));
+	struct mcu_netio_sock_stats st;
+	for (int i = 0; i < 2000; i++) {
+		mcu_netio_sock_stats(sb, &st);
+		if (st.rejected >= 40)
+			break;
+		usleep(1000);
+	}
+	assert_int_equal(st.rejected, 40);
+	assert_int_equal(st.packets, 2);
+	assert_int_equal(__atomic_load_n(&pb.got, __ATOMIC_ACQUIRE), 2);
+	assert_int_equal(pb.bad, 0);
+	/* the first datagram delivered was A's, not a queued one of C */
+	assert_non_null(pb.kept);
+	assert_int_equal(pb.kept->data[0], 5);
+	n = mcu_netio_free(n);
+	pb.kept = mcu_pkt_put(pb.kept);
+	close(fa);
+	close(fc);
+}
+
 static void remove_in_handler(void **state)
 {
 	struct mcu_netio *n = NULL;
@@ -301,6 +368,7 @@ const struct CMUnitTest tests[] = {
 	cmocka_unit_test(numeric_addresses),
 	cmocka_unit_test(exchange),
 	cmocka_unit_test(source_filter),
+	cmocka_unit_test(filter_from_the_start),
 	cmocka_unit_test(remove_in_handler),
 };
 /* clang-format on */
