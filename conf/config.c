@@ -73,6 +73,7 @@ void conf_meeting_clear(struct mcu_conf_meeting *m)
 		free(m->presets[i].branches);
 	}
 	free(m->presets);
+	free(m->cascades);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -95,6 +96,7 @@ struct mcu_conf *mcu_conf_free(struct mcu_conf *conf)
 	free(conf->groups);
 	free(conf->meetings);
 	free(conf->endpoint_by_id);
+	free(conf->cascade_links);
 	free(conf->sip_listen);
 	free(conf->holidays);
 	free(conf->path);

@@ -52,6 +52,14 @@ enum mcu_dial_mode {
 	MCU_DIAL_IN,
 };
 
+/* A meeting's link to another MCU (a meeting's cascade:, docs/
+   configuration.md): who places the SIP call between the two MCUs. */
+enum mcu_cascade_dir {
+	MCU_CASCADE_NONE = 0, /* a room terminal, not a link */
+	MCU_CASCADE_OUT,      /* we call it when the meeting goes live */
+	MCU_CASCADE_IN,       /* it calls us (identified by sip + allow) */
+};
+
 enum mcu_srtp_policy {
 	MCU_SRTP_OFF = 0,
 	MCU_SRTP_OPTIONAL,
@@ -141,6 +149,10 @@ struct mcu_conf_endpoint {
 	   a verified client certificate whose CN or a subjectAltName is this
 	   (needs mcu.sip.tls.verify_client); NULL: no such check. */
 	char *tls_subject;
+	/* A cascade link (conf/config_cascade.c): made from a meeting's
+	   cascade: entry, not from endpoints:; sip is the remote meeting's
+	   URI. Never matched by all, tier:X or a group filter. */
+	enum mcu_cascade_dir cascade;
 	struct mcu_conf_pos pos;
 };
 
@@ -199,6 +211,10 @@ struct mcu_conf_meeting {
 	size_t n_presets;
 	enum mcu_dial_mode dial;
 	unsigned number; /* short numeric conference number, 0 = none */
+	/* cascade: its links to other MCUs (endpoint indices, in the order
+	   written; each is also among branches) */
+	size_t *cascades;
+	size_t n_cascades;
 	struct mcu_conf_pos pos;
 };
 
@@ -281,6 +297,9 @@ struct mcu_conf {
 
 	/* endpoint indices sorted by id (for mcu_conf_endpoint_index()) */
 	size_t *endpoint_by_id;
+	/* every cascade link of every meeting (endpoint indices) */
+	size_t *cascade_links;
+	size_t n_cascade_links;
 };
 
 enum mcu_conf_severity {
@@ -353,6 +372,8 @@ mcu_conf_endpoint_srtp(const struct mcu_conf *conf,
 long mcu_conf_meeting_index(const struct mcu_conf *conf, const char *id);
 
 const char *mcu_conf_tier_name(enum mcu_tier tier);
+/* "out", "in", or NULL for MCU_CASCADE_NONE. */
+const char *mcu_conf_cascade_name(enum mcu_cascade_dir dir);
 const char *mcu_conf_floor_name(enum mcu_floor_mode mode);
 
 /*

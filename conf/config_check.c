@@ -305,8 +305,8 @@ void conf_rules_contacts(struct conf_ctx *ctx)
 		bool t = contact_ok(ep->has_technician, &ep->technician);
 		bool s = contact_ok(ep->has_support, &ep->support);
 		char missing[64];
-		if (ep->rtp.present)
-			continue; /* a static RTP leg is no room terminal */
+		if (ep->rtp.present || ep->cascade)
+			continue; /* a static RTP leg or an MCU: no room terminal */
 		snprintf(missing, sizeof(missing), "%s%s%s", l ? "" : " leader",
 		         t ? "" : " technician", s ? "" : " support");
 		if (missing[0])

@@ -151,6 +151,21 @@ void conf_parse_endpoints(struct conf_ctx *ctx, const struct conf_node *n);
 void conf_parse_groups(struct conf_ctx *ctx, const struct conf_node *n);
 void conf_parse_meetings(struct conf_ctx *ctx, const struct conf_node *n);
 bool conf_layout_known(const char *name);
+/* "sip:user@host[:port][;params]" into ep's sip_user/sip_host/sip_port:
+   0, EINVAL or ENOMEM. */
+int conf_sip_uri(const char *s, struct mcu_conf_endpoint *ep);
+/* config_cascade.c: a meeting's cascade: list, read into endpoints of
+   their own (appended to conf->endpoints and ctx->ep_marks) */
+#define MCU_CONF_MAX_CASCADES 256 /* distinct links in a roster */
+#define MCU_CONF_MAX_MEETING_CASCADES 32
+void conf_parse_cascade(struct conf_ctx *ctx, const struct conf_node *n,
+                        struct mcu_conf_meeting *m);
+/* Before a group's or meeting's marks become its members: links are
+   never marked by all, tier:X or groups; for a meeting (m non-NULL),
+   naming a link as host or branch is an error and its own links are
+   marked. */
+void conf_cascade_marks(struct conf_ctx *ctx, struct mcu_conf_meeting *m,
+                        const struct conf_meeting_marks *mk, uint8_t *mark);
 /* config_rules.c */
 void conf_check_rules(struct conf_ctx *ctx);
 /* config_check.c: rules on times, overlaps and contacts */

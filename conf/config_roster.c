@@ -97,6 +97,11 @@ static int parse_sip_uri(const char *s, struct mcu_conf_endpoint *ep)
 	return ep->sip_host ? 0 : ENOMEM;
 }
 
+int conf_sip_uri(const char *s, struct mcu_conf_endpoint *ep)
+{
+	return parse_sip_uri(s, ep);
+}
+
 static void parse_ep_sip(struct conf_ctx *ctx, const struct conf_node *n,
                          struct mcu_conf_endpoint *ep)
 {
@@ -653,7 +658,8 @@ static void parse_test_run(struct conf_ctx *ctx, const struct conf_node *n,
 
 enum { M_ID, M_TITLE, M_HOST, M_BRANCHES, M_START, M_END, M_ANNOUNCED,
        M_TEST_RUN, M_EMERGENCY, M_REQUESTED, M_RECORD, M_CONTENT, M_FLOOR,
-       M_LAYOUT, M_DIAL, M_NUMBER, M_AD_HOC, M_PRESETS, M_COUNT };
+       M_LAYOUT, M_DIAL, M_NUMBER, M_AD_HOC, M_PRESETS, M_CASCADE,
+       M_COUNT };
 
 static void parse_mt_times(struct conf_ctx *ctx, const struct conf_node **v,
                            struct mcu_conf_meeting *m,
@@ -751,7 +757,7 @@ static bool parse_meeting(struct conf_ctx *ctx, const struct conf_node *n,
 		"id",        "title",     "host",   "branches", "start",
 		"end",       "announced", "test_run", "emergency", "requested",
 		"record",    "content",   "floor",  "layout",   "dial",
-		"number",    "ad_hoc",    "layout_presets"};
+		"number",    "ad_hoc",    "layout_presets", "cascade"};
 	const struct conf_node *v[M_COUNT];
 	char what[128];
 
@@ -787,6 +793,8 @@ static bool parse_meeting(struct conf_ctx *ctx, const struct conf_node *n,
 		                  &m->n_branch_specs, &mk->specs);
 	parse_mt_times(ctx, v, m, mk);
 	parse_mt_flags(ctx, v, m);
+	if (v[M_CASCADE] && !conf_is_null(v[M_CASCADE]))
+		conf_parse_cascade(ctx, v[M_CASCADE], m);
 	return true;
 }
 

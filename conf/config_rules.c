@@ -181,6 +181,7 @@ static int resolve_group(struct rules *r, size_t gi)
 				r->mark[e] = 1;
 		}
 	}
+	conf_cascade_marks(ctx, NULL, NULL, r->mark);
 	int err = take_marked(r, &g->members, &g->n_members);
 	if (!err && g->n_members == 0)
 		conf_warn(ctx, g->pos, "group '%s' has no members", g->name);
@@ -274,6 +275,7 @@ static int resolve_meeting(struct rules *r, size_t mi)
 		mark_spec(r, m, m->branch_specs[k], mk->specs[k]);
 	if (m->host)
 		r->mark[m->host_index] = 0;
+	conf_cascade_marks(ctx, m, mk, r->mark);
 	int err = take_marked(r, &m->branches, &m->n_branches);
 	if (err)
 		return err;

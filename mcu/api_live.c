@@ -8,6 +8,7 @@
 #include "mcu/api_live.h"
 #include "mcu/content.h"
 #include "mcu/api_pins.h"
+#include "mcu/cascade.h"
 #include "mcu/limits.h"
 #include "conf/log.h"
 
@@ -146,6 +147,10 @@ static json_t *room_participants(struct mcu_api_live *l, struct mcu_room *room,
 		*connected += p->state == MCU_PART_CONNECTED;
 		json_t *o = mcu_api_live_participant(
 			p, is_static(snap, p->endpoint));
+		long e = mcu_conf_endpoint_index(snap->conf, p->endpoint);
+		if (o)
+			mcu_cascade_api_part(o, e >= 0 ? &snap->conf->endpoints[e]
+			                               : NULL);
 		unsigned attempts = 0;
 		int last = -1;
 		const char *dial = l->o.dial_state

@@ -6,6 +6,7 @@
 #define MCU_LOG_MODULE "api"
 #include "mcu/api_roster.h"
 #include "conf/log.h"
+#include "mcu/cascade.h"
 #include "mcu/content.h"
 #include "mcu/limits.h"
 
@@ -107,7 +108,7 @@ static json_t *endpoint_json(const struct mcu_conf_endpoint *e)
 		return NULL;
 	for (size_t i = 0; i < e->n_codecs; i++)
 		json_array_append_new(codecs, json_string(e->codecs[i]));
-	return json_pack(
+	json_t *o = json_pack(
 		"{s:s,s:o,s:s,s:o,s:s,s:o,s:I,s:o,s:{s:o,s:o,s:o}}", "id",
 		e->id, "name", jstr_or_null(e->name), "tier",
 		mcu_conf_tier_name(e->tier), "parent", jstr_or_null(e->parent),
@@ -117,6 +118,11 @@ static json_t *endpoint_json(const struct mcu_conf_endpoint *e)
 		contact_json(e->has_leader, &e->leader), "technician",
 		contact_json(e->has_technician, &e->technician), "support",
 		contact_json(e->has_support, &e->support));
+	if (o && mcu_cascade_api_part(o, e)) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
 }
 
 json_t *mcu_api_roster_health(struct mcu_api_roster *r)
@@ -222,12 +228,17 @@ json_t *mcu_api_roster_meetings(struct mcu_api_roster *r, int *status)
 
 static json_t *participant_json(const struct mcu_conf_endpoint *e, bool host)
 {
-	return json_pack("{s:s,s:o,s:s,s:s,s:s,s:s,s:s,s:n,s:n,s:n}",
+	json_t *o = json_pack("{s:s,s:o,s:s,s:s,s:s,s:s,s:s,s:n,s:n,s:n}",
 	                 "endpoint", e->id, "name", jstr_or_null(e->name),
 	                 "tier", mcu_conf_tier_name(e->tier), "role",
 	                 host ? "host" : "branch", "state", "disconnected",
 	                 "signalling", signalling(e), "floor",
 	                 host ? "host" : "none", "rtt_ms", "audio", "video");
+	if (o && mcu_cascade_api_part(o, e)) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
 }
 
 static json_t *participants_of(const struct mcu_conf *conf,

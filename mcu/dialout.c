@@ -31,6 +31,7 @@ struct slot {
 	bool op_hungup; /* the operator hung it up */
 	unsigned attempts, run_attempts;
 	unsigned run_limit; /* 0: unlimited */
+	bool persistent;    /* no attempt limit (a cascade link) */
 	int last_status;
 	char last_reason[64];
 	int64_t next_at; /* QUEUED/BACKOFF: due; DIALING: ring deadline */
@@ -124,7 +125,9 @@ int mcu_dialout_alloc_meeting(struct mcu_dialout **dp,
 		return ENOMEM;
 	for (size_t i = 0; i <= m->n_branches; i++) {
 		size_t e = i == 0 ? m->host_index : m->branches[i - 1];
-		if (e < conf->n_endpoints && conf->endpoints[e].sip)
+		/* a cascade link that calls us is never called */
+		if (e < conf->n_endpoints && conf->endpoints[e].sip &&
+		    conf->endpoints[e].cascade != MCU_CASCADE_IN)
 			list[n++] = e;
 	}
 	/* The roster's pacing unless the caller sets its own. */
@@ -160,7 +163,7 @@ static void set_state(struct slot *s, enum mcu_dialout_state st, int64_t now)
 static void queue(struct slot *s, unsigned limit, int64_t now)
 {
 	s->run_attempts = 0;
-	s->run_limit = limit;
+	s->run_limit = s->persistent ? 0 : limit;
 	set_state(s, MCU_DIALOUT_QUEUED, now);
 	s->next_at = now;
 }
@@ -448,6 +451,17 @@ int mcu_dialout_on_joined(struct mcu_dialout *d, size_t slot, int64_t now,
 	s->token = 0;
 	if (d->running && !s->op_hungup)
 		s->wanted = true;
+	return 0;
+}
+
+int mcu_dialout_set_persistent(struct mcu_dialout *d, size_t slot, bool on)
+{
+	struct slot *s = get(d, slot);
+	if (!s)
+		return EINVAL;
+	s->persistent = on;
+	if (on)
+		s->run_limit = 0;
 	return 0;
 }
 

@@ -115,7 +115,8 @@ int mcu_dialout_alloc(struct mcu_dialout **dp, const size_t *endpoints,
 /*
  * The same for meeting `meeting` of `conf`: the host, then its branches
  * in roster order, leaving out endpoints without a sip URI (static RTP
- * legs). EINVAL for a bad index.
+ * legs) and cascade links that call us (direction in). EINVAL for a bad
+ * index.
  */
 int mcu_dialout_alloc_meeting(struct mcu_dialout **dp,
                               const struct mcu_conf *conf, size_t meeting,
@@ -178,6 +179,14 @@ int mcu_dialout_on_dropped(struct mcu_dialout *d, size_t slot, uint32_t token,
  */
 int mcu_dialout_on_joined(struct mcu_dialout *d, size_t slot, int64_t now,
                           uint32_t *cancel_token);
+
+/*
+ * Persistent (a cascade link, mcu/cascade.h): its runs have no attempt
+ * limit, so a remote MCU that is down or whose meeting is not live yet
+ * is called again with the capped back-off until it answers; a final
+ * status (404, 403...) still gives up. 0 or EINVAL.
+ */
+int mcu_dialout_set_persistent(struct mcu_dialout *d, size_t slot, bool on);
 
 /*
  * Operator: call this endpoint now (a new run with start_attempts).

@@ -40,6 +40,7 @@
  */
 #define MCU_LOG_MODULE "video"
 #include "mcu/room_internal.h"
+#include "mcu/cascade.h"
 #include "mcu/limits.h"
 #include "conf/log.h"
 #include "transport/h264.h"
@@ -203,7 +204,9 @@ static void assign_groups(struct mcu_room *room, const struct tick_in *in)
 			.floor = in->floor,
 			.speaker = in->speaker,
 			.content = in->content,
-			.self_view = room->self_view,
+			/* a cascade link never gets its own tile back */
+			.self_view = room->self_view &&
+			             !mcu_cascade_is_link(room->conf, p->endpoint),
 			.pins = in->pins[p->host ? 0 : 1],
 			.npins = in->n_pins[p->host ? 0 : 1],
 			.tour_page = room->tour.page,

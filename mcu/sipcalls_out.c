@@ -8,6 +8,7 @@
  */
 #define MCU_LOG_MODULE "dialer"
 #include "conf/log.h"
+#include "mcu/cascade.h"
 #include "mcu/limits.h"
 #include "mcu/sipcalls_internal.h"
 #include "transport/netio.h"
@@ -625,13 +626,21 @@ void mcu_sipcalls_room_started(struct mcu_sipcalls *sc, const char *meeting)
 {
 	struct mcu_snapshot *snap = sc->o.snapshot(sc->o.arg);
 	long mi = mcu_conf_meeting_index(snap->conf, meeting);
-	if (mi >= 0 && snap->conf->meetings[mi].dial == MCU_DIAL_OUT) {
+	if (mi >= 0 && mcu_cascade_dials(snap->conf,
+	                                  &snap->conf->meetings[mi])) {
 		pthread_mutex_lock(&sc->lock);
 		struct outmeeting *om = mcu_sipcalls_outmeeting(sc, meeting);
 		if (!om)
 			om = add_outmeeting(sc, snap, (size_t)mi);
 		if (om && mcu_dialout_count(om->d)) {
-			mcu_dialout_start(om->d, mcu_sipcalls_now_ms());
+			/* dial: out calls everyone; cascade links of
+			   direction out are called in any meeting */
+			const struct mcu_conf *oc = om->snap->conf;
+			long omi = mcu_conf_meeting_index(oc, meeting);
+			mcu_cascade_dialout_start(om->d, oc,
+			                          omi < 0 ? oc->n_meetings
+			                                  : (size_t)omi,
+			                          mcu_sipcalls_now_ms());
 			mcu_log_info("meeting %s: calling %zu endpoints",
 			             meeting, mcu_dialout_count(om->d));
 			mcu_sipcalls_kick(sc);
@@ -668,9 +677,9 @@ void mcu_sipcalls_room_updated(struct mcu_sipcalls *sc, const char *meeting)
 	   ringing ones are placed again. */
 	struct outmeeting *om = mcu_sipcalls_outmeeting(sc, meeting);
 	struct mcu_dialout *d = NULL;
-	if (om && m && m->dial == MCU_DIAL_OUT &&
+	if (om && m && mcu_cascade_dials(snap->conf, m) &&
 	    mcu_dialout_alloc_meeting(&d, snap->conf, (size_t)mi, NULL) == 0) {
-		mcu_dialout_start(d, now);
+		mcu_cascade_dialout_start(d, snap->conf, (size_t)mi, now);
 		for (size_t i = 0; i < sc->n; i++) {
 			struct active *a = &sc->calls[i];
 			if (strcmp(a->meeting, meeting) || a->reported)
