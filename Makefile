@@ -55,11 +55,20 @@ $(BUILD)/Makefile: CMakeLists.txt
 build: deps $(BUILD)/Makefile
 	cmake --build $(BUILD) -j $(JOBS)
 
-# The daemon and the CLI only: a newcomer should not wait for the tests.
+# The daemon, the CLI and mcu-sim only: a newcomer should not wait for the
+# tests. DEMO=1 (default): mcud on the example plus a 30-minute city-wide
+# demo meeting that mcu-sim plays (tools/demo/city.sh; Ctrl-C stops both);
+# DEMO=0: mcud alone on $(CONFIG).
+DEMO      ?= 1
 run: deps $(BUILD)/Makefile
+ifeq ($(DEMO),0)
 	cmake --build $(BUILD) -j $(JOBS) --target mcud mcuctl
 	@mkdir -p run
 	$(BUILD)/mcu/mcud -c $(CONFIG) --run-dir run
+else
+	cmake --build $(BUILD) -j $(JOBS) --target mcud mcuctl mcu-sim
+	BUILD=$(BUILD) CONFIG=$(CONFIG) tools/demo/city.sh
+endif
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)

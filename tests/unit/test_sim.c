@@ -376,6 +376,105 @@ static void roster_loads(void **state)
 	assert_string_equal(mcu_sim_roster_host_layout(120), "tour-4x4");
 }
 
+/* Which endpoints a run plays: a meeting's, or a --endpoints list (the
+   bundled example: 118 endpoints, 117 with SIP, test-rtp-1 without). */
+static void roster_pick(void **state)
+{
+	(void)state;
+	struct mcu_conf *conf = NULL;
+	struct mcu_conf_report rep = {0};
+	int err = mcu_conf_load(mcu_test_src("conf/examples/cantho.yaml"),
+	                        &conf, &rep);
+	mcu_conf_report_clear(&rep);
+	assert_int_equal(err, 0);
+	assert_int_equal(conf->n_endpoints, 118);
+	size_t *idx = NULL, n = 0;
+	char why[256];
+	long host = mcu_conf_endpoint_index(conf, "ubnd-tp");
+	long rtp = mcu_conf_endpoint_index(conf, "test-rtp-1");
+	assert_true(host >= 0 && rtp >= 0);
+
+	/* a meeting: host then branches (the 9 districts) */
+	assert_int_equal(mcu_sim_roster_pick(conf, "giao-ban-2026-12-07", NULL,
+	                                     0, &idx, &n, why, sizeof(why)),
+	                 0);
+	assert_int_equal(n, 10);
+	assert_int_equal(idx[0], host);
+	for (size_t i = 1; i < n; i++)
+		assert_int_equal(conf->endpoints[idx[i]].tier,
+		                 MCU_TIER_DISTRICT);
+	free(idx);
+	assert_int_equal(mcu_sim_roster_pick(conf, "nope", NULL, 0, &idx, &n,
+	                                     why, sizeof(why)),
+	                 ENOENT);
+	assert_non_null(strstr(why, "nope"));
+	assert_int_equal(mcu_sim_roster_pick(conf, "giao-ban-2026-12-07", NULL,
+	                                     11, &idx, &n, why, sizeof(why)),
+	                 EINVAL);
+
+	/* "all": every endpoint with SIP, roster order, no static leg */
+	assert_int_equal(mcu_sim_roster_pick(conf, "adhoc", "all", 0, &idx, &n,
+	                                     why, sizeof(why)),
+	                 0);
+	assert_int_equal(n, 117);
+	for (size_t i = 0; i < n; i++) {
+		assert_true(idx[i] != (size_t)rtp);
+		assert_true(i == 0 || idx[i] > idx[i - 1]);
+	}
+	free(idx);
+	/* the host first, then the rest; --count keeps the first N */
+	assert_int_equal(mcu_sim_roster_pick(conf, "x", "ubnd-tp,all", 8, &idx,
+	                                     &n, why, sizeof(why)),
+	                 0);
+	assert_int_equal(n, 8);
+	assert_int_equal(idx[0], host);
+	for (size_t i = 1; i < n; i++)
+		assert_true(idx[i] != (size_t)host);
+	free(idx);
+	assert_int_equal(mcu_sim_roster_pick(conf, "x", "ubnd-tp,all", 0, &idx,
+	                                     &n, why, sizeof(why)),
+	                 0);
+	assert_int_equal(n, 117);
+	free(idx);
+	/* an explicit list keeps its order; a static leg may be named */
+	assert_int_equal(mcu_sim_roster_pick(conf, "x",
+	                                     "ubnd-o-mon,test-rtp-1,ubnd-tp", 0,
+	                                     &idx, &n, why, sizeof(why)),
+	                 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(conf->endpoints[idx[0]].id, "ubnd-o-mon");
+	assert_int_equal(idx[1], rtp);
+	assert_int_equal(idx[2], host);
+	free(idx);
+
+	/* refused, with a reason, nothing returned */
+	static const char *const bad[] = {
+	    "ubnd-tp,nope",
+	    "ubnd-tp,ubnd-tp",
+	    "all,all",
+	    "ubnd-tp,,all",
+	    "",
+	    ",",
+	    "all,",
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxx"};
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		idx = NULL;
+		why[0] = '\0';
+		assert_int_equal(mcu_sim_roster_pick(conf, "x", bad[k], 0, &idx,
+		                                     &n, why, sizeof(why)),
+		                 EINVAL);
+		assert_null(idx);
+		assert_true(why[0] != '\0');
+	}
+	assert_int_equal(mcu_sim_roster_pick(conf, "x", "ubnd-tp,ubnd-o-mon", 3,
+	                                     &idx, &n, why, sizeof(why)),
+	                 EINVAL);
+	assert_null(idx);
+	mcu_conf_free(conf);
+}
+
 /* ---- pre-encoded media ------------------------------------------------ */
 
 struct dec_check {
@@ -469,6 +568,7 @@ const struct CMUnitTest tests[] = {
     cmocka_unit_test(palette_distinct),
     cmocka_unit_test(picture_colours_grid),
     cmocka_unit_test(roster_loads),
+    cmocka_unit_test(roster_pick),
     cmocka_unit_test(media_loop_decodes_to_its_colour),
 };
 

@@ -33,7 +33,8 @@ static void usage(FILE *out)
 	    "         [--bandwidth KBPS[,KBPS...]] [--host-bandwidth KBPS]\n"
 	    "         [--dial in|out] [--endpoint-port P]\n"
 	    "  mcu-sim run --roster FILE --meeting ID --mcu sip:HOST:PORT\n"
-	    "         [--count N] [--seconds S] [--video 360p|720p] [--fps N]\n"
+	    "         [--endpoints ID,...|all] [--count N] [--seconds S]\n"
+	    "         [--video 360p|720p] [--fps N]\n"
 	    "         [--report FILE|-] [--sample EP|all] [--sample-seconds "
 	    "S]\n"
 	    "         [--addr A] [--sip-port P] [--rtp-ports MIN-MAX]\n"
@@ -91,6 +92,7 @@ enum {
 	O_ANSWER,
 	O_ROSTER_BANDWIDTH,
 	O_TX_LOSS,
+	O_ENDPOINTS,
 	O_HELP,
 };
 
@@ -111,6 +113,7 @@ static const struct option opts[] = {
     {"roster", required_argument, NULL, O_ROSTER},
     {"mcu", required_argument, NULL, O_MCU},
     {"count", required_argument, NULL, O_COUNT},
+    {"endpoints", required_argument, NULL, O_ENDPOINTS},
     {"seconds", required_argument, NULL, O_SECONDS},
     {"video", required_argument, NULL, O_VIDEO},
     {"report", required_argument, NULL, O_REPORT},
@@ -311,6 +314,9 @@ static int cmd_run(int argc, char **argv)
 		case O_COUNT:
 			if (!(err = num(optarg, 1, 999, &v)))
 				cfg.count = (unsigned)v;
+			break;
+		case O_ENDPOINTS:
+			cfg.endpoints = optarg;
 			break;
 		case O_SECONDS:
 			if (!(err = num(optarg, 1, 24 * 3600, &v)))

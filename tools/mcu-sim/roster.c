@@ -4,7 +4,11 @@
 #include "tools/mcu-sim/roster.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "conf/config.h"
 
 const char *mcu_sim_roster_host_layout(unsigned count)
 {
@@ -134,4 +138,140 @@ int mcu_sim_roster_write(const struct mcu_sim_roster *r, FILE *out)
 	        r->branch_layout ? r->branch_layout : "host+floor",
 	        r->tour_seconds ? r->tour_seconds : 10);
 	return ferror(out) ? EIO : 0;
+}
+
+/* ---- which endpoints a run plays -------------------------------------- */
+
+static bool has_sip(const struct mcu_conf_endpoint *e)
+{
+	return e->sip && e->sip_user && e->sip_host;
+}
+
+/* The next element of a comma-separated list at *p into buf; false when
+   the list is over. An element too long for buf sets *toolong (and buf
+   is ""): no endpoint id is that long. */
+static bool next_elem(const char **p, char *buf, size_t size, bool *toolong)
+{
+	if (!*p)
+		return false;
+	const char *comma = strchr(*p, ',');
+	size_t len = comma ? (size_t)(comma - *p) : strlen(*p);
+	*toolong = len >= size;
+	if (*toolong)
+		len = 0;
+	memcpy(buf, *p, len);
+	buf[len] = '\0';
+	*p = comma ? comma + 1 : NULL;
+	return true;
+}
+
+/* Marks the ids `list` names in named[]; 0 or EINVAL with why. */
+static int pick_mark(const struct mcu_conf *conf, const char *list, bool *named,
+                     char *why, size_t why_len)
+{
+	char id[128];
+	bool toolong, all = false;
+	for (const char *p = list; next_elem(&p, id, sizeof(id), &toolong);) {
+		long i = toolong ? -1 : mcu_conf_endpoint_index(conf, id);
+		if (!toolong && id[0] == '\0') {
+			snprintf(why, why_len, "--endpoints: an empty element");
+			return EINVAL;
+		}
+		if (!toolong && strcmp(id, "all") == 0) {
+			if (all) {
+				snprintf(why, why_len,
+				         "--endpoints: 'all' twice");
+				return EINVAL;
+			}
+			all = true;
+			continue;
+		}
+		if (i < 0) {
+			snprintf(why, why_len,
+			         "--endpoints: no endpoint '%.100s' in the "
+			         "roster",
+			         toolong ? "(too long)" : id);
+			return EINVAL;
+		}
+		if (named[i]) {
+			snprintf(why, why_len, "--endpoints: '%s' named twice",
+			         id);
+			return EINVAL;
+		}
+		named[i] = true;
+	}
+	return 0;
+}
+
+/* The order of `list` (marks from pick_mark) into idx; returns how many. */
+static size_t pick_list(const struct mcu_conf *conf, const char *list,
+                        const bool *named, size_t *idx)
+{
+	char id[128];
+	bool toolong;
+	size_t n = 0;
+	for (const char *p = list; next_elem(&p, id, sizeof(id), &toolong);) {
+		if (strcmp(id, "all") != 0) {
+			idx[n++] = (size_t)mcu_conf_endpoint_index(conf, id);
+			continue;
+		}
+		for (size_t i = 0; i < conf->n_endpoints; i++)
+			if (!named[i] && has_sip(&conf->endpoints[i]))
+				idx[n++] = i;
+	}
+	return n;
+}
+
+int mcu_sim_roster_pick(const struct mcu_conf *conf, const char *meeting,
+                        const char *list, unsigned count, size_t **idxp,
+                        size_t *np, char *why, size_t why_len)
+{
+	size_t *idx = NULL, n = 0;
+	bool *named = NULL;
+	int err = 0;
+	why[0] = '\0';
+	if (!list) {
+		long mi = meeting ? mcu_conf_meeting_index(conf, meeting) : -1;
+		if (mi < 0) {
+			snprintf(why, why_len,
+			         "no meeting %.100s in the roster",
+			         meeting ? meeting : "(none)");
+			return ENOENT;
+		}
+		const struct mcu_conf_meeting *m = &conf->meetings[mi];
+		idx = calloc(1 + m->n_branches, sizeof(*idx));
+		if (!idx)
+			return ENOMEM;
+		idx[n++] = m->host_index;
+		for (size_t k = 0; k < m->n_branches; k++)
+			idx[n++] = m->branches[k];
+	} else {
+		/* at most every endpoint once: "all" never repeats a named
+		   one, a repeated id is refused */
+		named = calloc(conf->n_endpoints + 1, sizeof(*named));
+		idx = calloc(conf->n_endpoints + 1, sizeof(*idx));
+		if (!named || !idx) {
+			err = ENOMEM;
+			goto out;
+		}
+		err = pick_mark(conf, list, named, why, why_len);
+		if (err)
+			goto out;
+		n = pick_list(conf, list, named, idx);
+	}
+	if (n == 0 || count > n) {
+		snprintf(why, why_len, "%s has %zu endpoints, %u asked",
+		         list ? "--endpoints" : meeting, n, count);
+		err = EINVAL;
+		goto out;
+	}
+	if (count)
+		n = count;
+	*idxp = idx;
+	*np = n;
+	idx = NULL;
+out:
+	free(named);
+	free(idx);
+	return err;
 }

@@ -7,7 +7,9 @@
  * branches, dial-in, chaired floor.
  *
  * Pure apart from the FILE it writes to; the times are given by the caller
- * (already in the roster's time zone). Callers: tools/mcu-sim main, tests.
+ * (already in the roster's time zone). Also: which endpoints of a loaded
+ * roster a run plays (mcu_sim_roster_pick). Callers: tools/mcu-sim main
+ * and sim, tests.
  */
 #ifndef MCU_SIM_ROSTER_H
 #define MCU_SIM_ROSTER_H
@@ -53,5 +55,24 @@ void mcu_sim_roster_id(unsigned i, char *buf, size_t size);
 
 /* Write the roster; returns 0, EINVAL (bad count or missing field) or EIO. */
 int mcu_sim_roster_write(const struct mcu_sim_roster *r, FILE *out);
+
+struct mcu_conf;
+
+/*
+ * The endpoints a run plays, as indices into conf->endpoints (roster
+ * order kept):
+ * - `list` NULL: the host, then the branches of meeting `meeting`;
+ * - else `list` is comma-separated endpoint ids, taken in that order;
+ *   the element "all" stands, at its place, for every endpoint with a
+ *   SIP URI (user@host) that the list does not name elsewhere. The
+ *   meeting need not be in the roster (an ad-hoc meeting of the API).
+ * `count` > 0 keeps the first `count`. On success *idxp is a malloc()ed
+ * array of *np indices and 0 is returned; else ENOENT (no such meeting),
+ * EINVAL (unknown or repeated id, "all" twice, an empty element, more
+ * asked than there are) or ENOMEM, with a message in `why`.
+ */
+int mcu_sim_roster_pick(const struct mcu_conf *conf, const char *meeting,
+                        const char *list, unsigned count, size_t **idxp,
+                        size_t *np, char *why, size_t why_len);
 
 #endif

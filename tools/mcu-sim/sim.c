@@ -33,6 +33,7 @@
 #include "layout/label.h"
 #include "tools/mcu-sim/media.h"
 #include "tools/mcu-sim/palette.h"
+#include "tools/mcu-sim/roster.h"
 #include "tools/mcu-sim/rx.h"
 #include "transport/h264.h"
 #include "transport/rtcp.h"
@@ -879,37 +880,38 @@ static void dial(struct sim *s, struct ep *e)
 static int pick_endpoints(struct sim *s)
 {
 	const struct mcu_conf *conf = s->cfg->conf;
-	long mi = mcu_conf_meeting_index(conf, s->cfg->meeting);
-	if (mi < 0) {
-		mcu_log_error("no meeting %s in the roster", s->cfg->meeting);
-		return ENOENT;
-	}
-	const struct mcu_conf_meeting *m = &conf->meetings[mi];
-	size_t total = 1 + m->n_branches;
-	size_t n = s->cfg->count ? s->cfg->count : total;
-	if (n > total) {
-		mcu_log_error("meeting %s has %zu endpoints, %zu asked", m->id,
-		              total, n);
-		return EINVAL;
+	size_t *order = NULL, n = 0;
+	char why[256];
+	int err =
+	    mcu_sim_roster_pick(conf, s->cfg->meeting, s->cfg->endpoints,
+	                        s->cfg->count, &order, &n, why, sizeof(why));
+	if (err) {
+		if (why[0])
+			mcu_log_error("%s", why);
+		return err;
 	}
 	s->eps = calloc(n, sizeof(*s->eps));
 	s->palette = calloc(n, sizeof(*s->palette));
-	if (!s->eps || !s->palette)
+	if (!s->eps || !s->palette) {
+		free(order);
 		return ENOMEM;
+	}
 	s->n = n;
+	for (size_t i = 0; i < n; i++) /* sim_free() closes fds >= 0 */
+		s->eps[i].v.fd[0] = s->eps[i].v.fd[1] = s->eps[i].a.fd[0] =
+		    s->eps[i].a.fd[1] = -1;
 	for (size_t i = 0; i < n; i++) {
 		struct ep *e = &s->eps[i];
-		size_t idx = i == 0 ? m->host_index : m->branches[i - 1];
-		e->conf = &conf->endpoints[idx];
+		e->conf = &conf->endpoints[order[i]];
 		e->sim = s;
 		e->index = (unsigned)i;
-		e->v.fd[0] = e->v.fd[1] = e->a.fd[0] = e->a.fd[1] = -1;
 		e->v.video = true;
 		s->palette[i] = mcu_sim_rgb_to_yuv(
 		    mcu_sim_colour_rgb((unsigned)i, (unsigned)n));
 		if (!e->conf->sip || !e->conf->sip_user || !e->conf->sip_host) {
 			mcu_log_error("%s has no sip: user@host", e->conf->id);
-			return EINVAL;
+			err = EINVAL;
+			break;
 		}
 		if (i == 0)
 			snprintf(s->domain, sizeof(s->domain), "%s",
@@ -919,13 +921,15 @@ static int pick_endpoints(struct sim *s)
 			    "%s: sip host %s differs from %s (one SIP "
 			    "domain per run)",
 			    e->conf->id, e->conf->sip_host, s->domain);
-			return EINVAL;
+			err = EINVAL;
+			break;
 		}
 		const char *smp = s->cfg->sample;
 		e->sample = smp && (strcmp(smp, "all") == 0 ||
 		                    strcmp(smp, e->conf->id) == 0);
 	}
-	return 0;
+	free(order);
+	return err;
 }
 
 static int prepare_media(struct sim *s)

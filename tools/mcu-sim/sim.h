@@ -30,8 +30,13 @@ struct mcu_conf;
 struct mcu_sim_config {
 	const struct mcu_conf *conf; /* the roster */
 	const char *meeting;         /* meeting id: its host + branches */
+	const char *endpoints;       /* NULL, or the endpoints to play:
+	                                "ID,ID,...", "all" = every other
+	                                one with a SIP URI (the meeting
+	                                need not be in the roster) */
 	const char *mcu_uri;         /* sip:HOST:PORT (or sip:user@...) */
-	unsigned count;              /* first N of host + branches; 0: all */
+	unsigned count;              /* first N of host + branches (or of
+	                                endpoints); 0: all */
 	unsigned seconds;            /* media time after the first dial */
 	int width, height;           /* what each endpoint sends */
 	unsigned fps;
