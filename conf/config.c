@@ -108,6 +108,8 @@ struct mcu_conf *mcu_conf_free(struct mcu_conf *conf)
 	free(conf->tls_ca_file);
 	free(conf->api_token_file);
 	free(conf->x264_preset);
+	free(conf->user);
+	free(conf->group);
 	free(conf->logbook);
 	free(conf->recordings);
 	free(conf->content_dir);
@@ -516,6 +518,12 @@ static bool listen_equal(const struct mcu_conf *a, const struct mcu_conf *b)
 	return true;
 }
 
+/* Two optional strings (NULL: unset) are the same. */
+static bool str_same(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
 bool mcu_conf_reload_allowed(const struct mcu_conf *cur,
                              const struct mcu_conf *next, const char **keyp)
 {
@@ -532,6 +540,9 @@ bool mcu_conf_reload_allowed(const struct mcu_conf *cur,
 	else if (memcmp(&cur->sip_rate_limit, &next->sip_rate_limit,
 	                sizeof(cur->sip_rate_limit)) != 0)
 		key = "mcu.sip.rate_limit";
+	else if (!str_same(cur->user, next->user) ||
+	         !str_same(cur->group, next->group))
+		key = "mcu.user";
 	if (keyp)
 		*keyp = key;
 	return key == NULL;

@@ -277,6 +277,11 @@ struct mcu_conf {
 	unsigned fps;                 /* default 30 */
 	char *x264_preset;            /* default "veryfast" */
 	unsigned keyframe_interval_s; /* default 3 */
+	/* mcu.user / mcu.group: run as this user (and group; NULL: the
+	   user's own) once SIP and the API are bound, as mcud --user/--group
+	   do (the command line wins). NULL: stay who started mcud. Read at
+	   start only. */
+	char *user, *group;
 	char *logbook;                /* default /var/lib/mcud/logbook.db */
 	char *recordings;             /* default /var/lib/mcud/recordings */
 	char *content_dir; /* absolute; files under it may be played into
@@ -400,7 +405,7 @@ bool mcu_conf_layout_preset(const struct mcu_conf_meeting *m, unsigned n,
 /*
  * Whether `next` may replace `cur` on reload (SIGHUP): false when a key that
  * needs a restart differs (mcu.timezone, mcu.sip.listen, mcu.api.listen,
- * mcu.rtp.ports);
+ * mcu.rtp.ports, mcu.sip.rate_limit, mcu.user/mcu.group);
  * *keyp then names it. mcu_conf_load() has already made next's time zone
  * the process zone: a daemon that refuses the reload must call
  * mcu_conf_apply_timezone(cur->timezone) again.

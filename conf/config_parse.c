@@ -365,13 +365,41 @@ static void parse_webrtc(struct conf_ctx *ctx, const struct conf_node *n)
 }
 
 enum { K_NAME, K_TZ, K_HOLIDAYS, K_SIP, K_RTP, K_API, K_MEDIA, K_LOGBOOK,
-       K_RECORDINGS, K_CONTENT_DIR, K_WEBRTC, K_LIMITS, K_COUNT };
+       K_RECORDINGS, K_CONTENT_DIR, K_WEBRTC, K_LIMITS, K_USER, K_GROUP,
+       K_COUNT };
+
+/* mcu.user / mcu.group: a POSIX portable name (letters, digits, '.',
+   '_', '-', not starting with '-'), shorter than 64 bytes. Whether it
+   exists is checked when mcud starts (docs/security.md). */
+static void parse_account(struct conf_ctx *ctx, const struct conf_node *n,
+                          const char *key, char **out)
+{
+	char *v = NULL;
+	if (!n || conf_is_null(n) || !conf_get_str(ctx, n, key, &v))
+		return;
+	size_t len = strlen(v);
+	bool ok = len == n->len && len > 0 && len < 64 && v[0] != '-';
+	for (size_t i = 0; ok && i < len; i++)
+		ok = (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' && v[i] <= 'Z') ||
+		     (v[i] >= '0' && v[i] <= '9') || v[i] == '.' ||
+		     v[i] == '_' || v[i] == '-';
+	if (!ok) {
+		conf_error(ctx, n->pos, "%s: '%s' is not a user or group name "
+		           "(letters, digits, '.', '_', '-'; under 64 bytes)",
+		           key, v);
+		free(v);
+		return;
+	}
+	free(*out);
+	*out = v;
+}
 
 void conf_parse_mcu(struct conf_ctx *ctx, const struct conf_node *mcu)
 {
 	static const char *const keys[K_COUNT] = {
 		"name", "timezone", "holidays", "sip", "rtp", "api", "media",
-		"logbook", "recordings", "content_dir", "webrtc", "limits"};
+		"logbook", "recordings", "content_dir", "webrtc", "limits",
+		"user", "group"};
 	const struct conf_node *v[K_COUNT] = {0};
 	struct mcu_conf *conf = ctx->conf;
 
@@ -401,6 +429,11 @@ void conf_parse_mcu(struct conf_ctx *ctx, const struct conf_node *mcu)
 		parse_webrtc(ctx, v[K_WEBRTC]);
 	if (v[K_LIMITS] && !conf_is_null(v[K_LIMITS]))
 		parse_limits(ctx, v[K_LIMITS]);
+	parse_account(ctx, v[K_USER], "mcu.user", &conf->user);
+	parse_account(ctx, v[K_GROUP], "mcu.group", &conf->group);
+	if (conf->group && !conf->user)
+		conf_error(ctx, v[K_GROUP]->pos,
+		           "mcu.group needs mcu.user");
 	ctx->cal.holidays = conf->holidays;
 	ctx->cal.n_holidays = conf->n_holidays;
 }

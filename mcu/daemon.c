@@ -1040,15 +1040,21 @@ int mcu_daemon_alloc(struct mcu_daemon **daemonp,
 	if (!err)
 		err = rebuild_states(d, NULL, d->snap->conf);
 	if (!err) {
-		err = mcu_privdrop_resolve(&d->priv, opts->user, opts->group);
+		/* --user/--group win over mcu.user/mcu.group; --group alone
+		   only changes the configured user's group. */
+		const struct mcu_conf *c = d->snap->conf;
+		const char *user = opts->user ? opts->user : c->user;
+		const char *group = opts->user || opts->group ? opts->group
+		                                              : c->group;
+		err = mcu_privdrop_resolve(&d->priv, user, group);
 		if (err)
-			mcu_log_error("--user %s --group %s: %s",
-			              opts->user ? opts->user : "-",
-			              opts->group ? opts->group : "-",
+			mcu_log_error("%s %s, group %s: %s",
+			              opts->user ? "--user" : "mcu.user",
+			              user ? user : "-", group ? group : "-",
 			              strerror(err));
-		else if (!opts->user && geteuid() == 0)
-			mcu_log_info("running as root: start with --user "
-			             "(docs/security.md)");
+		else if (!user && geteuid() == 0)
+			mcu_log_info("running as root: start with --user or "
+			             "set mcu.user (docs/security.md)");
 	}
 	if (!err)
 		err = make_run_dir(d->run_dir);

@@ -3,6 +3,7 @@
  * listeners (docs/security.md, "Running unprivileged"). The daemon is
  * started as root only when it must bind a port below 1024 (SIP 5060 is
  * above, so normally it is not); with `mcud --user NAME [--group NAME]`
+ * (or mcu.user / mcu.group in the configuration; the command line wins)
  * it resolves the user at start (an unknown name fails before anything
  * is bound), binds SIP and the API, hands its run directory to the user,
  * then drops: supplementary groups to the one group, gid, uid, and checks

@@ -990,6 +990,64 @@ static void sip_rate_limit_keys(void **state)
 	unload(&l);
 }
 
+/* mcu.user / mcu.group (docs/security.md): names only, checked at start;
+   mcu.group needs mcu.user; a reload that changes them is refused. */
+static void user_keys(void **state)
+{
+	struct loaded l;
+	(void)state;
+
+	load(&l, "endpoints:\n  - {id: a, name: A, tier: city, " CONTACTS
+	         "}\n");
+	assert_clean(&l);
+	assert_null(l.conf->user);
+	assert_null(l.conf->group);
+	struct mcu_conf *first = l.conf;
+	l.conf = NULL;
+	mcu_conf_report_clear(&l.report);
+
+	load(&l, "mcu: {user: mcud, group: mcu-media_1.x}\nendpoints:\n"
+	         "  - {id: a, name: A, tier: city, " CONTACTS "}\n");
+	assert_clean(&l);
+	assert_string_equal(l.conf->user, "mcud");
+	assert_string_equal(l.conf->group, "mcu-media_1.x");
+	const char *key = NULL;
+	assert_false(mcu_conf_reload_allowed(first, l.conf, &key));
+	assert_string_equal(key, "mcu.user");
+	assert_false(mcu_conf_reload_allowed(l.conf, first, &key));
+	assert_true(mcu_conf_reload_allowed(l.conf, l.conf, &key));
+	mcu_conf_free(first);
+	unload(&l);
+
+	load(&l, "mcu: {user: '-x'}\nendpoints:\n"
+	         "  - {id: a, name: A, tier: city, " CONTACTS "}\n");
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "mcu.user: '-x'"));
+	unload(&l);
+	load(&l, "mcu: {user: 'a b'}\nendpoints:\n"
+	         "  - {id: a, name: A, tier: city, " CONTACTS "}\n");
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "is not a user"));
+	unload(&l);
+	load(&l, "mcu: {user: \"x\\0y\"}\nendpoints:\n"
+	         "  - {id: a, name: A, tier: city, " CONTACTS "}\n");
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "NUL character"));
+	assert_null(l.conf ? l.conf->user : NULL);
+	unload(&l);
+	load(&l, "mcu: {user: "
+	         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa}"
+	         "\nendpoints:\n  - {id: a, name: A, tier: city, " CONTACTS
+	         "}\n");
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "under 64 bytes"));
+	unload(&l);
+	load(&l, "mcu: {group: mcud}\nendpoints:\n"
+	         "  - {id: a, name: A, tier: city, " CONTACTS "}\n");
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "mcu.group needs mcu.user"));
+	unload(&l);
+	load(&l, "mcu: {user: [a]}\nendpoints:\n"
+	         "  - {id: a, name: A, tier: city, " CONTACTS "}\n");
+	assert_non_null(finding(&l, MCU_CONF_ERROR, "mcu.user"));
+	unload(&l);
+}
+
 static void static_rtp_source_key(void **state)
 {
 	struct loaded l;
@@ -1520,6 +1578,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(tls_verify_keys),
 	cmocka_unit_test(sip_rate_limit_keys),
 	cmocka_unit_test(static_rtp_source_key),
+	cmocka_unit_test(user_keys),
 };
 
 MCU_TEST_MAIN(tests, setup_tz, NULL)
