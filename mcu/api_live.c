@@ -52,7 +52,10 @@ json_t *mcu_api_live_participant(const struct mcu_room_part *p,
 	                      p->endpoint, "name", p->name ? p->name : "",
 	                      "role", p->host ? "host" : "branch", "state",
 	                      part_state_name(p->state), "signalling",
-	                      static_leg ? "rtp" : "sip", "floor",
+	                      static_leg ? "rtp"
+	                      : p->webrtc ? "webrtc"
+	                                  : "sip",
+	                      "floor",
 	                      mcu_floor_role_name(p->floor));
 	if (!j)
 		return NULL;

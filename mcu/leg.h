@@ -93,6 +93,9 @@ struct mcu_leg_params {
 	/* The remote put us on hold (sendonly/inactive offer): we send no
 	 * RTP, only RTCP, and still receive what it sends. */
 	bool hold;
+	/* The call came by WebRTC (WHIP), not SIP: only what the API
+	   shows as its signalling depends on it. */
+	bool webrtc;
 	/* Our SSRCs when the signalling named them (WebRTC answers carry
 	   a=ssrc so a browser can demultiplex BUNDLE); 0: random. */
 	uint32_t video_ssrc, audio_ssrc;

@@ -539,6 +539,7 @@ bool mcu_room_part(struct mcu_room *room, long slot, struct mcu_room_part *out)
 	if (p->leg) {
 		const struct mcu_leg_params *lp = mcu_leg_params(p->leg);
 		out->has_leg = true;
+		out->webrtc = lp->webrtc;
 		mcu_leg_stats(p->leg, mcu_netio_now_us(), &out->leg);
 		out->out_width = lp->out_width;
 		out->out_height = lp->out_height;

@@ -217,6 +217,7 @@ struct mcu_room_part {
 	unsigned incident_reports; /* keypad *9 presses so far */
 	double level_dbov;
 	bool has_leg;
+	bool webrtc; /* the leg came by WebRTC (WHIP), not SIP */
 	struct mcu_leg_stats leg;
 	int out_width, out_height;
 	const char *vcodec, *acodec;

@@ -730,6 +730,7 @@ static int offer(void *arg, const char *meeting, const char *bearer,
 	}
 	s->p.label = NULL; /* the snapshot's string: not kept */
 	s->p.rtcp_mux = true;
+	s->p.webrtc = true; /* the API shows "signalling": "webrtc" */
 	s->video_pt = s->p.video_pt;
 	s->audio_pt = s->p.audio_pt;
 	s->te_pt = s->p.dtmf_pt ? s->p.dtmf_pt : -1;

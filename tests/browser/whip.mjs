@@ -140,6 +140,8 @@ try {
     `${p2 && p2.video && p2.video.codec}, state ${p2 && p2.state})`,
     f1 > 0 && f2 > f1 && p2.state === "connected");
   console.log("participant: " + JSON.stringify({ video: p2 && p2.video, audio: p2 && p2.audio, srtp: p2 && p2.srtp }));
+  check(`the API shows the participant's signalling as webrtc (${p2 && p2.signalling})`,
+    p2 && p2.signalling === "webrtc");
   const ain = p2 && p2.audio && p2.audio.in && p2.audio.in.packets;
   check(`the MCU receives the browser's audio (${ain} packets, ${p2 && p2.audio && p2.audio.codec})`,
     ain > 20);
@@ -148,12 +150,15 @@ try {
   // may see them (a leg would count an SRTP authentication failure).
   const sdp = await page.evaluate(() => window.mcuJoin.pc.remoteDescription.sdp);
   const m = /a=candidate:\S+ 1 udp \d+ (\S+) (\d+) typ host/i.exec(sdp);
+  // The negotiated video payload type, so that the relay would pass the
+  // datagrams on to the video leg if they got past ICE.
+  const vpt = /^m=video \d+ \S+ (\d+)/m.exec(sdp);
   const before = p2 && p2.srtp ? p2.srtp.auth_failures : 0;
   if (m) {
     const sock = dgram.createSocket("udp4");
     const pkt = Buffer.alloc(172);
     pkt[0] = 0x80;
-    pkt[1] = 96;
+    pkt[1] = vpt ? Number(vpt[1]) : 96;
     for (let i = 0; i < 50; i++) {
       pkt.writeUInt16BE(i, 2);
       sock.send(pkt, Number(m[2]), m[1]);
@@ -163,7 +168,7 @@ try {
   }
   const p3 = await participant();
   const after = p3 && p3.srtp ? p3.srtp.auth_failures : -1;
-  check(`50 RTP datagrams from an unvalidated address reach no leg (candidate ${m && m[1]}:${m && m[2]}, ` +
+  check(`50 RTP datagrams (PT ${vpt && vpt[1]}) from an unvalidated address reach no leg (candidate ${m && m[1]}:${m && m[2]}, ` +
     `auth failures ${before} -> ${after})`, m && after === before);
 
   await page.screenshot({ path: `${SHOTS}/join-${VIDEO}.png` });

@@ -7,6 +7,8 @@
 #include "tests/unit/testutil.h"
 
 #include "mcu/api.h"
+#include "mcu/api_live.h"
+#include "mcu/room.h"
 #include "mcu/api_roster.h"
 #include "mcu/metrics.h"
 #include "mcu/snapshot.h"
@@ -1107,6 +1109,38 @@ static void incidents_list(void **state)
 	mcu_api_set_incidents(NULL, json_array()); /* no API: just freed */
 }
 
+/* A live participant's "signalling": rtp for a static leg, webrtc for a
+   browser's WHIP leg, sip otherwise (docs/api.md). */
+static void participant_signalling(void **state)
+{
+	struct mcu_room_part p;
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	p.endpoint = "web1";
+	p.name = "Web";
+	p.state = MCU_PART_CONNECTED;
+	p.has_leg = true;
+	p.leg.rtt_ms = -1;
+	const char *want[3] = {"rtp", "webrtc", "sip"};
+	for (int i = 0; i < 3; i++) {
+		p.webrtc = i == 1;
+		json_t *j = mcu_api_live_participant(&p, i == 0);
+		assert_non_null(j);
+		assert_string_equal(
+		    json_string_value(json_object_get(j, "signalling")),
+		    want[i]);
+		json_decref(j);
+	}
+	/* no call: what the roster says (not a static leg: sip) */
+	p.has_leg = false;
+	p.webrtc = false;
+	json_t *j = mcu_api_live_participant(&p, false);
+	assert_string_equal(json_string_value(json_object_get(j, "signalling")),
+	                    "sip");
+	assert_true(json_is_null(json_object_get(j, "video")));
+	json_decref(j);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(reads_on_loopback, setup, teardown),
 	cmocka_unit_test_setup_teardown(unknown_ids_and_paths, setup, teardown),
@@ -1130,6 +1164,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(roster_content_rule, setup, teardown),
 	cmocka_unit_test_setup_teardown(incidents_list, setup, teardown),
 	cmocka_unit_test_setup_teardown(roster_backend, setup, teardown),
+	cmocka_unit_test(participant_signalling),
 };
 
 MCU_TEST_MAIN(tests, NULL, NULL)
