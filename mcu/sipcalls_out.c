@@ -677,6 +677,8 @@ void mcu_sipcalls_room_updated(struct mcu_sipcalls *sc, const char *meeting)
 	   ringing ones are placed again. */
 	struct outmeeting *om = mcu_sipcalls_outmeeting(sc, meeting);
 	struct mcu_dialout *d = NULL;
+	if (!om && m && mcu_cascade_dials(snap->conf, m)) /* a new link */
+		om = add_outmeeting(sc, snap, (size_t)mi);
 	if (om && m && mcu_cascade_dials(snap->conf, m) &&
 	    mcu_dialout_alloc_meeting(&d, snap->conf, (size_t)mi, NULL) == 0) {
 		mcu_cascade_dialout_start(d, snap->conf, (size_t)mi, now);
