@@ -13,6 +13,10 @@
 #  - every INVITE got an answer (403), mcud counted the refused ones in
 #    mcu_sip_requests_limited_total{class="unknown"} and logged only the
 #    few within the burst (no per-request work for the rest).
+# It also prints what the flood costs mcud (docs/security.md): its CPU
+# time during the flood beyond what the meeting costs without one (the
+# rate of the 6 s before), per INVITE, and its resident memory before and
+# after (sofia-sip keeps each refused INVITE's transaction for 32 s).
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/media.sh"
 base=$(free_base 4)
@@ -29,7 +33,13 @@ python3 "$TOOLS/rtp_watch.py" --video 127.0.0.1:$((base + 10)) \
 watch=$!
 PIDS+=($watch)
 check "the RTP watcher is ready" wait_for "$WORK/watch.json" ready 20
+# mcud's CPU time (user + system, clock ticks) and resident memory (kB).
+cpu() { awk '{print $14 + $15}' "/proc/$MCUD_PID/stat"; }
+rss() { awk '/^VmRSS:/ {print $2}' "/proc/$MCUD_PID/status"; }
+now() { date +%s.%N; }
+c0=$(cpu) t0=$(now)
 sleep 6 # the phase before the flood
+c1=$(cpu) t1=$(now) r1=$(rss)
 python3 "$TOOLS/sipflood.py" --src 127.0.0.5 --dst 127.0.0.1:$sip --count 2000 \
 	--rate 500 --linger 1 >"$WORK/flood.json" 2>"$WORK/flood.log" &
 flood=$!
@@ -41,6 +51,7 @@ while kill -0 "$flood" 2>/dev/null; do
 	sleep 0.3
 done
 wait "$flood"
+c2=$(cpu) t2=$(now) r2=$(rss)
 # The flood's own first and last request times bound its phase.
 python3 -c 'import json,sys; f=json.load(open(sys.argv[1])); print("flood", f["t0"]); print("after", f["t1"] + 0.2)' \
 	"$WORK/flood.json" >>"$WORK/marks"
@@ -48,6 +59,19 @@ sleep 5 # the phase after it
 python3 -c 'import time; print("stop", time.time())' >>"$WORK/marks"
 wait "$watch"
 cat "$WORK/flood.json"
+r3=$(rss)
+python3 - "$c0" "$t0" "$c1" "$t1" "$c2" "$t2" "$(getconf CLK_TCK)" "$r1" "$r2" "$r3" <<'PY'
+import sys
+c0, t0, c1, t1, c2, t2, hz = (float(x) for x in sys.argv[1:8])
+r1, r2, r3 = (int(x) for x in sys.argv[8:11])
+base = (c1 - c0) / hz / (t1 - t0)   # CPU seconds per second, no flood
+during = (c2 - c1) / hz
+extra = during - base * (t2 - t1)
+print("# mcud CPU: %.2f s/s without flood; %.2f s over the %.1f s of the flood "
+      "(%.2f s more: %.0f us per INVITE); RSS %d kB before, %d kB right after, "
+      "%d kB 5 s later" % (base, during, t2 - t1, extra, max(0.0, extra) / 2000 * 1e6,
+                           r1, r2, r3))
+PY
 check "the API answered health within 1 s during the flood ($slow of $polls polls failed)" \
 	test "$polls" -ge 5 -a "$slow" = 0
 curl -sf --max-time 3 "http://127.0.0.1:$api/metrics" >"$WORK/metrics.txt"

@@ -10,7 +10,10 @@
 # count SRTP failures as lost or drop them); /metrics has the SRTP
 # counter; a plain RTP offer (sipp) from sip2, whose roster entry says
 # srtp: required, gets 488; the same plain offer from sip1 (optional)
-# connects.
+# connects. Replay (as root): one SRTP audio packet baresip sent is
+# captured on the loopback interface and injected again 20 times with its
+# own addresses (so it passes the source check; raw IP socket): all 20
+# are dropped and counted as replays, and media still flows.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/media.sh"
 . "$(dirname "$0")/../lib/baresip.sh"
@@ -85,6 +88,58 @@ curl -s "http://127.0.0.1:$api/metrics" >"$WORK/metrics.txt"
 check "/metrics: mcu_participant_srtp_rejected_packets_total for sip1" \
 	grep -Eq '^mcu_participant_srtp_rejected_packets_total\{meeting="t",endpoint="sip1",reason="replay"\} 0$' "$WORK/metrics.txt"
 grep srtp "$WORK/metrics.txt"
+
+# Replayed SRTP: needs root (a packet socket on lo).
+aport=$(sed -n "s/.*incoming rtp for 'audio' established, receiving from 127\.0\.0\.1:\([0-9]*\).*/\1/p" \
+	"$WORK/baresip.out" | head -1)
+if [ "$(id -u)" = 0 ] && [ -n "$aport" ]; then
+	r0=$(api_wait 2 $P "True" "p['sip1']['srtp']['replays']")
+	p0=$(api_wait 2 $P "True" "p['sip1']['audio']['in']['packets']")
+	python3 - "$aport" 20 >"$WORK/replay.out" 2>&1 <<'PY'
+import socket, struct, sys, time
+port, count = int(sys.argv[1]), int(sys.argv[2])
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+s.bind(("lo", 0))
+s.settimeout(5)
+end = time.monotonic() + 5
+while time.monotonic() < end:
+    frame, addr = s.recvfrom(4096)
+    if addr[2] == socket.PACKET_OUTGOING or len(frame) < 14 + 20 + 8 + 12:
+        continue
+    ip = frame[14:]
+    if struct.unpack("!H", frame[12:14])[0] != 0x0800 or ip[9] != 17:
+        continue
+    ihl = (ip[0] & 15) * 4
+    sport, dport = struct.unpack("!HH", ip[ihl:ihl + 4])
+    rtp = ip[ihl + 8:]
+    if dport != port or rtp[0] & 0xc0 != 0x80 or 72 <= rtp[1] & 0x7f <= 79:
+        continue  # to sip1's audio port, RTP (not RTCP)
+    time.sleep(0.2)  # it is in the past now
+    # Again through a raw IP socket (a packet socket's frames on lo do
+    # not reach the local stack), the same addresses and ports; UDP
+    # checksum 0 (none): lo leaves the captured one unfinished.
+    pkt = bytearray(ip)
+    pkt[ihl + 6:ihl + 8] = b"\0\0"
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    for _ in range(count):
+        raw.sendto(bytes(pkt), ("127.0.0.1", 0))
+    print("replayed seq %d from port %d %d times" % (
+        struct.unpack("!H", rtp[2:4])[0], sport, count))
+    sys.exit(0)
+sys.exit("no SRTP packet to port %d seen" % port)
+PY
+	rc=$?
+	check "a captured SRTP packet of sip1 was injected again 20 times ($(cat "$WORK/replay.out"))" test $rc = 0
+	out=$(api_wait 5 $P "p['sip1']['srtp']['replays'] >= $r0 + 20 and p['sip1']['audio']['in']['packets'] > $p0 + 50" \
+		"'replays %d, auth failures %d, audio packets +%d' % (p['sip1']['srtp']['replays'],
+		p['sip1']['srtp']['auth_failures'], p['sip1']['audio']['in']['packets'] - $p0)"); rc=$?
+	check "the 20 replays are dropped and counted, audio goes on ($out; $r0 before)" test $rc = 0
+	curl -s "http://127.0.0.1:$api/metrics" >"$WORK/metrics2.txt"
+	check "/metrics counts them (reason=replay)" \
+		grep -Eq '^mcu_participant_srtp_rejected_packets_total\{meeting="t",endpoint="sip1",reason="replay"\} ([2-9][0-9]|[1-9][0-9][0-9]+)$' "$WORK/metrics2.txt"
+else
+	echo "# replay: skipped (not root, or sip1's audio port unknown: '$aport')"
+fi
 
 # baresip's side: it decrypted what the MCU sent.
 sleep 3
