@@ -60,6 +60,9 @@ check "... and a token (${#token} characters)" test "${#token}" -ge 16
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $token" \
 	-H 'Content-Type: application/json' -d '{"minutes": 1}' "$A/api/v1/meetings/demo/extend")
 check "the printed token is the API's (extend: $code)" test "$code" = 200
+cmd=$(sed -n 's/^ Try \/ Thử: *//p' "$WORK/demo.out")
+out=$($cmd --lang en 2>&1 | head -3 | tr '\n' ' ')
+check "the printed mcuctl command shows the meeting ($cmd: $out)" grep -q "demo" <<<"$out"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$A/")
 check "the dashboard answers ($code)" test "$code" = 200
 

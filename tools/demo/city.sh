@@ -283,14 +283,15 @@ end_at=$(echo "${answer%$'\n'*}" | python3 -c 'import json,sys; print(json.load(
 	--report "$run/mcu-sim.json" >/dev/null 2>"$run/mcu-sim.log" 9>&- &
 sim_pid=$!
 
-ctl="$build/tools/mcuctl/mcuctl --api $api_host:$api_port --token-file $token_file"
+rel() { case $1 in "$PWD"/*) echo "${1#"$PWD"/}" ;; *) echo "$1" ;; esac; }
+ctl="$(rel "$build")/tools/mcuctl/mcuctl -c $(rel "$run")/roster.yaml"
 cat >&2 <<MSG
 
 ==============================================================================
  Dashboard / Bảng điều khiển:  $api/        (English: $api/?lang=en)
  API token / Mã truy cập:      $token
-                               (file $token_file; the dashboard asks for it
-                               before it changes anything)
+                               (in $(rel "$token_file"); the dashboard asks for
+                               it before it changes anything)
  Meeting / Cuộc họp "demo" until / đến $end_at: host $host + $((n - 1)) branches
  mcu-sim plays all $n endpoints: ${video} at $fps fps each (DEMO_COUNT, DEMO_FPS)
  VI: Cuộc họp thử toàn thành phố: Văn phòng UBND thành phố chủ trì, $((n - 1)) điểm cầu
