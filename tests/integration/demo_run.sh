@@ -17,7 +17,9 @@ DEMO=$SRC/tools/demo/city.sh
 [ -x "$BUILD/tools/mcu-sim/mcu-sim" ] || { echo "mcu-sim not built"; exit 1; }
 
 export BUILD CONFIG=$SRC/conf/examples/cantho.yaml DEMO_COUNT=8 DEMO_MINUTES=5
-export DEMO_RUN_DIR=$WORK/run DEMO_SIP_PORT=$(free_port) DEMO_API_PORT=$(free_port)
+DEMO_SIP_PORT=$(free_port)
+DEMO_API_PORT=$(free_port)
+export DEMO_RUN_DIR=$WORK/run DEMO_SIP_PORT DEMO_API_PORT
 r=$(free_block 200)
 export DEMO_RTP_PORTS=$r-$((r + 199))
 r=$(free_block 40)
