@@ -61,7 +61,8 @@ M3=${M3:-m3}
 # endpoint may call from the proxy only, but sip6, which keeps the default
 # allow list (its sip host, 127.0.0.1). Limits: 2 SIP calls per meeting,
 # 3 per mcud.
-roster() { # NAME: writes $WORK/roster-NAME.yaml, sets SIP_NAME, API_NAME
+roster() { # NAME REF: writes $WORK/roster-NAME.yaml (meeting times from
+	# roster REF, "-": now), sets SIP_NAME, API_NAME
 	local base sip api
 	base=$(free_base 3)
 	sip=$(free_port)
@@ -71,8 +72,11 @@ roster() { # NAME: writes $WORK/roster-NAME.yaml, sets SIP_NAME, API_NAME
 		--sip-port "$sip" --api-port "$api" |
 		"$PY" -c '
 import re, sys
-m2, m3 = sys.argv[1:3]
+m2, m3, ref = sys.argv[1:4]
 s = sys.stdin.read()
+if ref != "-":  # the same meeting times as the first roster
+    times = re.findall(r"\n    (?:start|end): .*", open(ref).read())
+    s = re.sub(r"\n    start: .*\n    end: .*", "".join(times[:2]), s)
 s = re.sub(r"(    sip: \"sip:sip[1-57]@127\.0\.0\.1\"\n)",
            r"\1    allow: [127.0.0.2/32]\n", s)
 s = s.replace("\nendpoints:\n",
@@ -86,11 +90,11 @@ def meeting(mid, host, branches):
     return m.replace(full, "branches: [" + branches + "]").rstrip("\n") + "\n"
 print(head + "\nmeetings:\n" + meeting("t", "leg0", "sip1, sip2, sip4, sip6")
       + meeting(m2, "leg1", "sip3") + meeting(m3, "leg2", "sip5, sip7"), end="")
-' "$M2" "$M3" >"$WORK/roster-$1.yaml"
+' "$M2" "$M3" "$2" >"$WORK/roster-$1.yaml"
 	eval "SIP_$1=$sip API_$1=$api"
 }
-roster A
-roster B
+roster A -
+roster B "$WORK/roster-A.yaml"
 # The same roster but for the ports (static legs and listeners cannot be
 # shared by two processes on one host).
 check "A and B load the same endpoints and meetings" diff \
