@@ -118,7 +118,7 @@ printf '1 %s 0 0 duid=mcu-a\n1 %s 0 0 duid=mcu-b\n' "$URI_A" "$URI_B" \
 	>"$KDIR/dispatcher.list"
 KDEFS=(-A "LISTEN=udp:$PROXY:$KPORT" -A "DS_LIST=\"$KDIR/dispatcher.list\""
 	-A "CTL_SOCKET=\"$CTL\"" -A DS_PING_INTERVAL=1 -A DS_PROBING_THRESHOLD=1
-	-A DS_INACTIVE_THRESHOLD=1 -A FR_TIMER=1000)
+	-A DS_INACTIVE_THRESHOLD=1 -A FR_TIMER=3000)
 kamailio -c -f "$SRC/contrib/kamailio/kamailio.cfg" "${KDEFS[@]}" \
 	>"$WORK/kamailio-check.log" 2>&1
 check "kamailio -c accepts the shipped cfg (rc=$?)" grep -q "config file ok" \
@@ -330,8 +330,8 @@ kill -TERM "$pid"
 wait "$pid"
 rc=$?
 check "mcud $HOME_M2 (holds $M2) stops on SIGTERM (rc=$rc)" test "$rc" = 0
-wait_ds "$uri" '^I' 5
-check "probing marks it inactive within 5 s ($(ds_flags "$uri"))" \
+wait_ds "$uri" '^I' 10
+check "probing marks it inactive within 10 s ($(ds_flags "$uri"))" \
 	wait_ds "$uri" '^I' 1
 check "... and says so" wait_for "$WORK/kamailio.log" "mcud down: $uri" 3
 f0=$(failovers)
