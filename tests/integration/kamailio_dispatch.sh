@@ -202,10 +202,11 @@ cd "$WORK" || exit 1
 for m in t "$M2" "$M3"; do
 	echo "dispatcher.hash 2 $m: $(ds dispatcher.hash 2 "$m" | tr -s '\n\t ' ' ')"
 done
-dial sip1 t 8000; c1=$DIAL
-dial sip2 t 8000; c2=$DIAL
-dial sip3 "$M2" 8000; c3=$DIAL
-dial sip5 "$M3" 8000; c5=$DIAL
+# Calls of 15 s: the checks below need them up (a loaded machine is slow).
+dial sip1 t 15000; c1=$DIAL
+dial sip2 t 15000; c2=$DIAL
+dial sip3 "$M2" 15000; c3=$DIAL
+dial sip5 "$M3" 15000; c5=$DIAL
 T1=$(where t sip1 10)
 T2=$(where t sip2 10)
 W2=$(where "$M2" sip3 10)
