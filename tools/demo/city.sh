@@ -207,10 +207,10 @@ stop() {
 	[ "$stopping" = 1 ] && return
 	stopping=1
 	trap '' INT TERM
-	if alive "$sim_pid"; then
+	if [ -n "$sim_pid" ]; then
 		echo "$me: stopping mcu-sim (its calls hang up)…" >&2
 		end "$sim_pid" mcu-sim 15
-		tail -1 "$run/mcu-sim.log" >&2
+		tail -1 "$run/mcu-sim.log" >&2 # its summary line
 	fi
 	if alive "$mcud_pid"; then
 		echo "$me: stopping mcud…" >&2
