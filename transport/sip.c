@@ -456,6 +456,36 @@ int mcu_sip_call_auth_check(const struct mcu_sip_call *call,
 
 /* ---- events to the upper layer (SIP thread) ---------------------------- */
 
+/*
+ * The message's body as a NUL-terminated copy (malloc'ed, the caller
+ * frees it) in *bodyp and its length in *lenp; NULL and 0 when it has
+ * none. The upper layer reads the body as a C string (SDP is text,
+ * RFC 8866 5), so a body with a NUL byte inside would be seen shorter
+ * than the Content-Length sofia framed it with: such a body is refused
+ * (EBADMSG, nothing set), never cut. ENOMEM when no copy can be made.
+ */
+static int take_body(const sip_t *sipm, char **bodyp, size_t *lenp)
+{
+	*bodyp = NULL;
+	*lenp = 0;
+	if (!sipm || !sipm->sip_payload || !sipm->sip_payload->pl_len)
+		return 0;
+	size_t len = sipm->sip_payload->pl_len;
+	const char *data = sipm->sip_payload->pl_data;
+	if (!data)
+		return EBADMSG;
+	if (memchr(data, '\0', len))
+		return EBADMSG;
+	char *body = malloc(len + 1);
+	if (!body)
+		return ENOMEM;
+	memcpy(body, data, len);
+	body[len] = '\0';
+	*bodyp = body;
+	*lenp = len;
+	return 0;
+}
+
 static void emit(struct mcu_sip_call *call, enum mcu_sip_event_type type,
                  int status, const char *reason, enum mcu_sip_cause cause,
                  const sip_t *sipm)
@@ -463,16 +493,15 @@ static void emit(struct mcu_sip_call *call, enum mcu_sip_event_type type,
 	struct mcu_sip *sip = call->sip;
 	char *body = NULL;
 	size_t len = 0;
-	if (sipm && sipm->sip_payload && sipm->sip_payload->pl_len) {
-		len = sipm->sip_payload->pl_len;
-		body = malloc(len + 1);
-		if (body) {
-			memcpy(body, sipm->sip_payload->pl_data, len);
-			body[len] = '\0';
-		} else {
-			len = 0;
-		}
-	}
+	/* A response or an ACK cannot be refused with a status of ours:
+	   its body is handed up as missing, which the call layer treats as
+	   no usable SDP (a failed dial-out, a hang-up), and logged. */
+	int err = take_body(sipm, &body, &len);
+	if (err)
+		mcu_log_warn("call %s: event %d: SIP body dropped (%s)",
+		             call->label, (int)type,
+		             err == EBADMSG ? "a NUL byte inside"
+		                            : strerror(err));
 	struct mcu_sip_event ev = {
 		.type = type,
 		.status = status,
@@ -657,16 +686,8 @@ static void on_invite(struct mcu_sip *sip, nua_t *nua, nua_handle_t *nh,
 			in.proto = MCU_SIP_TCP;
 	}
 	char *body = NULL;
-	if (sipm && sipm->sip_payload && sipm->sip_payload->pl_len) {
-		size_t len = sipm->sip_payload->pl_len;
-		body = malloc(len + 1);
-		if (body) {
-			memcpy(body, sipm->sip_payload->pl_data, len);
-			body[len] = '\0';
-			in.sdp = body;
-			in.sdp_len = len;
-		}
-	}
+	int body_err = take_body(sipm, &body, &in.sdp_len);
+	in.sdp = body;
 	if (sipm)
 		check_auth(sip, call, sipm);
 	in.auth = call->auth;
@@ -683,6 +704,17 @@ static void on_invite(struct mcu_sip *sip, nua_t *nua, nua_handle_t *nh,
 		snprintf(call->fail_reason, sizeof(call->fail_reason),
 		         "Service Unavailable");
 		nua_respond(nh, 503, "Service Unavailable", TAG_END());
+	} else if (body_err) {
+		/* RFC 3261 21.4.1: a body that cannot be read is a bad
+		   request; the call layer never sees it. */
+		call->fail_status = body_err == EBADMSG ? 400 : 500;
+		snprintf(call->fail_reason, sizeof(call->fail_reason), "%s",
+		         body_err == EBADMSG ? "Malformed SDP: NUL byte in body"
+		                             : "Server Internal Error");
+		mcu_log_warn("INVITE %s refused: %d %s", call->label,
+		             call->fail_status, call->fail_reason);
+		nua_respond(nh, call->fail_status, call->fail_reason,
+		            TAG_END());
 	} else if (sip->h.incoming) {
 		sip->h.incoming(call, &in, sip->h.arg);
 	} else {
@@ -705,17 +737,20 @@ static void on_reinvite(struct mcu_sip *sip, struct mcu_sip_call *call,
 	}
 	char *body = NULL;
 	size_t len = 0;
-	if (sipm && sipm->sip_payload && sipm->sip_payload->pl_len) {
-		len = sipm->sip_payload->pl_len;
-		body = malloc(len + 1);
-		if (!body) {
+	int err = take_body(sipm, &body, &len);
+	if (err) {
+		/* The dialog stays as it was (RFC 3261 14.2). */
+		mcu_log_warn("call %s: re-INVITE refused: %s", call->label,
+		             err == EBADMSG ? "NUL byte in its body"
+		                            : strerror(err));
+		if (err == EBADMSG)
+			nua_respond(call->nh, 400,
+			            "Malformed SDP: NUL byte in body", TAG_END());
+		else
 			nua_respond(call->nh, 500, "Server Internal Error",
 			            TAG_END());
-			call->reinvite_in = false;
-			return;
-		}
-		memcpy(body, sipm->sip_payload->pl_data, len);
-		body[len] = '\0';
+		call->reinvite_in = false;
+		return;
 	}
 	sip->h.reinvite(call, body, len, sip->h.arg);
 	free(body);

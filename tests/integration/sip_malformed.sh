@@ -53,6 +53,9 @@ cases = {
              msg(inv + ["Content-Length: 11"], "v=0\r\nxx=y\r\n")),
  "short_body": ("400", "INVITE whose body is shorter than Content-Length",
                 msg(inv + [f"Content-Length: {len(sdp) + 200}"], sdp)),
+ "sdp_nul": ("400", "INVITE whose SDP holds a NUL byte (refused, never cut)",
+             msg(inv + [f"Content-Length: {len(sdp) + 1}"],
+                 sdp.replace("s=-\r\n", "s=-\0\r\n"))),
  "no_via": ("none", "no Via (nowhere to answer)", msg(drop(opt, "Via"))),
  "bad_via": ("none", "Via unparsable", msg(repl(opt, "Via", "garbage;;;"))),
  "text": ("none", "text that is no SIP", b"hello, this is no SIP\r\n\r\n"),
@@ -94,6 +97,13 @@ for proto in udp tcp; do
 			check "$proto $desc: $exp (${got:-?})" test "$got" = "$exp"
 		fi
 	done
+done
+# The NUL is caught where the body leaves sofia (transport/sip.c), before
+# the call layer could see a string shorter than Content-Length.
+for proto in udp tcp; do
+	line=$(head -1 "$WORK/resp/sdp_nul.$proto" 2>/dev/null | tr -d '\r')
+	check "$proto SDP with a NUL: $line" \
+		test "$line" = "SIP/2.0 400 Malformed SDP: NUL byte in body"
 done
 allow=$(grep -o 'Allow: [^'$'\r'']*' "$WORK/resp/options.udp" | head -1)
 check "OPTIONS 200 lists what mcud serves ($allow)" \
