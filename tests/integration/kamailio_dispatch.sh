@@ -91,7 +91,8 @@ def meeting(mid, host, branches):
 print(head + "\nmeetings:\n" + meeting("t", "leg0", "sip1, sip2, sip4, sip6")
       + meeting(m2, "leg1", "sip3") + meeting(m3, "leg2", "sip5, sip7"), end="")
 ' "$M2" "$M3" "$2" >"$WORK/roster-$1.yaml"
-	eval "SIP_$1=$sip API_$1=$api"
+	printf -v "SIP_$1" %s "$sip"
+	printf -v "API_$1" %s "$api"
 }
 roster A -
 roster B "$WORK/roster-A.yaml"
@@ -104,7 +105,7 @@ check "A and B load the same endpoints and meetings" diff \
 start_one() { # NAME LOGNAME
 	"$MCUD" -c "$WORK/roster-$1.yaml" --run-dir "$WORK/run-$1" --workers 2 \
 		--io-threads 1 >"$WORK/mcud-$2.log" 2>&1 &
-	eval "PID_$1=$!"
+	printf -v "PID_$1" %s "$!"
 	PIDS+=("$!")
 	wait_for "$WORK/mcud-$2.log" "media started" 15
 }
@@ -186,6 +187,7 @@ PYEOF
 where() { poll where "$API_A" "$API_B" "$@"; } # MEETING EP SECONDS
 wait_state() { poll state "$1" - "$2" "$3" "$5" "$4"; } # API MEETING EP STATE SECONDS
 other() { [ "$1" = A ] && echo B || echo A; }
+of() { local v=$1_$2; echo "${!v}"; } # of PID|URI|API A|B
 N=0
 dial() { # FROM_USER MEETING PAUSE_MS: sipp through the proxy, pid in DIAL
 	N=$((N + 1))
@@ -221,7 +223,7 @@ A | B) ;;
 esac
 HOME_T=$T1
 HOME_M2=$(other "$T1")
-eval "api_t=\$API_$HOME_T"
+api_t=$(of API "$HOME_T")
 
 # mcud $HOME_T now holds 3 calls (its limits.calls) and t 2 (limits.
 # participants_per_meeting).
@@ -280,7 +282,8 @@ check "... and no mcud saw it ($before INVITEs before, $(invites) after)" test "
 
 # ---- fail-over in the call ------------------------------------------------
 check "probing paused (dispatcher.ping_active 0)" ds dispatcher.ping_active 0
-eval "pid=\$PID_$HOME_T; uri=\$URI_$HOME_T"
+pid=$(of PID "$HOME_T")
+uri=$(of URI "$HOME_T")
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
@@ -326,7 +329,8 @@ wait "$c7"
 check "t's new dial-ins go back to mcud $HOME_T ($W)" test "$W" = "$HOME_T"
 
 # ---- probing marks a stopped mcud down without a call --------------------
-eval "pid=\$PID_$HOME_M2; uri=\$URI_$HOME_M2"
+pid=$(of PID "$HOME_M2")
+uri=$(of URI "$HOME_M2")
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
@@ -348,7 +352,7 @@ kill -TERM "$KAM_PID"
 wait "$KAM_PID"
 rc=$?
 check "kamailio stops on SIGTERM (rc=$rc)" test "$rc" = 0
-eval "pid=\$PID_$HOME_T"
+pid=$(of PID "$HOME_T")
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
