@@ -454,6 +454,12 @@ int mcu_netio_add_filtered(struct mcu_netio *n, int fd,
 		pthread_mutex_unlock(&s->flock);
 	}
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = s};
+	/* The caller's handle before the socket joins the epoll set: a
+	   datagram already queued is delivered at once, and a handler
+	   tells its sockets apart by these handles (mcu/leg.c). Found by
+	   ThreadSanitizer: set afterwards, the first datagrams could be
+	   taken for another stream's. */
+	*sp = s;
 	pthread_mutex_lock(&n->lock);
 	err = track(n, s);
 	if (!err && epoll_ctl(n->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
@@ -462,11 +468,11 @@ int mcu_netio_add_filtered(struct mcu_netio *n, int fd,
 	}
 	pthread_mutex_unlock(&n->lock);
 	if (err) {
+		*sp = NULL;
 		pthread_mutex_destroy(&s->flock);
 		free(s);
 		return err;
 	}
-	*sp = s;
 	return 0;
 }
 

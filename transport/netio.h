@@ -83,8 +83,10 @@ void mcu_netio_stop(struct mcu_netio *n);
 /*
  * Register fd (which the netio then owns and closes) with a handler.
  * Any thread, running or not. Returns 0 (*sp set) or an errno (fd not
- * taken). The socket accepts datagrams from any source; media sockets
- * use mcu_netio_add_filtered().
+ * taken, *sp NULL). *sp is written before the socket is in the epoll
+ * set, so the handler may compare its socket argument with it from the
+ * first datagram on. The socket accepts datagrams from any source; media
+ * sockets use mcu_netio_add_filtered().
  */
 int mcu_netio_add(struct mcu_netio *n, int fd, mcu_netio_recv_h *h, void *arg,
                   struct mcu_netio_sock **sp);

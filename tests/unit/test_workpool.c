@@ -200,13 +200,14 @@ static void parallel_for_with_busy_workers(void **state)
 		assert_int_equal(atomic_load(&h.hit[i]), 1);
 }
 
-static atomic_int prio_seq;
-static int prio_at[8];
+static atomic_int prio_seq, prio_done;
+static int prio_at[8]; /* published by prio_done */
 
 static void record_job(void *arg)
 {
 	int *slot = arg;
 	*slot = atomic_fetch_add(&prio_seq, 1);
+	atomic_fetch_add(&prio_done, 1); /* after the slot is written */
 }
 
 static void high_serial_runs_first(void **state)
@@ -218,6 +219,7 @@ static void high_serial_runs_first(void **state)
 	struct mcu_serial *low[5] = {NULL}, *high = NULL;
 	(void)state;
 	atomic_store(&prio_seq, 0);
+	atomic_store(&prio_done, 0);
 	atomic_store(&h.started, 0);
 	pthread_mutex_lock(&gate);
 	assert_int_equal(mcu_workpool_alloc(&pool, 1, 8), 0);
@@ -233,9 +235,9 @@ static void high_serial_runs_first(void **state)
 	mcu_serial_set_high(high);
 	assert_int_equal(mcu_serial_submit(high, record_job, &prio_at[5]), 0);
 	pthread_mutex_unlock(&gate);
-	for (int i = 0; i < 2000 && atomic_load(&prio_seq) < 6; i++)
+	for (int i = 0; i < 2000 && atomic_load(&prio_done) < 6; i++)
 		usleep(1000);
-	assert_int_equal(atomic_load(&prio_seq), 6);
+	assert_int_equal(atomic_load(&prio_done), 6);
 	assert_int_equal(prio_at[5], 0);
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(prio_at[i], i + 1);
