@@ -286,8 +286,8 @@ static bool same_media(const struct mcu_leg_params *a,
 
 /* Forget the slot's previous call (a rebooted terminal calls again);
    lock held. */
-static void replace_old(struct mcu_sipcalls *sc, const char *meeting,
-                        long slot)
+void mcu_sipcalls_replace_old(struct mcu_sipcalls *sc, const char *meeting,
+                              long slot)
 {
 	for (size_t i = 0; i < sc->n; i++) {
 		struct active *a = &sc->calls[i];
@@ -456,8 +456,8 @@ static void join(struct mcu_sipcalls *sc, struct mcu_sip_call *call,
 
 	memset(&p, 0, sizeof(p));
 	memset(&neg, 0, sizeof(neg));
-	if (!in->sdp) {
-		mcu_sip_call_respond(call, 488, "An SDP offer is required", NULL);
+	if (!in->sdp) { /* delayed offer: we offer in the 200 */
+		mcu_sipcalls_delayed_offer(sc, call, in, conf, adm);
 		return;
 	}
 	if (mcu_sdp_parse(&offer, in->sdp, in->sdp_len)) {
@@ -509,7 +509,7 @@ static void join(struct mcu_sipcalls *sc, struct mcu_sip_call *call,
 	long slot = mcu_room_slot(room, ep->id);
 	p.id = (uint32_t)slot + 1;
 	pthread_mutex_lock(&sc->lock);
-	replace_old(sc, m->id, slot);
+	mcu_sipcalls_replace_old(sc, m->id, slot);
 	pthread_mutex_unlock(&sc->lock);
 	err = mcu_room_attach(room, slot, &p);
 	if (!err) {
@@ -640,6 +640,10 @@ static void on_event(struct mcu_sip_call *call, const struct mcu_sip_event *ev,
 
 	if (ev->type == MCU_SIP_EV_ANSWERED && mcu_sip_call_is_outgoing(call)) {
 		mcu_sipcalls_out_answered(sc, call, ev->sdp, ev->sdp_len);
+		return;
+	}
+	if (ev->type == MCU_SIP_EV_CONFIRMED && !mcu_sip_call_is_outgoing(call)) {
+		mcu_sipcalls_delayed_ack(sc, call, ev->sdp, ev->sdp_len);
 		return;
 	}
 	if (ev->type == MCU_SIP_EV_PING) {

@@ -42,6 +42,8 @@ struct active {
 	int64_t ping_us;   /* OPTIONS out since (monotonic), 0: none */
 	bool sdes_ok;      /* SDES keys may travel on its signalling */
 	struct mcu_sipcalls_keys keys; /* ours, offered/answered (secret) */
+	bool delayed;      /* dial-in without SDP: our offer went in the
+	                      200, the answer is awaited in the ACK */
 };
 
 /* A meeting the MCU dials out for (dial: out, or an operator's dial). */
@@ -117,6 +119,10 @@ struct active *mcu_sipcalls_add(struct mcu_sipcalls *sc,
                                 const char *meeting, const char *endpoint,
                                 long slot);
 void mcu_sipcalls_release_ports(struct reserved *r);
+/* Hang up the attached call of `slot` in `meeting`: a new call takes its
+   place (lock held). */
+void mcu_sipcalls_replace_old(struct mcu_sipcalls *sc, const char *meeting,
+                              long slot);
 
 /* ---- sipcalls_out.c ---- */
 /* The outmeeting of `meeting` (lock held), or NULL. */
@@ -144,4 +150,19 @@ void mcu_sipcalls_out_answered(struct mcu_sipcalls *sc,
                                struct mcu_sip_call *call, const char *sdp,
                                size_t len);
 
+/* ---- sipcalls_delayed.c ---- */
+struct mcu_admission;
+/* An admitted INVITE without SDP: answer 200 with our offer, ports
+   reserved in the call's entry (SIP thread, lock NOT held). */
+void mcu_sipcalls_delayed_offer(struct mcu_sipcalls *sc,
+                                struct mcu_sip_call *call,
+                                const struct mcu_sip_incoming *in,
+                                const struct mcu_conf *conf,
+                                const struct mcu_admission *adm);
+/* A dial-in's ACK (body `sdp` or NULL): for a delayed offer, negotiate
+   its answer and attach the leg, or hang up (SIP thread, lock NOT held);
+   other calls are left alone. */
+void mcu_sipcalls_delayed_ack(struct mcu_sipcalls *sc,
+                              struct mcu_sip_call *call, const char *sdp,
+                              size_t len);
 #endif
