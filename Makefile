@@ -80,10 +80,24 @@ test-asan: deps
 		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:fast_unwind_on_malloc=0 \
 		ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
+# Unit tests (work pool, ticker, netio, logbook writer, SIP thread, API
+# server, watcher, recorder...) and the integration tests that run the
+# threaded daemon: SIP call handling and re-INVITEs, DTMF floor control, a
+# recorded meeting (the room's media ticks, decoders, encoders and the
+# recording writer). media_4legs is left out: no report under TSan, but its
+# "does not hear itself" checks fail at TSan's speed (docs/reliability.md).
+# Reports go to files (a daemon's report in a passing test is not lost)
+# and fail the run; tests/tsan.supp lists third-party noise only.
 test-tsan: deps
 	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DMCU_SANITIZE=thread >/dev/null
 	cmake --build build-tsan -j $(JOBS)
-	cd build-tsan && ctest --output-on-failure -L unit -j $(JOBS) $(CTEST_ARGS)
+	rm -rf build-tsan/sanitizer && mkdir -p build-tsan/sanitizer
+	cd build-tsan && export TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp:halt_on_error=0:second_deadlock_stack=1:log_path=$(CURDIR)/build-tsan/sanitizer/tsan"; \
+	status=0; \
+	ctest --output-on-failure -L unit -j $(JOBS) $(CTEST_ARGS) || status=1; \
+	ctest --output-on-failure -R '^integration\.(sip_dialin|sip_hold|sip_malformed|floor_dtmf|record)$$' $(CTEST_ARGS) || status=1; \
+	if grep -l 'WARNING: ThreadSanitizer' sanitizer/* 2>/dev/null; then status=1; fi; \
+	exit $$status
 
 fuzz: deps
 	CC=clang cmake -S . -B build-fuzz -DMCU_FUZZ=ON >/dev/null
