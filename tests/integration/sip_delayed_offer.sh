@@ -4,7 +4,8 @@
 # answers 200 with its own offer (PCMU and H.264 mode 1 among it), takes
 # the answer from the ACK, shows the participant connected and sends RTP
 # to the ports the ACK's answer named; disconnected after the BYE. An ACK
-# without SDP gets the call ended by mcud's BYE, the reason logged.
+# without SDP gets the call ended by mcud's BYE, the reason logged; so
+# does a 200 never acknowledged, after 32 s.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/media.sh"
 . "$(dirname "$0")/../lib/sip.sh"
@@ -67,6 +68,34 @@ check "the reason is logged" \
 joins=$(grep -c "sip1 joins by SIP" "$WORK/mcud.log")
 check "the unanswered call never joined ($joins join in the log)" test "$joins" = 1
 check "disconnected after the BYE" wait_part t sip1 disconnected 5
+# An ACK whose answer accepts nothing offered (G.729 only, video refused).
+python3 - "$SRC/tests/data/sip/dialin_delayed_noanswer.xml" >"$WORK/badanswer.xml" <<'PYEOF'
+import sys
+s = open(sys.argv[1]).read()
+ack = s.index("CSeq: 1 ACK")
+end = s.index("Content-Length: 0", ack)
+body = ("Content-Type: application/sdp\n      Content-Length: [len]\n\n"
+        "      v=0\n      o=user1 1 1 IN IP4 [local_ip]\n      s=-\n"
+        "      c=IN IP4 [media_ip]\n      t=0 0\n"
+        "      m=audio [media_port] RTP/AVP 18\n      a=rtpmap:18 G729/8000\n"
+        "      m=video 0 RTP/AVP 96")
+sys.stdout.write(s[:end] + body + s[end + len("Content-Length: 0"):])
+PYEOF
+sipp -sf "$WORK/badanswer.xml" -s t -key from_user sip1 -i 127.0.0.1 \
+	-p "$(free_port)" -mp "$(free_block 4)" -m 1 -timeout 20s \
+	"127.0.0.1:$sip" >"$WORK/sipp-badanswer.out" 2>&1 </dev/null; rc=$?
+check "ACK with an answer of no offered codec: BYE (rc=$rc)" test "$rc" = 0
+check "that reason is logged" \
+	grep -q "delayed offer: the ACK's answer accepts none of our codecs: hanging up" "$WORK/mcud.log"
+# No ACK at all: the 200's transaction times out (64*T1 = 32 s) and the
+# stack ends the call with BYE; the offer's ports are freed with it.
+t0=$(date +%s)
+sipp -sf "$SRC/tests/data/sip/dialin_delayed_noack.xml" -s t \
+	-key from_user sip1 -i 127.0.0.1 -p "$(free_port)" -m 1 -timeout 60s \
+	"127.0.0.1:$sip" >"$WORK/sipp-noack.out" 2>&1 </dev/null; rc=$?
+check "no ACK: mcud gives the call up with BYE after $(($(date +%s) - t0)) s (rc=$rc)" test "$rc" = 0
+joins=$(grep -c "sip1 joins by SIP" "$WORK/mcud.log")
+check "the unacknowledged call never joined ($joins join in the log)" test "$joins" = 1
 grep -E "sipcalls" "$WORK/mcud.log" | tail -6
 kill -TERM "$MCUD_PID"; wait "$MCUD_PID"; rc=$?
 check "mcud stops cleanly (rc=$rc)" test "$rc" = 0
