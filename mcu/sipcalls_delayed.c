@@ -32,15 +32,13 @@ static int reserve_ports(const struct mcu_conf *conf, const char *local,
 	socklen_t len;
 	if (mcu_netio_addr(local, 0, &ss, &len))
 		return EINVAL;
-	int err = mcu_netio_bind_pair(&r->fd[0], &r->fd[1],
-	                              (struct sockaddr *)&ss, len,
-	                              conf->rtp_port_min, conf->rtp_port_max,
-	                              &r->vport);
+	int err = mcu_netio_bind_pair(
+	    &r->fd[0], &r->fd[1], (struct sockaddr *)&ss, len,
+	    conf->rtp_port_min, conf->rtp_port_max, &r->vport);
 	if (!err)
-		err = mcu_netio_bind_pair(&r->fd[2], &r->fd[3],
-		                          (struct sockaddr *)&ss, len,
-		                          conf->rtp_port_min,
-		                          conf->rtp_port_max, &r->aport);
+		err = mcu_netio_bind_pair(
+		    &r->fd[2], &r->fd[3], (struct sockaddr *)&ss, len,
+		    conf->rtp_port_min, conf->rtp_port_max, &r->aport);
 	if (err)
 		mcu_sipcalls_release_ports(r);
 	return err;
@@ -65,7 +63,8 @@ void mcu_sipcalls_delayed_offer(struct mcu_sipcalls *sc,
 	bool tls = in->proto == MCU_SIP_TLS;
 	if (!mcu_sipcalls_srtp(conf, ep, tls, &caps, &keys)) {
 		mcu_log_warn("%s: %s: delayed offer: SRTP is required but the "
-		             "call is not over SIP TLS", m->id, ep->id);
+		             "call is not over SIP TLS",
+		             m->id, ep->id);
 		mcu_sip_call_respond(call, 488, "SRTP over SIP TLS required",
 		                     NULL);
 		goto out;
@@ -78,8 +77,8 @@ void mcu_sipcalls_delayed_offer(struct mcu_sipcalls *sc,
 	}
 	pthread_mutex_lock(&sc->lock);
 	a = mcu_sipcalls_add(sc, call, m->id, ep->id, -1);
-	struct mcu_sdp_local loc = {.addr = local, .video_port = r.vport,
-	                            .audio_port = r.aport};
+	struct mcu_sdp_local loc = {
+	    .addr = local, .video_port = r.vport, .audio_port = r.aport};
 	if (a) {
 		a->delayed = true;
 		a->sdes_ok = tls || conf->sdes_without_tls;
@@ -107,7 +106,8 @@ void mcu_sipcalls_delayed_offer(struct mcu_sipcalls *sc,
 	}
 	mcu_sip_call_respond(call, 200, NULL, offer);
 	mcu_log_info("%s: %s calls without SDP (delayed offer): offered, "
-	             "waiting for the answer in the ACK", m->id, ep->id);
+	             "waiting for the answer in the ACK",
+	             m->id, ep->id);
 out:
 	mcu_sipcalls_release_ports(&r);
 	if (offer)
@@ -137,8 +137,8 @@ static const char *negotiate(const struct mcu_conf *conf,
 		why = "the ACK's SDP is malformed";
 	else if (mcu_sdp_parse_answer(answer, &caps, neg))
 		why = caps.srtp == MCU_SDP_SRTP_REQUIRED
-		              ? "the ACK's answer has no usable SRTP stream"
-		              : "the ACK's answer accepts none of our codecs";
+		          ? "the ACK's answer has no usable SRTP stream"
+		          : "the ACK's answer accepts none of our codecs";
 	else if (mcu_sipcalls_leg_params(conf, ep, neg, a->local,
 	                                 a->ports.vport, a->ports.aport, p))
 		why = "the ACK's answer has no usable stream";
@@ -230,9 +230,8 @@ void mcu_sipcalls_delayed_ack(struct mcu_sipcalls *sc,
 		}
 		goto out;
 	}
-	mcu_log_info("%s: %s joins by SIP, delayed offer (%s%s%s%s)",
-	             a.meeting, a.endpoint,
-	             p.has_video ? mcu_vcodec_name(p.vcodec) : "",
+	mcu_log_info("%s: %s joins by SIP, delayed offer (%s%s%s%s)", a.meeting,
+	             a.endpoint, p.has_video ? mcu_vcodec_name(p.vcodec) : "",
 	             p.has_video && p.has_audio ? "+" : "",
 	             p.has_audio ? mcu_acodec_name(p.acodec) : "",
 	             p.video_srtp.suite || p.audio_srtp.suite ? ", SRTP" : "");
