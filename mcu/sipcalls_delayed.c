@@ -25,25 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int reserve_ports(const struct mcu_conf *conf, const char *local,
-                         struct reserved *r)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-	if (mcu_netio_addr(local, 0, &ss, &len))
-		return EINVAL;
-	int err = mcu_netio_bind_pair(
-	    &r->fd[0], &r->fd[1], (struct sockaddr *)&ss, len,
-	    conf->rtp_port_min, conf->rtp_port_max, &r->vport);
-	if (!err)
-		err = mcu_netio_bind_pair(
-		    &r->fd[2], &r->fd[3], (struct sockaddr *)&ss, len,
-		    conf->rtp_port_min, conf->rtp_port_max, &r->aport);
-	if (err)
-		mcu_sipcalls_release_ports(r);
-	return err;
-}
-
 void mcu_sipcalls_delayed_offer(struct mcu_sipcalls *sc,
                                 struct mcu_sip_call *call,
                                 const struct mcu_sip_incoming *in,
@@ -71,7 +52,7 @@ void mcu_sipcalls_delayed_offer(struct mcu_sipcalls *sc,
 	}
 	if (mcu_sipcalls_local_addr(in->src_addr, local, sizeof(local)))
 		snprintf(local, sizeof(local), "127.0.0.1");
-	if (reserve_ports(conf, local, &r)) {
+	if (mcu_sipcalls_reserve_ports(conf, local, &r)) {
 		mcu_sip_call_respond(call, 500, "No media ports", NULL);
 		goto out;
 	}

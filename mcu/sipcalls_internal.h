@@ -119,6 +119,11 @@ struct active *mcu_sipcalls_add(struct mcu_sipcalls *sc,
                                 const char *meeting, const char *endpoint,
                                 long slot);
 void mcu_sipcalls_release_ports(struct reserved *r);
+/* Bind a video and an audio RTP/RTCP pair on `local` in the roster's RTP
+   range (an offer's ports: dial-out, delayed offer); 0 or an errno, with
+   nothing held on failure. */
+int mcu_sipcalls_reserve_ports(const struct mcu_conf *conf,
+                               const char *local, struct reserved *r);
 /* Hang up the attached call of `slot` in `meeting`: a new call takes its
    place (lock held). */
 void mcu_sipcalls_replace_old(struct mcu_sipcalls *sc, const char *meeting,

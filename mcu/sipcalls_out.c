@@ -187,8 +187,8 @@ void mcu_sipcalls_set_part_state(struct mcu_sipcalls *sc, const char *meeting,
 
 /* ---- placing calls ---------------------------------------------------- */
 
-static int reserve(const struct mcu_conf *conf, const char *local,
-                   struct reserved *r)
+int mcu_sipcalls_reserve_ports(const struct mcu_conf *conf,
+                               const char *local, struct reserved *r)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -252,7 +252,7 @@ static void place_call(struct mcu_sipcalls *sc, const struct job *j)
 		                 strcmp(conf->sip_listen[0].addr.host, "::")
 		                 ? conf->sip_listen[0].addr.host
 		                 : "127.0.0.1");
-	if (reserve(conf, local, &r)) {
+	if (mcu_sipcalls_reserve_ports(conf, local, &r)) {
 		place_failed(sc, j, 503, "no free RTP ports");
 		return;
 	}
