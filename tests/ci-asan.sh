@@ -30,7 +30,7 @@ integration=(
 	test_run_window floor_dtmf incidents sim_sip
 	sip_auth sip_baresip sip_cancel sip_deadleg sip_dialin sip_dialout
 	sip_hold sip_limits sip_load sip_malformed sip_rejoin_replace sip_srtp
-	sip_tls
+	sip_tls sip_delayed_offer
 )
 regex="^integration\\.($(IFS='|'; echo "${integration[*]}"))\$"
 
