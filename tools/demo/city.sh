@@ -215,6 +215,12 @@ stop() {
 	if alive "$mcud_pid"; then
 		echo "$me: stopping mcud…" >&2
 		end "$mcud_pid" mcud 30 || rc=1
+	elif [ -n "$mcud_pid" ]; then
+		# Ctrl-C reached mcud too and it is done already: its status.
+		local m=0
+		wait "$mcud_pid" 2>/dev/null || m=$?
+		echo "$me: mcud stopped (exit $m)" >&2
+		[ "$m" = 0 ] || rc=1
 	fi
 	rm -f "$run/pid"
 	exit "$rc"
