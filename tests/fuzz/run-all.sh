@@ -7,6 +7,14 @@ out=${1:-build-fuzz}
 secs=${2:-5}
 CC=clang cmake -S "$src" -B "$out" -DMCU_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 targets=$(cd "$src/tests/fuzz" && ls fuzz_*.c | sed 's/\.c$//')
+# MCU_FUZZ_SKIP: targets left out of this run (ctest fuzz.brief leaves out
+# fuzz_sipstack: its stack sometimes stops answering for 20 s after some
+# thousand inputs, not reproducible from any single input: an open finding,
+# docs/reliability.md; `make fuzz` runs every target)
+for t in ${MCU_FUZZ_SKIP:-}; do
+	targets=$(echo "$targets" | grep -vx "$t" || true)
+	echo "fuzz ${t#fuzz_}: skipped (MCU_FUZZ_SKIP)"
+done
 cmake --build "$out" -j "$(nproc)" --target $targets >/dev/null
 fail=0
 for t in $targets; do

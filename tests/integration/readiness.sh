@@ -108,7 +108,10 @@ sleep 1
 python3 - "$WORK/out1.wav" <<'PY' >"$WORK/tone.txt"
 import math, struct, sys, wave
 wv = wave.open(sys.argv[1]); sr = wv.getframerate()
-s = struct.unpack(f"<{wv.getnframes()}h", wv.readframes(wv.getnframes()))
+# what is in the file: a receiver still writing has not set the header's
+# sizes yet (nframes reads 0x7fffffff)
+raw = wv.readframes(wv.getnframes())
+s = struct.unpack(f"<{len(raw) // 2}h", raw[:len(raw) // 2 * 2])
 blk = sr // 10
 amps = []
 for b in range(0, len(s) - blk, blk):
