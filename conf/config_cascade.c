@@ -41,40 +41,6 @@ const char *mcu_conf_cascade_name(enum mcu_cascade_dir dir)
 	return NULL;
 }
 
-static void parse_allow(struct conf_ctx *ctx, const struct conf_node *n,
-                        const char *what, struct mcu_conf_endpoint *ep)
-{
-	char **list = NULL;
-	size_t count = 0;
-	struct mcu_conf_pos *pos = NULL;
-	conf_get_str_list(ctx, n, what, &list, &count, &pos);
-	ep->allow = calloc(count ? count : 1, sizeof(*ep->allow));
-	for (size_t i = 0; ep->allow && i < count; i++) {
-		if (conf_parse_cidr(list[i], &ep->allow[ep->n_allow]) == 0)
-			ep->n_allow++;
-		else
-			conf_error(ctx, pos[i],
-			           "%s: '%s' is not an address or ADDRESS/PREFIX",
-			           what, list[i]);
-	}
-	conf_str_list_free(list, count);
-	free(pos);
-}
-
-/* The uri host as the allow list when it is an address. */
-static int default_allow(struct mcu_conf_endpoint *ep)
-{
-	struct mcu_conf_cidr c;
-	if (ep->allow || !ep->sip_host || conf_parse_cidr(ep->sip_host, &c))
-		return 0;
-	ep->allow = malloc(sizeof(*ep->allow));
-	if (!ep->allow)
-		return ENOMEM;
-	ep->allow[0] = c;
-	ep->n_allow = 1;
-	return 0;
-}
-
 static int link_codec_list(struct mcu_conf_endpoint *ep)
 {
 	size_t n = sizeof(link_codecs) / sizeof(link_codecs[0]);
@@ -150,8 +116,8 @@ static bool parse_fields(struct conf_ctx *ctx, const struct conf_node *n,
 	snprintf(what, sizeof(what), "meeting '%s': cascade link '%s': allow",
 	         m->id, ep->id);
 	if (v[C_ALLOW] && !conf_is_null(v[C_ALLOW]))
-		parse_allow(ctx, v[C_ALLOW], what, ep);
-	if (default_allow(ep) || link_codec_list(ep))
+		conf_parse_allow(ctx, v[C_ALLOW], what, ep);
+	if (conf_default_allow(ep) || link_codec_list(ep))
 		return false;
 	if (ok && ep->cascade == MCU_CASCADE_IN && ep->n_allow == 0) {
 		conf_error(ctx, n->pos,

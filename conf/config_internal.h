@@ -142,6 +142,13 @@ bool conf_get_addr(struct conf_ctx *ctx, const struct conf_node *n,
                    const char *what, struct mcu_conf_addr *out);
 int conf_parse_addr(const char *s, struct mcu_conf_addr *out);
 int conf_parse_cidr(const char *s, struct mcu_conf_cidr *out);
+/* An endpoint's (or cascade link's) `allow` list from node n, each entry
+   an address or ADDRESS/PREFIX; errors name `what`. */
+void conf_parse_allow(struct conf_ctx *ctx, const struct conf_node *n,
+                      const char *what, struct mcu_conf_endpoint *ep);
+/* No allow list given: the SIP URI's host when it is an address
+   (0, or ENOMEM). */
+int conf_default_allow(struct mcu_conf_endpoint *ep);
 void conf_addr_clear(struct mcu_conf_addr *a);
 
 /* config_parse.c */

@@ -115,13 +115,12 @@ static void parse_ep_sip(struct conf_ctx *ctx, const struct conf_node *n,
 		           ep->sip);
 }
 
-static void parse_ep_allow(struct conf_ctx *ctx, const struct conf_node *n,
-                           struct mcu_conf_endpoint *ep)
+void conf_parse_allow(struct conf_ctx *ctx, const struct conf_node *n,
+                      const char *what, struct mcu_conf_endpoint *ep)
 {
-	char what[128], **list = NULL;
+	char **list = NULL;
 	size_t count = 0;
 	struct mcu_conf_pos *pos = NULL;
-	WHAT(what, "endpoint", ep->id, "allow");
 	conf_get_str_list(ctx, n, what, &list, &count, &pos);
 	ep->allow = calloc(count ? count : 1, sizeof(*ep->allow));
 	for (size_t i = 0; ep->allow && i < count; i++) {
@@ -136,16 +135,25 @@ static void parse_ep_allow(struct conf_ctx *ctx, const struct conf_node *n,
 	free(pos);
 }
 
-static void default_allow(struct mcu_conf_endpoint *ep)
+static void parse_ep_allow(struct conf_ctx *ctx, const struct conf_node *n,
+                           struct mcu_conf_endpoint *ep)
+{
+	char what[128];
+	WHAT(what, "endpoint", ep->id, "allow");
+	conf_parse_allow(ctx, n, what, ep);
+}
+
+int conf_default_allow(struct mcu_conf_endpoint *ep)
 {
 	struct mcu_conf_cidr c;
 	if (ep->allow || !ep->sip_host || conf_parse_cidr(ep->sip_host, &c))
-		return;
+		return 0;
 	ep->allow = malloc(sizeof(*ep->allow));
 	if (!ep->allow)
-		return;
+		return ENOMEM;
 	ep->allow[0] = c;
 	ep->n_allow = 1;
+	return 0;
 }
 
 static void parse_ep_auth(struct conf_ctx *ctx, const struct conf_node *n,
@@ -333,7 +341,7 @@ static void parse_ep_fields(struct conf_ctx *ctx, const struct conf_node **v,
 		parse_ep_sip(ctx, v[E_SIP], ep);
 	if (v[E_ALLOW] && !conf_is_null(v[E_ALLOW]))
 		parse_ep_allow(ctx, v[E_ALLOW], ep);
-	default_allow(ep);
+	(void)conf_default_allow(ep); /* ENOMEM: no default, as before */
 	if (v[E_AUTH] && !conf_is_null(v[E_AUTH]))
 		parse_ep_auth(ctx, v[E_AUTH], ep);
 	if (v[E_CODECS])
