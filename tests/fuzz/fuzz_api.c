@@ -408,25 +408,7 @@ static void check_response(const char *r, size_t len, bool called, bool get)
  * anything the exit check and the ASan replay in ctest would not. Off
  * unless asked for on the command line.
  */
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	static char flag[] = "-detect_leaks=0";
-	static char *args[256];
-	int n = *argc;
-	for (int i = 1; i < n; i++)
-		if (!strncmp((*argv)[i], "-detect_leaks=", 14))
-			return 0;
-	if (n + 2 > (int)(sizeof(args) / sizeof(args[0])))
-		return 0;
-	memcpy(args, *argv, (size_t)n * sizeof(char *));
-	args[n] = flag;
-	args[n + 1] = NULL;
-	*argc = n + 1;
-	*argv = args;
-	return 0;
-}
+#include "tests/fuzz/no_leak_scan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
