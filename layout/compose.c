@@ -18,6 +18,7 @@
 #include "layout/compose.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,7 +34,8 @@
 #include "conf/log.h"
 
 #define MAX_POOLS   8
-#define MAX_SWS     32
+#define MAX_SWS     64
+#define MAX_JOBS    48
 #define MAX_SRC_DIM 16384
 #define ALIGN32(x)  (((x) + 31) & ~31)
 
@@ -55,9 +57,10 @@ struct scaled {
 	const uint8_t *src_id;
 	int64_t pts;
 	int sw, sh, sfmt, tw, th, fit;
-	/* validity: filled during tick `tick` */
+	/* validity: filled during tick `tick`; `failed`: could not be scaled
+	 * this tick (a card is drawn); `planned`: a scale job will fill it */
 	uint64_t tick;
-	int valid;
+	int valid, failed, planned;
 	AVBufferRef *src_ref;
 	uint64_t last_use;
 	/* value: a dw x dh YUV420P picture placed at (dx, dy) in the tile */
@@ -73,6 +76,21 @@ struct swsent {
 	struct SwsContext *ctx;
 	int failed;
 	uint64_t last_use;
+	uint64_t claimed; /* the tick a scale job holds it in (one job each) */
+};
+
+/* Placement of a source in a tile: see place(). */
+struct placement {
+	int dx, dy, dw, dh;
+	int cx, cy, cw, ch;
+};
+
+/* A scale job of this tick: mcu_compose_plan() / mcu_compose_scale(). */
+struct job {
+	struct scaled *e;
+	const AVFrame *s;
+	struct placement pl;
+	struct SwsContext *sws;
 };
 
 struct pool {
@@ -89,6 +107,8 @@ struct mcu_compose {
 	size_t ncache;
 	struct swsent sws[MAX_SWS];
 	struct pool pools[MAX_POOLS];
+	struct job jobs[MAX_JOBS];
+	size_t njobs;
 	uint64_t tick, clock;
 	struct mcu_compose_stats st;
 };
@@ -169,8 +189,10 @@ void mcu_compose_tick(struct mcu_compose *c)
 	if (!c)
 		return;
 	c->tick++;
+	c->njobs = 0;
 	for (size_t i = 0; i < c->ncache; i++) {
-		c->cache[i].valid = 0;
+		c->cache[i].valid = c->cache[i].failed = 0;
+		c->cache[i].planned = 0;
 		av_buffer_unref(&c->cache[i].src_ref);
 	}
 }
@@ -388,11 +410,6 @@ static int even_clamp(int64_t v, int max)
  * used: letterbox scales the whole source into (dx, dy, dw, dh); crop fills
  * the tile from the centred source rectangle (cx, cy, cw, ch).
  */
-struct placement {
-	int dx, dy, dw, dh;
-	int cx, cy, cw, ch;
-};
-
 static void place(const AVFrame *s, int tw, int th, int fit,
                   struct placement *pl)
 {
@@ -431,27 +448,44 @@ static void place(const AVFrame *s, int tw, int th, int fit,
 	}
 }
 
-static struct SwsContext *get_sws(struct mcu_compose *c, int sw, int sh,
-                                  int fmt, int dw, int dh)
+/*
+ * The swscale context for a geometry. A scale job (claim) gets one no other
+ * job of this tick holds, so jobs can run at once: a context is not
+ * thread-safe, and sixteen tiles of one size from sources of one size are
+ * common. Contexts claimed this tick are never evicted by a claim. Returns
+ * 0, EINVAL when the geometry has no context (logged), or EBUSY when every
+ * slot is claimed (the caller scales later, on its own thread).
+ */
+static int get_sws(struct mcu_compose *c, int sw, int sh, int fmt, int dw,
+                   int dh, bool claim, struct SwsContext **out)
 {
-	struct swsent *e = &c->sws[0];
+	struct swsent *e = NULL;
 
 	for (int i = 0; i < MAX_SWS; i++) {
 		struct swsent *x = &c->sws[i];
+		bool busy = claim && x->claimed == c->tick;
 		if ((x->ctx || x->failed) && x->sw == sw && x->sh == sh &&
-		    x->sfmt == fmt && x->dw == dw && x->dh == dh) {
+		    x->sfmt == fmt && x->dw == dw && x->dh == dh &&
+		    (!busy || x->failed)) {
 			x->last_use = ++c->clock;
-			return x->ctx;
+			if (x->failed)
+				return EINVAL;
+			if (claim)
+				x->claimed = c->tick;
+			*out = x->ctx;
+			return 0;
 		}
-		if (e->ctx || e->failed) {
-			if (!x->ctx && !x->failed)
-				e = x;
-			else if (x->last_use < e->last_use)
-				e = x;
-		}
+		if (busy)
+			continue;
+		if (!e || ((e->ctx || e->failed) &&
+		           (!(x->ctx || x->failed) ||
+		            x->last_use < e->last_use)))
+			e = x;
 	}
+	if (!e)
+		return EBUSY;
 	sws_freeContext(e->ctx);
-	*e = (struct swsent){sw, sh, fmt, dw, dh, NULL, 0, ++c->clock};
+	*e = (struct swsent){sw, sh, fmt, dw, dh, NULL, 0, ++c->clock, 0};
 	e->ctx =
 	    sws_getContext(sw, sh, (enum AVPixelFormat)fmt, dw, dh,
 	                   AV_PIX_FMT_YUV420P, c->sws_flags, NULL, NULL, NULL);
@@ -461,44 +495,84 @@ static struct SwsContext *get_sws(struct mcu_compose *c, int sw, int sh,
 		    MCU_LOG_WARN, 5000,
 		    "no swscale context for %dx%d %s -> %dx%d", sw, sh,
 		    av_get_pix_fmt_name((enum AVPixelFormat)fmt), dw, dh);
+		return EINVAL;
 	}
-	return e->ctx;
+	if (claim)
+		e->claimed = c->tick;
+	*out = e->ctx;
+	return 0;
 }
 
+/* e is this tick's entry for s in a tw x th tile (scaled, failed or
+ * planned). */
 static int scaled_matches(const struct scaled *e, const AVFrame *s, int tw,
                           int th, int fit, uint64_t tick)
 {
-	return e->valid && e->tick == tick && e->src_id == s->data[0] &&
-	       e->pts == s->pts && e->sw == s->width && e->sh == s->height &&
+	return (e->valid || e->failed || e->planned) && e->tick == tick &&
+	       e->src_id == s->data[0] && e->pts == s->pts &&
+	       e->sw == s->width && e->sh == s->height &&
 	       e->sfmt == s->format && e->tw == tw && e->th == th &&
 	       e->fit == fit;
 }
 
-static struct scaled *cache_slot(struct mcu_compose *c)
+static bool in_use(const struct mcu_compose *c, const struct scaled *e)
+{
+	return e->tick == c->tick && (e->valid || e->failed || e->planned);
+}
+
+/* A free entry, or (evict) the least recently used one of this tick that
+ * no scale job is pending on; NULL if there is none. */
+static struct scaled *cache_slot(struct mcu_compose *c, bool evict)
 {
 	struct scaled *best = NULL;
 
 	for (size_t i = 0; i < c->ncache; i++) {
 		struct scaled *e = &c->cache[i];
-		if (!e->valid || e->tick != c->tick)
+		if (!in_use(c, e))
 			return e; /* free or stale: reuse (keeps its memory) */
-		if (!best || e->last_use < best->last_use)
+		if (evict && !e->planned &&
+		    (!best || e->last_use < best->last_use))
 			best = e;
 	}
 	return best;
 }
 
-static int scale_into(struct mcu_compose *c, const AVFrame *s, int tw, int th,
-                      struct scaled *e)
+/* Take e for s in a tw x th tile this tick: the key and a reference that
+ * keeps s's identity; false if no reference could be taken. */
+static bool claim_entry(struct mcu_compose *c, struct scaled *e,
+                        const AVFrame *s, int tw, int th)
 {
-	struct placement pl;
+	e->valid = e->failed = e->planned = 0;
+	av_buffer_unref(&e->src_ref);
+	if (s->buf[0]) {
+		e->src_ref = av_buffer_ref(s->buf[0]);
+		if (!e->src_ref)
+			return false;
+	}
+	e->src_id = s->data[0];
+	e->pts = s->pts;
+	e->sw = s->width;
+	e->sh = s->height;
+	e->sfmt = s->format;
+	e->tw = tw;
+	e->th = th;
+	e->fit = c->fit;
+	e->tick = c->tick;
+	e->last_use = ++c->clock;
+	return true;
+}
+
+/* Scale s into e with sws (placement pl). Touches only e: scale jobs run
+ * this on several threads at once, each with its own e and sws. */
+static int scale_with(const AVFrame *s, const struct placement *pl,
+                      struct SwsContext *sws, struct scaled *e)
+{
 	const uint8_t *src[4] = {0};
 	int sls[4] = {0};
 	const AVPixFmtDescriptor *d =
 	    av_pix_fmt_desc_get((enum AVPixelFormat)s->format);
 	int steps[4];
 
-	place(s, tw, th, c->fit, &pl);
 	av_image_fill_max_pixsteps(steps, NULL, d);
 	for (int i = 0; i < 4 && s->data[i]; i++) {
 		int chroma =
@@ -506,18 +580,13 @@ static int scale_into(struct mcu_compose *c, const AVFrame *s, int tw, int th,
 		int sx = chroma ? d->log2_chroma_w : 0;
 		int sy = chroma ? d->log2_chroma_h : 0;
 		src[i] = s->data[i] +
-		         (ptrdiff_t)(pl.cy >> sy) * s->linesize[i] +
-		         (ptrdiff_t)(pl.cx >> sx) * steps[i];
+		         (ptrdiff_t)(pl->cy >> sy) * s->linesize[i] +
+		         (ptrdiff_t)(pl->cx >> sx) * steps[i];
 		sls[i] = s->linesize[i];
 	}
 
-	struct SwsContext *sws =
-	    get_sws(c, pl.cw, pl.ch, s->format, pl.dw, pl.dh);
-	if (!sws)
-		return EINVAL;
-
-	int ls0 = ALIGN32(pl.dw), ls1 = ALIGN32(pl.dw / 2);
-	size_t need = (size_t)ls0 * pl.dh + (size_t)ls1 * pl.dh;
+	int ls0 = ALIGN32(pl->dw), ls1 = ALIGN32(pl->dw / 2);
+	size_t need = (size_t)ls0 * pl->dh + (size_t)ls1 * pl->dh;
 	if (need > e->cap) {
 		av_free(e->mem);
 		e->cap = 0;
@@ -529,59 +598,117 @@ static int scale_into(struct mcu_compose *c, const AVFrame *s, int tw, int th,
 	e->ls[0] = ls0;
 	e->ls[1] = e->ls[2] = ls1;
 	e->plane[0] = e->mem;
-	e->plane[1] = e->mem + (size_t)ls0 * pl.dh;
-	e->plane[2] = e->plane[1] + (size_t)ls1 * (pl.dh / 2);
-	int r = sws_scale(sws, src, sls, 0, pl.ch, e->plane, e->ls);
+	e->plane[1] = e->mem + (size_t)ls0 * pl->dh;
+	e->plane[2] = e->plane[1] + (size_t)ls1 * (pl->dh / 2);
+	int r = sws_scale(sws, src, sls, 0, pl->ch, e->plane, e->ls);
 	if (r <= 0) {
 		mcu_log_ratelimited(MCU_LOG_WARN, 5000, "sws_scale failed: %d",
 		                    r);
 		return EINVAL;
 	}
-	e->dw = pl.dw;
-	e->dh = pl.dh;
-	e->dx = pl.dx;
-	e->dy = pl.dy;
+	e->dw = pl->dw;
+	e->dh = pl->dh;
+	e->dx = pl->dx;
+	e->dy = pl->dy;
 	return 0;
+}
+
+static void run_job(struct job *j)
+{
+	if (scale_with(j->s, &j->pl, j->sws, j->e))
+		j->e->failed = 1;
+	else
+		j->e->valid = 1;
+	j->e->planned = 0;
+}
+
+size_t mcu_compose_plan(struct mcu_compose *c, const struct mcu_tile *tiles,
+                        const struct mcu_compose_tile *in, size_t n)
+{
+	if (!c || (n && (!tiles || !in)))
+		return 0;
+	for (size_t i = 0; i < n && c->njobs < MAX_JOBS; i++) {
+		const AVFrame *s = in[i].frame;
+		int tw = tiles[i].w, th = tiles[i].h;
+		struct placement pl;
+		struct SwsContext *sws;
+		struct scaled *e;
+		bool seen = false;
+		int err;
+
+		if (!s || tw < 2 || th < 2 || !source_ok(s))
+			continue; /* drawn as a card, or refused by draw */
+		for (size_t k = 0; k < c->ncache && !seen; k++)
+			seen = scaled_matches(&c->cache[k], s, tw, th, c->fit,
+			                      c->tick);
+		if (seen || !(e = cache_slot(c, false)))
+			continue;
+		place(s, tw, th, c->fit, &pl);
+		err = get_sws(c, pl.cw, pl.ch, s->format, pl.dw, pl.dh, true,
+		              &sws);
+		if (err == EBUSY || !claim_entry(c, e, s, tw, th))
+			continue; /* scaled by draw, on its thread */
+		if (err) {
+			e->failed = 1;
+			continue;
+		}
+		e->planned = 1;
+		c->st.cache_misses++;
+		c->jobs[c->njobs++] = (struct job){e, s, pl, sws};
+	}
+	return c->njobs;
+}
+
+void mcu_compose_scale(struct mcu_compose *c, size_t job)
+{
+	if (c && job < c->njobs && c->jobs[job].e->planned)
+		run_job(&c->jobs[job]);
+}
+
+/* The jobs planned and not run (the caller skipped them) run now. */
+static void finish_jobs(struct mcu_compose *c)
+{
+	for (size_t i = 0; i < c->njobs; i++)
+		if (c->jobs[i].e->planned)
+			run_job(&c->jobs[i]);
+	c->njobs = 0;
+	for (int i = 0; i < MAX_SWS; i++) /* a later plan may use them again */
+		c->sws[i].claimed = 0;
 }
 
 /* The scaled picture of s for a tw x th tile, from the cache or scaled now. */
 static const struct scaled *get_scaled(struct mcu_compose *c, const AVFrame *s,
                                        int tw, int th)
 {
+	struct placement pl;
+	struct SwsContext *sws;
 	struct scaled *e;
 
 	for (size_t i = 0; i < c->ncache; i++) {
 		e = &c->cache[i];
 		if (scaled_matches(e, s, tw, th, c->fit, c->tick)) {
 			e->last_use = ++c->clock;
+			if (e->failed) {
+				c->st.scale_errors++;
+				return NULL;
+			}
 			c->st.cache_hits++;
 			return e;
 		}
 	}
-	e = cache_slot(c);
-	e->valid = 0;
-	av_buffer_unref(&e->src_ref);
-	if (scale_into(c, s, tw, th, e)) {
+	e = cache_slot(c, true);
+	if (!e) /* cannot happen after finish_jobs(): nothing is planned */
+		return NULL;
+	place(s, tw, th, c->fit, &pl);
+	bool cached = claim_entry(c, e, s, tw, th);
+	if (get_sws(c, pl.cw, pl.ch, s->format, pl.dw, pl.dh, false, &sws) ||
+	    scale_with(s, &pl, sws, e)) {
 		c->st.scale_errors++;
+		e->failed = cached;
 		return NULL;
 	}
 	c->st.cache_misses++;
-	if (s->buf[0]) {
-		e->src_ref = av_buffer_ref(s->buf[0]);
-		if (!e->src_ref)
-			return e; /* usable now, not cached */
-	}
-	e->src_id = s->data[0];
-	e->pts = s->pts;
-	e->sw = s->width;
-	e->sh = s->height;
-	e->sfmt = s->format;
-	e->tw = tw;
-	e->th = th;
-	e->fit = c->fit;
-	e->tick = c->tick;
-	e->valid = 1;
-	e->last_use = ++c->clock;
+	e->valid = cached; /* not cached without a reference: usable now */
 	return e;
 }
 
@@ -783,6 +910,7 @@ int mcu_compose_draw(struct mcu_compose *c, AVFrame *canvas,
 		if (!tile_ok(canvas, &tiles[i]))
 			return EINVAL;
 
+	finish_jobs(c);
 	clear_uncovered(canvas, tiles, n);
 	for (size_t i = 0; i < n; i++) {
 		const struct mcu_tile *t = &tiles[i];

@@ -7,7 +7,8 @@
  * bottom left, the active-speaker border and the floor-holder marker.
  *
  * One compositor serves one conference's video tick and is used by one
- * thread at a time (not thread-safe). It owns:
+ * thread at a time (not thread-safe), except for the scale jobs of
+ * mcu_compose_plan(), which may run on several threads at once. It owns:
  *   - the canvas pools (AVBufferPool per canvas size), see
  *     mcu_compose_canvas();
  *   - the scaled-tile cache: a source frame scaled to a tile size is kept
@@ -113,6 +114,25 @@ int mcu_compose_canvas(struct mcu_compose *c, int w, int h, AVFrame **out);
 int mcu_compose_draw(struct mcu_compose *c, AVFrame *canvas,
                      const struct mcu_tile *tiles,
                      const struct mcu_compose_tile *in, size_t n);
+
+/*
+ * Scaling ahead, in parallel: scaling is most of a tick's composition, and
+ * the tiles of a tick are independent. After mcu_compose_tick(), call
+ * mcu_compose_plan() with the tiles and inputs of each picture the tick
+ * will draw (on the compositor's thread): every (source, tile size) not
+ * yet in this tick's cache becomes a scale job, with its own cache entry
+ * and its own swscale context. It returns the number of jobs planned this
+ * tick so far. Then run mcu_compose_scale(c, i) once for each i below that
+ * number, on any threads, at the same time if wanted; nothing else may use
+ * c until all have returned. mcu_compose_draw() then copies the scaled
+ * tiles from the cache (a job not run is run by the draw; a tile that
+ * could not be planned, e.g. when the cache is full, is scaled by the draw
+ * as without a plan). The pictures drawn are the same with or without a
+ * plan.
+ */
+size_t mcu_compose_plan(struct mcu_compose *c, const struct mcu_tile *tiles,
+                        const struct mcu_compose_tile *in, size_t n);
+void mcu_compose_scale(struct mcu_compose *c, size_t job);
 
 void mcu_compose_get_stats(const struct mcu_compose *c,
                            struct mcu_compose_stats *st);

@@ -88,6 +88,13 @@ struct vgroup {
 	uint64_t still_sig;   /* ...and its inputs' signature */
 	int64_t last_encode_us; /* when the last picture was encoded */
 	int64_t last_key_us;    /* when the last key frame went out */
+	/* This tick's inputs, kept from planning to drawing (room_video.c
+	 * encode_groups): valid during the tick only. */
+	struct mcu_tile tiles[MCU_LAYOUT_MAX_TILES];
+	struct mcu_compose_tile in[MCU_LAYOUT_MAX_TILES];
+	size_t ntiles;
+	bool draw;            /* this tick: a picture is composed and encoded */
+	bool key;             /* ...as a key frame */
 	struct vgroup *next;
 };
 

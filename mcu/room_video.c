@@ -575,14 +575,17 @@ static void take_keyframe_requests(struct mcu_room *room, int64_t now_us)
 }
 
 /*
- * Step 3b: the groups' encodes run in parallel (mcu_workpool_for: the
- * tick's thread and the other workers), since one x264 encode per group
- * one after another made a meeting's video tick longer than a frame with
- * a core idle (bench/capacity). Groups share nothing here: each has its
- * own encoder, canvas and key-frame state, a leg belongs to one group and
- * locks its own send path, only one group feeds the recording, metrics
- * are atomic. Composition stays on the tick's thread (its tile cache is
- * shared by the groups).
+ * Step 3b: composition and encoding run in parallel (mcu_workpool_for: the
+ * tick's thread and the other workers), since doing them one after another
+ * made a meeting's video tick longer than a frame with a core idle
+ * (bench/capacity). First every picture's tiles are planned; the scaling
+ * they need (each distinct source and tile size once, most of the
+ * composition's cost) runs as parallel jobs of the compositor; the tick's
+ * thread then draws the pictures (copies of scaled tiles, labels) and the
+ * groups' encodes run in parallel. Groups share nothing while encoding:
+ * each has its own encoder, canvas and key-frame state, a leg belongs to
+ * one group and locks its own send path, only one group feeds the
+ * recording, metrics are atomic.
  */
 #define PAR_GROUPS 32
 
@@ -614,47 +617,83 @@ static void encode_batch(struct enc_batch *b)
 	b->n = 0;
 }
 
+static void scale_one(void *arg, size_t i)
+{
+	mcu_compose_scale(arg, i);
+}
+
+/* Whether an earlier group of this tick draws the same picture as g. */
+static bool drawn_before(const struct mcu_room *room, const struct vgroup *g)
+{
+	for (const struct vgroup *o = room->groups; o != g; o = o->next)
+		if (o->used && o->draw && o->view_key == g->view_key &&
+		    o->width == g->width && o->height == g->height)
+			return true;
+	return false;
+}
+
+/* Step 3a for every group: inputs, still pictures, the scaling plan;
+ * returns the compositor's scale jobs. */
+static size_t plan_groups(struct mcu_room *room, int64_t now_us,
+                          size_t *encoders)
+{
+	size_t jobs = 0;
+
+	for (size_t i = 0; i < room->n_parts; i++)
+		room->vt[i].shown_small = room->vt[i].shown_large = false;
+	for (struct vgroup *g = room->groups; g; g = g->next) {
+		uint64_t sig;
+		bool live;
+
+		g->held = g->draw = false;
+		if (!g->used)
+			continue;
+		++*encoders;
+		av_frame_free(&g->canvas);
+		if (group_inputs(room, g, g->tiles, g->in, &g->ntiles, &live,
+		                 &sig))
+			continue;
+		note_sizes(room, g, g->tiles, g->in, g->ntiles);
+		if (hold_still(room, g, live, sig, now_us, &g->key)) {
+			g->held = true;
+			continue;
+		}
+		if (!drawn_before(room, g))
+			jobs = mcu_compose_plan(room->compose, g->tiles, g->in,
+			                        g->ntiles);
+		g->draw = true;
+	}
+	return jobs;
+}
+
 static size_t encode_groups(struct mcu_room *room, int64_t deadline_ns,
                             int64_t now_us, double *compose_ms,
                             double *encode_ms, size_t *views)
 {
 	struct enc_batch b = {
 		.room = room, .now_us = now_us, .deadline_ns = deadline_ns};
-	struct timespec te;
-	size_t encoders = 0;
-	mcu_compose_tick(room->compose);
-	for (size_t i = 0; i < room->n_parts; i++)
-		room->vt[i].shown_small = room->vt[i].shown_large = false;
-	for (struct vgroup *g = room->groups; g; g = g->next) {
-		struct mcu_tile tiles[MCU_LAYOUT_MAX_TILES];
-		struct mcu_compose_tile in[MCU_LAYOUT_MAX_TILES];
-		struct timespec t0;
-		size_t n = 0;
-		uint64_t sig;
-		bool live, key;
+	struct timespec t0, te;
+	size_t encoders = 0, jobs;
 
-		g->held = false;
-		if (!g->used)
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	mcu_compose_tick(room->compose);
+	jobs = plan_groups(room, now_us, &encoders);
+	mcu_workpool_for(room->env.pool, jobs, scale_one,
+	                 room->compose);
+	*compose_ms += ms_since(&t0);
+	for (struct vgroup *g = room->groups; g; g = g->next) {
+		if (!g->draw)
 			continue;
-		encoders++;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		av_frame_free(&g->canvas);
-		if (group_inputs(room, g, tiles, in, &n, &live, &sig))
-			continue;
-		note_sizes(room, g, tiles, in, n);
-		if (hold_still(room, g, live, sig, now_us, &key)) {
-			g->held = true;
-			*compose_ms += ms_since(&t0);
-			continue;
-		}
-		g->canvas = compose_group(room, g, tiles, in, n);
+		g->canvas = compose_group(room, g, g->tiles, g->in, g->ntiles);
 		*compose_ms += ms_since(&t0);
 		if (!g->canvas) {
-			if (key) /* not served: ask again next tick */
+			g->draw = false;
+			if (g->key) /* not served: ask again next tick */
 				mcu_kfreq_request(g->kf, 0, now_us);
 			continue;
 		}
-		if (key)
+		if (g->key)
 			mcu_venc_request_keyframe(g->enc);
 		g->canvas->pts = (int64_t)room->frame_no;
 		if (b.n == PAR_GROUPS) {

@@ -9,6 +9,8 @@
 #include "tests/unit/testutil.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -471,6 +473,141 @@ static void scaled_cache(void **state)
 	mcu_compose_free(c);
 }
 
+/* A source with detail (a hash pattern), so that any difference in scaling
+ * shows in the pixels. */
+static AVFrame *noisy(int w, int h, unsigned seed)
+{
+	AVFrame *f = solid(w, h, AV_PIX_FMT_YUV420P, GREY);
+	uint32_t x = seed * 2654435761u + 1;
+
+	for (int p = 0; p < 3; p++) {
+		int pw = p ? w / 2 : w, ph = p ? h / 2 : h;
+		for (int r = 0; r < ph; r++)
+			for (int i = 0; i < pw; i++) {
+				x ^= x << 13;
+				x ^= x >> 17;
+				x ^= x << 5;
+				f->data[p][r * f->linesize[p] + i] =
+				    (uint8_t)(16 + x % 220);
+			}
+	}
+	return f;
+}
+
+static bool same_picture(const AVFrame *a, const AVFrame *b)
+{
+	for (int p = 0; p < 3; p++) {
+		int w = p ? a->width / 2 : a->width;
+		int h = p ? a->height / 2 : a->height;
+		for (int r = 0; r < h; r++)
+			if (memcmp(a->data[p] + r * a->linesize[p],
+			           b->data[p] + r * b->linesize[p], w))
+				return false;
+	}
+	return true;
+}
+
+struct scale_half {
+	struct mcu_compose *c;
+	size_t jobs, first;
+};
+
+static void *scale_every_other(void *arg)
+{
+	struct scale_half *h = arg;
+	for (size_t i = h->first; i < h->jobs; i += 2)
+		mcu_compose_scale(h->c, i);
+	return NULL;
+}
+
+/*
+ * Planned scaling (mcu_compose_plan/mcu_compose_scale, as a meeting's tick
+ * runs it on its worker threads) draws exactly the pictures of an unplanned
+ * draw: 16 sources of one size into a 4x4 grid (sixteen jobs of one
+ * geometry, each with its own swscale context, run by two threads at once)
+ * plus a host view sharing none of them; a tile planned twice is one job;
+ * a job nobody ran is run by the draw; with a cache too small for the plan
+ * the rest is scaled by the draw.
+ */
+static void planned_scaling(void **state)
+{
+	struct mcu_compose *ref, *c;
+	struct mcu_tile g[MCU_LAYOUT_MAX_TILES], h[MCU_LAYOUT_MAX_TILES];
+	struct mcu_compose_tile in[16] = {{0}};
+	struct mcu_compose_stats st;
+	AVFrame *src[16], *want_g, *want_h, *got_g, *got_h;
+	size_t ng, nh, jobs;
+	(void)state;
+
+	for (int i = 0; i < 16; i++) {
+		src[i] = noisy(640, 360, (unsigned)i);
+		in[i].frame = src[i];
+		in[i].label = "Xã Tân Phú";
+	}
+	tiles_of("grid-4x4", 1280, 720, g, &ng);
+	assert_int_equal(ng, 16);
+	tiles_of("host", 640, 360, h, &nh);
+	assert_int_equal(mcu_compose_alloc(&ref, NULL), 0);
+	assert_int_equal(mcu_compose_alloc(&c, NULL), 0);
+	assert_int_equal(mcu_compose_canvas(ref, 1280, 720, &want_g), 0);
+	assert_int_equal(mcu_compose_canvas(ref, 640, 360, &want_h), 0);
+	assert_int_equal(mcu_compose_draw(ref, want_g, g, in, ng), 0);
+	assert_int_equal(mcu_compose_draw(ref, want_h, h, &in[5], nh), 0);
+
+	for (int round = 0; round < 3; round++) {
+		mcu_compose_tick(c);
+		jobs = mcu_compose_plan(c, g, in, ng);
+		assert_int_equal(jobs, 16);
+		assert_int_equal(mcu_compose_plan(c, g, in, ng), 16);
+		jobs = mcu_compose_plan(c, h, &in[5], nh);
+		assert_int_equal(jobs, 17);
+		if (round < 2) {
+			struct scale_half a = {c, jobs, 0}, b = {c, jobs, 1};
+			pthread_t ta, tb;
+			assert_int_equal(
+			    pthread_create(&ta, NULL, scale_every_other, &a), 0);
+			assert_int_equal(
+			    pthread_create(&tb, NULL, scale_every_other, &b), 0);
+			pthread_join(ta, NULL);
+			pthread_join(tb, NULL);
+		} /* round 2: nobody runs the jobs */
+		assert_int_equal(mcu_compose_canvas(c, 1280, 720, &got_g), 0);
+		assert_int_equal(mcu_compose_canvas(c, 640, 360, &got_h), 0);
+		assert_int_equal(mcu_compose_draw(c, got_g, g, in, ng), 0);
+		assert_int_equal(mcu_compose_draw(c, got_h, h, &in[5], nh), 0);
+		assert_true(same_picture(got_g, want_g));
+		assert_true(same_picture(got_h, want_h));
+		av_frame_free(&got_g);
+		av_frame_free(&got_h);
+	}
+	mcu_compose_get_stats(c, &st);
+	assert_int_equal(st.cache_misses, 3 * 17);
+	assert_int_equal(st.cache_hits, 3 * 17);
+	assert_int_equal(st.scale_errors, 0);
+	mcu_compose_free(c);
+
+	/* a cache of 4 entries: 4 jobs, the rest scaled by the draw */
+	struct mcu_compose_params p = {.cache_entries = 4};
+	assert_int_equal(mcu_compose_alloc(&c, &p), 0);
+	mcu_compose_tick(c);
+	jobs = mcu_compose_plan(c, g, in, ng);
+	assert_int_equal(jobs, 4);
+	for (size_t i = 0; i < jobs; i++)
+		mcu_compose_scale(c, i);
+	mcu_compose_scale(c, jobs); /* out of range: ignored */
+	assert_int_equal(mcu_compose_canvas(c, 1280, 720, &got_g), 0);
+	assert_int_equal(mcu_compose_draw(c, got_g, g, in, ng), 0);
+	assert_true(same_picture(got_g, want_g));
+	av_frame_free(&got_g);
+	mcu_compose_free(c);
+
+	av_frame_free(&want_g);
+	av_frame_free(&want_h);
+	for (int i = 0; i < 16; i++)
+		av_frame_free(&src[i]);
+	mcu_compose_free(ref);
+}
+
 static void odd_sizes(void **state)
 {
 	static const int srcs[][2] = {{176, 144}, {1, 1},   {4096, 2160},
@@ -701,6 +838,7 @@ const struct CMUnitTest tests[] = {
 	cmocka_unit_test(utf8_decoding),
 	cmocka_unit_test(labels_in_band),
 	cmocka_unit_test(scaled_cache),
+	cmocka_unit_test(planned_scaling),
 	cmocka_unit_test(odd_sizes),
 	cmocka_unit_test(sample_png),
 };
