@@ -208,6 +208,9 @@ void mcu_compose_get_stats(const struct mcu_compose *c,
 	mcu_label_get_stats(c->labels, &ls);
 	st->labels_rendered = ls.rendered;
 	st->labels_hits = ls.hits;
+	st->sws_contexts = 0;
+	for (int i = 0; i < MAX_SWS; i++)
+		st->sws_contexts += c->sws[i].ctx != NULL;
 }
 
 /* ---- canvases ---- */

@@ -81,6 +81,9 @@ struct mcu_compose_stats {
 	                             drawn instead) */
 	uint64_t labels_rendered; /* texts rasterised (label cache misses) */
 	uint64_t labels_hits;     /* texts taken from the label cache */
+	uint64_t sws_contexts;    /* swscale contexts held now (one per
+	                             geometry, more while scale jobs of one
+	                             geometry run at once) */
 };
 
 /*

@@ -561,6 +561,9 @@ static void planned_scaling(void **state)
 		assert_int_equal(mcu_compose_plan(c, g, in, ng), 16);
 		jobs = mcu_compose_plan(c, h, &in[5], nh);
 		assert_int_equal(jobs, 17);
+		/* one swscale context per job: none is shared at once */
+		mcu_compose_get_stats(c, &st);
+		assert_int_equal(st.sws_contexts, 17);
 		if (round < 2) {
 			struct scale_half a = {c, jobs, 0}, b = {c, jobs, 1};
 			pthread_t ta, tb;
