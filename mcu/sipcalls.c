@@ -305,6 +305,57 @@ void mcu_sipcalls_replace_old(struct mcu_sipcalls *sc, const char *meeting,
 	}
 }
 
+int mcu_sipcalls_attach(struct mcu_sipcalls *sc, const char *meeting,
+                        const char *endpoint, bool replace,
+                        const struct reserved *ports,
+                        struct mcu_leg_params *p, long *slotp,
+                        uint16_t *vport, uint16_t *aport)
+{
+	long slot = -1;
+	int err;
+
+	if (ports) {
+		p->video_fds[0] = ports->fd[0], p->video_fds[1] = ports->fd[1];
+		p->audio_fds[0] = ports->fd[2], p->audio_fds[1] = ports->fd[3];
+	}
+	struct mcu_room *room = mcu_engine_acquire(sc->o.engine, meeting);
+	if (!room) {
+		err = ESRCH;
+		goto out;
+	}
+	slot = mcu_room_slot(room, endpoint);
+	p->id = (uint32_t)slot + 1;
+	if (replace && slot >= 0) {
+		pthread_mutex_lock(&sc->lock);
+		mcu_sipcalls_replace_old(sc, meeting, slot);
+		pthread_mutex_unlock(&sc->lock);
+	}
+	err = slot < 0 ? ENOENT : mcu_room_attach(room, slot, p);
+	if (!err) {
+		if (vport && aport)
+			mcu_room_local_ports(room, slot, vport, aport);
+		if (p->hold)
+			mcu_room_set_state(room, slot, MCU_PART_ON_HOLD);
+	}
+	mcu_engine_release(sc->o.engine, room);
+out:
+	/* The leg holds its own references to the sockets. */
+	memset(p->video_fds, 0, sizeof(p->video_fds));
+	memset(p->audio_fds, 0, sizeof(p->audio_fds));
+	*slotp = slot;
+	return err;
+}
+
+void mcu_sipcalls_detach(struct mcu_sipcalls *sc, const char *meeting,
+                         long slot)
+{
+	struct mcu_room *room = mcu_engine_acquire(sc->o.engine, meeting);
+	if (room) {
+		mcu_room_detach(room, slot, MCU_PART_DISCONNECTED);
+		mcu_engine_release(sc->o.engine, room);
+	}
+}
+
 struct active *mcu_sipcalls_add(struct mcu_sipcalls *sc,
                                 struct mcu_sip_call *call,
                                 const char *meeting, const char *endpoint,
@@ -447,7 +498,6 @@ static void join(struct mcu_sipcalls *sc, struct mcu_sip_call *call,
 	struct mcu_sdp_caps caps;
 	struct mcu_sdp_neg neg;
 	struct mcu_leg_params p;
-	struct mcu_room *room;
 	struct active *a;
 	struct mcu_sipcalls_keys keys;
 	char local[64], *answer = NULL;
@@ -500,24 +550,14 @@ static void join(struct mcu_sipcalls *sc, struct mcu_sip_call *call,
 		goto out;
 	}
 	mcu_sipcalls_leg_srtp(&p, &neg, &keys);
-	room = mcu_engine_acquire(sc->o.engine, m->id);
-	if (!room) {
+	long slot;
+	err = mcu_sipcalls_attach(sc, m->id, ep->id, true, NULL, &p, &slot,
+	                          &vport, &aport);
+	if (err == ESRCH) {
 		mcu_sip_call_respond(call, 480, MCU_ADMISSION_REASON_NOT_LIVE,
 		                     NULL);
 		goto out;
 	}
-	long slot = mcu_room_slot(room, ep->id);
-	p.id = (uint32_t)slot + 1;
-	pthread_mutex_lock(&sc->lock);
-	mcu_sipcalls_replace_old(sc, m->id, slot);
-	pthread_mutex_unlock(&sc->lock);
-	err = mcu_room_attach(room, slot, &p);
-	if (!err) {
-		mcu_room_local_ports(room, slot, &vport, &aport);
-		if (p.hold)
-			mcu_room_set_state(room, slot, MCU_PART_ON_HOLD);
-	}
-	mcu_engine_release(sc->o.engine, room);
 	if (err) {
 		mcu_sip_call_respond(call, 500, "No media ports", NULL);
 		goto out;
@@ -546,14 +586,8 @@ static void join(struct mcu_sipcalls *sc, struct mcu_sip_call *call,
 		mcu_sip_call_respond(call, err == ENOMEM ? 500
 		                                         : mcu_sdp_sip_status(err),
 		                     NULL, NULL);
-		if (!a) {
-			room = mcu_engine_acquire(sc->o.engine, m->id);
-			if (room) {
-				mcu_room_detach(room, slot,
-				                MCU_PART_DISCONNECTED);
-				mcu_engine_release(sc->o.engine, room);
-			}
-		}
+		if (!a)
+			mcu_sipcalls_detach(sc, m->id, slot);
 		goto out;
 	}
 	mcu_sip_call_respond(call, 200, NULL, answer);

@@ -165,28 +165,12 @@ void mcu_sipcalls_delayed_ack(struct mcu_sipcalls *sc,
 	if (why)
 		goto fail;
 	mcu_sipcalls_leg_srtp(&p, &neg, &a.keys);
-	p.video_fds[0] = r.fd[0], p.video_fds[1] = r.fd[1];
-	p.audio_fds[0] = r.fd[2], p.audio_fds[1] = r.fd[3];
-	struct mcu_room *room = mcu_engine_acquire(sc->o.engine, a.meeting);
-	if (!room) {
-		why = "the meeting is not running";
-		goto fail;
-	}
-	long slot = mcu_room_slot(room, a.endpoint);
-	p.id = (uint32_t)slot + 1;
-	if (slot >= 0) {
-		pthread_mutex_lock(&sc->lock);
-		mcu_sipcalls_replace_old(sc, a.meeting, slot);
-		pthread_mutex_unlock(&sc->lock);
-	}
-	err = slot < 0 ? ENOENT : mcu_room_attach(room, slot, &p);
-	if (!err && p.hold)
-		mcu_room_set_state(room, slot, MCU_PART_ON_HOLD);
-	mcu_engine_release(sc->o.engine, room);
-	memset(p.video_fds, 0, sizeof(p.video_fds));
-	memset(p.audio_fds, 0, sizeof(p.audio_fds));
+	long slot;
+	err = mcu_sipcalls_attach(sc, a.meeting, a.endpoint, true, &r, &p,
+	                          &slot, NULL, NULL);
 	if (err) {
-		why = "no media ports";
+		why = err == ESRCH ? "the meeting is not running"
+		                   : "no media ports";
 		goto fail;
 	}
 	bool gone = false;
@@ -204,11 +188,7 @@ void mcu_sipcalls_delayed_ack(struct mcu_sipcalls *sc,
 	pthread_mutex_unlock(&sc->lock);
 	if (gone) {
 		/* Ended while we attached: take the leg out again. */
-		room = mcu_engine_acquire(sc->o.engine, a.meeting);
-		if (room) {
-			mcu_room_detach(room, slot, MCU_PART_DISCONNECTED);
-			mcu_engine_release(sc->o.engine, room);
-		}
+		mcu_sipcalls_detach(sc, a.meeting, slot);
 		goto out;
 	}
 	mcu_log_info("%s: %s joins by SIP, delayed offer (%s%s%s%s)", a.meeting,

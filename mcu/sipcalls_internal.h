@@ -128,6 +128,25 @@ int mcu_sipcalls_reserve_ports(const struct mcu_conf *conf,
    place (lock held). */
 void mcu_sipcalls_replace_old(struct mcu_sipcalls *sc, const char *meeting,
                               long slot);
+/* Attach a call's leg `p` to the slot of `endpoint` in `meeting` (lock
+   NOT held): with `replace`, the slot's attached call is hung up first
+   (mcu_sipcalls_replace_old); p->id is set from the slot and the
+   participant goes on hold when p->hold. `ports` (NULL: the leg binds
+   its own) are the sockets an offer reserved: the leg takes them over
+   with references of its own, so they stay the caller's to release.
+   *slotp is the slot (-1: none); on success, the leg's local RTP ports
+   go to *vport and *aport when these are not NULL. 0, ESRCH when the
+   meeting is not running, ENOENT when the endpoint has no slot, or the
+   errno of the attach. */
+int mcu_sipcalls_attach(struct mcu_sipcalls *sc, const char *meeting,
+                        const char *endpoint, bool replace,
+                        const struct reserved *ports,
+                        struct mcu_leg_params *p, long *slotp,
+                        uint16_t *vport, uint16_t *aport);
+/* Take the leg of `slot` in `meeting` out again: its call ended while
+   it was attached (lock NOT held). */
+void mcu_sipcalls_detach(struct mcu_sipcalls *sc, const char *meeting,
+                         long slot);
 
 /* ---- sipcalls_out.c ---- */
 /* The outmeeting of `meeting` (lock held), or NULL. */

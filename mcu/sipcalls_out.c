@@ -382,24 +382,14 @@ void mcu_sipcalls_out_answered(struct mcu_sipcalls *sc,
 		goto fail;
 	}
 	mcu_sipcalls_leg_srtp(&p, &neg, &a.keys);
-	p.video_fds[0] = r.fd[0], p.video_fds[1] = r.fd[1];
-	p.audio_fds[0] = r.fd[2], p.audio_fds[1] = r.fd[3];
-	struct mcu_room *room = mcu_engine_acquire(sc->o.engine, a.meeting);
-	if (!room) {
-		why = "meeting not running";
-		goto fail;
-	}
-	long slot = mcu_room_slot(room, a.endpoint);
-	p.id = (uint32_t)slot + 1;
-	err = slot < 0 ? ENOENT : mcu_room_attach(room, slot, &p);
-	if (!err && p.hold)
-		mcu_room_set_state(room, slot, MCU_PART_ON_HOLD);
-	mcu_engine_release(sc->o.engine, room);
+	long slot;
+	/* As before: an answer does not hang up another call of the slot
+	   (no replace). */
+	err = mcu_sipcalls_attach(sc, a.meeting, a.endpoint, false, &r, &p,
+	                          &slot, NULL, NULL);
 	mcu_sipcalls_release_ports(&r);
-	memset(p.video_fds, 0, sizeof(p.video_fds));
-	memset(p.audio_fds, 0, sizeof(p.audio_fds));
 	if (err) {
-		why = "no media ports";
+		why = err == ESRCH ? "meeting not running" : "no media ports";
 		goto fail;
 	}
 	pthread_mutex_lock(&sc->lock);
