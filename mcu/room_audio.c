@@ -15,13 +15,26 @@
 #include "mcu/room_internal.h"
 #include "conf/log.h"
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include <libavutil/channel_layout.h>
 #include <libavutil/samplefmt.h>
+
+/*
+ * Where one audio tick's time went (all its catch-up frames), for the
+ * warning of a late tick: waiting for the room lock, pulling (decoding)
+ * the legs, opening encoders, encoding and sending, the recording.
+ */
+struct audio_timing {
+	int64_t lock_ns, pull_ns, open_ns, encode_ns, rec_ns;
+};
 
 struct audio_out {
 	struct mcu_room *room;
@@ -85,11 +98,15 @@ static void send_packet(const AVPacket *pkt, uint32_t ts_inc, void *arg)
 }
 
 static struct mcu_aenc *new_encoder(struct mcu_room *room,
-                                    enum mcu_acodec codec)
+                                    enum mcu_acodec codec,
+                                    struct audio_timing *tm)
 {
 	struct mcu_aenc *enc = NULL;
 	struct mcu_aenc_config cfg = {.codec = codec};
-	if (mcu_aenc_alloc(&enc, &cfg)) {
+	int64_t t0 = mcu_now_ns();
+	int err = mcu_aenc_alloc(&enc, &cfg);
+	tm->open_ns += mcu_now_ns() - t0;
+	if (err) {
 		mcu_log_ratelimited(MCU_LOG_ERROR, 5000,
 		                    "%s: cannot start a %s encoder", room->id,
 		                    mcu_acodec_name(codec));
@@ -166,7 +183,7 @@ static void encode_mix(struct mcu_room *room, struct mcu_aenc *enc,
 
 /* Encode and send every distinct mix; returns encoders used. */
 static size_t encode_outputs(struct mcu_room *room, int64_t now_us,
-                             const int16_t *tone)
+                             const int16_t *tone, struct audio_timing *tm)
 {
 	bool used[MCU_ACODEC_G722 + 1] = {false};
 	size_t encoders = 0;
@@ -186,7 +203,7 @@ static size_t encode_outputs(struct mcu_room *room, int64_t now_us,
 		}
 		/* An audible participant hears everyone but itself. */
 		if (!p->own_aenc)
-			p->own_aenc = new_encoder(room, c);
+			p->own_aenc = new_encoder(room, c, tm);
 		p->was_audible = true;
 		if (!p->own_aenc)
 			continue;
@@ -201,7 +218,7 @@ static size_t encode_outputs(struct mcu_room *room, int64_t now_us,
 			continue;
 		}
 		if (!room->common_aenc[c])
-			room->common_aenc[c] = new_encoder(room, c);
+			room->common_aenc[c] = new_encoder(room, c, tm);
 		if (!room->common_aenc[c])
 			continue;
 		struct audio_out o = {room, now_us, (enum mcu_acodec)c, -1};
@@ -260,9 +277,17 @@ static void pull_chunk(void *arg, size_t c)
 	}
 }
 
+/* Lock the room, adding the wait to *lock_ns. */
+static void lock_timed(struct mcu_room *room, int64_t *lock_ns)
+{
+	int64_t t0 = mcu_now_ns();
+	pthread_mutex_lock(&room->lock);
+	*lock_ns += mcu_now_ns() - t0;
+}
+
 /* One 20 ms frame of the meeting's sound: pull, mix, encode, send. */
 static void audio_frame(struct mcu_room *room, int64_t deadline_ns,
-                        int64_t now_ns)
+                        int64_t now_ns, struct audio_timing *tm)
 {
 	int64_t now_us = now_ns / 1000;
 	int16_t pcm[MCU_AUDIO_FRAME], tone[MCU_AUDIO_FRAME];
@@ -273,7 +298,7 @@ static void audio_frame(struct mcu_room *room, int64_t deadline_ns,
 	if (!room->pcm_frame && alloc_pcm_frame(room))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	pthread_mutex_lock(&room->lock);
+	lock_timed(room, &tm->lock_ns);
 	room->arunning = true;
 	tone_on = room->test_tone;
 	for (size_t i = 0; i < room->n_parts; i++) {
@@ -287,6 +312,7 @@ static void audio_frame(struct mcu_room *room, int64_t deadline_ns,
 	room->arec_deadline_ns = deadline_ns;
 	pthread_mutex_unlock(&room->lock);
 
+	int64_t tp = mcu_now_ns();
 	struct pull_batch pb = {room, now_us};
 	size_t chunks = (room->n_parts + PULL_CHUNK - 1) / PULL_CHUNK;
 	mcu_workpool_for(chunks > 1 ? room->env.pool : NULL, chunks,
@@ -295,8 +321,9 @@ static void audio_frame(struct mcu_room *room, int64_t deadline_ns,
 	   always heard (taken from its worker's ring, never decoded here). */
 	bool content = mcu_content_audio_pull(room->at_content, pcm);
 	mcu_mixer_put(room->mixer, room->cap, content ? pcm : NULL);
+	tm->pull_ns += mcu_now_ns() - tp;
 
-	pthread_mutex_lock(&room->lock);
+	lock_timed(room, &tm->lock_ns);
 	for (size_t i = 0; i < room->n_parts; i++)
 		room->levels[i] = mcu_mixer_level(room->mixer, i);
 	mcu_floor_update(room->floor, now_us / 1000, room->voice,
@@ -304,10 +331,14 @@ static void audio_frame(struct mcu_room *room, int64_t deadline_ns,
 	room->audible[room->cap] = content;
 	pthread_mutex_unlock(&room->lock);
 
+	int64_t te = mcu_now_ns(), open0 = tm->open_ns;
 	mcu_mixer_mix(room->mixer, room->audible);
-	encoders = encode_outputs(room, now_us,
-	                          tone_block(room, tone_on, tone) ? tone : NULL);
+	encoders = encode_outputs(
+	    room, now_us, tone_block(room, tone_on, tone) ? tone : NULL, tm);
+	int64_t tr = mcu_now_ns();
+	tm->encode_ns += tr - te - (tm->open_ns - open0);
 	mcu_room_rec_audio(room, mcu_mixer_common(room->mixer));
+	tm->rec_ns += mcu_now_ns() - tr;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	observe_latency(room);
 
@@ -318,7 +349,7 @@ static void audio_frame(struct mcu_room *room, int64_t deadline_ns,
 		                   (double)(now_ns - deadline_ns) / 1e9);
 		mcu_metric_observe(room->env.probes->mix, mix_ms / 1e3);
 	}
-	pthread_mutex_lock(&room->lock);
+	lock_timed(room, &tm->lock_ns);
 	room->stat_aencs = encoders;
 	room->mix_ms = 0.9 * room->mix_ms + 0.1 * mix_ms;
 	for (size_t i = 0; i < room->n_parts; i++)
@@ -341,17 +372,121 @@ static void audio_frame(struct mcu_room *room, int64_t deadline_ns,
  */
 #define MCU_ROOM_AUDIO_CATCHUP 5
 
+/*
+ * A late audio tick: the frame due after the last one sent went out more
+ * than MCU_ROOM_AUDIO_LATE_NS after its deadline (every participant hears
+ * a gap of about that much). Logged (rate-limited) with its wall-clock
+ * time and where the time went, so that a soak can match the gap its
+ * endpoints measured with a cause; the worst lateness of the process is
+ * logged each time it grows (a few lines per run).
+ */
+#define MCU_ROOM_AUDIO_LATE_NS 40000000
+
+static _Atomic int64_t worst_late_ns;
+
+/* A job of the pool, named for the log: this meeting's ticks by name,
+   anything else as symbol (or binary) + offset for addr2line. */
+static void job_name(const struct mcu_room *room,
+                     const struct mcu_workpool_job *j, char *buf, size_t size)
+{
+	Dl_info di;
+	if (j->arg && j->arg == (void *)room->vtick) {
+		snprintf(buf, size, "this meeting's video tick");
+		return;
+	}
+	if (j->arg && j->arg == (void *)room->atick) {
+		snprintf(buf, size, "this meeting's audio tick");
+		return;
+	}
+	if (dladdr((void *)(uintptr_t)j->fn, &di) && di.dli_fname) {
+		const char *base = strrchr(di.dli_fname, '/');
+		if (di.dli_sname)
+			snprintf(buf, size, "%s", di.dli_sname);
+		else
+			snprintf(buf, size, "%s+0x%" PRIxPTR,
+			         base ? base + 1 : di.dli_fname,
+			         (uintptr_t)j->fn - (uintptr_t)di.dli_fbase);
+		return;
+	}
+	snprintf(buf, size, "job %p", (void *)(uintptr_t)j->fn);
+}
+
+static void report_late(struct mcu_room *room, int64_t due_ns,
+                        int64_t deadline_ns, int64_t start_ns, int64_t end_ns,
+                        int64_t frames, const struct audio_timing *tm)
+{
+	int64_t late = end_ns - due_ns;
+	int64_t worst = atomic_load(&worst_late_ns);
+	struct mcu_tick_stats st = {0};
+	struct mcu_workpool_job jobs[4];
+	char jl[320] = "", name[96];
+	size_t n, off = 0;
+	struct timespec rt;
+
+	while (late > worst &&
+	       !atomic_compare_exchange_weak(&worst_late_ns, &worst, late))
+		;
+	if (late > worst)
+		mcu_log_info("%s: worst audio tick lateness so far %.1f ms",
+		             room->id, (double)late / 1e6);
+	if (late <= MCU_ROOM_AUDIO_LATE_NS)
+		return;
+	if (room->atick)
+		mcu_tick_stats(room->env.ticker, room->atick, &st);
+	n = mcu_workpool_long_jobs(room->env.pool, due_ns, jobs, 4);
+	for (size_t i = 0; i < n && off < sizeof(jl); i++) {
+		job_name(room, &jobs[i], name, sizeof(name));
+		int w = snprintf(
+		    jl + off, sizeof(jl) - off, "%s%s %.1f ms%s",
+		    i ? ", " : "; long jobs on the pool: ", name,
+		    (double)((jobs[i].end_ns ? jobs[i].end_ns : end_ns) -
+		             jobs[i].start_ns) /
+		        1e6,
+		    jobs[i].end_ns ? "" : " (still running)");
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+	clock_gettime(CLOCK_REALTIME, &rt);
+	mcu_log_ratelimited(
+	    MCU_LOG_WARN, 1000,
+	    "%s: audio tick late: frame sent %.1f ms after its deadline at "
+	    "unix %lld.%03ld (%" PRId64 " frames caught up); the run started "
+	    "%.1f ms after it (deadlines skipped while the last run was "
+	    "queued or running %.1f ms, clock late %.1f ms, waiting for a "
+	    "worker %.1f ms) and ran %.1f ms "
+	    "(room lock %.1f, pull/decode %.1f, encoder open %.1f, "
+	    "encode/send %.1f, recording %.1f ms)%s",
+	    room->id, (double)late / 1e6, (long long)rt.tv_sec,
+	    rt.tv_nsec / 1000000, frames, (double)(start_ns - due_ns) / 1e6,
+	    (double)(deadline_ns - due_ns) / 1e6,
+	    (double)st.last_submit_late_ns / 1e6,
+	    (double)(start_ns - deadline_ns - st.last_submit_late_ns) / 1e6,
+	    (double)(end_ns - start_ns) / 1e6, (double)tm->lock_ns / 1e6,
+	    (double)tm->pull_ns / 1e6, (double)tm->open_ns / 1e6,
+	    (double)tm->encode_ns / 1e6, (double)tm->rec_ns / 1e6, jl);
+}
+
 void mcu_room_audio_tick(int64_t deadline_ns, int64_t now_ns, void *arg)
 {
 	struct mcu_room *room = arg;
 	const int64_t period = (int64_t)MCU_AUDIO_FRAME * 1000000000 /
 	                       MCU_AUDIO_RATE;
-	int64_t n = 1;
+	int64_t n = 1, due = 0;
+	struct audio_timing tm = {0};
 
-	if (room->alast_deadline_ns)
+	if (room->alast_deadline_ns) {
 		n = (deadline_ns - room->alast_deadline_ns + period / 2) / period;
+		due = room->alast_deadline_ns + period;
+	}
 	n = n < 1 ? 1 : n > MCU_ROOM_AUDIO_CATCHUP ? MCU_ROOM_AUDIO_CATCHUP : n;
 	room->alast_deadline_ns = deadline_ns;
 	for (int64_t k = n - 1; k >= 0; k--)
-		audio_frame(room, deadline_ns - k * period, now_ns);
+		audio_frame(room, deadline_ns - k * period, now_ns, &tm);
+	if (due) {
+		int64_t end = mcu_now_ns();
+		/* the start lateness measured from the frame due, not from
+		   this run's deadline (skipped deadlines count) */
+		report_late(room, due, deadline_ns, now_ns, end, n, &tm);
+	}
 }

@@ -87,6 +87,8 @@ static int64_t fire_due(struct mcu_ticker *tk, int64_t now)
 			} else {
 				t->busy = true;
 				t->run_deadline_ns = t->deadline_ns;
+				t->stats.last_submit_late_ns =
+				    now - t->deadline_ns;
 				if (mcu_serial_submit(t->serial, run_tick, t)) {
 					t->busy = false;
 					t->stats.skipped++;

@@ -33,6 +33,9 @@ struct mcu_tick_stats {
 	uint64_t skipped;  /* deadlines missed because the last run was busy */
 	int64_t last_late_ns;
 	int64_t max_late_ns;
+	/* how late the clock thread handed the last run to the pool (the
+	   rest of last_late_ns is the wait for a worker) */
+	int64_t last_submit_late_ns;
 };
 
 int mcu_ticker_alloc(struct mcu_ticker **tickerp, struct mcu_workpool *pool);

@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 struct job {
@@ -39,6 +40,8 @@ struct mcu_serial {
 };
 
 #define URGENT_CAP 64 /* helpers of parallel loops waiting to start */
+#define LONG_RING  16 /* the last jobs that ran MCU_WORKPOOL_LONG_NS or more */
+#define RUN_SLOTS  64 /* jobs running now (one per worker) */
 
 struct mcu_workpool {
 	pthread_mutex_t lock;
@@ -52,6 +55,11 @@ struct mcu_workpool {
 	struct mcu_serial *high_head, *high_tail;   /* lock: run first */
 	bool stopping; /* lock */
 	uint64_t dropped; /* lock */
+	/* For a late tick's diagnosis (mcu_workpool_long_jobs): the
+	   last long jobs and the ones running now. lock */
+	struct mcu_workpool_job long_ring[LONG_RING];
+	size_t long_next;
+	struct mcu_workpool_job running[RUN_SLOTS];
 	pthread_t *threads;
 	unsigned n_threads;
 };
@@ -123,6 +131,64 @@ static void ready_remove(struct mcu_workpool *pool, struct mcu_serial *s)
 	}
 }
 
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * Run j on this worker: lock held on entry and on return, released while
+ * the job runs. Times it (two clock reads per job) so that a late tick
+ * can tell which job held the workers (mcu_workpool_long_jobs).
+ */
+static void run_job(struct mcu_workpool *pool, struct job j)
+{
+	struct mcu_workpool_job *slot = NULL;
+	int64_t t0 = mono_ns();
+
+	for (size_t i = 0; i < RUN_SLOTS; i++) {
+		if (!pool->running[i].fn) {
+			slot = &pool->running[i];
+			*slot = (struct mcu_workpool_job){t0, 0, j.fn, j.arg};
+			break;
+		}
+	}
+	pthread_mutex_unlock(&pool->lock);
+	j.fn(j.arg);
+	int64_t t1 = mono_ns();
+	pthread_mutex_lock(&pool->lock);
+	if (slot)
+		slot->fn = NULL;
+	if (t1 - t0 >= MCU_WORKPOOL_LONG_NS) {
+		pool->long_ring[pool->long_next % LONG_RING] =
+		    (struct mcu_workpool_job){t0, t1, j.fn, j.arg};
+		pool->long_next++;
+	}
+}
+
+size_t mcu_workpool_long_jobs(struct mcu_workpool *pool, int64_t since_ns,
+                              struct mcu_workpool_job *out, size_t max)
+{
+	size_t n = 0;
+	if (!pool || !out)
+		return 0;
+	pthread_mutex_lock(&pool->lock);
+	for (size_t i = 0; i < RUN_SLOTS && n < max; i++)
+		if (pool->running[i].fn && pool->running[i].start_ns < since_ns)
+			out[n++] = pool->running[i];
+	for (size_t k = 1; k <= LONG_RING && k <= pool->long_next && n < max;
+	     k++) {
+		const struct mcu_workpool_job *lj =
+		    &pool->long_ring[(pool->long_next - k) % LONG_RING];
+		if (lj->end_ns >= since_ns)
+			out[n++] = *lj;
+	}
+	pthread_mutex_unlock(&pool->lock);
+	return n;
+}
+
 /* Runs one job of serial queue `s`, taken off the ready list; lock held. */
 static void run_serial_job(struct mcu_workpool *pool, struct mcu_serial *s)
 {
@@ -130,9 +196,7 @@ static void run_serial_job(struct mcu_workpool *pool, struct mcu_serial *s)
 	s->head = (s->head + 1) % s->cap;
 	s->count--;
 	s->running = true;
-	pthread_mutex_unlock(&pool->lock);
-	j.fn(j.arg);
-	pthread_mutex_lock(&pool->lock);
+	run_job(pool, j);
 	s->running = false;
 	if (s->count > 0 && !s->closing)
 		ready_push(pool, s);
@@ -148,9 +212,7 @@ static void *worker_main(void *arg)
 	for (;;) {
 		if (pool->urgent_n > 0) {
 			struct job j = pool->urgent[--pool->urgent_n];
-			pthread_mutex_unlock(&pool->lock);
-			j.fn(j.arg);
-			pthread_mutex_lock(&pool->lock);
+			run_job(pool, j);
 			continue;
 		}
 		struct mcu_serial *s = ready_pop(pool);
@@ -162,9 +224,7 @@ static void *worker_main(void *arg)
 			struct job j = pool->jobs[pool->head];
 			pool->head = (pool->head + 1) % pool->cap;
 			pool->count--;
-			pthread_mutex_unlock(&pool->lock);
-			j.fn(j.arg);
-			pthread_mutex_lock(&pool->lock);
+			run_job(pool, j);
 			continue;
 		}
 		if (pool->stopping)

@@ -55,6 +55,26 @@ typedef void(mcu_for_h)(void *arg, size_t i);
 void mcu_workpool_for(struct mcu_workpool *pool, size_t n, mcu_for_h *fn,
                       void *arg);
 
+/*
+ * Diagnosis of a late tick: which jobs held the workers. A job that ran
+ * MCU_WORKPOOL_LONG_NS or more is remembered (the last 16).
+ */
+#define MCU_WORKPOOL_LONG_NS 20000000
+
+struct mcu_workpool_job {
+	int64_t start_ns, end_ns; /* CLOCK_MONOTONIC; end 0: still running */
+	mcu_job_h *fn;            /* the job (a serial queue's job: its fn) */
+	void *arg;
+};
+
+/*
+ * Into out[] (at most max): the jobs running now that started before
+ * since_ns, then the remembered long jobs that ended at or after since_ns,
+ * newest first. Returns how many. Takes the pool's lock briefly.
+ */
+size_t mcu_workpool_long_jobs(struct mcu_workpool *pool, int64_t since_ns,
+                              struct mcu_workpool_job *out, size_t max);
+
 /* Jobs refused because the queue was full, since start. */
 uint64_t mcu_workpool_dropped(const struct mcu_workpool *pool);
 

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static atomic_int counter;
@@ -247,6 +248,79 @@ static void high_serial_runs_first(void **state)
 	pool = mcu_workpool_free(pool);
 }
 
+/* A job of 30 ms or more is remembered with its function and argument
+   once it ended, and listed as running while it runs; a short job is
+   not. */
+static atomic_int slow_release;
+
+static void slow_job(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&slow_release))
+		usleep(1000);
+}
+
+static void short_job(void *arg)
+{
+	(void)arg;
+}
+
+static int64_t mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void long_jobs_named(void **state)
+{
+	struct mcu_workpool *pool = NULL;
+	struct mcu_workpool_job out[8];
+	int tag;
+	(void)state;
+	atomic_store(&slow_release, 0);
+	assert_int_equal(mcu_workpool_alloc(&pool, 2, 16), 0);
+	int64_t t0 = mono();
+	assert_int_equal(mcu_workpool_submit(pool, short_job, NULL), 0);
+	assert_int_equal(mcu_workpool_submit(pool, slow_job, &tag), 0);
+	/* running, started before now (a loaded machine starts it late) */
+	size_t n = 0;
+	for (int i = 0; i < 400 && n == 0; i++) {
+		usleep(5000);
+		n = mcu_workpool_long_jobs(pool, mono(), out, 8);
+	}
+	assert_int_equal(n, 1);
+	assert_ptr_equal(out[0].fn, slow_job);
+	assert_ptr_equal(out[0].arg, &tag);
+	assert_int_equal(out[0].end_ns, 0);
+	atomic_store(&slow_release, 1);
+	pool = mcu_workpool_free(pool);
+	assert_null(pool);
+	/* a new pool remembers nothing; the same again, finished */
+	atomic_store(&slow_release, 0);
+	assert_int_equal(mcu_workpool_alloc(&pool, 2, 16), 0);
+	assert_int_equal(mcu_workpool_long_jobs(pool, 0, out, 8), 0);
+	assert_int_equal(mcu_workpool_submit(pool, slow_job, &tag), 0);
+	for (int i = 0;
+	     i < 400 && !mcu_workpool_long_jobs(pool, mono(), out, 8); i++)
+		usleep(5000);
+	usleep(30000); /* now it runs longer than MCU_WORKPOOL_LONG_NS */
+	atomic_store(&slow_release, 1);
+	for (int i = 0; i < 200; i++) {
+		usleep(5000);
+		n = mcu_workpool_long_jobs(pool, t0, out, 8);
+		if (n == 1 && out[0].end_ns)
+			break;
+	}
+	assert_int_equal(n, 1);
+	assert_ptr_equal(out[0].fn, slow_job);
+	assert_true(out[0].end_ns - out[0].start_ns >= MCU_WORKPOOL_LONG_NS);
+	/* ended before `since`: not listed */
+	assert_int_equal(mcu_workpool_long_jobs(pool, mono(), out, 8), 0);
+	assert_int_equal(mcu_workpool_long_jobs(NULL, 0, out, 8), 0);
+	pool = mcu_workpool_free(pool);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(all_jobs_run),
 	cmocka_unit_test(serial_keeps_order_and_exclusion),
@@ -255,5 +329,6 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(parallel_for_runs_each_once),
 	cmocka_unit_test(parallel_for_with_busy_workers),
 	cmocka_unit_test(high_serial_runs_first),
+	cmocka_unit_test(long_jobs_named),
 };
 MCU_TEST_MAIN(tests, NULL, NULL)
