@@ -48,6 +48,13 @@
 #define PLI_EVERY_US   500000 /* our own PLI while the sample decoder waits */
 #define RTCP_EVERY_US  1000000
 #define HANGUP_WAIT_US 4000000
+/* Stall diagnosis for the soak (report "receiver", endpoints'
+   "audio_gap_events"): loop wakeups this far apart, packets this long in
+   the socket before we read them, audio gaps this long are listed. */
+#define STALL_US       40000
+#define GAP_EVENT_US   100000
+#define MAX_STALLS     64
+#define MAX_GAP_EVENTS 16
 
 enum kind { K_VRTP, K_VRTCP, K_ARTP, K_ARTCP, K_TIMER, K_SIGNAL };
 
@@ -114,6 +121,15 @@ struct stream {
 	int64_t lsr_us;
 	uint64_t rtcp_in, rtcp_bad, pli, fir, nack, key_jumps, rx_other;
 	int64_t last_key_us;
+	/* audio gaps over GAP_EVENT_US: when (unix), as we read the packets
+	   and as the kernel received them (SO_TIMESTAMPNS): a gap only in
+	   the first is ours (the receive loop stalled), in both the sender's */
+	int64_t k_last_us; /* kernel arrival (unix) of the last packet */
+	double max_kgap_ms;
+	unsigned n_gap_events;
+	struct gap_event {
+		double at_unix, gap_ms, kernel_gap_ms;
+	} gap_events[MAX_GAP_EVENTS];
 };
 
 struct sim;
@@ -161,6 +177,17 @@ struct sim {
 	int64_t start_us, end_us, sample_from_us;
 	int64_t start_unix_us; /* wall clock at start_us (report only) */
 	size_t next_dial;
+	/* the I/O loop's own stalls (serve, on_readable) */
+	int64_t loop_last_us;
+	double loop_max_gap_ms, loop_max_gap_at, loop_max_busy_ms;
+	double rx_delay_max_ms, rx_delay_max_at;
+	uint64_t rx_delays_over; /* packets read > STALL_US after arrival */
+	unsigned n_stalls;
+	struct stall {
+		double at_unix, gap_ms, busy_ms; /* busy: handling events */
+		double rx_delay_ms; /* max packet wait in the socket (wakeup
+		                       after it); 0 for a loop stall */
+	} stalls[MAX_STALLS];
 	bool ending;
 	const char *stop_reason;
 };
@@ -227,8 +254,10 @@ static int udp_bind(const char *addr, uint16_t port)
 		close(fd);
 		return -1;
 	}
-	int sz = 1 << 20;
+	int sz = 1 << 20, on = 1;
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	/* kernel arrival times: tells our stalls from the sender's */
+	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
 	return fd;
 }
 
@@ -534,14 +563,34 @@ static void on_rtcp(struct ep *e, struct stream *st, const uint8_t *buf,
 	}
 }
 
+/* Audio gap bookkeeping of one packet: `now` monotonic, `k_us` the
+   kernel's arrival time (unix, 0: unknown), `unix_now` ours. */
+static void audio_gap(struct stream *st, int64_t now, int64_t k_us,
+                      int64_t unix_now)
+{
+	double gap = st->rx.packets ? (double)(now - st->rx.last_us) / 1e3 : 0;
+	double kgap =
+	    k_us && st->k_last_us ? (double)(k_us - st->k_last_us) / 1e3 : 0;
+	if (kgap > st->max_kgap_ms)
+		st->max_kgap_ms = kgap;
+	if (k_us)
+		st->k_last_us = k_us;
+	if ((gap * 1e3 > GAP_EVENT_US || kgap * 1e3 > GAP_EVENT_US) &&
+	    st->n_gap_events < MAX_GAP_EVENTS)
+		st->gap_events[st->n_gap_events++] =
+		    (struct gap_event){(double)unix_now / 1e6, gap, kgap};
+}
+
 static void on_rtp(struct ep *e, struct stream *st, const uint8_t *buf,
-                   size_t len, int64_t now)
+                   size_t len, int64_t now, int64_t k_us, int64_t unix_now)
 {
 	struct mcu_rtp_hdr h;
 	if (mcu_rtp_parse(&h, buf, len) != 0 || h.pt != st->pt) {
 		st->rx_other++;
 		return;
 	}
+	if (!st->video)
+		audio_gap(st, now, k_us, unix_now);
 	const uint8_t *payload = buf + h.hdr_len;
 	bool key =
 	    st->video && mcu_sim_h264_payload_key(payload, h.payload_len);
@@ -557,24 +606,74 @@ static void on_rtp(struct ep *e, struct stream *st, const uint8_t *buf,
 		sample_video(e, &h, payload, now);
 }
 
+/*
+ * A received message's kernel arrival time (unix microseconds, 0: none)
+ * and how long it waited in the socket: the longest waits and when they
+ * happened go to the report (a stall of this loop, not of the sender).
+ */
+static int64_t rx_delay(struct sim *s, struct msghdr *mh, int64_t unix_now)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET ||
+		    c->cmsg_type != SO_TIMESTAMPNS ||
+		    c->cmsg_len < CMSG_LEN(sizeof(struct timespec)))
+			continue;
+		struct timespec ts;
+		memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+		int64_t k = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+		double d = (double)(unix_now - k) / 1e3;
+		if (d > s->rx_delay_max_ms) {
+			s->rx_delay_max_ms = d;
+			s->rx_delay_max_at = (double)unix_now / 1e6;
+		}
+		if (d * 1e3 > STALL_US) {
+			s->rx_delays_over++;
+			/* one event per stall: a new one 200 ms after the last
+			 */
+			struct stall *l =
+			    s->n_stalls ? &s->stalls[s->n_stalls - 1] : NULL;
+			if (l && l->rx_delay_ms > 0 &&
+			    (double)unix_now / 1e6 - l->at_unix < 0.2) {
+				if (d > l->rx_delay_ms)
+					l->rx_delay_ms = d;
+			} else if (s->n_stalls < MAX_STALLS) {
+				s->stalls[s->n_stalls++] = (struct stall){
+				    (double)unix_now / 1e6, 0, 0, d};
+			}
+		}
+		return k;
+	}
+	return 0;
+}
+
 static void on_readable(struct sim *s, struct sref *ref)
 {
 	struct ep *e = ref->ep;
 	struct stream *st = ref->kind <= K_VRTCP ? &e->v : &e->a;
 	int fd = st->fd[ref->kind == K_VRTCP || ref->kind == K_ARTCP];
 	static uint8_t bufs[RECV_BATCH][PKT_MAX];
+	static union {
+		char buf[CMSG_SPACE(sizeof(struct timespec))];
+		struct cmsghdr align;
+	} ctl[RECV_BATCH];
 	struct mmsghdr msgs[RECV_BATCH];
 	struct iovec iov[RECV_BATCH];
+	int64_t k_us[RECV_BATCH];
 	for (;;) {
 		for (int i = 0; i < RECV_BATCH; i++) {
 			iov[i] = (struct iovec){bufs[i], PKT_MAX};
 			msgs[i] = (struct mmsghdr){
-			    .msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+			    .msg_hdr = {.msg_iov = &iov[i],
+			                .msg_iovlen = 1,
+			                .msg_control = ctl[i].buf,
+			                .msg_controllen = sizeof(ctl[i].buf)}};
 		}
 		int n = recvmmsg(fd, msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			return;
-		int64_t now = mono_us();
+		int64_t now = mono_us(), unix_now = unix_us();
+		for (int i = 0; i < n; i++)
+			k_us[i] = rx_delay(s, &msgs[i].msg_hdr, unix_now);
 		bool on =
 		    atomic_load_explicit(&e->media_on, memory_order_acquire) &&
 		    !s->ending;
@@ -583,7 +682,8 @@ static void on_readable(struct sim *s, struct sref *ref)
 			if (mcu_rtp_demux(bufs[i], len) == MCU_DEMUX_RTCP)
 				on_rtcp(e, st, bufs[i], len, now);
 			else if (ref->kind == K_VRTP || ref->kind == K_ARTP)
-				on_rtp(e, st, bufs[i], len, now);
+				on_rtp(e, st, bufs[i], len, now, k_us[i],
+				       unix_now);
 		}
 		if (n < RECV_BATCH)
 			return;
@@ -1136,6 +1236,16 @@ static json_t *ep_json(struct sim *s, struct ep *e, enum ep_state st,
 	                    json_real(a.max_gap_steady_ms));
 	json_object_set_new(o, "audio_gaps_over_100ms",
 	                    json_integer((json_int_t)a.long_gaps));
+	json_object_set_new(o, "max_audio_gap_kernel_ms",
+	                    json_real(e->a.max_kgap_ms));
+	json_t *ge = json_array();
+	for (unsigned i = 0; i < e->a.n_gap_events; i++)
+		json_array_append_new(
+		    ge, json_pack("{s:f,s:f,s:f}", "at_unix",
+		                  e->a.gap_events[i].at_unix, "gap_ms",
+		                  e->a.gap_events[i].gap_ms, "kernel_gap_ms",
+		                  e->a.gap_events[i].kernel_gap_ms));
+	json_object_set_new(o, "audio_gap_events", ge);
 	json_object_set_new(o, "max_video_gap_at_s", json_real(v.max_gap_at_s));
 	json_object_set_new(o, "rx_seconds", json_real(v.duration_s));
 	json_object_set_new(o, "rx_audio_seconds", json_real(a.duration_s));
@@ -1256,6 +1366,28 @@ static int write_report(struct sim *s, double cpu_run, double cpu_encode,
 	                                 s->cfg->height, s->cfg->fps));
 	json_object_set_new(root, "endpoints", arr);
 	json_object_set_new(root, "totals", t);
+	json_t *rv = json_object(), *sl = json_array();
+	json_object_set_new(rv, "max_loop_gap_ms",
+	                    json_real(s->loop_max_gap_ms));
+	json_object_set_new(rv, "max_loop_gap_at_unix",
+	                    json_real(s->loop_max_gap_at));
+	json_object_set_new(rv, "max_loop_busy_ms",
+	                    json_real(s->loop_max_busy_ms));
+	json_object_set_new(rv, "max_rx_delay_ms",
+	                    json_real(s->rx_delay_max_ms));
+	json_object_set_new(rv, "max_rx_delay_at_unix",
+	                    json_real(s->rx_delay_max_at));
+	json_object_set_new(rv, "rx_delays_over_40ms",
+	                    json_integer((json_int_t)s->rx_delays_over));
+	for (unsigned i = 0; i < s->n_stalls; i++)
+		json_array_append_new(
+		    sl, json_pack("{s:f,s:f,s:f,s:f}", "at_unix",
+		                  s->stalls[i].at_unix, "loop_gap_ms",
+		                  s->stalls[i].gap_ms, "busy_ms",
+		                  s->stalls[i].busy_ms, "rx_delay_ms",
+		                  s->stalls[i].rx_delay_ms));
+	json_object_set_new(rv, "stalls", sl);
+	json_object_set_new(root, "receiver", rv);
 	int err = 0;
 	if (s->cfg->report) {
 		size_t flags = JSON_INDENT(2) | JSON_ENSURE_ASCII;
@@ -1282,6 +1414,30 @@ static int write_report(struct sim *s, double cpu_run, double cpu_encode,
 
 /* ---- the loop --------------------------------------------------------- */
 
+/*
+ * The loop woke (epoll_wait returned); `tw`: when it went to wait. The
+ * time since the last wakeup is our handling of the last batch (busy)
+ * plus the wait; a long busy part is a stall of ours, listed.
+ */
+static void loop_wake(struct sim *s, int64_t tw)
+{
+	int64_t tr = mono_us();
+	if (s->loop_last_us) {
+		double gap = (double)(tr - s->loop_last_us) / 1e3;
+		double busy = (double)(tw - s->loop_last_us) / 1e3;
+		if (gap > s->loop_max_gap_ms) {
+			s->loop_max_gap_ms = gap;
+			s->loop_max_gap_at = (double)unix_us() / 1e6;
+		}
+		if (busy > s->loop_max_busy_ms)
+			s->loop_max_busy_ms = busy;
+		if (busy * 1e3 > STALL_US && s->n_stalls < MAX_STALLS)
+			s->stalls[s->n_stalls++] = (struct stall){
+			    (double)unix_us() / 1e6, gap, busy, 0};
+	}
+	s->loop_last_us = tr;
+}
+
 static void serve(struct sim *s, int64_t until, bool wait_finals)
 {
 	struct epoll_event evs[64];
@@ -1302,7 +1458,9 @@ static void serve(struct sim *s, int64_t until, bool wait_finals)
 		    now >= s->start_us + (int64_t)s->next_dial *
 		                             s->cfg->dial_interval_ms * 1000)
 			dial(s, &s->eps[s->next_dial++]);
+		int64_t tw = mono_us();
 		int n = epoll_wait(s->epfd, evs, 64, 50);
+		loop_wake(s, tw);
 		if (n < 0 && errno != EINTR) {
 			mcu_log_error("epoll_wait: %s", strerror(errno));
 			s->stop_reason = "error";
