@@ -18,6 +18,7 @@
 #define MCU_LOG_MODULE "readiness"
 #include "mcu/readiness.h"
 #include "conf/log.h"
+#include "mcu/partinfo.h"
 
 #include <errno.h>
 #include <math.h>
@@ -299,8 +300,7 @@ bool mcu_readiness_part_final(const struct mcu_readiness_part *p,
 /* ---- the reports -------------------------------------------------------- */
 
 struct rpart {
-	char *endpoint, *name, *tech_name, *tech_phone;
-	bool host;
+	struct mcu_partinfo who; /* first: a mcu_partinfo_get() table */
 	struct mcu_readiness_part *m;
 	struct mcu_readiness_result res;
 	bool judged;  /* res holds a step's result */
@@ -364,10 +364,7 @@ static void free_report(struct report *rep)
 		return;
 	for (size_t i = 0; i < rep->n_parts; i++) {
 		struct rpart *p = &rep->parts[i];
-		free(p->endpoint);
-		free(p->name);
-		free(p->tech_name);
-		free(p->tech_phone);
+		mcu_partinfo_clear(&p->who);
 		mcu_readiness_part_free(p->m);
 	}
 	free(rep->parts);
@@ -401,48 +398,28 @@ static struct report *find_report(struct mcu_readiness *r, const char *meeting,
 	return NULL;
 }
 
-static bool set_str(char **dst, const char *src)
+static int new_part(void *entry)
 {
-	if ((!*dst && !src) || (*dst && src && !strcmp(*dst, src)))
-		return true;
-	char *c = src ? strdup(src) : NULL;
-	if (src && !c)
-		return false;
-	free(*dst);
-	*dst = c;
-	return true;
+	struct rpart *p = entry;
+	return mcu_readiness_part_alloc(&p->m);
 }
 
 static struct rpart *find_part(struct report *rep,
                                const struct mcu_readiness_input *in)
 {
-	struct rpart *p = NULL;
-	for (size_t i = 0; i < rep->n_parts; i++)
-		if (!strcmp(rep->parts[i].endpoint, in->endpoint)) {
-			p = &rep->parts[i];
-			break;
-		}
-	if (!p) {
-		struct rpart *v =
-		    realloc(rep->parts, (rep->n_parts + 1) * sizeof(*v));
-		if (!v)
-			return NULL;
+	long i;
+	struct rpart *v = mcu_partinfo_get(
+	    rep->parts, &rep->n_parts, sizeof(*v), in->endpoint, new_part, &i);
+	if (v)
 		rep->parts = v;
-		p = &v[rep->n_parts];
-		memset(p, 0, sizeof(*p));
-		if (!(p->endpoint = strdup(in->endpoint)) ||
-		    mcu_readiness_part_alloc(&p->m)) {
-			free(p->endpoint);
-			return NULL;
-		}
-		rep->n_parts++;
-	}
-	p->host = in->host;
-	if (!set_str(&p->name, in->name) ||
-	    !set_str(&p->tech_name, in->tech_name) ||
-	    !set_str(&p->tech_phone, in->tech_phone))
+	if (i < 0)
+		return NULL;
+	struct rpart *p = &rep->parts[i];
+	if (!mcu_partinfo_update(&p->who, in->host, in->name, in->tech_name,
+	                         in->tech_phone))
 		mcu_log_ratelimited(MCU_LOG_WARN, 10000,
-		                    "no memory for %s's names", p->endpoint);
+		                    "no memory for %s's names",
+		                    p->who.endpoint);
 	return p;
 }
 
@@ -485,10 +462,10 @@ static json_t *reasons_json(unsigned reasons)
 
 static json_t *technician_json(const struct rpart *p)
 {
-	if (!p->tech_name && !p->tech_phone)
+	if (!p->who.tech_name && !p->who.tech_phone)
 		return json_null();
-	return json_pack("{s:o,s:o}", "name", opt_str(p->tech_name), "phone",
-	                 opt_str(p->tech_phone));
+	return json_pack("{s:o,s:o}", "name", opt_str(p->who.tech_name),
+	                 "phone", opt_str(p->who.tech_phone));
 }
 
 static json_t *part_json(const struct rpart *p)
@@ -512,9 +489,9 @@ static json_t *part_json(const struct rpart *p)
 	              "loss_pct", pct(f->audio_loss), "jitter_ms",
 	              fig(f->audio_jitter_ms));
 	return json_pack("{s:s,s:s,s:s,s:s,s:b,s:o,s:b,s:o,s:o,s:o,s:o,s:s}",
-	                 "endpoint", p->endpoint, "name",
-	                 p->name ? p->name : p->endpoint, "role",
-	                 p->host ? "host" : "branch", "verdict",
+	                 "endpoint", p->who.endpoint, "name",
+	                 p->who.name ? p->who.name : p->who.endpoint, "role",
+	                 p->who.host ? "host" : "branch", "verdict",
 	                 mcu_readiness_verdict_name(res->verdict), "ready",
 	                 res->verdict == MCU_READINESS_READY, "reasons",
 	                 reasons_json(res->reasons), "connected", f->connected,
@@ -571,8 +548,8 @@ static json_t *event_json(const struct report *rep, const struct rpart *p,
 	char ts[32];
 	stamp(now, ts, sizeof(ts));
 	return json_pack("{s:s,s:s,s:s,s:s,s:b,s:o,s:o,s:b,s:s}", "meeting",
-	                 rep->meeting, "endpoint", p->endpoint, "name",
-	                 p->name ? p->name : p->endpoint, "verdict",
+	                 rep->meeting, "endpoint", p->who.endpoint, "name",
+	                 p->who.name ? p->who.name : p->who.endpoint, "verdict",
 	                 mcu_readiness_verdict_name(p->res.verdict), "ready",
 	                 p->res.verdict == MCU_READINESS_READY, "reasons",
 	                 reasons_json(p->res.reasons), "technician",
@@ -607,14 +584,15 @@ static void log_change(const struct report *rep, const struct rpart *p)
 		}
 	if (!len)
 		mcu_log_info("test run %s %s: %s %s", rep->meeting, rep->date,
-		             p->endpoint,
+		             p->who.endpoint,
 		             mcu_readiness_verdict_name(p->res.verdict));
 	else
 		mcu_log_info("test run %s %s: %s %s (%s): technician %s, %s",
-		             rep->meeting, rep->date, p->endpoint,
+		             rep->meeting, rep->date, p->who.endpoint,
 		             mcu_readiness_verdict_name(p->res.verdict), why,
-		             p->tech_name ? p->tech_name : "unknown",
-		             p->tech_phone ? p->tech_phone : "no phone");
+		             p->who.tech_name ? p->who.tech_name : "unknown",
+		             p->who.tech_phone ? p->who.tech_phone
+		                               : "no phone");
 }
 
 static void write_final(struct mcu_readiness *r, const struct report *rep,
@@ -643,17 +621,18 @@ static void write_final(struct mcu_readiness *r, const struct report *rep,
 		struct mcu_logbook_readiness row = {
 		    .meeting_id = rep->meeting,
 		    .test_date = rep->date,
-		    .endpoint = p->endpoint,
-		    .name = p->name,
+		    .endpoint = p->who.endpoint,
+		    .name = p->who.name,
 		    .ready = p->res.verdict == MCU_READINESS_READY,
 		    .reasons = reasons,
 		    .figures = figures,
-		    .tech_name = p->tech_name,
-		    .tech_phone = p->tech_phone,
+		    .tech_name = p->who.tech_name,
+		    .tech_phone = p->who.tech_phone,
 		};
 		mcu_logbook_readiness(r->o.logbook, &row, now);
-		mcu_logbook_test_result(r->o.logbook, rep->meeting, p->endpoint,
-		                        row.ready, len ? reasons : NULL, now);
+		mcu_logbook_test_result(r->o.logbook, rep->meeting,
+		                        p->who.endpoint, row.ready,
+		                        len ? reasons : NULL, now);
 		free(figures);
 	}
 }
@@ -798,22 +777,6 @@ static void obs_of(const struct mcu_room_part *rp, struct mcu_readiness_obs *o)
 	o->rtt_ms = rp->leg.rtt_ms;
 }
 
-static void technician(const struct mcu_conf *conf, const char *endpoint,
-                       struct mcu_readiness_input *in)
-{
-	long i = conf ? mcu_conf_endpoint_index(conf, endpoint) : -1;
-	if (i < 0 || (size_t)i >= conf->n_endpoints)
-		return;
-	const struct mcu_conf_endpoint *ep = &conf->endpoints[i];
-	const struct mcu_conf_contact *c = ep->has_technician ? &ep->technician
-	                                   : ep->has_support  ? &ep->support
-	                                                      : NULL;
-	if (c) {
-		in->tech_name = c->name;
-		in->tech_phone = c->phone;
-	}
-}
-
 void mcu_readiness_sample(struct mcu_readiness *r, struct mcu_room *room,
                           const struct mcu_conf *conf, size_t meeting,
                           int64_t now_mono_us, time_t now_wall)
@@ -846,7 +809,8 @@ void mcu_readiness_sample(struct mcu_readiness *r, struct mcu_room *room,
 		in[k].endpoint = rp.endpoint;
 		in[k].name = rp.name;
 		in[k].host = rp.host;
-		technician(conf, rp.endpoint, &in[k]);
+		mcu_partinfo_technician(conf, rp.endpoint, &in[k].tech_name,
+		                        &in[k].tech_phone);
 		obs_of(&rp, &in[k].obs);
 		k++;
 	}
@@ -917,11 +881,12 @@ static void csv_row(FILE *f, const struct rpart *p, bool en)
 {
 	const struct mcu_readiness_figures *fg = &p->res.fig;
 	bool first = true;
-	csv_field(f, p->endpoint);
+	csv_field(f, p->who.endpoint);
 	fputc(',', f);
-	csv_field(f, p->name ? p->name : p->endpoint);
+	csv_field(f, p->who.name ? p->who.name : p->who.endpoint);
 	fputc(',', f);
-	fputs(p->host ? (en ? "host" : "Trung tâm") : (en ? "branch" : "Nhánh"),
+	fputs(p->who.host ? (en ? "host" : "Trung tâm")
+	                  : (en ? "branch" : "Nhánh"),
 	      f);
 	fputc(',', f);
 	fputs(verdict_text(p->res.verdict, en), f);
@@ -948,9 +913,9 @@ static void csv_row(FILE *f, const struct rpart *p, bool en)
 	csv_num(f, fg->audio_jitter_ms);
 	csv_num(f, fg->rtt_ms);
 	fputc(',', f);
-	csv_field(f, p->tech_name);
+	csv_field(f, p->who.tech_name);
 	fputc(',', f);
-	csv_field(f, p->tech_phone);
+	csv_field(f, p->who.tech_phone);
 	fputs("\r\n", f);
 }
 

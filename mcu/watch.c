@@ -22,6 +22,7 @@
 #define MCU_LOG_MODULE "watch"
 #include "mcu/watch.h"
 #include "conf/log.h"
+#include "mcu/partinfo.h"
 #include "mcu/readiness.h"
 
 #include <errno.h>
@@ -410,8 +411,7 @@ void mcu_watch_part_end(struct mcu_watch_part *p, const char *reason,
 /* ---- the room watcher ------------------------------------------------- */
 
 struct wpart {
-	char *endpoint, *name, *tech_name, *tech_phone;
-	bool host;
+	struct mcu_partinfo who; /* first: a mcu_partinfo_get() table */
 	struct mcu_watch_part *m;
 	/* Of each open incident: when it was raised and why. */
 	time_t since[MCU_WATCH_KINDS];
@@ -472,10 +472,7 @@ static void free_room(struct wroom *r)
 		return;
 	for (size_t i = 0; i < r->n_parts; i++) {
 		struct wpart *p = &r->parts[i];
-		free(p->endpoint);
-		free(p->name);
-		free(p->tech_name);
-		free(p->tech_phone);
+		mcu_partinfo_clear(&p->who);
 		mcu_watch_part_free(p->m);
 	}
 	free(r->parts);
@@ -531,7 +528,7 @@ static void emit(struct mcu_watch *w, const char *type, json_t *data,
 
 static const char *role_name(const struct wpart *p)
 {
-	return p->host ? "host" : "branch";
+	return p->who.host ? "host" : "branch";
 }
 
 static json_t *opt_str(const char *s)
@@ -541,17 +538,18 @@ static json_t *opt_str(const char *s)
 
 static json_t *tech_json(const struct wpart *p)
 {
-	json_t *t = p && (p->tech_name || p->tech_phone)
-	                ? json_pack("{s:o,s:o}", "name", opt_str(p->tech_name),
-	                            "phone", opt_str(p->tech_phone))
-	                : NULL;
+	json_t *t =
+	    p && (p->who.tech_name || p->who.tech_phone)
+	        ? json_pack("{s:o,s:o}", "name", opt_str(p->who.tech_name),
+	                    "phone", opt_str(p->who.tech_phone))
+	        : NULL;
 	return t ? t : json_null();
 }
 
 static const struct wpart *host_of(const struct wroom *r)
 {
 	for (size_t i = 0; i < r->n_parts; i++)
-		if (r->parts[i].host)
+		if (r->parts[i].who.host)
 			return &r->parts[i];
 	return NULL;
 }
@@ -561,20 +559,21 @@ static void log_reported(const struct wroom *r, const struct wpart *p,
                          const char *name)
 {
 	const struct wpart *h = host_of(r);
-	if (h && (h->tech_name || h->tech_phone))
-		mcu_log_warn("incident: meeting %s: endpoint %s (%s) reports "
-		             "an incident from its keypad: notify the host's "
-		             "technician %s, %s (%s's technician: %s, %s)",
-		             r->meeting, p->endpoint, name,
-		             h->tech_name ? h->tech_name : "?",
-		             h->tech_phone ? h->tech_phone : "no phone",
-		             p->endpoint, p->tech_name ? p->tech_name : "?",
-		             p->tech_phone ? p->tech_phone : "no phone");
+	if (h && (h->who.tech_name || h->who.tech_phone))
+		mcu_log_warn(
+		    "incident: meeting %s: endpoint %s (%s) reports "
+		    "an incident from its keypad: notify the host's "
+		    "technician %s, %s (%s's technician: %s, %s)",
+		    r->meeting, p->who.endpoint, name,
+		    h->who.tech_name ? h->who.tech_name : "?",
+		    h->who.tech_phone ? h->who.tech_phone : "no phone",
+		    p->who.endpoint, p->who.tech_name ? p->who.tech_name : "?",
+		    p->who.tech_phone ? p->who.tech_phone : "no phone");
 	else
 		mcu_log_warn("incident: meeting %s: endpoint %s (%s) reports "
 		             "an incident from its keypad: the host has no "
 		             "technician in the roster",
-		             r->meeting, p->endpoint, name);
+		             r->meeting, p->who.endpoint, name);
 }
 
 static json_t *incident_json(const struct wroom *r, const struct wpart *p,
@@ -584,10 +583,10 @@ static json_t *incident_json(const struct wroom *r, const struct wpart *p,
 	json_t *j;
 	stamp(p->since[k], ts, sizeof(ts));
 	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "meeting",
-	              r->meeting, "endpoint", p->endpoint, "name",
-	              p->name ? p->name : p->endpoint, "role", role_name(p),
-	              "kind", mcu_watch_kind_name(k), "since", ts, "detail",
-	              p->detail[k], "technician", tech_json(p));
+	              r->meeting, "endpoint", p->who.endpoint, "name",
+	              p->who.name ? p->who.name : p->who.endpoint, "role",
+	              role_name(p), "kind", mcu_watch_kind_name(k), "since", ts,
+	              "detail", p->detail[k], "technician", tech_json(p));
 	if (j && k == MCU_WATCH_REPORTED)
 		json_object_set_new(j, "host_technician",
 		                    tech_json(host_of(r)));
@@ -621,7 +620,7 @@ static void report_incident(struct mcu_watch *w, struct wroom *r,
                             const char *detail, time_t now)
 {
 	const char *kind = mcu_watch_kind_name(k);
-	const char *name = p->name ? p->name : p->endpoint;
+	const char *name = p->who.name ? p->who.name : p->who.endpoint;
 	json_t *ev;
 
 	if (raised) {
@@ -632,7 +631,7 @@ static void report_incident(struct mcu_watch *w, struct wroom *r,
 	if (w->o.api)
 		mcu_api_set_incidents(w->o.api, mcu_watch_incidents(w));
 	ev = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "meeting",
-	               r->meeting, "endpoint", p->endpoint, "name", name,
+	               r->meeting, "endpoint", p->who.endpoint, "name", name,
 	               "role", role_name(p), "kind", kind, "state",
 	               raised ? "raised" : "cleared", "detail", detail,
 	               "technician", tech_json(p));
@@ -643,63 +642,63 @@ static void report_incident(struct mcu_watch *w, struct wroom *r,
 	if (raised && k == MCU_WATCH_REPORTED) {
 		log_reported(r, p, name);
 	} else if (raised) {
-		if (p->tech_name || p->tech_phone)
-			mcu_log_warn("incident: meeting %s: endpoint %s (%s) "
-			             "%s: %s: notify technician %s, %s",
-			             r->meeting, p->endpoint, name, kind,
-			             detail, p->tech_name ? p->tech_name : "?",
-			             p->tech_phone ? p->tech_phone
-			                           : "no phone");
+		if (p->who.tech_name || p->who.tech_phone)
+			mcu_log_warn(
+			    "incident: meeting %s: endpoint %s (%s) "
+			    "%s: %s: notify technician %s, %s",
+			    r->meeting, p->who.endpoint, name, kind, detail,
+			    p->who.tech_name ? p->who.tech_name : "?",
+			    p->who.tech_phone ? p->who.tech_phone : "no phone");
 		else
 			mcu_log_warn("incident: meeting %s: endpoint %s (%s) "
 			             "%s: %s: no technician in the roster",
-			             r->meeting, p->endpoint, name, kind,
+			             r->meeting, p->who.endpoint, name, kind,
 			             detail);
 	} else {
 		mcu_log_info("incident cleared: meeting %s: endpoint %s (%s) "
 		             "%s: %s",
-		             r->meeting, p->endpoint, name, kind, detail);
+		             r->meeting, p->who.endpoint, name, kind, detail);
 	}
 	if (!r->logging || !w->o.logbook)
 		return;
 	if (raised)
 		mcu_logbook_incident_raised(w->o.logbook, r->meeting,
-		                            p->endpoint, kind, detail, now);
+		                            p->who.endpoint, kind, detail, now);
 	else
 		mcu_logbook_incident_cleared(w->o.logbook, r->meeting,
-		                             p->endpoint, kind, now);
+		                             p->who.endpoint, kind, now);
 }
 
 static enum mcu_logbook_role lb_role(const struct wpart *p)
 {
-	return p->host ? MCU_LOGBOOK_HOST : MCU_LOGBOOK_BRANCH;
+	return p->who.host ? MCU_LOGBOOK_HOST : MCU_LOGBOOK_BRANCH;
 }
 
 static void report_presence(struct mcu_watch *w, struct wroom *r,
                             struct wpart *p, bool joined, const char *reason,
                             time_t now)
 {
-	const char *name = p->name ? p->name : p->endpoint;
+	const char *name = p->who.name ? p->who.name : p->who.endpoint;
 	json_t *j =
 	    json_pack("{s:s,s:s,s:s,s:s}", "meeting", r->meeting, "endpoint",
-	              p->endpoint, "name", name, "role", role_name(p));
+	              p->who.endpoint, "name", name, "role", role_name(p));
 	if (j && !joined)
 		json_object_set_new(j, "reason", json_string(reason));
 	emit(w, joined ? "join" : "leave", j, now);
 	if (joined)
 		mcu_log_info("meeting %s: %s (%s) joined", r->meeting,
-		             p->endpoint, name);
+		             p->who.endpoint, name);
 	else
 		mcu_log_info("meeting %s: %s (%s) left: %s", r->meeting,
-		             p->endpoint, name, reason);
+		             p->who.endpoint, name, reason);
 	if (!r->logging || !w->o.logbook)
 		return;
 	if (joined)
-		mcu_logbook_joined(w->o.logbook, r->meeting, p->endpoint,
+		mcu_logbook_joined(w->o.logbook, r->meeting, p->who.endpoint,
 		                   lb_role(p), now);
 	else
-		mcu_logbook_left(w->o.logbook, r->meeting, p->endpoint, reason,
-		                 now);
+		mcu_logbook_left(w->o.logbook, r->meeting, p->who.endpoint,
+		                 reason, now);
 }
 
 /* Clears first (a reconnection ends connection-lost before the join),
@@ -748,49 +747,28 @@ static struct wroom *add_room(struct mcu_watch *w, const char *meeting)
 	return r;
 }
 
-/* Replace *dst by a copy of src when they differ; false: no memory. */
-static bool set_str(char **dst, const char *src)
+static int new_part(void *entry)
 {
-	if ((!*dst && !src) || (*dst && src && !strcmp(*dst, src)))
-		return true;
-	char *c = src ? strdup(src) : NULL;
-	if (src && !c)
-		return false;
-	free(*dst);
-	*dst = c;
-	return true;
+	struct wpart *p = entry;
+	return mcu_watch_part_alloc(&p->m);
 }
 
 static struct wpart *find_part(struct wroom *r,
                                const struct mcu_watch_input *in)
 {
-	struct wpart *p = NULL;
-	for (size_t i = 0; i < r->n_parts; i++)
-		if (!strcmp(r->parts[i].endpoint, in->endpoint)) {
-			p = &r->parts[i];
-			break;
-		}
-	if (!p) {
-		struct wpart *v =
-		    realloc(r->parts, (r->n_parts + 1) * sizeof(*v));
-		if (!v)
-			return NULL;
+	long i;
+	struct wpart *v = mcu_partinfo_get(r->parts, &r->n_parts, sizeof(*v),
+	                                   in->endpoint, new_part, &i);
+	if (v)
 		r->parts = v;
-		p = &v[r->n_parts];
-		memset(p, 0, sizeof(*p));
-		if (!(p->endpoint = strdup(in->endpoint)) ||
-		    mcu_watch_part_alloc(&p->m)) {
-			free(p->endpoint);
-			return NULL;
-		}
-		r->n_parts++;
-	}
-	p->host = in->host;
-	if (!set_str(&p->name, in->name) ||
-	    !set_str(&p->tech_name, in->tech_name) ||
-	    !set_str(&p->tech_phone, in->tech_phone))
+	if (i < 0)
+		return NULL;
+	struct wpart *p = &r->parts[i];
+	if (!mcu_partinfo_update(&p->who, in->host, in->name, in->tech_name,
+	                         in->tech_phone))
 		mcu_log_ratelimited(MCU_LOG_WARN, 10000,
-		                    "no memory for %s's names", p->endpoint);
+		                    "no memory for %s's names",
+		                    p->who.endpoint);
 	return p;
 }
 
@@ -862,12 +840,13 @@ void mcu_watch_feed(struct mcu_watch *w, const char *meeting, bool logging,
 			unsigned open = mcu_watch_part_open(p->m);
 			if (mcu_watch_part_present(p->m))
 				mcu_logbook_joined(w->o.logbook, meeting,
-				                   p->endpoint, lb_role(p),
+				                   p->who.endpoint, lb_role(p),
 				                   now_wall);
 			for (int k = 0; k < MCU_WATCH_KINDS; k++)
 				if (open & BIT(k))
 					mcu_logbook_incident_raised(
-					    w->o.logbook, meeting, p->endpoint,
+					    w->o.logbook, meeting,
+					    p->who.endpoint,
 					    mcu_watch_kind_name(
 					        (enum mcu_watch_kind)k),
 					    "open when the meeting started",
@@ -935,22 +914,6 @@ static void obs_of(const struct mcu_room_part *rp, struct mcu_watch_obs *o)
 	o->rtt_ms = rp->leg.rtt_ms;
 }
 
-static void technician(const struct mcu_conf *conf, const char *endpoint,
-                       struct mcu_watch_input *in)
-{
-	long i = conf ? mcu_conf_endpoint_index(conf, endpoint) : -1;
-	if (i < 0 || (size_t)i >= conf->n_endpoints)
-		return;
-	const struct mcu_conf_endpoint *ep = &conf->endpoints[i];
-	const struct mcu_conf_contact *c = ep->has_technician ? &ep->technician
-	                                   : ep->has_support  ? &ep->support
-	                                                      : NULL;
-	if (c) {
-		in->tech_name = c->name;
-		in->tech_phone = c->phone;
-	}
-}
-
 static void sample_room(struct mcu_watch *w, struct mcu_room *room,
                         const char *meeting, bool logging, int64_t now,
                         time_t wall)
@@ -976,7 +939,8 @@ static void sample_room(struct mcu_watch *w, struct mcu_room *room,
 		in[k].endpoint = rp.endpoint;
 		in[k].name = rp.name;
 		in[k].host = rp.host;
-		technician(rconf, rp.endpoint, &in[k]);
+		mcu_partinfo_technician(rconf, rp.endpoint, &in[k].tech_name,
+		                        &in[k].tech_phone);
 		obs_of(&rp, &in[k].obs);
 		k++;
 	}

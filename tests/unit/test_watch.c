@@ -1,7 +1,9 @@
 /* test-libs: mcu_core mcu_conf */
 #include "tests/unit/testutil.h"
 #include "mcu/watch.h"
+#include "mcu/partinfo.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -804,7 +806,76 @@ static void watcher_open_incidents(void **state)
 	w = mcu_watch_free(w);
 }
 
+/* The per-endpoint table watch and readiness share (mcu/partinfo). */
+struct tentry {
+	struct mcu_partinfo who;
+	int *state;
+};
+
+static int fail_init;
+
+static int tentry_init(void *e)
+{
+	struct tentry *t = e;
+	if (fail_init)
+		return ENOMEM;
+	t->state = malloc(sizeof(*t->state));
+	return t->state ? 0 : ENOMEM;
+}
+
+static void partinfo_table(void **state)
+{
+	(void)state;
+	struct tentry *tab = NULL, *v;
+	size_t n = 0;
+	long i;
+
+	v = mcu_partinfo_get(tab, &n, sizeof(*tab), "a", tentry_init, &i);
+	assert_non_null(v);
+	tab = v;
+	assert_int_equal(i, 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(tab[0].who.endpoint, "a");
+	assert_null(tab[0].who.name);
+	assert_non_null(tab[0].state);
+	v = mcu_partinfo_get(tab, &n, sizeof(*tab), "b", tentry_init, &i);
+	assert_non_null(v);
+	tab = v;
+	assert_int_equal(i, 1);
+	/* found again, not added */
+	v = mcu_partinfo_get(tab, &n, sizeof(*tab), "a", tentry_init, &i);
+	assert_ptr_equal(v, tab);
+	assert_int_equal(i, 0);
+	assert_int_equal(n, 2);
+	/* an entry whose init fails is dropped again */
+	fail_init = 1;
+	v = mcu_partinfo_get(tab, &n, sizeof(*tab), "c", tentry_init, &i);
+	fail_init = 0;
+	if (v)
+		tab = v;
+	assert_int_equal(i, -1);
+	assert_int_equal(n, 2);
+	/* names are copied, replaced and cleared */
+	assert_true(mcu_partinfo_update(&tab[1].who, true, "B", "Tech", NULL));
+	assert_true(tab[1].who.host);
+	assert_string_equal(tab[1].who.name, "B");
+	assert_string_equal(tab[1].who.tech_name, "Tech");
+	assert_null(tab[1].who.tech_phone);
+	assert_true(mcu_partinfo_update(&tab[1].who, false, NULL, "Tech",
+	                                "0123"));
+	assert_false(tab[1].who.host);
+	assert_null(tab[1].who.name);
+	assert_string_equal(tab[1].who.tech_phone, "0123");
+	for (size_t k = 0; k < n; k++) {
+		mcu_partinfo_clear(&tab[k].who);
+		assert_null(tab[k].who.endpoint);
+		free(tab[k].state);
+	}
+	free(tab);
+}
+
 const struct CMUnitTest tests[] = {
+    cmocka_unit_test(partinfo_table),
     cmocka_unit_test(join_leave_diffing),
     cmocka_unit_test(never_connected_raises_nothing),
     cmocka_unit_test(loss_thresholds),
