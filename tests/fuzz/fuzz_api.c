@@ -143,8 +143,15 @@ static json_t *f_meeting(void *arg, const char *id, int *status)
 
 static void close_conn(void);
 
+static unsigned long n_eintr;
+
 static void stop_api(void)
 {
+	if (n_eintr)
+		fprintf(stderr,
+		        "fuzz_api: %lu receives/sends interrupted by a signal "
+		        "(EINTR) were resumed\n",
+		        n_eintr);
 	close_conn();
 	api = mcu_api_free(api);
 }
@@ -221,6 +228,7 @@ static int open_conn(void)
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	/* (interrupted by the alarm, EINTR: the caller tries again) */
 	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
 		close(fd);
 		return -1;
@@ -235,11 +243,23 @@ static void close_conn(void)
 	conn = -1;
 }
 
+/*
+ * libFuzzer's -timeout runs on SIGALRM (every timeout/2 + 1 s, handler
+ * without SA_RESTART, and a socket with SO_RCVTIMEO fails with EINTR
+ * anyway): a receive or send blocked when it fires returns EINTR. That
+ * is not the server closing: taken for one, the harness sent the request
+ * again on a new connection and the action ran twice ("backend calls
+ * during the exchange: 2", the unexplained abort of fuzz.brief).
+ * n_eintr counts them (printed at exit).
+ */
+
 /* Read more of the response; false at EOF or on an error. */
 static bool fill_resp(struct buf *resp)
 {
 	char tmp[16384];
-	ssize_t n = recv(conn, tmp, sizeof(tmp), 0);
+	ssize_t n;
+	while ((n = recv(conn, tmp, sizeof(tmp), 0)) < 0 && errno == EINTR)
+		n_eintr++;
 	if (n <= 0)
 		return false;
 	put(resp, tmp, (size_t)n);
@@ -295,6 +315,10 @@ static char *exchange_once(const struct buf *req, size_t *rlen, bool *keep)
 	for (size_t off = 0; off < req->len;) {
 		ssize_t n =
 		    send(conn, req->p + off, req->len - off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR) {
+			n_eintr++;
+			continue;
+		}
 		if (n <= 0)
 			break; /* the server may answer early (413) */
 		off += (size_t)n;
@@ -361,16 +385,45 @@ static char *exchange(const struct buf *req, size_t *rlen)
 	return resp;
 }
 
+/* The exchange being checked, printed when a check fails. */
+static const struct buf *cur_req;
+static const char *cur_resp;
+static size_t cur_rlen;
+static int cur_calls;
+
+/* Like CHECK, but says what the server was sent and what it answered. */
+#define RCHECK(x)                                                              \
+	do {                                                                   \
+		if (!(x)) {                                                    \
+			dump_exchange(#x, __LINE__);                           \
+			abort();                                               \
+		}                                                              \
+	} while (0)
+
+static void dump_exchange(const char *what, int line)
+{
+	fprintf(stderr,
+	        "fuzz_api: check failed at line %d: %s\n"
+	        "backend calls during the exchange: %d\n"
+	        "request (%zu bytes, head and start of body):\n%.*s\n"
+	        "response (%zu bytes):\n%.*s\n",
+	        line, what, cur_calls, cur_req ? cur_req->len : 0,
+	        cur_req ? (int)(cur_req->len < 700 ? cur_req->len : 700) : 0,
+	        cur_req ? cur_req->p : "", cur_rlen,
+	        cur_resp ? (int)(cur_rlen < 1200 ? cur_rlen : 1200) : 0,
+	        cur_resp ? cur_resp : "");
+}
+
 static void check_response(const char *r, size_t len, bool called, bool get)
 {
 	int status = 0;
-	CHECK(r && len >= 12 && !strncmp(r, "HTTP/1.", 7));
-	CHECK(sscanf(r + 9, "%3d", &status) == 1);
+	RCHECK(r && len >= 12 && !strncmp(r, "HTTP/1.", 7));
+	RCHECK(sscanf(r + 9, "%3d", &status) == 1);
 	const char *body = strstr(r, "\r\n\r\n");
-	CHECK(body);
+	RCHECK(body);
 	body += 4;
 	if (called) {
-		CHECK(status == 200);
+		RCHECK(status == 200);
 		return;
 	}
 	/* The dashboard's files (GET /, /index.html, /dashboard.js|css). */
@@ -385,15 +438,15 @@ static void check_response(const char *r, size_t len, bool called, bool get)
 	/* MHD itself answers (HTML) a request line or header it cannot
 	   read or hold: bad syntax, URI or header too large, bad version */
 	if (!strstr(r, "application/json")) {
-		CHECK(status == 400 || status == 413 || status == 414 ||
+		RCHECK(status == 400 || status == 413 || status == 414 ||
 		      status == 431 || status == 505);
 		return;
 	}
-	CHECK(status == 200 || status == 400 || status == 404 ||
+	RCHECK(status == 200 || status == 400 || status == 404 ||
 	      status == 405 || status == 413 || status == 503);
 	if (status >= 400 && status != 413) {
 		json_t *j = json_loads(body, 0, NULL);
-		CHECK(json_is_object(j) &&
+		RCHECK(json_is_object(j) &&
 		      json_is_string(json_object_get(j, "error")));
 		json_decref(j);
 	}
@@ -475,7 +528,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	bool get = (mode & 0xc0) == 0xc0;
 	int after = __atomic_load_n(&backend_calls, __ATOMIC_SEQ_CST);
-	CHECK(after - before <= 1);
+	cur_req = &req;
+	cur_resp = resp;
+	cur_rlen = rlen;
+	cur_calls = after - before;
+	RCHECK(after - before <= 1);
 	/* A request head beyond MHD's memory pool (32 KiB) may be dropped
 	   without an answer when even its error response does not fit. */
 	if (rlen == 0 && head > 16384 && after == before) {
