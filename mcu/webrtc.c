@@ -38,6 +38,7 @@
 #include "mcu/room.h"
 #include "mcu/sipcalls_internal.h"
 #include "mcu/webrtc_token.h"
+#include "transport/be.h"
 #include "transport/dtls.h"
 #include "transport/ice.h"
 #include "transport/sdp.h"
@@ -232,12 +233,6 @@ static void relay_out(void *arg, int fd)
 	}
 }
 
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
 static void media_in(struct session *s, const uint8_t *buf, size_t len,
                      bool rtcp)
 {
@@ -248,7 +243,7 @@ static void media_in(struct session *s, const uint8_t *buf, size_t len,
 		/* Sender SSRC (clear in SRTCP): the audio sender's reports
 		   go to the audio leg, the rest (video reports, PLI, NACK)
 		   to the video one. */
-		uint32_t ssrc = rd32(buf + 4);
+		uint32_t ssrc = mcu_be_rd32(buf + 4);
 		fd = s->audio_ssrc_known && ssrc == s->audio_ssrc ? s->afd
 		                                                  : s->vfd;
 		if (!s->p.has_video)
@@ -261,7 +256,7 @@ static void media_in(struct session *s, const uint8_t *buf, size_t len,
 		           (pt == s->audio_pt || (int)pt == s->te_pt)) {
 			fd = s->afd;
 			if (!s->audio_ssrc_known) {
-				s->audio_ssrc = rd32(buf + 8);
+				s->audio_ssrc = mcu_be_rd32(buf + 8);
 				s->audio_ssrc_known = true;
 			}
 		}

@@ -5,6 +5,7 @@
  * see that slice, so a lying count field can at worst fail its own packet.
  */
 #include "transport/rtcp.h"
+#include "transport/be.h"
 
 #include <errno.h>
 #include <string.h>
@@ -13,45 +14,20 @@
 #define RB_LEN          24
 #define NTP_UNIX_OFFSET 2208988800ull
 
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 /* ---- parsing ---------------------------------------------------------- */
 
 static void parse_rb(struct mcu_rtcp_rb *rb, const uint8_t *p)
 {
 	uint32_t lost = (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
 
-	rb->ssrc = rd32(p);
+	rb->ssrc = mcu_be_rd32(p);
 	rb->fraction = p[4];
 	rb->lost =
 	    (lost & 0x800000) ? (int32_t)lost - 0x1000000 : (int32_t)lost;
-	rb->ext_max = rd32(p + 8);
-	rb->jitter = rd32(p + 12);
-	rb->lsr = rd32(p + 16);
-	rb->dlsr = rd32(p + 20);
+	rb->ext_max = mcu_be_rd32(p + 8);
+	rb->jitter = mcu_be_rd32(p + 12);
+	rb->lsr = mcu_be_rd32(p + 16);
+	rb->dlsr = mcu_be_rd32(p + 20);
 }
 
 static int parse_blocks(struct mcu_rtcp_msg *m, const uint8_t *p, size_t len)
@@ -68,11 +44,11 @@ static int parse_sr(struct mcu_rtcp_msg *m, const uint8_t *p, size_t len)
 {
 	if (len < 24)
 		return EBADMSG;
-	m->ssrc = rd32(p);
-	m->sr.ntp = (uint64_t)rd32(p + 4) << 32 | rd32(p + 8);
-	m->sr.rtp_ts = rd32(p + 12);
-	m->sr.packets = rd32(p + 16);
-	m->sr.octets = rd32(p + 20);
+	m->ssrc = mcu_be_rd32(p);
+	m->sr.ntp = (uint64_t)mcu_be_rd32(p + 4) << 32 | mcu_be_rd32(p + 8);
+	m->sr.rtp_ts = mcu_be_rd32(p + 12);
+	m->sr.packets = mcu_be_rd32(p + 16);
+	m->sr.octets = mcu_be_rd32(p + 20);
 	return parse_blocks(m, p + 24, len - 24);
 }
 
@@ -80,7 +56,7 @@ static int parse_rr(struct mcu_rtcp_msg *m, const uint8_t *p, size_t len)
 {
 	if (len < 4)
 		return EBADMSG;
-	m->ssrc = rd32(p);
+	m->ssrc = mcu_be_rd32(p);
 	return parse_blocks(m, p + 4, len - 4);
 }
 
@@ -92,7 +68,7 @@ static int parse_chunk(struct mcu_rtcp_sdes_chunk *c, const uint8_t *p,
 
 	if (len - o < 4)
 		return EBADMSG;
-	c->ssrc = rd32(p + o);
+	c->ssrc = mcu_be_rd32(p + o);
 	c->cname[0] = '\0';
 	o += 4;
 	for (;;) {
@@ -143,7 +119,7 @@ static int parse_bye(struct mcu_rtcp_msg *m, const uint8_t *p, size_t len)
 		return EBADMSG;
 	m->n_bye = m->count;
 	for (unsigned i = 0; i < m->n_bye; i++)
-		m->bye[i] = rd32(p + 4 * i);
+		m->bye[i] = mcu_be_rd32(p + 4 * i);
 	if (len > need && len - need - 1 < p[need]) /* reason text */
 		return EBADMSG;
 	return 0;
@@ -158,8 +134,8 @@ static int parse_nack(struct mcu_rtcp_msg *m, const uint8_t *fci, size_t len)
 			m->truncated = true;
 			break;
 		}
-		m->nack[m->n_nack].pid = rd16(fci + o);
-		m->nack[m->n_nack].blp = rd16(fci + o + 2);
+		m->nack[m->n_nack].pid = mcu_be_rd16(fci + o);
+		m->nack[m->n_nack].blp = mcu_be_rd16(fci + o + 2);
 		m->n_nack++;
 	}
 	m->type = MCU_RTCP_NACK;
@@ -175,7 +151,7 @@ static int parse_fir(struct mcu_rtcp_msg *m, const uint8_t *fci, size_t len)
 			m->truncated = true;
 			break;
 		}
-		m->fir[m->n_fir].ssrc = rd32(fci + o);
+		m->fir[m->n_fir].ssrc = mcu_be_rd32(fci + o);
 		m->fir[m->n_fir].seq = fci[o + 4];
 		m->n_fir++;
 	}
@@ -190,7 +166,7 @@ static int parse_remb(struct mcu_rtcp_msg *m, const uint8_t *fci, size_t len)
 		return ENOENT; /* another AFB: not ours, not an error */
 	unsigned num = fci[4];
 	unsigned exp = fci[5] >> 2;
-	uint32_t mant = (uint32_t)(fci[5] & 3) << 16 | rd16(fci + 6);
+	uint32_t mant = (uint32_t)(fci[5] & 3) << 16 | mcu_be_rd16(fci + 6);
 	if (len - 8 < (size_t)num * 4)
 		return EBADMSG;
 	/* 18-bit mantissa << up to 63 overflows: saturate */
@@ -200,7 +176,7 @@ static int parse_remb(struct mcu_rtcp_msg *m, const uint8_t *fci, size_t len)
 			m->truncated = true;
 			break;
 		}
-		m->remb_ssrc[m->n_remb++] = rd32(fci + 8 + 4 * i);
+		m->remb_ssrc[m->n_remb++] = mcu_be_rd32(fci + 8 + 4 * i);
 	}
 	m->type = MCU_RTCP_REMB;
 	return 0;
@@ -210,8 +186,8 @@ static int parse_fb(struct mcu_rtcp_msg *m, const uint8_t *p, size_t len)
 {
 	if (len < 8)
 		return EBADMSG;
-	m->ssrc = rd32(p);
-	m->media_ssrc = rd32(p + 4);
+	m->ssrc = mcu_be_rd32(p);
+	m->media_ssrc = mcu_be_rd32(p + 4);
 	p += 8;
 	len -= 8;
 	m->type = MCU_RTCP_OTHER;
@@ -277,7 +253,7 @@ static int check_header(const struct mcu_rtcp_iter *it, size_t *plen,
 
 	if (left < HDR_LEN || (p[0] >> 6) != 2)
 		return EBADMSG;
-	*plen = ((size_t)rd16(p + 2) + 1) * 4;
+	*plen = ((size_t)mcu_be_rd16(p + 2) + 1) * 4;
 	if (*plen > left)
 		return EBADMSG;
 	*body_len = *plen - HDR_LEN;
@@ -360,7 +336,7 @@ static uint8_t *begin(uint8_t *buf, size_t size, size_t *off, size_t len,
 	uint8_t *p = buf + *off;
 	p[0] = (uint8_t)(0x80 | count);
 	p[1] = pt;
-	wr16(p + 2, (uint16_t)(len / 4 - 1));
+	mcu_be_wr16(p + 2, (uint16_t)(len / 4 - 1));
 	*off += len;
 	return p;
 }
@@ -372,15 +348,15 @@ static void write_rb(uint8_t *p, const struct mcu_rtcp_rb *rb)
 	                                      : rb->lost;
 	uint32_t l24 = (uint32_t)lost & 0xffffff;
 
-	wr32(p, rb->ssrc);
+	mcu_be_wr32(p, rb->ssrc);
 	p[4] = rb->fraction;
 	p[5] = (uint8_t)(l24 >> 16);
 	p[6] = (uint8_t)(l24 >> 8);
 	p[7] = (uint8_t)l24;
-	wr32(p + 8, rb->ext_max);
-	wr32(p + 12, rb->jitter);
-	wr32(p + 16, rb->lsr);
-	wr32(p + 20, rb->dlsr);
+	mcu_be_wr32(p + 8, rb->ext_max);
+	mcu_be_wr32(p + 12, rb->jitter);
+	mcu_be_wr32(p + 16, rb->lsr);
+	mcu_be_wr32(p + 20, rb->dlsr);
 }
 
 int mcu_rtcp_write_sr(uint8_t *buf, size_t size, size_t *off, uint32_t ssrc,
@@ -393,12 +369,12 @@ int mcu_rtcp_write_sr(uint8_t *buf, size_t size, size_t *off, uint32_t ssrc,
 	                   (uint8_t)n_rb, MCU_RTCP_PT_SR);
 	if (!p)
 		return ENOSPC;
-	wr32(p + 4, ssrc);
-	wr32(p + 8, (uint32_t)(sr->ntp >> 32));
-	wr32(p + 12, (uint32_t)sr->ntp);
-	wr32(p + 16, sr->rtp_ts);
-	wr32(p + 20, sr->packets);
-	wr32(p + 24, sr->octets);
+	mcu_be_wr32(p + 4, ssrc);
+	mcu_be_wr32(p + 8, (uint32_t)(sr->ntp >> 32));
+	mcu_be_wr32(p + 12, (uint32_t)sr->ntp);
+	mcu_be_wr32(p + 16, sr->rtp_ts);
+	mcu_be_wr32(p + 20, sr->packets);
+	mcu_be_wr32(p + 24, sr->octets);
 	for (unsigned i = 0; i < n_rb; i++)
 		write_rb(p + 28 + i * RB_LEN, &rb[i]);
 	return 0;
@@ -413,7 +389,7 @@ int mcu_rtcp_write_rr(uint8_t *buf, size_t size, size_t *off, uint32_t ssrc,
 	                   (uint8_t)n_rb, MCU_RTCP_PT_RR);
 	if (!p)
 		return ENOSPC;
-	wr32(p + 4, ssrc);
+	mcu_be_wr32(p + 4, ssrc);
 	for (unsigned i = 0; i < n_rb; i++)
 		write_rb(p + 8 + i * RB_LEN, &rb[i]);
 	return 0;
@@ -432,7 +408,7 @@ int mcu_rtcp_write_sdes(uint8_t *buf, size_t size, size_t *off, uint32_t ssrc,
 	if (!p)
 		return ENOSPC;
 	memset(p + HDR_LEN, 0, body);
-	wr32(p + 4, ssrc);
+	mcu_be_wr32(p + 4, ssrc);
 	p[8] = 1;
 	p[9] = (uint8_t)clen;
 	memcpy(p + 10, cname, clen);
@@ -449,7 +425,7 @@ int mcu_rtcp_write_bye(uint8_t *buf, size_t size, size_t *off,
 	if (!p)
 		return ENOSPC;
 	for (unsigned i = 0; i < n; i++)
-		wr32(p + 4 + 4 * i, ssrcs[i]);
+		mcu_be_wr32(p + 4 + 4 * i, ssrcs[i]);
 	return 0;
 }
 
@@ -470,8 +446,8 @@ static unsigned pack_nack(const uint16_t *seqs, unsigned n, uint8_t *items)
 				blp |= (uint16_t)(1u << (d - 1));
 		}
 		if (items) {
-			wr16(items + 4 * count, pid);
-			wr16(items + 4 * count + 2, blp);
+			mcu_be_wr16(items + 4 * count, pid);
+			mcu_be_wr16(items + 4 * count + 2, blp);
 		}
 		count++;
 		i = j;
@@ -489,8 +465,8 @@ int mcu_rtcp_write_nack(uint8_t *buf, size_t size, size_t *off, uint32_t sender,
 	    begin(buf, size, off, 12 + (size_t)items * 4, 1, MCU_RTCP_PT_RTPFB);
 	if (!p)
 		return ENOSPC;
-	wr32(p + 4, sender);
-	wr32(p + 8, media);
+	mcu_be_wr32(p + 4, sender);
+	mcu_be_wr32(p + 8, media);
 	pack_nack(seqs, n, p + 12);
 	return 0;
 }
@@ -501,8 +477,8 @@ int mcu_rtcp_write_pli(uint8_t *buf, size_t size, size_t *off, uint32_t sender,
 	uint8_t *p = begin(buf, size, off, 12, 1, MCU_RTCP_PT_PSFB);
 	if (!p)
 		return ENOSPC;
-	wr32(p + 4, sender);
-	wr32(p + 8, media);
+	mcu_be_wr32(p + 4, sender);
+	mcu_be_wr32(p + 8, media);
 	return 0;
 }
 
@@ -515,11 +491,11 @@ int mcu_rtcp_write_fir(uint8_t *buf, size_t size, size_t *off, uint32_t sender,
 	    begin(buf, size, off, 12 + (size_t)n * 8, 4, MCU_RTCP_PT_PSFB);
 	if (!p)
 		return ENOSPC;
-	wr32(p + 4, sender);
-	wr32(p + 8, 0); /* RFC 5104 4.3.1.2: media source SSRC is 0 */
+	mcu_be_wr32(p + 4, sender);
+	mcu_be_wr32(p + 8, 0); /* RFC 5104 4.3.1.2: media source SSRC is 0 */
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t *f = p + 12 + 8 * i;
-		wr32(f, e[i].ssrc);
+		mcu_be_wr32(f, e[i].ssrc);
 		f[4] = e[i].seq;
 		f[5] = f[6] = f[7] = 0;
 	}
@@ -540,14 +516,14 @@ int mcu_rtcp_write_remb(uint8_t *buf, size_t size, size_t *off, uint32_t sender,
 	    begin(buf, size, off, 20 + (size_t)n * 4, 15, MCU_RTCP_PT_PSFB);
 	if (!p)
 		return ENOSPC;
-	wr32(p + 4, sender);
-	wr32(p + 8, 0);
+	mcu_be_wr32(p + 4, sender);
+	mcu_be_wr32(p + 8, 0);
 	memcpy(p + 12, "REMB", 4);
 	p[16] = (uint8_t)n;
 	p[17] = (uint8_t)(exp << 2 | mant >> 16);
-	wr16(p + 18, (uint16_t)mant);
+	mcu_be_wr16(p + 18, (uint16_t)mant);
 	for (unsigned i = 0; i < n; i++)
-		wr32(p + 20 + 4 * i, ssrcs[i]);
+		mcu_be_wr32(p + 20 + 4 * i, ssrcs[i]);
 	return 0;
 }
 

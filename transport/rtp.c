@@ -6,6 +6,7 @@
  * that our receiver reports mean what every peer expects them to mean.
  */
 #include "transport/rtp.h"
+#include "transport/be.h"
 
 #include <errno.h>
 #include <string.h>
@@ -15,31 +16,6 @@
 #define MAX_MISORDER   100
 #define MIN_SEQUENTIAL 2
 
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 static int parse_ext(struct mcu_rtp_hdr *h, const uint8_t *buf, size_t len,
                      size_t *off)
 {
@@ -47,8 +23,8 @@ static int parse_ext(struct mcu_rtp_hdr *h, const uint8_t *buf, size_t len,
 
 	if (len - *off < 4)
 		return EBADMSG;
-	h->ext_profile = rd16(buf + *off);
-	words = rd16(buf + *off + 2);
+	h->ext_profile = mcu_be_rd16(buf + *off);
+	words = mcu_be_rd16(buf + *off + 2);
 	*off += 4;
 	bytes = words * 4;
 	if (len - *off < bytes)
@@ -72,13 +48,13 @@ int mcu_rtp_parse(struct mcu_rtp_hdr *h, const uint8_t *buf, size_t len)
 	h->cc = buf[0] & 0x0f;
 	h->marker = buf[1] & 0x80;
 	h->pt = buf[1] & 0x7f;
-	h->seq = rd16(buf + 2);
-	h->ts = rd32(buf + 4);
-	h->ssrc = rd32(buf + 8);
+	h->seq = mcu_be_rd16(buf + 2);
+	h->ts = mcu_be_rd32(buf + 4);
+	h->ssrc = mcu_be_rd32(buf + 8);
 	if (len - off < 4u * h->cc)
 		return EBADMSG;
 	for (unsigned i = 0; i < h->cc; i++, off += 4)
-		h->csrc[i] = rd32(buf + off);
+		h->csrc[i] = mcu_be_rd32(buf + off);
 	h->ext_profile = 0;
 	h->ext_data = NULL;
 	h->ext_len = 0;
@@ -115,15 +91,15 @@ int mcu_rtp_write(uint8_t *buf, size_t size, const struct mcu_rtp_hdr *h,
 	buf[0] = (uint8_t)(MCU_RTP_VERSION << 6 | (h->padding ? 0x20 : 0) |
 	                   (h->ext ? 0x10 : 0) | h->cc);
 	buf[1] = (uint8_t)((h->marker ? 0x80 : 0) | h->pt);
-	wr16(buf + 2, h->seq);
-	wr32(buf + 4, h->ts);
-	wr32(buf + 8, h->ssrc);
+	mcu_be_wr16(buf + 2, h->seq);
+	mcu_be_wr32(buf + 4, h->ts);
+	mcu_be_wr32(buf + 8, h->ssrc);
 	for (unsigned i = 0; i < h->cc; i++)
-		wr32(buf + MCU_RTP_HDR_MIN + 4 * i, h->csrc[i]);
+		mcu_be_wr32(buf + MCU_RTP_HDR_MIN + 4 * i, h->csrc[i]);
 	if (h->ext) {
 		uint8_t *e = buf + MCU_RTP_HDR_MIN + 4u * h->cc;
-		wr16(e, h->ext_profile);
-		wr16(e + 2, (uint16_t)(h->ext_len / 4));
+		mcu_be_wr16(e, h->ext_profile);
+		mcu_be_wr16(e + 2, (uint16_t)(h->ext_len / 4));
 		if (h->ext_len)
 			memcpy(e + 4, h->ext_data, h->ext_len);
 	}
