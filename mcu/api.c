@@ -25,6 +25,7 @@
 #include "mcu/api.h"
 #include "conf/config.h"
 #include "layout/catalog.h"
+#include "mcu/csv.h"
 #include "mcu/dashboard.h"
 #include "conf/log.h"
 
@@ -852,24 +853,6 @@ static enum MHD_Result h_health(struct mcu_api *api, struct MHD_Connection *c,
 	return send_json(api, c, r, 200, j);
 }
 
-/* CSV field: quoted when it holds a separator, quote or line break. */
-static void csv_field(FILE *f, const char *s)
-{
-	if (!s)
-		s = "";
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 static const char *jstr(const json_t *o, const char *key)
 {
 	return json_string_value(json_object_get(o, key));
@@ -927,19 +910,19 @@ static enum MHD_Result h_contacts(struct mcu_api *api,
 			json_t *p = json_object_get(ct, roles[k]);
 			if (!json_is_object(p))
 				continue;
-			csv_field(f, jstr(ep, "id"));
+			mcu_csv_field(f, jstr(ep, "id"));
 			fputc(',', f);
-			csv_field(f, jstr(ep, "name"));
+			mcu_csv_field(f, jstr(ep, "name"));
 			fputc(',', f);
-			csv_field(f, jstr(ep, "tier"));
+			mcu_csv_field(f, jstr(ep, "tier"));
 			fprintf(f, ",%s,", roles[k]);
-			csv_field(f, jstr(p, "name"));
+			mcu_csv_field(f, jstr(p, "name"));
 			fputc(',', f);
-			csv_field(f, jstr(p, "title"));
+			mcu_csv_field(f, jstr(p, "title"));
 			fputc(',', f);
-			csv_field(f, jstr(p, "email"));
+			mcu_csv_field(f, jstr(p, "email"));
 			fputc(',', f);
-			csv_field(f, jstr(p, "phone"));
+			mcu_csv_field(f, jstr(p, "phone"));
 			fputs("\r\n", f);
 		}
 	}

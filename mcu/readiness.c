@@ -18,6 +18,7 @@
 #define MCU_LOG_MODULE "readiness"
 #include "mcu/readiness.h"
 #include "conf/log.h"
+#include "mcu/csv.h"
 #include "mcu/partinfo.h"
 
 #include <errno.h>
@@ -840,23 +841,6 @@ json_t *mcu_readiness_json(struct mcu_readiness *r, const char *meeting,
 	return j;
 }
 
-static void csv_field(FILE *f, const char *s)
-{
-	if (!s)
-		s = "";
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 static void csv_num(FILE *f, double v)
 {
 	fputc(',', f);
@@ -881,9 +865,9 @@ static void csv_row(FILE *f, const struct rpart *p, bool en)
 {
 	const struct mcu_readiness_figures *fg = &p->res.fig;
 	bool first = true;
-	csv_field(f, p->who.endpoint);
+	mcu_csv_field(f, p->who.endpoint);
 	fputc(',', f);
-	csv_field(f, p->who.name ? p->who.name : p->who.endpoint);
+	mcu_csv_field(f, p->who.name ? p->who.name : p->who.endpoint);
 	fputc(',', f);
 	fputs(p->who.host ? (en ? "host" : "Trung tâm")
 	                  : (en ? "branch" : "Nhánh"),
@@ -913,9 +897,9 @@ static void csv_row(FILE *f, const struct rpart *p, bool en)
 	csv_num(f, fg->audio_jitter_ms);
 	csv_num(f, fg->rtt_ms);
 	fputc(',', f);
-	csv_field(f, p->who.tech_name);
+	mcu_csv_field(f, p->who.tech_name);
 	fputc(',', f);
-	csv_field(f, p->who.tech_phone);
+	mcu_csv_field(f, p->who.tech_phone);
 	fputs("\r\n", f);
 }
 

@@ -1,6 +1,7 @@
 /* test-libs: mcu_core mcu_conf */
 #include "tests/unit/testutil.h"
 #include "mcu/readiness.h"
+#include "mcu/csv.h"
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -498,6 +499,31 @@ static void report_json_csv_and_logbook(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* The CSV field writer the report and the API's exports share. */
+static void csv_field_quoting(void **state)
+{
+	(void)state;
+	const char *in[] = {NULL,         "",           "plain", "a,b",
+	                    "say \"hi\"", "two\nlines", "cr\r"};
+	const char *out[] = {"",
+	                     "",
+	                     "plain",
+	                     "\"a,b\"",
+	                     "\"say \"\"hi\"\"\"",
+	                     "\"two\nlines\"",
+	                     "\"cr\r\""};
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+		assert_non_null(f);
+		mcu_csv_field(f, in[i]);
+		assert_int_equal(fclose(f), 0);
+		assert_string_equal(buf, out[i]);
+		free(buf);
+	}
+}
+
 const struct CMUnitTest tests[] = {
     cmocka_unit_test(good_endpoint_checking_then_ready),
     cmocka_unit_test(audio_only_is_no_video),
@@ -510,6 +536,7 @@ const struct CMUnitTest tests[] = {
     cmocka_unit_test(new_leg_restarts_the_window),
     cmocka_unit_test(limits_table),
     cmocka_unit_test(report_json_csv_and_logbook),
+    cmocka_unit_test(csv_field_quoting),
 };
 
 MCU_TEST_MAIN(tests, NULL, NULL)
