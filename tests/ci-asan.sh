@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The sanitizer stage meant for CI (.ci/run runs it when MCU_CI_ASAN=1):
+# The sanitizer stage of CI (.ci/run runs it unless MCU_CI_ASAN=0):
 # a clean clone on a fresh Debian 12 machine (2 cores, 90 minutes). First
 # the normal suite (make test, ~12 min), then the AddressSanitizer + UndefinedBehaviorSanitizer suite as `make test-asan`
 # builds it, on the subset that fits the time left: every unit test and
