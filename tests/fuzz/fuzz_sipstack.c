@@ -35,6 +35,7 @@
 #define _GNU_SOURCE /* memmem */
 #endif
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -78,6 +79,19 @@ static size_t n_live;                       /* live_lock */
 #define MAX_ACKS 16
 static char acks[MAX_ACKS][4096];
 static size_t n_acks;
+
+/*
+ * The last inputs, oldest first, so that a stop no single input
+ * reproduces can be replayed in order: `fuzz_sipstack DIR/in-*` runs
+ * files in the order given.
+ */
+#define HISTORY 256
+static struct {
+	uint8_t *p;
+	size_t n;
+} hist[HISTORY];
+static unsigned long n_hist;  /* inputs seen */
+static unsigned long n_eintr; /* receives interrupted by a signal */
 
 /* Remember the To tag of an answer from the stack. */
 static void note_tag(const char *msg)
@@ -283,6 +297,15 @@ static void stop(void)
 	if (cli >= 0)
 		close(cli);
 	cli = -1;
+	if (n_eintr)
+		fprintf(stderr,
+		        "fuzz_sipstack: %lu receives interrupted by a signal "
+		        "(EINTR) were resumed\n",
+		        n_eintr);
+	for (size_t i = 0; i < HISTORY; i++) {
+		free(hist[i].p);
+		hist[i].p = NULL;
+	}
 }
 
 static int start(void)
@@ -426,6 +449,157 @@ static void from_stack(const char *buf)
 	}
 }
 
+static void remember(const uint8_t *p, size_t n)
+{
+	unsigned k = (unsigned)(n_hist++ % HISTORY);
+	uint8_t *q = realloc(hist[k].p, n ? n : 1);
+	CHECK(q);
+	memcpy(q, p, n);
+	hist[k].p = q;
+	hist[k].n = n;
+}
+
+static void save_history(void)
+{
+	const char *dir = getenv("FUZZ_SIPSTACK_HISTORY");
+	char path[512];
+	unsigned long first = n_hist > HISTORY ? n_hist - HISTORY : 0;
+
+	if (!dir || !dir[0])
+		return;
+	for (unsigned long i = first; i < n_hist; i++) {
+		snprintf(path, sizeof(path), "%s/in-%08lu", dir, i);
+		FILE *f = fopen(path, "wb");
+		if (!f)
+			return;
+		fwrite(hist[i % HISTORY].p, 1, hist[i % HISTORY].n, f);
+		fclose(f);
+	}
+	fprintf(stderr, "fuzz_sipstack: the last %lu inputs are in %s/in-*\n",
+	        n_hist - first, dir);
+}
+
+/* One line of /proc/net/udp per socket of ours: queues and drops. */
+static void dump_udp(void)
+{
+	char line[512], mine[2][8];
+	FILE *f = fopen("/proc/net/udp", "r");
+	if (!f)
+		return;
+	snprintf(mine[0], sizeof(mine[0]), ":%04X", sip_port);
+	snprintf(mine[1], sizeof(mine[1]), ":%04X", cli_port);
+	while (fgets(line, sizeof(line), f)) {
+		char *local = strchr(line, ':'); /* "sl:" */
+		if (!local)
+			continue;
+		local = strchr(local + 1, ':'); /* local address's port */
+		if (local && (!strncmp(local, mine[0], 5) ||
+		              !strncmp(local, mine[1], 5)))
+			fprintf(stderr, "  udp %s", line);
+	}
+	fclose(f);
+}
+
+/* Each thread: name, state, where it sleeps in the kernel. */
+static void dump_threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	char path[300], comm[64], stat[512], wchan[64];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		comm[0] = stat[0] = wchan[0] = '\0';
+		FILE *f;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm",
+		         e->d_name);
+		if ((f = fopen(path, "r"))) {
+			if (!fgets(comm, sizeof(comm), f))
+				comm[0] = '\0';
+			fclose(f);
+		}
+		comm[strcspn(comm, "\n")] = '\0';
+		snprintf(path, sizeof(path), "/proc/self/task/%s/stat",
+		         e->d_name);
+		if ((f = fopen(path, "r"))) {
+			if (!fgets(stat, sizeof(stat), f))
+				stat[0] = '\0';
+			fclose(f);
+		}
+		const char *st = strrchr(stat, ')');
+		/* schedstat: ns on a CPU, ns waiting on a run queue */
+		unsigned long long on_cpu = 0, run_wait = 0;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/schedstat",
+		         e->d_name);
+		if ((f = fopen(path, "r"))) {
+			if (fscanf(f, "%llu %llu", &on_cpu, &run_wait) != 2)
+				on_cpu = run_wait = 0;
+			fclose(f);
+		}
+		snprintf(path, sizeof(path), "/proc/self/task/%s/wchan",
+		         e->d_name);
+		if ((f = fopen(path, "r"))) {
+			if (!fgets(wchan, sizeof(wchan), f))
+				wchan[0] = '\0';
+			fclose(f);
+		}
+		fprintf(stderr,
+		        "  thread %s %s state %c wchan %s, on CPU %.3f s, "
+		        "runnable but waiting for a CPU %.3f s\n",
+		        e->d_name, comm, st && st[1] ? st[2] : '?', wchan,
+		        (double)on_cpu / 1e9, (double)run_wait / 1e9);
+	}
+	closedir(d);
+}
+
+/*
+ * The sync has waited long: say what we hold and what every thread is
+ * doing (once per sync, and when it gives up). A thread in state R with
+ * empty socket queues is starved of CPU, not stuck. When it gives up
+ * (final) and FUZZ_SIPSTACK_GDB=1, also every thread's stack through gdb
+ * (not at 5 s: attaching to an ASan binary on a loaded machine took
+ * longer than libFuzzer's -timeout).
+ */
+static void dump_state(const char *want, double waited, double cpu,
+                       bool final)
+{
+	char load[128] = "?";
+	FILE *lf = fopen("/proc/loadavg", "r");
+	if (lf) {
+		if (!fgets(load, sizeof(load), lf))
+			snprintf(load, sizeof(load), "?\n");
+		fclose(lf);
+	}
+	fprintf(stderr,
+	        "fuzz_sipstack: %.1f s without an answer to %s (input %lu); "
+	        "2xx to ACK %zu, last To tag %s, receives resumed after "
+	        "EINTR %lu; process CPU in the wait %.3f s; load average %s",
+	        waited, want, n_hist, n_acks, last_tag, n_eintr, cpu, load);
+	if (pthread_mutex_trylock(&live_lock) == 0) {
+		fprintf(stderr, "  calls held: %zu\n", n_live);
+		for (size_t i = 0; i < n_live; i++)
+			fprintf(stderr, "  call %s\n", mcu_sip_call_label(live[i]));
+		pthread_mutex_unlock(&live_lock);
+	} else {
+		fprintf(stderr, "  calls held: ? (the lock is taken)\n");
+	}
+	dump_udp();
+	dump_threads();
+	const char *g = getenv("FUZZ_SIPSTACK_GDB");
+	if (final && g && g[0] == '1') {
+		char cmd[256];
+		snprintf(cmd, sizeof(cmd),
+		         "gdb -p %d -batch -nx -ex 'thread apply all bt 30' "
+		         "</dev/null 2>&1 | grep -v '^\\[New LWP' >&2",
+		         (int)getpid());
+		if (system(cmd) != 0)
+			fprintf(stderr, "  (gdb failed)\n");
+	}
+}
+
 /*
  * INFO out of dialog; true once its answer came back. sofia's stack runs
  * in a thread of its own and hands events to the SIP thread of
@@ -457,27 +631,59 @@ static bool sync_stack(void)
 	   (a socket buffer full of the stack's retransmissions): the INFO is
 	   sent again after each receive timeout, as a SIP client would
 	   (the same transaction: the stack answers it again). */
-	struct timespec t0, t;
+	struct timespec t0, t, c0, c;
+	bool dumped = false;
+	int shown = 0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
 	for (int i = 0; i < 1000; i++) {
-		ssize_t r = recv(cli, buf, sizeof(buf) - 1, 0);
-		if (r < 0 && errno == EAGAIN &&
-		    clock_gettime(CLOCK_MONOTONIC, &t) == 0 &&
-		    t.tv_sec - t0.tv_sec < 20) {
+		ssize_t r;
+		/* libFuzzer's -timeout runs on SIGALRM (every timeout/2 + 1
+		   s; no SA_RESTART, and SO_RCVTIMEO sockets fail with EINTR
+		   anyway): an interrupted receive is no verdict on the stack.
+		   Taken for one, it stopped campaigns with "no answer" after
+		   0.2 s while both SIP threads sat idle in epoll_wait. */
+		while ((r = recv(cli, buf, sizeof(buf) - 1, 0)) < 0 &&
+		       errno == EINTR)
+			n_eintr++;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		double waited = (double)(t.tv_sec - t0.tv_sec) +
+		                (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
+		double cpu = 0;
+		if (waited > 5 && !clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c))
+			cpu = (double)(c.tv_sec - c0.tv_sec) +
+			      (double)(c.tv_nsec - c0.tv_nsec) / 1e9;
+		if (waited > 5 && !dumped) {
+			dump_state(want, waited, cpu, false);
+			dumped = true;
+		}
+		if (r < 0 && errno == EAGAIN && waited < 20) {
 			send_to_stack(msg, (size_t)n);
 			continue;
 		}
 		if (r < 0) {
-			fprintf(stderr, "fuzz_sipstack: no answer to %s\n", want);
+			fprintf(stderr, "fuzz_sipstack: no answer to %s (%s)\n",
+			        want, strerror(errno));
+			dump_state(want, waited, cpu, true);
+			save_history();
 			return false;
 		}
 		buf[r] = '\0';
 		if (!strncmp(buf, "SIP/2.0 ", 8) && strstr(buf, want))
 			return true;
+		/* After the dump, what keeps coming instead (a few). */
+		if (dumped && shown < 12) {
+			char cid[128] = "?";
+			header(buf, "Call-ID", cid, sizeof(cid));
+			fprintf(stderr, "  got %zd bytes: %.*s | Call-ID %s\n", r,
+			        (int)strcspn(buf, "\r\n"), buf, cid);
+			shown++;
+		}
 		from_stack(buf);
 	}
 	fprintf(stderr, "fuzz_sipstack: 1000 datagrams, none answers %s; "
 	        "the last:\n%.600s\n", want, buf);
+	save_history();
 	return false;
 }
 
@@ -529,6 +735,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		started = start();
 	if (started != 0 || size > 60000)
 		return 0;
+	remember(data, size);
 	for (size_t off = 0; off < size;) {
 		const uint8_t *end = memmem(data + off, size - off, sep, 5);
 		size_t n = end ? (size_t)(end - (data + off)) : size - off;
