@@ -426,9 +426,14 @@ static void report_late(struct mcu_room *room, int64_t due_ns,
 	while (late > worst &&
 	       !atomic_compare_exchange_weak(&worst_late_ns, &worst, late))
 		;
+	if (late <= worst && late <= MCU_ROOM_AUDIO_LATE_NS)
+		return;
+	clock_gettime(CLOCK_REALTIME, &rt); /* for the log only */
 	if (late > worst)
-		mcu_log_info("%s: worst audio tick lateness so far %.1f ms",
-		             room->id, (double)late / 1e6);
+		mcu_log_info("%s: worst audio tick lateness so far %.1f ms at "
+		             "unix %lld.%03ld",
+		             room->id, (double)late / 1e6, (long long)rt.tv_sec,
+		             rt.tv_nsec / 1000000);
 	if (late <= MCU_ROOM_AUDIO_LATE_NS)
 		return;
 	if (room->atick)
@@ -447,7 +452,6 @@ static void report_late(struct mcu_room *room, int64_t due_ns,
 			break;
 		off += (size_t)w;
 	}
-	clock_gettime(CLOCK_REALTIME, &rt);
 	mcu_log_ratelimited(
 	    MCU_LOG_WARN, 1000,
 	    "%s: audio tick late: frame sent %.1f ms after its deadline at "
