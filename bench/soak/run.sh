@@ -31,12 +31,24 @@
 #     report per group segment): the largest steady-state gap between two
 #     audio packets (max_audio_gap_steady_ms: gaps more than 2 s after the
 #     endpoint's first packet, so a join's warm-up is not counted) and the
-#     number of gaps over 100 ms; also the largest gap including joins.
+#     number of gaps over 100 ms; also the largest gap including joins;
+#   - attribution of audio gaps (docs/reliability.md "Attributing an audio
+#     gap"): mcud's "audio tick late" warnings (> 40 ms, with their cause)
+#     and its worst lateness over the run, the meeting's audio start
+#     lateness and skipped ticks per sample, /metrics at the end;
+#     mcu-sim's own receive stalls (report "receiver") and each
+#     endpoint's gap events with the kernel's arrival times; every moment
+#     of a gap > 100 ms next to these and the churn/floor events, with a
+#     verdict (mcud late, sender side, or mcu-sim's receive loop);
+#   - after every endpoint left: glibc's heap in use and taken from the
+#     system (malloc_stats through gdb) and RSS after malloc_trim(0)
+#     (MALLOC_STATS=0: skipped; gdb stops mcud for a moment, so only then).
 #
 # Environment (defaults): BUILD=build  DURATION=1800  SIM_GROUPS=5  PER=19
 #   CHURN_S=120  AWAY_S=10  FLOOR_S=15  LOSS=1  SAMPLE_S=10  WARM=120
 #   FPS=30  PRESET= (x264 preset; empty: the mcu-sim roster's ultrafast)
 #   CACHE=/tmp/mcud-bench-soak  SEED= (random choices; default: the time)
+#   MALLOC_STATS=1
 # Output: a summary on stdout and in $OUT/summary.json; samples in
 # $OUT/samples.csv; reports, logs and the roster under
 # $CACHE/runs/<date>/. Exit status 0 when mcud survived and stopped
@@ -103,8 +115,24 @@ PY
 done
 
 start_mcud "$OUT/roster.yaml" "$OUT"
+# heap_stats: after every endpoint left, glibc's malloc_stats() of mcud
+# (into mcud.log), then malloc_trim(0) and RSS again, through gdb (it
+# stops mcud for a second or more: only after the run, whose late ticks
+# and worst lateness are counted until T_END). MALLOC_STATS=0: off.
+heap_stats() {
+	[ "${MALLOC_STATS:-1}" = 1 ] && command -v gdb >/dev/null || return 0
+	awk '/^VmRSS:/ {print "rss_kib " $2}' "/proc/$MCUD_PID/status" >>"$OUT/heap.log"
+	timeout 120 gdb -batch -ex 'call (void)malloc_stats()' \
+		-ex 'call (int)malloc_trim(0)' \
+		"/proc/$MCUD_PID/exe" "$MCUD_PID" >/dev/null 2>&1
+	sleep 0.5
+	grep -A2 '^Total (incl. mmap):' "$OUT/mcud.log" | tail -2 >>"$OUT/heap.log"
+	awk '/^VmRSS:/ {print "rss_trimmed_kib " $2}' "/proc/$MCUD_PID/status" >>"$OUT/heap.log"
+}
 log "mcud $MCUD_PID on SIP $sip, API $API; $N endpoints in $SIM_GROUPS groups, ${DURATION}s, seed $SEED"
 T0=$SECONDS
+T0_UNIX=$(date +%s.%N)
+echo "$T0_UNIX" >"$OUT/t0_unix"
 END=$((T0 + DURATION))
 
 # ---- groups ----
@@ -171,13 +199,24 @@ FLOOR_PID=$!
 PIDS+=("$FLOOR_PID")
 
 # ---- the run: samples, churn ----
-echo "t_s,rss_kib,fds,connected,away" >"$OUT/samples.csv"
+echo "t_s,rss_kib,fds,connected,away,audio_late_max_ms,audio_skipped" >"$OUT/samples.csv"
+# the meeting's audio tick: the largest start lateness so far (ms) and
+# the deadlines skipped so far (GET /meetings/soak "media")
+tick_stats() {
+	api_get meetings/soak | python3 -c '
+import json, sys
+try:
+    m = json.load(sys.stdin)["media"]
+    print("%s,%s" % (m["audio_late_ms_max"], m["audio_ticks_skipped"]))
+except Exception:
+    print(",")'
+}
 sample() {
 	local rss fds
 	rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$MCUD_PID/status" 2>/dev/null)
 	fds=$(ls "/proc/$MCUD_PID/fd" 2>/dev/null | wc -l)
 	[ -n "$rss" ] || return 1
-	echo "$((SECONDS - T0)),$rss,$fds,$(connected soak),$away" >>"$OUT/samples.csv"
+	echo "$((SECONDS - T0)),$rss,$fds,$(connected soak),$away,$(tick_stats)" >>"$OUT/samples.csv"
 }
 died=""
 away=0 back_at=0
@@ -206,6 +245,8 @@ while ((SECONDS < END)); do
 	sleep 1
 done
 [ -z "$died" ] && sample
+[ -z "$died" ] && metrics >"$OUT/metrics-end.prom" 2>/dev/null
+date +%s.%N >"$OUT/t_end_unix"
 kill "$FLOOR_PID" 2>/dev/null
 wait "$FLOOR_PID" 2>/dev/null
 for ((g = 1; g <= SIM_GROUPS; g++)); do
@@ -213,6 +254,9 @@ for ((g = 1; g <= SIM_GROUPS; g++)); do
 done
 alive=0
 kill -0 "$MCUD_PID" 2>/dev/null && alive=1
+# everyone left: what mcud still holds (in use: memory kept; system - in
+# use: the allocator's cache). Groups unused for 5 s are freed first.
+if [ "$alive" = 1 ]; then sleep 8; heap_stats; fi
 rc=none
 if [ "$alive" = 1 ]; then
 	kill -TERM "$MCUD_PID"
@@ -221,13 +265,14 @@ if [ "$alive" = 1 ]; then
 fi
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 
-python3 - "$OUT" "$WARM" "$alive" "$rc" "$died" "$DURATION" "$N" "$load" "$LOSS" <<'PY' | tee "$OUT/summary.txt"
+python3 - "$OUT" "$WARM" "$alive" "$rc" "$died" "$DURATION" "$N" "$load" "$LOSS" "$MCUD" <<'PY' | tee "$OUT/summary.txt"
 import glob, json, os, sys
-out, warm, alive, rc, died, dur, n, load, loss = sys.argv[1:10]
+out, warm, alive, rc, died, dur, n, load, loss, mcud = sys.argv[1:11]
 warm = float(warm)
 rows = []
 for line in open(os.path.join(out, "samples.csv")).read().splitlines()[1:]:
-    t, rss, fds, conn, away = line.split(",")
+    f = line.split(",")
+    t, rss, fds, conn, away = f[:5]
     rows.append((float(t), int(rss), int(fds), int(conn or 0), away != "0"))
 
 def slope(pts):  # least squares, per hour
@@ -268,6 +313,138 @@ res["fds_slope_per_h"] = None if s is None else round(s, 2)
 s = slope([(r[0], r[3]) for r in steady])
 res["connected_min_after_warm"] = min(r[3] for r in steady) if steady else None
 
+def attribute(out, reports):
+    """Each moment an endpoint's audio stopped > 100 ms, next to what
+    mcud's audio tick and mcu-sim's receive loop said at that time."""
+    import re, subprocess
+    try:
+        t0 = float(open(os.path.join(out, "t0_unix")).read())
+    except (OSError, ValueError):
+        t0 = 0.0
+    try:
+        t_end = float(open(os.path.join(out, "t_end_unix")).read())
+    except (OSError, ValueError):
+        t_end = float("inf")
+    # mcud: late audio ticks (> 40 ms, rate-limited 1/s) and the worst
+    late, worst = [], 0.0
+    syms = {}
+    def name_jobs(text):  # "mcud+0x44550" -> "drain_job (mcud+0x44550)"
+        def one(m):
+            off = m.group(1)
+            if off not in syms:
+                try:
+                    syms[off] = subprocess.run(
+                        ["addr2line", "-f", "-e", mcud, off], capture_output=True,
+                        text=True, timeout=10).stdout.split("\n")[0]
+                except (OSError, subprocess.SubprocessError):
+                    syms[off] = "?"
+            return "%s (%s)" % (syms[off], m.group(0))
+        return re.sub(r"mcud\+(0x[0-9a-f]+)", one, text)
+    rl = re.compile(r"audio tick late: frame sent ([\d.]+) ms after its "
+                    r"deadline at unix ([\d.]+) (.*)$")
+    rw = re.compile(r"worst audio tick lateness so far ([\d.]+) ms at unix ([\d.]+)")
+    try:
+        for line in open(os.path.join(out, "mcud.log"), errors="replace"):
+            m = rl.search(line)
+            if m and t0 <= float(m.group(2)) <= t_end:
+                late.append((float(m.group(2)), float(m.group(1)),
+                             name_jobs(m.group(3))))
+            m = rw.search(line)
+            if m and t0 <= float(m.group(2)) <= t_end:
+                worst = max(worst, float(m.group(1)))
+    except OSError:
+        pass
+    # the tick's start lateness (API, sampled) and the histogram at the end
+    start_late = None
+    for line in open(os.path.join(out, "samples.csv")).read().splitlines()[1:]:
+        f = line.split(",")
+        if len(f) > 5 and f[5]:
+            start_late = max(start_late or 0.0, float(f[5]))
+    hist = {}
+    try:
+        for line in open(os.path.join(out, "metrics-end.prom")):
+            m = re.match(r'mcu_tick_lateness_seconds_bucket\{kind="audio",le="([^"]+)"\} (\d+)', line)
+            if m:
+                hist[m.group(1)] = int(m.group(2))
+    except OSError:
+        pass
+    # mcu-sim: per endpoint gap events, per process stalls
+    gaps, stalls, rxmax = [], [], {}
+    for p in reports:
+        try:
+            rep = json.load(open(p))
+        except (OSError, ValueError):
+            continue
+        tag = os.path.basename(p)[4:-5]
+        rv = rep.get("receiver") or {}
+        rxmax[tag] = (rv.get("max_rx_delay_ms"), rv.get("max_loop_busy_ms"),
+                      rv.get("max_loop_gap_ms"))
+        for st in rv.get("stalls", []):
+            stalls.append((st["at_unix"], tag, st))
+        for e in rep.get("endpoints", []):
+            for g in e.get("audio_gap_events") or []:
+                gaps.append((g["at_unix"], tag, e.get("id"), g["gap_ms"],
+                             g["kernel_gap_ms"]))
+    events = []
+    for name in ("events.log", "floor.log"):
+        try:
+            for line in open(os.path.join(out, name)):
+                t, _, what = line.strip().partition(" ")
+                events.append((t0 + float(t), what))
+        except (OSError, ValueError):
+            pass
+    # moments: gap ends within 0.5 s of each other
+    gaps.sort()
+    moments = []
+    for g in gaps:
+        if moments and g[0] - moments[-1][-1][0] <= 0.5:
+            moments[-1].append(g)
+        else:
+            moments.append([g])
+    rows = []
+    for mo in moments:
+        at = mo[0][0]
+        big = [g for g in mo if max(g[3], g[4]) > 100]
+        if not big:
+            continue
+        gmax = max(g[3] for g in mo)
+        kmax = max(g[4] for g in mo)
+        near_late = [l for l in late if -1.0 <= l[0] - at <= 1.0]
+        near_stall = [s_ for s_ in stalls if -1.0 <= s_[0] - at <= 0.5]
+        near_ev = [e for e in events if -3.0 <= e[0] - at <= 1.0]
+        # the kernel saw the same gap: the packets were not sent (mcud or
+        # the path); only we saw it: our receive loop stalled
+        if kmax > 80 and near_late:
+            verdict = "mcud audio tick late"
+        elif kmax > 80:
+            verdict = "sender side (packets not sent in time), no late tick logged"
+        elif near_stall:
+            verdict = "mcu-sim receive loop stalled"
+        else:
+            verdict = "receiver side (kernel saw no gap)"
+        rows.append({
+            "at_unix": round(at, 3), "t_s": round(at - t0, 1) if t0 else None,
+            "endpoints": len({(g[1], g[2]) for g in mo}),
+            "processes": sorted({g[1] for g in mo}),
+            "max_gap_ms": round(gmax, 1), "max_kernel_gap_ms": round(kmax, 1),
+            "verdict": verdict,
+            "mcud_late_ticks": [{"at_unix": l[0], "late_ms": l[1], "detail": l[2]}
+                                for l in near_late],
+            "sim_stalls": [dict(s_[2], process=s_[1]) for s_ in near_stall],
+            "run_events": ["%.1f %s" % (e[0] - t0, e[1]) for e in near_ev],
+        })
+    return {
+        "audio_tick_worst_late_ms": worst or None,
+        "audio_tick_start_late_max_ms": start_late,
+        "audio_tick_lateness_histogram": hist or None,
+        "audio_ticks_late_over_40ms": [{"at_unix": l[0], "t_s": round(l[0] - t0, 1),
+                                        "late_ms": l[1], "detail": l[2]} for l in late],
+        "sim_receiver_max": {k: {"rx_delay_ms": v[0], "loop_busy_ms": v[1],
+                                 "loop_gap_ms": v[2]} for k, v in rxmax.items()},
+        "sim_stalls": len(stalls),
+        "gap_moments": rows,
+    }
+
 gap = gap_all = 0.0
 gap_at = gap_all_at = None
 over100 = 0
@@ -301,6 +478,22 @@ res.update({
     "audio_gaps_over_100ms": over100,
     "problems": bad or None,
 })
+res.update(attribute(out, reports))
+heap = {}
+try:
+    for line in open(os.path.join(out, "heap.log")):
+        f = line.split()
+        if f[0] == "rss_kib":
+            heap["rss_mib"] = round(int(f[1]) / 1024, 1)
+        elif f[0] == "rss_trimmed_kib":
+            heap["rss_after_malloc_trim_mib"] = round(int(f[1]) / 1024, 1)
+        elif f[0] == "system":
+            heap["malloc_system_mib"] = round(int(f[-1]) / 1048576, 1)
+        elif f[0] == "in" and f[1] == "use":
+            heap["malloc_in_use_mib"] = round(int(f[-1]) / 1048576, 1)
+except (OSError, ValueError, IndexError):
+    pass
+res["heap_after_all_left"] = heap or None
 json.dump(res, open(os.path.join(out, "summary.json"), "w"), indent=1)
 print("soak: %s s, %s endpoints, %.1f %% tx loss, %d samples (load at end %s)"
       % (dur, n, float(loss), len(rows), load))
@@ -313,9 +506,38 @@ print("  fds %s -> %s (max %s); slope after %ds: %s per h"
       % (res["fds_first"], res["fds_last"], res["fds_max"], warm,
          res["fds_slope_per_h"]))
 print("  connected after warm-up: min %s of %s" % (res["connected_min_after_warm"], n))
+h = res["heap_after_all_left"]
+if h:
+    print("  heap after all endpoints left: RSS %s MiB; malloc: %s MiB from the system, %s MiB in use; "
+          "RSS after malloc_trim(0) %s MiB"
+          % (h.get("rss_mib"), h.get("malloc_system_mib"), h.get("malloc_in_use_mib"),
+             h.get("rss_after_malloc_trim_mib")))
 print("  audio at endpoints: max steady gap %.0f ms (%s), max incl. join %.0f ms, "
       "%d gaps > 100 ms over %d endpoint runs in %d reports"
       % (gap, gap_at, gap_all, over100, eps, len(reports)))
+print("  mcud audio tick: worst lateness %s ms (frame due -> sent; an endpoint's "
+      "gap is about this + 20 ms), worst start lateness %s ms; %d late ticks > 40 ms logged"
+      % (res["audio_tick_worst_late_ms"], res["audio_tick_start_late_max_ms"],
+         len(res["audio_ticks_late_over_40ms"])))
+for l in res["audio_ticks_late_over_40ms"][:20]:
+    print("    late tick at %s s (unix %.3f): %.1f ms %s"
+          % (l["t_s"], l["at_unix"], l["late_ms"], l["detail"]))
+rx = res["sim_receiver_max"]
+print("  mcu-sim receive loops: max packet wait in socket %s ms, max busy %s ms; %d stalls listed"
+      % (max((v["rx_delay_ms"] or 0 for v in rx.values()), default=None),
+         max((v["loop_busy_ms"] or 0 for v in rx.values()), default=None), res["sim_stalls"]))
+print("  audio gap moments (> 100 ms at any endpoint): %d" % len(res["gap_moments"]))
+for m in res["gap_moments"][:30]:
+    print("    %s s (unix %.3f): %d endpoints in %s, gap %.0f ms (kernel %.0f ms) -> %s"
+          % (m["t_s"], m["at_unix"], m["endpoints"], ",".join(m["processes"]),
+             m["max_gap_ms"], m["max_kernel_gap_ms"], m["verdict"]))
+    for l in m["mcud_late_ticks"]:
+        print("      mcud: %.1f ms %s" % (l["late_ms"], l["detail"]))
+    for st in m["sim_stalls"]:
+        print("      mcu-sim %s: loop gap %.0f ms, busy %.0f ms, rx wait %.0f ms"
+              % (st["process"], st["loop_gap_ms"], st["busy_ms"], st["rx_delay_ms"]))
+    for e in m["run_events"]:
+        print("      event %s" % e)
 print("  output: %s" % out)
 PY
 [ "$alive" = 1 ] && [ "$rc" = 0 ]
