@@ -150,6 +150,28 @@ bool mcu_sipcalls_srtp(const struct mcu_conf *conf,
 	return true;
 }
 
+bool mcu_sipcalls_dialin_media(struct mcu_sip_call *call,
+                               const struct mcu_sip_incoming *in,
+                               const struct mcu_conf *conf, const char *meeting,
+                               const struct mcu_conf_endpoint *ep,
+                               const char *what, struct mcu_sdp_caps *caps,
+                               struct mcu_sipcalls_keys *k, char *local,
+                               size_t size)
+{
+	mcu_sipcalls_caps(ep, caps);
+	if (!mcu_sipcalls_srtp(conf, ep, in->proto == MCU_SIP_TLS, caps, k)) {
+		mcu_log_warn("%s: %s: %sSRTP is required but the call is not "
+		             "over SIP TLS (mcu.rtp.sdes_without_tls is false)",
+		             meeting, ep->id, what);
+		mcu_sip_call_respond(call, 488, "SRTP over SIP TLS required",
+		                     NULL);
+		return false;
+	}
+	if (mcu_sipcalls_local_addr(in->src_addr, local, size))
+		snprintf(local, size, "127.0.0.1");
+	return true;
+}
+
 void mcu_sipcalls_leg_srtp(struct mcu_leg_params *p,
                            const struct mcu_sdp_neg *neg,
                            const struct mcu_sipcalls_keys *k)
@@ -346,6 +368,20 @@ out:
 	return err;
 }
 
+struct active *mcu_sipcalls_attached(struct mcu_sipcalls *sc,
+                                     const struct mcu_sip_call *call, long slot,
+                                     const struct mcu_leg_params *p)
+{
+	struct active *e = mcu_sipcalls_find(sc, call);
+	if (e) {
+		e->attached = true;
+		e->slot = slot;
+		e->leg = *p;
+		e->leg.label = NULL;
+	}
+	return e;
+}
+
 void mcu_sipcalls_detach(struct mcu_sipcalls *sc, const char *meeting,
                          long slot)
 {
@@ -514,18 +550,10 @@ static void join(struct mcu_sipcalls *sc, struct mcu_sip_call *call,
 		mcu_sip_call_respond(call, 400, "Malformed SDP", NULL);
 		return;
 	}
-	mcu_sipcalls_caps(ep, &caps);
 	bool tls = in->proto == MCU_SIP_TLS;
-	if (!mcu_sipcalls_srtp(conf, ep, tls, &caps, &keys)) {
-		mcu_log_warn("%s: %s: SRTP is required but the call is not "
-		             "over SIP TLS (mcu.rtp.sdes_without_tls is false)",
-		             m->id, ep->id);
-		mcu_sip_call_respond(call, 488, "SRTP over SIP TLS required",
-		                     NULL);
+	if (!mcu_sipcalls_dialin_media(call, in, conf, m->id, ep, "", &caps,
+	                               &keys, local, sizeof(local)))
 		goto out;
-	}
-	if (mcu_sipcalls_local_addr(in->src_addr, local, sizeof(local)))
-		snprintf(local, sizeof(local), "127.0.0.1");
 	struct mcu_sdp_local loc = {.addr = local, .audio_port = 9,
 	                            .video_port = 9};
 	if (caps.srtp != MCU_SDP_SRTP_OFF) {

@@ -40,18 +40,11 @@ void mcu_sipcalls_delayed_offer(struct mcu_sipcalls *sc,
 	char local[64], *offer = NULL;
 
 	memset(&keys, 0, sizeof(keys));
-	mcu_sipcalls_caps(ep, &caps);
 	bool tls = in->proto == MCU_SIP_TLS;
-	if (!mcu_sipcalls_srtp(conf, ep, tls, &caps, &keys)) {
-		mcu_log_warn("%s: %s: delayed offer: SRTP is required but the "
-		             "call is not over SIP TLS",
-		             m->id, ep->id);
-		mcu_sip_call_respond(call, 488, "SRTP over SIP TLS required",
-		                     NULL);
+	if (!mcu_sipcalls_dialin_media(call, in, conf, m->id, ep,
+	                               "delayed offer: ", &caps, &keys, local,
+	                               sizeof(local)))
 		goto out;
-	}
-	if (mcu_sipcalls_local_addr(in->src_addr, local, sizeof(local)))
-		snprintf(local, sizeof(local), "127.0.0.1");
 	if (mcu_sipcalls_reserve_ports(conf, local, &r)) {
 		mcu_sip_call_respond(call, 500, "No media ports", NULL);
 		goto out;
@@ -175,16 +168,11 @@ void mcu_sipcalls_delayed_ack(struct mcu_sipcalls *sc,
 	}
 	bool gone = false;
 	pthread_mutex_lock(&sc->lock);
-	e = mcu_sipcalls_find(sc, call);
-	if (e) {
-		e->attached = true;
-		e->slot = slot;
-		e->leg = p;
-		e->leg.label = NULL;
+	e = mcu_sipcalls_attached(sc, call, slot, &p);
+	if (e)
 		mcu_sipcalls_out_joined(sc, e);
-	} else {
+	else
 		gone = true;
-	}
 	pthread_mutex_unlock(&sc->lock);
 	if (gone) {
 		/* Ended while we attached: take the leg out again. */

@@ -106,6 +106,18 @@ bool mcu_sipcalls_srtp(const struct mcu_conf *conf,
                        const struct mcu_conf_endpoint *ep, bool tls,
                        struct mcu_sdp_caps *caps,
                        struct mcu_sipcalls_keys *k);
+/* A dial-in's capabilities and SRTP policy (mcu_sipcalls_caps,
+   mcu_sipcalls_srtp: fresh keys into *k) and our media address towards
+   it into `local` (127.0.0.1 when the kernel names none). False when
+   SRTP is required but the call is not over SIP TLS: then logged (after
+   `what`, the caller's words: "" or "delayed offer: ") and answered 488. */
+bool mcu_sipcalls_dialin_media(struct mcu_sip_call *call,
+                               const struct mcu_sip_incoming *in,
+                               const struct mcu_conf *conf, const char *meeting,
+                               const struct mcu_conf_endpoint *ep,
+                               const char *what, struct mcu_sdp_caps *caps,
+                               struct mcu_sipcalls_keys *k, char *local,
+                               size_t size);
 /* Our keys (k) and the negotiated suites and remote keys into the leg. */
 void mcu_sipcalls_leg_srtp(struct mcu_leg_params *p,
                            const struct mcu_sdp_neg *neg,
@@ -143,6 +155,11 @@ int mcu_sipcalls_attach(struct mcu_sipcalls *sc, const char *meeting,
                         const struct reserved *ports,
                         struct mcu_leg_params *p, long *slotp,
                         uint16_t *vport, uint16_t *aport);
+/* Note that `call`'s leg is attached in `slot` with media `p` (lock
+   held); its entry, or NULL when the call ended meanwhile. */
+struct active *mcu_sipcalls_attached(struct mcu_sipcalls *sc,
+                                     const struct mcu_sip_call *call, long slot,
+                                     const struct mcu_leg_params *p);
 /* Take the leg of `slot` in `meeting` out again: its call ended while
    it was attached (lock NOT held). */
 void mcu_sipcalls_detach(struct mcu_sipcalls *sc, const char *meeting,

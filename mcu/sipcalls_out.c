@@ -393,12 +393,8 @@ void mcu_sipcalls_out_answered(struct mcu_sipcalls *sc,
 		goto fail;
 	}
 	pthread_mutex_lock(&sc->lock);
-	e = mcu_sipcalls_find(sc, call);
+	e = mcu_sipcalls_attached(sc, call, slot, &p);
 	if (e) {
-		e->attached = true;
-		e->slot = slot;
-		e->leg = p;
-		e->leg.label = NULL;
 		struct outmeeting *om = mcu_sipcalls_outmeeting(sc, a.meeting);
 		long ds = om ? dslot_of(om, a.endpoint) : -1;
 		if (ds >= 0)
