@@ -53,6 +53,8 @@ struct mcu_workpool {
 	size_t cap, head, count; /* lock */
 	struct mcu_serial *ready_head, *ready_tail; /* lock */
 	struct mcu_serial *high_head, *high_tail;   /* lock: run first */
+	atomic_uint high_ready; /* queues on the high list (read unlocked
+	                           by parallel loops' helpers) */
 	bool stopping; /* lock */
 	uint64_t dropped; /* lock */
 	/* For a late tick's diagnosis (mcu_workpool_long_jobs): the
@@ -83,6 +85,8 @@ static void ready_push(struct mcu_workpool *pool, struct mcu_serial *s)
 	struct mcu_serial **head = list_head(pool, s);
 	struct mcu_serial **tail = list_tail(pool, s);
 	s->next = NULL;
+	if (s->high)
+		atomic_fetch_add(&pool->high_ready, 1);
 	if (*tail)
 		(*tail)->next = s;
 	else
@@ -104,10 +108,12 @@ static struct mcu_serial *pop_list(struct mcu_serial **head,
 	return s;
 }
 
-static struct mcu_serial *ready_pop(struct mcu_workpool *pool)
+static struct mcu_serial *high_pop(struct mcu_workpool *pool)
 {
 	struct mcu_serial *s = pop_list(&pool->high_head, &pool->high_tail);
-	return s ? s : pop_list(&pool->ready_head, &pool->ready_tail);
+	if (s)
+		atomic_fetch_sub(&pool->high_ready, 1);
+	return s;
 }
 
 static void ready_remove(struct mcu_workpool *pool, struct mcu_serial *s)
@@ -127,6 +133,8 @@ static void ready_remove(struct mcu_workpool *pool, struct mcu_serial *s)
 		if (*tail == s)
 			*tail = prev;
 		s->next = NULL;
+		if (s->high)
+			atomic_fetch_sub(&pool->high_ready, 1);
 		return;
 	}
 }
@@ -210,12 +218,20 @@ static void *worker_main(void *arg)
 	struct mcu_workpool *pool = arg;
 	pthread_mutex_lock(&pool->lock);
 	for (;;) {
+		/* A tick first, then the helpers of a running tick's parallel
+		 * loop (they yield to a waiting tick: par_helper), then the
+		 * streams' serial queues, then plain jobs. */
+		struct mcu_serial *s = high_pop(pool);
+		if (s) {
+			run_serial_job(pool, s);
+			continue;
+		}
 		if (pool->urgent_n > 0) {
 			struct job j = pool->urgent[--pool->urgent_n];
 			run_job(pool, j);
 			continue;
 		}
-		struct mcu_serial *s = ready_pop(pool);
+		s = pop_list(&pool->ready_head, &pool->ready_tail);
 		if (s) {
 			run_serial_job(pool, s);
 			continue;
@@ -251,6 +267,7 @@ int mcu_workpool_alloc(struct mcu_workpool **poolp, unsigned threads,
 	if (!pool)
 		return ENOMEM;
 	pool->cap = capacity;
+	atomic_init(&pool->high_ready, 0);
 	pool->jobs = calloc(capacity, sizeof(*pool->jobs));
 	pool->threads = calloc(threads, sizeof(*pool->threads));
 	if (!pool->jobs || !pool->threads) {
@@ -332,6 +349,7 @@ int mcu_workpool_submit(struct mcu_workpool *pool, mcu_job_h *fn, void *arg)
 /* ---- parallel loops ------------------------------------------------ */
 
 struct par_loop {
+	struct mcu_workpool *pool;
 	atomic_size_t next; /* next item to take */
 	atomic_int refs;    /* caller + helpers not yet finished */
 	size_t n;
@@ -351,27 +369,64 @@ static void par_unref(struct par_loop *pl)
 	free(pl);
 }
 
-/* Take items until none is left, then count them as done. */
-static void par_work(struct par_loop *pl)
+/*
+ * Take items until none is left, then count them as done. A helper
+ * (yield) stops before its next item when a tick waits on the high list
+ * and returns true: the loop's caller always works to the end, so the
+ * items left are done either way, and a tick (a meeting's audio frame,
+ * due every 20 ms) does not wait for the whole of another tick's loop
+ * (four encodes) on a machine with as many workers as cores.
+ */
+static bool par_work(struct par_loop *pl, bool yield)
 {
 	size_t i, ran = 0;
-	while ((i = atomic_fetch_add(&pl->next, 1)) < pl->n) {
+	bool yielded = false;
+	for (;;) {
+		if (yield && atomic_load(&pl->pool->high_ready) > 0) {
+			yielded = atomic_load(&pl->next) < pl->n;
+			break;
+		}
+		if ((i = atomic_fetch_add(&pl->next, 1)) >= pl->n)
+			break;
 		pl->fn(pl->arg, i);
 		ran++;
 	}
-	if (!ran)
-		return;
-	pthread_mutex_lock(&pl->lock);
-	pl->done += ran;
-	if (pl->done == pl->n)
-		pthread_cond_signal(&pl->all_done);
-	pthread_mutex_unlock(&pl->lock);
+	if (ran) {
+		pthread_mutex_lock(&pl->lock);
+		pl->done += ran;
+		if (pl->done == pl->n)
+			pthread_cond_signal(&pl->all_done);
+		pthread_mutex_unlock(&pl->lock);
+	}
+	return yielded;
+}
+
+static void par_helper(void *arg);
+
+/* A helper that yielded queues itself again (behind the waiting tick, see
+ * worker_main) and keeps its reference; false if it could not. */
+static bool par_requeue(struct par_loop *pl)
+{
+	struct mcu_workpool *pool = pl->pool;
+	bool ok;
+	pthread_mutex_lock(&pool->lock);
+	ok = !pool->stopping && pool->urgent_n < URGENT_CAP;
+	if (ok) {
+		pool->urgent[pool->urgent_n++] = (struct job){par_helper, pl};
+		pthread_cond_signal(&pool->work);
+	}
+	pthread_mutex_unlock(&pool->lock);
+	return ok;
 }
 
 static void par_helper(void *arg)
 {
 	struct par_loop *pl = arg;
-	par_work(pl);
+	if (par_work(pl, true)) {
+		if (par_requeue(pl))
+			return;
+		par_work(pl, false);
+	}
 	par_unref(pl);
 }
 
@@ -393,6 +448,7 @@ void mcu_workpool_for(struct mcu_workpool *pool, size_t n, mcu_for_h *fn,
 	}
 	pthread_cond_init(&pl->all_done, NULL);
 	atomic_init(&pl->next, 0);
+	pl->pool = pool;
 	pl->n = n;
 	pl->fn = fn;
 	pl->arg = arg;
@@ -411,7 +467,7 @@ void mcu_workpool_for(struct mcu_workpool *pool, size_t n, mcu_for_h *fn,
 	if (helpers < want) /* not queued: drop their references */
 		atomic_fetch_sub(&pl->refs, (int)(want - helpers));
 
-	par_work(pl);
+	par_work(pl, false);
 	pthread_mutex_lock(&pl->lock);
 	while (pl->done < pl->n)
 		pthread_cond_wait(&pl->all_done, &pl->lock);

@@ -48,7 +48,9 @@ typedef void(mcu_for_h)(void *arg, size_t i);
  * up to (threads - 1) workers, and return when all n have run. The caller
  * takes items too, so the loop finishes even when every worker is busy
  * (it may be called from a job, e.g. a meeting's tick). Helpers are
- * started ahead of the queued jobs and of the serial queues; a helper
+ * started ahead of the queued jobs and of the ordinary serial queues, but
+ * after a high-priority queue's waiting job (a tick), and a helper stops
+ * taking items when such a job waits, then queues itself again; a helper
  * that starts after the loop is over does nothing. fn must be safe to run
  * for different i at once.
  */

@@ -248,6 +248,74 @@ static void high_serial_runs_first(void **state)
 	pool = mcu_workpool_free(pool);
 }
 
+/* A parallel loop's helper stops for a waiting tick (a high serial
+   queue's job) between its items, instead of making it wait for the
+   whole loop: the other worker is held, so only the helper's worker can
+   run the tick. */
+static atomic_int yield_items_done, yield_tick_saw = -1;
+
+static void slow_item(void *arg, size_t i)
+{
+	(void)arg;
+	(void)i;
+	usleep(20000);
+	atomic_fetch_add(&yield_items_done, 1);
+}
+
+static void tick_job(void *arg)
+{
+	(void)arg;
+	atomic_store(&yield_tick_saw, atomic_load(&yield_items_done));
+}
+
+struct loop_arg {
+	struct mcu_workpool *pool;
+	struct mcu_serial *tick;
+};
+
+static void *submit_tick_later(void *arg)
+{
+	struct loop_arg *a = arg;
+	while (atomic_load(&yield_items_done) < 1)
+		usleep(1000);
+	assert_int_equal(mcu_serial_submit(a->tick, tick_job, NULL), 0);
+	return NULL;
+}
+
+static void helper_yields_to_tick(void **state)
+{
+	static struct par_hits h;
+	struct mcu_workpool *pool = NULL;
+	struct mcu_serial *tick = NULL;
+	pthread_t t;
+	(void)state;
+	atomic_store(&yield_items_done, 0);
+	atomic_store(&yield_tick_saw, -1);
+	atomic_store(&h.started, 0);
+	pthread_mutex_lock(&gate);
+	assert_int_equal(mcu_workpool_alloc(&pool, 2, 8), 0);
+	assert_int_equal(mcu_workpool_submit(pool, gated_job, &h), 0);
+	for (int i = 0; i < 2000 && atomic_load(&h.started) < 1; i++)
+		usleep(1000);
+	assert_int_equal(atomic_load(&h.started), 1);
+	assert_int_equal(mcu_serial_alloc(&tick, pool, 2), 0);
+	mcu_serial_set_high(tick);
+	struct loop_arg a = {pool, tick};
+	assert_int_equal(pthread_create(&t, NULL, submit_tick_later, &a), 0);
+	mcu_workpool_for(pool, 12, slow_item, NULL);
+	pthread_join(t, NULL);
+	assert_int_equal(atomic_load(&yield_items_done), 12);
+	for (int i = 0; i < 2000 && atomic_load(&yield_tick_saw) < 0; i++)
+		usleep(1000);
+	/* the tick ran about one item after it was queued, while half the
+	 * loop was still to do (without the yield: after 11 of 12) */
+	assert_true(atomic_load(&yield_tick_saw) >= 1);
+	assert_true(atomic_load(&yield_tick_saw) <= 6);
+	pthread_mutex_unlock(&gate);
+	tick = mcu_serial_free(tick);
+	pool = mcu_workpool_free(pool);
+}
+
 /* A job of 30 ms or more is remembered with its function and argument
    once it ended, and listed as running while it runs; a short job is
    not. */
@@ -330,5 +398,6 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(parallel_for_with_busy_workers),
 	cmocka_unit_test(high_serial_runs_first),
 	cmocka_unit_test(long_jobs_named),
+	cmocka_unit_test(helper_yields_to_tick),
 };
 MCU_TEST_MAIN(tests, NULL, NULL)
