@@ -296,6 +296,8 @@ static json_t *live_meeting(void *arg, const char *id, int *status)
 	json_object_set_new(j, "recording", recording_json(room));
 	mcu_engine_release(l->o.engine, room);
 	json_object_set_new(j, "encoders", json_integer((json_int_t)st.encoders));
+	json_object_set_new(j, "encoders_opened",
+	                    json_integer((json_int_t)st.encoders_opened));
 	json_object_set_new(j, "decoders", json_integer((json_int_t)st.decoders));
 	json_object_set_new(
 		j, "media",

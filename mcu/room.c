@@ -467,6 +467,7 @@ void mcu_room_stats(struct mcu_room *room, struct mcu_room_stats *st)
 		st->connected += room->parts[i].leg != NULL;
 	}
 	st->encoders = room->stat_encoders;
+	st->encoders_opened = room->stat_encoders_opened;
 	st->views = room->stat_views;
 	st->decoders = room->stat_decoders;
 	st->audio_encoders = room->stat_aencs;

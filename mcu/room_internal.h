@@ -178,6 +178,7 @@ struct mcu_room {
 	size_t dec_held; /* video tick: decoders granted by mcu/limits */
 	/* statistics, lock */
 	size_t stat_encoders, stat_views, stat_decoders, stat_aencs;
+	uint64_t stat_encoders_opened; /* lock */
 	double compose_ms, encode_ms, mix_ms;
 	int64_t next_report_us;
 };

@@ -66,17 +66,45 @@ static double ms_since(const struct timespec *t0)
 	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+static bool same_encoder(const struct vgroup *g,
+                         const struct mcu_leg_params *lp)
+{
+	return g->width == lp->out_width && g->height == lp->out_height &&
+	       g->bitrate == lp->out_bitrate && g->codec == lp->vcodec &&
+	       (g->codec != MCU_VCODEC_H264 || g->h264_mode == lp->h264_mode);
+}
+
+/*
+ * The group of a view key and encoder, made if needed. A new key takes
+ * over the encoder of a group with the same encoder settings that nobody
+ * has joined this tick (the most recently used one) instead of opening a
+ * new encoder: a floor grant changes the view key of every branch and of
+ * the old and new holders, and opening two or more x264 encoders inside
+ * the tick took a worker for 2-50 ms each (265 ms cold) on a busy machine
+ * (docs/reliability.md, soak). The branches that move together keep their
+ * stream without a key frame; a leg that comes from another group gets
+ * one (assign_groups). If a group taken over is still wanted under its
+ * old key later in the tick, that viewer gets a new group, as it would
+ * have without the reuse.
+ */
 static struct vgroup *find_group(struct mcu_room *room, uint64_t key,
                                  const struct mcu_leg_params *lp)
 {
-	struct vgroup *g;
+	struct vgroup *g, *spare = NULL;
 	for (g = room->groups; g; g = g->next) {
-		if (g->view_key == key && g->width == lp->out_width &&
-		    g->height == lp->out_height &&
-		    g->bitrate == lp->out_bitrate && g->codec == lp->vcodec &&
-		    (g->codec != MCU_VCODEC_H264 ||
-		     g->h264_mode == lp->h264_mode))
+		if (!same_encoder(g, lp))
+			continue;
+		if (g->view_key == key)
 			return g;
+		if (!g->used && (!spare || g->idle_ticks < spare->idle_ticks))
+			spare = g;
+	}
+	if (spare) {
+		mcu_log_debug("%s: encoder group %dx%d takes a new view",
+		              room->id, spare->width, spare->height);
+		spare->view_key = key;
+		spare->still = false;
+		return spare;
 	}
 	g = calloc(1, sizeof(*g));
 	if (!g)
@@ -107,6 +135,9 @@ static struct vgroup *find_group(struct mcu_room *room, uint64_t key,
 	g->h264_mode = lp->h264_mode;
 	g->next = room->groups;
 	room->groups = g;
+	pthread_mutex_lock(&room->lock);
+	room->stat_encoders_opened++;
+	pthread_mutex_unlock(&room->lock);
 	mcu_log_debug("%s: new encoder group %dx%d %s %d kbit/s", room->id,
 	              g->width, g->height, mcu_vcodec_name(g->codec),
 	              g->bitrate / 1000);

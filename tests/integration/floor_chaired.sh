@@ -96,6 +96,11 @@ st=$(floor_state "$api")
 check "*1 queues branch 2 (holder speaker queue: $st)" test "$st" = "None leg0 leg2"
 r=$(role_of "$api" leg2)
 check "leg2's role is requested ($r)" test "$r" = requested
+opened() {
+	curl -sf --max-time 3 "http://127.0.0.1:$api/api/v1/meetings/t" |
+		python3 -c 'import json, sys; print(json.load(sys.stdin).get("encoders_opened", -1))'
+}
+opened_before=$(opened)
 "${MCUCTL[@]}" floor t grant leg2 >"$WORK/grant.out" 2>&1; rc=$?
 check "mcuctl floor t grant leg2 (rc=$rc)" test "$rc" = 0
 st=$(floor_state "$api")
@@ -103,6 +108,13 @@ check "leg2 holds the floor ($st)" test "$st" = "leg2 leg2 -"
 sleep 0.3
 for i in 0 1 2 3; do recv_phase $i $SECS B; done
 wait_recv $((SECS + 15))
+# A grant changes the view of every branch and of the holder: the branches'
+# group takes its new view with the encoder it had (mcu/room_video.c
+# find_group), so at most the holder's own view needs a new one (without
+# the reuse: two).
+opened_after=$(opened)
+check "the grant opened at most one video encoder ($opened_before -> $opened_after)" \
+	test "${opened_before:--1}" -ge 1 -a $((opened_after - opened_before)) -le 1
 # Phase C: revoked.
 "${MCUCTL[@]}" floor t revoke >"$WORK/revoke.out" 2>&1; rc=$?
 check "mcuctl floor t revoke (rc=$rc)" test "$rc" = 0
