@@ -518,6 +518,16 @@ static int scaled_matches(const struct scaled *e, const AVFrame *s, int tw,
 	       e->fit == fit;
 }
 
+/* This tick's entry for s in a tw x th tile, or NULL. */
+static struct scaled *find_entry(struct mcu_compose *c, const AVFrame *s,
+                                 int tw, int th)
+{
+	for (size_t i = 0; i < c->ncache; i++)
+		if (scaled_matches(&c->cache[i], s, tw, th, c->fit, c->tick))
+			return &c->cache[i];
+	return NULL;
+}
+
 static bool in_use(const struct mcu_compose *c, const struct scaled *e)
 {
 	return e->tick == c->tick && (e->valid || e->failed || e->planned);
@@ -636,15 +646,11 @@ size_t mcu_compose_plan(struct mcu_compose *c, const struct mcu_tile *tiles,
 		struct placement pl;
 		struct SwsContext *sws;
 		struct scaled *e;
-		bool seen = false;
 		int err;
 
 		if (!s || tw < 2 || th < 2 || !source_ok(s))
 			continue; /* drawn as a card, or refused by draw */
-		for (size_t k = 0; k < c->ncache && !seen; k++)
-			seen = scaled_matches(&c->cache[k], s, tw, th, c->fit,
-			                      c->tick);
-		if (seen || !(e = cache_slot(c, false)))
+		if (find_entry(c, s, tw, th) || !(e = cache_slot(c, false)))
 			continue;
 		place(s, tw, th, c->fit, &pl);
 		err = get_sws(c, pl.cw, pl.ch, s->format, pl.dw, pl.dh, true,
@@ -687,17 +693,14 @@ static const struct scaled *get_scaled(struct mcu_compose *c, const AVFrame *s,
 	struct SwsContext *sws;
 	struct scaled *e;
 
-	for (size_t i = 0; i < c->ncache; i++) {
-		e = &c->cache[i];
-		if (scaled_matches(e, s, tw, th, c->fit, c->tick)) {
-			e->last_use = ++c->clock;
-			if (e->failed) {
-				c->st.scale_errors++;
-				return NULL;
-			}
-			c->st.cache_hits++;
-			return e;
+	if ((e = find_entry(c, s, tw, th))) {
+		e->last_use = ++c->clock;
+		if (e->failed) {
+			c->st.scale_errors++;
+			return NULL;
 		}
+		c->st.cache_hits++;
+		return e;
 	}
 	e = cache_slot(c, true);
 	if (!e) /* cannot happen after finish_jobs(): nothing is planned */

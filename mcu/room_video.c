@@ -460,14 +460,20 @@ static void note_sizes(struct mcu_room *room, const struct vgroup *g,
 	}
 }
 
+/* Whether groups a and b show the same picture (view and size). */
+static bool same_picture(const struct vgroup *a, const struct vgroup *b)
+{
+	return a->view_key == b->view_key && a->width == b->width &&
+	       a->height == b->height;
+}
+
 /* Step 3b: compose g's picture, or share an equal one of this tick. */
 static AVFrame *compose_group(struct mcu_room *room, struct vgroup *g,
                               const struct mcu_tile *tiles,
                               const struct mcu_compose_tile *in, size_t n)
 {
 	for (struct vgroup *o = room->groups; o != g; o = o->next)
-		if (o->used && o->canvas && o->view_key == g->view_key &&
-		    o->width == g->width && o->height == g->height)
+		if (o->used && o->canvas && same_picture(o, g))
 			return av_frame_clone(o->canvas);
 	AVFrame *canvas = NULL;
 	if (mcu_compose_canvas(room->compose, g->width, g->height, &canvas))
@@ -657,8 +663,7 @@ static void scale_one(void *arg, size_t i)
 static bool drawn_before(const struct mcu_room *room, const struct vgroup *g)
 {
 	for (const struct vgroup *o = room->groups; o != g; o = o->next)
-		if (o->used && o->draw && o->view_key == g->view_key &&
-		    o->width == g->width && o->height == g->height)
+		if (o->used && o->draw && same_picture(o, g))
 			return true;
 	return false;
 }
@@ -750,8 +755,7 @@ static size_t encode_groups(struct mcu_room *room, int64_t deadline_ns,
 		for (struct vgroup *o = room->groups; first && o != g;
 		     o = o->next)
 			if (o->used && (o->canvas || o->held) &&
-			    o->view_key == g->view_key &&
-			    o->width == g->width && o->height == g->height)
+			    same_picture(o, g))
 				first = false;
 		*views += first;
 	}
