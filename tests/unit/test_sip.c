@@ -272,16 +272,41 @@ static bool have_sipp(void)
 	return system("command -v sipp >/dev/null 2>&1") == 0;
 }
 
-static struct mcu_sip *start(uint16_t port)
+/* mcu_sip_alloc() on the ports of l[], picking fresh ones when they are
+   taken: free_port() only finds a port free at that moment, and the tests
+   running beside this one pick theirs the same way. Entries that shared a
+   port share the new one. */
+static void alloc_on_free_ports(struct mcu_sip **sip,
+                                struct mcu_sip_config *cfg,
+                                struct mcu_sip_listen *l)
+{
+	int rc = -1;
+	for (int tries = 0; tries < 10 && rc != 0; tries++) {
+		if (tries > 0) {
+			for (size_t i = 0; i < cfg->n_listen; i++) {
+				uint16_t old = l[i].port, port = free_port();
+				for (size_t j = i; j < cfg->n_listen; j++)
+					if (l[j].port == old)
+						l[j].port = port;
+			}
+		}
+		rc = mcu_sip_alloc(sip, cfg, &handlers);
+	}
+	assert_int_equal(rc, 0);
+}
+
+/* A stack on UDP and TCP at *port (another if that one is taken). */
+static struct mcu_sip *start(uint16_t *port)
 {
 	struct mcu_sip_listen l[2] = {
-		{MCU_SIP_UDP, "127.0.0.1", port},
-		{MCU_SIP_TCP, "127.0.0.1", port},
+		{MCU_SIP_UDP, "127.0.0.1", *port},
+		{MCU_SIP_TCP, "127.0.0.1", *port},
 	};
 	struct mcu_sip_config cfg = {.listen = l, .n_listen = 2,
 	                             .domain = "mcu.test"};
 	struct mcu_sip *sip = NULL;
-	assert_int_equal(mcu_sip_alloc(&sip, &cfg, &handlers), 0);
+	alloc_on_free_ports(&sip, &cfg, l);
+	*port = l[0].port;
 	return sip;
 }
 
@@ -347,7 +372,7 @@ static void answer_ack_ping_bye(void **state)
 	NEED_SIPP();
 	reset(P_ANSWER_PING);
 	uint16_t port = free_port();
-	struct mcu_sip *sip = start(port);
+	struct mcu_sip *sip = start(&port);
 	assert_int_equal(run_uac("tests/data/sip/answer.xml", port, NULL, NULL),
 	                 0);
 	int t = wait_event(MCU_SIP_EV_TERMINATED, 3000);
@@ -376,7 +401,7 @@ static void reject_403(void **state)
 	NEED_SIPP();
 	reset(P_REJECT);
 	uint16_t port = free_port();
-	struct mcu_sip *sip = start(port);
+	struct mcu_sip *sip = start(&port);
 	assert_int_equal(run_uac("tests/data/sip/reject.xml", port, NULL, NULL),
 	                 0);
 	int f = wait_event(MCU_SIP_EV_FAILED, 3000);
@@ -393,7 +418,7 @@ static void cancel_before_answer(void **state)
 	NEED_SIPP();
 	reset(P_RING);
 	uint16_t port = free_port();
-	struct mcu_sip *sip = start(port);
+	struct mcu_sip *sip = start(&port);
 	assert_int_equal(run_uac("tests/data/sip/cancel.xml", port, NULL, NULL),
 	                 0);
 	assert_true(wait_event(MCU_SIP_EV_CANCELLED, 3000) >= 0);
@@ -408,7 +433,7 @@ static void digest_auth(void **state)
 	NEED_SIPP();
 	reset(P_AUTH);
 	uint16_t port = free_port();
-	struct mcu_sip *sip = start(port);
+	struct mcu_sip *sip = start(&port);
 	assert_int_equal(run_uac("tests/data/sip/auth_ok.xml", port, "alice",
 	                         "secret"),
 	                 0);
@@ -439,7 +464,7 @@ static void reinvite_hold_resume(void **state)
 	NEED_SIPP();
 	reset(P_ANSWER);
 	uint16_t port = free_port();
-	struct mcu_sip *sip = start(port);
+	struct mcu_sip *sip = start(&port);
 	assert_int_equal(run_uac("tests/data/sip/hold.xml", port, NULL, NULL),
 	                 0);
 	assert_true(wait_event(MCU_SIP_EV_TERMINATED, 3000) >= 0);
@@ -458,7 +483,7 @@ static void info_dtmf(void **state)
 	NEED_SIPP();
 	reset(P_ANSWER);
 	uint16_t port = free_port();
-	struct mcu_sip *sip = start(port);
+	struct mcu_sip *sip = start(&port);
 	assert_int_equal(run_uac("tests/data/sip/info.xml", port, NULL, NULL),
 	                 0);
 	assert_true(wait_event(MCU_SIP_EV_TERMINATED, 3000) >= 0);
@@ -472,7 +497,7 @@ static void options_200(void **state)
 	NEED_SIPP();
 	reset(P_ANSWER);
 	uint16_t port = free_port();
-	struct mcu_sip *sip = start(port);
+	struct mcu_sip *sip = start(&port);
 	assert_int_equal(run_uac("tests/data/sip/options.xml", port, NULL,
 	                         NULL),
 	                 0);
@@ -508,7 +533,7 @@ static void dial_out(void **state)
 	NEED_SIPP();
 	reset(P_ANSWER);
 	uint16_t port = free_port(), uas = free_port();
-	struct mcu_sip *sip = start(port);
+	struct mcu_sip *sip = start(&port);
 	pid_t pid = start_uas(NULL, uas);
 	struct mcu_sdp_caps caps;
 	mcu_sdp_caps_default(&caps);
@@ -589,7 +614,7 @@ static void malformed_requests(void **state)
 	NEED_SIPP();
 	reset(P_ANSWER);
 	uint16_t port = free_port();
-	struct mcu_sip *sip = start(port);
+	struct mcu_sip *sip = start(&port);
 	char reply[4096];
 	send_udp(port, "\x01\x02garbage\xff\xfe\r\n\r\n", reply, sizeof(reply));
 	assert_true(reply[0] == '\0' || strncmp(reply, "SIP/2.0 400", 11) == 0);
@@ -692,7 +717,8 @@ static void tls_listen(void **state)
 	                             .tls_certificate = cert,
 	                             .tls_key = key};
 	struct mcu_sip *sip = NULL;
-	assert_int_equal(mcu_sip_alloc(&sip, &cfg, &handlers), 0);
+	alloc_on_free_ports(&sip, &cfg, l);
+	tport = l[1].port;
 	char reply[4096];
 	tls_options(tport, reply, sizeof(reply));
 	assert_int_equal(strncmp(reply, "SIP/2.0 200", 11), 0);
@@ -744,7 +770,7 @@ static void tls_verify_server(void **state)
 	                              .tls_key = key[0], .tls_ca_file = ca,
 	                              .tls_verify_server = true};
 	struct mcu_sip *client = NULL;
-	assert_int_equal(mcu_sip_alloc(&client, &ccfg, &handlers), 0);
+	alloc_on_free_ports(&client, &ccfg, cl);
 	for (int i = 0; i < 2; i++) {
 		reset(P_REJECT);
 		uint16_t su = free_port(), st = free_port();
@@ -755,8 +781,9 @@ static void tls_verify_server(void **state)
 		                              .tls_certificate = cert[i],
 		                              .tls_key = key[i]};
 		struct mcu_sip *server = NULL;
-		assert_int_equal(mcu_sip_alloc(&server, &scfg, &handlers), 0);
+		alloc_on_free_ports(&server, &scfg, sl);
 		char uri[96];
+		st = sl[1].port;
 		snprintf(uri, sizeof(uri), "sips:room@127.0.0.1:%u", st);
 		struct mcu_sip_call *call = NULL;
 		assert_int_equal(mcu_sip_dial(client, &call, uri, "mcu", NULL,
@@ -805,7 +832,7 @@ static void config_errors(void **state)
 	assert_null(sip);
 	/* a port already taken */
 	uint16_t port = free_port();
-	sip = start(port);
+	sip = start(&port);
 	struct mcu_sip_listen l2 = {MCU_SIP_UDP, "127.0.0.1", port};
 	struct mcu_sip_config c2 = {.listen = &l2, .n_listen = 1,
 	                            .domain = "mcu.test"};
