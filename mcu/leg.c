@@ -164,6 +164,8 @@ struct mcu_leg {
 	unsigned pcm_head, pcm_len;
 	int64_t pcm_arrival[PCM_FRAMES]; /* packet arrival; 0: concealed */
 	int64_t adec_arrival_us, pulled_arrival_us;
+	unsigned skip_samples; /* 48 kHz samples of a packet taken undecoded
+	                          still to be skipped */
 	atomic_uint_fast64_t concealed;
 	struct mcu_dtmf_rx dtmf; /* arx.lock */
 
@@ -1138,6 +1140,14 @@ bool mcu_leg_audio_pull(struct mcu_leg *leg, int64_t now_us, int16_t *pcm)
 	for (int tries = 0; leg->pcm_len == 0 && tries < 3; tries++) {
 		struct mcu_jbuf_pkt jp;
 		int err;
+		if (leg->skip_samples >= MCU_AUDIO_FRAME) {
+			/* the rest of a packet taken by mcu_leg_audio_skip() */
+			leg->skip_samples -= MCU_AUDIO_FRAME;
+			leg->adec_arrival_us = 0;
+			mcu_adec_decode_missing(leg->adec, on_pcm, leg);
+			continue;
+		}
+		leg->skip_samples = 0;
 		pthread_mutex_lock(&leg->arx.lock);
 		err = mcu_jbuf_get_audio(leg->arx.jb, now_us, &jp);
 		pthread_mutex_unlock(&leg->arx.lock);
@@ -1164,6 +1174,51 @@ bool mcu_leg_audio_pull(struct mcu_leg *leg, int64_t now_us, int16_t *pcm)
 	leg->pulled_arrival_us = leg->pcm_arrival[leg->pcm_head];
 	leg->pcm_head = (leg->pcm_head + 1) % PCM_FRAMES;
 	leg->pcm_len--;
+	return true;
+}
+
+bool mcu_leg_audio_skip(struct mcu_leg *leg, int64_t now_us)
+{
+	struct mcu_jbuf_pkt jp;
+	struct mcu_audiofmt_info info;
+	enum mcu_audiofmt_codec c;
+	int err;
+
+	leg->pulled_arrival_us = 0;
+	if (!leg->p.has_audio)
+		return false;
+	if (leg->pcm_len > 0) { /* decoded already (a long packet) */
+		leg->pcm_head = (leg->pcm_head + 1) % PCM_FRAMES;
+		leg->pcm_len--;
+		return true;
+	}
+	if (leg->skip_samples >= MCU_AUDIO_FRAME) {
+		leg->skip_samples -= MCU_AUDIO_FRAME;
+		return true;
+	}
+	pthread_mutex_lock(&leg->arx.lock);
+	err = mcu_jbuf_get_audio(leg->arx.jb, now_us, &jp);
+	pthread_mutex_unlock(&leg->arx.lock);
+	if (err == ENOENT) {
+		atomic_fetch_add(&leg->concealed, 1);
+		return true;
+	}
+	if (err)
+		return false;
+	/* How much sound the packet holds, to skip the same on later ticks
+	   (a 60 ms packet is three frames); a malformed one counts as 20 ms. */
+	c = audiofmt_of(leg->p.acodec);
+	if (mcu_audiofmt_check(c, jp.pkt->data + jp.off, jp.len, &info) == 0 &&
+	    info.samples > 0)
+		leg->skip_samples += (unsigned)((uint64_t)info.samples *
+		                                MCU_AUDIO_RATE /
+		                                mcu_audiofmt_sample_rate(c));
+	else
+		leg->skip_samples += MCU_AUDIO_FRAME;
+	mcu_pkt_put(jp.pkt);
+	leg->skip_samples -= leg->skip_samples < MCU_AUDIO_FRAME
+	                         ? leg->skip_samples
+	                         : MCU_AUDIO_FRAME;
 	return true;
 }
 

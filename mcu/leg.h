@@ -207,6 +207,15 @@ void mcu_leg_video_poll(struct mcu_leg *leg, int64_t now_us);
  */
 bool mcu_leg_audio_pull(struct mcu_leg *leg, int64_t now_us, int16_t *pcm);
 
+/*
+ * The audio tick: the next 20 ms of this leg's sound is not needed (the
+ * leg is not heard, and its level is not measured this tick): take it
+ * from the jitter buffer without decoding it. True when there was sound
+ * to skip (a packet, or a lost one), false as mcu_leg_audio_pull().
+ * The decoder next used starts from an older state, as after a loss.
+ */
+bool mcu_leg_audio_skip(struct mcu_leg *leg, int64_t now_us);
+
 /* The audio tick: when the packet of the last 20 ms pulled arrived
    (mcu_netio_now_us clock), 0 when it was concealed: the latency probe. */
 int64_t mcu_leg_audio_arrival_us(const struct mcu_leg *leg);

@@ -150,6 +150,20 @@ int mcu_mixer_put(struct mcu_mixer *mix, size_t src, const int16_t *pcm)
 	return 0;
 }
 
+int mcu_mixer_hold(struct mcu_mixer *mix, size_t src)
+{
+	struct source *s;
+	if (!mix || src >= mix->n)
+		return EINVAL;
+	s = &mix->src[src];
+	s->present = false;
+	s->floor += FLOOR_RISE_DB;
+	if (s->hangover > 0)
+		s->hangover--;
+	s->voice = s->hangover > 0;
+	return 0;
+}
+
 double mcu_mixer_level(const struct mcu_mixer *mix, size_t src)
 {
 	if (!mix || src >= mix->n)

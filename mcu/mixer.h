@@ -46,6 +46,13 @@ size_t mcu_mixer_capacity(const struct mcu_mixer *mix);
  */
 int mcu_mixer_put(struct mcu_mixer *mix, size_t src, const int16_t *pcm);
 
+/*
+ * Slot `src` had sound this tick that was not decoded (it is not heard
+ * and its level is measured only every few ticks): it is not mixed, its
+ * level stays the last measured, and its voice activity's hangover and
+ * noise floor run on as if measured. EINVAL for a bad slot.
+ */
+int mcu_mixer_hold(struct mcu_mixer *mix, size_t src);
 /* Last measured level of `src`, dBov (MCU_MIXER_SILENCE_DBOV for none). */
 double mcu_mixer_level(const struct mcu_mixer *mix, size_t src);
 

@@ -471,6 +471,7 @@ void mcu_room_stats(struct mcu_room *room, struct mcu_room_stats *st)
 	st->views = room->stat_views;
 	st->decoders = room->stat_decoders;
 	st->audio_encoders = room->stat_aencs;
+	st->audio_decoded = room->stat_adecoded;
 	st->compose_ms = room->compose_ms;
 	st->encode_ms = room->encode_ms;
 	st->mix_ms = room->mix_ms;

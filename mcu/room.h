@@ -61,6 +61,7 @@ struct mcu_room_stats {
 	size_t views;         /* distinct pictures composed per tick */
 	size_t decoders;      /* sources being decoded */
 	size_t audio_encoders;
+	size_t audio_decoded; /* legs whose sound the last audio tick decoded */
 	uint64_t encoders_opened; /* video encoders opened since the start */
 	uint64_t video_ticks, video_ticks_skipped;
 	uint64_t audio_ticks, audio_ticks_skipped;

@@ -251,30 +251,66 @@ static void observe_latency(const struct mcu_room *room)
  * leg), the bulk of a large meeting's audio tick: the legs are pulled in
  * chunks in parallel (mcu_workpool_for). Each item touches only its own
  * legs and mixer slots.
+ *
+ * Only what is heard must be decoded every frame. In a chaired or lecture
+ * meeting the host, the floor holder and whoever was audible last tick
+ * are; every other leg is decoded for two consecutive frames in every
+ * MCU_ROOM_LEVEL_EVERY (the first brings its decoder's state up to date
+ * after the frames skipped, the second is measured), and its level and
+ * voice activity are held in between: meters, readiness and the active
+ * speaker see it every 120 ms, at a third of the decoding (120 legs: 40
+ * decodes a tick instead of 120). An open floor hears any voice at once,
+ * so there every leg is decoded every frame.
  */
 #define PULL_CHUNK 24
+#define MCU_ROOM_LEVEL_EVERY 6
 
 struct pull_batch {
 	struct mcu_room *room;
 	int64_t now_us;
 };
 
+enum pull_kind { PULL_SKIP, PULL_WARM, PULL_DECODE };
+
+static enum pull_kind pull_kind(const struct mcu_room *room, size_t i)
+{
+	unsigned phase = (unsigned)((room->agen + i) % MCU_ROOM_LEVEL_EVERY);
+
+	if (room->a_open || room->audible[i] || (long)i == room->a_host ||
+	    (long)i == room->a_holder)
+		return PULL_DECODE;
+	if (!room->present[i])
+		return PULL_SKIP; /* muted: neither heard nor measured */
+	return phase == 0 ? PULL_WARM : phase == 1 ? PULL_DECODE : PULL_SKIP;
+}
+
 static void pull_chunk(void *arg, size_t c)
 {
 	struct pull_batch *pb = arg;
 	struct mcu_room *room = pb->room;
 	int16_t pcm[MCU_AUDIO_FRAME];
-	size_t end = (c + 1) * PULL_CHUNK;
+	size_t end = (c + 1) * PULL_CHUNK, decoded = 0;
 
 	if (end > room->n_parts)
 		end = room->n_parts;
 	for (size_t i = c * PULL_CHUNK; i < end; i++) {
 		struct mcu_leg *leg = room->vt_audio[i];
-		bool have = leg && mcu_leg_audio_pull(leg, pb->now_us, pcm);
-		mcu_mixer_put(room->mixer, i,
-		              have && room->present[i] ? pcm : NULL);
+		enum pull_kind k = leg ? pull_kind(room, i) : PULL_DECODE;
+		bool have;
+		if (k == PULL_SKIP) {
+			have = mcu_leg_audio_skip(leg, pb->now_us);
+		} else {
+			have = leg && mcu_leg_audio_pull(leg, pb->now_us, pcm);
+			decoded += leg != NULL;
+		}
+		if (have && room->present[i] && k != PULL_DECODE)
+			mcu_mixer_hold(room->mixer, i);
+		else
+			mcu_mixer_put(room->mixer, i,
+			              have && room->present[i] ? pcm : NULL);
 		room->voice[i] = mcu_mixer_voice(room->mixer, i);
 	}
+	atomic_fetch_add(&room->a_decoded, decoded);
 }
 
 /* Lock the room, adding the wait to *lock_ns. */
@@ -307,6 +343,10 @@ static void audio_frame(struct mcu_room *room, int64_t deadline_ns,
 		room->vt_audio[i] = on ? p->leg : NULL;
 		room->present[i] = on && !p->mute_audio;
 	}
+	room->a_open = mcu_floor_mode(room->floor) == MCU_FLOOR_OPEN;
+	room->a_holder = mcu_floor_holder(room->floor);
+	room->a_host = room->host_slot;
+	room->a_decoded = 0;
 	room->at_content = room->content;
 	room->arec = room->rec;
 	room->arec_deadline_ns = deadline_ns;
@@ -351,6 +391,7 @@ static void audio_frame(struct mcu_room *room, int64_t deadline_ns,
 	}
 	lock_timed(room, &tm->lock_ns);
 	room->stat_aencs = encoders;
+	room->stat_adecoded = room->a_decoded;
 	room->mix_ms = 0.9 * room->mix_ms + 0.1 * mix_ms;
 	for (size_t i = 0; i < room->n_parts; i++)
 		room->vt_audio[i] = NULL;

@@ -148,6 +148,9 @@ struct mcu_room {
 	AVFrame *pcm_frame;
 	double *levels;  /* also read by the API under lock */
 	bool *voice, *present, *audible;
+	bool a_open;          /* this tick: open floor (every voice heard at once) */
+	long a_host, a_holder; /* this tick: slots decoded every frame */
+	_Atomic size_t a_decoded; /* this tick: legs decoded */
 	bool test_tone;    /* lock: test run, a tone in every output */
 	uint64_t tone_pos; /* samples since the tone was turned on */
 
@@ -178,6 +181,7 @@ struct mcu_room {
 	size_t dec_held; /* video tick: decoders granted by mcu/limits */
 	/* statistics, lock */
 	size_t stat_encoders, stat_views, stat_decoders, stat_aencs;
+	size_t stat_adecoded; /* audio legs decoded in the last tick */
 	uint64_t stat_encoders_opened; /* lock */
 	double compose_ms, encode_ms, mix_ms;
 	int64_t next_report_us;

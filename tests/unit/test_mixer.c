@@ -138,10 +138,49 @@ static void level_and_voice(void **state)
 	mx = mcu_mixer_free(mx);
 }
 
+/* A slot held (its frame skipped undecoded) keeps its last level, is not
+   mixed, and its voice hangover runs out as if measured silent. */
+static void held_source_keeps_level(void **state)
+{
+	struct mcu_mixer *mx = NULL;
+	int16_t pcm[MCU_AUDIO_FRAME];
+	bool audible[2] = {true, true};
+	(void)state;
+	assert_int_equal(mcu_mixer_alloc(&mx, 2), 0);
+	sine(pcm, 1000, 32767 * 0.5, 0);
+	mcu_mixer_put(mx, 0, pcm);
+	mcu_mixer_put(mx, 1, pcm);
+	mcu_mixer_mix(mx, audible);
+	assert_true(mcu_mixer_voice(mx, 1));
+	double level = mcu_mixer_level(mx, 1);
+	mcu_mixer_put(mx, 0, pcm);
+	assert_int_equal(mcu_mixer_hold(mx, 1), 0);
+	/* only slot 0 was mixed: slot 0's N-1 mix is silent */
+	assert_int_equal(mcu_mixer_mix(mx, audible), 1);
+	const int16_t *minus = mcu_mixer_minus(mx, 0);
+	for (int k = 0; k < MCU_AUDIO_FRAME; k++)
+		assert_int_equal(minus[k], 0);
+	assert_true(mcu_mixer_level(mx, 1) == level);
+	assert_true(mcu_mixer_voice(mx, 1));
+	/* 15 blocks of hangover, one used by the hold above */
+	for (int i = 0; i < 13; i++)
+		mcu_mixer_hold(mx, 1);
+	assert_true(mcu_mixer_voice(mx, 1));
+	mcu_mixer_hold(mx, 1);
+	assert_false(mcu_mixer_voice(mx, 1));
+	assert_true(mcu_mixer_level(mx, 1) == level);
+	/* measured again: speaking again */
+	mcu_mixer_put(mx, 1, pcm);
+	assert_true(mcu_mixer_voice(mx, 1));
+	assert_int_equal(mcu_mixer_hold(mx, 2), EINVAL);
+	mx = mcu_mixer_free(mx);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(n_minus_one),
 	cmocka_unit_test(inaudible_sources_are_not_mixed),
 	cmocka_unit_test(limiter_never_clips),
 	cmocka_unit_test(level_and_voice),
+	cmocka_unit_test(held_source_keeps_level),
 };
 MCU_TEST_MAIN(tests, NULL, NULL)
