@@ -100,7 +100,7 @@ struct mcu_daemon {
 	enum mcu_meeting_state *states;
 	size_t n_states;
 	unsigned long generation;
-	int64_t next_trim_ns; /* control loop: trim_heap() */
+	bool trimmed; /* control loop: trim_heap() ran since the last room */
 };
 
 int mcu_daemon_block_signals(void)
@@ -993,6 +993,62 @@ static int load_overrides(struct mcu_daemon *d)
 	return 0;
 }
 
+/*
+ * glibc keeps the memory freed by legs that left (decoder contexts and
+ * their frame pools, jitter buffers) for reuse, and its mmap threshold
+ * grows to the largest block freed (up to 32 MiB), after which frame-sized
+ * buffers come from the arenas and stay there: a day of joins and leaves
+ * grew the resident size although the memory in use did not
+ * (docs/reliability.md, "Soak": 469 MiB resident, 14 MiB in use after
+ * everyone left). A fixed threshold keeps every large block mmapped, so a
+ * leaving leg's buffers go back to the system when freed; steady state
+ * allocates no large block per frame (buffer pools), so this costs
+ * nothing per tick.
+ *
+ * The rest (small blocks) is handed back by malloc_trim only while no
+ * meeting's media runs: it takes each arena's lock in turn and took
+ * 15-130 ms on a soak's heap, which stalled the audio tick (200 ms gaps).
+ */
+#define MCU_MMAP_THRESHOLD (256 * 1024)
+#define MCU_TRIM_LOG_KIB   (1024)
+
+static long rss_kib(void)
+{
+	long size = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%ld %ld", &size, &resident) != 2)
+		resident = 0;
+	fclose(f);
+	return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static void trim_heap(struct mcu_daemon *d)
+{
+	int64_t t0, took;
+	long before, after;
+
+	if (mcu_engine_rooms(d->engine) > 0) {
+		d->trimmed = false;
+		return;
+	}
+	if (d->trimmed)
+		return;
+	d->trimmed = true;
+	t0 = mcu_now_ns();
+	before = rss_kib();
+	malloc_trim(0);
+	took = mcu_now_ns() - t0;
+	after = rss_kib();
+	if (before - after >= MCU_TRIM_LOG_KIB)
+		mcu_log_info("memory: no meeting running, %.1f MiB of freed "
+		             "heap returned to the system in %.1f ms (resident "
+		             "%.1f -> %.1f MiB)",
+		             (double)(before - after) / 1024, (double)took / 1e6,
+		             (double)before / 1024, (double)after / 1024);
+}
+
 int mcu_daemon_alloc(struct mcu_daemon **daemonp,
                      const struct mcu_daemon_opts *opts)
 {
@@ -1001,6 +1057,9 @@ int mcu_daemon_alloc(struct mcu_daemon **daemonp,
 
 	if (!daemonp || !opts || !opts->config_path)
 		return EINVAL;
+	/* before the threads start: see trim_heap() */
+	if (mallopt(M_MMAP_THRESHOLD, MCU_MMAP_THRESHOLD) != 1)
+		mcu_log_warn("mallopt(M_MMAP_THRESHOLD) refused");
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return ENOMEM;
@@ -1186,50 +1245,6 @@ static void log_shutdown(struct mcu_daemon *d)
 		             id);
 	}
 	mcu_snapshot_put(snap);
-}
-
-/*
- * glibc keeps the memory freed by legs that left (decoder contexts, jitter
- * buffers, frames) in its arenas for reuse, spread over an arena per busy
- * thread: a day of joins and leaves grows the resident size although the
- * memory in use does not (docs/reliability.md, "Soak": 469 MiB resident,
- * 14 MiB in use after everyone left). Once a minute the control loop
- * hands the free pages back (malloc_trim). It takes each arena's lock in
- * turn, so it is timed, and logged when it returned much or took long.
- */
-#define MCU_TRIM_PERIOD_NS (60 * INT64_C(1000000000))
-#define MCU_TRIM_LOG_KIB   (16 * 1024)
-#define MCU_TRIM_LOG_NS    (5 * INT64_C(1000000))
-
-static long rss_kib(void)
-{
-	long size = 0, resident = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
-	if (!f)
-		return 0;
-	if (fscanf(f, "%ld %ld", &size, &resident) != 2)
-		resident = 0;
-	fclose(f);
-	return resident * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
-static void trim_heap(struct mcu_daemon *d)
-{
-	int64_t now = mcu_now_ns(), took;
-	long before, after;
-
-	if (now < d->next_trim_ns)
-		return;
-	d->next_trim_ns = now + MCU_TRIM_PERIOD_NS;
-	before = rss_kib();
-	malloc_trim(0);
-	took = mcu_now_ns() - now;
-	after = rss_kib();
-	if (before - after >= MCU_TRIM_LOG_KIB || took >= MCU_TRIM_LOG_NS)
-		mcu_log_info("memory: %.1f MiB of freed heap returned to the "
-		             "system in %.1f ms (resident %.1f -> %.1f MiB)",
-		             (double)(before - after) / 1024, (double)took / 1e6,
-		             (double)before / 1024, (double)after / 1024);
 }
 
 int mcu_daemon_run(struct mcu_daemon *d)
