@@ -71,14 +71,30 @@ floor_loop() {
 # skip_log MEETING: once a second, the meeting's video/audio ticks and
 # skips (API media counters) with the time, until killed; to $d/ticks.log,
 # so skipped ticks can be set against floor changes (floor.log) and tour
-# page turns (every tour_seconds).
+# page turns (every tour_seconds). One Python process on one kept-alive
+# connection: a curl | grep | tr | date pipeline each second cost ~12 % of
+# a core in bursts of 10-20 ms (perf sched), which delayed mcud's ticks.
 skip_log() {
-	while :; do
-		echo "$(date +%s.%N) $(api_get "meetings/$1" |
-			grep -o '"\(video\|audio\)_ticks\(_skipped\)\?": *[0-9]*' |
-			tr -d ' "' | tr '\n' ' ')" >>"$d/ticks.log"
-		sleep 1
-	done
+	exec python3 - "$API" "$1" "$d/ticks.log" <<'PY'
+import http.client, json, sys, time
+port, meeting, path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+keys = ("video_ticks", "video_ticks_skipped", "audio_ticks", "audio_ticks_skipped")
+conn = None
+with open(path, "a") as out:
+    while True:
+        try:
+            if conn is None:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", "/api/v1/meetings/" + meeting)
+            m = json.loads(conn.getresponse().read())["media"]
+            out.write("%.9f %s \n" % (time.time(), " ".join(
+                "%s:%s" % (k, m[k]) for k in keys)))
+        except Exception:
+            conn = None
+            out.write("%.9f \n" % time.time())
+        out.flush()
+        time.sleep(1)
+PY
 }
 
 run_n() {
