@@ -995,21 +995,13 @@ static int load_overrides(struct mcu_daemon *d)
 
 /*
  * glibc keeps the memory freed by legs that left (decoder contexts and
- * their frame pools, jitter buffers) for reuse, and its mmap threshold
- * grows to the largest block freed (up to 32 MiB), after which frame-sized
- * buffers come from the arenas and stay there: a day of joins and leaves
- * grew the resident size although the memory in use did not
- * (docs/reliability.md, "Soak": 469 MiB resident, 14 MiB in use after
- * everyone left). A fixed threshold keeps every large block mmapped, so a
- * leaving leg's buffers go back to the system when freed; steady state
- * allocates no large block per frame (buffer pools), so this costs
- * nothing per tick.
- *
- * The rest (small blocks) is handed back by malloc_trim only while no
- * meeting's media runs: it takes each arena's lock in turn and took
- * 15-130 ms on a soak's heap, which stalled the audio tick (200 ms gaps).
+ * their frame pools, jitter buffers) in its arenas for reuse: a day of
+ * joins and leaves grows the resident size although the memory in use
+ * does not (docs/reliability.md, "Soak": 469 MiB resident, 14 MiB in use
+ * after everyone left). malloc_trim hands it back, but it takes each
+ * arena's lock in turn and took 15-130 ms on a soak's heap, stalling the
+ * audio tick (200 ms gaps), so it runs only while no meeting's media runs.
  */
-#define MCU_MMAP_THRESHOLD (256 * 1024)
 #define MCU_TRIM_LOG_KIB   (1024)
 
 static long rss_kib(void)
@@ -1057,9 +1049,6 @@ int mcu_daemon_alloc(struct mcu_daemon **daemonp,
 
 	if (!daemonp || !opts || !opts->config_path)
 		return EINVAL;
-	/* before the threads start: see trim_heap() */
-	if (mallopt(M_MMAP_THRESHOLD, MCU_MMAP_THRESHOLD) != 1)
-		mcu_log_warn("mallopt(M_MMAP_THRESHOLD) refused");
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return ENOMEM;
