@@ -1132,6 +1132,27 @@ static enum mcu_audiofmt_codec audiofmt_of(enum mcu_acodec c)
 	}
 }
 
+/* The audio tick's next packet from the jitter buffer (its errors). */
+static int next_audio_packet(struct mcu_leg *leg, int64_t now_us,
+                             struct mcu_jbuf_pkt *jp)
+{
+	int err;
+	pthread_mutex_lock(&leg->arx.lock);
+	err = mcu_jbuf_get_audio(leg->arx.jb, now_us, jp);
+	pthread_mutex_unlock(&leg->arx.lock);
+	return err;
+}
+
+/* The oldest decoded 20 ms out of the ring, into pcm unless NULL. */
+static void pcm_pop(struct mcu_leg *leg, int16_t *pcm)
+{
+	if (pcm)
+		memcpy(pcm, leg->pcm[leg->pcm_head], sizeof(leg->pcm[0]));
+	leg->pulled_arrival_us = pcm ? leg->pcm_arrival[leg->pcm_head] : 0;
+	leg->pcm_head = (leg->pcm_head + 1) % PCM_FRAMES;
+	leg->pcm_len--;
+}
+
 bool mcu_leg_audio_pull(struct mcu_leg *leg, int64_t now_us, int16_t *pcm)
 {
 	leg->pulled_arrival_us = 0;
@@ -1148,9 +1169,7 @@ bool mcu_leg_audio_pull(struct mcu_leg *leg, int64_t now_us, int16_t *pcm)
 			continue;
 		}
 		leg->skip_samples = 0;
-		pthread_mutex_lock(&leg->arx.lock);
-		err = mcu_jbuf_get_audio(leg->arx.jb, now_us, &jp);
-		pthread_mutex_unlock(&leg->arx.lock);
+		err = next_audio_packet(leg, now_us, &jp);
 		if (err == ENOENT) {
 			leg->adec_arrival_us = 0;
 			mcu_adec_decode_missing(leg->adec, on_pcm, leg);
@@ -1170,10 +1189,7 @@ bool mcu_leg_audio_pull(struct mcu_leg *leg, int64_t now_us, int16_t *pcm)
 	}
 	if (leg->pcm_len == 0)
 		return false;
-	memcpy(pcm, leg->pcm[leg->pcm_head], sizeof(leg->pcm[0]));
-	leg->pulled_arrival_us = leg->pcm_arrival[leg->pcm_head];
-	leg->pcm_head = (leg->pcm_head + 1) % PCM_FRAMES;
-	leg->pcm_len--;
+	pcm_pop(leg, pcm);
 	return true;
 }
 
@@ -1188,17 +1204,14 @@ bool mcu_leg_audio_skip(struct mcu_leg *leg, int64_t now_us)
 	if (!leg->p.has_audio)
 		return false;
 	if (leg->pcm_len > 0) { /* decoded already (a long packet) */
-		leg->pcm_head = (leg->pcm_head + 1) % PCM_FRAMES;
-		leg->pcm_len--;
+		pcm_pop(leg, NULL);
 		return true;
 	}
 	if (leg->skip_samples >= MCU_AUDIO_FRAME) {
 		leg->skip_samples -= MCU_AUDIO_FRAME;
 		return true;
 	}
-	pthread_mutex_lock(&leg->arx.lock);
-	err = mcu_jbuf_get_audio(leg->arx.jb, now_us, &jp);
-	pthread_mutex_unlock(&leg->arx.lock);
+	err = next_audio_packet(leg, now_us, &jp);
 	if (err == ENOENT) {
 		atomic_fetch_add(&leg->concealed, 1);
 		return true;
@@ -1216,9 +1229,10 @@ bool mcu_leg_audio_skip(struct mcu_leg *leg, int64_t now_us)
 	else
 		leg->skip_samples += MCU_AUDIO_FRAME;
 	mcu_pkt_put(jp.pkt);
-	leg->skip_samples -= leg->skip_samples < MCU_AUDIO_FRAME
-	                         ? leg->skip_samples
-	                         : MCU_AUDIO_FRAME;
+	/* this tick's 20 ms of it */
+	leg->skip_samples = leg->skip_samples > MCU_AUDIO_FRAME
+	                        ? leg->skip_samples - MCU_AUDIO_FRAME
+	                        : 0;
 	return true;
 }
 
