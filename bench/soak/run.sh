@@ -20,7 +20,11 @@
 #
 # Measured:
 #   - every SAMPLE_S (default 10) s: mcud's VmRSS and its open file
-#     descriptors (/proc/PID/fd), and the connected count (API);
+#     descriptors (/proc/PID/fd), and the connected count (API); the CPU
+#     over the interval of mcud, of the mcu-sim processes and of the
+#     kernel's kdamond, and the machine's idle share (summed by five-minute
+#     window next to the audio deadlines skipped); each mcud thread's CPU
+#     (threads.csv);
 #   - the least-squares slope of RSS (MiB per hour) and of fds (per hour)
 #     over the samples after WARM seconds (default 120: joins, encoder and
 #     pool warm-up) taken while all N were connected (a group away is a
@@ -199,7 +203,7 @@ FLOOR_PID=$!
 PIDS+=("$FLOOR_PID")
 
 # ---- the run: samples, churn ----
-echo "t_s,rss_kib,fds,connected,away,audio_late_max_ms,audio_skipped" >"$OUT/samples.csv"
+echo "t_s,rss_kib,fds,connected,away,audio_late_max_ms,audio_skipped,mcud_cpu_pct,sims_cpu_pct,idle_pct,kdamond_cpu_pct" >"$OUT/samples.csv"
 # the meeting's audio tick: the largest start lateness so far (ms) and
 # the deadlines skipped so far (GET /meetings/soak "media")
 tick_stats() {
@@ -211,12 +215,57 @@ try:
 except Exception:
     print(",")'
 }
+# CPU over the last sample interval, in % of one core: mcud, the mcu-sim
+# processes together (a group started in the interval counts from its
+# start), and the machine's idle share of all its cores (/proc/stat).  If
+# the late audio grows with run time, these say whose CPU grew.  Each
+# mcud thread's cumulative CPU ticks go to threads.csv (t_s,tid,name,ticks).
+declare -A CPU_PREV
+CLK=$(getconf CLK_TCK)
+# the kernel's DAMON monitor, where it runs (seen taking 2-4 ms slices here)
+KDAMOND_PID=$(pgrep -x 'kdamond\.0' | head -1)
+cpu_ticks() { # PID: utime+stime in clock ticks (the name holds no space)
+	awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null
+}
+cpu_stats() { # sets CPU_LINE; not in a subshell (CPU_PREV must stay)
+	local now t d mcud_pct sims=0 pid idle total
+	now=$(date +%s%N)
+	t=$(cpu_ticks "$MCUD_PID")
+	mcud_pct=$(((${t:-0} - ${CPU_PREV[mcud]:-0}) * 100))
+	CPU_PREV[mcud]=${t:-0}
+	for pid in "${GPID[@]}"; do
+		t=$(cpu_ticks "$pid") || continue
+		[ -n "$t" ] || continue
+		sims=$((sims + t - ${CPU_PREV[$pid]:-0}))
+		CPU_PREV[$pid]=$t
+	done
+	read -r idle total < <(awk '/^cpu /{print $5 + $6, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
+	local kd=0
+	if [ -n "$KDAMOND_PID" ] && t=$(cpu_ticks "$KDAMOND_PID") && [ -n "$t" ]; then
+		kd=$((t - ${CPU_PREV[kd]:-$t}))
+		CPU_PREV[kd]=$t
+	fi
+	d=$(((now - ${CPU_PREV[now]:-$now}) / 1000000)) # ms
+	if ((d > 0)); then
+		printf -v CPU_LINE '%d,%d,%d,%d' $((mcud_pct * 1000 / (CLK * d))) \
+			$((sims * 100 * 1000 / (CLK * d))) \
+			$(((idle - CPU_PREV[idle]) * 100 / (total - CPU_PREV[total] + 1))) \
+			$((kd * 100 * 1000 / (CLK * d)))
+	else
+		CPU_LINE=,,,
+	fi
+	CPU_PREV[now]=$now CPU_PREV[idle]=$idle CPU_PREV[total]=$total
+	awk -v t="$((SECONDS - T0))" '{n = $2; sub(/^\(/, "", n); sub(/\)$/, "", n);
+		print t "," $1 "," n "," $14 + $15}' /proc/"$MCUD_PID"/task/*/stat \
+		>>"$OUT/threads.csv" 2>/dev/null
+}
 sample() {
 	local rss fds
 	rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$MCUD_PID/status" 2>/dev/null)
 	fds=$(ls "/proc/$MCUD_PID/fd" 2>/dev/null | wc -l)
 	[ -n "$rss" ] || return 1
-	echo "$((SECONDS - T0)),$rss,$fds,$(connected soak),$away,$(tick_stats)" >>"$OUT/samples.csv"
+	cpu_stats
+	echo "$((SECONDS - T0)),$rss,$fds,$(connected soak),$away,$(tick_stats),$CPU_LINE" >>"$OUT/samples.csv"
 }
 died=""
 away=0 back_at=0
@@ -494,6 +543,33 @@ try:
 except (OSError, ValueError, IndexError):
     pass
 res["heap_after_all_left"] = heap or None
+# CPU by five-minute window (% of one core; idle % of the machine) and the
+# audio deadlines skipped per second in it: does the late audio follow
+# mcud's CPU, the simulators' or the machine's idle?
+cpu = []
+prev_skip = None
+for line in open(os.path.join(out, "samples.csv")).read().splitlines()[1:]:
+    f = line.split(",")
+    if len(f) < 11 or not f[7]:
+        continue
+    t, skip = float(f[0]), float(f[6] or 0)
+    w = int(t // 300)
+    while len(cpu) <= w:
+        cpu.append({"from_s": len(cpu) * 300, "n": 0, "mcud": 0, "sims": 0,
+                    "idle": 0, "kd": 0, "skip0": None, "skip1": None, "t0": None, "t1": None})
+    c = cpu[w]
+    c["n"] += 1
+    c["mcud"] += int(f[7]); c["sims"] += int(f[8]); c["idle"] += int(f[9]); c["kd"] += int(f[10])
+    if c["skip0"] is None:
+        c["skip0"], c["t0"] = skip, t
+    c["skip1"], c["t1"] = skip, t
+res["cpu_windows"] = [
+    {"from_s": c["from_s"], "mcud_cpu_pct": round(c["mcud"] / c["n"]),
+     "sims_cpu_pct": round(c["sims"] / c["n"]), "idle_pct": round(c["idle"] / c["n"]),
+     "kdamond_cpu_pct": round(c["kd"] / c["n"], 1),
+     "audio_skipped_per_s": round((c["skip1"] - c["skip0"]) / (c["t1"] - c["t0"]), 2)
+     if c["t1"] > c["t0"] else None}
+    for c in cpu if c["n"]]
 json.dump(res, open(os.path.join(out, "summary.json"), "w"), indent=1)
 print("soak: %s s, %s endpoints, %.1f %% tx loss, %d samples (load at end %s)"
       % (dur, n, float(loss), len(rows), load))
@@ -538,6 +614,11 @@ for m in res["gap_moments"][:30]:
               % (st["process"], st["loop_gap_ms"], st["busy_ms"], st["rx_delay_ms"]))
     for e in m["run_events"]:
         print("      event %s" % e)
+for c in res["cpu_windows"]:
+    print("  from %4d s: mcud %3d %%, mcu-sims %3d %%, kdamond %.1f %% of a core; machine idle "
+          "%2d %%; audio deadlines skipped %s/s" % (c["from_s"], c["mcud_cpu_pct"], c["sims_cpu_pct"],
+                                                  c["kdamond_cpu_pct"], c["idle_pct"],
+                                                  c["audio_skipped_per_s"]))
 print("  output: %s" % out)
 PY
 [ "$alive" = 1 ] && [ "$rc" = 0 ]
