@@ -220,6 +220,8 @@ int mcu_log_start(void)
 	ring.stop = false;
 	err = pthread_create(&ring.thread, NULL, writer_main, NULL);
 	if (!err)
+		pthread_setname_np(ring.thread, "mcud-log");
+	if (!err)
 		ring.running = true;
 	pthread_mutex_unlock(&ring.lock);
 	return err;

@@ -328,6 +328,8 @@ static int player_start(struct mcu_content **cp, struct mcu_filesrc *fs,
 	}
 	c->start_us = mono_us();
 	err = pthread_create(&c->thread, NULL, worker, c);
+	if (!err)
+		pthread_setname_np(c->thread, "mcud-content");
 	if (err) {
 		pthread_cond_destroy(&c->cond);
 		pthread_mutex_destroy(&c->lock);

@@ -1114,10 +1114,13 @@ int mcu_daemon_alloc(struct mcu_daemon **daemonp,
 	if (!err)
 		err = mcu_workpool_alloc(&d->pool, opts->workers,
 		                         WORKPOOL_CAPACITY);
+	if (!err)
+		mcu_workpool_set_name(d->pool, "media");
 	if (!err) {
 		struct mcu_engine_params ep = {
 			.pool = d->pool,
 			.io_threads = opts->io_threads,
+			.rt_priority = (int)opts->rt_priority,
 			.run_dir = d->run_dir,
 		};
 		err = mcu_engine_alloc(&d->engine, &ep);

@@ -19,11 +19,16 @@
 
 struct mcu_daemon;
 
+#define MCU_DAEMON_RT_PRIORITY 10
+
 struct mcu_daemon_opts {
 	const char *config_path; /* required */
 	const char *run_dir;     /* SDP files, pid; NULL: "run" */
 	unsigned workers;        /* media worker threads; 0: one per core */
 	unsigned io_threads;     /* network I/O threads; 0: one per core */
+	/* SCHED_FIFO priority of the audio worker (mcu_engine_params);
+	   0: none. mcud's own default is MCU_DAEMON_RT_PRIORITY. */
+	unsigned rt_priority;
 	/* Drop to this user (and group; NULL: the user's) once SIP and the
 	   API are bound (mcu/privdrop.h); NULL: stay who we are. */
 	const char *user, *group;

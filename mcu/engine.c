@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ struct room_entry {
 
 struct mcu_engine {
 	struct mcu_workpool *pool;
+	struct mcu_workpool *audio_pool; /* real-time audio worker or NULL */
 	struct mcu_ticker *ticker;
 	struct mcu_netio **netio;
 	unsigned n_netio;
@@ -41,6 +43,34 @@ static struct mcu_netio *pick_netio(void *arg)
 	struct mcu_engine *e = arg;
 	unsigned i = atomic_fetch_add(&e->next_netio, 1);
 	return e->netio[i % e->n_netio];
+}
+
+/* The audio worker under SCHED_FIFO at prio, the clock at prio + 1; on
+   any refusal the audio ticks stay on the media workers. */
+static void start_realtime_audio(struct mcu_engine *e, int prio)
+{
+	int max = sched_get_priority_max(SCHED_FIFO);
+	if (prio >= max)
+		prio = max - 1;
+	/* One worker: it runs every meeting's audio tick in turn, each a few
+	   milliseconds of bounded work per 20 ms, so it can never take a
+	   whole CPU from the video. */
+	int err = mcu_workpool_alloc(&e->audio_pool, 1, 64);
+	mcu_workpool_set_name(e->audio_pool, "audio");
+	if (!err)
+		err = mcu_workpool_set_realtime(e->audio_pool, prio);
+	if (!err)
+		err = mcu_ticker_set_realtime(e->ticker, prio + 1);
+	if (err) {
+		e->audio_pool = mcu_workpool_free(e->audio_pool);
+		mcu_log_info("audio ticks share the media workers at ordinary "
+		             "priority: real-time scheduling refused (%s; "
+		             "CAP_SYS_NICE or LimitRTPRIO, docs/deployment.md)",
+		             strerror(err));
+		return;
+	}
+	mcu_log_info("audio ticks on a real-time worker (SCHED_FIFO %d), "
+	             "media clock %d", prio, prio + 1);
 }
 
 int mcu_engine_alloc(struct mcu_engine **enginep,
@@ -78,6 +108,8 @@ int mcu_engine_alloc(struct mcu_engine **enginep,
 	err = mcu_ticker_alloc(&e->ticker, e->pool);
 	if (err)
 		goto fail;
+	if (params->rt_priority > 0)
+		start_realtime_audio(e, params->rt_priority);
 	mcu_log_info("media engine: %u I/O threads", n);
 	*enginep = e;
 	return 0;
@@ -94,6 +126,7 @@ struct mcu_engine *mcu_engine_free(struct mcu_engine *e)
 	while (e->rooms)
 		mcu_engine_stop(e, mcu_room_id(e->rooms->room));
 	e->ticker = mcu_ticker_free(e->ticker);
+	e->audio_pool = mcu_workpool_free(e->audio_pool);
 	for (unsigned i = 0; i < e->n_netio; i++)
 		e->netio[i] = mcu_netio_free(e->netio[i]);
 	free(e->netio);
@@ -128,6 +161,7 @@ int mcu_engine_start(struct mcu_engine *e, struct mcu_snapshot *snap,
 {
 	struct mcu_room_env env = {
 		.pool = e->pool,
+		.audio_pool = e->audio_pool,
 		.ticker = e->ticker,
 		.pick_netio = pick_netio,
 		.pick_arg = e,

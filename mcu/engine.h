@@ -19,6 +19,12 @@ struct mcu_engine_params {
 	struct mcu_workpool *pool; /* media workers (owned by the caller) */
 	unsigned io_threads;       /* 0: one per core */
 	const char *run_dir;       /* leg SDP files */
+	/* > 0: the meetings' audio ticks get a worker of their own under
+	   SCHED_FIFO at this priority, and the media clock one above it, so
+	   that no video work delays the sound; where the process may not
+	   (no CAP_SYS_NICE or RLIMIT_RTPRIO) they share the media workers,
+	   as with 0. */
+	int rt_priority;
 };
 
 int mcu_engine_alloc(struct mcu_engine **enginep,

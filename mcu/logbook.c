@@ -1199,6 +1199,8 @@ int mcu_logbook_open(struct mcu_logbook **lbp, const char *path,
 		goto out;
 
 	err = pthread_create(&lb->writer, NULL, writer_main, lb);
+	if (!err)
+		pthread_setname_np(lb->writer, "mcud-logbook");
 	if (err) {
 		mcu_log_error("cannot start the logbook writer: %s",
 		              strerror(err));

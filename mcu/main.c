@@ -33,6 +33,10 @@ static void usage(FILE *out)
 	      "      --run-dir DIR     runtime files (leg SDPs); default ./run\n"
 	      "      --workers N       media worker threads (default: cores)\n"
 	      "      --io-threads N    network I/O threads (default: cores)\n"
+	      "      --rt-priority N   real-time (SCHED_FIFO) priority of the\n"
+	      "                        audio worker and media clock, 1..98;\n"
+	      "                        0: none (default 10; needs root,\n"
+	      "                        CAP_SYS_NICE or LimitRTPRIO, else none)\n"
 	      "      --log-level L     error|warn|info|debug|trace (info)\n"
 	      "      --lang vi|en      language of operator messages (vi)\n"
 	      "      --user NAME       run as NAME once SIP and the API are\n"
@@ -107,7 +111,7 @@ static int parse_uint(const char *s, unsigned max, unsigned *out)
 int main(int argc, char **argv)
 {
 	enum { OPT_CHECK = 256, OPT_SCHEDULE, OPT_RUN_DIR, OPT_WORKERS, OPT_IO_THREADS,
-	       OPT_LOG_LEVEL, OPT_LANG, OPT_USER, OPT_GROUP };
+	       OPT_RT_PRIORITY, OPT_LOG_LEVEL, OPT_LANG, OPT_USER, OPT_GROUP };
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"check", required_argument, NULL, OPT_CHECK},
@@ -115,6 +119,7 @@ int main(int argc, char **argv)
 		{"run-dir", required_argument, NULL, OPT_RUN_DIR},
 		{"workers", required_argument, NULL, OPT_WORKERS},
 		{"io-threads", required_argument, NULL, OPT_IO_THREADS},
+		{"rt-priority", required_argument, NULL, OPT_RT_PRIORITY},
 		{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 		{"lang", required_argument, NULL, OPT_LANG},
 		{"user", required_argument, NULL, OPT_USER},
@@ -123,7 +128,7 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct mcu_daemon_opts opts = {0};
+	struct mcu_daemon_opts opts = {.rt_priority = MCU_DAEMON_RT_PRIORITY};
 	const char *check = NULL, *schedule = NULL;
 	enum mcu_lang lang = MCU_LANG_VI;
 	enum mcu_log_level level;
@@ -153,6 +158,12 @@ int main(int argc, char **argv)
 		case OPT_IO_THREADS:
 			if (parse_uint(optarg, 64, &opts.io_threads)) {
 				fprintf(stderr, "mcud: --io-threads: 0..64\n");
+				return EXIT_UNREADABLE;
+			}
+			break;
+		case OPT_RT_PRIORITY:
+			if (parse_uint(optarg, 98, &opts.rt_priority)) {
+				fprintf(stderr, "mcud: --rt-priority: 0..98\n");
 				return EXIT_UNREADABLE;
 			}
 			break;

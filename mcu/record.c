@@ -623,6 +623,8 @@ int mcu_record_alloc(struct mcu_record **recp,
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->cond, NULL);
 	err = pthread_create(&r->thread, NULL, writer, r);
+	if (!err)
+		pthread_setname_np(r->thread, "mcud-record");
 	if (err) {
 		pthread_cond_destroy(&r->cond);
 		pthread_mutex_destroy(&r->lock);

@@ -767,8 +767,10 @@ int mcu_room_alloc(struct mcu_room **roomp, const struct mcu_room_env *env,
 	if (err)
 		goto fail;
 	attach_static_legs(room);
-	err = mcu_ticker_add(env->ticker, &room->atick, 20000000,
-	                     mcu_room_audio_tick, room);
+	err = mcu_ticker_add_on(env->ticker,
+	                        env->audio_pool ? env->audio_pool : env->pool,
+	                        &room->atick, 20000000, mcu_room_audio_tick,
+	                        room);
 	if (!err)
 		err = mcu_ticker_add(env->ticker, &room->vtick,
 		                     1000000000 / room->fps,

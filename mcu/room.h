@@ -39,6 +39,9 @@ struct mcu_room_probes {
 
 struct mcu_room_env {
 	struct mcu_workpool *pool;
+	/* the audio tick's real-time worker (mcu_engine_params.rt_priority);
+	   NULL: the audio tick runs on pool like the rest */
+	struct mcu_workpool *audio_pool;
 	struct mcu_ticker *ticker;
 	struct mcu_netio *(*pick_netio)(void *arg); /* round-robin I/O thread */
 	void *pick_arg;

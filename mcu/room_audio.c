@@ -355,7 +355,11 @@ static void audio_frame(struct mcu_room *room, int64_t deadline_ns,
 	int64_t tp = mcu_now_ns();
 	struct pull_batch pb = {room, now_us};
 	size_t chunks = (room->n_parts + PULL_CHUNK - 1) / PULL_CHUNK;
-	mcu_workpool_for(chunks > 1 ? room->env.pool : NULL, chunks,
+	/* On the real-time audio worker the chunks run there, one after
+	   the other: a helper on an ordinary media worker could be
+	   preempted by video work while the tick waits for its chunk. */
+	bool alone = room->env.audio_pool != NULL;
+	mcu_workpool_for(chunks > 1 && !alone ? room->env.pool : NULL, chunks,
 	                 pull_chunk, &pb);
 	/* The content's sound: one more source, slot cap of the mixer,
 	   always heard (taken from its worker's ring, never decoded here). */
@@ -479,7 +483,9 @@ static void report_late(struct mcu_room *room, int64_t due_ns,
 		return;
 	if (room->atick)
 		mcu_tick_stats(room->env.ticker, room->atick, &st);
-	n = mcu_workpool_long_jobs(room->env.pool, due_ns, jobs, 4);
+	n = mcu_workpool_long_jobs(room->env.audio_pool ? room->env.audio_pool
+	                                                : room->env.pool,
+	                           due_ns, jobs, 4);
 	for (size_t i = 0; i < n && off < sizeof(jl); i++) {
 		job_name(room, &jobs[i], name, sizeof(name));
 		int w = snprintf(

@@ -575,6 +575,8 @@ int mcu_sipcalls_out_start(struct mcu_sipcalls *sc)
 	sc->stop = false;
 	err = pthread_create(&sc->thread, NULL, dialer, sc);
 	if (!err)
+		pthread_setname_np(sc->thread, "mcud-dialer");
+	if (!err)
 		sc->thread_started = true;
 	return err;
 }

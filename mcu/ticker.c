@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -142,6 +143,8 @@ int mcu_ticker_alloc(struct mcu_ticker **tickerp, struct mcu_workpool *pool)
 	pthread_condattr_destroy(&attr);
 	if (!err)
 		err = pthread_create(&tk->thread, NULL, clock_main, tk);
+	if (!err)
+		pthread_setname_np(tk->thread, "mcud-clock");
 	if (err) {
 		mcu_log_error("cannot start the media clock: errno %d", err);
 		pthread_mutex_destroy(&tk->lock);
@@ -170,18 +173,35 @@ struct mcu_ticker *mcu_ticker_free(struct mcu_ticker *tk)
 	return NULL;
 }
 
+int mcu_ticker_set_realtime(struct mcu_ticker *tk, int priority)
+{
+	if (!tk || priority < sched_get_priority_min(SCHED_FIFO) ||
+	    priority > sched_get_priority_max(SCHED_FIFO))
+		return EINVAL;
+	struct sched_param sp = {.sched_priority = priority};
+	return pthread_setschedparam(tk->thread, SCHED_FIFO, &sp);
+}
+
 int mcu_ticker_add(struct mcu_ticker *tk, struct mcu_tick **tickp,
                    int64_t period_ns, mcu_tick_h *fn, void *arg)
+{
+	return mcu_ticker_add_on(tk, tk ? tk->pool : NULL, tickp, period_ns,
+	                         fn, arg);
+}
+
+int mcu_ticker_add_on(struct mcu_ticker *tk, struct mcu_workpool *pool,
+                      struct mcu_tick **tickp, int64_t period_ns,
+                      mcu_tick_h *fn, void *arg)
 {
 	struct mcu_tick *t;
 	int err;
 
-	if (!tk || !tickp || period_ns <= 0 || !fn)
+	if (!tk || !pool || !tickp || period_ns <= 0 || !fn)
 		return EINVAL;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return ENOMEM;
-	err = mcu_serial_alloc(&t->serial, tk->pool, 2);
+	err = mcu_serial_alloc(&t->serial, pool, 2);
 	if (err) {
 		free(t);
 		return err;

@@ -39,6 +39,12 @@ struct mcu_tick_stats {
 };
 
 int mcu_ticker_alloc(struct mcu_ticker **tickerp, struct mcu_workpool *pool);
+/*
+ * Run the clock thread under SCHED_FIFO at `priority` (1..99), so it hands
+ * out every deadline on time whatever else runs; it only sleeps and
+ * queues. 0, EINVAL or EPERM (as mcu_workpool_set_realtime()).
+ */
+int mcu_ticker_set_realtime(struct mcu_ticker *ticker, int priority);
 /* Stops the clock thread; every tick must have been removed. */
 struct mcu_ticker *mcu_ticker_free(struct mcu_ticker *ticker);
 
@@ -48,6 +54,11 @@ struct mcu_ticker *mcu_ticker_free(struct mcu_ticker *ticker);
  */
 int mcu_ticker_add(struct mcu_ticker *ticker, struct mcu_tick **tickp,
                    int64_t period_ns, mcu_tick_h *fn, void *arg);
+/* The same, the runs going to `pool` instead of the ticker's (a pool of
+   its own for the ticks that must never wait: a meeting's audio). */
+int mcu_ticker_add_on(struct mcu_ticker *ticker, struct mcu_workpool *pool,
+                      struct mcu_tick **tickp, int64_t period_ns,
+                      mcu_tick_h *fn, void *arg);
 
 /*
  * Unregister and wait until a running call has returned; after it fn is

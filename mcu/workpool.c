@@ -17,8 +17,10 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -301,6 +303,37 @@ out:
 	free(pool->threads);
 	free(pool);
 	return err;
+}
+
+void mcu_workpool_set_name(struct mcu_workpool *pool, const char *name)
+{
+	for (unsigned i = 0; pool && i < pool->n_threads; i++) {
+		char n[32]; /* the kernel keeps 15 bytes */
+		snprintf(n, sizeof(n), "mcud-%s-%u", name, i);
+		n[15] = '\0';
+		pthread_setname_np(pool->threads[i], n);
+	}
+}
+
+int mcu_workpool_set_realtime(struct mcu_workpool *pool, int priority)
+{
+	if (!pool || priority < sched_get_priority_min(SCHED_FIFO) ||
+	    priority > sched_get_priority_max(SCHED_FIFO))
+		return EINVAL;
+	struct sched_param sp = {.sched_priority = priority};
+	for (unsigned i = 0; i < pool->n_threads; i++) {
+		int err = pthread_setschedparam(pool->threads[i], SCHED_FIFO,
+		                                &sp);
+		if (err) {
+			/* all or none */
+			struct sched_param normal = {0};
+			for (unsigned j = 0; j < i; j++)
+				pthread_setschedparam(pool->threads[j],
+				                      SCHED_OTHER, &normal);
+			return err;
+		}
+	}
+	return 0;
 }
 
 struct mcu_workpool *mcu_workpool_free(struct mcu_workpool *pool)

@@ -39,6 +39,17 @@ struct mcu_workpool *mcu_workpool_free(struct mcu_workpool *pool);
 int mcu_workpool_submit(struct mcu_workpool *pool, mcu_job_h *fn, void *arg);
 
 unsigned mcu_workpool_threads(const struct mcu_workpool *pool);
+/* Name the workers "mcud-<name>-<i>" (ps, top, perf; at most 15 bytes). */
+void mcu_workpool_set_name(struct mcu_workpool *pool, const char *name);
+/*
+ * Run the pool's workers under SCHED_FIFO at `priority` (1..99): they
+ * then preempt every ordinary thread of the machine the moment a job
+ * arrives. For a pool of short, bounded jobs only (the audio ticks); the
+ * kernel's real-time throttling still leaves others 5 % of each CPU.
+ * 0, EINVAL, or EPERM without CAP_SYS_NICE / RLIMIT_RTPRIO (the workers
+ * then stay as they were).
+ */
+int mcu_workpool_set_realtime(struct mcu_workpool *pool, int priority);
 
 /* One item of a parallel loop: runs on the caller or a worker. */
 typedef void(mcu_for_h)(void *arg, size_t i);

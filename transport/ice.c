@@ -75,6 +75,8 @@ int mcu_ice_ctx_alloc(struct mcu_ice_ctx **ctxp)
 	c->mc = g_main_context_new();
 	c->loop = g_main_loop_new(c->mc, FALSE);
 	err = pthread_create(&c->thread, NULL, ctx_main, c);
+	if (!err)
+		pthread_setname_np(c->thread, "mcud-ice");
 	if (err) {
 		g_main_loop_unref(c->loop);
 		g_main_context_unref(c->mc);

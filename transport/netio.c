@@ -360,6 +360,8 @@ int mcu_netio_start(struct mcu_netio *n)
 		return EINVAL;
 	__atomic_store_n(&n->stop, 0, __ATOMIC_RELEASE);
 	int err = pthread_create(&n->thread, NULL, thread_main, n);
+	if (!err)
+		pthread_setname_np(n->thread, "mcud-netio");
 	if (err)
 		return err;
 	n->running = true;

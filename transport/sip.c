@@ -1614,6 +1614,7 @@ int mcu_sip_alloc(struct mcu_sip **sipp, const struct mcu_sip_config *cfg,
 		goto out;
 	}
 	sip->thread_started = true;
+	pthread_setname_np(sip->thread, "mcud-sip");
 	if ((err = pthread_mutex_lock(&sip->lock)) != 0)
 		goto out;
 	while (!sip->started) {

@@ -2,6 +2,9 @@
 #include "tests/unit/testutil.h"
 #include "mcu/ticker.h"
 
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <unistd.h>
 
@@ -72,8 +75,84 @@ static void slow_tick_skips(void **state)
 	pool = mcu_workpool_free(pool);
 }
 
+static atomic_int rt_fired, rt_policy, plain_fired;
+
+static void rt_fn(int64_t deadline, int64_t now, void *arg)
+{
+	(void)deadline;
+	(void)now;
+	(void)arg;
+	int policy;
+	struct sched_param sp;
+	pthread_getschedparam(pthread_self(), &policy, &sp);
+	atomic_store(&rt_policy, policy);
+	atomic_fetch_add(&rt_fired, 1);
+}
+
+static void plain_fn(int64_t deadline, int64_t now, void *arg)
+{
+	(void)deadline;
+	(void)now;
+	(void)arg;
+	atomic_fetch_add(&plain_fired, 1);
+}
+
+static void block_job(void *arg)
+{
+	(void)arg;
+	usleep(400000);
+}
+
+/* A tick added on a pool of its own (the audio tick on the real-time
+   worker) runs there, under SCHED_FIFO, and keeps firing while every
+   worker of the ticker's pool is held by a long job; a tick on that
+   pool waits. */
+static void tick_on_own_pool(void **state)
+{
+	struct mcu_workpool *pool = NULL, *rt = NULL;
+	struct mcu_ticker *tk = NULL;
+	struct mcu_tick *a = NULL, *v = NULL;
+	(void)state;
+	assert_int_equal(mcu_workpool_alloc(&pool, 1, 64), 0);
+	assert_int_equal(mcu_workpool_alloc(&rt, 1, 64), 0);
+	assert_int_equal(mcu_ticker_alloc(&tk, pool), 0);
+	assert_int_equal(mcu_workpool_set_realtime(rt, 0), EINVAL);
+	assert_int_equal(mcu_workpool_set_realtime(rt, 100), EINVAL);
+	assert_int_equal(mcu_ticker_set_realtime(tk, 100), EINVAL);
+	int err = mcu_workpool_set_realtime(rt, 10);
+	bool realtime = err == 0;
+	if (!realtime)
+		assert_int_equal(err, EPERM); /* not root, no CAP_SYS_NICE */
+	else
+		assert_int_equal(mcu_ticker_set_realtime(tk, 11), 0);
+	assert_int_equal(mcu_ticker_add_on(tk, NULL, &a, 20000000, rt_fn,
+	                                   NULL),
+	                 EINVAL);
+	atomic_store(&rt_fired, 0);
+	atomic_store(&plain_fired, 0);
+	atomic_store(&rt_policy, -1);
+	assert_int_equal(mcu_workpool_submit(pool, block_job, NULL), 0);
+	usleep(20000); /* the job holds the only worker */
+	assert_int_equal(mcu_ticker_add_on(tk, rt, &a, 20000000, rt_fn, NULL),
+	                 0);
+	assert_int_equal(mcu_ticker_add(tk, &v, 20000000, plain_fn, NULL), 0);
+	usleep(300000);
+	int na = atomic_load(&rt_fired), nv = atomic_load(&plain_fired);
+	a = mcu_ticker_remove(tk, a);
+	v = mcu_ticker_remove(tk, v);
+	/* 15 due in 300 ms; the plain tick none (its worker is blocked) */
+	assert_true(na >= 8);
+	assert_int_equal(nv, 0);
+	assert_int_equal(atomic_load(&rt_policy),
+	                 realtime ? SCHED_FIFO : SCHED_OTHER);
+	tk = mcu_ticker_free(tk);
+	rt = mcu_workpool_free(rt);
+	pool = mcu_workpool_free(pool);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(periodic),
 	cmocka_unit_test(slow_tick_skips),
+	cmocka_unit_test(tick_on_own_pool),
 };
 MCU_TEST_MAIN(tests, NULL, NULL)
