@@ -29,6 +29,7 @@
 #include "mcu/room_internal.h"
 #include "codec/filesrc.h"
 #include "conf/log.h"
+#include "conf/pi_mutex.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -307,7 +308,7 @@ static int player_start(struct mcu_content **cp, struct mcu_filesrc *fs,
 	}
 	memcpy(c->label, base, len);
 	c->label[len] = '\0';
-	err = pthread_mutex_init(&c->lock, NULL);
+	err = mcu_mutex_init_pi(&c->lock);
 	if (err) {
 		mcu_filesrc_free(fs);
 		free(c);

@@ -34,6 +34,7 @@
 #define MCU_LOG_MODULE "leg"
 #include "mcu/leg.h"
 #include "conf/log.h"
+#include "conf/pi_mutex.h"
 #include "mcu/metrics.h"
 #include "codec/adec.h"
 #include "codec/vdec.h"
@@ -775,8 +776,8 @@ static int init_stream_state(struct rx_stream *rx, struct tx_stream *tx,
 	    .kind = kind,
 	    .clock_rate = clock,
 	    .min_delay_ms = kind == MCU_JBUF_AUDIO ? AUDIO_MIN_DELAY_MS : 0};
-	pthread_mutex_init(&rx->lock, NULL);
-	pthread_mutex_init(&tx->lock, NULL);
+	mcu_mutex_init_pi(&rx->lock);
+	mcu_mutex_init_pi(&tx->lock);
 	tx->fd = tx->rtcp_fd = -1;
 	tx->ssrc = random_u32();
 	tx->seq = (uint16_t)random_u32();
@@ -866,8 +867,8 @@ int mcu_leg_alloc(struct mcu_leg **legp, const struct mcu_leg_params *p,
 	leg->pool = pool;
 	if (h)
 		leg->h = *h;
-	pthread_mutex_init(&leg->dec_lock, NULL);
-	pthread_mutex_init(&leg->frame_lock, NULL);
+	mcu_mutex_init_pi(&leg->dec_lock);
+	mcu_mutex_init_pi(&leg->frame_lock);
 	leg->vtx.fd = leg->vtx.rtcp_fd = leg->atx.fd = leg->atx.rtcp_fd = -1;
 	atomic_store(&leg->rtt_ms, -1.0);
 	if (p->has_video)

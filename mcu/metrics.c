@@ -14,6 +14,7 @@
  * agree even while observations race with the render.
  */
 #include "mcu/metrics.h"
+#include "conf/pi_mutex.h"
 
 #include <errno.h>
 #include <math.h>
@@ -92,7 +93,7 @@ int mcu_metrics_alloc(struct mcu_metrics **mp)
 	struct mcu_metrics *m = calloc(1, sizeof(*m));
 	if (!m)
 		return ENOMEM;
-	if (pthread_mutex_init(&m->lock, NULL) != 0) {
+	if (mcu_mutex_init_pi(&m->lock) != 0) {
 		free(m);
 		return ENOMEM;
 	}

@@ -44,6 +44,7 @@
 #define MCU_LOG_MODULE "record"
 #include "mcu/record.h"
 #include "conf/log.h"
+#include "conf/pi_mutex.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -620,7 +621,7 @@ int mcu_record_alloc(struct mcu_record **recp,
 		release(r);
 		return err;
 	}
-	pthread_mutex_init(&r->lock, NULL);
+	mcu_mutex_init_pi(&r->lock);
 	pthread_cond_init(&r->cond, NULL);
 	err = pthread_create(&r->thread, NULL, writer, r);
 	if (!err)

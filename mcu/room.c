@@ -10,6 +10,7 @@
 #define MCU_LOG_MODULE "room"
 #include "mcu/room_internal.h"
 #include "conf/log.h"
+#include "conf/pi_mutex.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -746,7 +747,7 @@ int mcu_room_alloc(struct mcu_room **roomp, const struct mcu_room_env *env,
 	room->conf = snap->conf;
 	room->m = &snap->conf->meetings[meeting];
 	snprintf(room->id, sizeof(room->id), "%s", room->m->id);
-	pthread_mutex_init(&room->lock, NULL);
+	mcu_mutex_init_pi(&room->lock);
 	pthread_cond_init(&room->tick_done, NULL);
 	room->fps = room->conf->fps ? (int)room->conf->fps : 30;
 	room->preset = room->conf->x264_preset;

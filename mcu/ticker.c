@@ -12,6 +12,7 @@
 #define MCU_LOG_MODULE "ticker"
 #include "mcu/ticker.h"
 #include "conf/log.h"
+#include "conf/pi_mutex.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -136,7 +137,7 @@ int mcu_ticker_alloc(struct mcu_ticker **tickerp, struct mcu_workpool *pool)
 	if (!tk)
 		return ENOMEM;
 	tk->pool = pool;
-	pthread_mutex_init(&tk->lock, NULL);
+	mcu_mutex_init_pi(&tk->lock);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	err = pthread_cond_init(&tk->cond, &attr);

@@ -14,6 +14,7 @@
 #define MCU_LOG_MODULE "workpool"
 #include "mcu/workpool.h"
 #include "conf/log.h"
+#include "conf/pi_mutex.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -276,7 +277,7 @@ int mcu_workpool_alloc(struct mcu_workpool **poolp, unsigned threads,
 		err = ENOMEM;
 		goto out;
 	}
-	err = pthread_mutex_init(&pool->lock, NULL);
+	err = mcu_mutex_init_pi(&pool->lock);
 	if (err)
 		goto out;
 	err = pthread_cond_init(&pool->work, NULL);
@@ -473,7 +474,7 @@ void mcu_workpool_for(struct mcu_workpool *pool, size_t n, mcu_for_h *fn,
 		return;
 	pl = pool && n > 1 && pool->n_threads > 1 ? calloc(1, sizeof(*pl))
 	                                         : NULL;
-	if (!pl || pthread_mutex_init(&pl->lock, NULL)) {
+	if (!pl || mcu_mutex_init_pi(&pl->lock)) {
 		free(pl);
 		for (size_t i = 0; i < n; i++)
 			fn(arg, i);

@@ -12,6 +12,7 @@
  */
 #define MCU_LOG_MODULE "netio"
 #include "conf/log.h"
+#include "conf/pi_mutex.h"
 #include "transport/netio.h"
 
 #include <arpa/inet.h>
@@ -160,7 +161,7 @@ int mcu_netio_alloc(struct mcu_netio **np)
 	if (!n)
 		return ENOMEM;
 	n->ep = n->wake_fd = -1;
-	err = pthread_mutex_init(&n->lock, NULL);
+	err = mcu_mutex_init_pi(&n->lock);
 	if (err) {
 		free(n);
 		return err;
@@ -438,7 +439,7 @@ int mcu_netio_add_filtered(struct mcu_netio *n, int fd,
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return ENOMEM;
-	err = pthread_mutex_init(&s->flock, NULL);
+	err = mcu_mutex_init_pi(&s->flock);
 	if (err) {
 		free(s);
 		return err;

@@ -6,6 +6,7 @@
  * (small, per output); payload bytes are shared by reference.
  */
 #include "transport/rtp_history.h"
+#include "conf/pi_mutex.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -50,7 +51,7 @@ int mcu_rtp_history_alloc(struct mcu_rtp_history **hp, unsigned capacity,
 		err = ENOMEM;
 		goto out;
 	}
-	err = pthread_mutex_init(&h->lock, NULL);
+	err = mcu_mutex_init_pi(&h->lock);
 	if (err)
 		goto out;
 	h->mask = capacity - 1;

@@ -24,6 +24,7 @@
 #define MCU_LOG_MODULE "srtp"
 #include "transport/srtp.h"
 #include "conf/log.h"
+#include "conf/pi_mutex.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -459,8 +460,8 @@ int mcu_srtp_alloc(struct mcu_srtp **sp, enum mcu_srtp_suite suite,
 	if (!s)
 		return ENOMEM;
 	s->suite = suite;
-	pthread_mutex_init(&s->tx_lock, NULL);
-	pthread_mutex_init(&s->rx_lock, NULL);
+	mcu_mutex_init_pi(&s->tx_lock);
+	mcu_mutex_init_pi(&s->rx_lock);
 	err = create_ctx(&s->tx, suite, tx_key, true);
 	if (!err)
 		err = create_ctx(&s->rx, suite, rx_key, false);
