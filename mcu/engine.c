@@ -65,7 +65,7 @@ static void start_realtime_audio(struct mcu_engine *e, int prio)
 		e->audio_pool = mcu_workpool_free(e->audio_pool);
 		mcu_log_info("audio ticks share the media workers at ordinary "
 		             "priority: real-time scheduling refused (%s; "
-		             "CAP_SYS_NICE or LimitRTPRIO, docs/deployment.md)",
+		             "CAP_SYS_NICE or LimitRTPRIO, docs/architecture.md)",
 		             strerror(err));
 		return;
 	}

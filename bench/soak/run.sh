@@ -36,6 +36,9 @@
 #     audio packets (max_audio_gap_steady_ms: gaps more than 2 s after the
 #     endpoint's first packet, so a join's warm-up is not counted) and the
 #     number of gaps over 100 ms; also the largest gap including joins;
+#   - a wakeup probe (SCHED_FIFO 12, every 5 ms, probe.log): each late
+#     audio tick is shown with the probe's lateness at that moment (late
+#     too: the machine, not mcud);
 #   - attribution of audio gaps (docs/reliability.md "Attributing an audio
 #     gap"): mcud's "audio tick late" warnings (> 40 ms, with their cause)
 #     and its worst lateness over the run, the meeting's audio start
@@ -202,6 +205,39 @@ floor_loop &
 FLOOR_PID=$!
 PIDS+=("$FLOOR_PID")
 
+# ---- a wakeup probe: is it mcud or the machine? ----
+# An independent thread at SCHED_FIFO 12 (above mcud's clock, 11) wakes
+# every 5 ms and logs each wakeup more than 2 ms late (unix time, ms) in
+# probe.log. A late audio tick whose clock woke late while the probe was
+# late too is the machine's (the VM's vCPU not running, or kernel work that
+# cannot be preempted), not mcud's. Without real-time permission the probe
+# runs at normal priority and says so in the log's first line.
+python3 - "$OUT/probe.log" "$((DURATION + 120))" <<'PY' &
+import os, sys, time
+out = open(sys.argv[1], "w")
+try:
+    os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(12))
+    out.write("# SCHED_FIFO 12\n")
+except OSError as e:
+    out.write("# normal priority (%s)\n" % e)
+out.flush()
+period, end = 0.005, time.monotonic() + float(sys.argv[2])
+due = time.monotonic() + period
+while due < end:
+    d = due - time.monotonic()
+    if d > 0:
+        time.sleep(d)
+    now = time.monotonic()
+    late = now - due
+    if late > 0.002:
+        out.write("%.3f %.1f\n" % (time.time(), late * 1000))
+        out.flush()
+    due += period
+    if due < now:
+        due = now + period
+PY
+PIDS+=($!)
+
 # ---- the run: samples, churn ----
 echo "t_s,rss_kib,fds,connected,away,audio_late_max_ms,audio_skipped,mcud_cpu_pct,sims_cpu_pct,idle_pct,kdamond_cpu_pct" >"$OUT/samples.csv"
 # the meeting's audio tick: the largest start lateness so far (ms) and
@@ -362,6 +398,28 @@ res["fds_slope_per_h"] = None if s is None else round(s, 2)
 s = slope([(r[0], r[3]) for r in steady])
 res["connected_min_after_warm"] = min(r[3] for r in steady) if steady else None
 
+PROBE = []  # (unix, late ms) of the wakeup probe's late wakeups
+try:
+    for line in open(os.path.join(out, "probe.log")):
+        if not line.startswith("#"):
+            a, b = line.split()
+            PROBE.append((float(a), float(b)))
+except (OSError, ValueError):
+    pass
+
+def probe_max(t_from, t_to):  # the probe's worst lateness around a moment
+    v = [l for t, l in PROBE if t_from - 0.01 <= t <= t_to + 0.01]
+    return max(v) if v else 0.0
+
+def probe_summary():
+    try:
+        head = open(os.path.join(out, "probe.log")).readline().strip("# \n")
+    except OSError:
+        return None
+    return {"priority": head, "late_over_5ms": sum(l > 5 for _, l in PROBE),
+            "late_over_20ms": sum(l > 20 for _, l in PROBE),
+            "max_ms": max((l for _, l in PROBE), default=0.0)}
+
 def attribute(out, reports):
     """Each moment an endpoint's audio stopped > 100 ms, next to what
     mcud's audio tick and mcu-sim's receive loop said at that time."""
@@ -487,7 +545,10 @@ def attribute(out, reports):
         "audio_tick_start_late_max_ms": start_late,
         "audio_tick_lateness_histogram": hist or None,
         "audio_ticks_late_over_40ms": [{"at_unix": l[0], "t_s": round(l[0] - t0, 1),
-                                        "late_ms": l[1], "detail": l[2]} for l in late],
+                                        "late_ms": l[1], "detail": l[2],
+                                        "probe_late_ms": probe_max(l[0] - l[1] / 1000, l[0])}
+                                       for l in late],
+        "probe": probe_summary(),
         "sim_receiver_max": {k: {"rx_delay_ms": v[0], "loop_busy_ms": v[1],
                                  "loop_gap_ms": v[2]} for k, v in rxmax.items()},
         "sim_stalls": len(stalls),
@@ -596,8 +657,14 @@ print("  mcud audio tick: worst lateness %s ms (frame due -> sent; an endpoint's
       % (res["audio_tick_worst_late_ms"], res["audio_tick_start_late_max_ms"],
          len(res["audio_ticks_late_over_40ms"])))
 for l in res["audio_ticks_late_over_40ms"][:20]:
-    print("    late tick at %s s (unix %.3f): %.1f ms %s"
-          % (l["t_s"], l["at_unix"], l["late_ms"], l["detail"]))
+    print("    late tick at %s s (unix %.3f): %.1f ms %s; wakeup probe %s"
+          % (l["t_s"], l["at_unix"], l["late_ms"], l["detail"],
+             "late %.1f ms then" % l["probe_late_ms"] if l["probe_late_ms"]
+             else "on time then"))
+pr = res.get("probe")
+if pr:
+    print("  wakeup probe (%s, every 5 ms): %d wakeups > 5 ms late, %d > 20 ms, worst %.1f ms"
+          % (pr["priority"], pr["late_over_5ms"], pr["late_over_20ms"], pr["max_ms"]))
 rx = res["sim_receiver_max"]
 print("  mcu-sim receive loops: max packet wait in socket %s ms, max busy %s ms; %d stalls listed"
       % (max((v["rx_delay_ms"] or 0 for v in rx.values()), default=None),
