@@ -125,12 +125,22 @@ void mcu_log_vwrite(enum mcu_log_level level, const char *module,
 	clock_gettime(CLOCK_REALTIME, &ts);
 	localtime_r(&ts.tv_sec, &tm);
 
+	/* Local time with its UTC offset: the roster's time zone applies
+	   from the moment the roster is loaded (mcu_conf_apply_timezone), so
+	   the first lines of a run are in the machine's zone and the offset
+	   says which. */
+	long off = tm.tm_gmtoff / 60;
+	char sign = off < 0 ? '-' : '+';
+	if (off < 0)
+		off = -off;
 	int lvl = level < 0 ? 0 : level > MCU_LOG_TRACE ? MCU_LOG_TRACE : level;
 	int n = snprintf(line, sizeof(line),
-	                 "%04d-%02d-%02d %02d:%02d:%02d.%03ld %-5s %-9s ",
+	                 "%04d-%02d-%02d %02d:%02d:%02d.%03ld%c%02ld:%02ld "
+	                 "%-5s %-9s ",
 	                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
 	                 tm.tm_hour, tm.tm_min, tm.tm_sec,
-	                 ts.tv_nsec / 1000000, level_names[lvl], module);
+	                 ts.tv_nsec / 1000000, sign, off / 60, off % 60,
+	                 level_names[lvl], module);
 	if (n < 0)
 		return;
 	if (tls_context[0] && (size_t)n < sizeof(line))
