@@ -479,6 +479,7 @@ void mcu_room_stats(struct mcu_room *room, struct mcu_room_stats *st)
 	pthread_mutex_unlock(&room->lock);
 	st->video_ticks = vt.fired;
 	st->video_ticks_skipped = vt.skipped;
+	st->video_ticks_late = vt.late_runs;
 	st->video_late_ms_max = vt.max_late_ns / 1e6;
 	st->audio_ticks = at.fired;
 	st->audio_ticks_skipped = at.skipped;
@@ -778,6 +779,9 @@ int mcu_room_alloc(struct mcu_room **roomp, const struct mcu_room_env *env,
 		                     mcu_room_video_tick, room);
 	if (err)
 		goto fail;
+	/* A picture whose tick overran its frame interval by a little is
+	   sent late rather than dropped (ticker.h). */
+	mcu_tick_set_late_run(env->ticker, room->vtick, true);
 	mcu_log_info("%s: media started: %zu participants, %s floor, host "
 	             "sees %s, branches see %s", room->id, room->n_parts,
 	             mcu_conf_floor_name(room->m->floor),

@@ -67,6 +67,8 @@ struct mcu_room_stats {
 	size_t audio_decoded; /* legs whose sound the last audio tick decoded */
 	uint64_t encoders_opened; /* video encoders opened since the start */
 	uint64_t video_ticks, video_ticks_skipped;
+	uint64_t video_ticks_late; /* run after an overrunning tick, late
+	                              but not skipped */
 	uint64_t audio_ticks, audio_ticks_skipped;
 	double video_late_ms_max, audio_late_ms_max;
 	double compose_ms, encode_ms, mix_ms; /* mean per tick, last period */

@@ -4,7 +4,9 @@
  * accumulates drift). At a deadline it submits the tick's run to its own
  * serial queue unless the previous run is still pending or running; then
  * it advances the deadline by whole periods past "now", so a stall of
- * the machine produces skipped ticks, not a burst of catch-up ticks.
+ * the machine produces skipped ticks, not a burst of catch-up ticks. A
+ * tick with late runs on keeps the newest deadline met while it is busy;
+ * run_tick runs it right after the busy run, on the same worker.
  *
  * Adding or removing a tick wakes the clock through a condition variable
  * (pthread_cond_timedwait on CLOCK_MONOTONIC stands in for the sleep).
@@ -29,6 +31,9 @@ struct mcu_tick {
 	mcu_tick_h *fn;
 	void *arg;
 	bool busy;           /* a run is queued or running; ticker->lock */
+	bool late_run;       /* keep a deadline met while busy; ticker->lock */
+	bool pending;        /* such a deadline is kept; ticker->lock */
+	int64_t pending_deadline_ns; /* ticker->lock */
 	int64_t run_deadline_ns; /* deadline of the queued run; ticker->lock */
 	struct mcu_tick_stats stats; /* ticker->lock */
 };
@@ -64,17 +69,40 @@ static void run_tick(void *arg)
 
 	pthread_mutex_lock(&tk->lock);
 	deadline = t->run_deadline_ns;
-	t->stats.fired++;
-	t->stats.last_late_ns = now - deadline;
-	if (now - deadline > t->stats.max_late_ns)
-		t->stats.max_late_ns = now - deadline;
-	pthread_mutex_unlock(&tk->lock);
+	for (;;) {
+		t->stats.fired++;
+		t->stats.last_late_ns = now - deadline;
+		if (now - deadline > t->stats.max_late_ns)
+			t->stats.max_late_ns = now - deadline;
+		pthread_mutex_unlock(&tk->lock);
 
-	t->fn(deadline, now, t->arg);
+		t->fn(deadline, now, t->arg);
 
-	pthread_mutex_lock(&tk->lock);
+		pthread_mutex_lock(&tk->lock);
+		if (!t->pending)
+			break;
+		/* a deadline met while this run was busy: its run now */
+		t->pending = false;
+		deadline = t->run_deadline_ns = t->pending_deadline_ns;
+		t->stats.late_runs++;
+		now = mcu_now_ns();
+	}
 	t->busy = false;
 	pthread_mutex_unlock(&tk->lock);
+}
+
+/* A deadline that finds the tick busy: kept for a late run (replacing
+   an older kept one, which is then skipped) or skipped. Lock held. */
+static void busy_at_deadline(struct mcu_tick *t)
+{
+	if (t->late_run) {
+		if (t->pending)
+			t->stats.skipped++;
+		t->pending = true;
+		t->pending_deadline_ns = t->deadline_ns;
+	} else {
+		t->stats.skipped++;
+	}
 }
 
 /* Fire what is due; returns the next deadline. Lock held. */
@@ -85,7 +113,7 @@ static int64_t fire_due(struct mcu_ticker *tk, int64_t now)
 		struct mcu_tick *t = tk->ticks[i];
 		if (t->deadline_ns <= now) {
 			if (t->busy) {
-				t->stats.skipped++;
+				busy_at_deadline(t);
 			} else {
 				t->busy = true;
 				t->run_deadline_ns = t->deadline_ns;
@@ -251,6 +279,18 @@ struct mcu_tick *mcu_ticker_remove(struct mcu_ticker *tk, struct mcu_tick *t)
 	mcu_serial_free(t->serial);
 	free(t);
 	return NULL;
+}
+
+void mcu_tick_set_late_run(struct mcu_ticker *tk, struct mcu_tick *t,
+                           bool on)
+{
+	if (!tk || !t)
+		return;
+	pthread_mutex_lock(&tk->lock);
+	t->late_run = on;
+	if (!on)
+		t->pending = false;
+	pthread_mutex_unlock(&tk->lock);
 }
 
 void mcu_tick_stats(struct mcu_ticker *tk, const struct mcu_tick *t,

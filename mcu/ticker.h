@@ -5,7 +5,11 @@
  * hands the work to the tick's serial queue on the worker pool. The clock
  * never runs a tick itself and never waits for one: a tick whose previous
  * run has not finished is skipped and counted as late, so a slow meeting
- * loses frames instead of delaying every other meeting.
+ * loses frames instead of delaying every other meeting. A tick may instead
+ * keep one such deadline and run it as soon as its previous run returns
+ * (mcu_tick_set_late_run: a video frame that comes a few milliseconds late
+ * is better than a frame not sent); a second deadline missed meanwhile is
+ * skipped, so a run is never more than a period late.
  *
  * Lateness (how long after its deadline a tick started running) is
  * recorded per tick for the statistics.
@@ -31,6 +35,8 @@ typedef void(mcu_tick_h)(int64_t deadline_ns, int64_t now_ns, void *arg);
 struct mcu_tick_stats {
 	uint64_t fired;    /* runs started */
 	uint64_t skipped;  /* deadlines missed because the last run was busy */
+	uint64_t late_runs; /* deadlines run after the last run returned
+	                       (mcu_tick_set_late_run), not skipped */
 	int64_t last_late_ns;
 	int64_t max_late_ns;
 	/* how late the clock thread handed the last run to the pool (the
@@ -59,6 +65,15 @@ int mcu_ticker_add(struct mcu_ticker *ticker, struct mcu_tick **tickp,
 int mcu_ticker_add_on(struct mcu_ticker *ticker, struct mcu_workpool *pool,
                       struct mcu_tick **tickp, int64_t period_ns,
                       mcu_tick_h *fn, void *arg);
+
+/*
+ * Whether a deadline that finds the tick's last run busy is kept and run
+ * when that run returns (at most one kept; its lateness is recorded like
+ * any run's) instead of being skipped. Off by default: a meeting's audio
+ * tick counts the deadlines it missed and catches up itself.
+ */
+void mcu_tick_set_late_run(struct mcu_ticker *ticker, struct mcu_tick *tick,
+                           bool on);
 
 /*
  * Unregister and wait until a running call has returned; after it fn is

@@ -128,7 +128,7 @@ def captable(out, fps, t, preset):
         return "-" if x is None else fmt % x
     print("capacity: host tour-4x4 720p, branches host+floor 720p/360p, chaired floor "
           "changing every 20 s, 360p30 in, x264 %s, %d fps out, window %s s" % (preset, fps, t))
-    print("| N | conn | real time | out fps (ticks) | skipped | per encoder group: fps (members) "
+    print("| N | conn | real time | out fps (ticks) | skipped (run late) | per encoder group: fps (members) "
           "| video tick late p50 / p99 ms | audio tick late p99 ms, skipped | mcud CPU % | per ep % | RSS MiB | per ep MiB | MiB per added ep "
           "| enc / dec / audio enc | mcu-sim CPU % | sim loss | load |")
     print("| ---: | ---: | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- |")
@@ -140,9 +140,10 @@ def captable(out, fps, t, preset):
         prev = r
         g = "; ".join("%s %.1f (%d)" % (k, v["fps_mean"], v["n"]) for k, v in r["encoder_fps"].items())
         al = r.get("audio_tick_late") or {}
-        print("| %d | %d | %s | %s | %d | %s | %s / %s | %s, %s | %s | %s | %s | %s | %s | %s / %s / %s | %s | %s | %s |" % (
+        print("| %d | %d | %s | %s | %d (%d) | %s | %s / %s | %s, %s | %s | %s | %s | %s | %s | %s / %s / %s | %s | %s | %s |" % (
             r["n"], r["connected"], "yes" if r["realtime"] else "no",
-            f(r["out_fps_from_ticks"]), r["video_ticks_skipped"], g,
+            f(r["out_fps_from_ticks"]), r["video_ticks_skipped"],
+            r.get("video_ticks_late", 0), g,
             ms(r["tick_late"]["p50"], r["tick_late"]["p50_over"]),
             ms(r["tick_late"]["p99"], r["tick_late"]["p99_over"]),
             ms(al.get("p99"), al.get("p99_over", False)), r.get("audio_ticks_skipped", "-"),

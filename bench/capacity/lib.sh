@@ -90,9 +90,14 @@ start_mcud() {
 	"$MCUD" --check "$1" >"$2/check.out" 2>&1 ||
 		die "roster refused: $(grep -i error "$2/check.out" | head -3)"
 	# NICE (e.g. -15, needs root): mcud and all its threads under nice
-	# (renice after the start would miss the threads already made)
+	# (renice after the start would miss the threads already made).
+	# MCUD_WRAP: a command mcud runs under, split on spaces (e.g. "env
+	# LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2" to try
+	# another allocator, or "perf record -g -o FILE --")
 	local wrap=()
 	[ -n "${NICE:-}" ] && wrap=(nice -n "$NICE")
+	# shellcheck disable=SC2206
+	[ -n "${MCUD_WRAP:-}" ] && wrap+=($MCUD_WRAP)
 	"${wrap[@]}" "$MCUD" ${MCUD_ARGS:-} -c "$1" --run-dir "$2/run" --log-level info \
 		2>"$2/mcud.log" &
 	MCUD_PID=$!

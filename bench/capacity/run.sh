@@ -11,7 +11,8 @@
 # more, a window of T seconds is measured:
 #   - output frames per encoder group (API: participants' video.out.fps,
 #     grouped by role, floor and size) and the video ticks run / skipped
-#     over the window (API media counters);
+#     / run late (after an overrunning tick, not skipped) over the window
+#     (API media counters);
 #   - tick lateness p50/p99 from the bucket deltas of /metrics
 #     mcu_tick_lateness_seconds{kind="video"} (and the audio ticks' apart);
 #   - CPU of mcud (utime+stime from /proc/PID/stat) in % of one core, total
@@ -78,7 +79,8 @@ skip_log() {
 	exec python3 - "$API" "$1" "$d/ticks.log" <<'PY'
 import http.client, json, sys, time
 port, meeting, path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-keys = ("video_ticks", "video_ticks_skipped", "audio_ticks", "audio_ticks_skipped")
+keys = ("video_ticks", "video_ticks_skipped", "video_ticks_late", "audio_ticks",
+        "audio_ticks_skipped")
 conn = None
 with open(path, "a") as out:
     while True:
@@ -168,6 +170,7 @@ parts = json.loads(rd("b.participants.json"))
 media_a, media_b = ma.get("media") or {}, mb.get("media") or {}
 ticks = media_b.get("video_ticks", 0) - media_a.get("video_ticks", 0)
 skipped = media_b.get("video_ticks_skipped", 0) - media_a.get("video_ticks_skipped", 0)
+vlate = media_b.get("video_ticks_late", 0) - media_a.get("video_ticks_late", 0)
 askipped = media_b.get("audio_ticks_skipped", 0) - media_a.get("audio_ticks_skipped", 0)
 late = benchlib.hist_delta(os.path.join(d, "a.prom"), os.path.join(d, "b.prom"),
                            "mcu_tick_lateness_seconds", {"kind": "video"})
@@ -201,6 +204,7 @@ print(json.dumps({
     "encoders": mb.get("encoders"), "decoders": mb.get("decoders"),
     "audio_encoders": media_b.get("audio_encoders"), "views": media_b.get("views"),
     "video_ticks": ticks, "video_ticks_skipped": skipped,
+    "video_ticks_late": vlate,
     "audio_ticks_skipped": askipped,
     "out_fps_from_ticks": ticks / win if win > 0 else None,
     "encoder_fps": enc_fps, "tick_late": late, "audio_tick_late": alate,
@@ -218,10 +222,11 @@ PY
 	python3 - "$d/row.json" <<'PY' >&2
 import json, sys
 r = json.load(open(sys.argv[1]))
-print("[N=%d] %s: %d connected, %d ticks (%d skipped), late p50 %s p99 %s, "
+print("[N=%d] %s: %d connected, %d ticks (%d skipped, %d run late), late p50 %s p99 %s, "
       "mcud %.0f %% CPU, RSS %.0f MiB, %s enc / %s dec, sim lost %s, load %s"
       % (r["n"], "REAL TIME" if r["realtime"] else "not real time",
          r["connected"], r["video_ticks"], r["video_ticks_skipped"],
+         r.get("video_ticks_late", 0),
          r["tick_late"]["p50"], r["tick_late"]["p99"],
          r["mcud_cpu_pct"] or 0, r["rss_mib"] or 0, r["encoders"],
          r["decoders"], r["sim_lost"], "-".join(r["load"])))

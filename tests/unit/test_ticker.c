@@ -75,6 +75,56 @@ static void slow_tick_skips(void **state)
 	pool = mcu_workpool_free(pool);
 }
 
+static int64_t late_deadlines[64];
+static atomic_int late_n;
+
+static void first_slow_fn(int64_t deadline, int64_t now, void *arg)
+{
+	(void)now;
+	(void)arg;
+	int i = atomic_fetch_add(&late_n, 1);
+	if (i < 64)
+		late_deadlines[i] = deadline;
+	if (i == 0)
+		usleep(25000);
+}
+
+/* With late runs on, the deadline met while a run overran is run right
+   after it instead of being skipped, with its own deadline: deadlines
+   still advance by whole periods, none twice. */
+static void late_run_instead_of_skip(void **state)
+{
+	struct mcu_workpool *pool = NULL;
+	struct mcu_ticker *tk = NULL;
+	struct mcu_tick *t = NULL;
+	struct mcu_tick_stats st;
+	const int64_t period = 20000000;
+	(void)state;
+	atomic_store(&late_n, 0);
+	assert_int_equal(mcu_workpool_alloc(&pool, 2, 64), 0);
+	assert_int_equal(mcu_ticker_alloc(&tk, pool), 0);
+	assert_int_equal(mcu_ticker_add(tk, &t, period, first_slow_fn, NULL),
+	                 0);
+	mcu_tick_set_late_run(tk, t, true);
+	usleep(200000);
+	mcu_tick_stats(tk, t, &st);
+	t = mcu_ticker_remove(tk, t);
+	int n = atomic_load(&late_n);
+	if (n > 64)
+		n = 64;
+	/* the first run (25 ms) was busy at the second deadline */
+	assert_true(st.late_runs >= 1);
+	assert_true(n >= 3);
+	assert_int_equal((uint64_t)n, st.fired);
+	for (int i = 1; i < n; i++) {
+		int64_t step = late_deadlines[i] - late_deadlines[i - 1];
+		assert_true(step >= period);
+		assert_int_equal(step % period, 0);
+	}
+	tk = mcu_ticker_free(tk);
+	pool = mcu_workpool_free(pool);
+}
+
 static atomic_int rt_fired, rt_policy, plain_fired;
 
 static void rt_fn(int64_t deadline, int64_t now, void *arg)
@@ -153,6 +203,7 @@ static void tick_on_own_pool(void **state)
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(periodic),
 	cmocka_unit_test(slow_tick_skips),
+	cmocka_unit_test(late_run_instead_of_skip),
 	cmocka_unit_test(tick_on_own_pool),
 };
 MCU_TEST_MAIN(tests, NULL, NULL)
