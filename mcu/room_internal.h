@@ -185,6 +185,7 @@ struct mcu_room {
 	uint64_t stat_encoders_opened; /* lock */
 	double compose_ms, encode_ms, mix_ms;
 	int64_t next_report_us;
+	int64_t next_long_log_us; /* video tick only: rate of its warning */
 };
 
 void mcu_room_video_tick(int64_t deadline_ns, int64_t now_ns, void *arg);

@@ -53,10 +53,16 @@
 
 #define MAX_PAYLOADS    1024
 #define MTU_PAYLOAD     1200
-#define GROUP_IDLE_S    5
+/* An encoder group nobody uses is kept this long for the next viewer of
+ * its size (find_group): opening a 720p encoder stalls the tick 25-80 ms,
+ * and a chaired floor moves its holder between size tiers at every grant
+ * (bench/capacity at N=120: one open per grant with 5 s, each a dropped
+ * picture). An idle encoder costs memory only. */
+#define GROUP_IDLE_S    60
 #define PREFETCH_US     1500000 /* decode the next tour page this early */
 #define REPORT_US       10000000
 #define STILL_REFRESH_US 1000000 /* a still picture is re-sent this often */
+#define LONG_LOG_US     1000000 /* at most one "video tick long" a second */
 
 static double ms_since(const struct timespec *t0)
 {
@@ -836,28 +842,66 @@ static void snapshot_in(struct mcu_room *room, struct tick_in *in,
 	                      PREFETCH_US, &in->prefetch);
 }
 
+/*
+ * A picture sent more than two frame intervals after its deadline made
+ * the ticker skip one (ticker.h): say where the time went, at most once a
+ * second, as the audio tick does for its late frames.
+ */
+static void explain_long(struct mcu_room *room, int64_t deadline_ns,
+                         int64_t now_ns, double prep_ms, double compose_ms,
+                         double encode_ms, double post_ms)
+{
+	int64_t end_ns = mcu_now_ns(), period_ns = 1000000000 / room->fps;
+	size_t keys = 0, drawn = 0;
+
+	if (end_ns - deadline_ns <= 2 * period_ns ||
+	    now_ns / 1000 < room->next_long_log_us)
+		return;
+	room->next_long_log_us = now_ns / 1000 + LONG_LOG_US;
+	for (const struct vgroup *g = room->groups; g; g = g->next) {
+		drawn += g->draw;
+		keys += g->draw && g->key;
+	}
+	mcu_log_warn("%s: video tick long: picture sent %.1f ms after its "
+	             "deadline (a frame interval is %.1f ms), started %.1f "
+	             "ms late; ran %.1f ms: prepare %.1f, compose %.1f, "
+	             "encode %.1f (%zu pictures, %zu key frames), after %.1f",
+	             room->id, (double)(end_ns - deadline_ns) / 1e6,
+	             (double)period_ns / 1e6,
+	             (double)(now_ns - deadline_ns) / 1e6,
+	             (double)(end_ns - now_ns) / 1e6, prep_ms, compose_ms,
+	             encode_ms, drawn, keys, post_ms);
+}
+
 void mcu_room_video_tick(int64_t deadline_ns, int64_t now_ns, void *arg)
 {
 	struct mcu_room *room = arg;
 	int64_t now_us = now_ns / 1000;
 	struct tick_in in;
-	double compose_ms = 0, encode_ms = 0;
+	double compose_ms = 0, encode_ms = 0, prep_ms, post_ms;
 	size_t views = 0, decoders, encoders;
+	struct timespec t0;
 
 	if (ensure_arrays(room))
 		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	snapshot_in(room, &in, now_us);
 	assign_groups(room, &in);
 	decoders = mark_visible(room, &in, now_us);
 	take_keyframe_requests(room, now_us);
+	prep_ms = ms_since(&t0);
 	encoders = encode_groups(room, deadline_ns, now_us, &compose_ms,
 	                         &encode_ms, &views);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	mcu_room_view_keep(room);
 	drop_idle_groups(room);
 	for (size_t i = 0; i < room->n_parts; i++)
 		if (room->vt[i].leg)
 			mcu_leg_video_poll(room->vt[i].leg, now_us);
 	room->frame_no++;
+	post_ms = ms_since(&t0);
+	explain_long(room, deadline_ns, now_ns, prep_ms, compose_ms,
+	             encode_ms, post_ms);
 
 	const struct mcu_room_probes *pr = room->env.probes;
 	if (pr) {
