@@ -14,7 +14,7 @@ DEPS_BUILD := build-essential cmake pkg-config clang libclang-rt-14-dev
 DEPS_LIBS  := libyaml-dev libavcodec-dev libavformat-dev libavutil-dev \
 	libswscale-dev libswresample-dev libsrtp2-dev libnice-dev libssl-dev \
 	libsofia-sip-ua-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev \
-	libcmocka-dev libfreetype-dev fonts-dejavu-core tzdata
+	libcmocka-dev libfreetype-dev fonts-dejavu-core tzdata libjemalloc-dev
 DEPS_PEERS := ffmpeg sip-tester baresip baresip-ffmpeg curl python3 iproute2 prometheus openssl \
 	chromium chromium-driver kamailio
 DEPS       := $(DEPS_BUILD) $(DEPS_LIBS) $(DEPS_PEERS)

@@ -16,6 +16,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef MCU_JEMALLOC
+/*
+ * jemalloc reads this before main: a background thread hands pages freed
+ * by legs that left back to the system (after dirty_decay_ms unused), so
+ * the resident size follows the memory in use through a day of joins and
+ * leaves (docs/reliability.md, "Soak"). MALLOC_CONF in the environment
+ * still overrides it.
+ */
+const char *malloc_conf = "background_thread:true,max_background_threads:1";
+#define MCU_MALLOC_NAME "jemalloc"
+#else
+#define MCU_MALLOC_NAME "glibc malloc"
+#endif
+
 enum exit_code {
 	EXIT_OK = 0,
 	EXIT_ERRORS = 1,   /* the roster has errors */
@@ -221,7 +235,8 @@ int main(int argc, char **argv)
 		return EXIT_ERRORS;
 	}
 	mcu_avlog_install();
-	mcu_log_info("mcud %s starting on %s", MCU_VERSION, opts.config_path);
+	mcu_log_info("mcud %s starting on %s (%s)", MCU_VERSION,
+	             opts.config_path, MCU_MALLOC_NAME);
 	err = mcu_daemon_alloc(&d, &opts);
 	if (!err)
 		err = mcu_daemon_run(d);

@@ -125,10 +125,29 @@ start_mcud "$OUT/roster.yaml" "$OUT"
 # heap_stats: after every endpoint left, glibc's malloc_stats() of mcud
 # (into mcud.log), then malloc_trim(0) and RSS again, through gdb (it
 # stops mcud for a second or more: only after the run, whose late ticks
-# and worst lateness are counted until T_END). MALLOC_STATS=0: off.
+# and worst lateness are counted until T_END). With jemalloc (mcud links
+# it when libjemalloc-dev is there): its stats.allocated / stats.resident
+# as "in use" / "system", then a purge of every arena. MALLOC_STATS=0: off.
 heap_stats() {
 	[ "${MALLOC_STATS:-1}" = 1 ] && command -v gdb >/dev/null || return 0
 	awk '/^VmRSS:/ {print "rss_kib " $2}' "/proc/$MCUD_PID/status" >>"$OUT/heap.log"
+	if grep -q libjemalloc "/proc/$MCUD_PID/maps"; then
+		timeout 120 gdb -batch \
+			-ex 'set $v = (unsigned long *)malloc(16)' \
+			-ex 'set $n = (unsigned long *)malloc(8)' \
+			-ex 'set *$n = 8' \
+			-ex 'call (int)mallctl("epoch", 0, 0, $v, 8)' \
+			-ex 'call (int)mallctl("stats.allocated", $v, $n, 0, 0)' \
+			-ex 'printf "in use bytes = %lu\n", *$v' \
+			-ex 'call (int)mallctl("stats.resident", $v, $n, 0, 0)' \
+			-ex 'printf "system bytes = %lu\n", *$v' \
+			-ex 'call (int)mallctl("arena.4096.purge", 0, 0, 0, 0)' \
+			"/proc/$MCUD_PID/exe" "$MCUD_PID" 2>/dev/null |
+			grep -E '^(in use|system) bytes' >>"$OUT/heap.log"
+		sleep 0.5
+		awk '/^VmRSS:/ {print "rss_trimmed_kib " $2}' "/proc/$MCUD_PID/status" >>"$OUT/heap.log"
+		return 0
+	fi
 	timeout 120 gdb -batch -ex 'call (void)malloc_stats()' \
 		-ex 'call (int)malloc_trim(0)' \
 		"/proc/$MCUD_PID/exe" "$MCUD_PID" >/dev/null 2>&1
