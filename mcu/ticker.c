@@ -8,6 +8,18 @@
  * tick with late runs on keeps the newest deadline met while it is busy;
  * run_tick runs it right after the busy run, on the same worker.
  *
+ * A real-time clock (mcu_ticker_set_realtime) hands the runs of ticks on
+ * the ticker's own, ordinary pool to a hand-off thread (real-time at the
+ * lowest priority) and submits only to the pools given to
+ * mcu_ticker_add_on (the real-time audio worker) itself. Submitting
+ * signals the pool's condition variable, and glibc's condition variables
+ * have an internal lock without priority inheritance: the media pool's is
+ * taken all the time by I/O threads queueing decodes, and a real-time
+ * thread waiting behind one of them preempted there waits as long as it
+ * stays preempted (the soak's "clock late" 68-95 ms while a probe thread
+ * of higher priority ran on time delayed every meeting's audio). The
+ * clock posts a semaphore (no lock) and goes back to sleep.
+ *
  * Adding or removing a tick wakes the clock through a condition variable
  * (pthread_cond_timedwait on CLOCK_MONOTONIC stands in for the sleep).
  */
@@ -19,6 +31,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -26,6 +39,7 @@
 struct mcu_tick {
 	struct mcu_ticker *ticker;
 	struct mcu_serial *serial;
+	struct mcu_workpool *pool;
 	int64_t period_ns;
 	int64_t deadline_ns; /* ticker->lock */
 	mcu_tick_h *fn;
@@ -35,6 +49,8 @@ struct mcu_tick {
 	bool pending;        /* such a deadline is kept; ticker->lock */
 	int64_t pending_deadline_ns; /* ticker->lock */
 	int64_t run_deadline_ns; /* deadline of the queued run; ticker->lock */
+	bool handoff;        /* submitted by the hand-off thread; ticker->lock */
+	bool handoff_due;    /* a run for it to submit; ticker->lock */
 	struct mcu_tick_stats stats; /* ticker->lock */
 };
 
@@ -46,6 +62,12 @@ struct mcu_ticker {
 	size_t n, cap;           /* lock */
 	bool stop;               /* lock */
 	pthread_t thread;
+	/* hand-off of ordinary ticks' runs (real-time clock only) */
+	bool has_handoff, handoff_stop;   /* lock */
+	sem_t handoff_sem;                /* posted by the clock */
+	struct mcu_tick *in_handoff;      /* lock: being submitted */
+	pthread_cond_t handoff_done;      /* in_handoff cleared */
+	pthread_t handoff_thread;
 };
 
 int64_t mcu_now_ns(void)
@@ -109,6 +131,7 @@ static void busy_at_deadline(struct mcu_tick *t)
 static int64_t fire_due(struct mcu_ticker *tk, int64_t now)
 {
 	int64_t next = INT64_MAX;
+	bool handoff = false;
 	for (size_t i = 0; i < tk->n; i++) {
 		struct mcu_tick *t = tk->ticks[i];
 		if (t->deadline_ns <= now) {
@@ -119,7 +142,11 @@ static int64_t fire_due(struct mcu_ticker *tk, int64_t now)
 				t->run_deadline_ns = t->deadline_ns;
 				t->stats.last_submit_late_ns =
 				    now - t->deadline_ns;
-				if (mcu_serial_submit(t->serial, run_tick, t)) {
+				if (t->handoff) {
+					t->handoff_due = true;
+					handoff = true;
+				} else if (mcu_serial_submit(t->serial,
+				                             run_tick, t)) {
 					t->busy = false;
 					t->stats.skipped++;
 				}
@@ -130,7 +157,42 @@ static int64_t fire_due(struct mcu_ticker *tk, int64_t now)
 		if (t->deadline_ns < next)
 			next = t->deadline_ns;
 	}
+	if (handoff)
+		sem_post(&tk->handoff_sem);
 	return next;
+}
+
+/* The hand-off thread: submits the runs the real-time clock marked. */
+static void *handoff_main(void *arg)
+{
+	struct mcu_ticker *tk = arg;
+	for (;;) {
+		while (sem_wait(&tk->handoff_sem) != 0 && errno == EINTR)
+			;
+		pthread_mutex_lock(&tk->lock);
+		if (tk->handoff_stop) {
+			pthread_mutex_unlock(&tk->lock);
+			return NULL;
+		}
+		for (size_t i = 0; i < tk->n; i++) {
+			struct mcu_tick *t = tk->ticks[i];
+			if (!t->handoff_due)
+				continue;
+			t->handoff_due = false;
+			tk->in_handoff = t; /* mcu_ticker_remove waits */
+			pthread_mutex_unlock(&tk->lock);
+			int err = mcu_serial_submit(t->serial, run_tick, t);
+			pthread_mutex_lock(&tk->lock);
+			if (err) {
+				t->busy = false;
+				t->stats.skipped++;
+			}
+			tk->in_handoff = NULL;
+			pthread_cond_broadcast(&tk->handoff_done);
+			i = (size_t)-1; /* the array may have changed */
+		}
+		pthread_mutex_unlock(&tk->lock);
+	}
 }
 
 static void *clock_main(void *arg)
@@ -171,6 +233,10 @@ int mcu_ticker_alloc(struct mcu_ticker **tickerp, struct mcu_workpool *pool)
 	err = pthread_cond_init(&tk->cond, &attr);
 	pthread_condattr_destroy(&attr);
 	if (!err)
+		err = pthread_cond_init(&tk->handoff_done, NULL);
+	if (!err && sem_init(&tk->handoff_sem, 0, 0) != 0)
+		err = errno;
+	if (!err)
 		err = pthread_create(&tk->thread, NULL, clock_main, tk);
 	if (!err)
 		pthread_setname_np(tk->thread, "mcud-clock");
@@ -193,8 +259,17 @@ struct mcu_ticker *mcu_ticker_free(struct mcu_ticker *tk)
 	pthread_cond_signal(&tk->cond);
 	pthread_mutex_unlock(&tk->lock);
 	pthread_join(tk->thread, NULL);
+	if (tk->has_handoff) {
+		pthread_mutex_lock(&tk->lock);
+		tk->handoff_stop = true;
+		pthread_mutex_unlock(&tk->lock);
+		sem_post(&tk->handoff_sem);
+		pthread_join(tk->handoff_thread, NULL);
+	}
 	if (tk->n)
 		mcu_log_error("ticker freed with %zu ticks registered", tk->n);
+	sem_destroy(&tk->handoff_sem);
+	pthread_cond_destroy(&tk->handoff_done);
 	pthread_cond_destroy(&tk->cond);
 	pthread_mutex_destroy(&tk->lock);
 	free(tk->ticks);
@@ -208,7 +283,34 @@ int mcu_ticker_set_realtime(struct mcu_ticker *tk, int priority)
 	    priority > sched_get_priority_max(SCHED_FIFO))
 		return EINVAL;
 	struct sched_param sp = {.sched_priority = priority};
-	return pthread_setschedparam(tk->thread, SCHED_FIFO, &sp);
+	int err = pthread_setschedparam(tk->thread, SCHED_FIFO, &sp);
+	if (err)
+		return err;
+	pthread_mutex_lock(&tk->lock);
+	if (!tk->has_handoff) {
+		err = pthread_create(&tk->handoff_thread, NULL, handoff_main,
+		                     tk);
+		if (!err) {
+			/* real-time too, at the lowest priority: it wakes at
+			   once, and if it waits on the pool's condition
+			   variable only the video is late, never the clock */
+			struct sched_param low = {
+			    .sched_priority =
+			        sched_get_priority_min(SCHED_FIFO)};
+			pthread_setschedparam(tk->handoff_thread, SCHED_FIFO,
+			                      &low);
+			pthread_setname_np(tk->handoff_thread, "mcud-clock-tx");
+			tk->has_handoff = true;
+			for (size_t i = 0; i < tk->n; i++)
+				tk->ticks[i]->handoff =
+				    tk->ticks[i]->pool == tk->pool;
+		}
+	}
+	pthread_mutex_unlock(&tk->lock);
+	if (err)
+		mcu_log_warn("media clock: no hand-off thread (errno %d): "
+		             "it submits every tick itself", err);
+	return 0;
 }
 
 int mcu_ticker_add(struct mcu_ticker *tk, struct mcu_tick **tickp,
@@ -238,6 +340,7 @@ int mcu_ticker_add_on(struct mcu_ticker *tk, struct mcu_workpool *pool,
 	/* A tick runs ahead of the decodes waiting for a worker. */
 	mcu_serial_set_high(t->serial);
 	t->ticker = tk;
+	t->pool = pool;
 	t->period_ns = period_ns;
 	t->fn = fn;
 	t->arg = arg;
@@ -256,6 +359,7 @@ int mcu_ticker_add_on(struct mcu_ticker *tk, struct mcu_workpool *pool,
 		tk->ticks = nt;
 		tk->cap = cap;
 	}
+	t->handoff = tk->has_handoff && pool == tk->pool;
 	tk->ticks[tk->n++] = t;
 	pthread_cond_signal(&tk->cond);
 	pthread_mutex_unlock(&tk->lock);
@@ -274,6 +378,9 @@ struct mcu_tick *mcu_ticker_remove(struct mcu_ticker *tk, struct mcu_tick *t)
 			break;
 		}
 	}
+	t->handoff_due = false;
+	while (tk->in_handoff == t) /* being submitted: let it finish */
+		pthread_cond_wait(&tk->handoff_done, &tk->lock);
 	pthread_mutex_unlock(&tk->lock);
 	/* Waits for a running job and drops a queued one. */
 	mcu_serial_free(t->serial);

@@ -48,7 +48,11 @@ int mcu_ticker_alloc(struct mcu_ticker **tickerp, struct mcu_workpool *pool);
 /*
  * Run the clock thread under SCHED_FIFO at `priority` (1..99), so it hands
  * out every deadline on time whatever else runs; it only sleeps and
- * queues. 0, EINVAL or EPERM (as mcu_workpool_set_realtime()).
+ * queues. The runs of ticks on the ticker's own (ordinary) pool are then
+ * queued by a hand-off thread (`mcud-clock-tx`, SCHED_FIFO 1), so
+ * the real-time clock never waits on a lock of that busy pool without
+ * priority inheritance (ticker.c). 0, EINVAL or EPERM (as
+ * mcu_workpool_set_realtime()).
  */
 int mcu_ticker_set_realtime(struct mcu_ticker *ticker, int priority);
 /* Stops the clock thread; every tick must have been removed. */
