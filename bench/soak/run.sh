@@ -25,6 +25,8 @@
 #     kernel's kdamond, and the machine's idle share (summed by five-minute
 #     window next to the audio deadlines skipped); each mcud thread's CPU
 #     (threads.csv);
+#   - the largest RSS by five-minute window and the RSS slope over the
+#     second half (does it level off?);
 #   - the least-squares slope of RSS (MiB per hour) and of fds (per hour)
 #     over the samples after WARM seconds (default 120: joins, encoder and
 #     pool warm-up) taken while all N were connected (a group away is a
@@ -359,8 +361,9 @@ done
 alive=0
 kill -0 "$MCUD_PID" 2>/dev/null && alive=1
 # everyone left: what mcud still holds (in use: memory kept; system - in
-# use: the allocator's cache). Groups unused for 5 s are freed first.
-if [ "$alive" = 1 ]; then sleep 8; heap_stats; fi
+# use: the allocator's cache). Encoder groups unused for 60 s are freed
+# first (mcu/room_video.c GROUP_IDLE_S).
+if [ "$alive" = 1 ]; then sleep 65; heap_stats; fi
 rc=none
 if [ "$alive" = 1 ]; then
 	kill -TERM "$MCUD_PID"
@@ -412,6 +415,17 @@ s = slope([(r[0], r[1] / 1024) for r in steady])
 res["rss_slope_mib_per_h"] = None if s is None else round(s, 2)
 s = slope([(r[0], r[1] / 1024) for r in rows])
 res["rss_slope_mib_per_h_all"] = None if s is None else round(s, 2)
+# A slope fitted over the whole run includes the heap's approach to its
+# working set (every branch held the floor, was on a tour page, was
+# decoded at each tile size): the largest RSS by five-minute window and
+# the slope over the second half show whether it levels off.
+win = {}
+for r in steady:
+    w = int(r[0] // 300)
+    win[w] = max(win.get(w, 0), r[1])
+res["rss_max_mib_by_5min"] = [round(win[w] / 1024, 1) for w in sorted(win)]
+s = slope([(r[0], r[1] / 1024) for r in steady if r[0] >= float(dur) / 2])
+res["rss_slope_second_half_mib_per_h"] = None if s is None else round(s, 2)
 s = slope([(r[0], r[2]) for r in steady])
 res["fds_slope_per_h"] = None if s is None else round(s, 2)
 s = slope([(r[0], r[3]) for r in steady])
@@ -658,6 +672,9 @@ print("  mcud alive at end: %s, exit status after SIGTERM: %s%s"
 print("  RSS %s -> %s MiB (max %s); slope after %ds (%d samples, all in): %s MiB/h (all samples: %s)"
       % (res["rss_mib_first"], res["rss_mib_last"], res["rss_mib_max"], warm, len(steady),
          res["rss_slope_mib_per_h"], res["rss_slope_mib_per_h_all"]))
+print("  RSS largest by five-minute window (all in): %s MiB; slope over the second half: %s MiB/h"
+      % (", ".join("%.0f" % x for x in res["rss_max_mib_by_5min"]),
+         res["rss_slope_second_half_mib_per_h"]))
 print("  fds %s -> %s (max %s); slope after %ds: %s per h"
       % (res["fds_first"], res["fds_last"], res["fds_max"], warm,
          res["fds_slope_per_h"]))
