@@ -49,7 +49,6 @@ struct mcu_tick {
 	bool pending;        /* such a deadline is kept; ticker->lock */
 	int64_t pending_deadline_ns; /* ticker->lock */
 	int64_t run_deadline_ns; /* deadline of the queued run; ticker->lock */
-	bool handoff;        /* submitted by the hand-off thread; ticker->lock */
 	bool handoff_due;    /* a run for it to submit; ticker->lock */
 	struct mcu_tick_stats stats; /* ticker->lock */
 };
@@ -142,7 +141,9 @@ static int64_t fire_due(struct mcu_ticker *tk, int64_t now)
 				t->run_deadline_ns = t->deadline_ns;
 				t->stats.last_submit_late_ns =
 				    now - t->deadline_ns;
-				if (t->handoff) {
+				/* ticks on the ticker's own pool go
+				   through the hand-off thread, if any */
+				if (tk->has_handoff && t->pool == tk->pool) {
 					t->handoff_due = true;
 					handoff = true;
 				} else if (mcu_serial_submit(t->serial,
@@ -301,9 +302,6 @@ int mcu_ticker_set_realtime(struct mcu_ticker *tk, int priority)
 			                      &low);
 			pthread_setname_np(tk->handoff_thread, "mcud-clock-tx");
 			tk->has_handoff = true;
-			for (size_t i = 0; i < tk->n; i++)
-				tk->ticks[i]->handoff =
-				    tk->ticks[i]->pool == tk->pool;
 		}
 	}
 	pthread_mutex_unlock(&tk->lock);
@@ -359,7 +357,6 @@ int mcu_ticker_add_on(struct mcu_ticker *tk, struct mcu_workpool *pool,
 		tk->ticks = nt;
 		tk->cap = cap;
 	}
-	t->handoff = tk->has_handoff && pool == tk->pool;
 	tk->ticks[tk->n++] = t;
 	pthread_cond_signal(&tk->cond);
 	pthread_mutex_unlock(&tk->lock);
