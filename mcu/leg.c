@@ -1441,6 +1441,8 @@ void mcu_leg_stats(struct mcu_leg *leg, int64_t now_us,
 		st->ain.bytes = rs.bytes;
 		st->ain.lost = rs.lost > 0 ? (uint64_t)rs.lost : 0;
 		st->ain.jitter_ms = rs.jitter_ms;
+		mcu_jbuf_stats(leg->arx.jb, &js);
+		st->ain.buffer_ms = js.target_ms;
 		st->ain.malformed = leg->arx.malformed;
 		if (leg->arx.last_media_us > st->last_media_us)
 			st->last_media_us = leg->arx.last_media_us;

@@ -128,6 +128,7 @@ struct mcu_leg_stats {
 	struct {
 		uint64_t packets, bytes, lost, malformed, rejected, concealed;
 		double jitter_ms;
+		double buffer_ms; /* the jitter buffer's current playout delay */
 	} ain;
 	struct {
 		uint64_t packets, bytes, keyframes;

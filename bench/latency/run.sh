@@ -107,4 +107,19 @@ for kind, target in (("video", 0.050), ("audio", 0.030)):
         benchlib.ms(h["p99"], h["p99_over"]),
         "> 1000" if h["max_le"] == "+Inf" else "<= " + benchlib.ms(h["max_le"]),
         benchlib.ms(h["mean"]), 1000 * target, verdict))
+# the audio jitter buffers' delay (audio.in.buffer_ms) and RTP jitter at
+# the end of the window: the heard legs' first, then all legs' spread
+try:
+    parts = json.load(open(os.path.join(d, "b.participants.json")))
+    parts = parts.get("participants", parts) if isinstance(parts, dict) else parts
+    ain = {p["endpoint"]: ((p.get("audio") or {}).get("in") or {}) for p in parts}
+    heard = ", ".join("%s %s ms (jitter %s)" % (e, ain[e].get("buffer_ms"),
+                                                 ain[e].get("jitter_ms"))
+                      for e in ("sim001", "sim002") if e in ain)
+    bufs = sorted(v["buffer_ms"] for v in ain.values() if "buffer_ms" in v)
+    if bufs:
+        print("audio jitter buffer delay: heard %s; all legs median %.1f, max %.1f ms"
+              % (heard, bufs[len(bufs) // 2], bufs[-1]))
+except (OSError, ValueError, KeyError, TypeError):
+    pass
 PY
