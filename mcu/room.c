@@ -469,6 +469,7 @@ void mcu_room_stats(struct mcu_room *room, struct mcu_room_stats *st)
 	}
 	st->encoders = room->stat_encoders;
 	st->encoders_opened = room->stat_encoders_opened;
+	st->keyframes_deferred = room->stat_keys_deferred;
 	st->views = room->stat_views;
 	st->decoders = room->stat_decoders;
 	st->audio_encoders = room->stat_aencs;

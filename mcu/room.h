@@ -66,6 +66,7 @@ struct mcu_room_stats {
 	size_t audio_encoders;
 	size_t audio_decoded; /* legs whose sound the last audio tick decoded */
 	uint64_t encoders_opened; /* video encoders opened since the start */
+	uint64_t keyframes_deferred; /* key frames put off a tick (spread) */
 	uint64_t video_ticks, video_ticks_skipped;
 	uint64_t video_ticks_late; /* run after an overrunning tick, late
 	                              but not skipped */

@@ -95,6 +95,8 @@ struct vgroup {
 	size_t ntiles;
 	bool draw;            /* this tick: a picture is composed and encoded */
 	bool key;             /* ...as a key frame */
+	bool key_kf;          /* this tick: kfreq granted the key frame */
+	bool key_waited;      /* the last key frame wanted was put off */
 	struct vgroup *next;
 };
 
@@ -183,6 +185,7 @@ struct mcu_room {
 	size_t stat_encoders, stat_views, stat_decoders, stat_aencs;
 	size_t stat_adecoded; /* audio legs decoded in the last tick */
 	uint64_t stat_encoders_opened; /* lock */
+	uint64_t stat_keys_deferred;   /* lock */
 	double compose_ms, encode_ms, mix_ms;
 	int64_t next_report_us;
 	int64_t next_long_log_us; /* video tick only: rate of its warning */

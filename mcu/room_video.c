@@ -18,7 +18,12 @@
  *
  * Key frames: receivers' PLI/FIR and members joining a group are
  * coalesced per group (transport/kfreq) so one IDR serves them all.
- * A group nobody has used for five seconds is freed.
+ * A group nobody has used for a minute is freed.
+ *
+ * Key frames are the tick's own decision, not the encoder's GOP: every
+ * keyframe interval, on a member's PLI/FIR, for a new member; and at most
+ * one 720p picture's worth of them per tick (spread_keys): several on one
+ * tick made it overrun its frame interval.
  *
  * Still pictures: a group whose picture shows no live source (only cards:
  * "no video", "video off", "connecting", empty tiles) would encode the
@@ -26,8 +31,7 @@
  * only when its inputs change (a card's state, a name, a highlight: a
  * signature of the tile inputs), when a key frame is due (a member's
  * PLI/FIR or a new member, answered on the next tick as before), once per
- * keyframe interval as a key frame (what x264's GOP does for a live
- * picture) and otherwise once per STILL_REFRESH_US. Receivers see a
+ * keyframe interval as a key frame (as a live picture) and otherwise once per STILL_REFRESH_US. Receivers see a
  * low-rate stream of an unchanged picture; the RTP timestamps keep real
  * time. In the usual meeting this is every branch while the host shows no
  * picture, i.e. the one extra encoder besides the host's.
@@ -121,7 +125,9 @@ static struct vgroup *find_group(struct mcu_room *room, uint64_t key,
 		.height = lp->out_height,
 		.fps = room->fps,
 		.bitrate = lp->out_bitrate,
-		.keyint = room->keyint,
+		/* a backstop: the tick asks for the periodic key frame itself
+		 * (hold_still), which restarts the encoder's count */
+		.keyint = 2 * room->keyint,
 		.preset = room->preset,
 		.threads = lp->out_height >= 540 ? 2 : 1,
 	};
@@ -501,14 +507,16 @@ static bool hold_still(const struct mcu_room *room, struct vgroup *g,
 	int64_t keyint_us;
 	bool same;
 
-	*key = mcu_kfreq_due(g->kf, now_us);
+	*key = g->key_kf = mcu_kfreq_due(g->kf, now_us);
+	/* the periodic key frame is ours, not the encoder's GOP (find_group):
+	 * so it can be spread over ticks with the others (spread_keys) */
+	keyint_us = (int64_t)room->keyint * 1000000 / (room->fps ? room->fps : 1);
+	if (keyint_us > 0 && now_us - g->last_key_us >= keyint_us)
+		*key = true;
 	if (live) {
 		g->still = false;
 		return false;
 	}
-	keyint_us = (int64_t)room->keyint * 1000000 / (room->fps ? room->fps : 1);
-	if (keyint_us > 0 && now_us - g->last_key_us >= keyint_us)
-		*key = true;
 	same = g->still && g->still_sig == sig;
 	g->still = true;
 	g->still_sig = sig;
@@ -654,8 +662,19 @@ static void encode_one(void *arg, size_t i)
 	g->last_encode_us = b->now_us;
 }
 
+/* A key frame (or an encoder's first picture) takes several times a
+ * predicted one: those start first, so the tick's workers do not end
+ * with one of them alone (the loop hands out items in order). */
 static void encode_batch(struct enc_batch *b)
 {
+	size_t k = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		struct vgroup *g = b->g[i];
+		if (!g->key && g->last_encode_us != 0)
+			continue;
+		memmove(&b->g[k + 1], &b->g[k], (i - k) * sizeof(b->g[0]));
+		b->g[k++] = g;
+	}
 	mcu_workpool_for(b->room->env.pool, b->n, encode_one, b);
 	b->n = 0;
 }
@@ -672,6 +691,52 @@ static bool drawn_before(const struct mcu_room *room, const struct vgroup *g)
 		if (o->used && o->draw && same_picture(o, g))
 			return true;
 	return false;
+}
+
+/*
+ * Key frames spread over ticks (mcu_kfreq_spread): at most
+ * KEY_AREA_PER_TICK pixels of key frames per tick, at least one. A floor
+ * grant moves viewers between groups and every group a viewer joins wants
+ * a key frame: at 720p two of them on one tick took ~40 ms of encoding
+ * and the tick overran its frame interval (bench/capacity). A group put
+ * off sends a predicted picture (its other members need nothing more) and
+ * goes first next tick; its newcomer waits a frame interval. A group's
+ * first picture is a key frame whatever is asked: it always counts.
+ */
+#define KEY_AREA_PER_TICK (1280L * 720)
+#define KEY_SPREAD_MAX 64 /* groups wanting a key frame at once; more: all */
+
+static void spread_keys(struct mcu_room *room)
+{
+	struct mcu_kfreq_want w[KEY_SPREAD_MAX];
+	struct vgroup *gs[KEY_SPREAD_MAX];
+	size_t n = 0, off;
+
+	for (struct vgroup *g = room->groups; g && n < KEY_SPREAD_MAX;
+	     g = g->next) {
+		bool first = g->last_encode_us == 0;
+		if (!g->draw || !(g->key || first))
+			continue;
+		gs[n] = g;
+		w[n++] = (struct mcu_kfreq_want){
+		    .area = (long)g->width * g->height,
+		    .must = first,
+		    .waited = g->key_waited};
+	}
+	off = mcu_kfreq_spread(w, n, KEY_AREA_PER_TICK);
+	for (size_t i = 0; i < n; i++) {
+		gs[i]->key_waited = !w[i].grant;
+		if (w[i].grant)
+			continue;
+		gs[i]->key = false;
+		if (gs[i]->key_kf)
+			mcu_kfreq_defer(gs[i]->kf);
+	}
+	if (off) {
+		pthread_mutex_lock(&room->lock);
+		room->stat_keys_deferred += off;
+		pthread_mutex_unlock(&room->lock);
+	}
 }
 
 /* Step 3a for every group: inputs, still pictures, the scaling plan;
@@ -705,6 +770,7 @@ static size_t plan_groups(struct mcu_room *room, int64_t now_us,
 			                        g->ntiles);
 		g->draw = true;
 	}
+	spread_keys(room);
 	return jobs;
 }
 

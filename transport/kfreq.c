@@ -23,6 +23,8 @@ struct mcu_kfreq {
 	bool pending;
 	bool have_last;
 	int64_t last_kf_us;
+	bool prev_have_last; /* before the last due(): for defer() */
+	int64_t prev_kf_us;
 	unsigned fir_next;
 	struct fir_seen fir[FIR_SENDERS];
 	struct mcu_kfreq_stats st;
@@ -109,6 +111,8 @@ bool mcu_kfreq_due(struct mcu_kfreq *k, int64_t now_us)
 	      (!k->have_last || now_us - k->last_kf_us >= k->interval_us);
 	if (due) {
 		k->pending = false;
+		k->prev_have_last = k->have_last;
+		k->prev_kf_us = k->last_kf_us;
 		k->have_last = true;
 		k->last_kf_us = now_us;
 		k->st.keyframes++;
@@ -125,6 +129,45 @@ void mcu_kfreq_sent(struct mcu_kfreq *k, int64_t now_us)
 	k->last_kf_us = now_us;
 	k->st.keyframes++;
 	pthread_mutex_unlock(&k->lock);
+}
+
+void mcu_kfreq_defer(struct mcu_kfreq *k)
+{
+	pthread_mutex_lock(&k->lock);
+	k->pending = true;
+	k->have_last = k->prev_have_last;
+	k->last_kf_us = k->prev_kf_us;
+	if (k->st.keyframes)
+		k->st.keyframes--;
+	k->st.deferred++;
+	pthread_mutex_unlock(&k->lock);
+}
+
+size_t mcu_kfreq_spread(struct mcu_kfreq_want *w, size_t n, long budget)
+{
+	long used = 0;
+	size_t granted = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		w[i].grant = w[i].must;
+		if (w[i].must) {
+			used += w[i].area;
+			granted++;
+		}
+	}
+	/* pass 0: those put off last time (no one waits twice for another's
+	 * newer request); pass 1: the rest, in the caller's order */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < n; i++) {
+			if (w[i].must || w[i].waited != (pass == 0))
+				continue;
+			if (granted && used + w[i].area > budget)
+				continue;
+			w[i].grant = true;
+			used += w[i].area;
+			granted++;
+		}
+	return n - granted;
 }
 
 void mcu_kfreq_stats(struct mcu_kfreq *k, struct mcu_kfreq_stats *st)

@@ -146,6 +146,78 @@ static void kf_coalesce(void **state)
 	k = mcu_kfreq_free(k);
 }
 
+/* A key frame put off a tick is granted on the next ask, not after the
+ * 500 ms interval its grant started. */
+static void kf_defer(void **state)
+{
+	struct mcu_kfreq *k = NULL;
+	struct mcu_kfreq_stats st;
+	assert_int_equal(mcu_kfreq_alloc(&k, 500), 0);
+	int64_t t = 1000000;
+	mcu_kfreq_request(k, 1, t);
+	assert_true(mcu_kfreq_due(k, t));
+	/* the next request, 600 ms on, is put off for one tick */
+	mcu_kfreq_request(k, 2, t + 600000);
+	assert_true(mcu_kfreq_due(k, t + 600000));
+	mcu_kfreq_defer(k);
+	assert_true(mcu_kfreq_due(k, t + 633000));
+	/* ... and now the interval counts from that one */
+	mcu_kfreq_request(k, 3, t + 700000);
+	assert_false(mcu_kfreq_due(k, t + 1000000));
+	assert_true(mcu_kfreq_due(k, t + 1133000));
+	/* the first ever, put off: still due at once */
+	struct mcu_kfreq *k2 = NULL;
+	assert_int_equal(mcu_kfreq_alloc(&k2, 500), 0);
+	mcu_kfreq_request(k2, 1, t);
+	assert_true(mcu_kfreq_due(k2, t));
+	mcu_kfreq_defer(k2);
+	assert_true(mcu_kfreq_due(k2, t + 1000));
+	mcu_kfreq_stats(k, &st);
+	assert_int_equal(st.keyframes, 3);
+	assert_int_equal(st.deferred, 1);
+	k = mcu_kfreq_free(k);
+	k2 = mcu_kfreq_free(k2);
+}
+
+/* Key frames of several encoders on one tick: one 720p picture's worth. */
+static void kf_spread(void **state)
+{
+	const long hd = 1280L * 720, sd = 640L * 360, budget = hd;
+	/* a floor grant: two 720p groups and a 360p group want one */
+	struct mcu_kfreq_want w[3] = {{hd, false, false, false},
+	                              {hd, false, false, false},
+	                              {sd, false, false, false}};
+	assert_int_equal(mcu_kfreq_spread(w, 3, budget), 2);
+	assert_true(w[0].grant);
+	assert_false(w[1].grant);
+	assert_false(w[2].grant);
+	/* next tick: those put off go first, ahead of a new 720p request */
+	struct mcu_kfreq_want w2[3] = {{hd, false, false, false},
+	                               {hd, false, true, false},
+	                               {sd, false, true, false}};
+	assert_int_equal(mcu_kfreq_spread(w2, 3, budget), 2);
+	assert_false(w2[0].grant);
+	assert_true(w2[1].grant);
+	assert_false(w2[2].grant);
+	/* small ones share a tick: four 360p fit in one 720p */
+	struct mcu_kfreq_want w3[5];
+	for (int i = 0; i < 5; i++)
+		w3[i] = (struct mcu_kfreq_want){sd, false, i == 4, false};
+	assert_int_equal(mcu_kfreq_spread(w3, 5, budget), 1);
+	assert_true(w3[4].grant); /* it waited */
+	assert_false(w3[3].grant);
+	/* a first picture cannot wait; one too large still goes alone */
+	struct mcu_kfreq_want w4[3] = {{hd, true, false, false},
+	                               {hd, true, false, false},
+	                               {sd, false, true, false}};
+	assert_int_equal(mcu_kfreq_spread(w4, 3, budget), 1);
+	assert_true(w4[0].grant && w4[1].grant);
+	assert_false(w4[2].grant);
+	struct mcu_kfreq_want w5[1] = {{1920L * 1080, false, false, false}};
+	assert_int_equal(mcu_kfreq_spread(w5, 1, budget), 0);
+	assert_true(w5[0].grant);
+}
+
 static void kf_fir_dedupe(void **state)
 {
 	struct mcu_kfreq *k = NULL;
@@ -173,6 +245,8 @@ const struct CMUnitTest tests[] = {
 	cmocka_unit_test(whole_packet_and_errors),
 	cmocka_unit_test(kf_coalesce),
 	cmocka_unit_test(kf_fir_dedupe),
+	cmocka_unit_test(kf_defer),
+	cmocka_unit_test(kf_spread),
 };
 /* clang-format on */
 
