@@ -14,10 +14,23 @@
  * Playout follows the sender's clock: a packet with timestamp T plays at
  *     T (in us) + base + target
  * where base is the smallest transit time (arrival - T) seen over the last
- * window (~2 s) and target the jitter allowance: 4x the smoothed transit
- * jitter, clamped to [min_delay, max_delay], rising at once and falling
- * slowly so a single burst does not make playout oscillate. Tracking the
- * windowed minimum keeps base honest when the sender's clock drifts.
+ * window (~2 s) and target the jitter allowance, clamped to [min_delay,
+ * max_delay]. Tracking the windowed minimum keeps base honest when the
+ * sender's clock drifts.
+ *
+ * Audio's allowance is a quantile: each packet's delay past base goes
+ * into a histogram of 1 ms buckets that forgets with a time constant of
+ * DELAY_FORGET packets (10 s at 50 a second), and the target is where
+ * DELAY_QUANTILE of the mass lies below, so about 1 % of packets may come
+ * too late to be heard. The delay is the cost every packet pays, so it is
+ * sized by how late the late ones come, not by how much arrivals move on
+ * average: "4x the smoothed jitter" (RFC 3550's estimate) put senders that
+ * are on time but for a rare burst (a busy machine's pacer) 15-20 ms
+ * behind for nothing, and one whose bursts are frequent but small short
+ * of them. It rises within a few packets of a lasting change (1 % of the
+ * mass) and falls over seconds, so playout does not oscillate. Video
+ * keeps 4x the smoothed jitter: it has no playout delay, the figure is
+ * only reported.
  *
  * Video releases whole frames only. The packet after a released (or
  * dropped) frame starts a new frame when the packet before it had the
@@ -33,6 +46,9 @@
 #include <string.h>
 
 #define BASE_WINDOW_US 2000000
+#define DELAY_BUCKETS 256      /* 1 ms each; the last: 255 ms and more */
+#define DELAY_FORGET 500.0     /* packets: the histogram's time constant */
+#define DELAY_QUANTILE 0.99
 /* An audio consumer this far behind the playout plan while more is due
  * drops the oldest: after a stall (a skipped tick, a busy machine) the
  * sound catches up with its sender within a few frames instead of
@@ -79,6 +95,8 @@ struct mcu_jbuf {
 	int64_t prev_transit_us;
 	int64_t jitter_us; /* smoothed |transit delta| */
 	int64_t target_us;
+	double *delay_hist; /* audio: forgetting histogram of transit - base */
+	double delay_mass;
 	struct mcu_jbuf_stats st;
 };
 
@@ -133,11 +151,19 @@ int mcu_jbuf_alloc(struct mcu_jbuf **jbp, const struct mcu_jbuf_conf *conf)
 	}
 	jb->mask = jb->conf.capacity - 1;
 	jb->target_us = (int64_t)jb->conf.min_delay_ms * 1000;
+	if (jb->conf.kind == MCU_JBUF_AUDIO) {
+		jb->delay_hist = calloc(DELAY_BUCKETS, sizeof(double));
+		if (!jb->delay_hist) {
+			err = ENOMEM;
+			goto out;
+		}
+	}
 	*jbp = jb;
 	jb = NULL;
 	err = 0;
 out:
 	if (jb) {
+		free(jb->delay_hist);
 		free(jb->slots);
 		free(jb);
 	}
@@ -175,6 +201,9 @@ void mcu_jbuf_flush(struct mcu_jbuf *jb)
 	jb->have_timing = false;
 	jb->target_us = (int64_t)jb->conf.min_delay_ms * 1000;
 	jb->jitter_us = 0;
+	if (jb->delay_hist)
+		memset(jb->delay_hist, 0, DELAY_BUCKETS * sizeof(double));
+	jb->delay_mass = 0;
 }
 
 struct mcu_jbuf *mcu_jbuf_free(struct mcu_jbuf *jb)
@@ -182,6 +211,7 @@ struct mcu_jbuf *mcu_jbuf_free(struct mcu_jbuf *jb)
 	if (!jb)
 		return NULL;
 	mcu_jbuf_flush(jb);
+	free(jb->delay_hist);
 	free(jb->slots);
 	free(jb);
 	return NULL;
@@ -274,6 +304,30 @@ static int put_old(struct mcu_jbuf *jb, int64_t ext, int64_t now_us)
 	return 0;
 }
 
+/* Audio: this packet's delay past base into the histogram; returns the
+ * delay DELAY_QUANTILE of the mass is under (us, the bucket's top). */
+static int64_t delay_quantile(struct mcu_jbuf *jb, int64_t late_us)
+{
+	const double keep = 1.0 - 1.0 / DELAY_FORGET;
+	int64_t b = late_us / 1000;
+	double need, sum = 0;
+	int i;
+
+	if (b >= DELAY_BUCKETS)
+		b = DELAY_BUCKETS - 1;
+	for (i = 0; i < DELAY_BUCKETS; i++)
+		jb->delay_hist[i] *= keep;
+	jb->delay_hist[b] += 1.0;
+	jb->delay_mass = jb->delay_mass * keep + 1.0;
+	need = DELAY_QUANTILE * jb->delay_mass;
+	for (i = 0; i < DELAY_BUCKETS - 1; i++) {
+		sum += jb->delay_hist[i];
+		if (sum >= need)
+			break;
+	}
+	return i == DELAY_BUCKETS - 1 ? INT64_MAX : (int64_t)(i + 1) * 1000;
+}
+
 static void update_timing(struct mcu_jbuf *jb, int64_t ext_ts, int64_t now_us)
 {
 	int64_t transit =
@@ -303,6 +357,11 @@ static void update_timing(struct mcu_jbuf *jb, int64_t ext_ts, int64_t now_us)
 		jb->base_us = jb->win_min_us;
 		jb->win_min_us = transit;
 		jb->win_start_us = now_us;
+	}
+	if (jb->delay_hist) {
+		int64_t want = delay_quantile(jb, transit - jb->base_us);
+		jb->target_us = want < lo ? lo : want > hi ? hi : want;
+		return;
 	}
 	int64_t want = 4 * jb->jitter_us;
 	want = want < lo ? lo : want > hi ? hi : want;

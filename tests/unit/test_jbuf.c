@@ -329,8 +329,9 @@ static void adaptive_delay(void **state)
 	}
 	mcu_jbuf_stats(jb, &st);
 	assert_true(st.jitter_ms > 10.0);
-	assert_true(st.target_ms > 40.0);
-	assert_true(st.target_ms <= 120.0);
+	/* every packet in time: the late quarter's 30 ms, not 4x jitter */
+	assert_true(st.target_ms >= 30.0);
+	assert_true(st.target_ms <= 32.0);
 	/* a calm stream lets the target decay back toward the floor */
 	for (uint16_t i = 200; i < 2000; i++) {
 		put(jb, i, 960u * i, false, t0 + i * 20000);
@@ -340,6 +341,47 @@ static void adaptive_delay(void **state)
 	mcu_jbuf_stats(jb, &st);
 	assert_true(st.target_ms < 25.0);
 	assert_true(st.target_ms >= 20.0);
+	jb = mcu_jbuf_free(jb);
+}
+
+/* The allowance is sized by how late the late packets come (99 % in
+ * time), not by how much arrivals move on average. */
+static void delay_quantile(void **state)
+{
+	struct mcu_jbuf_stats st;
+	struct mcu_jbuf_pkt out;
+	int64_t t0 = 10000000;
+	/* 1 packet in 400 is 40 ms late: not worth 40 ms for every packet */
+	struct mcu_jbuf *jb = audio(5, 500);
+	for (uint16_t i = 0; i < 3000; i++) {
+		int64_t jit = (i % 400 == 7) ? 40000 : (i % 3) * 500;
+		put(jb, i, 960u * i, false, t0 + i * 20000 + jit);
+		while (mcu_jbuf_get_audio(jb, t0 + i * 20000 + 20000, &out) ==
+		       0)
+			out.pkt = mcu_pkt_put(out.pkt);
+	}
+	mcu_jbuf_stats(jb, &st);
+	assert_true(st.target_ms >= 5.0);
+	assert_true(st.target_ms <= 6.0);
+	jb = mcu_jbuf_free(jb);
+	/* 1 in 10 is 12 ms late: all of them are waited for */
+	jb = audio(5, 500);
+	for (uint16_t i = 0; i < 3000; i++) {
+		int64_t jit = (i % 10 == 3) ? 12000 : 0;
+		put(jb, i, 960u * i, false, t0 + i * 20000 + jit);
+		while (mcu_jbuf_get_audio(jb, t0 + i * 20000, &out) == 0)
+			out.pkt = mcu_pkt_put(out.pkt);
+	}
+	mcu_jbuf_stats(jb, &st);
+	assert_true(st.target_ms >= 12.0);
+	assert_true(st.target_ms <= 13.0);
+	/* a lasting 30 ms step: followed within a few packets */
+	int64_t t1 = t0 + 3000 * 20000;
+	for (uint16_t i = 0; i < 10; i++)
+		put(jb, 3000 + i, 960u * (3000 + i), false,
+		    t1 + i * 20000 + 30000);
+	mcu_jbuf_stats(jb, &st);
+	assert_true(st.target_ms >= 30.0);
 	jb = mcu_jbuf_free(jb);
 }
 
@@ -397,6 +439,7 @@ const struct CMUnitTest tests[] = {
 	cmocka_unit_test(refs_released),
 	cmocka_unit_test(audio_playout_gaps),
 	cmocka_unit_test(adaptive_delay),
+	cmocka_unit_test(delay_quantile),
 	cmocka_unit_test(audio_catch_up),
 	cmocka_unit_test(audio_backlog_bounded),
 };
