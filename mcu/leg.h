@@ -204,7 +204,8 @@ void mcu_leg_video_poll(struct mcu_leg *leg, int64_t now_us);
 /*
  * The audio tick: the next 20 ms of this leg's sound (48 kHz mono S16,
  * MCU_AUDIO_FRAME samples) into pcm; false when it has none (no packet,
- * no audio, or still buffering).
+ * no audio, or still buffering). now_us: the 20 ms step's own time, the
+ * tick's deadline (mcu_jbuf_get_audio).
  */
 bool mcu_leg_audio_pull(struct mcu_leg *leg, int64_t now_us, int16_t *pcm);
 

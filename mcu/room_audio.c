@@ -353,7 +353,9 @@ static void audio_frame(struct mcu_room *room, int64_t deadline_ns,
 	pthread_mutex_unlock(&room->lock);
 
 	int64_t tp = mcu_now_ns();
-	struct pull_batch pb = {room, now_us};
+	/* the jitter buffers are asked what is due at this frame's deadline,
+	   not at the moment the tick runs (mcu_jbuf_get_audio) */
+	struct pull_batch pb = {room, deadline_ns / 1000};
 	size_t chunks = (room->n_parts + PULL_CHUNK - 1) / PULL_CHUNK;
 	/* On the real-time audio worker the chunks run there, one after
 	   the other: a helper on an ordinary media worker could be

@@ -46,14 +46,26 @@
 #include <string.h>
 
 #define BASE_WINDOW_US 2000000
-#define DELAY_BUCKETS 256      /* 1 ms each; the last: 255 ms and more */
-#define DELAY_FORGET 500.0     /* packets: the histogram's time constant */
+#define DELAY_BUCKETS  256   /* 1 ms each; the last: 255 ms and more */
+#define DELAY_FORGET   500.0 /* packets: the histogram's time constant */
 #define DELAY_QUANTILE 0.99
 /* An audio consumer this far behind the playout plan while more is due
  * drops the oldest: after a stall (a skipped tick, a busy machine) the
  * sound catches up with its sender within a few frames instead of
  * running up to max_delay late for the rest of the call. */
 #define AUDIO_BEHIND_US 60000
+/* A standing backlog: the consumer takes one 20 ms frame a tick, so a
+ * packet that came too late for its tick (or a tick that found nothing)
+ * leaves the buffer one packet ahead of its consumer for good, every
+ * packet then heard a frame later than planned (bench/latency: one heard
+ * participant at 35 ms, the other at 15). When for STANDING_TAKES takes
+ * in a row every packet was due a whole consumer frame before the step
+ * that took it (mcu_jbuf_get_audio's time is the step's deadline, so a
+ * tick a little late is no backlog), and the next is due too, the oldest is
+ * dropped: 20 ms of sound once, instead of 20 ms more delay for the rest
+ * of the call. */
+#define AUDIO_FRAME_US 20000
+#define STANDING_TAKES 3
 
 struct slot {
 	struct mcu_pkt *pkt; /* NULL: missing (when inside head..highest) */
@@ -97,6 +109,8 @@ struct mcu_jbuf {
 	int64_t target_us;
 	double *delay_hist; /* audio: forgetting histogram of transit - base */
 	double delay_mass;
+	int64_t behind_min_us; /* audio: least (step - due) of this run ... */
+	unsigned behind_n;     /* ... of takes */
 	struct mcu_jbuf_stats st;
 };
 
@@ -204,6 +218,7 @@ void mcu_jbuf_flush(struct mcu_jbuf *jb)
 	if (jb->delay_hist)
 		memset(jb->delay_hist, 0, DELAY_BUCKETS * sizeof(double));
 	jb->delay_mass = 0;
+	jb->behind_n = 0;
 }
 
 struct mcu_jbuf *mcu_jbuf_free(struct mcu_jbuf *jb)
@@ -649,6 +664,17 @@ int mcu_jbuf_get_audio(struct mcu_jbuf *jb, int64_t now_us,
 		if (now_us - due > late && nx && due_us(jb, nx) <= now_us) {
 			discard_head(jb, true);
 			continue;
+		}
+		if (!jb->behind_n || now_us - due < jb->behind_min_us)
+			jb->behind_min_us = now_us - due;
+		if (++jb->behind_n >= STANDING_TAKES) {
+			bool standing = jb->behind_min_us >= AUDIO_FRAME_US;
+			jb->behind_n = 0;
+			if (standing && nx && due_us(jb, nx) <= now_us) {
+				discard_head(jb, false);
+				jb->st.trimmed++;
+				continue;
+			}
 		}
 		take(jb, out);
 		jb->st.frames++;

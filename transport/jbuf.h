@@ -90,6 +90,7 @@ struct mcu_jbuf_stats {
 	uint64_t nacks;     /* sequence numbers handed out for NACK */
 	uint64_t frames;    /* video frames / audio packets released */
 	uint64_t concealed; /* audio: missing packets reported */
+	uint64_t trimmed;   /* audio: dropped to end a standing backlog */
 	uint64_t keyframe_requests;
 	unsigned depth;   /* packets held */
 	double jitter_ms; /* smoothed transit jitter */
@@ -131,7 +132,12 @@ void mcu_jbuf_frame_clear(struct mcu_jbuf_frame *f);
  * Audio: call once per playout step. 0: *out is the next packet (the
  * caller owns out->pkt). ENOENT: the next packet is missing and overdue:
  * conceal one packet (out->seq says which). EAGAIN: nothing due yet, or
- * the buffer ran empty.
+ * the buffer ran empty. now_us is the step's own time (a tick's
+ * deadline, not when it ran: which packets are due must not depend on
+ * how late a tick started, or a packet due just after a deadline is
+ * taken on this tick or the next by chance). A packet due a whole 20 ms
+ * step before it is a backlog the buffer ends by dropping one packet
+ * (stats.trimmed).
  */
 int mcu_jbuf_get_audio(struct mcu_jbuf *jb, int64_t now_us,
                        struct mcu_jbuf_pkt *out);

@@ -426,6 +426,75 @@ static void audio_backlog_bounded(void **state)
 	jb = mcu_jbuf_free(jb);
 }
 
+/* One packet too late for its tick leaves the consumer a packet behind:
+ * within two runs of STANDING_TAKES takes one packet is dropped and every
+ * packet is heard on its own tick again. A consumer on time drops
+ * nothing, even with packets due just after its deadlines. */
+static void audio_standing_backlog(void **state)
+{
+	struct mcu_jbuf *jb = audio(5, 500);
+	struct mcu_jbuf_pkt out;
+	struct mcu_jbuf_stats st;
+	int64_t t0 = 10000000, behind_at_60 = -1;
+	(void)state;
+	for (int64_t k = 0; k < 200; k++) {
+		int64_t step = t0 + 20000 * k + 12000; /* a tick's deadline */
+		if (k != 50)
+			put(jb, (uint16_t)k, 960u * (uint32_t)k, false,
+			    t0 + 20000 * k);
+		int r = mcu_jbuf_get_audio(jb, step, &out);
+		if (k == 50) {
+			assert_int_equal(r, EAGAIN); /* not there yet */
+			put(jb, 50, 960u * 50, false, t0 + 20000 * 50 + 15000);
+			continue;
+		}
+		assert_int_equal(r, 0);
+		if (k == 60)
+			behind_at_60 = k - out.seq; /* a packet behind */
+		if (k == 199)                       /* on its own tick again */
+			assert_int_equal(k - out.seq, 0);
+		out.pkt = mcu_pkt_put(out.pkt);
+	}
+	assert_int_equal(behind_at_60, 1);
+	mcu_jbuf_stats(jb, &st);
+	assert_int_equal(st.trimmed, 1);
+	assert_int_equal(st.dropped, 0);
+	jb = mcu_jbuf_free(jb);
+
+	/* on time, arrivals 0-2 ms late: due 1-3 ms before each deadline */
+	jb = audio(5, 500);
+	for (int64_t k = 0; k < 1000; k++) {
+		put(jb, (uint16_t)k, 960u * (uint32_t)k, false,
+		    t0 + 20000 * k + (k * 104729) % 2000);
+		int64_t step = t0 + 20000 * k + 8000;
+		assert_int_equal(mcu_jbuf_get_audio(jb, step, &out), 0);
+		assert_int_equal(out.seq, (uint16_t)k);
+		out.pkt = mcu_pkt_put(out.pkt);
+	}
+	mcu_jbuf_stats(jb, &st);
+	assert_int_equal(st.trimmed, 0);
+	jb = mcu_jbuf_free(jb);
+
+	/* due 0.1 ms after each deadline: always taken on the next tick,
+	 * 19.9 ms after it was due, which is the plan, not a backlog */
+	jb = audio(5, 500);
+	for (int64_t k = 0; k < 1000; k++) {
+		put(jb, (uint16_t)k, 960u * (uint32_t)k, false, t0 + 20000 * k);
+		int64_t step = t0 + 20000 * k + 4900;
+		int r = mcu_jbuf_get_audio(jb, step, &out);
+		if (k == 0) {
+			assert_int_equal(r, EAGAIN);
+			continue;
+		}
+		assert_int_equal(r, 0);
+		assert_int_equal(out.seq, (uint16_t)(k - 1));
+		out.pkt = mcu_pkt_put(out.pkt);
+	}
+	mcu_jbuf_stats(jb, &st);
+	assert_int_equal(st.trimmed, 0);
+	jb = mcu_jbuf_free(jb);
+}
+
 /* clang-format off */
 const struct CMUnitTest tests[] = {
 	cmocka_unit_test(conf_checks),
@@ -440,6 +509,7 @@ const struct CMUnitTest tests[] = {
 	cmocka_unit_test(audio_playout_gaps),
 	cmocka_unit_test(adaptive_delay),
 	cmocka_unit_test(delay_quantile),
+	cmocka_unit_test(audio_standing_backlog),
 	cmocka_unit_test(audio_catch_up),
 	cmocka_unit_test(audio_backlog_bounded),
 };
