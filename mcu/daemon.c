@@ -735,6 +735,8 @@ static void set_probes(struct mcu_daemon *d)
 	if (lat) {
 		p.latency_video = mcu_metric_get(lat, &kinds[0], 1);
 		p.latency_audio = mcu_metric_get(lat, &kinds[1], 1);
+		static const char *const dec = "video_decode";
+		p.latency_decode = mcu_metric_get(lat, &dec, 1);
 	}
 	d->probes = p;
 	mcu_engine_set_probes(d->engine, &d->probes);
@@ -1297,6 +1299,7 @@ struct mcu_daemon *mcu_daemon_free(struct mcu_daemon *d)
 	mcu_metric_put(d->probes.mix);
 	mcu_metric_put(d->probes.latency_video);
 	mcu_metric_put(d->probes.latency_audio);
+	mcu_metric_put(d->probes.latency_decode);
 	d->pool = mcu_workpool_free(d->pool);
 	d->logbook = mcu_logbook_close(d->logbook);
 	d->metrics = mcu_metrics_free(d->metrics);

@@ -963,7 +963,8 @@ void mcu_leg_set_small(struct mcu_leg *leg, bool small)
 }
 
 AVFrame *mcu_leg_latest_frame_at(struct mcu_leg *leg, int64_t now_us,
-                                 int64_t max_age_us, int64_t *arrival_us)
+                                 int64_t max_age_us, int64_t *arrival_us,
+                                 int64_t *decoded_us)
 {
 	AVFrame *f = NULL;
 	pthread_mutex_lock(&leg->frame_lock);
@@ -972,6 +973,8 @@ AVFrame *mcu_leg_latest_frame_at(struct mcu_leg *leg, int64_t now_us,
 		f = av_frame_clone(leg->latest);
 	if (arrival_us)
 		*arrival_us = f ? leg->latest_arrival_us : 0;
+	if (decoded_us)
+		*decoded_us = f ? leg->latest_us : 0;
 	pthread_mutex_unlock(&leg->frame_lock);
 	return f;
 }
@@ -979,7 +982,7 @@ AVFrame *mcu_leg_latest_frame_at(struct mcu_leg *leg, int64_t now_us,
 AVFrame *mcu_leg_latest_frame(struct mcu_leg *leg, int64_t now_us,
                               int64_t max_age_us)
 {
-	return mcu_leg_latest_frame_at(leg, now_us, max_age_us, NULL);
+	return mcu_leg_latest_frame_at(leg, now_us, max_age_us, NULL, NULL);
 }
 
 static void send_feedback(struct mcu_leg *leg, int64_t now_us)

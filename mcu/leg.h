@@ -190,9 +190,11 @@ AVFrame *mcu_leg_latest_frame(struct mcu_leg *leg, int64_t now_us,
                               int64_t max_age_us);
 
 /* The same, and when the last packet of the picture's access unit arrived
-   (mcu_netio_now_us clock; 0 with no picture): the latency probe. */
+   and when its decode finished (mcu_netio_now_us clock; 0 with no
+   picture; either pointer may be NULL): the latency probe. */
 AVFrame *mcu_leg_latest_frame_at(struct mcu_leg *leg, int64_t now_us,
-                                 int64_t max_age_us, int64_t *arrival_us);
+                                 int64_t max_age_us, int64_t *arrival_us,
+                                 int64_t *decoded_us);
 
 /*
  * The video tick: release due frames from the jitter buffer (a source

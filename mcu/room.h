@@ -35,6 +35,7 @@ struct mcu_room_probes {
 	struct mcu_metric *lateness_audio;
 	struct mcu_metric *decode, *compose, *encode, *mix; /* per run */
 	struct mcu_metric *latency_video, *latency_audio; /* may be NULL */
+	struct mcu_metric *latency_decode; /* video's share: arrival to decoded */
 };
 
 struct mcu_room_env {

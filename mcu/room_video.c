@@ -340,6 +340,7 @@ static void cap_decoders(struct mcu_room *room, unsigned cap)
 static size_t mark_visible(struct mcu_room *room, const struct tick_in *in,
                            int64_t now_us)
 {
+	const struct mcu_room_probes *pr = room->env.probes;
 	size_t decoders = 0;
 	for (size_t i = 0; i < room->n_parts; i++)
 		room->vt[i].visible = false;
@@ -366,11 +367,15 @@ static size_t mark_visible(struct mcu_room *room, const struct tick_in *in,
 		av_frame_free(&vp->frame);
 		vp->new_arrival_us = 0;
 		if (on) {
-			int64_t a = 0;
+			int64_t a = 0, dec = 0;
 			vp->frame = mcu_leg_latest_frame_at(vp->leg, now_us, 0,
-			                                    &a);
-			if (a > vp->last_arrival_us)
+			                                    &a, &dec);
+			if (a > vp->last_arrival_us) {
 				vp->new_arrival_us = vp->last_arrival_us = a;
+				if (pr && pr->latency_decode)
+					mcu_metric_observe(pr->latency_decode,
+					                   (double)(dec - a) / 1e6);
+			}
 		}
 	}
 	/* The content's picture: decoded by its own worker, only taken. */

@@ -98,15 +98,19 @@ print("latency added by mcud: %d endpoints (360p30 + Opus in), window %s s, "
       % (n, t, "-".join(load), lost, media.get("video_ticks_skipped")))
 print("| kind | samples | p50 ms | p99 ms | max ms (bucket bound) | mean ms | target p99 |")
 print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
-for kind, target in (("video", 0.050), ("audio", 0.030)):
+# video_decode: video's first share (arrival to decoded), no target
+for kind, target in (("video", 0.050), ("audio", 0.030), ("video_decode", None)):
     h = benchlib.hist_delta(a, b, "mcu_media_latency_seconds", {"kind": kind})
-    verdict = "-" if h["p99"] is None else (
-        "met" if h["p99"] <= target and not h["p99_over"] else "MISSED")
-    print("| %s | %d | %s | %s | %s | %s | <= %.0f %s |" % (
+    if target is None:
+        goal = "(part of video)"
+    else:
+        goal = "<= %.0f %s" % (1000 * target, "-" if h["p99"] is None else (
+            "met" if h["p99"] <= target and not h["p99_over"] else "MISSED"))
+    print("| %s | %d | %s | %s | %s | %s | %s |" % (
         kind, h["count"], benchlib.ms(h["p50"], h["p50_over"]),
         benchlib.ms(h["p99"], h["p99_over"]),
         "> 1000" if h["max_le"] == "+Inf" else "<= " + benchlib.ms(h["max_le"]),
-        benchlib.ms(h["mean"]), 1000 * target, verdict))
+        benchlib.ms(h["mean"]), goal))
 # the audio jitter buffers' delay (audio.in.buffer_ms) and RTP jitter at
 # the end of the window: the heard legs' first, then all legs' spread
 try:
