@@ -260,7 +260,7 @@ PY
 PIDS+=($!)
 
 # ---- the run: samples, churn ----
-echo "t_s,rss_kib,fds,connected,away,audio_late_max_ms,audio_skipped,mcud_cpu_pct,sims_cpu_pct,idle_pct,kdamond_cpu_pct" >"$OUT/samples.csv"
+echo "t_s,rss_kib,fds,connected,away,audio_late_max_ms,audio_skipped,mcud_cpu_pct,sims_cpu_pct,idle_pct,kdamond_cpu_pct,steal_pct,mcud_majflt" >"$OUT/samples.csv"
 # the meeting's audio tick: the largest start lateness so far (ms) and
 # the deadlines skipped so far (GET /meetings/soak "media")
 tick_stats() {
@@ -274,7 +274,11 @@ except Exception:
 }
 # CPU over the last sample interval, in % of one core: mcud, the mcu-sim
 # processes together (a group started in the interval counts from its
-# start), and the machine's idle share of all its cores (/proc/stat).  If
+# start), the machine's idle share of all its cores and the share the
+# hypervisor took from them ("steal", /proc/stat: a virtual machine's
+# vCPU descheduled by its host; nothing inside runs, real-time or not),
+# and mcud's major page faults so far (a page read back from disk inside
+# whichever thread touched it: the kernel's DAMON reclaims cold pages).  If
 # the late audio grows with run time, these say whose CPU grew.  Each
 # mcud thread's cumulative CPU ticks go to threads.csv (t_s,tid,name,ticks).
 declare -A CPU_PREV
@@ -285,7 +289,7 @@ cpu_ticks() { # PID: utime+stime in clock ticks (the name holds no space)
 	awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null
 }
 cpu_stats() { # sets CPU_LINE; not in a subshell (CPU_PREV must stay)
-	local now t d mcud_pct sims=0 pid idle total
+	local now t d mcud_pct sims=0 pid idle total steal
 	now=$(date +%s%N)
 	t=$(cpu_ticks "$MCUD_PID")
 	mcud_pct=$(((${t:-0} - ${CPU_PREV[mcud]:-0}) * 100))
@@ -296,7 +300,7 @@ cpu_stats() { # sets CPU_LINE; not in a subshell (CPU_PREV must stay)
 		sims=$((sims + t - ${CPU_PREV[$pid]:-0}))
 		CPU_PREV[$pid]=$t
 	done
-	read -r idle total < <(awk '/^cpu /{print $5 + $6, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
+	read -r idle total steal < <(awk '/^cpu /{print $5 + $6, $2+$3+$4+$5+$6+$7+$8+$9, $9}' /proc/stat)
 	local kd=0
 	if [ -n "$KDAMOND_PID" ] && t=$(cpu_ticks "$KDAMOND_PID") && [ -n "$t" ]; then
 		kd=$((t - ${CPU_PREV[kd]:-$t}))
@@ -304,14 +308,16 @@ cpu_stats() { # sets CPU_LINE; not in a subshell (CPU_PREV must stay)
 	fi
 	d=$(((now - ${CPU_PREV[now]:-$now}) / 1000000)) # ms
 	if ((d > 0)); then
-		printf -v CPU_LINE '%d,%d,%d,%d' $((mcud_pct * 1000 / (CLK * d))) \
+		local pm=$(((steal - ${CPU_PREV[steal]:-$steal}) * 1000 / (total - CPU_PREV[total] + 1)))
+		printf -v CPU_LINE '%d,%d,%d,%d,%d.%d' $((mcud_pct * 1000 / (CLK * d))) \
 			$((sims * 100 * 1000 / (CLK * d))) \
 			$(((idle - CPU_PREV[idle]) * 100 / (total - CPU_PREV[total] + 1))) \
-			$((kd * 100 * 1000 / (CLK * d)))
+			$((kd * 100 * 1000 / (CLK * d))) $((pm / 10)) $((pm % 10))
 	else
-		CPU_LINE=,,,
+		CPU_LINE=,,,,
 	fi
-	CPU_PREV[now]=$now CPU_PREV[idle]=$idle CPU_PREV[total]=$total
+	CPU_LINE+=,$(awk '{print $12}' "/proc/$MCUD_PID/stat" 2>/dev/null)
+	CPU_PREV[now]=$now CPU_PREV[idle]=$idle CPU_PREV[total]=$total CPU_PREV[steal]=$steal
 	awk -v t="$((SECONDS - T0))" '{n = $2; sub(/^\(/, "", n); sub(/\)$/, "", n);
 		print t "," $1 "," n "," $14 + $15}' /proc/"$MCUD_PID"/task/*/stat \
 		>>"$OUT/threads.csv" 2>/dev/null
@@ -650,10 +656,19 @@ for line in open(os.path.join(out, "samples.csv")).read().splitlines()[1:]:
     w = int(t // 300)
     while len(cpu) <= w:
         cpu.append({"from_s": len(cpu) * 300, "n": 0, "mcud": 0, "sims": 0,
-                    "idle": 0, "kd": 0, "skip0": None, "skip1": None, "t0": None, "t1": None})
+                    "idle": 0, "kd": 0, "steal": 0.0, "steal_max": 0.0,
+                    "majflt0": None, "majflt1": None,
+                    "skip0": None, "skip1": None, "t0": None, "t1": None})
     c = cpu[w]
     c["n"] += 1
     c["mcud"] += int(f[7]); c["sims"] += int(f[8]); c["idle"] += int(f[9]); c["kd"] += int(f[10])
+    st = float(f[11]) if len(f) > 11 and f[11] else 0.0
+    c["steal"] += st
+    c["steal_max"] = max(c["steal_max"], st)
+    if len(f) > 12 and f[12]:
+        if c["majflt0"] is None:
+            c["majflt0"] = int(f[12])
+        c["majflt1"] = int(f[12])
     if c["skip0"] is None:
         c["skip0"], c["t0"] = skip, t
     c["skip1"], c["t1"] = skip, t
@@ -661,6 +676,8 @@ res["cpu_windows"] = [
     {"from_s": c["from_s"], "mcud_cpu_pct": round(c["mcud"] / c["n"]),
      "sims_cpu_pct": round(c["sims"] / c["n"]), "idle_pct": round(c["idle"] / c["n"]),
      "kdamond_cpu_pct": round(c["kd"] / c["n"], 1),
+     "steal_pct": round(c["steal"] / c["n"], 1), "steal_pct_max": c["steal_max"],
+     "mcud_major_faults": (c["majflt1"] - c["majflt0"]) if c["majflt0"] is not None else None,
      "audio_skipped_per_s": round((c["skip1"] - c["skip0"]) / (c["t1"] - c["t0"]), 2)
      if c["t1"] > c["t0"] else None}
     for c in cpu if c["n"]]
@@ -719,9 +736,11 @@ for m in res["gap_moments"][:30]:
         print("      event %s" % e)
 for c in res["cpu_windows"]:
     print("  from %4d s: mcud %3d %%, mcu-sims %3d %%, kdamond %.1f %% of a core; machine idle "
-          "%2d %%; audio deadlines skipped %s/s" % (c["from_s"], c["mcud_cpu_pct"], c["sims_cpu_pct"],
-                                                  c["kdamond_cpu_pct"], c["idle_pct"],
-                                                  c["audio_skipped_per_s"]))
+          "%2d %%, stolen by the hypervisor %.1f %% (10-s max %.1f); mcud major faults %s; "
+          "audio deadlines skipped %s/s"
+          % (c["from_s"], c["mcud_cpu_pct"], c["sims_cpu_pct"], c["kdamond_cpu_pct"],
+             c["idle_pct"], c["steal_pct"], c["steal_pct_max"], c["mcud_major_faults"],
+             c["audio_skipped_per_s"]))
 print("  output: %s" % out)
 PY
 [ "$alive" = 1 ] && [ "$rc" = 0 ]
