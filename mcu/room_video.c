@@ -31,10 +31,11 @@
  * only when its inputs change (a card's state, a name, a highlight: a
  * signature of the tile inputs), when a key frame is due (a member's
  * PLI/FIR or a new member, answered on the next tick as before), once per
- * keyframe interval as a key frame (as a live picture) and otherwise once per STILL_REFRESH_US. Receivers see a
- * low-rate stream of an unchanged picture; the RTP timestamps keep real
- * time. In the usual meeting this is every branch while the host shows no
- * picture, i.e. the one extra encoder besides the host's.
+ * keyframe interval as a key frame (as a live picture) and otherwise once
+ * per STILL_REFRESH_US. Receivers see a low-rate stream of an unchanged
+ * picture; the RTP timestamps keep real time. In the usual meeting this
+ * is every branch while the host shows no picture, i.e. the one extra
+ * encoder besides the host's.
  *
  * Small tiles: a source that every view shows at half its size or less
  * (a 640x360 camera in a 4x4 grid) is decoded without the loop filter on

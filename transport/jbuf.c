@@ -328,6 +328,8 @@ static int64_t delay_quantile(struct mcu_jbuf *jb, int64_t late_us)
 	double need, sum = 0;
 	int i;
 
+	if (b < 0) /* base is the least transit seen: not expected */
+		b = 0;
 	if (b >= DELAY_BUCKETS)
 		b = DELAY_BUCKETS - 1;
 	for (i = 0; i < DELAY_BUCKETS; i++)
