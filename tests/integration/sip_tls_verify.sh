@@ -78,7 +78,10 @@ check "no client certificate: the TLS connection is refused ($r)" test "${r%%:*}
 r=$(tls_try intruder)
 check "a certificate of the wrong subject: refused ($r)" test "${r%%:*}" = refused
 check "mcud logged the subject mismatch" grep -q "Peer Subject Mismatch (incoming connection)" mcud.log
-check "and the refused handshake" grep -q "TLS setup failed" mcud.log
+# sofia reports the refused handshake as "TLS setup failed" when the
+# client's missing certificate is read inside the handshake, and as a
+# failed SSL_read when TLS 1.3 let the handshake end first (seen in CI)
+check "and the refused handshake" grep -Eq "TLS setup failed|tls_read: SSL_read" mcud.log
 r=$(SIPROBE_TLS_CA=ca.pem SIPROBE_TLS_CERT=client.pem SIPROBE_TLS_KEY=client.key \
 	python3 "$PROBE" call --proto tls --target "127.0.0.1:$tls" --from sip1 --hold 0.5)
 check "sip1 with its certificate: INVITE 200, BYE 200 ($r)" test "${r%% audio*}" = "invite=200 bye=200"
