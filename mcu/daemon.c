@@ -1220,6 +1220,9 @@ static void log_shutdown(struct mcu_daemon *d)
 	const struct mcu_conf *conf = snap->conf;
 	time_t now = time(NULL);
 
+	/* The watch samples the rooms once a second: who connected since
+	   the last sample is in the logbook only after this one. */
+	mcu_watch_sample(d->watch, mcu_netio_now_us(), now);
 	for (size_t i = 0; i < conf->n_meetings && i < d->n_states; i++) {
 		const char *id = conf->meetings[i].id;
 		if (!mcu_engine_room(d->engine, id))
