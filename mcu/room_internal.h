@@ -97,6 +97,7 @@ struct vgroup {
 	bool key;             /* ...as a key frame */
 	bool key_kf;          /* this tick: kfreq granted the key frame */
 	bool key_waited;      /* the last key frame wanted was put off */
+	unsigned fresh;       /* this tick: tiles whose picture is new */
 	struct vgroup *next;
 };
 
