@@ -485,13 +485,15 @@ static bool same_picture(const struct vgroup *a, const struct vgroup *b)
 	       a->height == b->height;
 }
 
-/* Step 3b: compose g's picture, or share an equal one of this tick. */
+/* Step 3b: compose g's picture, or share an equal one of this tick
+ * (drawn by whichever group came first: the draws of a tick hold the
+ * compositor's lock, encode_groups). */
 static AVFrame *compose_group(struct mcu_room *room, struct vgroup *g,
                               const struct mcu_tile *tiles,
                               const struct mcu_compose_tile *in, size_t n)
 {
-	for (struct vgroup *o = room->groups; o != g; o = o->next)
-		if (o->used && o->canvas && same_picture(o, g))
+	for (struct vgroup *o = room->groups; o; o = o->next)
+		if (o != g && o->used && o->canvas && same_picture(o, g))
 			return av_frame_clone(o->canvas);
 	AVFrame *canvas = NULL;
 	if (mcu_compose_canvas(room->compose, g->width, g->height, &canvas))
@@ -637,12 +639,15 @@ static void take_keyframe_requests(struct mcu_room *room, int64_t now_us)
  * made a meeting's video tick longer than a frame with a core idle
  * (bench/capacity). First every picture's tiles are planned; the scaling
  * they need (each distinct source and tile size once, most of the
- * composition's cost) runs as parallel jobs of the compositor; the tick's
- * thread then draws the pictures (copies of scaled tiles, labels) and the
- * groups' encodes run in parallel. Groups share nothing while encoding:
- * each has its own encoder, canvas and key-frame state, a leg belongs to
- * one group and locks its own send path, only one group feeds the
- * recording, metrics are atomic.
+ * composition's cost) runs as parallel jobs of the compositor; then one
+ * parallel loop draws each group's picture (copies of scaled tiles,
+ * labels) and encodes it at once: a group's encode starts as soon as its
+ * own picture is drawn, not after every picture of the tick (the draws,
+ * serialised by the compositor's lock, overlap the other groups'
+ * encodes). Groups share nothing while encoding: each has its own
+ * encoder, canvas and key-frame state, a leg belongs to one group and
+ * locks its own send path, only one group feeds the recording, metrics
+ * are atomic.
  */
 #define PAR_GROUPS 32
 
@@ -651,6 +656,8 @@ struct enc_batch {
 	struct vgroup *g[PAR_GROUPS];
 	size_t n;
 	int64_t now_us, deadline_ns;
+	pthread_mutex_t draw_lock; /* the compositor, compose_ms */
+	double compose_ms;         /* drawing, summed over the groups */
 };
 
 static void encode_one(void *arg, size_t i)
@@ -666,6 +673,31 @@ static void encode_one(void *arg, size_t i)
 	f.deadline_ns = b->deadline_ns;
 	mcu_venc_encode(g->enc, g->canvas, on_encoded, &f);
 	g->last_encode_us = b->now_us;
+}
+
+/* One group's picture drawn, then encoded. */
+static void draw_encode_one(void *arg, size_t i)
+{
+	struct enc_batch *b = arg;
+	struct mcu_room *room = b->room;
+	struct vgroup *g = b->g[i];
+	struct timespec t0;
+
+	pthread_mutex_lock(&b->draw_lock);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	g->canvas = compose_group(room, g, g->tiles, g->in, g->ntiles);
+	b->compose_ms += ms_since(&t0);
+	pthread_mutex_unlock(&b->draw_lock);
+	if (!g->canvas) {
+		g->draw = false;
+		if (g->key) /* not served: ask again next tick */
+			mcu_kfreq_request(g->kf, 0, b->now_us);
+		return;
+	}
+	if (g->key)
+		mcu_venc_request_keyframe(g->enc);
+	g->canvas->pts = (int64_t)room->frame_no;
+	encode_one(b, i);
 }
 
 /* Whether a goes before b in a tick's encodes (encode_batch). */
@@ -696,7 +728,7 @@ static void encode_batch(struct enc_batch *b)
 		}
 		b->g[k] = g;
 	}
-	mcu_workpool_for(b->room->env.pool, b->n, encode_one, b);
+	mcu_workpool_for(b->room->env.pool, b->n, draw_encode_one, b);
 	b->n = 0;
 }
 
@@ -807,7 +839,7 @@ static size_t encode_groups(struct mcu_room *room, int64_t deadline_ns,
 {
 	struct enc_batch b = {
 		.room = room, .now_us = now_us, .deadline_ns = deadline_ns};
-	struct timespec t0, te;
+	struct timespec t0;
 	size_t encoders = 0, jobs;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -816,31 +848,20 @@ static size_t encode_groups(struct mcu_room *room, int64_t deadline_ns,
 	mcu_workpool_for(room->env.pool, jobs, scale_one,
 	                 room->compose);
 	*compose_ms += ms_since(&t0);
+	/* encode_ms: the draw-and-encode loops' time, less the drawing */
+	pthread_mutex_init(&b.draw_lock, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (struct vgroup *g = room->groups; g; g = g->next) {
 		if (!g->draw)
 			continue;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		g->canvas = compose_group(room, g, g->tiles, g->in, g->ntiles);
-		*compose_ms += ms_since(&t0);
-		if (!g->canvas) {
-			g->draw = false;
-			if (g->key) /* not served: ask again next tick */
-				mcu_kfreq_request(g->kf, 0, now_us);
-			continue;
-		}
-		if (g->key)
-			mcu_venc_request_keyframe(g->enc);
-		g->canvas->pts = (int64_t)room->frame_no;
-		if (b.n == PAR_GROUPS) {
-			clock_gettime(CLOCK_MONOTONIC, &te);
+		if (b.n == PAR_GROUPS)
 			encode_batch(&b);
-			*encode_ms += ms_since(&te);
-		}
 		b.g[b.n++] = g;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &te);
 	encode_batch(&b);
-	*encode_ms += ms_since(&te);
+	*encode_ms += ms_since(&t0) - b.compose_ms;
+	*compose_ms += b.compose_ms;
+	pthread_mutex_destroy(&b.draw_lock);
 	for (size_t i = 0; i < room->n_parts; i++) {
 		struct vt_part *vp = &room->vt[i];
 		if (vp->leg)
