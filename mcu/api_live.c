@@ -78,8 +78,8 @@ json_t *mcu_api_live_participant(const struct mcu_room_part *p,
 	json_object_set_new(
 		j, "audio",
 		p->acodec
-			? json_pack("{s:s,s:b,s:f,s:{s:I,s:I,s:f,s:f,s:I,s:I,s:I},"
-		                    "s:{s:I}}",
+			? json_pack("{s:s,s:b,s:f,s:{s:I,s:I,s:f,s:f,s:I,s:I,s:I,"
+		                    "s:I},s:{s:I}}",
 		                    "codec", p->acodec, "muted", p->muted_audio,
 		                    "level_dbov", round1(p->level_dbov), "in",
 		                    "packets", (json_int_t)s->ain.packets,
@@ -87,6 +87,7 @@ json_t *mcu_api_live_participant(const struct mcu_room_part *p,
 		                    "jitter_ms", round1(s->ain.jitter_ms),
 		                    "buffer_ms", round1(s->ain.buffer_ms),
 		                    "concealed", (json_int_t)s->ain.concealed,
+		                    "trimmed", (json_int_t)s->ain.trimmed,
 		                    "malformed", (json_int_t)s->ain.malformed,
 		                    "rejected", (json_int_t)s->ain.rejected,
 		                    "out", "packets",

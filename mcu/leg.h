@@ -127,6 +127,7 @@ struct mcu_leg_stats {
 	} vin;
 	struct {
 		uint64_t packets, bytes, lost, malformed, rejected, concealed;
+		uint64_t trimmed; /* dropped to end a standing backlog (jbuf) */
 		double jitter_ms;
 		double buffer_ms; /* the jitter buffer's current playout delay */
 	} ain;
