@@ -537,6 +537,12 @@ static bool hold_still(const struct mcu_room *room, struct vgroup *g,
  * (the arrival of its access unit's last packet). Pictures shown again
  * from an earlier tick are not counted twice.
  */
+/* Whether tile source id shows a picture that arrived since the last tick. */
+static bool shows_new(const struct mcu_room *room, uint32_t id)
+{
+	return id && id <= room->n_parts && room->vt[id - 1].new_arrival_us;
+}
+
 static void observe_latency(const struct mcu_room *room,
                             const struct vgroup *g)
 {
@@ -549,8 +555,7 @@ static void observe_latency(const struct mcu_room *room,
 	now_us = mcu_netio_now_us();
 	for (int t = 0; t < g->view.ntiles; t++) {
 		uint32_t id = g->view.tile[t];
-		if (id && id <= room->n_parts &&
-		    room->vt[id - 1].new_arrival_us)
+		if (shows_new(room, id))
 			mcu_metric_observe(
 			    m, (double)(now_us - room->vt[id - 1].new_arrival_us) /
 			           1e6);
@@ -815,11 +820,8 @@ static size_t plan_groups(struct mcu_room *room, int64_t now_us,
 			continue;
 		note_sizes(room, g, g->tiles, g->in, g->ntiles);
 		g->fresh = 0;
-		for (int t = 0; t < g->view.ntiles; t++) {
-			uint32_t id = g->view.tile[t];
-			g->fresh += id && id <= room->n_parts &&
-			            room->vt[id - 1].new_arrival_us;
-		}
+		for (int t = 0; t < g->view.ntiles; t++)
+			g->fresh += shows_new(room, g->view.tile[t]);
 		if (hold_still(room, g, live, sig, now_us, &g->key)) {
 			g->held = true;
 			continue;
