@@ -1447,6 +1447,7 @@ void mcu_leg_stats(struct mcu_leg *leg, int64_t now_us,
 		mcu_jbuf_stats(leg->arx.jb, &js);
 		st->ain.buffer_ms = js.target_ms;
 		st->ain.trimmed = js.trimmed;
+		st->ain.gaps = js.gaps;
 		st->ain.malformed = leg->arx.malformed;
 		if (leg->arx.last_media_us > st->last_media_us)
 			st->last_media_us = leg->arx.last_media_us;

@@ -128,6 +128,7 @@ struct mcu_leg_stats {
 	struct {
 		uint64_t packets, bytes, lost, malformed, rejected, concealed;
 		uint64_t trimmed; /* dropped to end a standing backlog (jbuf) */
+		uint64_t gaps;    /* ticks that found nothing while playing */
 		double jitter_ms;
 		double buffer_ms; /* the jitter buffer's current playout delay */
 	} ain;

@@ -66,6 +66,21 @@
  * of the call. */
 #define AUDIO_FRAME_US 20000
 #define STANDING_TAKES 3
+/* Holding the playout phase. Once a stream plays, packet k+1 belongs to
+ * the step after packet k's (the phase: step time - timestamp). The due
+ * time (base + target) wanders by a few ms as the windowed base and the
+ * delay quantile move; when a packet's due time crossed a step because of
+ * it, the step found nothing (20 ms of silence) and the next packet then
+ * sat a whole frame late until the backlog trim dropped one: two glitches
+ * for a 2 ms wobble, and bench/latency saw 2-5 trims a run on the heard
+ * legs. So a packet that is present at its step in the phase is taken up
+ * to AUDIO_HOLD_US before its due time: the phase moves later only when a
+ * packet is really not there in time (or the plan moved by more than
+ * that), and earlier only by the trim. A packet taken GAP_US or more after
+ * its step in the phase is a step that found nothing: stats.gaps. */
+#define AUDIO_HOLD_US 8000
+#define GAP_US        15000
+#define PHASE_SLACK_US 1000 /* timestamp-to-us rounding */
 
 struct slot {
 	struct mcu_pkt *pkt; /* NULL: missing (when inside head..highest) */
@@ -111,6 +126,8 @@ struct mcu_jbuf {
 	double delay_mass;
 	int64_t behind_min_us; /* audio: least (step - due) of this run ... */
 	unsigned behind_n;     /* ... of takes */
+	bool play_valid;       /* audio: the phase held (AUDIO_HOLD_US): */
+	int64_t play_off_us;   /* step - timestamp (us) of the last played */
 	struct mcu_jbuf_stats st;
 };
 
@@ -219,6 +236,7 @@ void mcu_jbuf_flush(struct mcu_jbuf *jb)
 		memset(jb->delay_hist, 0, DELAY_BUCKETS * sizeof(double));
 	jb->delay_mass = 0;
 	jb->behind_n = 0;
+	jb->play_valid = false;
 }
 
 struct mcu_jbuf *mcu_jbuf_free(struct mcu_jbuf *jb)
@@ -298,6 +316,7 @@ static bool make_room(struct mcu_jbuf *jb, int64_t ext)
 		jb->released_any = false; /* a new stream: its first packet */
 		jb->last_known = false;   /* starts a frame */
 		jb->ref_valid = false;
+		jb->play_valid = false;
 		return false;
 	}
 	while (ext - jb->head >= (int64_t)jb->conf.capacity)
@@ -611,20 +630,38 @@ int mcu_jbuf_get_frame(struct mcu_jbuf *jb, int64_t now_us,
 }
 
 /*
- * Playout time of the missing packet at head: its timestamp interpolated
- * between the last packet released and the next one present (packet
- * durations are assumed equal across the gap); the next packet's time
- * when there is no earlier reference.
+ * Timestamp (us) of the missing packet at head: interpolated between the
+ * last packet released and the next one present (packet durations are
+ * assumed equal across the gap); the next packet's when there is no
+ * earlier reference.
  */
-static int64_t missing_due_us(const struct mcu_jbuf *jb, const struct slot *nx)
+static int64_t missing_ts_us(const struct mcu_jbuf *jb, const struct slot *nx)
 {
 	if (!jb->ref_valid || jb->ref_ext >= jb->head || nx->ext <= jb->ref_ext)
-		return due_us(jb, nx);
+		return mcu_rtp_ts_to_us(nx->ext_ts, jb->conf.clock_rate);
 	int64_t span = nx->ext - jb->ref_ext;
 	int64_t est = jb->ref_ts + (nx->ext_ts - jb->ref_ts) / span *
 	                               (jb->head - jb->ref_ext);
-	return mcu_rtp_ts_to_us(est, jb->conf.clock_rate) + jb->base_us +
-	       jb->target_us;
+	return mcu_rtp_ts_to_us(est, jb->conf.clock_rate);
+}
+
+/* The phase after playing (or concealing) a packet of timestamp ts_us at
+ * step now_us; counts a gap when that was a step late for the phase. */
+static void play_at(struct mcu_jbuf *jb, int64_t ts_us, int64_t now_us)
+{
+	if (jb->play_valid && now_us - (ts_us + jb->play_off_us) >= GAP_US)
+		jb->st.gaps++;
+	jb->play_valid = true;
+	jb->play_off_us = now_us - ts_us;
+}
+
+/* A present packet not yet due that the held phase plays now. */
+static bool in_phase(const struct mcu_jbuf *jb, int64_t ts_us, int64_t due,
+                     int64_t now_us)
+{
+	return jb->play_valid &&
+	       ts_us + jb->play_off_us <= now_us + PHASE_SLACK_US &&
+	       due - now_us <= AUDIO_HOLD_US;
 }
 
 /* First present packet after head, or NULL. */
@@ -650,17 +687,20 @@ int mcu_jbuf_get_audio(struct mcu_jbuf *jb, int64_t now_us,
 		struct slot *s = slot_of(jb, jb->head);
 		struct slot *nx = next_present(jb);
 		if (!present(jb, jb->head)) {
-			if (!nx || missing_due_us(jb, nx) > now_us)
+			int64_t ts_us = nx ? missing_ts_us(jb, nx) : 0;
+			if (!nx || ts_us + jb->base_us + jb->target_us > now_us)
 				return EAGAIN;
 			out->seq = (uint16_t)jb->head;
 			out->ext_seq = jb->head;
 			out->pkt = NULL;
 			discard_head(jb, false);
 			jb->st.concealed++;
+			play_at(jb, ts_us, now_us);
 			return ENOENT;
 		}
 		int64_t due = due_us(jb, s);
-		if (due > now_us)
+		int64_t ts_us = mcu_rtp_ts_to_us(s->ext_ts, jb->conf.clock_rate);
+		if (due > now_us && !in_phase(jb, ts_us, due, now_us))
 			return EAGAIN;
 		/* consumer far behind and more is due: catch up by dropping */
 		if (now_us - due > late && nx && due_us(jb, nx) <= now_us) {
@@ -680,6 +720,7 @@ int mcu_jbuf_get_audio(struct mcu_jbuf *jb, int64_t now_us,
 		}
 		take(jb, out);
 		jb->st.frames++;
+		play_at(jb, ts_us, now_us);
 		return 0;
 	}
 	return EAGAIN;

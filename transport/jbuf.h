@@ -91,6 +91,8 @@ struct mcu_jbuf_stats {
 	uint64_t frames;    /* video frames / audio packets released */
 	uint64_t concealed; /* audio: missing packets reported */
 	uint64_t trimmed;   /* audio: dropped to end a standing backlog */
+	uint64_t gaps;      /* audio: steps that found nothing due while the
+	                       stream played (the playout slipped a step) */
 	uint64_t keyframe_requests;
 	unsigned depth;   /* packets held */
 	double jitter_ms; /* smoothed transit jitter */
@@ -137,7 +139,10 @@ void mcu_jbuf_frame_clear(struct mcu_jbuf_frame *f);
  * how late a tick started, or a packet due just after a deadline is
  * taken on this tick or the next by chance). A packet due a whole 20 ms
  * step before it is a backlog the buffer ends by dropping one packet
- * (stats.trimmed).
+ * (stats.trimmed). A playing stream keeps its phase (packet k+1 on the
+ * step after packet k's): a packet present at its step is taken even if
+ * the moving plan says it is due a few ms later, so a wobble of the plan
+ * costs no gap (stats.gaps counts the steps that did find nothing).
  */
 int mcu_jbuf_get_audio(struct mcu_jbuf *jb, int64_t now_us,
                        struct mcu_jbuf_pkt *out);

@@ -117,9 +117,10 @@ try:
     parts = json.load(open(os.path.join(d, "b.participants.json")))
     parts = parts.get("participants", parts) if isinstance(parts, dict) else parts
     ain = {p["endpoint"]: ((p.get("audio") or {}).get("in") or {}) for p in parts}
-    heard = ", ".join("%s %s ms (jitter %s, concealed %s, trimmed %s)" % (
+    heard = ", ".join("%s %s ms (jitter %s, concealed %s, trimmed %s, gaps %s)" % (
                           e, ain[e].get("buffer_ms"), ain[e].get("jitter_ms"),
-                          ain[e].get("concealed"), ain[e].get("trimmed", "-"))
+                          ain[e].get("concealed"), ain[e].get("trimmed", "-"),
+                          ain[e].get("gaps", "-"))
                       for e in ("sim001", "sim002") if e in ain)
     bufs = sorted(v["buffer_ms"] for v in ain.values() if "buffer_ms" in v)
     if bufs:

@@ -458,6 +458,7 @@ static void audio_standing_backlog(void **state)
 	assert_int_equal(behind_at_60, 1);
 	mcu_jbuf_stats(jb, &st);
 	assert_int_equal(st.trimmed, 1);
+	assert_int_equal(st.gaps, 1); /* the tick that found nothing */
 	assert_int_equal(st.dropped, 0);
 	jb = mcu_jbuf_free(jb);
 
@@ -495,6 +496,48 @@ static void audio_standing_backlog(void **state)
 	jb = mcu_jbuf_free(jb);
 }
 
+/* The plan moving across a deadline costs nothing while the packets keep
+ * arriving in time for the phase the stream plays at: a stretch of
+ * packets 19 ms late lifts the target to 20 ms, due 1 ms after each
+ * deadline, yet each is taken on its own tick, no gap and no trim. A
+ * packet that is really not there is a gap, and the phase moves. */
+static void audio_phase_held(void **state)
+{
+	struct mcu_jbuf *jb = audio(5, 500);
+	struct mcu_jbuf_pkt out;
+	struct mcu_jbuf_stats st;
+	int64_t t0 = 10000000;
+	(void)state;
+	for (int64_t k = 0; k < 400; k++) {
+		/* (every tenth on time: base, the least transit, stays) */
+		int64_t late = k >= 100 && k < 300 && k % 10 ? 19000 : 0;
+		put(jb, (uint16_t)k, 960u * (uint32_t)k, false,
+		    t0 + 20000 * k + late);
+		assert_int_equal(
+		    mcu_jbuf_get_audio(jb, t0 + 20000 * k + 19000, &out), 0);
+		assert_int_equal(out.seq, (uint16_t)k);
+		out.pkt = mcu_pkt_put(out.pkt);
+		if (k == 299) {
+			mcu_jbuf_stats(jb, &st);
+			assert_true(st.target_ms >= 20.0); /* due after it */
+		}
+	}
+	mcu_jbuf_stats(jb, &st);
+	assert_int_equal(st.gaps, 0);
+	assert_int_equal(st.trimmed, 0);
+	/* packet 400 comes 3 ms after its tick: a gap; taken a tick late */
+	int64_t step = t0 + 20000 * 400 + 19000;
+	assert_int_equal(mcu_jbuf_get_audio(jb, step, &out), EAGAIN);
+	put(jb, 400, 960u * 400, false, step + 3000);
+	put(jb, 401, 960u * 401, false, t0 + 20000 * 401);
+	assert_int_equal(mcu_jbuf_get_audio(jb, step + 20000, &out), 0);
+	assert_int_equal(out.seq, 400);
+	out.pkt = mcu_pkt_put(out.pkt);
+	mcu_jbuf_stats(jb, &st);
+	assert_int_equal(st.gaps, 1);
+	jb = mcu_jbuf_free(jb);
+}
+
 /* clang-format off */
 const struct CMUnitTest tests[] = {
 	cmocka_unit_test(conf_checks),
@@ -510,6 +553,7 @@ const struct CMUnitTest tests[] = {
 	cmocka_unit_test(adaptive_delay),
 	cmocka_unit_test(delay_quantile),
 	cmocka_unit_test(audio_standing_backlog),
+	cmocka_unit_test(audio_phase_held),
 	cmocka_unit_test(audio_catch_up),
 	cmocka_unit_test(audio_backlog_bounded),
 };
