@@ -304,7 +304,7 @@ static json_t *live_meeting(void *arg, const char *id, int *status)
 	json_object_set_new(j, "decoders", json_integer((json_int_t)st.decoders));
 	json_object_set_new(
 		j, "media",
-		json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f}",
+		json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f}",
 		          "views", (json_int_t)st.views, "audio_encoders",
 		          (json_int_t)st.audio_encoders, "audio_decoded",
 		          (json_int_t)st.audio_decoded, "video_ticks",
@@ -313,7 +313,9 @@ static json_t *live_meeting(void *arg, const char *id, int *status)
 		          (json_int_t)st.video_ticks_late, "keyframes_deferred",
 		          (json_int_t)st.keyframes_deferred, "audio_ticks",
 		          (json_int_t)st.audio_ticks, "audio_ticks_skipped",
-		          (json_int_t)st.audio_ticks_skipped, "connected",
+		          (json_int_t)st.audio_ticks_skipped,
+		          "audio_clock_moves", (json_int_t)st.audio_clock_moves,
+		          "connected",
 		          (json_int_t)st.connected, "compose_ms",
 		          round1(st.compose_ms), "encode_ms",
 		          round1(st.encode_ms), "mix_ms", round1(st.mix_ms),

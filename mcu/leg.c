@@ -165,6 +165,7 @@ struct mcu_leg {
 	unsigned pcm_head, pcm_len;
 	int64_t pcm_arrival[PCM_FRAMES]; /* packet arrival; 0: concealed */
 	int64_t adec_arrival_us, pulled_arrival_us;
+	int64_t pulled_slack_us; /* step - due of the packet last pulled */
 	unsigned skip_samples; /* 48 kHz samples of a packet taken undecoded
 	                          still to be skipped */
 	atomic_uint_fast64_t concealed;
@@ -1160,6 +1161,7 @@ static void pcm_pop(struct mcu_leg *leg, int16_t *pcm)
 bool mcu_leg_audio_pull(struct mcu_leg *leg, int64_t now_us, int16_t *pcm)
 {
 	leg->pulled_arrival_us = 0;
+	leg->pulled_slack_us = INT64_MIN;
 	if (!leg->p.has_audio)
 		return false;
 	for (int tries = 0; leg->pcm_len == 0 && tries < 3; tries++) {
@@ -1182,6 +1184,7 @@ bool mcu_leg_audio_pull(struct mcu_leg *leg, int64_t now_us, int16_t *pcm)
 			struct mcu_audiofmt_info info;
 			const uint8_t *pl = jp.pkt->data + jp.off;
 			leg->adec_arrival_us = jp.arrival_us;
+			leg->pulled_slack_us = now_us - jp.due_us;
 			if (mcu_audiofmt_check(audiofmt_of(leg->p.acodec), pl,
 			                       jp.len, &info) == 0)
 				mcu_adec_decode(leg->adec, pl, jp.len, on_pcm,
@@ -1205,6 +1208,7 @@ bool mcu_leg_audio_skip(struct mcu_leg *leg, int64_t now_us)
 	int err;
 
 	leg->pulled_arrival_us = 0;
+	leg->pulled_slack_us = INT64_MIN;
 	if (!leg->p.has_audio)
 		return false;
 	if (leg->pcm_len > 0) { /* decoded already (a long packet) */
@@ -1243,6 +1247,11 @@ bool mcu_leg_audio_skip(struct mcu_leg *leg, int64_t now_us)
 int64_t mcu_leg_audio_arrival_us(const struct mcu_leg *leg)
 {
 	return leg->pulled_arrival_us;
+}
+
+int64_t mcu_leg_audio_slack_us(const struct mcu_leg *leg)
+{
+	return leg->pulled_slack_us;
 }
 
 bool mcu_leg_take_keyframe_request(struct mcu_leg *leg)

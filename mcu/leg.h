@@ -225,6 +225,11 @@ bool mcu_leg_audio_skip(struct mcu_leg *leg, int64_t now_us);
 /* The audio tick: when the packet of the last 20 ms pulled arrived
    (mcu_netio_now_us clock), 0 when it was concealed: the latency probe. */
 int64_t mcu_leg_audio_arrival_us(const struct mcu_leg *leg);
+/* The audio tick: how long before the step that pulled it (its now_us)
+   the packet taken by the last mcu_leg_audio_pull() was due in the jitter
+   buffer's plan (negative: taken early in its phase); INT64_MIN when that
+   pull took no packet. The meeting's audio clock aligns on it. */
+int64_t mcu_leg_audio_slack_us(const struct mcu_leg *leg);
 
 /* A receiver asked for a key frame (PLI/FIR) since the last call. */
 bool mcu_leg_take_keyframe_request(struct mcu_leg *leg);

@@ -238,3 +238,46 @@ const int16_t *mcu_mixer_minus(const struct mcu_mixer *mix, size_t src)
 		return mix->src[src].minus;
 	return mix->common;
 }
+
+/* ---- the clock's phase (mcu_mixer_align) ------------------------- */
+
+#define ALIGN_MARGIN_US 2000
+#define ALIGN_GAIN_US   4000
+#define FRAME_US        ((int64_t)MCU_AUDIO_FRAME * 1000000 / MCU_AUDIO_RATE)
+
+/* What a packet of slack s waits after the clock moved earlier by shift. */
+static int64_t wait_after(int64_t slack, int64_t shift)
+{
+	int64_t w = slack - shift;
+	return w >= 0 || shift == 0 ? w : w + FRAME_US;
+}
+
+static int64_t worst_wait(const int64_t *slack, size_t n, int64_t shift)
+{
+	int64_t worst = INT64_MIN;
+	for (size_t i = 0; i < n; i++) {
+		int64_t w = wait_after(slack[i], shift);
+		worst = w > worst ? w : worst;
+	}
+	return worst;
+}
+
+int64_t mcu_mixer_align(const int64_t *slack, size_t n, int64_t *worst_us)
+{
+	int64_t now = worst_wait(slack, n, 0), best = now, shift = 0;
+	for (size_t j = 0; j < n; j++) {
+		int64_t s = slack[j] - ALIGN_MARGIN_US;
+		if (s <= -FRAME_US || s >= FRAME_US)
+			continue;
+		int64_t w = worst_wait(slack, n, s);
+		if (w < best) {
+			best = w;
+			shift = s;
+		}
+	}
+	if (now - best < ALIGN_GAIN_US)
+		shift = 0;
+	if (worst_us)
+		*worst_us = shift ? best : now;
+	return shift;
+}

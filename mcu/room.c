@@ -484,6 +484,7 @@ void mcu_room_stats(struct mcu_room *room, struct mcu_room_stats *st)
 	st->video_late_ms_max = vt.max_late_ns / 1e6;
 	st->audio_ticks = at.fired;
 	st->audio_ticks_skipped = at.skipped;
+	st->audio_clock_moves = atomic_load(&room->a_shifts);
 	st->audio_late_ms_max = at.max_late_ns / 1e6;
 }
 

@@ -72,6 +72,7 @@ struct mcu_room_stats {
 	uint64_t video_ticks_late; /* run after an overrunning tick, late
 	                              but not skipped */
 	uint64_t audio_ticks, audio_ticks_skipped;
+	uint64_t audio_clock_moves; /* the audio clock aligned with the heard */
 	double video_late_ms_max, audio_late_ms_max;
 	double compose_ms, encode_ms, mix_ms; /* mean per tick, last period */
 };

@@ -67,6 +67,8 @@ void mcu_room_audio_free(struct mcu_room *room)
 	for (size_t i = 0; room->parts && i < room->n_parts; i++)
 		room->parts[i].own_aenc = mcu_aenc_free(room->parts[i].own_aenc);
 	av_frame_free(&room->pcm_frame);
+	free(room->a_align);
+	room->a_align = NULL;
 }
 
 static void send_packet(const AVPacket *pkt, uint32_t ts_inc, void *arg)
@@ -313,6 +315,69 @@ static void pull_chunk(void *arg, size_t c)
 	atomic_fetch_add(&room->a_decoded, decoded);
 }
 
+/*
+ * The audio clock's phase. A packet of a heard participant, once due in
+ * its jitter buffer's plan, waits for the meeting's next 20 ms deadline:
+ * 0-20 ms fixed for the call by the phase of the sender's clock against
+ * the meeting's, the largest share of the audio latency and a lottery
+ * (bench/latency: p99 18-45 ms from one run to the next). So every
+ * ALIGN_FRAMES the tick looks at the least slack (deadline - due) of each
+ * heard participant's packets and, when moving the meeting's clock makes
+ * the worst heard wait a few ms shorter (mcu_mixer_align), moves it
+ * (mcu_tick_shift): to just after one heard participant's packets, the one
+ * that leaves the longest wait of the others shortest (two speakers: at
+ * most half a frame apart). A participant whose packets
+ * fall before the new deadline is taken a frame later from then on, and
+ * loses one frame to the move (audio.in.gaps); so the clock moves only for
+ * a real gain, at most once a window, and never for the unheard. The
+ * jitter buffers keep a playing stream's phase through the plan's small
+ * wanderings (mcu_jbuf_get_audio), so a small margin holds.
+ */
+#define ALIGN_FRAMES 100 /* 2 s */
+#define ALIGN_MAX    8   /* heard participants considered */
+
+static void align_clock(struct mcu_room *room)
+{
+	int64_t slack[ALIGN_MAX];
+	size_t n = 0;
+
+	if (!room->a_align) {
+		room->a_align = calloc(room->cap, sizeof(*room->a_align));
+		if (!room->a_align)
+			return;
+	}
+	for (size_t i = 0; i < room->n_parts; i++) {
+		struct align_slot *a = &room->a_align[i];
+		int64_t s;
+		if (!room->vt_audio[i] || !room->audible[i] ||
+		    !room->present[i] ||
+		    (s = mcu_leg_audio_slack_us(room->vt_audio[i])) == INT64_MIN)
+			continue;
+		if (!a->n || s < a->least_us)
+			a->least_us = s;
+		a->n++;
+	}
+	if (++room->a_align_frames < ALIGN_FRAMES)
+		return;
+	for (size_t i = 0; i < room->n_parts; i++) {
+		struct align_slot *a = &room->a_align[i];
+		/* heard for most of the window: a speaker, not a cough */
+		if (a->n >= ALIGN_FRAMES / 2 && n < ALIGN_MAX)
+			slack[n++] = a->least_us;
+		a->n = 0;
+	}
+	room->a_align_frames = 0;
+	int64_t worst = 0, shift = n ? mcu_mixer_align(slack, n, &worst) : 0;
+	if (!shift || !room->atick ||
+	    mcu_tick_shift(room->env.ticker, room->atick, -shift * 1000))
+		return;
+	atomic_fetch_add(&room->a_shifts, 1);
+	mcu_log_debug("%s: audio clock moved %.1f ms %s (%zu heard, worst "
+	              "wait now %.1f ms)",
+	              room->id, (double)(shift < 0 ? -shift : shift) / 1e3,
+	              shift > 0 ? "earlier" : "later", n, (double)worst / 1e3);
+}
+
 /* Lock the room, adding the wait to *lock_ns. */
 static void lock_timed(struct mcu_room *room, int64_t *lock_ns)
 {
@@ -387,6 +452,7 @@ static void audio_frame(struct mcu_room *room, int64_t deadline_ns,
 	tm->rec_ns += mcu_now_ns() - tr;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	observe_latency(room);
+	align_clock(room);
 
 	double mix_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
 	                (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;

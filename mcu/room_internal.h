@@ -6,6 +6,7 @@
 #define MCU_ROOM_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "codec/aenc.h"
 #include "codec/venc.h"
@@ -170,6 +171,15 @@ struct mcu_room {
 	struct room_rec *rec, *vrec, *arec, *rec_done;
 	int64_t arec_deadline_ns; /* audio tick only: this tick's time */
 	int64_t alast_deadline_ns; /* audio tick only: the last frame's */
+	/* the audio clock's alignment with the heard (room_audio.c), audio
+	   tick only: per slot the least slack of this window's packets and
+	   the frames that had one; frames in the window */
+	struct align_slot {
+		int64_t least_us;
+		unsigned n;
+	} *a_align;
+	unsigned a_align_frames;
+	atomic_uint_fast64_t a_shifts; /* clock moves made (statistics) */
 
 	/* live stills (room_view.c) */
 	AVFrame *view_canvas[2]; /* lock: last picture of [0] host, [1] branches */

@@ -112,6 +112,18 @@ static void run_tick(void *arg)
 	pthread_mutex_unlock(&tk->lock);
 }
 
+int mcu_tick_shift(struct mcu_ticker *tk, struct mcu_tick *t,
+                   int64_t delta_ns)
+{
+	if (!tk || !t || delta_ns <= -t->period_ns || delta_ns >= t->period_ns)
+		return EINVAL;
+	pthread_mutex_lock(&tk->lock);
+	t->deadline_ns += delta_ns;
+	pthread_cond_signal(&tk->cond); /* the clock may sleep past it */
+	pthread_mutex_unlock(&tk->lock);
+	return 0;
+}
+
 /* A deadline that finds the tick busy: kept for a late run (replacing
    an older kept one, which is then skipped) or skipped. Lock held. */
 static void busy_at_deadline(struct mcu_tick *t)

@@ -80,6 +80,16 @@ void mcu_tick_set_late_run(struct mcu_ticker *ticker, struct mcu_tick *tick,
                            bool on);
 
 /*
+ * Move the tick's next deadline by delta_ns (negative: earlier), and every
+ * later one with it: a change of the tick's phase, e.g. a meeting's audio
+ * clock aligning with its speakers' packets. |delta_ns| must be less than
+ * the period (EINVAL); 0 otherwise. From any thread, the tick's own
+ * function included.
+ */
+int mcu_tick_shift(struct mcu_ticker *ticker, struct mcu_tick *tick,
+                   int64_t delta_ns);
+
+/*
  * Unregister and wait until a running call has returned; after it fn is
  * never called again. Not from the tick's own function. Returns NULL.
  */

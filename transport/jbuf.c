@@ -538,6 +538,7 @@ static void take(struct mcu_jbuf *jb, struct mcu_jbuf_pkt *out)
 	out->ts = (uint32_t)s->ext_ts;
 	out->marker = s->marker;
 	out->arrival_us = s->arrival_us;
+	out->due_us = 0;
 	s->pkt = NULL;
 	jb->released_any = true;
 	jb->last_known = true;
@@ -719,6 +720,7 @@ int mcu_jbuf_get_audio(struct mcu_jbuf *jb, int64_t now_us,
 			}
 		}
 		take(jb, out);
+		out->due_us = due;
 		jb->st.frames++;
 		play_at(jb, ts_us, now_us);
 		return 0;

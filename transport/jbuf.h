@@ -69,6 +69,7 @@ struct mcu_jbuf_pkt {
 	uint32_t ts;
 	bool marker;
 	int64_t arrival_us;
+	int64_t due_us; /* audio: its playout time in the plan */
 };
 
 /* A complete video frame. Large (~32 KiB): keep one per stream rather

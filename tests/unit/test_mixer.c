@@ -176,11 +176,39 @@ static void held_source_keeps_level(void **state)
 	mx = mcu_mixer_free(mx);
 }
 
+/* The clock's phase: one speaker waiting 15 ms is met 2 ms after its
+ * packets; two speakers 12 ms apart, the clock goes after the later
+ * one's (the earlier then waits 10 ms, not 14); gains under 4 ms move nothing;
+ * a packet held early (negative slack) is not made to wait a frame. */
+static void clock_alignment(void **state)
+{
+	int64_t worst = -1;
+	(void)state;
+	int64_t one[] = {15000};
+	assert_int_equal(mcu_mixer_align(one, 1, &worst), 13000);
+	assert_int_equal(worst, 2000);
+	int64_t two[] = {4000, 16000}; /* after 4000's: 16000 waits 14 */
+	assert_int_equal(mcu_mixer_align(two, 2, &worst), 14000);
+	assert_int_equal(worst, 10000);
+	int64_t apart[] = {18000, 6000};
+	/* after 18000's: 6000 waits 6-16+20 = 10 ms; after 6000's: 18000
+	   waits 14 ms */
+	assert_int_equal(mcu_mixer_align(apart, 2, &worst), 16000);
+	assert_int_equal(worst, 10000);
+	int64_t small[] = {5000};
+	assert_int_equal(mcu_mixer_align(small, 1, &worst), 0);
+	assert_int_equal(worst, 5000);
+	int64_t held[] = {-3000, 2500};
+	assert_int_equal(mcu_mixer_align(held, 2, NULL), 0);
+	assert_int_equal(mcu_mixer_align(NULL, 0, NULL), 0);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(n_minus_one),
 	cmocka_unit_test(inaudible_sources_are_not_mixed),
 	cmocka_unit_test(limiter_never_clips),
 	cmocka_unit_test(level_and_voice),
 	cmocka_unit_test(held_source_keeps_level),
+	cmocka_unit_test(clock_alignment),
 };
 MCU_TEST_MAIN(tests, NULL, NULL)

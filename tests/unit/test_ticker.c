@@ -238,8 +238,54 @@ static void realtime_clock_hands_off(void **state)
 	pool = mcu_workpool_free(pool);
 }
 
+/* A shift moves the next deadline and every later one: the clock keeps
+ * the new phase. Asked from the tick's own function, as the audio clock
+ * does. */
+static struct mcu_ticker *shift_tk;
+static struct mcu_tick *shift_t;
+static int64_t shift_deadlines[12];
+
+static void shift_fn(int64_t deadline, int64_t now, void *arg)
+{
+	int n = atomic_fetch_add(&fired, 1);
+	(void)now;
+	(void)arg;
+	if (n >= 12)
+		return;
+	shift_deadlines[n] = deadline;
+	if (n == 4)
+		assert_int_equal(mcu_tick_shift(shift_tk, shift_t, -7000000), 0);
+}
+
+static void shift_phase(void **state)
+{
+	struct mcu_workpool *pool = NULL;
+	(void)state;
+	atomic_store(&fired, 0);
+	assert_int_equal(mcu_workpool_alloc(&pool, 2, 64), 0);
+	assert_int_equal(mcu_ticker_alloc(&shift_tk, pool), 0);
+	assert_int_equal(
+	    mcu_ticker_add(shift_tk, &shift_t, 20000000, shift_fn, NULL), 0);
+	assert_int_equal(mcu_tick_shift(shift_tk, shift_t, 20000000), EINVAL);
+	assert_int_equal(mcu_tick_shift(shift_tk, shift_t, -20000000), EINVAL);
+	for (int i = 0; i < 200 && atomic_load(&fired) < 12; i++)
+		usleep(10000);
+	shift_t = mcu_ticker_remove(shift_tk, shift_t);
+	assert_true(atomic_load(&fired) >= 12);
+	for (int k = 0; k < 11; k++) {
+		int64_t d = shift_deadlines[k + 1] - shift_deadlines[k];
+		/* whole periods (a skipped deadline on a loaded machine is
+		   one more), 7 ms less after the shift */
+		assert_int_equal((d + (k == 4 ? 7000000 : 0)) % 20000000, 0);
+		assert_true(d > 0);
+	}
+	shift_tk = mcu_ticker_free(shift_tk);
+	pool = mcu_workpool_free(pool);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(periodic),
+	cmocka_unit_test(shift_phase),
 	cmocka_unit_test(slow_tick_skips),
 	cmocka_unit_test(late_run_instead_of_skip),
 	cmocka_unit_test(realtime_clock_hands_off),
