@@ -305,9 +305,9 @@ int mcu_daemon_reload(struct mcu_daemon *d)
 		const char *id = old->conf->meetings[i].id;
 		if (mcu_conf_meeting_index(neu->conf, id) >= 0)
 			continue;
+		mcu_watch_room_stopped(d->watch, id, time(NULL));
 		if (d->calls)
 			mcu_sipcalls_room_stopped(d->calls, id);
-		mcu_watch_room_stopped(d->watch, id, time(NULL));
 		if (mcu_engine_stop(d->engine, id) == 0)
 			mcu_log_info("meeting %s left the roster: stopped", id);
 	}
@@ -649,6 +649,14 @@ static void tick(struct mcu_daemon *d)
 		enum mcu_meeting_state st = meeting_state(d, m, now);
 		if (st == d->states[i])
 			continue;
+		/* Live and test-run meetings have their media running. */
+		bool want = st == MCU_MEETING_LIVE ||
+		            st == MCU_MEETING_TEST_RUN;
+		bool running = mcu_engine_room(d->engine, m->id) != NULL;
+		/* the watch's last sample (joins of the last second) and
+		   everyone's leave go to the logbook before the meeting's end */
+		if (!want && running)
+			mcu_watch_room_stopped(d->watch, m->id, now);
 		publish_state(d, m->id, d->states[i], st);
 		log_transition(d, conf, i, d->states[i], st, now);
 		mcu_log_info("meeting %s: %s -> %s (host %s, %zu branches)",
@@ -656,10 +664,6 @@ static void tick(struct mcu_daemon *d)
 		             mcu_timeline_state_name(st),
 		             conf->endpoints[m->host_index].id, m->n_branches);
 		d->states[i] = st;
-		/* Live and test-run meetings have their media running. */
-		bool want = st == MCU_MEETING_LIVE ||
-		            st == MCU_MEETING_TEST_RUN;
-		bool running = mcu_engine_room(d->engine, m->id) != NULL;
 		if (want && !running) {
 			if (mcu_engine_start(d->engine, snap, i) == 0 &&
 			    d->calls)
@@ -667,7 +671,6 @@ static void tick(struct mcu_daemon *d)
 		} else if (!want && running) {
 			if (d->calls)
 				mcu_sipcalls_room_stopped(d->calls, m->id);
-			mcu_watch_room_stopped(d->watch, m->id, now);
 			mcu_engine_stop(d->engine, m->id);
 		}
 		if (st == MCU_MEETING_LIVE && m->record)
@@ -1220,9 +1223,8 @@ static void log_shutdown(struct mcu_daemon *d)
 	const struct mcu_conf *conf = snap->conf;
 	time_t now = time(NULL);
 
-	/* The watch samples the rooms once a second: who connected since
-	   the last sample is in the logbook only after this one. */
-	mcu_watch_sample(d->watch, mcu_netio_now_us(), now);
+	/* mcu_watch_room_stopped() takes a last sample of each room: who
+	   connected in the last second is in the logbook. */
 	for (size_t i = 0; i < conf->n_meetings && i < d->n_states; i++) {
 		const char *id = conf->meetings[i].id;
 		if (!mcu_engine_room(d->engine, id))

@@ -24,6 +24,7 @@
 #include "conf/log.h"
 #include "mcu/partinfo.h"
 #include "mcu/readiness.h"
+#include "transport/netio.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -887,12 +888,29 @@ static void stop_room(struct mcu_watch *w, size_t index, time_t now)
 	w->n_rooms--;
 }
 
+static void sample_room(struct mcu_watch *w, struct mcu_room *room,
+                        const char *meeting, bool logging, int64_t now,
+                        time_t wall);
+
 void mcu_watch_room_stopped(struct mcu_watch *w, const char *meeting,
                             time_t now_wall)
 {
 	size_t i;
-	if (w && meeting && find_room(w, meeting, &i))
-		stop_room(w, i, now_wall);
+	if (!w || !meeting || !find_room(w, meeting, &i))
+		return;
+	/* A last look first: who connected since the last 1 Hz sample is
+	   in the logbook only after one (a meeting ending on time, a stop
+	   by the API or SIGTERM), logged as the meeting was till now. */
+	struct mcu_room *room =
+	    w->o.engine ? mcu_engine_acquire(w->o.engine, meeting) : NULL;
+	if (room) {
+		sample_room(w, room, meeting, w->rooms[i]->logging,
+		            mcu_netio_now_us(), now_wall);
+		mcu_engine_release(w->o.engine, room);
+		if (!find_room(w, meeting, &i))
+			return;
+	}
+	stop_room(w, i, now_wall);
 }
 
 /* ---- reading the rooms ------------------------------------------------ */

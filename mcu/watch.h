@@ -192,8 +192,10 @@ void mcu_watch_feed(struct mcu_watch *w, const char *meeting, bool logging,
  */
 json_t *mcu_watch_incidents(const struct mcu_watch *w);
 
-/* The meeting's room stopped (or is about to): everyone present leaves
- * ("meeting-ended"), open incidents are cleared, its state forgotten. */
+/* The meeting's room stopped (or is about to): a last sample of it (while
+ * the engine still has it: joins of its last second are reported, logged
+ * as before), then everyone present leaves ("meeting-ended"), open
+ * incidents are cleared, its state forgotten. */
 void mcu_watch_room_stopped(struct mcu_watch *w, const char *meeting,
                             time_t now_wall);
 
