@@ -74,9 +74,9 @@
 	{0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.033, 0.05, 0.1, 0.25}
 #define MCU_METRICS_TICK_NBUCKETS 10
 #define MCU_METRICS_LATENCY_BUCKETS                                            \
-	{0.002, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.06,      \
-	 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0}
-#define MCU_METRICS_LATENCY_NBUCKETS 17
+	{0.002, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.035, 0.04, 0.045,    \
+	 0.05, 0.06, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0}
+#define MCU_METRICS_LATENCY_NBUCKETS 19
 
 #define MCU_METRICS_MAX_LABELS  8
 #define MCU_METRICS_MAX_BUCKETS 32
