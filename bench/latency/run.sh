@@ -94,8 +94,9 @@ except (OSError, ValueError, KeyError):
 mb = json.load(open(os.path.join(d, "b.meeting.json")))
 media = mb.get("media") or {}
 print("latency added by mcud: %d endpoints (360p30 + Opus in), window %s s, "
-      "load %s, mcu-sim loss %s, video ticks skipped %s"
-      % (n, t, "-".join(load), lost, media.get("video_ticks_skipped")))
+      "load %s, mcu-sim loss %s, video ticks skipped %s, audio clock moves %s"
+      % (n, t, "-".join(load), lost, media.get("video_ticks_skipped"),
+         media.get("audio_clock_moves", "-")))
 print("| kind | samples | p50 ms | p99 ms | max ms (bucket bound) | mean ms | target p99 |")
 print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
 # video_decode: video's first share (arrival to decoded), no target
