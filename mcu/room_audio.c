@@ -326,12 +326,14 @@ static void pull_chunk(void *arg, size_t c)
  * the worst heard wait a few ms shorter (mcu_mixer_align), moves it
  * (mcu_tick_shift): to just after one heard participant's packets, the one
  * that leaves the longest wait of the others shortest (two speakers: at
- * most half a frame apart). A participant whose packets
- * fall before the new deadline is taken a frame later from then on, and
- * loses one frame to the move (audio.in.gaps); so the clock moves only for
- * a real gain, at most once a window, and never for the unheard. The
- * jitter buffers keep a playing stream's phase through the plan's small
- * wanderings (mcu_jbuf_get_audio), so a small margin holds.
+ * most half a frame apart). A participant whose packets are due after the
+ * moved deadline is taken there anyway when its packet has come (a jitter
+ * buffer takes a present packet up to 8 ms ahead of its plan), otherwise
+ * a frame later from then on, losing one frame to the move
+ * (audio.in.gaps); so the clock moves only for a real gain, at most once a
+ * window, and never for the unheard. The jitter buffers keep a playing
+ * stream's phase through the plan's small wanderings
+ * (mcu_jbuf_get_audio), so a small margin holds.
  */
 #define ALIGN_FRAMES 100 /* 2 s */
 #define ALIGN_MAX    8   /* heard participants considered */

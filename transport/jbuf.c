@@ -76,11 +76,14 @@
  * legs. So a packet that is present at its step in the phase is taken up
  * to AUDIO_HOLD_US before its due time: the phase moves later only when a
  * packet is really not there in time (or the plan moved by more than
- * that), and earlier only by the trim. A packet taken GAP_US or more after
- * its step in the phase is a step that found nothing: stats.gaps. */
+ * that), and earlier only by the trim. Likewise a step up to AUDIO_HOLD_US
+ * before the phase's (the consumer's clock moved earlier: mcu_tick_shift
+ * in the audio tick) takes a packet that is there. A later step that
+ * finds nothing while the next packet belonged to it is a gap in the
+ * sound (stats.gaps; a sender's pause, DTX or hold, counts once): the
+ * phase is then lost, and the next packet taken sets a new one. */
 #define AUDIO_HOLD_US 8000
-#define GAP_US        15000
-#define PHASE_SLACK_US 1000 /* timestamp-to-us rounding */
+#define MAX_PACKET_US 120000 /* longest audio packet (Opus: 120 ms) */
 
 struct slot {
 	struct mcu_pkt *pkt; /* NULL: missing (when inside head..highest) */
@@ -127,7 +130,9 @@ struct mcu_jbuf {
 	int64_t behind_min_us; /* audio: least (step - due) of this run ... */
 	unsigned behind_n;     /* ... of takes */
 	bool play_valid;       /* audio: the phase held (AUDIO_HOLD_US): */
-	int64_t play_off_us;   /* step - timestamp (us) of the last played */
+	int64_t play_step_us;  /* the step that played the last packet, */
+	int64_t play_off_us;   /* that step - its timestamp (us), */
+	int64_t play_dur_us;   /* and how much sound it held (estimated) */
 	struct mcu_jbuf_stats st;
 };
 
@@ -647,13 +652,28 @@ static int64_t missing_ts_us(const struct mcu_jbuf *jb, const struct slot *nx)
 }
 
 /* The phase after playing (or concealing) a packet of timestamp ts_us at
- * step now_us; counts a gap when that was a step late for the phase. */
+ * step now_us. */
 static void play_at(struct mcu_jbuf *jb, int64_t ts_us, int64_t now_us)
 {
-	if (jb->play_valid && now_us - (ts_us + jb->play_off_us) >= GAP_US)
-		jb->st.gaps++;
+	int64_t d = ts_us - (jb->play_step_us - jb->play_off_us);
+	if (!jb->play_valid || d <= 0 || d > MAX_PACKET_US)
+		d = AUDIO_FRAME_US;
+	jb->play_dur_us = d;
 	jb->play_valid = true;
+	jb->play_step_us = now_us;
 	jb->play_off_us = now_us - ts_us;
+}
+
+/* Nothing for the step now_us: a gap when a later step than the last
+ * played found nothing that its sound should have continued with. */
+static int nothing_due(struct mcu_jbuf *jb, int64_t now_us)
+{
+	if (jb->play_valid && now_us > jb->play_step_us &&
+	    now_us - jb->play_step_us > jb->play_dur_us - AUDIO_FRAME_US) {
+		jb->st.gaps++;
+		jb->play_valid = false;
+	}
+	return EAGAIN;
 }
 
 /* A present packet not yet due that the held phase plays now. */
@@ -661,7 +681,7 @@ static bool in_phase(const struct mcu_jbuf *jb, int64_t ts_us, int64_t due,
                      int64_t now_us)
 {
 	return jb->play_valid &&
-	       ts_us + jb->play_off_us <= now_us + PHASE_SLACK_US &&
+	       ts_us + jb->play_off_us <= now_us + AUDIO_HOLD_US &&
 	       due - now_us <= AUDIO_HOLD_US;
 }
 
@@ -690,7 +710,7 @@ int mcu_jbuf_get_audio(struct mcu_jbuf *jb, int64_t now_us,
 		if (!present(jb, jb->head)) {
 			int64_t ts_us = nx ? missing_ts_us(jb, nx) : 0;
 			if (!nx || ts_us + jb->base_us + jb->target_us > now_us)
-				return EAGAIN;
+				return nothing_due(jb, now_us);
 			out->seq = (uint16_t)jb->head;
 			out->ext_seq = jb->head;
 			out->pkt = NULL;
@@ -702,7 +722,7 @@ int mcu_jbuf_get_audio(struct mcu_jbuf *jb, int64_t now_us,
 		int64_t due = due_us(jb, s);
 		int64_t ts_us = mcu_rtp_ts_to_us(s->ext_ts, jb->conf.clock_rate);
 		if (due > now_us && !in_phase(jb, ts_us, due, now_us))
-			return EAGAIN;
+			return nothing_due(jb, now_us);
 		/* consumer far behind and more is due: catch up by dropping */
 		if (now_us - due > late && nx && due_us(jb, nx) <= now_us) {
 			discard_head(jb, true);
@@ -725,7 +745,7 @@ int mcu_jbuf_get_audio(struct mcu_jbuf *jb, int64_t now_us,
 		play_at(jb, ts_us, now_us);
 		return 0;
 	}
-	return EAGAIN;
+	return nothing_due(jb, now_us);
 }
 
 void mcu_jbuf_stats(const struct mcu_jbuf *jb, struct mcu_jbuf_stats *st)

@@ -93,7 +93,8 @@ struct mcu_jbuf_stats {
 	uint64_t concealed; /* audio: missing packets reported */
 	uint64_t trimmed;   /* audio: dropped to end a standing backlog */
 	uint64_t gaps;      /* audio: steps that found nothing due while the
-	                       stream played (the playout slipped a step) */
+	                       stream played (the playout slipped a step; a
+	                       sender's pause counts once) */
 	uint64_t keyframe_requests;
 	unsigned depth;   /* packets held */
 	double jitter_ms; /* smoothed transit jitter */
@@ -142,8 +143,9 @@ void mcu_jbuf_frame_clear(struct mcu_jbuf_frame *f);
  * step before it is a backlog the buffer ends by dropping one packet
  * (stats.trimmed). A playing stream keeps its phase (packet k+1 on the
  * step after packet k's): a packet present at its step is taken even if
- * the moving plan says it is due a few ms later, so a wobble of the plan
- * costs no gap (stats.gaps counts the steps that did find nothing).
+ * the moving plan says it is due a few ms later, or the step came a few ms
+ * early (the consumer's clock moved), so neither costs a gap (stats.gaps
+ * counts the steps that did find nothing).
  */
 int mcu_jbuf_get_audio(struct mcu_jbuf *jb, int64_t now_us,
                        struct mcu_jbuf_pkt *out);

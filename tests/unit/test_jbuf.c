@@ -538,6 +538,39 @@ static void audio_phase_held(void **state)
 	jb = mcu_jbuf_free(jb);
 }
 
+/* The consumer's clock moves earlier (the audio tick's alignment): a
+ * packet that is there is taken at the moved step if that is at most 8 ms
+ * ahead of its phase; a larger move makes one step find nothing. */
+static void audio_clock_moved(void **state)
+{
+	struct mcu_jbuf *jb = audio(5, 500);
+	struct mcu_jbuf_pkt out;
+	struct mcu_jbuf_stats st;
+	int64_t t0 = 10000000, shift = 0;
+	(void)state;
+	for (int64_t k = 0; k < 300; k++) {
+		if (k == 100)
+			shift = 6000; /* steps 6 ms earlier from here */
+		if (k == 200)
+			shift = 6000 + 12000; /* 12 ms more */
+		put(jb, (uint16_t)k, 960u * (uint32_t)k, false,
+		    t0 + 20000 * k);
+		int64_t step = t0 + 20000 * k + 19000 - shift;
+		int r = mcu_jbuf_get_audio(jb, step, &out);
+		if (k == 200) { /* 1 ms after arrival, 7 ms ahead of plan */
+			assert_int_equal(r, EAGAIN);
+			continue;
+		}
+		assert_int_equal(r, 0);
+		assert_int_equal(out.seq, (uint16_t)(k > 200 ? k - 1 : k));
+		out.pkt = mcu_pkt_put(out.pkt);
+	}
+	mcu_jbuf_stats(jb, &st);
+	assert_int_equal(st.gaps, 1);
+	assert_int_equal(st.trimmed, 0);
+	jb = mcu_jbuf_free(jb);
+}
+
 /* clang-format off */
 const struct CMUnitTest tests[] = {
 	cmocka_unit_test(conf_checks),
@@ -554,6 +587,7 @@ const struct CMUnitTest tests[] = {
 	cmocka_unit_test(delay_quantile),
 	cmocka_unit_test(audio_standing_backlog),
 	cmocka_unit_test(audio_phase_held),
+	cmocka_unit_test(audio_clock_moved),
 	cmocka_unit_test(audio_catch_up),
 	cmocka_unit_test(audio_backlog_bounded),
 };
