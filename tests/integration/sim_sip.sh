@@ -9,7 +9,9 @@
 # the host's decoded sample shows exactly the 9 branch colours. mcud
 # decoded each endpoint's video; after mcu-sim's BYEs every participant is
 # disconnected. A second short run ended by SIGINT still writes its
-# report.
+# report. A third run is stopped by the operator as soon as all 10 are
+# connected: every one of its joins is in the logbook (the watch samples
+# the rooms once a second, and takes a last sample before a room stops).
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/media.sh"
 . "$(dirname "$0")/../lib/sip.sh"
@@ -22,6 +24,11 @@ rtp=$(free_block 80)
 check "mcu-sim writes a roster" \
 	"$SIM" roster 10 --sip-port "$sip" --api-port "$api" --meeting t \
 	--logbook "$WORK/logbook.db" --output "$WORK/roster.yaml"
+head -c 32 /dev/urandom | base64 >"$WORK/token"
+chmod 600 "$WORK/token"
+sed -i "s|api: {listen: \"127.0.0.1:$api\"}|api: {listen: \"127.0.0.1:$api\", token_file: \"$WORK/token\"}|" \
+	"$WORK/roster.yaml"
+check "the roster names the API token file" grep -q "token_file: \"$WORK/token\"" "$WORK/roster.yaml"
 check "mcud --check accepts it" "$MCUD" --check "$WORK/roster.yaml"
 check "mcud starts the meeting" start_mcud "$WORK/roster.yaml"
 
@@ -109,6 +116,37 @@ check "SIGINT: report written (ended_by, connected, min audio packets: $out)" \
 out=$(api_wait 10 $P "all(x['state'] == 'disconnected' for x in p.values())" \
 	"sorted(set(x['state'] for x in p.values()))"); rc=$?
 check "SIGINT: the calls were hung up ($out)" test $rc = 0
+
+# The operator stops the meeting the moment the last endpoint connected.
+t3=$(date +%s)
+"$SIM" run --roster "$WORK/roster.yaml" --meeting t --mcu "sip:127.0.0.1:$sip" \
+	--seconds 60 --rtp-ports "$rtp-$((rtp + 79))" \
+	--report "$WORK/report3.json" >"$WORK/sim3.out" 2>"$WORK/sim3.err" &
+sim_pid=$!
+PIDS+=("$sim_pid")
+out=$(api_wait 15 $P "len(p) == 10 and all(x['state'] == 'connected' for x in p.values())" \
+	"sum(x['state'] == 'connected' for x in p.values())"); rc=$?
+check "a third run connects all 10 ($out)" test $rc = 0
+code=$(curl -s -o "$WORK/stop.json" -w '%{http_code}' -X POST \
+	-H "Authorization: Bearer $(cat "$WORK/token")" \
+	"http://127.0.0.1:$api/api/v1/meetings/t/stop")
+check "the operator stops the meeting at once ($code)" test "$code" = 200
+kill -INT "$sim_pid" 2>/dev/null
+timeout 15 tail --pid="$sim_pid" -f /dev/null
+wait "$sim_pid"
+out=$(python3 - "$WORK/logbook.db" "$t3" <<'PY' 2>&1
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+m = db.execute("SELECT id, actual_end FROM meetings WHERE meeting_id = 't' "
+               "ORDER BY id DESC LIMIT 1").fetchone()
+joined = db.execute("SELECT COUNT(DISTINCT endpoint) FROM participation "
+                    "WHERE meeting = ? AND joined_at >= ?",
+                    (m[0], int(sys.argv[2]))).fetchone()[0]
+print(joined, "ended" if m[1] else "open")
+PY
+)
+check "the logbook has all 10 joins of the stopped run, and the meeting's end ($out)" \
+	test "$out" = "10 ended"
 
 kill -TERM "$MCUD_PID"
 for ((i = 0; i < 50; i++)); do kill -0 "$MCUD_PID" 2>/dev/null || break; sleep 0.2; done
