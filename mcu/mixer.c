@@ -267,7 +267,9 @@ int64_t mcu_mixer_align(const int64_t *slack, size_t n, int64_t *worst_us)
 	int64_t now = worst_wait(slack, n, 0), best = now, shift = 0;
 	for (size_t j = 0; j < n; j++) {
 		int64_t s = slack[j] - ALIGN_MARGIN_US;
-		if (s <= -FRAME_US || s >= FRAME_US)
+		/* later by half a frame or more would read, to the tick, as a
+		   deadline missed (a catch-up frame) */
+		if (s <= -FRAME_US / 2 || s >= FRAME_US)
 			continue;
 		int64_t w = worst_wait(slack, n, s);
 		if (w < best) {

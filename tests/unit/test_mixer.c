@@ -200,6 +200,12 @@ static void clock_alignment(void **state)
 	assert_int_equal(worst, 5000);
 	int64_t held[] = {-3000, 2500};
 	assert_int_equal(mcu_mixer_align(held, 2, NULL), 0);
+	/* later by half a frame or more: never (the tick would take it for
+	   a missed deadline) */
+	int64_t early[] = {-7000, 19000};
+	assert_int_equal(mcu_mixer_align(early, 2, &worst), 17000);
+	int64_t late[] = {-8500};
+	assert_int_equal(mcu_mixer_align(late, 1, NULL), 0);
 	assert_int_equal(mcu_mixer_align(NULL, 0, NULL), 0);
 }
 
