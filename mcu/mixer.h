@@ -84,7 +84,7 @@ void mcu_mixer_reset(struct mcu_mixer *mix, size_t src);
  * by d makes a packet of slack s wait s - d, or a whole frame more when
  * s < d (it misses the moved tick). Returns the move (us, positive:
  * earlier) that makes the worst wait shortest: a couple of ms after one
- * source's packets; 0 when no move gains at least 4 ms. *worst_us (unless
+ * source's packets; 0 when no move gains at least 2 ms. *worst_us (unless
  * NULL): the worst wait with the move made.
  */
 int64_t mcu_mixer_align(const int64_t *slack_us, size_t n, int64_t *worst_us);

@@ -374,10 +374,15 @@ static void align_clock(struct mcu_room *room)
 	    mcu_tick_shift(room->env.ticker, room->atick, -shift * 1000))
 		return;
 	atomic_fetch_add(&room->a_shifts, 1);
-	mcu_log_debug("%s: audio clock moved %.1f ms %s (%zu heard, worst "
-	              "wait now %.1f ms)",
-	              room->id, (double)(shift < 0 ? -shift : shift) / 1e3,
-	              shift > 0 ? "earlier" : "later", n, (double)worst / 1e3);
+	char list[ALIGN_MAX * 12] = "";
+	for (size_t k = 0, o = 0; k < n && o < sizeof(list); k++)
+		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%.1f",
+		                      k ? " " : "", (double)slack[k] / 1e3);
+	mcu_log_info("%s: audio clock moved %.1f ms %s for its %zu heard "
+	             "(their least slack %s ms; worst wait now %.1f ms)",
+	             room->id, (double)(shift < 0 ? -shift : shift) / 1e3,
+	             shift > 0 ? "earlier" : "later", n, list,
+	             (double)worst / 1e3);
 }
 
 /* Lock the room, adding the wait to *lock_ns. */

@@ -178,7 +178,7 @@ static void held_source_keeps_level(void **state)
 
 /* The clock's phase: one speaker waiting 15 ms is met 2 ms after its
  * packets; two speakers 12 ms apart, the clock goes after the later
- * one's (the earlier then waits 10 ms, not 14); gains under 4 ms move nothing;
+ * one's (the earlier then waits 10 ms, not 14); gains under 2 ms move nothing;
  * a packet held early (negative slack) is not made to wait a frame. */
 static void clock_alignment(void **state)
 {
@@ -195,9 +195,9 @@ static void clock_alignment(void **state)
 	   waits 14 ms */
 	assert_int_equal(mcu_mixer_align(apart, 2, &worst), 16000);
 	assert_int_equal(worst, 10000);
-	int64_t small[] = {5000};
+	int64_t small[] = {3500};
 	assert_int_equal(mcu_mixer_align(small, 1, &worst), 0);
-	assert_int_equal(worst, 5000);
+	assert_int_equal(worst, 3500);
 	int64_t held[] = {-3000, 2500};
 	assert_int_equal(mcu_mixer_align(held, 2, NULL), 0);
 	/* later by half a frame or more: never (the tick would take it for
