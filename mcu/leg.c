@@ -1176,10 +1176,12 @@ bool mcu_leg_audio_pull(struct mcu_leg *leg, int64_t now_us, int16_t *pcm)
 		}
 		leg->skip_samples = 0;
 		err = next_audio_packet(leg, now_us, &jp);
-		if (err == ENOENT) {
+		if (err == ENOENT || err == ENODATA) {
+			/* lost, or nothing came in time: the decoder conceals */
 			leg->adec_arrival_us = 0;
 			mcu_adec_decode_missing(leg->adec, on_pcm, leg);
-			atomic_fetch_add(&leg->concealed, 1);
+			if (err == ENOENT)
+				atomic_fetch_add(&leg->concealed, 1);
 		} else if (err == 0) {
 			struct mcu_audiofmt_info info;
 			const uint8_t *pl = jp.pkt->data + jp.off;
@@ -1220,8 +1222,9 @@ bool mcu_leg_audio_skip(struct mcu_leg *leg, int64_t now_us)
 		return true;
 	}
 	err = next_audio_packet(leg, now_us, &jp);
-	if (err == ENOENT) {
-		atomic_fetch_add(&leg->concealed, 1);
+	if (err == ENOENT || err == ENODATA) {
+		if (err == ENOENT)
+			atomic_fetch_add(&leg->concealed, 1);
 		return true;
 	}
 	if (err)

@@ -336,6 +336,10 @@ static void pull_chunk(void *arg, size_t c)
  * (mcu_jbuf_get_audio), so a small margin holds.
  */
 #define ALIGN_FRAMES 100 /* 2 s */
+/* The move is made from inside the tick, on the next deadline: earlier by
+   almost a frame would bring that deadline while this run is still busy
+   (skipped, then a catch-up frame). Larger moves go in two windows. */
+#define ALIGN_STEP_US 12000
 #define ALIGN_MAX    8   /* heard participants considered */
 
 static void align_clock(struct mcu_room *room)
@@ -370,6 +374,8 @@ static void align_clock(struct mcu_room *room)
 	}
 	room->a_align_frames = 0;
 	int64_t worst = 0, shift = n ? mcu_mixer_align(slack, n, &worst) : 0;
+	if (shift > ALIGN_STEP_US)
+		shift = ALIGN_STEP_US;
 	if (!shift || !room->atick ||
 	    mcu_tick_shift(room->env.ticker, room->atick, -shift * 1000))
 		return;
@@ -379,7 +385,8 @@ static void align_clock(struct mcu_room *room)
 		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%.1f",
 		                      k ? " " : "", (double)slack[k] / 1e3);
 	mcu_log_info("%s: audio clock moved %.1f ms %s for its %zu heard "
-	             "(their least slack %s ms; worst wait now %.1f ms)",
+	             "(their least slack %s ms; worst wait after the whole "
+	             "move %.1f ms)",
 	             room->id, (double)(shift < 0 ? -shift : shift) / 1e3,
 	             shift > 0 ? "earlier" : "later", n, list,
 	             (double)worst / 1e3);

@@ -80,8 +80,11 @@
  * before the phase's (the consumer's clock moved earlier: mcu_tick_shift
  * in the audio tick) takes a packet that is there. A later step that
  * finds nothing while the next packet belonged to it is a gap in the
- * sound (stats.gaps; a sender's pause, DTX or hold, counts once): the
- * phase is then lost, and the next packet taken sets a new one. */
+ * sound (stats.gaps; a sender's pause, DTX or hold, counts once): that
+ * step is concealed (ENODATA), and the packet it stood for, should it come
+ * late, is dropped when the next one is there for the next step, so the
+ * phase holds: one concealed frame for a late packet, instead of 20 ms of
+ * silence, then a frame of backlog until the trim dropped a packet. */
 #define AUDIO_HOLD_US 8000
 #define MAX_PACKET_US 120000 /* longest audio packet (Opus: 120 ms) */
 
@@ -133,6 +136,9 @@ struct mcu_jbuf {
 	int64_t play_step_us;  /* the step that played the last packet, */
 	int64_t play_off_us;   /* that step - its timestamp (us), */
 	int64_t play_dur_us;   /* and how much sound it held (estimated) */
+	int64_t play_ext;      /* its sequence number */
+	bool gap_open;         /* a step concealed a gap (ENODATA) ... */
+	int64_t gap_step_us;   /* ... this one, since the last take */
 	struct mcu_jbuf_stats st;
 };
 
@@ -651,29 +657,45 @@ static int64_t missing_ts_us(const struct mcu_jbuf *jb, const struct slot *nx)
 	return mcu_rtp_ts_to_us(est, jb->conf.clock_rate);
 }
 
-/* The phase after playing (or concealing) a packet of timestamp ts_us at
- * step now_us. */
-static void play_at(struct mcu_jbuf *jb, int64_t ts_us, int64_t now_us)
+/* The phase after playing (or concealing) packet ext, of timestamp ts_us,
+ * at step now_us. */
+static void play_at(struct mcu_jbuf *jb, int64_t ext, int64_t ts_us,
+                    int64_t now_us)
 {
 	int64_t d = ts_us - (jb->play_step_us - jb->play_off_us);
+	if (jb->play_valid && ext > jb->play_ext) /* a packet's share */
+		d /= ext - jb->play_ext;
 	if (!jb->play_valid || d <= 0 || d > MAX_PACKET_US)
 		d = AUDIO_FRAME_US;
+	jb->play_ext = ext;
 	jb->play_dur_us = d;
 	jb->play_valid = true;
 	jb->play_step_us = now_us;
 	jb->play_off_us = now_us - ts_us;
+	jb->gap_open = false;
 }
 
-/* Nothing for the step now_us: a gap when a later step than the last
- * played found nothing that its sound should have continued with. */
+/* Nothing for the step now_us: a gap (ENODATA, conceal) when a later
+ * step than the last played found nothing that its sound should have
+ * continued with; once per gap. */
 static int nothing_due(struct mcu_jbuf *jb, int64_t now_us)
 {
-	if (jb->play_valid && now_us > jb->play_step_us &&
+	if (jb->play_valid && !jb->gap_open && now_us > jb->play_step_us &&
 	    now_us - jb->play_step_us > jb->play_dur_us - AUDIO_FRAME_US) {
 		jb->st.gaps++;
-		jb->play_valid = false;
+		jb->gap_open = true;
+		jb->gap_step_us = now_us;
+		return ENODATA;
 	}
 	return EAGAIN;
+}
+
+/* The packet of timestamp ts_us is the one a concealed gap stood for. */
+static bool gap_covers(const struct mcu_jbuf *jb, int64_t ts_us)
+{
+	int64_t d = ts_us + jb->play_off_us - jb->gap_step_us;
+	return jb->play_valid && jb->gap_open && d > -AUDIO_FRAME_US / 2 &&
+	       d < AUDIO_FRAME_US / 2;
 }
 
 /* A present packet not yet due that the held phase plays now. */
@@ -683,6 +705,16 @@ static bool in_phase(const struct mcu_jbuf *jb, int64_t ts_us, int64_t due,
 	return jb->play_valid &&
 	       ts_us + jb->play_off_us <= now_us + AUDIO_HOLD_US &&
 	       due - now_us <= AUDIO_HOLD_US;
+}
+
+/* The next packet is there for this step (due, or in the phase). */
+static bool ready_now(const struct mcu_jbuf *jb, const struct slot *s,
+                      int64_t now_us)
+{
+	int64_t due = due_us(jb, s);
+	return due <= now_us ||
+	       in_phase(jb, mcu_rtp_ts_to_us(s->ext_ts, jb->conf.clock_rate),
+	                due, now_us);
 }
 
 /* First present packet after head, or NULL. */
@@ -709,6 +741,10 @@ int mcu_jbuf_get_audio(struct mcu_jbuf *jb, int64_t now_us,
 		struct slot *nx = next_present(jb);
 		if (!present(jb, jb->head)) {
 			int64_t ts_us = nx ? missing_ts_us(jb, nx) : 0;
+			if (nx && gap_covers(jb, ts_us)) {
+				discard_head(jb, false); /* concealed already */
+				continue;
+			}
 			if (!nx || ts_us + jb->base_us + jb->target_us > now_us)
 				return nothing_due(jb, now_us);
 			out->seq = (uint16_t)jb->head;
@@ -716,11 +752,17 @@ int mcu_jbuf_get_audio(struct mcu_jbuf *jb, int64_t now_us,
 			out->pkt = NULL;
 			discard_head(jb, false);
 			jb->st.concealed++;
-			play_at(jb, ts_us, now_us);
+			play_at(jb, out->ext_seq, ts_us, now_us);
 			return ENOENT;
 		}
 		int64_t due = due_us(jb, s);
 		int64_t ts_us = mcu_rtp_ts_to_us(s->ext_ts, jb->conf.clock_rate);
+		/* came after its step was concealed: the next one plays */
+		if (gap_covers(jb, ts_us) && nx && ready_now(jb, nx, now_us)) {
+			discard_head(jb, false);
+			jb->st.late++;
+			continue;
+		}
 		if (due > now_us && !in_phase(jb, ts_us, due, now_us))
 			return nothing_due(jb, now_us);
 		/* consumer far behind and more is due: catch up by dropping */
@@ -742,7 +784,7 @@ int mcu_jbuf_get_audio(struct mcu_jbuf *jb, int64_t now_us,
 		take(jb, out);
 		out->due_us = due;
 		jb->st.frames++;
-		play_at(jb, ts_us, now_us);
+		play_at(jb, out->ext_seq, ts_us, now_us);
 		return 0;
 	}
 	return nothing_due(jb, now_us);

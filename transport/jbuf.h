@@ -135,8 +135,10 @@ void mcu_jbuf_frame_clear(struct mcu_jbuf_frame *f);
 /*
  * Audio: call once per playout step. 0: *out is the next packet (the
  * caller owns out->pkt). ENOENT: the next packet is missing and overdue:
- * conceal one packet (out->seq says which). EAGAIN: nothing due yet, or
- * the buffer ran empty. now_us is the step's own time (a tick's
+ * conceal one packet (out->seq says which). ENODATA: the stream plays but
+ * nothing came for this step: conceal one frame (stats.gaps; the packet
+ * it stood for is dropped if it comes late while the next one is there,
+ * stats.late). EAGAIN: nothing due yet, or the buffer ran empty. now_us is the step's own time (a tick's
  * deadline, not when it ran: which packets are due must not depend on
  * how late a tick started, or a packet due just after a deadline is
  * taken on this tick or the next by chance). A packet due a whole 20 ms

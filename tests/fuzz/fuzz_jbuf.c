@@ -111,7 +111,7 @@ static void pull(struct mcu_jbuf *jb, bool audio, unsigned capacity,
 				*last_ext = ap.ext_seq;
 				mcu_pkt_put(ap.pkt);
 			} else {
-				CHECK(r == ENOENT);
+				CHECK(r == ENOENT || r == ENODATA);
 			}
 		}
 	}

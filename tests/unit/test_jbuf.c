@@ -302,8 +302,10 @@ static void audio_playout_gaps(void **state)
 	}
 	int want[8] = {1, 1, 2, 1, 1, 2, 1, 1};
 	assert_memory_equal(seen, want, sizeof(want));
-	/* empty: underrun */
+	/* empty while playing: a gap, concealed once; then nothing */
+	assert_int_equal(mcu_jbuf_get_audio(jb, t, &out), ENODATA);
 	assert_int_equal(mcu_jbuf_get_audio(jb, t, &out), EAGAIN);
+	assert_int_equal(mcu_jbuf_get_audio(jb, t + 20000, &out), EAGAIN);
 	struct mcu_jbuf_stats st;
 	mcu_jbuf_stats(jb, &st);
 	assert_int_equal(st.concealed, 2);
@@ -426,7 +428,8 @@ static void audio_backlog_bounded(void **state)
 	jb = mcu_jbuf_free(jb);
 }
 
-/* One packet too late for its tick leaves the consumer a packet behind:
+/* Two packets too late for their ticks (the first, whose tick was
+ * concealed, is dropped as late) leave the consumer a packet behind:
  * within two runs of STANDING_TAKES takes one packet is dropped and every
  * packet is heard on its own tick again. A consumer on time drops
  * nothing, even with packets due just after its deadlines. */
@@ -439,13 +442,18 @@ static void audio_standing_backlog(void **state)
 	(void)state;
 	for (int64_t k = 0; k < 200; k++) {
 		int64_t step = t0 + 20000 * k + 12000; /* a tick's deadline */
-		if (k != 50)
+		if (k != 50 && k != 51)
 			put(jb, (uint16_t)k, 960u * (uint32_t)k, false,
 			    t0 + 20000 * k);
 		int r = mcu_jbuf_get_audio(jb, step, &out);
-		if (k == 50) {
-			assert_int_equal(r, EAGAIN); /* not there yet */
-			put(jb, 50, 960u * 50, false, t0 + 20000 * 50 + 15000);
+		if (k == 50) { /* not there yet: a gap, concealed */
+			assert_int_equal(r, ENODATA);
+			continue;
+		}
+		if (k == 51) { /* still nothing; then 50 and 51 at once */
+			assert_int_equal(r, EAGAIN);
+			put(jb, 50, 960u * 50, false, step + 3000);
+			put(jb, 51, 960u * 51, false, step + 3000);
 			continue;
 		}
 		assert_int_equal(r, 0);
@@ -459,6 +467,7 @@ static void audio_standing_backlog(void **state)
 	mcu_jbuf_stats(jb, &st);
 	assert_int_equal(st.trimmed, 1);
 	assert_int_equal(st.gaps, 1); /* the tick that found nothing */
+	assert_int_equal(st.late, 1); /* 50 */
 	assert_int_equal(st.dropped, 0);
 	jb = mcu_jbuf_free(jb);
 
@@ -525,16 +534,29 @@ static void audio_phase_held(void **state)
 	mcu_jbuf_stats(jb, &st);
 	assert_int_equal(st.gaps, 0);
 	assert_int_equal(st.trimmed, 0);
-	/* packet 400 comes 3 ms after its tick: a gap; taken a tick late */
+	/* packet 400 comes 3 ms after its tick: a gap, concealed; 401 is
+	   there for the next tick and plays, 400 is dropped as late: the
+	   phase holds, no backlog */
 	int64_t step = t0 + 20000 * 400 + 19000;
-	assert_int_equal(mcu_jbuf_get_audio(jb, step, &out), EAGAIN);
+	assert_int_equal(mcu_jbuf_get_audio(jb, step, &out), ENODATA);
 	put(jb, 400, 960u * 400, false, step + 3000);
 	put(jb, 401, 960u * 401, false, t0 + 20000 * 401);
 	assert_int_equal(mcu_jbuf_get_audio(jb, step + 20000, &out), 0);
-	assert_int_equal(out.seq, 400);
+	assert_int_equal(out.seq, 401);
+	out.pkt = mcu_pkt_put(out.pkt);
+	/* 402 never comes (lost): the gap conceals its tick; 403 plays on
+	   its own, the missing 402 is not concealed a second time */
+	step += 40000;
+	assert_int_equal(mcu_jbuf_get_audio(jb, step, &out), ENODATA);
+	put(jb, 403, 960u * 403, false, t0 + 20000 * 403);
+	assert_int_equal(mcu_jbuf_get_audio(jb, step + 20000, &out), 0);
+	assert_int_equal(out.seq, 403);
 	out.pkt = mcu_pkt_put(out.pkt);
 	mcu_jbuf_stats(jb, &st);
-	assert_int_equal(st.gaps, 1);
+	assert_int_equal(st.gaps, 2);
+	assert_int_equal(st.late, 1);
+	assert_int_equal(st.concealed, 0);
+	assert_int_equal(st.trimmed, 0);
 	jb = mcu_jbuf_free(jb);
 }
 
@@ -558,7 +580,7 @@ static void audio_clock_moved(void **state)
 		int64_t step = t0 + 20000 * k + 19000 - shift;
 		int r = mcu_jbuf_get_audio(jb, step, &out);
 		if (k == 200) { /* 1 ms after arrival, 7 ms ahead of plan */
-			assert_int_equal(r, EAGAIN);
+			assert_int_equal(r, ENODATA);
 			continue;
 		}
 		assert_int_equal(r, 0);
