@@ -73,6 +73,7 @@
 
 struct rx_stream {
 	pthread_mutex_t lock;
+	struct mcu_leg *leg;
 	struct mcu_netio_sock *rtp_sock, *rtcp_sock; /* rtcp NULL with mux */
 	struct sockaddr_storage remote_rtp, remote_rtcp;
 	socklen_t remote_len;
@@ -630,20 +631,17 @@ static int srtp_unprotect(struct mcu_leg *leg, struct rx_stream *rx,
 	return err;
 }
 
-static void on_datagram(void *arg, struct mcu_netio_sock *sock,
-                        struct mcu_pkt *pkt, const struct sockaddr *src,
-                        socklen_t srclen, int64_t arrival_us)
+/* A datagram on one of a stream's sockets: which stream and which socket
+ * come with the registration (the handler's argument), not from comparing
+ * the socket with the stream's handles, which the set-up may still be
+ * writing while the first datagrams of its sibling socket arrive (found
+ * by ThreadSanitizer). */
+static void on_datagram(struct rx_stream *rx, struct mcu_pkt *pkt,
+                        bool rtcp, int64_t arrival_us)
 {
-	struct mcu_leg *leg = arg;
-	struct rx_stream *rx = (sock == leg->vrx.rtp_sock ||
-	                        sock == leg->vrx.rtcp_sock)
-	                               ? &leg->vrx
-	                               : &leg->arx;
-	bool rtcp = sock == rx->rtcp_sock;
+	struct mcu_leg *leg = rx->leg;
 	struct mcu_srtp *srtp = rx == &leg->vrx ? leg->vtx.srtp
 	                                        : leg->atx.srtp;
-	(void)src;
-	(void)srclen;
 	if (!rtcp && leg->p.rtcp_mux &&
 	    mcu_rtp_demux(pkt->data, pkt->len) == MCU_DEMUX_RTCP)
 		rtcp = true;
@@ -653,6 +651,26 @@ static void on_datagram(void *arg, struct mcu_netio_sock *sock,
 		on_rtcp(leg, rx, pkt->data, pkt->len, arrival_us);
 	else
 		on_rtp(leg, rx, pkt, arrival_us);
+}
+
+static void on_rtp_datagram(void *arg, struct mcu_netio_sock *sock,
+                            struct mcu_pkt *pkt, const struct sockaddr *src,
+                            socklen_t srclen, int64_t arrival_us)
+{
+	(void)sock;
+	(void)src;
+	(void)srclen;
+	on_datagram(arg, pkt, false, arrival_us);
+}
+
+static void on_rtcp_datagram(void *arg, struct mcu_netio_sock *sock,
+                             struct mcu_pkt *pkt, const struct sockaddr *src,
+                             socklen_t srclen, int64_t arrival_us)
+{
+	(void)sock;
+	(void)src;
+	(void)srclen;
+	on_datagram(arg, pkt, true, arrival_us);
 }
 
 /* ---- set-up ------------------------------------------------------- */
@@ -745,7 +763,7 @@ static int bind_stream(struct mcu_leg *leg, struct rx_stream *rx,
 	struct source_filter sf;
 	source_filter(leg, &sf, remote, source);
 	err = mcu_netio_add_filtered(leg->netio, rtp_fd, &sf.f_rtp,
-	                             on_datagram, leg, &rx->rtp_sock);
+	                             on_rtp_datagram, rx, &rx->rtp_sock);
 	if (err) {
 		close(rtp_fd);
 		if (rtcp_fd >= 0)
@@ -757,7 +775,7 @@ static int bind_stream(struct mcu_leg *leg, struct rx_stream *rx,
 	}
 	if (rtcp_fd >= 0) {
 		err = mcu_netio_add_filtered(leg->netio, rtcp_fd, &sf.f_rtcp,
-		                             on_datagram, leg, &rx->rtcp_sock);
+		                             on_rtcp_datagram, rx, &rx->rtcp_sock);
 		if (err) {
 			close(rtcp_fd);
 			return err;
@@ -860,6 +878,7 @@ int mcu_leg_alloc(struct mcu_leg **legp, const struct mcu_leg_params *p,
 	leg = calloc(1, sizeof(*leg));
 	if (!leg)
 		return ENOMEM;
+	leg->vrx.leg = leg->arx.leg = leg;
 	leg->p = *p;
 	snprintf(leg->label, sizeof(leg->label), "%s",
 	         p->label ? p->label : "leg");

@@ -356,6 +356,10 @@ int mcu_ticker_add_on(struct mcu_ticker *tk, struct mcu_workpool *pool,
 	t->arg = arg;
 	t->deadline_ns = mcu_now_ns() + period_ns;
 
+	/* Set before the tick is published: its function may read *tickp
+	   (a meeting's audio tick moves itself), and the clock's lock then
+	   orders this write before its first run. */
+	*tickp = t;
 	pthread_mutex_lock(&tk->lock);
 	if (tk->n == tk->cap) {
 		size_t cap = tk->cap ? tk->cap * 2 : 16;
@@ -364,6 +368,7 @@ int mcu_ticker_add_on(struct mcu_ticker *tk, struct mcu_workpool *pool,
 			pthread_mutex_unlock(&tk->lock);
 			mcu_serial_free(t->serial);
 			free(t);
+			*tickp = NULL;
 			return ENOMEM;
 		}
 		tk->ticks = nt;
@@ -372,7 +377,6 @@ int mcu_ticker_add_on(struct mcu_ticker *tk, struct mcu_workpool *pool,
 	tk->ticks[tk->n++] = t;
 	pthread_cond_signal(&tk->cond);
 	pthread_mutex_unlock(&tk->lock);
-	*tickp = t;
 	return 0;
 }
 

@@ -59,7 +59,8 @@ int mcu_ticker_set_realtime(struct mcu_ticker *ticker, int priority);
 struct mcu_ticker *mcu_ticker_free(struct mcu_ticker *ticker);
 
 /*
- * Register fn(arg) every `period_ns`, first at now + period. Sets *tickp.
+ * Register fn(arg) every `period_ns`, first at now + period. Sets *tickp
+ * before the tick can first run (fn may read it).
  * 0, EINVAL, ENOMEM.
  */
 int mcu_ticker_add(struct mcu_ticker *ticker, struct mcu_tick **tickp,
