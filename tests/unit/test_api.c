@@ -124,6 +124,9 @@ static int start_api(struct fx *fx, const char *listen_ip, bool token)
 	int fd, err;
 
 	if (token) {
+		/* a restart with a token writes a new file: drop the old */
+		if (fx->token_path[0])
+			unlink(fx->token_path);
 		snprintf(fx->token_path, sizeof(fx->token_path),
 		         "/tmp/mcu-api-token.XXXXXX");
 		fd = mkstemp(fx->token_path);
