@@ -52,6 +52,15 @@
 
 #define TOKEN "fuzz-token-0123456789"
 
+/* The harness's own code (building requests, reading responses) is kept
+   out of the coverage feedback: its branches are not the server's, and
+   their tracing cost a third of the target's time. */
+#if defined(__clang__)
+#define HARNESS __attribute__((no_sanitize("coverage")))
+#else
+#define HARNESS
+#endif
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const struct {
@@ -195,7 +204,7 @@ struct buf {
 	size_t len, cap;
 };
 
-static void put(struct buf *b, const void *s, size_t n)
+HARNESS static void put(struct buf *b, const void *s, size_t n)
 {
 	if (b->len + n + 1 > b->cap) {
 		size_t cap = (b->len + n + 1) * 2;
@@ -209,9 +218,42 @@ static void put(struct buf *b, const void *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
-static void puts_(struct buf *b, const char *s)
+HARNESS static void puts_(struct buf *b, const char *s)
 {
 	put(b, s, strlen(s));
+}
+
+/* The path percent-encoded, so any byte reaches the router; "/" for
+   none. One pass into room made once: a put() per byte was a fifth of
+   the target's time on long inputs. */
+HARNESS static void put_path(struct buf *b, const uint8_t *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	if (n == 0) {
+		puts_(b, "/");
+		return;
+	}
+	put(b, "", 0);
+	if (b->len + 3 * n + 1 > b->cap) {
+		size_t cap = b->len + 3 * n + 1;
+		char *p = realloc(b->p, cap);
+		CHECK(p);
+		b->p = p;
+		b->cap = cap;
+	}
+	char *o = b->p + b->len;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = s[i];
+		if (c > 0x20 && c < 0x7f && c != '%' && c != '?' && c != '#') {
+			*o++ = (char)c;
+		} else {
+			*o++ = '%';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+		}
+	}
+	b->len = (size_t)(o - b->p);
+	b->p[b->len] = '\0';
 }
 
 static int conn = -1; /* the kept-alive connection, or -1 */
@@ -254,7 +296,7 @@ static void close_conn(void)
  */
 
 /* Read more of the response; false at EOF or on an error. */
-static bool fill_resp(struct buf *resp)
+HARNESS static bool fill_resp(struct buf *resp)
 {
 	char tmp[16384];
 	ssize_t n;
@@ -267,7 +309,8 @@ static bool fill_resp(struct buf *resp)
 }
 
 /* The value of a response header (case-insensitive), or NULL. */
-static const char *resp_header(const char *r, size_t head, const char *name)
+HARNESS static const char *resp_header(const char *r, size_t head,
+                                       const char *name)
 {
 	size_t nl = strlen(name);
 	for (const char *p = strstr(r, "\r\n"); p && (size_t)(p - r) < head;
@@ -283,7 +326,7 @@ static const char *resp_header(const char *r, size_t head, const char *name)
 }
 
 /* Read a chunked body from off on; true once its last chunk came. */
-static bool read_chunked(struct buf *resp, size_t off)
+HARNESS static bool read_chunked(struct buf *resp, size_t off)
 {
 	for (;;) {
 		char *eol;
@@ -306,7 +349,8 @@ static bool read_chunked(struct buf *resp, size_t off)
  * (NUL-terminated) or NULL when the server closed the connection before
  * answering. *keep says whether the connection can take the next one.
  */
-static char *exchange_once(const struct buf *req, size_t *rlen, bool *keep)
+HARNESS static char *exchange_once(const struct buf *req, size_t *rlen,
+                                   bool *keep)
 {
 	struct buf resp = {0};
 	char *end;
@@ -363,7 +407,7 @@ out:
 
 /* Send the request; returns the response (NUL-terminated) or NULL when
    no connection could be made or none answered. */
-static char *exchange(const struct buf *req, size_t *rlen)
+HARNESS static char *exchange(const struct buf *req, size_t *rlen)
 {
 	char *resp = NULL;
 	bool keep = false;
@@ -414,7 +458,8 @@ static void dump_exchange(const char *what, int line)
 	        cur_resp ? cur_resp : "");
 }
 
-static void check_response(const char *r, size_t len, bool called, bool get)
+HARNESS static void check_response(const char *r, size_t len, bool called,
+                                   bool get)
 {
 	int status = 0;
 	RCHECK(r && len >= 12 && !strncmp(r, "HTTP/1.", 7));
@@ -439,15 +484,15 @@ static void check_response(const char *r, size_t len, bool called, bool get)
 	   read or hold: bad syntax, URI or header too large, bad version */
 	if (!strstr(r, "application/json")) {
 		RCHECK(status == 400 || status == 413 || status == 414 ||
-		      status == 431 || status == 505);
+		       status == 431 || status == 505);
 		return;
 	}
 	RCHECK(status == 200 || status == 400 || status == 404 ||
-	      status == 405 || status == 413 || status == 503);
+	       status == 405 || status == 413 || status == 503);
 	if (status >= 400 && status != 413) {
 		json_t *j = json_loads(body, 0, NULL);
 		RCHECK(json_is_object(j) &&
-		      json_is_string(json_object_get(j, "error")));
+		       json_is_string(json_object_get(j, "error")));
 		json_decref(j);
 	}
 }
@@ -481,18 +526,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const uint8_t *nl = memchr(body, '\n', blen);
 		size_t plen = nl ? (size_t)(nl - body) : blen;
 		puts_(&req, (mode & 0x80) ? "GET " : "POST ");
-		for (size_t i = 0; i < plen; i++) {
-			uint8_t c = body[i];
-			if (c > 0x20 && c < 0x7f && c != '%' && c != '?' &&
-			    c != '#')
-				put(&req, &c, 1);
-			else {
-				snprintf(line, sizeof(line), "%%%02X", c);
-				puts_(&req, line);
-			}
-		}
-		if (plen == 0)
-			puts_(&req, "/");
+		put_path(&req, body, plen);
 		body += nl ? plen + 1 : plen;
 		blen -= nl ? plen + 1 : plen;
 	} else {
