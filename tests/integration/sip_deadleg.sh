@@ -36,12 +36,33 @@ out=$(api_wait 20 $P "p['sip1']['state'] == 'connected' and
 	"p['sip1']['state'] + ' %d audio packets' % p['sip1']['audio']['in']['packets']"); rc=$?
 check "the MCU called baresip and gets its media ($out)" test $rc = 0
 
+# The host's picture (GET .../views/host.jpg): sip1's tile, one of the
+# host layout's four, in the card's background colour (layout/compose.c
+# card_bg, rgb 40 44 52) once the call is gone. The card's words (its
+# name, "Mất kết nối") are the layout unit tests' to check.
+view() { # FILE
+	curl -sf -o "$1" "http://127.0.0.1:$api/api/v1/meetings/t/views/host.jpg"
+}
+card_share() { # FILE: share of the picture in the card's colour
+	python3 "$TOOLS/media_check.py" near "$1" 0 40 44 52 12
+}
+view "$WORK/live.jpg"
+live_card=$(card_share "$WORK/live.jpg")
+echo "    host's picture while sip1 is live: card colour $live_card"
+
 kill -KILL "$baresip_pid"
 t0=$(date +%s%N)
 out=$(api_wait 10 $P "p['sip1']['state'] != 'connected'" "p['sip1']['state']"); rc=$?
 ms=$((($(date +%s%N) - t0) / 1000000))
 check "the dead leg is ended ($out after $ms ms)" test $rc = 0
 check "within 5 s of the kill ($ms ms)" test "$ms" -le 5500
+# The card is drawn by the next video tick (40 ms); the JPEG is cached for
+# 500 ms: ask after both.
+sleep 0.6
+view "$WORK/dead.jpg"
+dead_card=$(card_share "$WORK/dead.jpg")
+check "sip1's tile shows a card, not its last picture (card colour $live_card -> $dead_card)" \
+	bash -c "python3 -c 'import sys; sys.exit(not ($dead_card >= 0.2 and $live_card < 0.05))'"
 check "mcud pinged it and logged why" grep -q "no answer to OPTIONS" "$WORK/mcud.log"
 
 check "baresip starts again" start_baresip "$WORK/baresip2.out"

@@ -6,6 +6,11 @@
                  (AT_SECONDS < 0: that long before the end; X0..Y1 a
                  region as fractions of the width and height, e.g.
                  0.5 0.5 1 1 the bottom right quarter; default all)
+  media_check.py near VIDEO AT_SECONDS R G B [DIST]
+                                            -> fraction of the picture
+                 within DIST (default 24) of the colour R G B (a card's
+                 background, say, that the names below would not tell
+                 from black)
   media_check.py tones WAV FROM TO F1 F2 ... -> JSON {freq: amplitude}
 
 Colours are the ffmpeg names the senders use (red, green, blue, yellow,
@@ -38,21 +43,38 @@ def video_span(path):
     return (t[0], t[-1]) if t else (0.0, 0.0)
 
 
+W, H = 160, 90
+
+
+def picture(path, at):
+    """The picture AT seconds in (< 0: before the end), W x H RGB."""
+    if at < 0:
+        first, last = video_span(path)
+        at = max(0.0, last + at - first)
+    return subprocess.run(
+        # -ss after -i: seconds from the first picture received, decoded
+        # from there, so where the key frames fall does not matter.
+        ["ffmpeg", "-v", "error", "-i", path, "-ss", str(at), "-frames:v",
+         "1", "-vf", f"scale={W}:{H}:flags=neighbor", "-f", "rawvideo",
+         "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout
+
+
+def near(path, at, rgb, dist=24.0):
+    raw = picture(path, at)
+    n = len(raw) // 3
+    hit = sum(1 for i in range(n)
+              if sum((raw[3 * i + k] - rgb[k]) ** 2 for k in range(3))
+              <= dist ** 2)
+    return round(hit / max(n, 1), 4)
+
+
 def colours(path, at, box=(0.0, 0.0, 1.0, 1.0)):
-    w, h = 160, 90
+    w, h = W, H
     x0, y0 = int(round(box[0] * w)), int(round(box[1] * h))
     x1, y1 = int(round(box[2] * w)), int(round(box[3] * h))
     if not (0 <= x0 < x1 <= w and 0 <= y0 < y1 <= h):
         sys.exit("media_check.py: empty or bad region %r" % (box,))
-    if at < 0:
-        first, last = video_span(path)
-        at = max(0.0, last + at - first)
-    raw = subprocess.run(
-        # -ss after -i: seconds from the first picture received, decoded
-        # from there, so where the key frames fall does not matter.
-        ["ffmpeg", "-v", "error", "-i", path, "-ss", str(at), "-frames:v",
-         "1", "-vf", f"scale={w}:{h}:flags=neighbor", "-f", "rawvideo",
-         "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout
+    raw = picture(path, at)
     counts = {}
     n = 0
     for i in range(len(raw) // 3):
@@ -95,12 +117,16 @@ def main():
             sys.exit("usage: media_check.py colours VIDEO AT [X0 Y0 X1 Y1]")
         print(json.dumps(colours(sys.argv[2], float(sys.argv[3]),
                                  *([tuple(box)] if box else []))))
+    elif sys.argv[1] == "near":
+        rgb = [int(v) for v in sys.argv[4:7]]
+        dist = float(sys.argv[7]) if len(sys.argv) > 7 else 24.0
+        print(near(sys.argv[2], float(sys.argv[3]), rgb, dist))
     elif sys.argv[1] == "tones":
         print(json.dumps(tones(sys.argv[2], float(sys.argv[3]),
                                float(sys.argv[4]),
                                [float(f) for f in sys.argv[5:]])))
     else:
-        sys.exit("usage: media_check.py colours|tones ...")
+        sys.exit("usage: media_check.py colours|near|tones ...")
 
 
 if __name__ == "__main__":
