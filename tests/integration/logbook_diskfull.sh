@@ -11,14 +11,7 @@
 . "$(dirname "$0")/../lib/media.sh"
 PY=$(python3 -c 'import sys; print(sys.executable)')
 FS=$WORK/lbfs
-mkdir -p "$FS"
-if ! mount -t tmpfs -o size=1m,mode=0700 tmpfs "$FS" 2>/dev/null; then
-	echo "skip - no tmpfs mount possible here (not root?): disk-full not tested"
-	finish
-	exit
-fi
-cleanup_fs() { umount "$FS" 2>/dev/null; cleanup; }
-trap cleanup_fs EXIT
+small_fs "$FS" 1m
 
 base=$(free_base 2)
 api=$(free_port)

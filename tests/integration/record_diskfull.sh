@@ -12,14 +12,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/media.sh"
 FS=$WORK/recfs
-mkdir -p "$FS"
-if ! mount -t tmpfs -o size=4m,mode=0700 tmpfs "$FS" 2>/dev/null; then
-	echo "skip - no tmpfs mount possible here (not root?): disk-full not tested"
-	finish
-	exit
-fi
-cleanup_fs() { umount "$FS" 2>/dev/null; cleanup; }
-trap cleanup_fs EXIT
+small_fs "$FS" 4m
 
 head -c 32 /dev/urandom | base64 >"$WORK/api.token"
 chmod 600 "$WORK/api.token"

@@ -41,6 +41,22 @@ finish() {
 	[ "$FAILS" = 0 ]
 }
 
+# small_fs DIR SIZE: a tmpfs of SIZE (mount's size=, e.g. 1m) at DIR for a
+# disk-full test, unmounted at exit. Without the right to mount (not root;
+# CI runs as root) the test says skip and ends here: a read-only path or
+# `ulimit -f` would test another error (EROFS/EFBIG at open) than a disk
+# that fills while a meeting runs.
+small_fs() {
+	mkdir -p "$1"
+	if ! mount -t tmpfs -o "size=$2,mode=0700" tmpfs "$1" 2>/dev/null; then
+		echo "skip - no tmpfs mount possible here (not root?): disk-full not tested"
+		finish
+		exit
+	fi
+	SMALL_FS=$1
+	trap 'umount "$SMALL_FS" 2>/dev/null; cleanup' EXIT
+}
+
 free_port() { # a free loopback port (UDP and TCP)
 	python3 -c 'import socket
 while True:
