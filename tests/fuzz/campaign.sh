@@ -7,7 +7,11 @@
 # OUT/crash-<name>-* for a regression case.
 #   campaign.sh FUZZ_BUILD_DIR OUT_DIR RUNS SECONDS [name...]
 # FUZZ_BUILD_DIR is a tree configured with CC=clang -DMCU_FUZZ=ON whose
-# fuzz_<name> targets are built (see run-all.sh).
+# fuzz_<name> targets are built (see run-all.sh). FUZZ_FLAGS: more libFuzzer
+# options for every target (e.g. -entropic=0: libFuzzer's entropic
+# schedule spends most of a run on its own bookkeeping once a target has
+# thousands of features, as fuzz_jbuf does; off, the same binary runs
+# about twice the inputs a second).
 set -uo pipefail
 src=${MCU_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=$1
@@ -36,7 +40,8 @@ for name in "${names[@]}"; do
 	[ -f "$src/tests/fuzz/$name.dict" ] && dict=(-dict="$src/tests/fuzz/$name.dict")
 	log=$out/$name.log
 	t0=$(date +%s)
-	"$bin" "${dict[@]}" -runs="$runs" -max_total_time="$secs" -timeout=10 \
+	# shellcheck disable=SC2086 # FUZZ_FLAGS: words
+	"$bin" "${dict[@]}" ${FUZZ_FLAGS:-} -runs="$runs" -max_total_time="$secs" -timeout=10 \
 		-rss_limit_mb=2048 -print_final_stats=1 \
 		-artifact_prefix="$out/crash-$name-" "$work" >"$log" 2>&1
 	rc=$?
