@@ -66,11 +66,11 @@ int mcu_vp8_desc_write(uint8_t *buf, size_t size, const struct mcu_vp8_desc *d,
 {
 	uint8_t tmp[MCU_VP8_DESC_MAX];
 	size_t o = 1;
-	bool x = d->has_picid || d->has_tl0 || d->has_tid || d->has_keyidx;
 
 	if (!buf || !d || !len || d->pid > 7 || d->tid > 3 || d->keyidx > 31 ||
 	    d->picid > 0x7fff)
 		return EINVAL;
+	bool x = d->has_picid || d->has_tl0 || d->has_tid || d->has_keyidx;
 	tmp[0] = (uint8_t)((x ? 0x80 : 0) | (d->n ? 0x20 : 0) |
 	                   (d->s ? 0x10 : 0) | d->pid);
 	if (x) {

@@ -99,6 +99,8 @@ static void desc_variants(void **state)
 	assert_int_equal(mcu_vp8_desc_write(b, sizeof(b), &bad, &n), EINVAL);
 	struct mcu_vp8_desc big = {.has_picid = true, .picid = 0x8000};
 	assert_int_equal(mcu_vp8_desc_write(b, sizeof(b), &big, &n), EINVAL);
+	/* no descriptor: refused, not read (cppcheck found it read first) */
+	assert_int_equal(mcu_vp8_desc_write(b, sizeof(b), NULL, &n), EINVAL);
 	struct mcu_vp8_desc all = {
 	    .has_picid = true, .picid = 300, .has_tl0 = true, .has_tid = true};
 	assert_int_equal(mcu_vp8_desc_write(b, 3, &all, &n), ENOSPC);
