@@ -651,7 +651,7 @@ static void write_leg_sdp(const struct mcu_room *room,
 	}
 	if (p->has_audio)
 		fprintf(f, "m=audio %u RTP/AVP %u\na=rtpmap:%u %s\n",
-		        r->remote.port + 2, p->audio_pt, p->audio_pt,
+		        (unsigned)r->remote.port + 2, p->audio_pt, p->audio_pt,
 		        rtpmap_of(p, false));
 	fclose(f);
 }
