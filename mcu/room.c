@@ -233,14 +233,16 @@ int mcu_room_update(struct mcu_room *room, struct mcu_snapshot *snap,
 	memset(ch, 0, sizeof(*ch));
 	if (meeting >= conf->n_meetings)
 		return EINVAL;
-	drop = calloc(room->cap, sizeof(*drop));
+	/* The grown array is the room's at once: realloc may have moved
+	   it, so the old pointer must not outlive a failure below. */
 	olds = realloc(room->old_snaps,
 	               (room->n_old_snaps + 1) * sizeof(*olds));
-	if (!drop || !olds) {
-		free(drop);
+	if (!olds)
 		return ENOMEM;
-	}
 	room->old_snaps = olds;
+	drop = calloc(room->cap, sizeof(*drop));
+	if (!drop)
+		return ENOMEM;
 	pthread_mutex_lock(&room->lock);
 	if (strcmp(conf->endpoints[m->host_index].id,
 	           room->parts[room->host_slot].eid)) {
