@@ -99,11 +99,12 @@ int mcu_engine_alloc(struct mcu_engine **enginep,
 	}
 	for (unsigned i = 0; i < n; i++) {
 		err = mcu_netio_alloc(&e->netio[i]);
-		if (!err)
-			err = mcu_netio_start(e->netio[i]);
 		if (err)
 			goto fail;
-		e->n_netio = i + 1;
+		e->n_netio = i + 1; /* freed by mcu_engine_free, started or not */
+		err = mcu_netio_start(e->netio[i]);
+		if (err)
+			goto fail;
 	}
 	err = mcu_ticker_alloc(&e->ticker, e->pool);
 	if (err)
