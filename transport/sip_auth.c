@@ -68,7 +68,7 @@ int mcu_sip_digest_parse(struct mcu_sip_digest *d, const char *scheme,
 		F(algorithm), F(cnonce), F(nc),   F(qop), F(opaque),
 #undef F
 	};
-	for (size_t i = 0; params[i] && i < 64; i++) {
+	for (size_t i = 0; i < 64 && params[i]; i++) {
 		const char *p = params[i];
 		const char *eq = strchr(p, '=');
 		if (!eq)
