@@ -10,7 +10,7 @@ CTEST_ARGS ?=
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian 12 packages: build, libraries, and the real peers the tests use.
-DEPS_BUILD := build-essential cmake pkg-config clang libclang-rt-14-dev
+DEPS_BUILD := build-essential cmake pkg-config clang libclang-rt-14-dev cppcheck
 DEPS_LIBS  := libyaml-dev libavcodec-dev libavformat-dev libavutil-dev \
 	libswscale-dev libswresample-dev libsrtp2-dev libnice-dev libssl-dev \
 	libsofia-sip-ua-dev libmicrohttpd-dev libjansson-dev libsqlite3-dev \

@@ -775,10 +775,11 @@ static void on_reinvite(struct mcu_sip_call *call, const char *sdp,
 
 	pthread_mutex_lock(&sc->lock);
 	e = mcu_sipcalls_find(sc, call);
-	if (e && e->attached)
+	bool up = e && e->attached;
+	if (up)
 		a = *e;
 	pthread_mutex_unlock(&sc->lock);
-	if (!e || !a.attached) {
+	if (!up) {
 		mcu_sip_call_respond(call, 488, "No media in this call", NULL);
 		return;
 	}

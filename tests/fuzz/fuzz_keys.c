@@ -36,14 +36,17 @@ static int64_t at[MAX_KEYS];
 
 static bool star_live(size_t i)
 {
-	return i > 0 && keys[i - 1] == '*' && at[i] >= at[i - 1] &&
+	if (i == 0)
+		return false;
+	return keys[i - 1] == '*' && at[i] >= at[i - 1] &&
 	       at[i] - at[i - 1] < MCU_DTMF_KEYS_STAR_MS;
 }
 
 static bool idle_before(size_t j)
 {
-	return j > 0 && at[j] > at[j - 1] &&
-	       at[j] - at[j - 1] >= MCU_DTMF_KEYS_IDLE_MS;
+	if (j == 0)
+		return false;
+	return at[j] > at[j - 1] && at[j] - at[j - 1] >= MCU_DTMF_KEYS_IDLE_MS;
 }
 
 static bool is_digit(char c)

@@ -623,7 +623,7 @@ static void odd_sizes(void **state)
 	    "1+5",  "1+7",        "1+12",     "content",  "2x1",
 	};
 	const size_t nsrc = sizeof(srcs) / sizeof(srcs[0]);
-	AVFrame *f[8];
+	AVFrame *f[8] = {0};
 	struct mcu_compose *c, *cc;
 	struct mcu_compose_params p = {.fit = MCU_COMPOSE_CROP};
 	(void)state;

@@ -16,7 +16,7 @@
 static struct mcu_dtmf_cmd type(struct mcu_dtmf_keys *k, const char *keys,
                                 int64_t t, int64_t step)
 {
-	struct mcu_dtmf_cmd c;
+	struct mcu_dtmf_cmd c = {0};
 	size_t n = strlen(keys);
 	for (size_t i = 0; i < n; i++) {
 		bool got =

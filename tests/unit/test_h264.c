@@ -350,8 +350,8 @@ static void random_roundtrips(void **state)
 	static uint8_t au[40000];
 	unsigned seed = 99;
 	for (int iter = 0; iter < 60; iter++) {
-		uint8_t t[6];
-		size_t s[6];
+		uint8_t t[6] = {0};
+		size_t s[6] = {0};
 		unsigned n = 1 + iter % 6;
 		for (unsigned i = 0; i < n; i++) {
 			seed = seed * 1103515245u + 12345u;

@@ -45,7 +45,10 @@ static void collect_add(struct collect *c, const uint8_t *data, size_t len,
 		return;
 	}
 	memcpy(d, data, len);
-	c->aus[c->n++] = (struct mcu_sim_au){d, len, key};
+	struct mcu_sim_au *au = &c->aus[c->n++];
+	au->data = d;
+	au->len = len;
+	au->key = key;
 }
 
 static void on_video(const AVPacket *pkt, bool key, void *arg)
