@@ -1832,7 +1832,6 @@ static int start_mhd(struct mcu_api *api, const struct mcu_api_opts *opts)
 		opts->listen, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned)MCU_API_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned)60, MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, api,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
 	if (!api->mhd) {
 		int err = errno ? errno : EADDRINUSE;
