@@ -354,8 +354,10 @@ static const char *error_code(int status)
 	case 403: return "forbidden";
 	case 404: return "not_found";
 	case 405: return "method_not_allowed";
+	case 406: return "not_acceptable";
 	case 409: return "conflict";
 	case 413: return "payload_too_large";
+	case 415: return "unsupported_media_type";
 	case 422: return "unprocessable";
 	case 500: return "internal";
 	case 501: return "not_implemented";

@@ -487,12 +487,19 @@ HARNESS static void check_response(const char *r, size_t len, bool called,
 		       status == 431 || status == 505);
 		return;
 	}
+	/* 415: a WHIP route (POST /whip/{meeting}, any path the router
+	   decodes to it) given a body that is not application/sdp, which
+	   the harness never sends. */
 	RCHECK(status == 200 || status == 400 || status == 404 ||
-	       status == 405 || status == 413 || status == 503);
+	       status == 405 || status == 413 || status == 415 ||
+	       status == 503);
 	if (status >= 400 && status != 413) {
 		json_t *j = json_loads(body, 0, NULL);
 		RCHECK(json_is_object(j) &&
 		       json_is_string(json_object_get(j, "error")));
+		RCHECK(status != 415 ||
+		       !strcmp(json_string_value(json_object_get(j, "error")),
+		               "unsupported_media_type"));
 		json_decref(j);
 	}
 }

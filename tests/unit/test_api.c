@@ -329,6 +329,15 @@ static void odd_methods_one_series(void **state)
 	mcuctl_http_resp_clear(&resp);
 }
 
+/* WHIP wants an SDP body: anything else is 415 with its own code (the
+   generic "error" before; fuzz_api found the route answering it). */
+static void whip_needs_sdp(void **state)
+{
+	struct fx *fx = *state;
+	expect(fx, "POST", "/whip/m1", TOKEN, "{}", 415,
+	       "unsupported_media_type");
+}
+
 static void view_jpeg(void **state)
 {
 	struct fx *fx = *state;
@@ -1174,6 +1183,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup_teardown(wrong_method, setup, teardown),
 	cmocka_unit_test_setup_teardown(odd_methods_one_series, setup,
 	                                teardown),
+	cmocka_unit_test_setup_teardown(whip_needs_sdp, setup, teardown),
 	cmocka_unit_test_setup_teardown(view_jpeg, setup, teardown),
 	cmocka_unit_test_setup_teardown(contacts_csv, setup, teardown),
 	cmocka_unit_test_setup_teardown(post_needs_token, setup, teardown),
