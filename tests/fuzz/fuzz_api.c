@@ -204,7 +204,8 @@ struct buf {
 	size_t len, cap;
 };
 
-HARNESS static void put(struct buf *b, const void *s, size_t n)
+/* Room for n more bytes and the NUL. */
+HARNESS static void reserve(struct buf *b, size_t n)
 {
 	if (b->len + n + 1 > b->cap) {
 		size_t cap = (b->len + n + 1) * 2;
@@ -213,6 +214,11 @@ HARNESS static void put(struct buf *b, const void *s, size_t n)
 		b->p = p;
 		b->cap = cap;
 	}
+}
+
+HARNESS static void put(struct buf *b, const void *s, size_t n)
+{
+	reserve(b, n);
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';
@@ -233,14 +239,7 @@ HARNESS static void put_path(struct buf *b, const uint8_t *s, size_t n)
 		puts_(b, "/");
 		return;
 	}
-	put(b, "", 0);
-	if (b->len + 3 * n + 1 > b->cap) {
-		size_t cap = b->len + 3 * n + 1;
-		char *p = realloc(b->p, cap);
-		CHECK(p);
-		b->p = p;
-		b->cap = cap;
-	}
+	reserve(b, 3 * n);
 	char *o = b->p + b->len;
 	for (size_t i = 0; i < n; i++) {
 		uint8_t c = s[i];
