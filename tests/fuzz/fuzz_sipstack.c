@@ -716,6 +716,24 @@ static void reset(void)
 }
 
 /*
+ * Wait until the stack handled every datagram sent so far: one sync
+ * (the SIP thread takes datagrams in order), and when an INVITE went out
+ * and its final answer has not come back, one more: a handler's answer is
+ * a command the SIP thread queued to itself while handling the INVITE,
+ * one more round trip through that thread brings it (for the $TAG of a
+ * later datagram, and the ACK of a 2xx). Datagrams with nothing to wait
+ * for go out back to back: a round trip per datagram had made every
+ * input cost about seven.
+ */
+static void sync_sent(bool *unsynced, bool *invite_sent)
+{
+	CHECK(sync_stack());
+	if (*invite_sent && !invite_answered)
+		CHECK(sync_stack());
+	*unsynced = *invite_sent = false;
+}
+
+/*
  * libFuzzer's per-input leak check (-detect_leaks=1, its default) runs
  * LeakSanitizer over the whole heap and the input once more whenever an
  * input mallocs more than it frees; here the SIP threads free a call's
@@ -736,28 +754,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (started != 0 || size > 60000)
 		return 0;
 	remember(data, size);
+	bool unsynced = false, invite_sent = false;
 	for (size_t off = 0; off < size;) {
 		const uint8_t *end = memmem(data + off, size - off, sep, 5);
 		size_t n = end ? (size_t)(end - (data + off)) : size - off;
 		if (n) {
+			/* $TAG needs the answers to what went before. */
+			if (unsynced && memmem(data + off, n, "$TAG", 4))
+				sync_sent(&unsynced, &invite_sent);
 			size_t fn;
 			char *msg = fill(data + off, n, &fn);
+			if (n > 7 && !memcmp(data + off, "INVITE ", 7)) {
+				invite_answered = false;
+				invite_sent = true;
+			}
 			send_to_stack(msg, fn);
 			free(msg);
-			/* The stack must still answer (a hang or a dead
-			   thread fails). */
-			invite_answered = false;
-			CHECK(sync_stack());
-			/* A handler's answer is a command the SIP thread
-			   queued to itself while handling the INVITE: one
-			   more round trip through that thread brings it, for
-			   the $TAG of the next datagram. */
-			if (n > 7 && !memcmp(data + off, "INVITE ", 7) &&
-			    !invite_answered)
-				CHECK(sync_stack());
+			unsynced = true;
 		}
 		off += n + (end ? 5 : 0);
 	}
+	/* The stack must still answer (a hang or a dead thread fails). */
+	if (unsynced)
+		sync_sent(&unsynced, &invite_sent);
 	reset();
 	return 0;
 }
