@@ -11,7 +11,14 @@
 # options for every target (e.g. -entropic=0: libFuzzer's entropic
 # schedule spends most of a run on its own bookkeeping once a target has
 # thousands of features, as fuzz_jbuf does; off, the same binary runs
-# about twice the inputs a second).
+# about twice the inputs a second; -max_len=N: shorter inputs, for a
+# target whose time goes with the input's size, as the roster loader's).
+# RESUME=1: a target's campaign in several runs (a run ends within the
+# session that started it): the corpus OUT/corpus-<name> a run leaves is
+# where the next one starts, each run is appended to OUT/<name>.runs
+# (executions, seconds, exit status) and the row gives this run and, after
+# "total", the executions of every run so far; a run stops when the
+# total reaches RUNS.
 set -uo pipefail
 src=${MCU_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=$1
@@ -33,15 +40,27 @@ for name in "${names[@]}"; do
 		continue
 	fi
 	work=$out/corpus-$name
-	rm -rf "$work"
-	mkdir -p "$work"
-	cp -r "$src/tests/fuzz/corpus/$name/." "$work/" 2>/dev/null || true
+	if [ "${RESUME:-0}" != 1 ] || [ ! -d "$work" ]; then
+		rm -rf "$work"
+		mkdir -p "$work"
+		cp -r "$src/tests/fuzz/corpus/$name/." "$work/" 2>/dev/null || true
+	fi
 	dict=()
 	[ -f "$src/tests/fuzz/$name.dict" ] && dict=(-dict="$src/tests/fuzz/$name.dict")
 	log=$out/$name.log
+	left=$runs
+	if [ "${RESUME:-0}" = 1 ]; then
+		[ -f "$log" ] && mv "$log" "$log.$(date +%s)"
+		done_runs=$(cat "$out/$name.runs" 2>/dev/null | awk '{s += $1} END {print s + 0}')
+		left=$((runs - done_runs))
+		if [ "$left" -le 0 ]; then
+			echo "| $name | done: $done_runs in earlier runs | | | | | |"
+			continue
+		fi
+	fi
 	t0=$(date +%s)
 	# shellcheck disable=SC2086 # FUZZ_FLAGS: words
-	"$bin" "${dict[@]}" ${FUZZ_FLAGS:-} -runs="$runs" -max_total_time="$secs" -timeout=10 \
+	"$bin" "${dict[@]}" ${FUZZ_FLAGS:-} -runs="$left" -max_total_time="$secs" -timeout=10 \
 		-rss_limit_mb=2048 -print_final_stats=1 \
 		-artifact_prefix="$out/crash-$name-" "$work" >"$log" 2>&1
 	rc=$?
@@ -54,5 +73,10 @@ for name in "${names[@]}"; do
 	if [ $rc -ne 0 ]; then
 		crash="rc $rc: $(grep -m1 -oE 'ERROR: [A-Za-z]+: [^ ]+|runtime error: .*|deadly signal|out-of-memory|timeout' "$log" | head -c 80)"
 	fi
-	echo "| $name | ${execs:-?} | ${eps:-?} | ${cov:-?} | $files | $t | $crash |"
+	total=
+	if [ "${RESUME:-0}" = 1 ]; then
+		echo "${execs:-0} $t $rc" >>"$out/$name.runs"
+		total=" (total $(awk '{s += $1} END {print s}' "$out/$name.runs") in $(wc -l <"$out/$name.runs") runs)"
+	fi
+	echo "| $name | ${execs:-?}$total | ${eps:-?} | ${cov:-?} | $files | $t | $crash |"
 done
