@@ -18,7 +18,8 @@
 # where the next one starts, each run is appended to OUT/<name>.runs
 # (executions, seconds, exit status) and the row gives this run and, after
 # "total", the executions of every run so far; a run stops when the
-# total reaches RUNS.
+# total reaches RUNS. To stop a run early and keep its count, send SIGINT
+# to the fuzz_<name> process (libFuzzer prints its figures and exits 72).
 set -uo pipefail
 src=${MCU_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=$1
@@ -70,7 +71,9 @@ for name in "${names[@]}"; do
 	cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | awk '{print $2}')
 	files=$(find "$work" -type f | wc -l)
 	crash=none
-	if [ $rc -ne 0 ]; then
+	if [ $rc -eq 72 ] && grep -q 'libFuzzer: run interrupted' "$log"; then
+		crash="none (stopped by SIGINT)"
+	elif [ $rc -ne 0 ]; then
 		crash="rc $rc: $(grep -m1 -oE 'ERROR: [A-Za-z]+: [^ ]+|runtime error: .*|deadly signal|out-of-memory|timeout' "$log" | head -c 80)"
 	fi
 	total=
