@@ -1420,6 +1420,14 @@ static void *sip_thread(void *arg)
 		TAG_IF(sip->certdir[0], TPTAG_TLS_VERIFY_DEPTH(TLS_VERIFY_DEPTH)),
 		TAG_IF(sip->tls_subjects,
 		       TPTAG_TLS_VERIFY_SUBJECTS(sip->tls_subjects)),
+		/* sofia runs a STUN server on its UDP ports by default
+		   (tport's stun_mini): it prints every STUN-looking
+		   datagram to stderr and leaks the reason phrase of each
+		   error it answers, so a sender of bad STUN requests could
+		   grow mcud without bound. An MCU's SIP port has no use
+		   for STUN (media's ICE is libnice's): off, sofia answers
+		   any STUN request "600 Not Implemented" and keeps nothing. */
+		TPTAG_STUN_SERVER(0),
 		NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0), NUTAG_AUTOACK(1),
 		NUTAG_MEDIA_ENABLE(0), NUTAG_ENABLEMESSAGE(0),
 		/* SIPTAG_ALLOW replaces nua's default list (NUTAG_ALLOW only
