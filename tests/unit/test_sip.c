@@ -628,6 +628,23 @@ static void send_udp(uint16_t port, const char *msg, char *reply,
 	send_udp_bytes(port, msg, strlen(msg), reply, size);
 }
 
+/* A BYE for a dialog that does not exist gets 481 (the stack serves). */
+static void bye_gets_481(uint16_t port, const char *branch,
+                         const char *call_id)
+{
+	char msg[512], reply[4096];
+	snprintf(msg, sizeof(msg),
+	         "BYE sip:room@127.0.0.1 SIP/2.0\r\n"
+	         "Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-%s;rport\r\n"
+	         "From: <sip:a@127.0.0.1>;tag=1\r\n"
+	         "To: <sip:room@127.0.0.1>;tag=2\r\n"
+	         "Call-ID: %s\r\nCSeq: 2 BYE\r\nMax-Forwards: 70\r\n"
+	         "Content-Length: 0\r\n\r\n",
+	         branch, call_id);
+	send_udp(port, msg, reply, sizeof(reply));
+	assert_int_equal(strncmp(reply, "SIP/2.0 481", 11), 0);
+}
+
 /*
  * STUN on the SIP port: sofia's built-in STUN server is off (it printed
  * every request to stderr and leaked with each error it answered, found
@@ -666,15 +683,7 @@ static void stun_on_sip_port(void **state)
 		assert_int_equal(reply[27], 0);
 	}
 	/* and SIP is still served */
-	send_udp(port,
-	         "BYE sip:room@127.0.0.1 SIP/2.0\r\n"
-	         "Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-st1;rport\r\n"
-	         "From: <sip:a@127.0.0.1>;tag=1\r\n"
-	         "To: <sip:room@127.0.0.1>;tag=2\r\n"
-	         "Call-ID: stun@y\r\nCSeq: 2 BYE\r\nMax-Forwards: 70\r\n"
-	         "Content-Length: 0\r\n\r\n",
-	         reply, sizeof(reply));
-	assert_int_equal(strncmp(reply, "SIP/2.0 481", 11), 0);
+	bye_gets_481(port, "st1", "stun@y");
 	assert_int_equal(R.n_incoming, 0);
 	sip = mcu_sip_free(sip);
 }
@@ -706,16 +715,7 @@ static void malformed_requests(void **state)
 	         "Content-Length: 99999\r\n\r\nv=0",
 	         reply, sizeof(reply));
 	assert_int_equal(R.n_incoming, 0);
-	/* BYE for a dialog that does not exist: 481 */
-	send_udp(port,
-	         "BYE sip:room@127.0.0.1 SIP/2.0\r\n"
-	         "Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-3;rport\r\n"
-	         "From: <sip:a@127.0.0.1>;tag=1\r\n"
-	         "To: <sip:room@127.0.0.1>;tag=2\r\n"
-	         "Call-ID: nosuch@y\r\nCSeq: 2 BYE\r\nMax-Forwards: 70\r\n"
-	         "Content-Length: 0\r\n\r\n",
-	         reply, sizeof(reply));
-	assert_int_equal(strncmp(reply, "SIP/2.0 481", 11), 0);
+	bye_gets_481(port, "3", "nosuch@y");
 	/* and the stack still works */
 	reset(P_ANSWER_PING);
 	assert_int_equal(run_uac("tests/data/sip/answer.xml", port, NULL, NULL),
