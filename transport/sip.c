@@ -1362,19 +1362,61 @@ static void redact_secrets(char *line)
 	}
 }
 
+/*
+ * sofia's lines are limited per kind, its format string (one per call
+ * site): a flood of one kind, a scanner's malformed messages, keeps to one
+ * line per 200 ms, and a line of another kind in the same moment, such as
+ * a TLS peer refused for its certificate's subject, is still written. One
+ * limit for all of sofia's lines had swallowed exactly that line when it
+ * came within 200 ms of the handshake's own failure.
+ */
+#define SOFIA_LOG_KINDS 16
+static struct {
+	const char *fmt;
+	int64_t last_ms;
+	unsigned dropped;
+} sofia_kinds[SOFIA_LOG_KINDS];                     /* sofia_kinds_lock */
+static pthread_mutex_t sofia_kinds_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool sofia_log_pass(const char *fmt)
+{
+	size_t k = 0;
+	pthread_mutex_lock(&sofia_kinds_lock);
+	for (size_t i = 0; i < SOFIA_LOG_KINDS; i++) {
+		if (sofia_kinds[i].fmt == fmt) {
+			k = i;
+			break;
+		}
+		/* else the kind written longest ago makes room */
+		if (sofia_kinds[i].last_ms < sofia_kinds[k].last_ms)
+			k = i;
+	}
+	if (sofia_kinds[k].fmt != fmt) {
+		sofia_kinds[k].fmt = fmt;
+		sofia_kinds[k].last_ms = 0;
+		sofia_kinds[k].dropped = 0;
+	}
+	bool pass = mcu_log_ratelimit_pass(&sofia_kinds[k].last_ms,
+	                                   &sofia_kinds[k].dropped, 200);
+	pthread_mutex_unlock(&sofia_kinds_lock);
+	return pass;
+}
+
 /* sofia's own log lines (tport, nta, nua) go through our logger. */
 __attribute__((format(printf, 2, 0)))
 static void sofia_log(void *stream, char const *fmt, va_list ap)
 {
 	char line[512];
+	(void)stream;
+	if (!mcu_log_enabled(MCU_LOG_INFO) || !sofia_log_pass(fmt))
+		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	redact_secrets(line);
 	size_t n = strlen(line);
 	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
 	if (n)
-		mcu_log_ratelimited(MCU_LOG_INFO, 200, "sofia: %s", line);
-	(void)stream;
+		mcu_log_write(MCU_LOG_INFO, MCU_LOG_MODULE, "sofia: %s", line);
 }
 
 static void su_init_once(void)
