@@ -27,6 +27,7 @@
 #include "layout/catalog.h"
 #include "mcu/csv.h"
 #include "mcu/dashboard.h"
+#include "mcu/utf8.h"
 #include "conf/log.h"
 
 #include <arpa/inet.h>
@@ -443,11 +444,20 @@ static enum MHD_Result send_error(struct mcu_api *api,
                                   int status, const char *detail,
                                   const char *allow)
 {
+	/* A detail may quote the request (jansson's "near '...'" of a
+	   malformed body): JSON strings must be valid UTF-8, and a detail
+	   that is not would fail json_pack, so the client got no answer at
+	   all, just a closed connection. */
+	char *fixed = detail && !mcu_utf8_valid(detail)
+	                  ? mcu_utf8_repair(detail)
+	                  : NULL;
 	json_t *j = json_pack("{s:s,s:s}", "error", error_code(status),
-	                      "detail", detail ? detail : "");
+	                      "detail",
+	                      fixed ? fixed : detail ? detail : "");
 	char *text;
 	struct MHD_Response *resp;
 
+	free(fixed);
 	if (!j)
 		return MHD_NO;
 	text = json_dumps(j, JSON_COMPACT);

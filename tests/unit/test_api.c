@@ -276,6 +276,8 @@ static void unknown_ids_and_paths(void **state)
 	       404, "not_found");
 	expect(fx, "GET", "/api/v1/meetings/a%3Cb%3E", NULL, NULL, 404,
 	       "not_found");
+	expect(fx, "GET", "/api/v1/meetings/%FF%C0x", NULL, NULL, 404,
+	       "not_found");
 	expect(fx, "GET", "/api/v1/nothing", NULL, NULL, 404, "not_found");
 	expect(fx, "GET", "/api/v1/meetings/", NULL, NULL, 404, "not_found");
 	expect(fx, "GET", "/nothing.html", NULL, NULL, 404, "not_found");
@@ -589,6 +591,11 @@ static void bad_bodies(void **state)
 		{"participants/ep/mute", "{\"audio\":1}"},
 		{"extend", "{\"minutes\":\"\\u0000\"}"},
 		{"extend", "\xff\xfe{}"},
+		/* jansson's error quotes the bytes near the fault, here not
+		   UTF-8: the answer used to fail to build (no answer at all;
+		   found by fuzz_api, corpus/api/regress_error_utf8) */
+		{"layout", "{\"role\":\"branches\\u000\xd0\x90\x8a\x90\":"
+		           "\"grid-4x}"},
 	};
 	char p[128];
 
