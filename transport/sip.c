@@ -124,7 +124,23 @@ struct mcu_sip {
 	struct mcu_sip_call *calls; /* calls that have a nua handle */
 	bool shutting_down;
 	bool stopped;
+	/* Reason phrases handed to nua_respond(). nua keeps the pointer, not
+	   a copy, in its server request, and its stack thread reads it after
+	   the SIP thread has seen the call end (nua_base_server_report), up
+	   to the handle's destruction in that thread. So each distinct phrase
+	   is kept until nua itself is gone (sip_destroy). */
+	struct phrase *phrases;
+	unsigned n_phrases;
+	bool phrases_full_logged;
 };
+
+struct phrase {
+	struct phrase *next;
+	char s[];
+};
+
+/* Distinct reason phrases kept; mcud's own are a fixed set of about 20. */
+#define MAX_PHRASES 64
 
 struct mcu_sip_call {
 	atomic_int refs;
@@ -144,15 +160,6 @@ struct mcu_sip_call {
 	bool reinvite_in, reinvite_out;
 	int fail_status;
 	char fail_reason[128];
-	/* Reason phrases handed to nua_respond(): nua keeps the pointer (not
-	   a copy) until its stack thread sends the response, so they live
-	   as long as the call. */
-	struct phrase *phrases;
-};
-
-struct phrase {
-	struct phrase *next;
-	char s[];
 };
 
 /* ---- references -------------------------------------------------------- */
@@ -170,6 +177,11 @@ static void sip_destroy(struct mcu_sip *sip)
 		struct cmd *n = c->next;
 		free(c);
 		c = n;
+	}
+	while (sip->phrases) {
+		struct phrase *p = sip->phrases;
+		sip->phrases = p->next;
+		free(p);
 	}
 	if (sip->efd >= 0)
 		close(sip->efd);
@@ -201,11 +213,6 @@ struct mcu_sip_call *mcu_sip_call_get(struct mcu_sip_call *call)
 struct mcu_sip_call *mcu_sip_call_put(struct mcu_sip_call *call)
 {
 	if (call && atomic_fetch_sub(&call->refs, 1) == 1) {
-		while (call->phrases) {
-			struct phrase *p = call->phrases;
-			call->phrases = p->next;
-			free(p);
-		}
 		sip_put(call->sip);
 		free(call);
 	}
@@ -1040,24 +1047,41 @@ static void do_dial(struct mcu_sip *sip, struct cmd *c)
 	           TAG_IF(c->sdp, SIPTAG_PAYLOAD_STR(c->sdp)), TAG_END());
 }
 
-/* A copy of a reason phrase that lives as long as the call. */
-static const char *keep_phrase(struct mcu_sip_call *call, const char *s)
+/* A copy of a reason phrase that lives as long as nua (see struct mcu_sip),
+   or NULL past MAX_PHRASES distinct ones or out of memory: the caller then
+   sends the standard phrase of the status. */
+static const char *keep_phrase(struct mcu_sip *sip, const char *s)
 {
+	struct phrase *p;
+	for (p = sip->phrases; p; p = p->next)
+		if (!strcmp(p->s, s))
+			return p->s;
+	if (sip->n_phrases >= MAX_PHRASES) {
+		if (!sip->phrases_full_logged)
+			mcu_log_warn("%d distinct reason phrases kept already; \"%s\" "
+			             "sent as the status's standard phrase "
+			             "(logged once)", MAX_PHRASES, s);
+		sip->phrases_full_logged = true;
+		return NULL;
+	}
 	size_t n = strlen(s);
-	struct phrase *p = malloc(sizeof(*p) + n + 1);
+	p = malloc(sizeof(*p) + n + 1);
 	if (!p)
-		return "";
+		return NULL;
 	memcpy(p->s, s, n + 1);
-	p->next = call->phrases;
-	call->phrases = p;
+	p->next = sip->phrases;
+	sip->phrases = p;
+	sip->n_phrases++;
 	return p->s;
 }
 
 static void do_respond(struct mcu_sip_call *call, struct cmd *c)
 {
 	int st = c->status;
-	const char *reason = c->reason ? keep_phrase(call, c->reason)
-	                               : sip_status_phrase(st);
+	const char *reason = c->reason ? keep_phrase(call->sip, c->reason)
+	                               : NULL;
+	if (!reason)
+		reason = sip_status_phrase(st);
 	if (!reason)
 		reason = "Unknown";
 	if (st >= 300 && !call->answered && !call->reinvite_in) {

@@ -167,7 +167,10 @@ struct mcu_sip *mcu_sip_free(struct mcu_sip *sip);
 
 /* Answer an incoming INVITE or re-INVITE: 1xx (180/183), 2xx with an SDP
    answer (sdp may be NULL for 1xx), or >= 300 with an optional reason
-   phrase (e.g. 403 "Not a participant of this meeting"). */
+   phrase (e.g. 403 "Not a participant of this meeting"). Reason phrases
+   are meant to be a fixed set: each distinct one is kept until
+   mcu_sip_free() (sofia reads it after the call has ended); past 64 of
+   them a response carries its status's standard phrase. */
 int mcu_sip_call_respond(struct mcu_sip_call *call, int status,
                          const char *reason, const char *sdp);
 /* Refuse an incoming INVITE with status 300..699, an optional reason

@@ -6,6 +6,7 @@
  * TLS OPTIONS with a certificate made by openssl at test time.
  */
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -45,12 +46,36 @@ const char *__asan_default_options(void)
 	return "fast_unwind_on_malloc=0";
 }
 
+/*
+ * sofia's stack thread reports each event through nua_stack_event(), which
+ * copies the event's reason phrase. Its calls go through the PLT, so this
+ * definition takes their place: it waits 5 ms before passing on an error
+ * whose phrase starts "Refused " (reject_phrases' own), long enough for
+ * the SIP thread to see the call end first. It made the use-after-free CI
+ * once caught (a phrase freed with its call) happen every time under ASan.
+ */
+typedef int stack_event_fn(void *nua, void *nh, void *msg, int event,
+                           int status, const char *phrase, const void *tags);
+int nua_stack_event(void *nua, void *nh, void *msg, int event, int status,
+                    const char *phrase, const void *tags);
+int nua_stack_event(void *nua, void *nh, void *msg, int event, int status,
+                    const char *phrase, const void *tags)
+{
+	static stack_event_fn *real;
+	if (!real)
+		*(void **)&real = dlsym(RTLD_NEXT, "nua_stack_event");
+	if (status >= 300 && phrase && !strncmp(phrase, "Refused ", 8))
+		usleep(5000);
+	return real(nua, nh, msg, event, status, phrase, tags);
+}
+
 enum policy {
 	P_ANSWER = 0,
 	P_ANSWER_PING,
 	P_REJECT,
 	P_RING,
 	P_AUTH,
+	P_REJECT_USER, /* 403 with a phrase naming the caller's user part */
 };
 
 #define MAX_EV 64
@@ -116,7 +141,8 @@ static void on_incoming(struct mcu_sip_call *call,
 	lock();
 	if (R.call)
 		mcu_sip_call_put(R.call);
-	R.call = mcu_sip_call_get(call);
+	/* a refused call is not kept: its end frees it, as in mcud */
+	R.call = R.policy == P_REJECT_USER ? NULL : mcu_sip_call_get(call);
 	if (R.n_incoming < 4)
 		R.auth[R.n_incoming] = in->auth;
 	R.n_incoming++;
@@ -133,6 +159,12 @@ static void on_incoming(struct mcu_sip_call *call,
 		mcu_sip_call_respond(call, 403,
 		                     "Not a participant of this meeting", NULL);
 		break;
+	case P_REJECT_USER: {
+		char phrase[96];
+		snprintf(phrase, sizeof(phrase), "Refused %s", in->from_user);
+		mcu_sip_call_respond(call, 403, phrase, NULL);
+		break;
+	}
 	case P_RING:
 		mcu_sip_call_respond(call, 180, NULL, NULL);
 		break;
@@ -645,6 +677,91 @@ static void bye_gets_481(uint16_t port, const char *branch,
 	assert_int_equal(strncmp(reply, "SIP/2.0 481", 11), 0);
 }
 
+/* A request outside a dialog: method, id, From user, To tag, id, method,
+   Contact user. */
+#define FINAL_FMT                                                            \
+	"%s sip:room@127.0.0.1 SIP/2.0\r\n"                                    \
+	"Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-f%u;rport\r\n"            \
+	"From: <sip:%s@127.0.0.1>;tag=1\r\n"                                   \
+	"To: <sip:room@127.0.0.1>%s\r\n"                                       \
+	"Call-ID: final-%u@y\r\nCSeq: 1 %s\r\n"                               \
+	"Max-Forwards: 70\r\nContact: <sip:%s@127.0.0.1>\r\n"                 \
+	"Content-Length: 0\r\n\r\n"
+
+/* An INVITE from USER (no SDP) answered with a final response, which is
+   acknowledged; its status line is left in LINE. */
+static void invite_final(uint16_t port, const char *user, char *line,
+                         size_t size)
+{
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(s >= 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	struct timeval tv = {.tv_sec = 3};
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	static unsigned seq;
+	unsigned id = ++seq;
+	char msg[1024], reply[4096];
+	int n = snprintf(msg, sizeof(msg), FINAL_FMT, "INVITE", id, user, "", id,
+	                 "INVITE", user);
+	assert_true(sendto(s, msg, (size_t)n, 0, (struct sockaddr *)&a,
+	                   sizeof(a)) == n);
+	for (;;) {
+		ssize_t got = recv(s, reply, sizeof(reply) - 1, 0);
+		assert_true(got > 12);
+		reply[got] = '\0';
+		if (strncmp(reply, "SIP/2.0 1", 9))
+			break; /* a final response */
+	}
+	snprintf(line, size, "%.*s", (int)strcspn(reply, "\r"), reply);
+	/* ACK, with the To tag of the response (RFC 3261 17.1.1.3) */
+	char to_tag[80] = "";
+	const char *t = strstr(reply, "\r\nTo:");
+	const char *tag = t ? strstr(t, ";tag=") : NULL;
+	if (tag)
+		snprintf(to_tag, sizeof(to_tag), ";tag=%.*s",
+		         (int)strcspn(tag + 5, ";\r"), tag + 5);
+	n = snprintf(msg, sizeof(msg), FINAL_FMT, "ACK", id, user, to_tag, id,
+	             "ACK", user);
+	assert_true(sendto(s, msg, (size_t)n, 0, (struct sockaddr *)&a,
+	                   sizeof(a)) == n);
+	close(s);
+}
+
+/*
+ * A reason phrase given to mcu_sip_call_respond() is read by sofia's
+ * stack thread after the call has ended for the SIP thread (CI's ASan
+ * stage once caught it reading a phrase freed with the call; the
+ * nua_stack_event() above widens that window). Phrases live as long as
+ * the stack, one copy each; past 64 distinct ones a response carries the
+ * standard phrase of its status.
+ */
+static void reject_phrases(void **state)
+{
+	(void)state;
+	reset(P_REJECT_USER);
+	uint16_t port = free_port();
+	struct mcu_sip *sip = start(&port);
+	char line[256], user[32], want[96];
+	for (int i = 0; i < 64; i++) {
+		snprintf(user, sizeof(user), "u%d", i);
+		invite_final(port, user, line, sizeof(line));
+		snprintf(want, sizeof(want), "SIP/2.0 403 Refused u%d", i);
+		assert_string_equal(line, want);
+	}
+	/* a phrase already kept is not a new one */
+	invite_final(port, "u0", line, sizeof(line));
+	assert_string_equal(line, "SIP/2.0 403 Refused u0");
+	/* the 65th distinct phrase: the status's own */
+	invite_final(port, "u64", line, sizeof(line));
+	assert_string_equal(line, "SIP/2.0 403 Forbidden");
+	lock();
+	assert_int_equal(R.n_incoming, 66);
+	unlock();
+	sip = mcu_sip_free(sip);
+	reset(P_ANSWER);
+}
+
 /*
  * STUN on the SIP port: sofia's built-in STUN server is off (it printed
  * every request to stderr and leaked with each error it answered, found
@@ -1007,6 +1124,7 @@ static void dtmf_bodies(void **state)
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(answer_ack_ping_bye),
 	cmocka_unit_test(reject_403),
+	cmocka_unit_test(reject_phrases),
 	cmocka_unit_test(cancel_before_answer),
 	cmocka_unit_test(digest_auth),
 	cmocka_unit_test(reinvite_hold_resume),
