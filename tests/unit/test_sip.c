@@ -637,17 +637,25 @@ static void dial_out(void **state)
 }
 
 /* One datagram to the stack; the answer's length (0: none in 1 s). */
-static size_t send_udp_bytes(uint16_t port, const void *msg, size_t len,
-                             char *reply, size_t size)
+/* A UDP socket whose datagrams go to 127.0.0.1:port and whose reads give
+   up after `secs` seconds. */
+static int udp_to(uint16_t port, int secs)
 {
 	int s = socket(AF_INET, SOCK_DGRAM, 0);
 	assert_true(s >= 0);
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	struct timeval tv = {.tv_sec = 1};
+	struct timeval tv = {.tv_sec = secs};
 	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	assert_true(sendto(s, msg, len, 0, (struct sockaddr *)&a, sizeof(a)) >
-	            0);
+	assert_int_equal(connect(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	return s;
+}
+
+static size_t send_udp_bytes(uint16_t port, const void *msg, size_t len,
+                             char *reply, size_t size)
+{
+	int s = udp_to(port, 1);
+	assert_true(send(s, msg, len, 0) > 0);
 	ssize_t n = recv(s, reply, size - 1, 0);
 	reply[n > 0 ? n : 0] = '\0';
 	close(s);
@@ -693,19 +701,13 @@ static void bye_gets_481(uint16_t port, const char *branch,
 static void invite_final(uint16_t port, const char *user, char *line,
                          size_t size)
 {
-	int s = socket(AF_INET, SOCK_DGRAM, 0);
-	assert_true(s >= 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	struct timeval tv = {.tv_sec = 3};
-	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	int s = udp_to(port, 3);
 	static unsigned seq;
 	unsigned id = ++seq;
 	char msg[1024], reply[4096];
 	int n = snprintf(msg, sizeof(msg), FINAL_FMT, "INVITE", id, user, "", id,
 	                 "INVITE", user);
-	assert_true(sendto(s, msg, (size_t)n, 0, (struct sockaddr *)&a,
-	                   sizeof(a)) == n);
+	assert_true(send(s, msg, (size_t)n, 0) == n);
 	for (;;) {
 		ssize_t got = recv(s, reply, sizeof(reply) - 1, 0);
 		assert_true(got > 12);
@@ -723,8 +725,7 @@ static void invite_final(uint16_t port, const char *user, char *line,
 		         (int)strcspn(tag + 5, ";\r"), tag + 5);
 	n = snprintf(msg, sizeof(msg), FINAL_FMT, "ACK", id, user, to_tag, id,
 	             "ACK", user);
-	assert_true(sendto(s, msg, (size_t)n, 0, (struct sockaddr *)&a,
-	                   sizeof(a)) == n);
+	assert_true(send(s, msg, (size_t)n, 0) == n);
 	close(s);
 }
 
