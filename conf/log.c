@@ -9,6 +9,7 @@
  */
 #define MCU_LOG_MODULE "log"
 #include "conf/log.h"
+#include "conf/utf8.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -102,6 +103,48 @@ int mcu_log_ratelimit_pass(int64_t *last_ms, unsigned *dropped,
 	return 1;
 }
 
+/*
+ * Copy `src` into `dst` (room >= 1 bytes, NUL-terminated), writing each
+ * byte of a control character (C0 but tab, DEL, C1) and each byte that is
+ * not part of valid UTF-8 as "\xNN". Lines quote text from outside (a
+ * SIP Call-ID, a display name, an API path): escaped, such text can neither
+ * move the cursor or recolour the operator's terminal nor make the journal
+ * store the line as binary. A character that does not fit whole is left
+ * out. Returns the length written.
+ */
+static size_t escape_text(char *dst, size_t room, const char *src)
+{
+	size_t o = 0, n = strlen(src);
+	for (size_t i = 0; i < n;) {
+		unsigned char c = (unsigned char)src[i];
+		size_t l = c < 0x80 ? 1 : mcu_utf8_seq(src + i, n - i);
+		bool ctl = (c < 0x20 && c != '\t') || c == 0x7f ||
+		           (l == 2 && c == 0xc2 &&
+		            (unsigned char)src[i + 1] < 0xa0);
+		if (l && !ctl) {
+			if (o + l >= room)
+				break;
+			memcpy(dst + o, src + i, l);
+			o += l;
+			i += l;
+			continue;
+		}
+		for (size_t k = 0; k < (l ? l : 1); k++, i++) {
+			if (o + 4 >= room)
+				goto full;
+			static const char hex[] = "0123456789abcdef";
+			c = (unsigned char)src[i];
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hex[c >> 4];
+			dst[o++] = hex[c & 15];
+		}
+	}
+full:
+	dst[o] = '\0';
+	return o;
+}
+
 static void write_all(const char *buf, size_t len)
 {
 	while (len > 0) {
@@ -143,12 +186,19 @@ void mcu_log_vwrite(enum mcu_log_level level, const char *module,
 	                 level_names[lvl], module);
 	if (n < 0)
 		return;
-	if (tls_context[0] && (size_t)n < sizeof(line))
-		n += snprintf(line + n, sizeof(line) - (size_t)n, "[%s] ",
-		              tls_context);
-	if ((size_t)n < sizeof(line))
-		n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-	if ((size_t)n >= sizeof(line) - 1)
+	/* the context and the message, escaped after the fixed prefix;
+	   room is kept for the newline */
+	char text[LOG_LINE_MAX];
+	int t = 0;
+	text[0] = '\0';
+	if (tls_context[0])
+		t = snprintf(text, sizeof(text), "[%s] ", tls_context);
+	if (t >= 0 && (size_t)t < sizeof(text))
+		vsnprintf(text + t, sizeof(text) - (size_t)t, fmt, ap);
+	if ((size_t)n < sizeof(line) - 1)
+		n += (int)escape_text(line + n, sizeof(line) - 1 - (size_t)n,
+		                      text);
+	else
 		n = (int)sizeof(line) - 2;
 	line[n++] = '\n';
 	line[n] = '\0';

@@ -2,15 +2,15 @@
  * utf8: checking and repairing UTF-8 text that came from outside (see
  * utf8.h).
  */
-#include "mcu/utf8.h"
+#include "conf/utf8.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+size_t mcu_utf8_seq(const char *str, size_t n)
 {
+	const unsigned char *s = (const unsigned char *)str;
 	size_t len;
 	uint32_t cp;
 	if (s[0] < 0x80)
@@ -44,7 +44,7 @@ bool mcu_utf8_valid(const char *s)
 {
 	size_t n = strlen(s);
 	for (size_t i = 0; i < n;) {
-		size_t l = utf8_seq((const unsigned char *)s + i, n - i);
+		size_t l = mcu_utf8_seq(s + i, n - i);
 		if (!l)
 			return false;
 		i += l;
@@ -59,7 +59,7 @@ char *mcu_utf8_repair(const char *s)
 	if (!out)
 		return NULL;
 	for (size_t i = 0; i < n;) {
-		size_t l = utf8_seq((const unsigned char *)s + i, n - i);
+		size_t l = mcu_utf8_seq(s + i, n - i);
 		if (l) {
 			memcpy(out + o, s + i, l);
 			o += l;

@@ -27,7 +27,7 @@
 #include "layout/catalog.h"
 #include "mcu/csv.h"
 #include "mcu/dashboard.h"
-#include "mcu/utf8.h"
+#include "conf/utf8.h"
 #include "conf/log.h"
 
 #include <arpa/inet.h>

@@ -31,7 +31,7 @@
  */
 #define MCU_LOG_MODULE "logbook"
 #include "mcu/logbook.h"
-#include "mcu/utf8.h"
+#include "conf/utf8.h"
 #include "conf/log.h"
 
 #include <errno.h>
