@@ -59,7 +59,7 @@ check "it stops cleanly (rc=$rc)" test "$rc" = 0
 MCUD_PID=$!
 PIDS+=("$MCUD_PID")
 check "mcud starts the meeting as nobody (mcu.user)" wait_for "$WORK/mcud.log" "media started" 15
-check "it logs the drop" grep -q "running as nobody (uid $uid, gid $gid)" "$WORK/mcud.log"
+check "it logs the drop" wait_for "$WORK/mcud.log" "running as nobody (uid $uid, gid $gid)" 5
 st=/proc/$MCUD_PID/status
 grep -E "^(Uid|Gid|Groups|CapEff|CapPrm|NoNewPrivs):" "$st"
 check "Uid: $uid in all four slots" grep -Eq "^Uid:\s+$uid\s+$uid\s+$uid\s+$uid$" "$st"

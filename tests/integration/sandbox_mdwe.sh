@@ -29,7 +29,7 @@ python3 "$MDWE" "$MCUD" -c "$WORK/roster.yaml" --run-dir "$WORK/run" --workers 2
 MCUD_PID=$!
 PIDS+=("$MCUD_PID")
 check "mcud starts the meeting under MDWE" wait_for "$WORK/mcud.log" "media started" 10
-check "mcud was exec'd with MDWE set (inherited, cannot be unset)" grep -q "mdwe=1" "$WORK/mcud.log"
+check "mcud was exec'd with MDWE set (inherited, cannot be unset)" wait_for "$WORK/mcud.log" "mdwe=1" 5
 send_leg 0 $base h264 opus 10
 send_leg 1 $base vp8 g722 10
 sleep 9

@@ -59,7 +59,7 @@ check "the challenge is Digest for realm 127.0.0.1, qop auth, MD5, with a nonce"
 
 uac auth_ok ok -au sip1 -ap "$pw"; rc=$?
 check "401, then INVITE with the right password: 200, BYE 200 (rc=$rc)" test "$rc" = 0
-check "sip1 joined by SIP" grep -q "t: sip1 joins by SIP" "$WORK/mcud.log"
+check "sip1 joined by SIP" wait_for "$WORK/mcud.log" "t: sip1 joins by SIP" 5
 uac auth_bad bad -au sip1 -ap "wrong-$pw"; rc=$?
 check "401, then INVITE with a wrong password: 403 (rc=$rc)" test "$rc" = 0
 uac auth_bad user -au sip2 -ap "$pw"; rc=$?

@@ -41,7 +41,7 @@ check "ctrl_tcp sndcode *1" ctl sndcode "*1"
 out=$(api_wait 5 /api/v1/meetings/t "j['floor']['holder'] is None and j['floor']['queue'] == ['sip1']" \
 	"j['floor']"); rc=$?
 check "*1 queues sip1 for the floor: $out" test $rc = 0
-check "mcud logged the keys" grep -q "sip1: DTMF key 1" "$WORK/mcud.log"
+check "mcud logged the keys" wait_for "$WORK/mcud.log" "sip1: DTMF key 1" 5
 
 # (b) A few more seconds of composite, then hang up: baresip's rtp_stats.
 sleep 3

@@ -58,13 +58,13 @@ check "mcud sent RTP to the answered audio port ($na packets)" test "${na:-0}" -
 check "mcud sent RTP to the answered video port ($nv packets)" test "${nv:-0}" -gt 5
 check "disconnected after BYE" wait_part t sip1 disconnected 5
 check "the join is logged as a delayed offer" \
-	grep -q "sip1 joins by SIP, delayed offer" "$WORK/mcud.log"
+	wait_for "$WORK/mcud.log" "sip1 joins by SIP, delayed offer" 5
 sipp -sf "$SRC/tests/data/sip/dialin_delayed_noanswer.xml" -s t \
 	-key from_user sip1 -i 127.0.0.1 -p "$(free_port)" -m 1 -timeout 20s \
 	"127.0.0.1:$sip" >"$WORK/sipp-noanswer.out" 2>&1 </dev/null; rc=$?
 check "ACK without SDP: mcud hangs up with BYE (rc=$rc)" test "$rc" = 0
 check "the reason is logged" \
-	grep -q "delayed offer: the ACK carries no SDP answer: hanging up" "$WORK/mcud.log"
+	wait_for "$WORK/mcud.log" "delayed offer: the ACK carries no SDP answer: hanging up" 5
 joins=$(grep -c "sip1 joins by SIP" "$WORK/mcud.log")
 check "the unanswered call never joined ($joins join in the log)" test "$joins" = 1
 check "disconnected after the BYE" wait_part t sip1 disconnected 5
@@ -86,7 +86,7 @@ sipp -sf "$WORK/badanswer.xml" -s t -key from_user sip1 -i 127.0.0.1 \
 	"127.0.0.1:$sip" >"$WORK/sipp-badanswer.out" 2>&1 </dev/null; rc=$?
 check "ACK with an answer of no offered codec: BYE (rc=$rc)" test "$rc" = 0
 check "that reason is logged" \
-	grep -q "delayed offer: the ACK's answer accepts none of our codecs: hanging up" "$WORK/mcud.log"
+	wait_for "$WORK/mcud.log" "delayed offer: the ACK's answer accepts none of our codecs: hanging up" 5
 # No ACK at all: the 200's transaction times out (64*T1 = 32 s) and the
 # stack ends the call with BYE; the offer's ports are freed with it.
 t0=$(date +%s)

@@ -42,8 +42,8 @@ check "sipp: hold answered recvonly, resume sendrecv, BYE 200 (rc=$rc)" test "$r
 check "disconnected after BYE" wait_state sip1 disconnected 3
 n=$(grep -c "sip1 left" "$WORK/mcud.log")
 check "sip1 left the meeting once, at its BYE ($n)" test "$n" = 1
-check "mcud logs the hold" grep -q "sip1 re-INVITE: on hold" "$WORK/mcud.log"
-check "mcud logs the new media address" grep -q "sip1 re-INVITE: media updated" "$WORK/mcud.log"
+check "mcud logs the hold" wait_for "$WORK/mcud.log" "sip1 re-INVITE: on hold" 5
+check "mcud logs the new media address" wait_for "$WORK/mcud.log" "sip1 re-INVITE: media updated" 5
 kill -TERM "$MCUD_PID"; wait "$MCUD_PID"; rc=$?
 check "mcud stops cleanly (rc=$rc)" test "$rc" = 0
 finish

@@ -181,9 +181,8 @@ wait "$pc"; rc=$?
 check "the third dial-in gets 503 Capacity reached, Retry-After: 60, Warning (rc=$rc)" \
 	test "$rc" = 0
 [ "$rc" = 0 ] || cat "$WORK/sipp-c.out"
-check "mcud logs the limit" grep -q \
-	"lim: sim003 refused (dial-in): limit participants_per_meeting = 2 reached" \
-	"$WORK/mcud.log"
+check "mcud logs the limit" wait_for "$WORK/mcud.log" \
+	"lim: sim003 refused (dial-in): limit participants_per_meeting = 2 reached" 5
 s=$(part_state lim sim003)
 check "sim003 stays disconnected ($s)" test "$s" = disconnected
 h=$(health)

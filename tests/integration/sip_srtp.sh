@@ -56,7 +56,7 @@ out=$(api_wait 15 $P "p['sip1']['state'] == 'connected'" \
 check "sip1 connected by SIP with SRTP ($out)" test $rc = 0
 out=$(api_wait 5 $P "p['sip1']['srtp']['on']" "p['sip1']['srtp']"); rc=$?
 check "sip1's leg is SRTP ($out)" test $rc = 0
-check "mcud logged an SRTP join" grep -q "sip1 joins by SIP (.*SRTP)" "$WORK/mcud.log"
+check "mcud logged an SRTP join" wait_for "$WORK/mcud.log" "sip1 joins by SIP (.*SRTP)" 5
 out=$(api_wait 15 $P "p['sip1']['video']['in']['frames_decoded'] >= 50 and
 	p['sip1']['video']['in']['fps'] >= 10 and p['sip1']['audio']['in']['packets'] > 50" \
 	"p['sip1']['video']['codec'] + ' %(frames_decoded)d frames, %(fps).1f fps, %(packets)d packets' % p['sip1']['video']['in']
@@ -81,7 +81,7 @@ sipp -sf "$WORK/reject488.xml" -s t -key from_user sip2 \
 	-i 127.0.0.1 -p "$(free_port)" -m 1 -timeout 10s \
 	"127.0.0.1:$sip" >"$WORK/sipp-488.out" 2>&1 </dev/null; rc=$?
 check "plain RTP offer from sip2 (srtp: required): 488 (rc=$rc)" test "$rc" = 0
-check "mcud says why" grep -q "sip2 offered no usable SRTP key" "$WORK/mcud.log"
+check "mcud says why" wait_for "$WORK/mcud.log" "sip2 offered no usable SRTP key" 5
 
 # /metrics has the SRTP counters of sip1 (no replays).
 curl -s "http://127.0.0.1:$api/metrics" >"$WORK/metrics.txt"

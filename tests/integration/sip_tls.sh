@@ -24,7 +24,7 @@ python3 "$TOOLS/mkroster.py" --base 48500 --legs h264/opus --sip-branches 1 \
 	--sip-port "$sip" --tls-port "$tls" --tls-cert "$WORK/cert.pem" \
 	--tls-key "$WORK/key.pem" --api-port "$api" >"$WORK/roster.yaml"
 check "mcud starts the meeting" start_mcud "$WORK/roster.yaml"
-check "mcud listens on tls 127.0.0.1:$tls" grep -q "SIP listens on tls 127.0.0.1:$tls" "$WORK/mcud.log"
+check "mcud listens on tls 127.0.0.1:$tls" wait_for "$WORK/mcud.log" "SIP listens on tls 127.0.0.1:$tls" 5
 fp() { openssl x509 -noout -fingerprint -sha256; }
 want=$(fp <"$WORK/cert.pem")
 got=$(timeout 10 openssl s_client -connect "127.0.0.1:$tls" </dev/null 2>/dev/null | fp)
@@ -51,8 +51,8 @@ check "INVITE over TLS: 200 ($r)" test "$inv" = invite=200
 check "the answer has an audio and a video port" test "${a#audio=}" -gt 0 -a "${v#video=}" -gt 0
 check "BYE over TLS: 200" test "$bye" = bye=200
 check "mcud logged the INVITE as TLS" \
-	grep -q "INVITE .* from sip1@127.0.0.1 (tls 127.0.0.1:" "$WORK/mcud.log"
-check "and let sip1 join" grep -q "t: sip1 joins by SIP" "$WORK/mcud.log"
+	wait_for "$WORK/mcud.log" "INVITE .* from sip1@127.0.0.1 (tls 127.0.0.1:" 5
+check "and let sip1 join" wait_for "$WORK/mcud.log" "t: sip1 joins by SIP" 5
 for _ in $(seq 25); do
 	s=$(state_of sip1)
 	[ "${s%% *}" = disconnected ] && break

@@ -77,7 +77,7 @@ r=$(tls_try)
 check "no client certificate: the TLS connection is refused ($r)" test "${r%%:*}" = refused
 r=$(tls_try intruder)
 check "a certificate of the wrong subject: refused ($r)" test "${r%%:*}" = refused
-check "mcud logged the subject mismatch" grep -q "Peer Subject Mismatch (incoming connection)" mcud.log
+check "mcud logged the subject mismatch" wait_for mcud.log "Peer Subject Mismatch (incoming connection)" 5
 # sofia reports the refused handshake as "TLS setup failed" when the
 # client's missing certificate is read inside the handshake, and as a
 # failed SSL_read when TLS 1.3 let the handshake end first (seen in CI)
@@ -90,7 +90,7 @@ r=$(SIPROBE_TLS_CA=ca.pem python3 "$PROBE" call --proto tls \
 check "sip1 without a certificate: no call ($r)" test "${r#invite=200}" = "$r"
 r=$(python3 "$PROBE" call --proto udp --target "127.0.0.1:$sip" --from sip1 --hold 0.5)
 check "sip1 over UDP: 403 ($r)" test "${r%% *}" = invite=403
-check "and a log line says why" grep -q "endpoint sip1 needs SIP over TLS with a client certificate: 403" mcud.log
+check "and a log line says why" wait_for mcud.log "endpoint sip1 needs SIP over TLS with a client certificate: 403" 5
 r=$(python3 "$PROBE" call --proto udp --target "127.0.0.1:$sip" --from sip2 --hold 0.5)
 check "sip2 (no tls_subject) over UDP: 200 ($r)" test "${r%% audio*}" = "invite=200 bye=200"
 kill -TERM "$MCUD_PID"; wait "$MCUD_PID"; rc=$?

@@ -56,13 +56,13 @@ if [ "$early" = 1 ]; then
 fi
 check "the meeting is in its test run" test "$(meeting_state t)" = test-run
 check "the test run calls sip1 (dial: out) and it connects" wait_part t sip1 connected 5
-check "the media run during the test run" grep -q "t: media started" "$WORK/mcud.log"
+check "the media run during the test run" wait_for "$WORK/mcud.log" "t: media started" 5
 while [ "$(date +%s)" -lt "$tr_end" ]; do sleep 0.5; done
 check "sip1 is hung up within 3 s of the test run's end" bash -c "
 	for i in \$(seq 1 15); do grep -q 'test-run -> scheduled' '$WORK/mcud.log' &&
 	grep -qE 'sip1.*(BYE|hung up|left)' '$WORK/mcud.log' && exit 0; sleep 0.2; done; exit 1"
 check "the meeting is scheduled again" test "$(meeting_state t)" = scheduled
-check "its media stopped" grep -q "t: media stopped" "$WORK/mcud.log"
+check "its media stopped" wait_for "$WORK/mcud.log" "t: media stopped" 5
 calls_before=$(calls)
 sleep 2
 check "nobody is called between the test run and the start ($calls_before calls)" \
