@@ -73,12 +73,22 @@ endif
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
+# The whole suite under ASan + UBSan. Reports go to files, so that one
+# from a daemon in a test that passed anyway (its log goes with the test's
+# work directory) is not lost, and any fails the run, as in CI's stage.
 test-asan: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMCU_SANITIZE=address,undefined >/dev/null
 	cmake --build build-asan -j $(JOBS)
-	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:fast_unwind_on_malloc=0 \
-		ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+	rm -rf build-asan/sanitizer && mkdir -p build-asan/sanitizer
+	cd build-asan && export ASAN_OPTIONS="detect_leaks=1:log_path=$(CURDIR)/build-asan/sanitizer/asan" \
+		UBSAN_OPTIONS="print_stacktrace=1:log_path=$(CURDIR)/build-asan/sanitizer/ubsan" \
+		LSAN_OPTIONS="suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0:fast_unwind_on_malloc=0"; \
+	status=0; \
+	ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS) || status=1; \
+	for f in $$(grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' sanitizer/* 2>/dev/null); do \
+		echo "== $$f"; head -60 "$$f"; status=1; \
+	done; \
+	exit $$status
 
 # Unit tests (work pool, ticker, netio, logbook writer, SIP thread, API
 # server, watcher, recorder...) and the integration tests that run the
