@@ -714,14 +714,17 @@ static void on_invite(struct mcu_sip *sip, nua_t *nua, nua_handle_t *nh,
 	} else if (body_err) {
 		/* RFC 3261 21.4.1: a body that cannot be read is a bad
 		   request; the call layer never sees it. */
+		/* a literal: nua reads the phrase after the call is freed
+		   (see struct mcu_sip's phrases) */
+		const char *why = body_err == EBADMSG
+		                          ? "Malformed SDP: NUL byte in body"
+		                          : "Server Internal Error";
 		call->fail_status = body_err == EBADMSG ? 400 : 500;
 		snprintf(call->fail_reason, sizeof(call->fail_reason), "%s",
-		         body_err == EBADMSG ? "Malformed SDP: NUL byte in body"
-		                             : "Server Internal Error");
+		         why);
 		mcu_log_warn("INVITE %s refused: %d %s", call->label,
-		             call->fail_status, call->fail_reason);
-		nua_respond(nh, call->fail_status, call->fail_reason,
-		            TAG_END());
+		             call->fail_status, why);
+		nua_respond(nh, call->fail_status, why, TAG_END());
 	} else if (sip->h.incoming) {
 		sip->h.incoming(call, &in, sip->h.arg);
 	} else {
