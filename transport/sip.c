@@ -157,6 +157,9 @@ struct mcu_sip_call {
 	struct mcu_sip_call *next, *prev;
 	bool answered, confirmed, final, cancelled;
 	bool remote_bye, local_bye;
+	bool ok_sent;     /* our 2xx to the INVITE is out (answered follows) */
+	bool cancel_sent; /* our CANCEL of an unanswered dial-out is out */
+	bool ping_out;    /* an OPTIONS ping awaits its final response */
 	bool reinvite_in, reinvite_out;
 	int fail_status;
 	char fail_reason[128];
@@ -985,9 +988,11 @@ static void on_nua(nua_event_t event, int status, char const *phrase,
 			on_r_invite(call, status, phrase, sipm);
 		break;
 	case nua_r_options:
-		if (call && status >= 200)
+		if (call && status >= 200) {
+			call->ping_out = false;
 			emit(call, MCU_SIP_EV_PING, status, phrase,
 			     MCU_SIP_CAUSE_NONE, NULL);
+		}
 		break;
 	case nua_r_shutdown:
 		if (status >= 200) {
@@ -1092,6 +1097,8 @@ static void do_respond(struct mcu_sip_call *call, struct cmd *c)
 		snprintf(call->fail_reason, sizeof(call->fail_reason), "%s",
 		         reason);
 	}
+	if (st >= 200 && st < 300 && !call->reinvite_in)
+		call->ok_sent = true;
 	if (st >= 200)
 		call->reinvite_in = false;
 	char retry[32], warn[256];
@@ -1124,14 +1131,28 @@ static void do_challenge(struct mcu_sip *sip, struct mcu_sip_call *call,
 	            SIPTAG_WWW_AUTHENTICATE_STR(hdr), TAG_END());
 }
 
+/*
+ * Once per call: nua queues each request of a dialog behind the one
+ * before it and starts the next from the end of the last, so BYEs sent
+ * again and again (the fuzz harness hangs up every live call after each
+ * input) recursed through sofia's stack thread until it overflowed, each
+ * failing at once on a caller's unusable Contact.
+ */
 static void do_hangup(struct mcu_sip_call *call)
 {
-	if (call->answered) {
+	/* answered is set when sofia reports the 2xx sent; a hang-up queued
+	   behind our 2xx comes before that, and is a BYE too */
+	if (call->answered || call->ok_sent) {
+		if (call->local_bye || call->remote_bye)
+			return;
 		call->local_bye = true;
 		nua_bye(call->nh, TAG_END());
 	} else if (call->outgoing) {
+		if (call->cancel_sent)
+			return;
+		call->cancel_sent = true;
 		nua_cancel(call->nh, TAG_END());
-	} else {
+	} else if (!call->fail_status) {
 		call->fail_status = 480;
 		snprintf(call->fail_reason, sizeof(call->fail_reason),
 		         "Temporarily Unavailable");
@@ -1205,6 +1226,11 @@ static void run_cmd(struct mcu_sip *sip, struct cmd *c)
 		           SIPTAG_PAYLOAD_STR(c->sdp), TAG_END());
 		break;
 	case CMD_PING:
+		/* one at a time (its answer serves every ask), none on a
+		   call being hung up */
+		if (call->ping_out || call->local_bye || call->remote_bye)
+			break;
+		call->ping_out = true;
 		nua_options(call->nh, TAG_END());
 		break;
 	default:

@@ -188,11 +188,15 @@ int mcu_sip_call_challenge(struct mcu_sip_call *call, bool stale);
 int mcu_sip_call_auth_check(const struct mcu_sip_call *call,
                             const char *user, const char *password);
 /* End a call in any state: BYE if established, CANCEL if our dial-out is
-   ringing, 480 if an incoming INVITE is unanswered. */
+   ringing, 480 if an incoming INVITE is unanswered. Idempotent: a call
+   already being ended is left to end (a CANCEL that crosses the 200 OK
+   still allows a BYE after). */
 int mcu_sip_call_hangup(struct mcu_sip_call *call);
 /* Send a re-INVITE with a new offer; result: MCU_SIP_EV_REINVITE_DONE. */
 int mcu_sip_call_reinvite(struct mcu_sip_call *call, const char *sdp);
-/* OPTIONS inside the dialog; result: MCU_SIP_EV_PING. */
+/* OPTIONS inside the dialog; result: MCU_SIP_EV_PING. One at a time: a
+   ping asked while one is out shares its result; none once the call is
+   being ended. */
 int mcu_sip_call_ping(struct mcu_sip_call *call);
 
 /*

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include <openssl/ssl.h>
+#include <sofia-sip/nua.h>
 
 #include "tests/unit/testutil.h"
 #include "transport/sdp.h"
@@ -55,8 +57,11 @@ const char *__asan_default_options(void)
  * SIP thread to see the call end first. It made the use-after-free CI
  * once caught (a phrase freed with its call) happen every time under ASan,
  * and the one fuzz_sipstack found after it (the same with a phrase kept in
- * the call itself).
+ * the call itself). It also counts the final results of our BYEs
+ * (hangup_repeated).
  */
+static atomic_int bye_results; /* final results of our BYEs, all calls */
+
 typedef int stack_event_fn(void *nua, void *nh, void *msg, int event,
                            int status, const char *phrase, const void *tags);
 int nua_stack_event(void *nua, void *nh, void *msg, int event, int status,
@@ -67,6 +72,8 @@ int nua_stack_event(void *nua, void *nh, void *msg, int event, int status,
 	static stack_event_fn *real;
 	if (!real)
 		*(void **)&real = dlsym(RTLD_NEXT, "nua_stack_event");
+	if (event == nua_r_bye && status >= 200)
+		atomic_fetch_add(&bye_results, 1);
 	if (status >= 300 && phrase &&
 	    (!strncmp(phrase, "Refused ", 8) ||
 	     !strcmp(phrase, "Malformed SDP: NUL byte in body")))
@@ -802,6 +809,125 @@ static void nul_body_refused(void **state)
 }
 
 /*
+ * Hanging up a call twice or more sends one BYE. nua queues each request
+ * of a dialog behind the one before, and starts the next from the end of
+ * the last: fuzz_sipstack (whose reset hangs up every call still up after
+ * each input) found sofia's stack thread overflowing its stack after
+ * thousands of BYEs had queued on a call whose 200 OK was never ACKed,
+ * each failing at once on the caller's unusable Contact and starting the
+ * next (corpus/sipstack/regress_bye_queue). Here the caller ACKs late
+ * after 200 hang-ups and counts the BYEs that reach it; an OPTIONS ping
+ * on a call being hung up is not sent either. The hang-ups come right
+ * after the 200 OK, most before sofia reports it sent: they are BYEs
+ * too (they once became a 480 that nua ignored, and the call stayed up).
+ */
+#define DIALOG_FMT                                                           \
+	"%s sip:room@127.0.0.1 SIP/2.0\r\n"                                    \
+	"Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK-h%s;rport\r\n"          \
+	"From: <sip:hang@127.0.0.1>;tag=h1\r\n"                                \
+	"To: <sip:room@127.0.0.1>%s\r\n"                                      \
+	"Call-ID: hangup-twice@y\r\nCSeq: 1 %s\r\n"                          \
+	"Max-Forwards: 70\r\nContact: <sip:hang@127.0.0.1:%u>\r\n"          \
+	"Content-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s"
+
+static void hangup_repeated(void **state)
+{
+	(void)state;
+	reset(P_ANSWER);
+	atomic_store(&bye_results, 0);
+	uint16_t port = free_port();
+	struct mcu_sip *sip = start(&port);
+	static const char sdp[] = "v=0\r\no=a 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+	                          "c=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+	                          "m=audio 4000 RTP/AVP 0\r\n";
+	int s = udp_to(port, 3);
+	struct sockaddr_in me;
+	socklen_t ml = sizeof(me);
+	assert_int_equal(getsockname(s, (struct sockaddr *)&me, &ml), 0);
+	unsigned mine = ntohs(me.sin_port);
+	char msg[2048], reply[4096];
+	int n = snprintf(msg, sizeof(msg), DIALOG_FMT, "INVITE", mine, "inv",
+	                 "", "INVITE", mine, sizeof(sdp) - 1, sdp);
+	assert_true(send(s, msg, (size_t)n, 0) == n);
+	do {
+		ssize_t got = recv(s, reply, sizeof(reply) - 1, 0);
+		assert_true(got > 12);
+		reply[got] = '\0';
+	} while (!strncmp(reply, "SIP/2.0 1", 9));
+	assert_int_equal(strncmp(reply, "SIP/2.0 200", 11), 0);
+	const char *tag = strstr(strstr(reply, "\r\nTo:"), ";tag=");
+	assert_non_null(tag);
+	char to_tag[80];
+	snprintf(to_tag, sizeof(to_tag), ";tag=%.*s",
+	         (int)strcspn(tag + 5, ";\r"), tag + 5);
+	/* hung up over and over before the caller's ACK */
+	lock();
+	struct mcu_sip_call *call = mcu_sip_call_get(R.call);
+	unlock();
+	for (int i = 0; i < 200; i++)
+		assert_int_equal(mcu_sip_call_hangup(call), 0);
+	assert_int_equal(mcu_sip_call_ping(call), 0);
+	assert_int_equal(mcu_sip_call_ping(call), 0);
+	usleep(200000);
+	n = snprintf(msg, sizeof(msg), DIALOG_FMT, "ACK", mine, "ack", to_tag,
+	             "ACK", mine, (size_t)0, "");
+	assert_true(send(s, msg, (size_t)n, 0) == n);
+	/* every request that reaches us is answered 200; BYEs counted by
+	   CSeq (a retransmission is the same BYE) until 1 s of quiet */
+	struct timeval tv = {.tv_sec = 1};
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	unsigned long last_bye = 0;
+	int byes = 0, options = 0;
+	for (int i = 0; i < 1000; i++) {
+		ssize_t got = recv(s, reply, sizeof(reply) - 1, 0);
+		if (got <= 0)
+			break;
+		reply[got] = '\0';
+		if (!strncmp(reply, "SIP/2.0 ", 8))
+			continue;
+		const char *cseq = strstr(reply, "\r\nCSeq:");
+		assert_non_null(cseq);
+		unsigned long num = strtoul(cseq + 8, NULL, 10);
+		if (!strncmp(reply, "BYE ", 4) && num != last_bye) {
+			byes++;
+			last_bye = num;
+		} else if (!strncmp(reply, "OPTIONS ", 8)) {
+			options++;
+		}
+		/* 200 OK with the request's own Via, From, To, Call-ID, CSeq */
+		char ok[4096];
+		size_t o = (size_t)snprintf(ok, sizeof(ok), "SIP/2.0 200 OK\r\n");
+		static const char *const hdrs[] = {"\r\nVia:", "\r\nFrom:",
+		                                   "\r\nTo:", "\r\nCall-ID:",
+		                                   "\r\nCSeq:"};
+		for (size_t h = 0; h < 5; h++) {
+			const char *v = strstr(reply, hdrs[h]);
+			assert_non_null(v);
+			v += 2;
+			o += (size_t)snprintf(ok + o, sizeof(ok) - o, "%.*s\r\n",
+			                      (int)strcspn(v, "\r"), v);
+		}
+		o += (size_t)snprintf(ok + o, sizeof(ok) - o,
+		                      "Content-Length: 0\r\n\r\n");
+		assert_true(send(s, ok, o, 0) == (ssize_t)o);
+	}
+	close(s);
+	assert_int_equal(byes, 1);
+	assert_int_equal(options, 0);
+	/* the queued BYEs failed inside sofia, not on the wire */
+	assert_int_equal(atomic_load(&bye_results), 1);
+	int t = wait_event(MCU_SIP_EV_TERMINATED, 3000);
+	assert_true(t >= 0);
+	assert_int_equal(R.ev_cause[t], MCU_SIP_CAUSE_LOCAL_BYE);
+	int finals = 0;
+	count_event(MCU_SIP_EV_TERMINATED, &finals);
+	assert_int_equal(finals, 1);
+	mcu_sip_call_put(call);
+	sip = mcu_sip_free(sip);
+	reset(P_ANSWER);
+}
+
+/*
  * STUN on the SIP port: sofia's built-in STUN server is off (it printed
  * every request to stderr and leaked with each error it answered, found
  * by fuzz_sipstack's exit leak check). Any STUN request, well formed or
@@ -1165,6 +1291,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(reject_403),
 	cmocka_unit_test(reject_phrases),
 	cmocka_unit_test(nul_body_refused),
+	cmocka_unit_test(hangup_repeated),
 	cmocka_unit_test(cancel_before_answer),
 	cmocka_unit_test(digest_auth),
 	cmocka_unit_test(reinvite_hold_resume),
