@@ -46,6 +46,7 @@
 #include <openssl/rand.h>
 
 #include <sofia-sip/msg_addr.h>
+#include <sofia-sip/msg_mclass.h>
 #include <sofia-sip/nua.h>
 #include <sofia-sip/nua_tag.h>
 #include <sofia-sip/sip_header.h>
@@ -581,6 +582,103 @@ static void finish(struct mcu_sip_call *call, int status, const char *reason)
 	}
 	call_unlink(sip, call);
 	mcu_sip_call_put(call);
+}
+
+/* ---- the Via gate (sofia's stack thread) ------------------------------- */
+
+/*
+ * Debian's sofia-sip keeps its assertions, and one is reachable from the
+ * network: a server transaction whose final response could not be sent
+ * waits in a queue that the handling of its ACK asserts it is never in
+ * (nta.c, incoming_ack). An INVITE whose Via names no place a response
+ * can go, then an ACK with the INVITE's branch, aborted mcud
+ * (fuzz_sipstack found it; test_sip's unroutable_via_then_ack). A
+ * response goes to the Via's maddr when it has one (sofia resolves a name
+ * there on its thread, and a broadcast address or an empty one fails),
+ * else to the address the request came from, at the sent-by port unless
+ * rport asks for the source port (port 0 fails).
+ *
+ * So mcud's parser class runs sofia's own Via parser and then refuses a
+ * Via with a maddr (multicast SIP has no place on this network, and it
+ * would let a request send our responses to any address) or with a port
+ * a response cannot use. A refused Via is a syntax error to sofia: the
+ * request is answered 400 through a usable Via below it, or dropped when
+ * there is none, as one without Via is. Each element of a comma list
+ * comes through here (sofia parses the rest with the header's class).
+ */
+static struct msg_hclass_s via_gate_class;
+static msg_mclass_t *gate_mclass;
+static pthread_once_t gate_once = PTHREAD_ONCE_INIT;
+
+static issize_t via_gate_parse(su_home_t *home, msg_header_t *h, char *s,
+                               isize_t slen)
+{
+	if (sip_via_class->hc_parse(home, h, s, slen) < 0)
+		return -1;
+	const sip_via_t *v = (const sip_via_t *)h;
+	bool bad = v->v_maddr != NULL;
+	if (!bad && v->v_port) {
+		char *end;
+		errno = 0;
+		unsigned long port = strtoul(v->v_port, &end, 10);
+		bad = *end || errno || port > 65535 ||
+		      (port == 0 && !v->v_rport);
+	}
+	if (bad)
+		mcu_log_ratelimited(MCU_LOG_WARN, 5000,
+		                    "SIP request from %s:%s refused: its Via "
+		                    "%s",
+		                    v->v_host ? v->v_host : "?",
+		                    v->v_port ? v->v_port : "5060",
+		                    v->v_maddr ? "has a maddr"
+		                               : "has an unusable port");
+	return bad ? -1 : 0;
+}
+
+/*
+ * sofia's SIP parser with via_gate_class for Via. The class goes in first,
+ * into an empty table, so that a lookup by name ("Via", and "v" among the
+ * short forms) finds it; sofia's own class follows it in the same chain,
+ * so that code adding a Via made with sip_via_class (nta's own) still
+ * finds its place in the message.
+ */
+static void gate_mclass_init(void)
+{
+	msg_mclass_t const *def = sip_default_mclass();
+	msg_href_t const *via = NULL;
+	for (short i = 0; i < def->mc_hash_size; i++)
+		if (def->mc_hash[i].hr_class == sip_via_class)
+			via = &def->mc_hash[i];
+	if (!via) {
+		mcu_log_error("sofia's parser has no Via: SIP runs ungated");
+		return;
+	}
+	via_gate_class = *sip_via_class;
+	via_gate_class.hc_parse = via_gate_parse;
+	msg_mclass_t *mc = msg_mclass_clone(def, 0, msg_mclass_empty);
+	if (!mc) {
+		mcu_log_error("cannot build the SIP parser: SIP runs ungated");
+		return;
+	}
+	msg_href_t gate = *via;
+	gate.hr_class = &via_gate_class;
+	int bad = msg_mclass_insert(mc, &gate) < 0;
+	for (short i = 0; !bad && i < def->mc_hash_size; i++) {
+		if (!def->mc_hash[i].hr_class)
+			continue;
+		/* sofia's Via has no short form here: "v" is the gate's */
+		msg_href_t const *shorts = mc->mc_short;
+		if (def->mc_hash[i].hr_class == sip_via_class)
+			mc->mc_short = NULL;
+		bad = msg_mclass_insert(mc, &def->mc_hash[i]) < 0;
+		mc->mc_short = shorts;
+	}
+	if (bad) {
+		mcu_log_error("cannot build the SIP parser: SIP runs ungated");
+		free(mc);
+		return;
+	}
+	gate_mclass = mc;
 }
 
 /* ---- incoming requests (SIP thread) ------------------------------------ */
@@ -1506,8 +1604,10 @@ static void *sip_thread(void *arg)
 	}
 	char ua[64];
 	snprintf(ua, sizeof(ua), "mcud/%s", MCU_VERSION);
+	pthread_once(&gate_once, gate_mclass_init);
 	sip->nua = nua_create(
 		sip->root, on_nua, sip,
+		TAG_IF(gate_mclass, NUTAG_SIP_PARSER(gate_mclass)),
 		TAG_IF(sip->url[0], NUTAG_URL(sip->url)),
 		TAG_IF(sip->sips_url[0], NUTAG_SIPS_URL(sip->sips_url)),
 		TAG_IF(sip->certdir[0], NUTAG_CERTIFICATE_DIR(sip->certdir)),

@@ -111,6 +111,47 @@ check "OPTIONS 200 lists what mcud serves ($allow)" \
 allow=$(grep -o 'Allow: [^'$'\r'']*' "$WORK/resp/refer.udp" | head -1)
 check "the 405 carries the same Allow ($allow)" \
 	test "$allow" = "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"
+# An INVITE whose Via has nowhere a response can go (an empty maddr, port 0
+# without rport), then ACKs with its branch: Debian's sofia-sip asserts on
+# such an ACK once the answer failed to send, and mcud aborted (found by
+# fuzz_sipstack). mcud's parser refuses such a Via: nothing comes back, and
+# mcud lives on. Over TCP the connection closes before the answer is due.
+python3 - "$sip" >"$WORK/unroutable.out" 2>&1 <<'PY'
+import socket, sys, time
+port = int(sys.argv[1])
+sdp = ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+       "t=0 0\r\nm=audio 6000 RTP/AVP 0\r\n")
+def req(method, via, n, body=""):
+    return (f"{method} sip:t@127.0.0.1 SIP/2.0\r\nVia: {via}\r\n"
+            f"From: <sip:sip1@127.0.0.1>;tag=u{n}\r\nTo: <sip:t@127.0.0.1>\r\n"
+            f"Call-ID: unroutable-{n}\r\nCSeq: 1 {method}\r\n"
+            "Contact: <sip:sip1@127.0.0.1:9>\r\nMax-Forwards: 70\r\n"
+            + ("Content-Type: application/sdp\r\n" if body else "")
+            + f"Content-Length: {len(body)}\r\n\r\n{body}").encode()
+vias = ["SIP/2.0/{P} 127.0.0.1:{p};maddr;branch=z9hG4bK-um{n}",
+        "SIP/2.0/{P} 127.0.0.1:0;branch=z9hG4bK-u0{n}"]
+answers = 0
+for n, v in enumerate(vias):
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.connect(("127.0.0.1", port)); u.settimeout(0.2)
+    via = v.format(P="UDP", p=u.getsockname()[1], n=n)
+    u.send(req("INVITE", via, n, sdp))
+    for _ in range(20):
+        time.sleep(0.01); u.send(req("ACK", via, n))
+    try:
+        while u.recv(65535): answers += 1
+    except OSError: pass
+    for attempt in range(2):
+        t = socket.create_connection(("127.0.0.1", port))
+        via = v.format(P="TCP", p=t.getsockname()[1], n=n + 10)
+        t.sendall(req("ACK" if attempt else "INVITE", via, n + 10,
+                      "" if attempt else sdp))
+        time.sleep(0.1); t.close()
+print("answers", answers)
+PY
+check "an unroutable Via then ACKs: nothing answered ($(cat "$WORK/unroutable.out"))" \
+	grep -qx "answers 0" "$WORK/unroutable.out"
+check "mcud survives them" kill -0 "$MCUD_PID"
 cd "$WORK" || exit 1
 sed -e 's/sip:room@/sip:t@/g' "$SRC/tests/data/sip/options.xml" >"$WORK/options.xml"
 sipp -sf "$WORK/options.xml" -i 127.0.0.1 -p "$(free_port)" -m 1 -timeout 10s \

@@ -928,6 +928,90 @@ static void hangup_repeated(void **state)
 }
 
 /*
+ * An INVITE whose Via names no place a response can go, then an ACK with
+ * the INVITE's branch. Debian's sofia-sip keeps its assertions: a server
+ * transaction whose final response failed to send waits in a queue that
+ * its ACK's handling asserts it is never in, and the whole daemon aborted
+ * (fuzz_sipstack found it). Each Via below made the 200 OK fail (an empty
+ * maddr, port 0 without rport, a maddr that does not resolve, the
+ * broadcast address) or could (a port past 65535, a maddr in the compact
+ * form). Expected: mcud's parser refuses the Via, the request reaches no
+ * handler, and the stack lives on.
+ */
+static void unroutable_via_then_ack(void **state)
+{
+	(void)state;
+	static const char *const vias[] = {
+		"Via: SIP/2.0/UDP 127.0.0.1:%u;maddr;branch=z9hG4bK-uv%u",
+		"Via: SIP/2.0/UDP 127.0.0.1:0;branch=z9hG4bK-uv%.0u%u",
+		"Via: SIP/2.0/UDP 127.0.0.1:%u;maddr=nosuch.invalid;"
+		"branch=z9hG4bK-uv%u",
+		"Via: SIP/2.0/UDP 127.0.0.1:%u;maddr=255.255.255.255;"
+		"branch=z9hG4bK-uv%u",
+		"Via: SIP/2.0/UDP 127.0.0.1:99999%.0u;branch=z9hG4bK-uv%u",
+		"v: SIP/2.0/UDP 127.0.0.1:%u;maddr=;branch=z9hG4bK-uv%u",
+	};
+	static const char sdp[] = "v=0\r\no=a 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+	                          "c=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+	                          "m=audio 4000 RTP/AVP 0\r\n";
+	reset(P_ANSWER);
+	uint16_t port = free_port();
+	struct mcu_sip *sip = start(&port);
+	for (unsigned v = 0; v < sizeof(vias) / sizeof(vias[0]); v++) {
+		int s = udp_to(port, 1);
+		struct sockaddr_in me;
+		socklen_t ml = sizeof(me);
+		assert_int_equal(getsockname(s, (struct sockaddr *)&me, &ml),
+		                 0);
+		unsigned mine = ntohs(me.sin_port);
+		char via[160], msg[2048];
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+		snprintf(via, sizeof(via), vias[v], mine, v);
+#pragma GCC diagnostic pop
+		for (int m = 0; m < 2; m++) {
+			int n = snprintf(
+				msg, sizeof(msg),
+				"%s sip:room@127.0.0.1 SIP/2.0\r\n%s\r\n"
+				"From: <sip:uv@127.0.0.1>;tag=u%u\r\n"
+				"To: <sip:room@127.0.0.1>\r\n"
+				"Call-ID: unroutable-%u@y\r\nCSeq: 1 %s\r\n"
+				"Max-Forwards: 70\r\n"
+				"Contact: <sip:uv@127.0.0.1:%u>\r\n"
+				"Content-Type: application/sdp\r\n"
+				"Content-Length: %zu\r\n\r\n%s",
+				m ? "ACK" : "INVITE", via, v, v,
+				m ? "ACK" : "INVITE", mine,
+				m ? (size_t)0 : sizeof(sdp) - 1, m ? "" : sdp);
+			assert_true(send(s, msg, (size_t)n, 0) == n);
+			/* ACKs while the answer would be sent, and after */
+			for (int k = 0; m && k < 20; k++) {
+				usleep(5000);
+				assert_true(send(s, msg, (size_t)n, 0) == n);
+			}
+			if (!m)
+				usleep(20000);
+		}
+		close(s);
+	}
+	lock();
+	int reached = R.n_incoming;
+	unlock();
+	assert_int_equal(reached, 0);
+	/* the stack still serves, and a usable Via still gets in */
+	bye_gets_481(port, "uv-after", "nosuch-uv@y");
+	char line[128];
+	static const char ok_sdp[] = "v=0\r\no=a 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+	                             "c=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+	                             "m=audio 4000 RTP/AVP 0\r\n";
+	invite_final(port, "uvok", ok_sdp, sizeof(ok_sdp) - 1, line,
+	             sizeof(line));
+	assert_int_equal(strncmp(line, "SIP/2.0 200", 11), 0);
+	sip = mcu_sip_free(sip);
+	reset(P_ANSWER);
+}
+
+/*
  * STUN on the SIP port: sofia's built-in STUN server is off (it printed
  * every request to stderr and leaked with each error it answered, found
  * by fuzz_sipstack's exit leak check). Any STUN request, well formed or
@@ -1292,6 +1376,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(reject_phrases),
 	cmocka_unit_test(nul_body_refused),
 	cmocka_unit_test(hangup_repeated),
+	cmocka_unit_test(unroutable_via_then_ack),
 	cmocka_unit_test(cancel_before_answer),
 	cmocka_unit_test(digest_auth),
 	cmocka_unit_test(reinvite_hold_resume),
