@@ -1833,7 +1833,8 @@ static int start_mhd(struct mcu_api *api, const struct mcu_api_opts *opts)
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION |
 	                 MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
 	const union MHD_DaemonInfo *di;
-	struct sockaddr_storage ss;
+	/* zeroed: the analyzer cannot see getsockname() fill it */
+	struct sockaddr_storage ss = {0};
 	socklen_t sl = sizeof(ss);
 
 	if (opts->listen->sa_family == AF_INET6)
