@@ -354,6 +354,14 @@ static unsigned build_stap(struct nal_iter *it, size_t max, uint8_t *s,
 	return count;
 }
 
+/*
+ * The whole AU is checked before anything is emitted. RFC 6184 gives NAL
+ * types 0 and 24-31 to its own payload structures: such a NAL sent alone
+ * would be read as a STAP-A or FU-A by the receiver (a different AU, not
+ * an error), and inside an FU-A it is refused. Encoders never make them;
+ * a received NAL holding a start-code pattern splits into one when the AU
+ * is re-read as Annex-B.
+ */
 static int check_au(const uint8_t *au, size_t len, size_t max, int mode)
 {
 	struct nal_iter it = {au, len, 0};
@@ -362,6 +370,9 @@ static int check_au(const uint8_t *au, size_t len, size_t max, int mode)
 	unsigned count = 0;
 
 	while (peek(&it, &nal, &n, &after) == 0) {
+		uint8_t t = nal[0] & 0x1f;
+		if (t == 0 || t > 23)
+			return EBADMSG;
 		if (mode == 0 && n > max)
 			return EMSGSIZE;
 		it.off = after;

@@ -115,7 +115,8 @@ typedef int(mcu_h264_payload_h)(const uint8_t *payload, size_t len, bool last,
  * bytes (16..MCU_H264_MAX_PAYLOAD). mode 0: single NAL units only
  * (EMSGSIZE if one is too large, nothing emitted); mode 1: FU-A as needed,
  * STAP-A for small NALs when `stap`. Returns 0, EINVAL, ENOENT (no NAL
- * unit in the AU), EMSGSIZE, or the handler's error.
+ * unit in the AU), EMSGSIZE, EBADMSG (a NAL of type 0 or 24-31, which the
+ * payload format reserves; nothing emitted), or the handler's error.
  */
 int mcu_h264_packetize(const uint8_t *au, size_t len, size_t max_payload,
                        int mode, bool stap, mcu_h264_payload_h *h, void *arg);

@@ -280,6 +280,51 @@ static void malformed_single(void **state)
 	assert_int_equal(mcu_h264_depack_alloc(&d, 2, 0), EINVAL);
 }
 
+/*
+ * NAL types 0 and 24-31 mean STAP/MTAP/FU on the wire: sent as a single NAL
+ * unit (or inside an FU-A) the receiver would read them as payload
+ * structures. A received NAL holding 00 00 00 01 splits into such a "NAL"
+ * when re-read as Annex-B (fuzz_h264 regress_stap_in_nal): the packetizer
+ * refuses the AU before emitting anything.
+ */
+static void payload_types_refused(void **state)
+{
+	static struct pkts k;
+	struct mcu_h264_au out;
+	uint8_t in[] = {0x74, 0, 0, 0, 1, 0x78, 0, 1, 0x4f};
+	struct mcu_h264_depack *d = dep(0);
+	assert_int_equal(
+	    mcu_h264_depack_push(d, in, sizeof(in), 1, 1, true, &out), 0);
+	uint8_t au[] = {0, 0, 0, 1, 0x74, 0, 0, 0, 1, 0x78, 0, 1, 0x4f};
+	assert_int_equal(out.len, sizeof(au));
+	assert_memory_equal(out.data, au, sizeof(au));
+	d = mcu_h264_depack_free(d);
+	k.n = 0;
+	assert_int_equal(
+	    mcu_h264_packetize(au, sizeof(au), 592, 1, false, collect, &k),
+	    EBADMSG);
+	assert_int_equal(k.n, 0); /* nothing emitted */
+	/* every such type, small (single NAL) or large (FU-A), either mode */
+	static uint8_t big[2000];
+	uint8_t types[] = {0, 24, 25, 26, 27, 28, 29, 30, 31};
+	for (unsigned i = 0; i < sizeof(types); i++) {
+		uint8_t t[] = {1, types[i]};
+		size_t s[] = {10, 5};
+		size_t len = make_au(big, t, s, 2);
+		for (int mode = 0; mode <= 1; mode++)
+			assert_int_equal(mcu_h264_packetize(big, len, 1200,
+			                                    mode, true, collect,
+			                                    &k),
+			                 EBADMSG);
+		s[1] = 1500;
+		len = make_au(big, t, s, 2);
+		assert_int_equal(
+		    mcu_h264_packetize(big, len, 1200, 1, false, collect, &k),
+		    EBADMSG);
+		assert_int_equal(k.n, 0);
+	}
+}
+
 static void annexb(void **state)
 {
 	/* 3- and 4-byte start codes, trailing zeros, empty NAL, leading junk */
@@ -374,6 +419,7 @@ const struct CMUnitTest tests[] = {
 	cmocka_unit_test(missing_fragments),
 	cmocka_unit_test(mode0),
 	cmocka_unit_test(malformed_single),
+	cmocka_unit_test(payload_types_refused),
 	cmocka_unit_test(annexb),
 	cmocka_unit_test(prepend_params),
 	cmocka_unit_test(random_roundtrips),
