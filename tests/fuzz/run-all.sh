@@ -26,6 +26,16 @@ for t in $targets; do
 		-timeout=5 -rss_limit_mb=1024 -print_final_stats=1 \
 		-artifact_prefix="$work/" "$work" > "$work.log" 2>&1; then
 		echo "fuzz $name: FAILED"; tail -40 "$work.log"; fail=1
+		# keep the input (the work dir goes), and print it: a CI log
+		# is all that is left of a CI machine
+		mkdir -p "$out/fuzz-crashes"
+		for a in "$work"/crash-* "$work"/timeout-* "$work"/oom-* \
+			"$work"/leak-*; do
+			[ -f "$a" ] || continue
+			cp "$a" "$out/fuzz-crashes/$name-$(basename "$a")"
+			echo "fuzz $name: input kept in $out/fuzz-crashes/$name-$(basename "$a"); base64:"
+			base64 -w 76 "$a" | head -c 20000; echo
+		done
 	else
 		echo "fuzz $name: $(grep -E 'stat::number_of_executed_units' "$work.log" | awk '{print $2}') runs, ok"
 	fi
