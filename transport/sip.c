@@ -646,7 +646,7 @@ static void gate_mclass_init(void)
 {
 	msg_mclass_t const *def = sip_default_mclass();
 	msg_href_t const *via = NULL;
-	for (short i = 0; i < def->mc_hash_size; i++)
+	for (short i = 0; !via && i < def->mc_hash_size; i++)
 		if (def->mc_hash[i].hr_class == sip_via_class)
 			via = &def->mc_hash[i];
 	if (!via) {

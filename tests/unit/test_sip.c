@@ -808,6 +808,11 @@ static void nul_body_refused(void **state)
 	sip = mcu_sip_free(sip);
 }
 
+/* A plain audio offer (PCMU), for the dialogs below. */
+static const char audio_offer[] = "v=0\r\no=a 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
+                                  "c=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                                  "m=audio 4000 RTP/AVP 0\r\n";
+
 /*
  * Hanging up a call twice or more sends one BYE. nua queues each request
  * of a dialog behind the one before, and starts the next from the end of
@@ -837,9 +842,6 @@ static void hangup_repeated(void **state)
 	atomic_store(&bye_results, 0);
 	uint16_t port = free_port();
 	struct mcu_sip *sip = start(&port);
-	static const char sdp[] = "v=0\r\no=a 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
-	                          "c=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-	                          "m=audio 4000 RTP/AVP 0\r\n";
 	int s = udp_to(port, 3);
 	struct sockaddr_in me;
 	socklen_t ml = sizeof(me);
@@ -847,7 +849,8 @@ static void hangup_repeated(void **state)
 	unsigned mine = ntohs(me.sin_port);
 	char msg[2048], reply[4096];
 	int n = snprintf(msg, sizeof(msg), DIALOG_FMT, "INVITE", mine, "inv",
-	                 "", "INVITE", mine, sizeof(sdp) - 1, sdp);
+	                 "", "INVITE", mine, sizeof(audio_offer) - 1,
+	                 audio_offer);
 	assert_true(send(s, msg, (size_t)n, 0) == n);
 	do {
 		ssize_t got = recv(s, reply, sizeof(reply) - 1, 0);
@@ -951,9 +954,6 @@ static void unroutable_via_then_ack(void **state)
 		"Via: SIP/2.0/UDP 127.0.0.1:99999%.0u;branch=z9hG4bK-uv%u",
 		"v: SIP/2.0/UDP 127.0.0.1:%u;maddr=;branch=z9hG4bK-uv%u",
 	};
-	static const char sdp[] = "v=0\r\no=a 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
-	                          "c=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-	                          "m=audio 4000 RTP/AVP 0\r\n";
 	reset(P_ANSWER);
 	uint16_t port = free_port();
 	struct mcu_sip *sip = start(&port);
@@ -982,7 +982,8 @@ static void unroutable_via_then_ack(void **state)
 				"Content-Length: %zu\r\n\r\n%s",
 				m ? "ACK" : "INVITE", via, v, v,
 				m ? "ACK" : "INVITE", mine,
-				m ? (size_t)0 : sizeof(sdp) - 1, m ? "" : sdp);
+				m ? (size_t)0 : sizeof(audio_offer) - 1,
+				m ? "" : audio_offer);
 			assert_true(send(s, msg, (size_t)n, 0) == n);
 			/* ACKs while the answer would be sent, and after */
 			for (int k = 0; m && k < 20; k++) {
@@ -1001,11 +1002,8 @@ static void unroutable_via_then_ack(void **state)
 	/* the stack still serves, and a usable Via still gets in */
 	bye_gets_481(port, "uv-after", "nosuch-uv@y");
 	char line[128];
-	static const char ok_sdp[] = "v=0\r\no=a 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"
-	                             "c=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-	                             "m=audio 4000 RTP/AVP 0\r\n";
-	invite_final(port, "uvok", ok_sdp, sizeof(ok_sdp) - 1, line,
-	             sizeof(line));
+	invite_final(port, "uvok", audio_offer, sizeof(audio_offer) - 1,
+	             line, sizeof(line));
 	assert_int_equal(strncmp(line, "SIP/2.0 200", 11), 0);
 	sip = mcu_sip_free(sip);
 	reset(P_ANSWER);
