@@ -29,6 +29,7 @@
 
 #include "transport/sip.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdarg.h>
@@ -46,6 +47,7 @@
 #include <openssl/rand.h>
 
 #include <sofia-sip/msg_addr.h>
+#include <sofia-sip/msg_header.h>
 #include <sofia-sip/msg_mclass.h>
 #include <sofia-sip/nua.h>
 #include <sofia-sip/nua_tag.h>
@@ -610,12 +612,74 @@ static struct msg_hclass_s via_gate_class;
 static msg_mclass_t *gate_mclass;
 static pthread_once_t gate_once = PTHREAD_ONCE_INIT;
 
+/* An IPv4 or IPv6 address as text (IPv6 in brackets or not): what
+   getaddrinfo() reads without asking DNS. */
+static bool host_is_literal(const char *host)
+{
+	unsigned char a[sizeof(struct in6_addr)];
+	char in[INET6_ADDRSTRLEN + 8];
+	size_t n = strlen(host);
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']' &&
+	    n - 2 < sizeof(in)) {
+		memcpy(in, host + 1, n - 2);
+		in[n - 2] = '\0';
+		return inet_pton(AF_INET6, in, a) == 1;
+	}
+	return inet_pton(AF_INET, host, a) == 1 ||
+	       inet_pton(AF_INET6, host, a) == 1;
+}
+
+/*
+ * RFC 3261 18.2.1: when the top Via of a request names its host by a
+ * domain name, the server adds received= with the address the request
+ * came from, and answers there. nta does that too, but only for a request
+ * that passed its checks: the answers it sends before them (413 too
+ * large, 400 with a Via of another transport, 505 bad version) went to
+ * the name, which sofia resolves with a blocking getaddrinfo() on its
+ * stack thread. One datagram naming a host that no DNS server answers for
+ * froze all of mcud's SIP for the resolver's timeout (5 s, and again for
+ * the next one; fuzz_sipstack found it). Added here, at parse time,
+ * received= serves those answers too; on the normal path nta takes it off
+ * and puts its own (the same address) back.
+ *
+ * The top Via is the first element of the first Via header field (none in
+ * the message yet, and no element before it). The home sofia's parser
+ * hands a header class is the message being parsed (msg_home() is a cast
+ * of the message), which already holds the address it came from.
+ */
+static void via_add_received(su_home_t *home, sip_via_t *v)
+{
+	msg_t *msg = (msg_t *)home;
+	sip_t const *sip = sip_object(msg);
+	if (!sip || !sip->sip_request || sip->sip_via || v->v_common->h_prev ||
+	    !v->v_host || host_is_literal(v->v_host))
+		return;
+	su_addrinfo_t const *ai = msg_addrinfo(msg);
+	char addr[INET6_ADDRSTRLEN], param[sizeof("received=") + sizeof(addr)];
+	const struct sockaddr *sa = ai ? ai->ai_addr : NULL;
+	if (!sa)
+		return;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+		if (!inet_ntop(AF_INET, &in->sin_addr, addr, sizeof(addr)))
+			return;
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+		if (!inet_ntop(AF_INET6, &in6->sin6_addr, addr, sizeof(addr)))
+			return;
+	} else {
+		return;
+	}
+	snprintf(param, sizeof(param), "received=%s", addr);
+	msg_header_replace_param(home, v->v_common, su_strdup(home, param));
+}
+
 static issize_t via_gate_parse(su_home_t *home, msg_header_t *h, char *s,
                                isize_t slen)
 {
 	if (sip_via_class->hc_parse(home, h, s, slen) < 0)
 		return -1;
-	const sip_via_t *v = (const sip_via_t *)h;
+	sip_via_t *v = (sip_via_t *)h;
 	bool bad = v->v_maddr != NULL;
 	if (!bad && v->v_port) {
 		char *end;
@@ -632,6 +696,8 @@ static issize_t via_gate_parse(su_home_t *home, msg_header_t *h, char *s,
 		                    v->v_port ? v->v_port : "5060",
 		                    v->v_maddr ? "has a maddr"
 		                               : "has an unusable port");
+	else
+		via_add_received(home, v);
 	return bad ? -1 : 0;
 }
 
@@ -1559,6 +1625,10 @@ static void sofia_log(void *stream, char const *fmt, va_list ap)
 {
 	char line[512];
 	(void)stream;
+	/* nta taking off the received= our Via gate added (via_add_received)
+	   is no news: it is not the peer's */
+	if (!strncmp(fmt, "nta: Via check: extra received=", 31))
+		return;
 	if (!mcu_log_enabled(MCU_LOG_INFO) || !sofia_log_pass(fmt))
 		return;
 	vsnprintf(line, sizeof(line), fmt, ap);

@@ -16,8 +16,10 @@
  * not matter.
  *
  * Checked: what the handlers get is well formed (strings present, the
- * SDP NUL-terminated at its length, known enums, keys from the DTMF set)
- * and the stack keeps answering.
+ * SDP NUL-terminated at its length, known enums, keys from the DTMF set),
+ * the stack keeps answering, and it never looks up a host name with a
+ * blocking call (tests/lib/sofia_lookup.h: a name from an input that got
+ * there would freeze the stack for as long as DNS takes).
  *
  * Speed (issue 9 wants millions of executions): the stack is started once
  * per process and each input ends with a cheap reset instead of a new
@@ -49,6 +51,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/lib/sofia_lookup.h"
 #include "transport/sdp.h"
 #include "transport/sip.h"
 
@@ -79,6 +82,7 @@ static size_t n_live;                       /* live_lock */
 #define MAX_ACKS 16
 static char acks[MAX_ACKS][4096];
 static size_t n_acks;
+static unsigned acks_sent; /* ACKs sent in this sync (report_kinds) */
 
 /*
  * The last inputs, oldest first, so that a stop no single input
@@ -320,6 +324,7 @@ static int start(void)
 	struct timeval tv = {.tv_sec = 2};
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sofia_lookup_fatal = true;
 	for (int tries = 0; tries < 20 && !sip; tries++) {
 		/* a free port: bind, read it, release it for the stack */
 		int fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -426,8 +431,10 @@ static void send_ack(const char *resp)
 	                 "Call-ID: %s\r\nCSeq: %lu ACK\r\n"
 	                 "Content-Length: 0\r\n\r\n",
 	                 sip_port, via, from, to, cid, num);
-	if (n > 0 && (size_t)n < sizeof(msg))
+	if (n > 0 && (size_t)n < sizeof(msg)) {
 		send_to_stack(msg, (size_t)n);
+		acks_sent++;
+	}
 }
 
 /* Whatever the stack sent us, seen by every receive loop. */
@@ -601,6 +608,50 @@ static void dump_state(const char *want, double waited, double cpu,
 }
 
 /*
+ * What a sync received instead of its answer, by kind (first line, CSeq,
+ * Call-ID), for the report when a sync gives up after 1000 datagrams: a
+ * loop between the stack and this client shows as one kind that came
+ * hundreds of times.
+ */
+#define KINDS 12
+static struct {
+	char key[160];
+	unsigned n;
+} kinds[KINDS];
+static unsigned n_kinds, other_kinds;
+
+static void count_kind(const char *buf)
+{
+	char cseq[40] = "?", cid[48] = "?", key[160];
+	header(buf, "CSeq", cseq, sizeof(cseq));
+	header(buf, "Call-ID", cid, sizeof(cid));
+	snprintf(key, sizeof(key), "%.*s | CSeq %s | Call-ID %s",
+	         (int)strcspn(buf, "\r\n"), buf, cseq, cid);
+	for (unsigned k = 0; k < n_kinds; k++) {
+		if (!strcmp(kinds[k].key, key)) {
+			kinds[k].n++;
+			return;
+		}
+	}
+	if (n_kinds == KINDS) {
+		other_kinds++;
+		return;
+	}
+	memcpy(kinds[n_kinds].key, key, sizeof(key));
+	kinds[n_kinds++].n = 1;
+}
+
+static void report_kinds(void)
+{
+	fprintf(stderr, "  received instead, by kind (ACKs sent: %u):\n",
+	        acks_sent);
+	for (unsigned k = 0; k < n_kinds; k++)
+		fprintf(stderr, "  %5u x %s\n", kinds[k].n, kinds[k].key);
+	if (other_kinds)
+		fprintf(stderr, "  %5u of other kinds\n", other_kinds);
+}
+
+/*
  * INFO out of dialog; true once its answer came back. sofia's stack runs
  * in a thread of its own and hands events to the SIP thread of
  * transport/sip.c through a queue: an OPTIONS is answered by the stack
@@ -636,6 +687,7 @@ static bool sync_stack(void)
 	int shown = 0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+	n_kinds = other_kinds = acks_sent = 0;
 	for (int i = 0; i < 1000; i++) {
 		ssize_t r;
 		/* libFuzzer's -timeout runs on SIGALRM (every timeout/2 + 1
@@ -679,10 +731,12 @@ static bool sync_stack(void)
 			        (int)strcspn(buf, "\r\n"), buf, cid);
 			shown++;
 		}
+		count_kind(buf);
 		from_stack(buf);
 	}
 	fprintf(stderr, "fuzz_sipstack: 1000 datagrams, none answers %s; "
 	        "the last:\n%.600s\n", want, buf);
+	report_kinds();
 	save_history();
 	return false;
 }

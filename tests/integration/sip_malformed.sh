@@ -68,6 +68,15 @@ cases = {
  "publish": ("405", "PUBLISH", msg(method("PUBLISH"))),
  "unknown_method": ("501", "method FOO", msg(method("FOO"))),
  "options": ("200", "OPTIONS outside a dialog", msg(opt)),
+ # A Via naming its host by a name no DNS has: the answer goes to the
+ # address the request came from (received=), nothing is looked up. The
+ # 505 is sent before sofia checks the Via: it went to the name, and
+ # sofia's lookup stopped all SIP until DNS answered.
+ "name_via_version": ("505", "SIP/7.0 from a Via that names its host",
+                      msg(["OPTIONS sip:t@127.0.0.1 SIP/7.0"] +
+                          repl(opt, "Via", "SIP/2.0/UDP peer.invalid:LPORT;branch=BRANCH")[1:])),
+ "name_via": ("200", "OPTIONS from a Via that names its host",
+              msg(repl(opt, "Via", "SIP/2.0/UDP peer.invalid:LPORT;branch=BRANCH;rport"))),
 }
 for name, (exp, desc, data) in cases.items():
     with open(os.path.join(d, name), "wb") as f:
@@ -105,6 +114,11 @@ for proto in udp tcp; do
 	check "$proto SDP with a NUL: $line" \
 		test "$line" = "SIP/2.0 400 Malformed SDP: NUL byte in body"
 done
+via=$(grep -a -o '^Via: [^'$'\r'']*' "$WORK/resp/name_via_version.udp" | head -1)
+check "the 505 went to the source address ($via)" \
+	grep -q ';received=127.0.0.1' <<<"$via"
+check "no peer's host name was looked up" \
+	bash -c "! grep -q 'getaddrinfo(\"peer.invalid\"' '$WORK/mcud.log'"
 allow=$(grep -o 'Allow: [^'$'\r'']*' "$WORK/resp/options.udp" | head -1)
 check "OPTIONS 200 lists what mcud serves ($allow)" \
 	test "$allow" = "Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE"

@@ -10,7 +10,7 @@ requests, and SIP over TLS (the Debian sipp is built without TLS).
       CANCEL and BYE for a dialog that does not exist.
       Prints "cancel=<status> bye=<status>".
   siprobe.py raw     --target H:P [--proto udp|tcp] FILE...
-      Sends each FILE's bytes (placeholders LOCAL, BRANCH, CALLID filled
+      Sends each FILE's bytes (placeholders LOCAL, LPORT, BRANCH, CALLID filled
       in, a Via of SIP/2.0/UDP made the --proto's); prints the status of the first final response, "not-sip" when
       what came back is no SIP response, or "none" when nothing came
       within --wait seconds; with several files one "NAME RESULT" line
@@ -254,9 +254,11 @@ def raw_one(a, path):
         data = data.replace(b"SIP/2.0/UDP", b"SIP/2.0/" + a.proto.upper().encode())
     c = Conn(a.proto, *hp(a.target), a.wait)
     lh, lp = c.local
-    # Placeholders: LOCAL the sender's address, BRANCH/CALLID fresh per
-    # run (repeated ones would be merged requests: 482).
+    # Placeholders: LOCAL the sender's address, LPORT its port alone,
+    # BRANCH/CALLID fresh per run (repeated ones would be merged
+    # requests: 482).
     data = data.replace(b"LOCAL", f"{lh}:{lp}".encode())
+    data = data.replace(b"LPORT", str(lp).encode())
     data = data.replace(b"BRANCH", ("z9hG4bK" + rand()).encode())
     data = data.replace(b"CALLID", (rand(16) + "@probe").encode())
     c.send(data)

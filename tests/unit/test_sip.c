@@ -26,6 +26,7 @@
 #include <openssl/ssl.h>
 #include <sofia-sip/nua.h>
 
+#include "tests/lib/sofia_lookup.h"
 #include "tests/unit/testutil.h"
 #include "transport/sdp.h"
 #include "transport/sip.h"
@@ -931,6 +932,66 @@ static void hangup_repeated(void **state)
 }
 
 /*
+ * Requests whose top Via names its host by a domain name (".invalid": no
+ * DNS server has it), each answered by a different part of sofia: a bad
+ * SIP version (505, sent before any check of the Via), a bad CSeq with a
+ * Via of another transport (400, sent although the Via check failed) and
+ * a good OPTIONS (200, after the checks). sofia sent the first two to the
+ * name, resolving it on its stack thread (a 5 s freeze per datagram where
+ * DNS does not answer). Expected: every answer goes to the address the
+ * request came from, with received= in its Via, and no name is resolved.
+ */
+static void via_name_no_lookup(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *line, *transport, *cseq, *want;
+	} reqs[] = {
+		{"OPTIONS sip:room@127.0.0.1 SIP/3.0", "UDP", "1 OPTIONS",
+		 "SIP/2.0 505"},
+		{"OPTIONS sip:room@127.0.0.1 SIP/2.0", "TCP", "x OPTIONS", NULL},
+		{"OPTIONS sip:room@127.0.0.1 SIP/2.0", "UDP", "1 OPTIONS",
+		 "SIP/2.0 200"},
+	};
+	reset(P_ANSWER);
+	uint16_t port = free_port();
+	struct mcu_sip *sip = start(&port);
+	int before = atomic_load(&sofia_name_lookups);
+	for (unsigned r = 0; r < sizeof(reqs) / sizeof(reqs[0]); r++) {
+		int s = udp_to(port, 2);
+		struct sockaddr_in me;
+		socklen_t ml = sizeof(me);
+		assert_int_equal(getsockname(s, (struct sockaddr *)&me, &ml),
+		                 0);
+		char msg[1024], reply[4096];
+		int n = snprintf(msg, sizeof(msg),
+		                 "%s\r\nVia: SIP/2.0/%s peer.invalid:%u;"
+		                 "branch=z9hG4bK-vn%u\r\n"
+		                 "From: <sip:vn@peer.invalid>;tag=v%u\r\n"
+		                 "To: <sip:room@127.0.0.1>\r\n"
+		                 "Call-ID: via-name-%u@peer.invalid\r\n"
+		                 "CSeq: %s\r\nMax-Forwards: 70\r\n"
+		                 "Content-Length: 0\r\n\r\n",
+		                 reqs[r].line, reqs[r].transport,
+		                 ntohs(me.sin_port), r, r, r, reqs[r].cseq);
+		assert_true(send(s, msg, (size_t)n, 0) == n);
+		if (reqs[r].want) {
+			ssize_t got = recv(s, reply, sizeof(reply) - 1, 0);
+			assert_true(got > 0);
+			reply[got] = '\0';
+			assert_int_equal(strncmp(reply, reqs[r].want, 11), 0);
+			assert_non_null(strstr(reply, ";received=127.0.0.1"));
+		}
+		close(s);
+	}
+	/* the stack still serves at once: the 400 went nowhere by name */
+	bye_gets_481(port, "vn-after", "nosuch-vn@y");
+	assert_int_equal(atomic_load(&sofia_name_lookups), before);
+	sip = mcu_sip_free(sip);
+	reset(P_ANSWER);
+}
+
+/*
  * An INVITE whose Via names no place a response can go, then an ACK with
  * the INVITE's branch. Debian's sofia-sip keeps its assertions: a server
  * transaction whose final response failed to send waits in a queue that
@@ -1375,6 +1436,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(nul_body_refused),
 	cmocka_unit_test(hangup_repeated),
 	cmocka_unit_test(unroutable_via_then_ack),
+	cmocka_unit_test(via_name_no_lookup),
 	cmocka_unit_test(cancel_before_answer),
 	cmocka_unit_test(digest_auth),
 	cmocka_unit_test(reinvite_hold_resume),
