@@ -46,6 +46,7 @@
 
 #include <openssl/rand.h>
 
+#include <sofia-sip/hostdomain.h>
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/msg_mclass.h>
@@ -607,13 +608,15 @@ static void finish(struct mcu_sip_call *call, int status, const char *reason)
  * request is answered 400 through a usable Via below it, or dropped when
  * there is none, as one without Via is. Each element of a comma list
  * comes through here (sofia parses the rest with the header's class).
+ *
+ * Contact and Record-Route pass a gate of their own (url_gate_parse).
  */
-static struct msg_hclass_s via_gate_class;
+static struct msg_hclass_s via_gate_class, contact_gate_class, rr_gate_class;
 static msg_mclass_t *gate_mclass;
 static pthread_once_t gate_once = PTHREAD_ONCE_INIT;
 
-/* An IPv4 or IPv6 address as text (IPv6 in brackets or not): what
-   getaddrinfo() reads without asking DNS. */
+/* An IPv4 or IPv6 address in standard form (IPv6 in brackets or not):
+   what getaddrinfo() reads without asking DNS. */
 static bool host_is_literal(const char *host)
 {
 	unsigned char a[sizeof(struct in6_addr)];
@@ -702,40 +705,105 @@ static issize_t via_gate_parse(su_home_t *home, msg_header_t *h, char *s,
 }
 
 /*
- * sofia's SIP parser with via_gate_class for Via. The class goes in first,
- * into an empty table, so that a lookup by name ("Via", and "v" among the
- * short forms) finds it; sofia's own class follows it in the same chain,
- * so that code adding a Via made with sip_via_class (nta's own) still
- * finds its place in the message.
+ * Where mcud sends a request in a dialog (BYE, re-INVITE, the OPTIONS
+ * ping) comes from the peer: the Contact of its INVITE or answer, or the
+ * first Record-Route, each URI's host or its maddr. nta asks its resolver
+ * (asynchronous, it does not block) for a name, and hands a host that
+ * sofia's own grammar takes for an IP address straight to getaddrinfo()
+ * on the stack thread. sofia's grammar takes any four numbers up to 255
+ * ("089.0.0.1"); glibc reads a leading 0 as octal, finds no address in
+ * "089" and asks DNS, blocking every call's signalling until it answers
+ * (fuzz_sipstack found it). Such a URI is refused as a syntax error: its
+ * request is answered 400, or dropped.
+ */
+static bool host_fools_sofia(const char *host)
+{
+	return host && host_is_ip_address(host) && !host_is_literal(host);
+}
+
+static bool url_fools_sofia(const url_t *url)
+{
+	char maddr[256];
+	if (host_fools_sofia(url->url_host))
+		return true;
+	return url->url_params &&
+	       url_param(url->url_params, "maddr", maddr, sizeof(maddr)) > 0 &&
+	       host_fools_sofia(maddr);
+}
+
+static issize_t url_gate_parse(su_home_t *home, msg_header_t *h, char *s,
+                               isize_t slen)
+{
+	bool contact = h->sh_class == &contact_gate_class;
+	msg_hclass_t *sofia = contact ? sip_contact_class : sip_record_route_class;
+	if (sofia->hc_parse(home, h, s, slen) < 0)
+		return -1;
+	const url_t *url = contact ? ((const sip_contact_t *)h)->m_url
+	                           : ((const sip_record_route_t *)h)->r_url;
+	if (!url_fools_sofia(url))
+		return 0;
+	mcu_log_ratelimited(MCU_LOG_WARN, 5000,
+	                    "SIP message refused: its %s host %s is no address "
+	                    "a resolver could take",
+	                    sofia->hc_name, url->url_host ? url->url_host : "?");
+	return -1;
+}
+
+/*
+ * sofia's SIP parser with the gate classes for Via, Contact and
+ * Record-Route. Each goes in first, into an empty table, so that a lookup
+ * by name (and by short form: "v", "m") finds it; sofia's own class
+ * follows it in the same chain, so that code adding a header made with
+ * sofia's class (nta's Via, nua's Contact) still finds its place in the
+ * message.
  */
 static void gate_mclass_init(void)
 {
+	static const struct {
+		msg_hclass_t *sofia;
+		struct msg_hclass_s *gate;
+		msg_parse_f *parse;
+	} gates[] = {
+		{sip_via_class, &via_gate_class, via_gate_parse},
+		{sip_contact_class, &contact_gate_class, url_gate_parse},
+		{sip_record_route_class, &rr_gate_class, url_gate_parse},
+	};
+	enum { N_GATES = sizeof(gates) / sizeof(gates[0]) };
 	msg_mclass_t const *def = sip_default_mclass();
-	msg_href_t const *via = NULL;
-	for (short i = 0; !via && i < def->mc_hash_size; i++)
-		if (def->mc_hash[i].hr_class == sip_via_class)
-			via = &def->mc_hash[i];
-	if (!via) {
-		mcu_log_error("sofia's parser has no Via: SIP runs ungated");
-		return;
+	msg_href_t const *hr[N_GATES] = {NULL};
+	for (size_t g = 0; g < N_GATES; g++) {
+		for (short i = 0; !hr[g] && i < def->mc_hash_size; i++)
+			if (def->mc_hash[i].hr_class == gates[g].sofia)
+				hr[g] = &def->mc_hash[i];
+		if (!hr[g]) {
+			mcu_log_error("sofia's parser has no %s: SIP runs "
+			              "ungated",
+			              gates[g].sofia->hc_name);
+			return;
+		}
+		*gates[g].gate = *gates[g].sofia;
+		gates[g].gate->hc_parse = gates[g].parse;
 	}
-	via_gate_class = *sip_via_class;
-	via_gate_class.hc_parse = via_gate_parse;
 	msg_mclass_t *mc = msg_mclass_clone(def, 0, msg_mclass_empty);
 	if (!mc) {
 		mcu_log_error("cannot build the SIP parser: SIP runs ungated");
 		return;
 	}
-	msg_href_t gate = *via;
-	gate.hr_class = &via_gate_class;
-	int bad = msg_mclass_insert(mc, &gate) < 0;
+	int bad = 0;
+	for (size_t g = 0; !bad && g < N_GATES; g++) {
+		msg_href_t gate = *hr[g];
+		gate.hr_class = gates[g].gate;
+		bad = msg_mclass_insert(mc, &gate) < 0;
+	}
 	for (short i = 0; !bad && i < def->mc_hash_size; i++) {
 		if (!def->mc_hash[i].hr_class)
 			continue;
-		/* sofia's Via has no short form here: "v" is the gate's */
+		/* sofia's own gated classes have no short form here: the
+		   gate's has it */
 		msg_href_t const *shorts = mc->mc_short;
-		if (def->mc_hash[i].hr_class == sip_via_class)
-			mc->mc_short = NULL;
+		for (size_t g = 0; g < N_GATES; g++)
+			if (def->mc_hash[i].hr_class == gates[g].sofia)
+				mc->mc_short = NULL;
 		bad = msg_mclass_insert(mc, &def->mc_hash[i]) < 0;
 		mc->mc_short = shorts;
 	}

@@ -15,8 +15,8 @@
 #ifndef MCU_TESTS_LIB_SOFIA_LOOKUP_H
 #define MCU_TESTS_LIB_SOFIA_LOOKUP_H
 
-#include <arpa/inet.h>
 #include <dlfcn.h>
+#include <netdb.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -28,20 +28,15 @@
 static atomic_int sofia_name_lookups;
 static bool sofia_lookup_fatal;
 
-/* An IPv4 or IPv6 address (IPv6 in brackets or not): no DNS needed. */
+/* What getaddrinfo() reads as an address without asking DNS (glibc
+   also takes "063.0.0.1", octal, but not "089.0.0.1"). */
 static bool sofia_lookup_is_address(const char *node)
 {
-	unsigned char a[16];
-	char in[64];
-	size_t n = strlen(node);
-	if (n >= 2 && node[0] == '[' && node[n - 1] == ']' &&
-	    n - 2 < sizeof(in)) {
-		memcpy(in, node + 1, n - 2);
-		in[n - 2] = '\0';
-		return inet_pton(AF_INET6, in, a) == 1;
-	}
-	return inet_pton(AF_INET, node, a) == 1 ||
-	       inet_pton(AF_INET6, node, a) == 1;
+	struct addrinfo hints = {.ai_flags = AI_NUMERICHOST}, *res = NULL;
+	if (getaddrinfo(node, NULL, &hints, &res) != 0)
+		return false;
+	freeaddrinfo(res);
+	return true;
 }
 
 typedef int sofia_getaddrinfo_fn(char const *node, char const *service,

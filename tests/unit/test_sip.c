@@ -992,6 +992,66 @@ static void via_name_no_lookup(void **state)
 }
 
 /*
+ * An INVITE whose Contact or Record-Route host is four numbers with a
+ * leading zero past octal ("089.0.0.1"): sofia takes it for an address
+ * and would send the BYE there through getaddrinfo() on its stack thread,
+ * which glibc turns into a DNS query (it reads the 0 as octal). Expected:
+ * refused (400) before any handler, nothing looked up, and the same with
+ * the host in a maddr; a well-formed Contact still gets in.
+ */
+static void contact_host_no_lookup(void **state)
+{
+	(void)state;
+	static const char *const hdrs[] = {
+		"Contact: <sip:ch@089.0.0.1:5060>",
+		"Contact: <sip:ch@127.0.0.1;maddr=01.02.03.09>",
+		"Record-Route: <sip:089.0.0.1;lr>\r\n"
+		"Contact: <sip:ch@127.0.0.1:9>",
+	};
+	reset(P_ANSWER);
+	uint16_t port = free_port();
+	struct mcu_sip *sip = start(&port);
+	int before = atomic_load(&sofia_name_lookups);
+	for (unsigned h = 0; h < sizeof(hdrs) / sizeof(hdrs[0]); h++) {
+		int s = udp_to(port, 2);
+		struct sockaddr_in me;
+		socklen_t ml = sizeof(me);
+		assert_int_equal(getsockname(s, (struct sockaddr *)&me, &ml),
+		                 0);
+		char msg[2048], reply[4096];
+		int n = snprintf(
+			msg, sizeof(msg),
+			"INVITE sip:room@127.0.0.1 SIP/2.0\r\n"
+			"Via: SIP/2.0/UDP 127.0.0.1:%u;rport;branch=z9hG4bK-ch%u\r\n"
+			"From: <sip:ch@127.0.0.1>;tag=c%u\r\n"
+			"To: <sip:room@127.0.0.1>\r\n"
+			"Call-ID: contact-host-%u@y\r\nCSeq: 1 INVITE\r\n"
+			"Max-Forwards: 70\r\n%s\r\n"
+			"Content-Type: application/sdp\r\n"
+			"Content-Length: %zu\r\n\r\n%s",
+			ntohs(me.sin_port), h, h, h, hdrs[h],
+			sizeof(audio_offer) - 1, audio_offer);
+		assert_true(send(s, msg, (size_t)n, 0) == n);
+		ssize_t got = recv(s, reply, sizeof(reply) - 1, 0);
+		assert_true(got > 0);
+		reply[got] = '\0';
+		assert_int_equal(strncmp(reply, "SIP/2.0 400", 11), 0);
+		close(s);
+	}
+	lock();
+	int reached = R.n_incoming;
+	unlock();
+	assert_int_equal(reached, 0);
+	assert_int_equal(atomic_load(&sofia_name_lookups), before);
+	char line[128];
+	invite_final(port, "chok", audio_offer, sizeof(audio_offer) - 1, line,
+	             sizeof(line));
+	assert_int_equal(strncmp(line, "SIP/2.0 200", 11), 0);
+	sip = mcu_sip_free(sip);
+	reset(P_ANSWER);
+}
+
+/*
  * An INVITE whose Via names no place a response can go, then an ACK with
  * the INVITE's branch. Debian's sofia-sip keeps its assertions: a server
  * transaction whose final response failed to send waits in a queue that
@@ -1437,6 +1497,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(hangup_repeated),
 	cmocka_unit_test(unroutable_via_then_ack),
 	cmocka_unit_test(via_name_no_lookup),
+	cmocka_unit_test(contact_host_no_lookup),
 	cmocka_unit_test(cancel_before_answer),
 	cmocka_unit_test(digest_auth),
 	cmocka_unit_test(reinvite_hold_resume),
