@@ -84,6 +84,14 @@ static int parse_sip_uri(const char *s, struct mcu_conf_endpoint *ep)
 			*port++ = '\0';
 		if (!host_valid(host))
 			return EINVAL;
+		/* Digits and dots: an IPv4 address, in standard form only.
+		   The resolver reads "010" as octal (8) and "089" as a name
+		   to ask DNS for: sip:r@192.168.001.010 would call
+		   192.168.1.8. */
+		struct in_addr a4;
+		if (host[strspn(host, "0123456789.")] == '\0' &&
+		    inet_pton(AF_INET, host, &a4) != 1)
+			return EDOM;
 	}
 	if (port) {
 		char *end;
@@ -109,7 +117,14 @@ static void parse_ep_sip(struct conf_ctx *ctx, const struct conf_node *n,
 	WHAT(what, "endpoint", ep->id, "sip");
 	if (!conf_get_str(ctx, n, what, &ep->sip))
 		return;
-	if (parse_sip_uri(ep->sip, ep) != 0)
+	int err = parse_sip_uri(ep->sip, ep);
+	if (err == EDOM)
+		conf_error(ctx, n->pos,
+		           "%s: '%s' has an IPv4 address that is not in standard "
+		           "form (four numbers 0-255, no leading zeros: a "
+		           "leading 0 is read as octal)",
+		           what, ep->sip);
+	else if (err)
 		conf_error(ctx, n->pos,
 		           "%s: '%s' is not a SIP URI sip:USER@HOST[:PORT]", what,
 		           ep->sip);

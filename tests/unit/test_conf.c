@@ -992,6 +992,32 @@ static void sip_rate_limit_keys(void **state)
 
 /* mcu.user / mcu.group (docs/security.md): names only, checked at start;
    mcu.group needs mcu.user; a reload that changes them is refused. */
+/* An endpoint's IPv4 address in standard form only: 192.168.001.010
+   would call 192.168.1.8 (a leading 0 is octal to the resolver), 089 would
+   go to DNS as a name. */
+static void sip_uri_ipv4_form(void **state)
+{
+	(void)state;
+	struct loaded l;
+	static const char *const bad[] = {"192.168.001.010", "10.0.0.089",
+	                                  "1.2.3", "300.1.1.1"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char y[512];
+		snprintf(y, sizeof(y),
+		         "endpoints:\n  - {id: a, name: A, tier: city, "
+		         "sip: 'sip:a@%s:5060', " CONTACTS "}\n",
+		         bad[i]);
+		load(&l, y);
+		assert_non_null(
+			finding(&l, MCU_CONF_ERROR, "not in standard form"));
+		unload(&l);
+	}
+	load(&l, "endpoints:\n  - {id: a, name: A, tier: city, "
+	         "sip: 'sip:a@10.0.0.89:5060', " CONTACTS "}\n");
+	assert_clean(&l);
+	unload(&l);
+}
+
 static void user_keys(void **state)
 {
 	struct loaded l;
@@ -1585,6 +1611,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(sip_rate_limit_keys),
 	cmocka_unit_test(static_rtp_source_key),
 	cmocka_unit_test(user_keys),
+	cmocka_unit_test(sip_uri_ipv4_form),
 };
 
 MCU_TEST_MAIN(tests, setup_tz, NULL)
