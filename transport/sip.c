@@ -735,7 +735,8 @@ static issize_t url_gate_parse(su_home_t *home, msg_header_t *h, char *s,
                                isize_t slen)
 {
 	bool contact = h->sh_class == &contact_gate_class;
-	msg_hclass_t *sofia = contact ? sip_contact_class : sip_record_route_class;
+	msg_hclass_t *sofia =
+		contact ? sip_contact_class : sip_record_route_class;
 	if (sofia->hc_parse(home, h, s, slen) < 0)
 		return -1;
 	const url_t *url = contact ? ((const sip_contact_t *)h)->m_url
@@ -745,7 +746,8 @@ static issize_t url_gate_parse(su_home_t *home, msg_header_t *h, char *s,
 	mcu_log_ratelimited(MCU_LOG_WARN, 5000,
 	                    "SIP message refused: its %s host %s is no address "
 	                    "a resolver could take",
-	                    sofia->hc_name, url->url_host ? url->url_host : "?");
+	                    sofia->hc_name,
+	                    url->url_host ? url->url_host : "?");
 	return -1;
 }
 
