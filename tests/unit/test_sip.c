@@ -664,6 +664,15 @@ static int udp_to(uint16_t port, int secs)
 	return s;
 }
 
+/* The local port a socket from udp_to() sends from. */
+static unsigned udp_local_port(int s)
+{
+	struct sockaddr_in me;
+	socklen_t ml = sizeof(me);
+	assert_int_equal(getsockname(s, (struct sockaddr *)&me, &ml), 0);
+	return ntohs(me.sin_port);
+}
+
 static size_t send_udp_bytes(uint16_t port, const void *msg, size_t len,
                              char *reply, size_t size)
 {
@@ -844,10 +853,7 @@ static void hangup_repeated(void **state)
 	uint16_t port = free_port();
 	struct mcu_sip *sip = start(&port);
 	int s = udp_to(port, 3);
-	struct sockaddr_in me;
-	socklen_t ml = sizeof(me);
-	assert_int_equal(getsockname(s, (struct sockaddr *)&me, &ml), 0);
-	unsigned mine = ntohs(me.sin_port);
+	unsigned mine = udp_local_port(s);
 	char msg[2048], reply[4096];
 	int n = snprintf(msg, sizeof(msg), DIALOG_FMT, "INVITE", mine, "inv",
 	                 "", "INVITE", mine, sizeof(audio_offer) - 1,
@@ -959,10 +965,7 @@ static void via_name_no_lookup(void **state)
 	int before = atomic_load(&sofia_name_lookups);
 	for (unsigned r = 0; r < sizeof(reqs) / sizeof(reqs[0]); r++) {
 		int s = udp_to(port, 2);
-		struct sockaddr_in me;
-		socklen_t ml = sizeof(me);
-		assert_int_equal(getsockname(s, (struct sockaddr *)&me, &ml),
-		                 0);
+		unsigned mine = udp_local_port(s);
 		char msg[1024], reply[4096];
 		int n = snprintf(msg, sizeof(msg),
 		                 "%s\r\nVia: SIP/2.0/%s peer.invalid:%u;"
@@ -973,7 +976,7 @@ static void via_name_no_lookup(void **state)
 		                 "CSeq: %s\r\nMax-Forwards: 70\r\n"
 		                 "Content-Length: 0\r\n\r\n",
 		                 reqs[r].line, reqs[r].transport,
-		                 ntohs(me.sin_port), r, r, r, reqs[r].cseq);
+		                 mine, r, r, r, reqs[r].cseq);
 		assert_true(send(s, msg, (size_t)n, 0) == n);
 		if (reqs[r].want) {
 			ssize_t got = recv(s, reply, sizeof(reply) - 1, 0);
@@ -1014,10 +1017,7 @@ static void contact_host_no_lookup(void **state)
 	int before = atomic_load(&sofia_name_lookups);
 	for (unsigned h = 0; h < sizeof(hdrs) / sizeof(hdrs[0]); h++) {
 		int s = udp_to(port, 2);
-		struct sockaddr_in me;
-		socklen_t ml = sizeof(me);
-		assert_int_equal(getsockname(s, (struct sockaddr *)&me, &ml),
-		                 0);
+		unsigned mine = udp_local_port(s);
 		char msg[2048], reply[4096];
 		int n = snprintf(
 			msg, sizeof(msg),
@@ -1029,7 +1029,7 @@ static void contact_host_no_lookup(void **state)
 			"Max-Forwards: 70\r\n%s\r\n"
 			"Content-Type: application/sdp\r\n"
 			"Content-Length: %zu\r\n\r\n%s",
-			ntohs(me.sin_port), h, h, h, hdrs[h],
+			mine, h, h, h, hdrs[h],
 			sizeof(audio_offer) - 1, audio_offer);
 		assert_true(send(s, msg, (size_t)n, 0) == n);
 		ssize_t got = recv(s, reply, sizeof(reply) - 1, 0);
@@ -1080,11 +1080,7 @@ static void unroutable_via_then_ack(void **state)
 	struct mcu_sip *sip = start(&port);
 	for (unsigned v = 0; v < sizeof(vias) / sizeof(vias[0]); v++) {
 		int s = udp_to(port, 1);
-		struct sockaddr_in me;
-		socklen_t ml = sizeof(me);
-		assert_int_equal(getsockname(s, (struct sockaddr *)&me, &ml),
-		                 0);
-		unsigned mine = ntohs(me.sin_port);
+		unsigned mine = udp_local_port(s);
 		char via[160], msg[2048];
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
