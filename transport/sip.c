@@ -658,21 +658,13 @@ static void via_add_received(su_home_t *home, sip_via_t *v)
 	    !v->v_host || host_is_literal(v->v_host))
 		return;
 	su_addrinfo_t const *ai = msg_addrinfo(msg);
-	char addr[INET6_ADDRSTRLEN], param[sizeof("received=") + sizeof(addr)];
-	const struct sockaddr *sa = ai ? ai->ai_addr : NULL;
-	if (!sa)
+	char addr[NI_MAXHOST], param[sizeof("received=") + sizeof(addr)];
+	if (!ai || !ai->ai_addr ||
+	    getnameinfo((struct sockaddr *)ai->ai_addr,
+	                (socklen_t)ai->ai_addrlen, addr, sizeof(addr), NULL, 0,
+	                NI_NUMERICHOST) != 0)
 		return;
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const void *)sa;
-		if (!inet_ntop(AF_INET, &in->sin_addr, addr, sizeof(addr)))
-			return;
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const void *)sa;
-		if (!inet_ntop(AF_INET6, &in6->sin6_addr, addr, sizeof(addr)))
-			return;
-	} else {
-		return;
-	}
+	addr[strcspn(addr, "%")] = '\0'; /* no IPv6 scope, as nta's own */
 	snprintf(param, sizeof(param), "received=%s", addr);
 	msg_header_replace_param(home, v->v_common, su_strdup(home, param));
 }
