@@ -1,5 +1,6 @@
 # Shared helpers for the integration tests (sourced).
 #   MCU_SOURCE_DIR, MCU_BUILD_DIR are set by ctest; defaults work by hand.
+#   MCU_KEEP_WORK=1 keeps the work directory of a test that passed.
 set -uo pipefail
 SRC=${MCU_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 BUILD=${MCU_BUILD_DIR:-$SRC/build}
@@ -15,7 +16,11 @@ cleanup() {
 		[ -n "$p" ] && kill "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
-	if [ "$FAILS" = 0 ]; then rm -rf "$WORK"; else echo "work dir kept: $WORK"; fi
+	if [ "$FAILS" = 0 ] && [ -z "${MCU_KEEP_WORK:-}" ]; then
+		rm -rf "$WORK"
+	else
+		echo "work dir kept: $WORK"
+	fi
 }
 trap cleanup EXIT
 

@@ -68,11 +68,15 @@ send_leg() {
 	case $a in
 	opus) aargs+=(-c:a libopus -ar 48000 -payload_type 111) ;;
 	g722) aargs+=(-c:a g722 -ar 16000 -ac 1 -payload_type 9) ;;
-	# 20 ms packets as terminals send them (ffmpeg would fill 1400 bytes)
-	pcmu) aargs+=(-c:a pcm_mulaw -ar 8000 -ac 1 -payload_type 0
-		-max_packet_size 172) ;;
-	pcma) aargs+=(-c:a pcm_alaw -ar 8000 -ac 1 -payload_type 8
-		-max_packet_size 172) ;;
+	# 20 ms packets as terminals send them. ffmpeg's PCM encoders take
+	# the filter's frames whole (1024 samples at 48 kHz: 21.33 ms, 170 or
+	# 171 bytes a packet), and a late packet dropped after its 20 ms were
+	# concealed then shifts the tone's phase, which the checks' 3 s
+	# Goertzel reads as a quiet tone (CI: 441 where 4000 is heard).
+	pcmu) aargs+=(-af aresample=8000,asetnsamples=n=160:p=0
+		-c:a pcm_mulaw -ar 8000 -ac 1 -payload_type 0) ;;
+	pcma) aargs+=(-af aresample=8000,asetnsamples=n=160:p=0
+		-c:a pcm_alaw -ar 8000 -ac 1 -payload_type 8) ;;
 	esac
 	aargs+=(-f rtp "rtp://127.0.0.1:$((port + 2))")
 	ffmpeg "${vargs[@]}" >"$WORK/send$i.log" 2>&1 &
