@@ -1828,6 +1828,33 @@ static int register_metrics(struct mcu_api *api)
 	return 0;
 }
 
+/*
+ * MHD's own unescaping turns "%00" into a NUL that ends the path early,
+ * so "/api/v1/meetings%00/anything" would reach the create route. This
+ * one decodes every other escape and keeps "%00" as it came: no route
+ * matches it and no id or query value holds a NUL.
+ */
+static size_t unescape_keep_nul(void *cls, struct MHD_Connection *c, char *s)
+{
+	char *o = s;
+	(void)cls;
+	(void)c;
+	for (const char *i = s; *i; i++) {
+		char hex[3] = {i[0] ? i[1] : 0, i[1] ? i[2] : 0, 0};
+		unsigned long v;
+		if (*i == '%' && isxdigit((unsigned char)hex[0]) &&
+		    isxdigit((unsigned char)hex[1]) &&
+		    (v = strtoul(hex, NULL, 16)) != 0) {
+			*o++ = (char)v;
+			i += 2;
+		} else {
+			*o++ = *i;
+		}
+	}
+	*o = '\0';
+	return (size_t)(o - s);
+}
+
 static int start_mhd(struct mcu_api *api, const struct mcu_api_opts *opts)
 {
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION |
@@ -1845,7 +1872,9 @@ static int start_mhd(struct mcu_api *api, const struct mcu_api_opts *opts)
 		opts->listen, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned)MCU_API_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned)60, MHD_OPTION_NOTIFY_COMPLETED, on_completed, api,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+		MHD_OPTION_UNESCAPE_CALLBACK, unescape_keep_nul, NULL,
+		MHD_OPTION_END);
 	if (!api->mhd) {
 		int err = errno ? errno : EADDRINUSE;
 		mcu_log_error("cannot listen for the API: %s", strerror(err));

@@ -9,8 +9,8 @@
  * Input: [mode:1] then the body (or, in raw-path mode, the path up to the
  * first newline, percent-encoded on the wire so any byte reaches the
  * router, then the body).
- *   mode bits 0-3: which POST action route (mod 12), meeting "m1",
- *        endpoint "e1"; bit 4: no Content-Type; bit 5: Content-Type
+ *   mode bits 0-3: which POST action route (mod 14: the actions
+ *        table), meeting "m1", endpoint "e1"; bit 4: no Content-Type; bit 5: Content-Type
  *        text/plain; bit 6: raw path; bit 7 (raw path): GET, else POST.
  *
  * Checked: every request gets a well-formed response with a known status;
@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "conf/config.h"
+#include "layout/catalog.h"
 #include "mcu/api.h"
 
 /* Not assert(): it must hold in NDEBUG builds too. */
@@ -51,6 +52,7 @@
 	} while (0)
 
 #define TOKEN "fuzz-token-0123456789"
+#define N_ACTIONS 14
 
 /* The harness's own code (building requests, reading responses) is kept
    out of the coverage feedback: its branches are not the server's, and
@@ -64,21 +66,23 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const struct {
-	const char *tail;
+	const char *path; /* after /api/v1/ */
 	enum mcu_api_verb verb;
-} actions[12] = {
-    {"start", MCU_API_START},
-    {"stop", MCU_API_STOP},
-    {"extend", MCU_API_EXTEND},
-    {"floor", MCU_API_FLOOR},
-    {"layout", MCU_API_LAYOUT},
-    {"record", MCU_API_RECORD},
-    {"content", MCU_API_CONTENT},
-    {"participants/e1/mute", MCU_API_MUTE},
-    {"participants/e1/dial", MCU_API_DIAL},
-    {"participants/e1/hangup", MCU_API_HANGUP},
-    {"participants/e1/link", MCU_API_LINK},
-    {NULL, MCU_API_RELOAD},
+} actions[N_ACTIONS] = {
+    {"meetings/m1/start", MCU_API_START},
+    {"meetings/m1/stop", MCU_API_STOP},
+    {"meetings/m1/extend", MCU_API_EXTEND},
+    {"meetings/m1/floor", MCU_API_FLOOR},
+    {"meetings/m1/layout", MCU_API_LAYOUT},
+    {"meetings/m1/record", MCU_API_RECORD},
+    {"meetings/m1/content", MCU_API_CONTENT},
+    {"meetings/m1/participants/e1/mute", MCU_API_MUTE},
+    {"meetings/m1/participants/e1/dial", MCU_API_DIAL},
+    {"meetings/m1/participants/e1/hangup", MCU_API_HANGUP},
+    {"meetings/m1/participants/e1/link", MCU_API_LINK},
+    {"reload", MCU_API_RELOAD},
+    {"meetings", MCU_API_CREATE},
+    {"meetings/m1/participants/e1/pin", MCU_API_PIN},
 };
 
 static struct mcu_api *api;
@@ -97,8 +101,8 @@ static int f_action(void *arg, const struct mcu_api_action *a, json_t **result,
 	(void)detail;
 	(void)detail_len;
 	__atomic_add_fetch(&backend_calls, 1, __ATOMIC_SEQ_CST);
-	CHECK((unsigned)a->verb <= MCU_API_RELOAD);
-	CHECK(a->verb == MCU_API_RELOAD
+	CHECK((unsigned)a->verb <= MCU_API_PIN);
+	CHECK(a->verb == MCU_API_RELOAD || a->verb == MCU_API_CREATE
 	          ? !a->meeting
 	          : a->meeting && !strcmp(a->meeting, "m1"));
 	CHECK(!a->body || json_is_object(a->body));
@@ -126,6 +130,15 @@ static int f_action(void *arg, const struct mcu_api_action *a, json_t **result,
 	case MCU_API_CONTENT:
 		CHECK(a->stop != str_ok(a->file));
 		CHECK(!a->file || strlen(a->file) <= 4096);
+		break;
+	case MCU_API_PIN:
+		CHECK(a->role == MCU_API_ROLE_HOST ||
+		      a->role == MCU_API_ROLE_BRANCHES);
+		CHECK(a->tile >= 0 && a->tile <= MCU_LAYOUT_MAX_TILES);
+		CHECK(!strcmp(a->endpoint, "e1"));
+		break;
+	case MCU_API_CREATE:
+		CHECK(json_is_object(a->body));
 		break;
 	case MCU_API_DIAL:
 	case MCU_API_HANGUP:
@@ -536,14 +549,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		body += nl ? plen + 1 : plen;
 		blen -= nl ? plen + 1 : plen;
 	} else {
-		unsigned k = (mode & 15) % 12;
 		puts_(&req, "POST /api/v1/");
-		if (actions[k].tail) {
-			puts_(&req, "meetings/m1/");
-			puts_(&req, actions[k].tail);
-		} else {
-			puts_(&req, "reload");
-		}
+		puts_(&req, actions[(mode & 15) % N_ACTIONS].path);
 	}
 	puts_(&req, " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 	            "Authorization: Bearer " TOKEN "\r\n");

@@ -280,6 +280,12 @@ static void unknown_ids_and_paths(void **state)
 	       "not_found");
 	expect(fx, "GET", "/api/v1/nothing", NULL, NULL, 404, "not_found");
 	expect(fx, "GET", "/api/v1/meetings/", NULL, NULL, 404, "not_found");
+	/* an escaped NUL does not end the path (it once reached create) */
+	expect(fx, "POST", "/api/v1/meetings%00/x", TOKEN, "{}", 404,
+	       "not_found");
+	expect(fx, "GET", "/api/v1/meetings/m1%00x", NULL, NULL, 404,
+	       "not_found");
+	expect(fx, "GET", "/api/v1/health%00", NULL, NULL, 404, "not_found");
 	expect(fx, "GET", "/nothing.html", NULL, NULL, 404, "not_found");
 	expect(fx, "GET", "/api/v1/meetings/m1/views/side.jpg", NULL, NULL,
 	       404, "not_found");
