@@ -609,9 +609,11 @@ static void finish(struct mcu_sip_call *call, int status, const char *reason)
  * there is none, as one without Via is. Each element of a comma list
  * comes through here (sofia parses the rest with the header's class).
  *
- * Contact and Record-Route pass a gate of their own (url_gate_parse).
+ * Contact, Record-Route and From pass a gate of their own
+ * (url_gate_parse).
  */
-static struct msg_hclass_s via_gate_class, contact_gate_class, rr_gate_class;
+static struct msg_hclass_s via_gate_class, contact_gate_class, rr_gate_class,
+	from_gate_class;
 static msg_mclass_t *gate_mclass;
 static pthread_once_t gate_once = PTHREAD_ONCE_INIT;
 
@@ -706,7 +708,9 @@ static issize_t via_gate_parse(su_home_t *home, msg_header_t *h, char *s,
  * ("089.0.0.1"); glibc reads a leading 0 as octal, finds no address in
  * "089" and asks DNS, blocking every call's signalling until it answers
  * (fuzz_sipstack found it). Such a URI is refused as a syntax error: its
- * request is answered 400, or dropped.
+ * request is answered 400, or dropped. From is gated too: an INVITE
+ * without Contact leaves nta the From URI as the dialog's target, so
+ * mcud's BYE went to "091.0.0.1" (fuzz_sipstack, session 18).
  */
 static bool host_fools_sofia(const char *host)
 {
@@ -726,13 +730,22 @@ static bool url_fools_sofia(const url_t *url)
 static issize_t url_gate_parse(su_home_t *home, msg_header_t *h, char *s,
                                isize_t slen)
 {
-	bool contact = h->sh_class == &contact_gate_class;
-	msg_hclass_t *sofia =
-		contact ? sip_contact_class : sip_record_route_class;
+	msg_hclass_t *sofia;
+	const url_t *url;
+	if (h->sh_class == &contact_gate_class)
+		sofia = sip_contact_class;
+	else if (h->sh_class == &from_gate_class)
+		sofia = sip_from_class;
+	else
+		sofia = sip_record_route_class;
 	if (sofia->hc_parse(home, h, s, slen) < 0)
 		return -1;
-	const url_t *url = contact ? ((const sip_contact_t *)h)->m_url
-	                           : ((const sip_record_route_t *)h)->r_url;
+	if (sofia == sip_contact_class)
+		url = ((const sip_contact_t *)h)->m_url;
+	else if (sofia == sip_from_class)
+		url = ((const sip_from_t *)h)->a_url;
+	else
+		url = ((const sip_record_route_t *)h)->r_url;
 	if (!url_fools_sofia(url))
 		return 0;
 	mcu_log_ratelimited(MCU_LOG_WARN, 5000,
@@ -744,9 +757,9 @@ static issize_t url_gate_parse(su_home_t *home, msg_header_t *h, char *s,
 }
 
 /*
- * sofia's SIP parser with the gate classes for Via, Contact and
- * Record-Route. Each goes in first, into an empty table, so that a lookup
- * by name (and by short form: "v", "m") finds it; sofia's own class
+ * sofia's SIP parser with the gate classes for Via, Contact,
+ * Record-Route and From. Each goes in first, into an empty table, so that
+ * a lookup by name (and by short form: "v", "m", "f") finds it; sofia's own class
  * follows it in the same chain, so that code adding a header made with
  * sofia's class (nta's Via, nua's Contact) still finds its place in the
  * message.
@@ -761,6 +774,7 @@ static void gate_mclass_init(void)
 		{sip_via_class, &via_gate_class, via_gate_parse},
 		{sip_contact_class, &contact_gate_class, url_gate_parse},
 		{sip_record_route_class, &rr_gate_class, url_gate_parse},
+		{sip_from_class, &from_gate_class, url_gate_parse},
 	};
 	enum { N_GATES = sizeof(gates) / sizeof(gates[0]) };
 	msg_mclass_t const *def = sip_default_mclass();
