@@ -717,14 +717,47 @@ static bool host_fools_sofia(const char *host)
 	return host && host_is_ip_address(host) && !host_is_literal(host);
 }
 
-static bool url_fools_sofia(const url_t *url)
+/*
+ * sofia's url_param() (Debian's 1.12.11) steps past the end of the
+ * parameter string when the last parameter's name begins with the name
+ * it looks for and goes on without "=" ("lrx" or "lrx=1" for "lr"): it
+ * reads on to the next NUL, past the block when the string ends one
+ * (fuzz_sipstack found it through nta's routing, which asks a copied
+ * Record-Route for "lr"). The names below are those sofia and mcud look
+ * up in a peer's URI; a URI whose last parameter extends one is refused.
+ */
+static bool params_overrun_sofia(const char *params)
+{
+	static const char *const names[] = {
+	    "lr",     "maddr", "transport",  "ttl", "user",
+	    "method", "comp",  "sigcomp-id", "gr",  "ob",
+	};
+	const char *last;
+	if (!params)
+		return false;
+	last = strrchr(params, ';');
+	last = last ? last + 1 : params;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		size_t n = strlen(names[i]);
+		if (!strncasecmp(last, names[i], n) && last[n] &&
+		    last[n] != '=')
+			return true;
+	}
+	return false;
+}
+
+/* Why sofia must not see the URI, or NULL. */
+static const char *url_fools_sofia(const url_t *url)
 {
 	char maddr[256];
-	if (host_fools_sofia(url->url_host))
-		return true;
-	return url->url_params &&
-	       url_param(url->url_params, "maddr", maddr, sizeof(maddr)) > 0 &&
-	       host_fools_sofia(maddr);
+	if (params_overrun_sofia(url->url_params))
+		return "its last parameter would make sofia read past it";
+	if (host_fools_sofia(url->url_host) ||
+	    (url->url_params &&
+	     url_param(url->url_params, "maddr", maddr, sizeof(maddr)) > 0 &&
+	     host_fools_sofia(maddr)))
+		return "its host is no address a resolver could take";
+	return NULL;
 }
 
 static issize_t url_gate_parse(su_home_t *home, msg_header_t *h, char *s,
@@ -746,13 +779,12 @@ static issize_t url_gate_parse(su_home_t *home, msg_header_t *h, char *s,
 		url = ((const sip_from_t *)h)->a_url;
 	else
 		url = ((const sip_record_route_t *)h)->r_url;
-	if (!url_fools_sofia(url))
+	const char *why = url_fools_sofia(url);
+	if (!why)
 		return 0;
-	mcu_log_ratelimited(MCU_LOG_WARN, 5000,
-	                    "SIP message refused: its %s host %s is no address "
-	                    "a resolver could take",
-	                    sofia->hc_name,
-	                    url->url_host ? url->url_host : "?");
+	mcu_log_ratelimited(
+	    MCU_LOG_WARN, 5000, "SIP message refused: its %s URI (host %s): %s",
+	    sofia->hc_name, url->url_host ? url->url_host : "?", why);
 	return -1;
 }
 

@@ -1000,23 +1000,46 @@ static void via_name_no_lookup(void **state)
  * and would send the BYE there through getaddrinfo() on its stack thread,
  * which glibc turns into a DNS query (it reads the 0 as octal). The same
  * with the host in a maddr, and in From: without a Contact, From is the
- * dialog's target (fuzz_sipstack found that one later). Expected:
+ * dialog's target (fuzz_sipstack found that one later). Also refused: a
+ * URI whose last parameter extends a name sofia's url_param() looks up
+ * ("lrx" for "lr"), which makes it read past the string. Expected:
  * refused (400) before any handler, nothing looked up; a well-formed
- * Contact still gets in.
+ * Contact, and a Record-Route with lr, still get in.
  */
 static void contact_host_no_lookup(void **state)
 {
 	(void)state;
 	static const struct {
 		const char *from, *hdr;
+		bool ok; /* let in (200), else refused (400) */
 	} cases[] = {
-		{"127.0.0.1", "Contact: <sip:ch@089.0.0.1:5060>"},
-		{"127.0.0.1", "Contact: <sip:ch@127.0.0.1;maddr=01.02.03.09>"},
-		{"127.0.0.1", "Record-Route: <sip:089.0.0.1;lr>\r\n"
-		              "Contact: <sip:ch@127.0.0.1:9>"},
-		{"091.0.0.1", "Subject: no Contact"},
-		{"091.0.0.1", "Contact: <sip:ch@127.0.0.1:9>"},
+	    {"127.0.0.1", "Contact: <sip:ch@089.0.0.1:5060>", false},
+	    {"127.0.0.1", "Contact: <sip:ch@127.0.0.1;maddr=01.02.03.09>",
+	     false},
+	    {"127.0.0.1",
+	     "Record-Route: <sip:089.0.0.1;lr>\r\n"
+	     "Contact: <sip:ch@127.0.0.1:9>",
+	     false},
+	    {"091.0.0.1", "Subject: no Contact", false},
+	    {"091.0.0.1", "Contact: <sip:ch@127.0.0.1:9>", false},
+	    /* a last parameter that extends a name sofia's url_param()
+	       looks up makes it read past the string */
+	    {"127.0.0.1",
+	     "Record-Route: <sip:127.0.0.1;lrx>\r\n"
+	     "Contact: <sip:ch@127.0.0.1:9>",
+	     false},
+	    {"127.0.0.1",
+	     "Record-Route: <sip:127.0.0.1;LR\xe9=1>\r\n"
+	     "Contact: <sip:ch@127.0.0.1:9>",
+	     false},
+	    {"127.0.0.1", "Contact: <sip:ch@127.0.0.1:9;maddrx>", false},
+	    {"127.0.0.1;transportx", "Contact: <sip:ch@127.0.0.1:9>", false},
+	    {"127.0.0.1;lr",
+	     "Record-Route: <sip:127.0.0.1;x;lr>\r\n"
+	     "Contact: <sip:ch@127.0.0.1:9;transport=udp>",
+	     true},
 	};
+	int n_ok = 0;
 	reset(P_ANSWER);
 	uint16_t port = free_port();
 	struct mcu_sip *sip = start(&port);
@@ -1038,16 +1061,23 @@ static void contact_host_no_lookup(void **state)
 			mine, h, cases[h].from, h, h, cases[h].hdr,
 			sizeof(audio_offer) - 1, audio_offer);
 		assert_true(send(s, msg, (size_t)n, 0) == n);
-		ssize_t got = recv(s, reply, sizeof(reply) - 1, 0);
-		assert_true(got > 0);
-		reply[got] = '\0';
-		assert_int_equal(strncmp(reply, "SIP/2.0 400", 11), 0);
+		ssize_t got;
+		do {
+			got = recv(s, reply, sizeof(reply) - 1, 0);
+			assert_true(got > 0);
+			reply[got] = '\0';
+		} while (!strncmp(reply, "SIP/2.0 1", 9));
+		assert_int_equal(
+		    strncmp(reply, cases[h].ok ? "SIP/2.0 200" : "SIP/2.0 400",
+		            11),
+		    0);
+		n_ok += cases[h].ok;
 		close(s);
 	}
 	lock();
 	int reached = R.n_incoming;
 	unlock();
-	assert_int_equal(reached, 0);
+	assert_int_equal(reached, n_ok);
 	assert_int_equal(atomic_load(&sofia_name_lookups), before);
 	char line[128];
 	invite_final(port, "chok", audio_offer, sizeof(audio_offer) - 1, line,
