@@ -10,8 +10,9 @@
  * first newline, percent-encoded on the wire so any byte reaches the
  * router, then the body).
  *   mode bits 0-3: which POST action route (mod 14: the actions
- *        table), meeting "m1", endpoint "e1"; bit 4: no Content-Type; bit 5: Content-Type
- *        text/plain; bit 6: raw path; bit 7 (raw path): GET, else POST.
+ *        table), meeting "m1", endpoint "e1"; bit 4: no Content-Type;
+ *        bit 5: Content-Type text/plain; bit 6: raw path; bit 7 (raw
+ *        path): GET, else POST.
  *
  * Checked: every request gets a well-formed response with a known status;
  * every error response is a JSON object with "error"; an action reaches
